@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Generates oclif.manifest.json from the built commands (what `oclif manifest` does), without the
+// heavy oclif CLI package. `--write` writes it; `--check` exits 1 when the committed one is stale.
+import {readFileSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {Plugin} from '@oclif/core'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+export async function generateManifest() {
+  const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true})
+  await plugin.load()
+  return `${JSON.stringify(plugin.manifest, null, 2)}\n`
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const text = await generateManifest()
+  const file = join(root, 'oclif.manifest.json')
+  if (process.argv.includes('--check')) {
+    let current = ''
+    try { current = readFileSync(file, 'utf8') } catch {}
+    if (current !== text) {
+      console.error('oclif.manifest.json is stale: run `npm run build && npm run manifest` and commit it.')
+      process.exit(1)
+    }
+  } else {
+    writeFileSync(file, text)
+    console.log(`wrote ${file} (${Object.keys(JSON.parse(text).commands).length} commands)`)
+  }
+}

@@ -1,0 +1,49 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {addRecipient, localStoreFile, pickLocalProvider, type RecipientInfo} from '../../core/keys.js'
+import {Keyring} from '../../core/store.js'
+import {SecretsError} from '../../errors.js'
+
+export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
+  static override summary = 'Let another age key, or a passphrase, open the local store.'
+  static override description = 'Wraps the store\'s data key for the new recipient; no value is re-encrypted. A passphrase comes from SECRETS_NEW_PASSPHRASE, or is asked twice on a terminal. You need an identity that can already open the store.'
+  static override examples = [
+    '<%= config.bin %> key add age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --label alice',
+    '<%= config.bin %> key add --passphrase --label break-glass',
+  ]
+
+  static override args = {
+    recipient: Args.string({ignoreStdin: true, description: 'An age public key (age1...).', required: false}),
+  }
+
+  static override flags = {
+    passphrase: Flags.boolean({description: 'Add a passphrase recipient instead of an age key.', exclusive: ['recipient']}),
+    label: Flags.string({description: 'A name to remember this recipient by.'}),
+    store: Flags.string({description: 'Alias of the local provider (default: `local`, else the first local one).'}),
+  }
+
+  async run(): Promise<{store: string; added: RecipientInfo}> {
+    const project = this.session().config
+    const file = localStoreFile(project, pickLocalProvider(project, this.flags.store))
+    const keyring = new Keyring(process.env, this.ui)
+    let added: RecipientInfo
+    if (this.flags.passphrase) {
+      if (this.args.recipient) throw new SecretsError('USAGE', 'Give either an age recipient or --passphrase, not both.')
+      let passphrase = process.env.SECRETS_NEW_PASSPHRASE
+      if (!passphrase && this.ui.interactive) {
+        passphrase = await this.ui.password('New passphrase')
+        if ((await this.ui.password('Repeat it')) !== passphrase) throw new SecretsError('USAGE', 'The two passphrases differ; nothing was changed.')
+      }
+      if (!passphrase) {
+        throw new SecretsError('USAGE', 'No passphrase: set SECRETS_NEW_PASSPHRASE, or run on a terminal to be asked.')
+      }
+      added = await this.ui.progress('Wrapping the key with the passphrase', () => addRecipient(file, keyring, {type: 'scrypt', passphrase, label: this.flags.label}))
+    } else {
+      if (!this.args.recipient) throw new SecretsError('USAGE', 'Give the age public key to add (age1...), or --passphrase.')
+      added = await addRecipient(file, keyring, {type: 'age', recipient: this.args.recipient, label: this.flags.label})
+    }
+    this.logToStderr(`${this.chalk.green('✓')} added ${added.recipient ?? `passphrase "${added.label}"`} to ${file}`)
+    return {store: file, added}
+  }
+}

@@ -1,0 +1,241 @@
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import {dirname, join, resolve} from 'node:path'
+import {isMap, isScalar, LineCounter, parseDocument, type Document} from 'yaml'
+
+import {SecretsError, fsError} from '../errors.js'
+import {PROVIDER_TYPES} from '../providers/registry.js'
+import {ALIAS_PATTERN, ENV_NAME_PATTERN, parseReference, type Reference} from './reference.js'
+
+export const CONFIG_FILE_NAME = 'secrets.yaml'
+
+/** One provider declared under `providers:`. Only non-secret settings live here. */
+export interface ProviderConfig {
+  alias: string
+  type: string
+  settings: Record<string, unknown>
+  line?: number
+}
+
+/** One `env:` entry: a variable name bound to a reference. */
+export interface EnvEntry {
+  name: string
+  ref: Reference
+  line?: number
+}
+
+/** A validated `secrets.yaml`. */
+export interface ProjectConfig {
+  file: string
+  dir: string
+  providers: Map<string, ProviderConfig>
+  env: Map<string, EnvEntry>
+  environments: Map<string, Map<string, EnvEntry>>
+}
+
+/** Setting names that would hold a credential; they belong in the environment, never in the file. */
+const CREDENTIAL_KEYS = new Set(
+  ['token', 'password', 'passphrase', 'secret', 'secretid', 'roleid', 'secretaccesskey', 'accesskeyid', 'sessiontoken',
+    'clientsecret', 'apikey', 'privatekey', 'key', 'identity', 'credentials'],
+)
+
+/** Find `secrets.yaml` by walking up from `start`. */
+export function findConfigFile(start: string): string | undefined {
+  let dir = resolve(start)
+  for (;;) {
+    const candidate = join(dir, CONFIG_FILE_NAME)
+    if (existsSync(candidate)) return candidate
+    const parent = dirname(dir)
+    if (parent === dir) return undefined
+    dir = parent
+  }
+}
+
+export interface ConfigLocation {
+  /** `--config` flag value. */
+  flag?: string
+  cwd: string
+  env: NodeJS.ProcessEnv
+}
+
+/** Where the config file is: flag > SECRETS_CONFIG > walking up from cwd. */
+export function locateConfig(loc: ConfigLocation): string | undefined {
+  const explicit = loc.flag ?? (loc.env.SECRETS_CONFIG || undefined)
+  if (explicit) return resolve(loc.cwd, explicit)
+  return findConfigFile(loc.cwd)
+}
+
+/** Load and validate the project config; a missing file is CONFIG_NOT_FOUND. */
+export function loadConfig(loc: ConfigLocation): ProjectConfig {
+  const file = locateConfig(loc)
+  if (file === undefined) {
+    throw new SecretsError('CONFIG_NOT_FOUND', `No ${CONFIG_FILE_NAME} found in ${resolve(loc.cwd)} or any parent directory.`, {
+      suggestions: ['Run `secrets init` to create one here, or pass --config PATH (or set SECRETS_CONFIG).'],
+    })
+  }
+  let text: string
+  try {
+    if (statSync(file).isDirectory()) {
+      throw new SecretsError('CONFIG_INVALID', `${file} is a directory, not a ${CONFIG_FILE_NAME} file.`, {
+        suggestions: ['Point --config or SECRETS_CONFIG at the file itself.'],
+      })
+    }
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    if (error instanceof SecretsError) throw error
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new SecretsError('CONFIG_NOT_FOUND', `Config file ${file} does not exist.`, {
+        suggestions: ['Check the --config flag or SECRETS_CONFIG, or run `secrets init` to create one.'],
+      })
+    }
+    throw fsError(error, file, 'reading')
+  }
+  return parseConfig(text, file)
+}
+
+/** Parse and validate config text; every error names the file, line and field. */
+export function parseConfig(text: string, file: string): ProjectConfig {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, {lineCounter, uniqueKeys: true, prettyErrors: false})
+  const firstError = doc.errors[0]
+  if (firstError) {
+    const line = lineCounter.linePos(firstError.pos[0]).line
+    const message = firstError.message.split('\n')[0]
+    throw new SecretsError('CONFIG_INVALID', `${file}:${line}: invalid YAML: ${message}`, {
+      suggestions: [`Fix the YAML syntax at line ${line} of ${file}.`],
+    })
+  }
+  const v: Validator = new Validator(doc, lineCounter, file)
+  const root: unknown = doc.toJS()
+  if (root === null || root === undefined) v.fail([], 'the file is empty; it needs at least a `providers:` section')
+  if (!isPlainObject(root)) v.fail([], 'the top level must be a mapping with `providers:`, `env:` and `environments:`')
+  v.onlyKeys([], root, ['version', 'providers', 'env', 'environments'])
+  if (root.version !== undefined && root.version !== 1) v.fail(['version'], 'must be 1 (or left out)')
+
+  const providers = new Map<string, ProviderConfig>()
+  const rawProviders = root.providers ?? {}
+  if (!isPlainObject(rawProviders)) v.fail(['providers'], 'must be a mapping of alias to provider settings, e.g. `local: {type: local, path: .secrets/store.json}`')
+  for (const [alias, settings] of Object.entries(rawProviders)) {
+    const path = ['providers', alias]
+    if (!ALIAS_PATTERN.test(alias)) v.fail(path, `provider alias ${JSON.stringify(alias)} must be lowercase letters, digits and "-", starting with a letter (it is the scheme of references)`)
+    if (!isPlainObject(settings)) v.fail(path, 'must be a mapping with at least `type:`')
+    const type = settings.type
+    if (typeof type !== 'string') v.fail([...path, 'type'], `is required; one of ${Object.keys(PROVIDER_TYPES).join(', ')}`)
+    const spec = PROVIDER_TYPES[type]
+    if (spec === undefined) v.fail([...path, 'type'], `unknown provider type ${JSON.stringify(type)}; one of ${Object.keys(PROVIDER_TYPES).join(', ')}`)
+    for (const [key, value] of Object.entries(settings)) {
+      if (key === 'type') continue
+      if (CREDENTIAL_KEYS.has(key.toLowerCase())) {
+        v.fail([...path, key], `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${spec.credentialHint})`)
+      }
+      const kind = spec.settings[key]
+      if (kind === undefined) {
+        if (spec.openSettings) continue
+        v.fail([...path, key], `unknown setting for a ${type} provider; known settings: ${Object.keys(spec.settings).join(', ') || 'none'}`)
+      }
+      if (typeof value !== kind) v.fail([...path, key], `must be a ${kind}`)
+    }
+    providers.set(alias, {alias, type, settings, line: v.lineOf(path)})
+  }
+
+  const env = v.envMap(root.env, ['env'], providers)
+  const environments = new Map<string, Map<string, EnvEntry>>()
+  const rawEnvironments = root.environments ?? {}
+  if (!isPlainObject(rawEnvironments)) v.fail(['environments'], 'must be a mapping of environment name to `{env: {...}}`')
+  for (const [name, body] of Object.entries(rawEnvironments)) {
+    const path = ['environments', name]
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) v.fail(path, 'environment names are letters, digits, "_", "." and "-"')
+    if (!isPlainObject(body)) v.fail(path, 'must be a mapping with an `env:` section')
+    v.onlyKeys(path, body, ['env'])
+    environments.set(name, v.envMap(body.env, [...path, 'env'], providers))
+  }
+  return {file, dir: dirname(file), providers, env, environments}
+}
+
+/** The variables of the selected environment: the base `env:` overridden by `environments.<name>.env`. */
+export function selectEnvironment(config: ProjectConfig, name: string | undefined): Map<string, EnvEntry> {
+  if (name === undefined || name === '') return new Map(config.env)
+  const overrides = config.environments.get(name)
+  if (overrides === undefined) {
+    const known = [...config.environments.keys()]
+    throw new SecretsError('CONFIG_INVALID', `Environment ${JSON.stringify(name)} is not defined in ${config.file}.`, {
+      suggestions: [known.length > 0 ? `Use one of: ${known.join(', ')}.` : 'Add it under `environments:` or drop --env / SECRETS_ENV.'],
+    })
+  }
+  const merged = new Map(config.env)
+  for (const [key, entry] of overrides) merged.set(key, entry)
+  return merged
+}
+
+function isPlainObject(x: unknown): x is Record<string, any> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x)
+}
+
+class Validator {
+  constructor(
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+    private readonly file: string,
+  ) {}
+
+  lineOf(path: string[]): number | undefined {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const sub = path.slice(0, depth)
+      // Prefer the key's position: it is where a reader looks for the field.
+      const parent = sub.length === 0 ? this.doc.contents : this.doc.getIn(sub.slice(0, -1), true)
+      if (sub.length > 0 && isMap(parent)) {
+        const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === sub.at(-1))
+        const range = (pair?.key as {range?: [number, number, number]} | undefined)?.range
+        if (range) return this.lines.linePos(range[0]).line
+      }
+      const node = sub.length === 0 ? this.doc.contents : this.doc.getIn(sub, true)
+      const range = (node as {range?: [number, number, number]} | null)?.range
+      if (range) return this.lines.linePos(range[0]).line
+    }
+    return undefined
+  }
+
+  fail(path: string[], message: string): never {
+    const line = this.lineOf(path)
+    const where = `${this.file}${line === undefined ? '' : `:${line}`}`
+    const field = path.length > 0 ? `\`${path.join('.')}\` ` : ''
+    throw new SecretsError('CONFIG_INVALID', `${where}: ${field}${message}.`, {
+      suggestions: [`Edit ${this.file}${line === undefined ? '' : ` at line ${line}`}; the README documents every field.`],
+    })
+  }
+
+  onlyKeys(path: string[], obj: Record<string, unknown>, allowed: string[]): void {
+    for (const key of Object.keys(obj)) {
+      if (!allowed.includes(key)) this.fail([...path, key], `is not a known field here (expected ${allowed.join(', ')})`)
+    }
+  }
+
+  envMap(raw: unknown, path: string[], providers: Map<string, ProviderConfig>): Map<string, EnvEntry> {
+    const out = new Map<string, EnvEntry>()
+    if (raw === undefined || raw === null) return out
+    if (!isPlainObject(raw)) this.fail(path, 'must be a mapping of VARIABLE_NAME to reference, e.g. `DB_URL: vault://secret/app#db_url`')
+    for (const [name, value] of Object.entries(raw)) {
+      const p = [...path, name]
+      if (!ENV_NAME_PATTERN.test(name)) this.fail(p, 'variable names are letters, digits and "_", not starting with a digit')
+      if (name.startsWith('SECRETS_')) this.fail(p, 'names starting with SECRETS_ configure secrets itself and are never passed to a child')
+      if (typeof value !== 'string') this.fail(p, 'must be a reference string such as `local://NAME` (secret values never go in this file)')
+      // Never echo a string that is not a reference: it may be a secret pasted by mistake.
+      if (!value.includes('://')) this.fail(p, 'is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file')
+      const line = this.lineOf(p)
+      let ref: Reference
+      try {
+        ref = parseReference(value, `${this.file}:${line ?? '?'} (${p.join('.')})`)
+      } catch (error) {
+        if (error instanceof SecretsError) {
+          throw new SecretsError('CONFIG_INVALID', error.message, {ref: value, suggestions: error.suggestions, cause: error})
+        }
+        throw error
+      }
+      if (!providers.has(ref.alias)) {
+        const known = [...providers.keys()]
+        this.fail(p, `uses provider alias ${JSON.stringify(ref.alias)}, which is not declared under \`providers:\` (declared: ${known.join(', ') || 'none'})`)
+      }
+      out.set(name, {name, ref, line})
+    }
+    return out
+  }
+}

@@ -1,0 +1,43 @@
+import {SecretsError} from '../errors.js'
+import type {Resolved, Session} from './session.js'
+
+export interface ResolveOptions {
+  environment?: string
+  /** Restrict to these variable names; each must exist. */
+  only?: string[]
+  allowMissing?: boolean
+}
+
+/**
+ * Resolve the selected environment to values, failing closed (see Session.resolve). `only` names that
+ * are not variables of the environment are an error, not silently ignored.
+ */
+export async function resolveEnvironment(session: Session, o: ResolveOptions = {}): Promise<{resolved: Resolved[]; missing: string[]}> {
+  const vars = await session.variables(o.environment)
+  if (o.only && o.only.length > 0) {
+    const unknown = o.only.filter((n) => !vars.has(n))
+    if (unknown.length > 0) {
+      throw new SecretsError('NOT_FOUND', `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not a variable of this environment.`, {
+        suggestions: [`Variables: ${[...vars.keys()].sort().join(', ') || 'none'}.`],
+      })
+    }
+    for (const name of [...vars.keys()]) if (!o.only.includes(name)) vars.delete(name)
+  }
+  const {resolved, missing} = await session.resolve(vars, {allowMissing: o.allowMissing})
+  for (const m of missing) session.ui.warn(`${m.name} (${m.ref.raw}) was not found and is left out (--allow-missing).`)
+  resolved.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return {resolved, missing: missing.map((m) => m.name)}
+}
+
+/** Values as text for formats that hold text; binary values are refused with a clear error. */
+export function asText(resolved: Resolved[]): Array<{name: string; value: string}> {
+  return resolved.map((r) => {
+    if (!r.value.isEnvSafe()) {
+      throw new SecretsError('UNSUPPORTED', `The value of ${r.name} (${r.ref.raw}) is binary or holds a NUL byte and cannot be written as text.`, {
+        ref: r.ref.raw,
+        suggestions: ['Store it base64-encoded, or leave it out with --only.'],
+      })
+    }
+    return {name: r.name, value: r.value.text()}
+  })
+}

@@ -1,0 +1,315 @@
+import {SecretsError} from '../errors.js'
+import {openProvider} from '../providers/registry.js'
+import type {ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
+import {currentActor, type Actor} from './actor.js'
+import {appendAudit, type AuditEvent, type AuditOutcome} from './audit.js'
+import {loadConfig, selectEnvironment, type ProjectConfig} from './config.js'
+import type {Interaction} from './interaction.js'
+import {looksLikeReference, parseReference, type Reference} from './reference.js'
+import {SecretValue} from './secret-value.js'
+
+/** One resolved variable. */
+export interface Resolved {
+  name: string
+  ref: Reference
+  provider: string
+  value: SecretValue
+  version?: string
+}
+
+/** A variable that could not be resolved, and why (never a value). */
+export interface Unresolved {
+  name: string
+  ref: Reference
+  provider: string
+  error: SecretsError
+}
+
+export interface SessionOptions {
+  cwd: string
+  env: NodeJS.ProcessEnv
+  ui: Interaction
+  /** The secrets command being run, recorded in the audit log. */
+  command: string
+  configFlag?: string
+}
+
+function outcomeOf(error: unknown): AuditOutcome {
+  if (error instanceof SecretsError) {
+    if (error.code === 'NOT_FOUND') return 'not_found'
+    if (error.code === 'PERMISSION_DENIED' || error.code === 'DECRYPT_FAILED' || error.code === 'IDENTITY_MISSING') return 'denied'
+  }
+  return 'error'
+}
+
+/**
+ * Pick `#field` out of a JSON object or `key=value` lines. A field that is missing is NOT_FOUND; the
+ * message lists the field names (names only, never values).
+ */
+export function selectField(value: SecretValue, ref: Reference): SecretValue {
+  if (ref.field === undefined) return value
+  const text = value.text()
+  let fields: Record<string, unknown> | undefined
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, unknown>
+  } catch {
+    // Not JSON: try key=value lines below.
+  }
+  if (fields === undefined) {
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'))
+    if (lines.length > 0 && lines.every((l) => /^\s*[\w.-]+\s*=/.test(l))) {
+      fields = Object.fromEntries(lines.map((l) => {
+        const eq = l.indexOf('=')
+        return [l.slice(0, eq).trim(), l.slice(eq + 1)]
+      }))
+    }
+  }
+  if (fields === undefined) {
+    throw new SecretsError('NOT_FOUND', `${ref.raw} asks for field "${ref.field}", but the secret is neither a JSON object nor key=value lines.`, {
+      ref: ref.raw,
+      suggestions: ['Drop the #field part to get the whole value.'],
+    })
+  }
+  if (!Object.hasOwn(fields, ref.field)) {
+    throw new SecretsError('NOT_FOUND', `Field "${ref.field}" is not in ${ref.raw.split('#')[0]} (fields: ${Object.keys(fields).join(', ') || 'none'}).`, {ref: ref.raw})
+  }
+  const v = fields[ref.field]
+  return new SecretValue(typeof v === 'string' ? v : JSON.stringify(v))
+}
+
+/**
+ * One command's view of the project: config, the providers it has opened (each loaded only when a
+ * reference needs it), the actor and the audit log.
+ */
+export class Session {
+  readonly actor: Actor
+  readonly env: NodeJS.ProcessEnv
+  readonly ui: Interaction
+  readonly command: string
+  private configCache?: ProjectConfig
+  private readonly providers = new Map<string, Promise<SecretProvider>>()
+
+  constructor(private readonly options: SessionOptions) {
+    this.env = options.env
+    this.ui = options.ui
+    this.command = options.command
+    this.actor = currentActor(options.env)
+  }
+
+  get config(): ProjectConfig {
+    this.configCache ??= loadConfig({cwd: this.options.cwd, env: this.env, flag: this.options.configFlag})
+    return this.configCache
+  }
+
+  /** The alias bare names refer to: the provider called `local`, else the first local provider. */
+  defaultLocalAlias(): string {
+    const locals = [...this.config.providers.values()].filter((p) => p.type === 'local')
+    const chosen = locals.find((p) => p.alias === 'local') ?? locals[0]
+    if (chosen === undefined) {
+      throw new SecretsError('CONFIG_INVALID', `${this.config.file} declares no local provider, so a bare name cannot be resolved.`, {
+        suggestions: ['Use a full reference such as vault://secret/app#key, or add `local: {type: local, path: .secrets/store.json}` under providers.'],
+      })
+    }
+    return chosen.alias
+  }
+
+  /** A bare NAME means the default local store; anything with `://` is parsed as a reference. */
+  toReference(input: string): Reference {
+    if (looksLikeReference(input)) {
+      const ref = parseReference(input)
+      this.providerConfig(ref.alias)
+      return ref
+    }
+    const bad = [...input].findIndex((ch, i) => !(i === 0 ? /[A-Za-z0-9_]/ : /[A-Za-z0-9_.-]/).test(ch))
+    if (bad !== -1 || input.length === 0 || input.length > 255) {
+      const at = Math.max(0, bad)
+      throw new SecretsError('REFERENCE_INVALID', `${JSON.stringify(input)} is neither a local secret name nor a reference: unexpected ${JSON.stringify(input[at] ?? '')} at character ${at + 1}:\n  ${JSON.stringify(input)}\n${' '.repeat(at + 3)}^`, {
+        suggestions: ['Local names are letters, digits, "_", "." and "-" (e.g. DB_PASSWORD); references look like alias://path[#field][?version=N].'],
+      })
+    }
+    const alias = this.defaultLocalAlias()
+    return parseReference(`${alias}://${input}`)
+  }
+
+  providerConfig(alias: string) {
+    const p = this.config.providers.get(alias)
+    if (p === undefined) {
+      throw new SecretsError('REFERENCE_INVALID', `No provider with alias "${alias}" is declared in ${this.config.file}.`, {
+        suggestions: [`Declared aliases: ${[...this.config.providers.keys()].join(', ') || 'none'}. Add "${alias}" under providers: or fix the reference.`],
+      })
+    }
+    return p
+  }
+
+  provider(alias: string): Promise<SecretProvider> {
+    let p = this.providers.get(alias)
+    if (p === undefined) {
+      p = openProvider({project: this.config, config: this.providerConfig(alias), env: this.env, ui: this.ui, actor: this.actor})
+      this.providers.set(alias, p)
+    }
+    return p
+  }
+
+  async audit(events: AuditEvent[]): Promise<void> {
+    await appendAudit(events, this.actor, this.env)
+  }
+
+  /** Read one secret (with its #field applied), recording the access. */
+  async get(input: string): Promise<Resolved> {
+    const ref = this.toReference(input)
+    const [result] = await this.readMany([{name: ref.path, ref}])
+    if ('error' in result) throw result.error
+    return result
+  }
+
+  async set(input: string, value: SecretValue): Promise<{ref: Reference; version: string}> {
+    const ref = this.toReference(input)
+    const provider = await this.provider(ref.alias)
+    this.require(provider, 'write', ref)
+    try {
+      const {version} = await provider.write(ref, value)
+      await this.audit([{command: this.command, action: 'write', provider: ref.alias, ref: ref.raw, version, outcome: 'ok'}])
+      return {ref, version}
+    } catch (error) {
+      await this.auditFailure('write', ref, error)
+      throw error
+    }
+  }
+
+  async delete(input: string): Promise<{ref: Reference; versions: number}> {
+    const ref = this.toReference(input)
+    const provider = await this.provider(ref.alias)
+    this.require(provider, 'delete', ref)
+    try {
+      const {versions} = await provider.delete(ref)
+      await this.audit([{command: this.command, action: 'delete', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
+      return {ref, versions}
+    } catch (error) {
+      await this.auditFailure('delete', ref, error)
+      throw error
+    }
+  }
+
+  /** List secrets of one provider, or of every provider that can list. */
+  async list(alias?: string): Promise<Array<SecretMeta & {provider: string}>> {
+    const aliases = alias === undefined ? [...this.config.providers.keys()] : [this.providerConfig(alias).alias]
+    const out: Array<SecretMeta & {provider: string}> = []
+    for (const a of aliases) {
+      // eslint-disable-next-line no-await-in-loop
+      const provider = await this.provider(a)
+      if (!provider.capabilities.list) {
+        if (alias !== undefined) this.require(provider, 'list', undefined)
+        continue
+      }
+      // eslint-disable-next-line no-await-in-loop
+      for (const m of await provider.list()) out.push({...m, provider: a})
+    }
+    return out
+  }
+
+  /**
+   * The variables of an environment: every injectable secret of the local stores under its own name,
+   * then the `env:` mapping (which wins on a clash), then `--env` overrides.
+   */
+  async variables(environment?: string): Promise<Map<string, Reference>> {
+    const vars = new Map<string, Reference>()
+    for (const p of this.config.providers.values()) {
+      if (p.type !== 'local') continue
+      // eslint-disable-next-line no-await-in-loop
+      const provider = await this.provider(p.alias)
+      // eslint-disable-next-line no-await-in-loop
+      const implicit = (await provider.implicitEnv?.()) ?? new Map()
+      for (const [name, ref] of implicit) if (!vars.has(name)) vars.set(name, ref)
+    }
+    for (const [name, entry] of selectEnvironment(this.config, environment)) vars.set(name, entry.ref)
+    return vars
+  }
+
+  /**
+   * Resolve variables to values: providers in parallel, each reading its references in one batch.
+   * Fails closed: if any variable cannot be resolved, throws one error naming every failure (variable,
+   * reference, provider and reason, never a value) and returns nothing.
+   */
+  async resolve(vars: Map<string, Reference>, options: {allowMissing?: boolean} = {}): Promise<{resolved: Resolved[]; missing: Unresolved[]}> {
+    const results = await this.readMany([...vars].map(([name, ref]) => ({name, ref})))
+    const resolved = results.filter((r): r is Resolved => !('error' in r))
+    const failed = results.filter((r): r is Unresolved => 'error' in r)
+    const missing = options.allowMissing ? failed.filter((f) => f.error.code === 'NOT_FOUND') : []
+    const fatal = failed.filter((f) => !missing.includes(f))
+    if (fatal.length > 0) throw resolutionError(fatal, vars.size)
+    return {resolved, missing}
+  }
+
+  private async readMany(items: Array<{name: string; ref: Reference}>): Promise<Array<Resolved | Unresolved>> {
+    const byAlias = new Map<string, Array<{name: string; ref: Reference; index: number}>>()
+    for (const [index, item] of items.entries()) {
+      const list = byAlias.get(item.ref.alias) ?? []
+      list.push({...item, index})
+      byAlias.set(item.ref.alias, list)
+    }
+    const out: Array<Resolved | Unresolved> = Array.from({length: items.length})
+    await Promise.all([...byAlias].map(async ([alias, group]) => {
+      let outcomes: ReadOutcome[]
+      try {
+        const provider = await this.provider(alias)
+        outcomes = []
+        const size = Math.max(1, provider.capabilities.batchSize)
+        for (let i = 0; i < group.length; i += size) {
+          // eslint-disable-next-line no-await-in-loop
+          outcomes.push(...await provider.read(group.slice(i, i + size).map((g) => g.ref)))
+        }
+      } catch (error) {
+        // A provider-level failure (unreachable, no key) fails every reference of that provider.
+        const err = error instanceof SecretsError ? error : new SecretsError('INTERNAL', error instanceof Error ? error.message : String(error), {cause: error})
+        outcomes = group.map((g) => ({ok: false, ref: g.ref, error: err}))
+      }
+      for (const [i, g] of group.entries()) {
+        const o = outcomes[i]
+        if (o.ok) {
+          try {
+            out[g.index] = {name: g.name, ref: g.ref, provider: alias, value: selectField(o.value, g.ref), version: o.version}
+          } catch (error) {
+            out[g.index] = {name: g.name, ref: g.ref, provider: alias, error: error as SecretsError}
+          }
+        } else {
+          out[g.index] = {name: g.name, ref: g.ref, provider: alias, error: o.error}
+        }
+      }
+    }))
+    await this.audit(out.map((r): AuditEvent => ('error' in r
+      ? {command: this.command, action: 'read', provider: r.provider, ref: r.ref.raw, outcome: outcomeOf(r.error), code: r.error.code}
+      : {command: this.command, action: 'read', provider: r.provider, ref: r.ref.raw, version: r.version, outcome: 'ok'})))
+    const internal = out.find((r): r is Unresolved => 'error' in r && r.error.code === 'INTERNAL')
+    if (internal) throw (internal.error.cause ?? internal.error)
+    return out
+  }
+
+  private require(provider: SecretProvider, capability: 'write' | 'delete' | 'list', ref: Reference | undefined): void {
+    if (!provider.capabilities[capability]) {
+      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) cannot ${capability} secrets.`, {ref: ref?.raw})
+    }
+  }
+
+  private async auditFailure(action: AuditEvent['action'], ref: Reference, error: unknown): Promise<void> {
+    try {
+      await this.audit([{command: this.command, action, provider: ref.alias, ref: ref.raw, outcome: outcomeOf(error), code: error instanceof SecretsError ? error.code : 'INTERNAL'}])
+    } catch {
+      // The original error matters more than a failure to record it.
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.providers.values()].map(async (p) => (await p.catch(() => undefined))?.close?.()))
+  }
+}
+
+function resolutionError(failed: Unresolved[], total: number): SecretsError {
+  const lines = failed.map((f) => `  ${f.name} = ${f.ref.raw} (provider ${f.provider}): [${f.error.code}] ${f.error.message.split('\n')[0]}`)
+  const suggestions = [...new Set(failed.flatMap((f) => f.error.suggestions))]
+  return new SecretsError(failed[0].error.code, `Could not resolve ${failed.length} of ${total} variable(s); nothing was used:\n${lines.join('\n')}`, {
+    ref: failed[0].ref.raw,
+    suggestions,
+    retryable: failed.every((f) => f.error.retryable),
+  })
+}

@@ -1,0 +1,58 @@
+import {confirm, input, password} from '@inquirer/prompts'
+
+import type {Interaction} from '../core/interaction.js'
+import {SecretsError} from '../errors.js'
+import {makeChalk} from './style.js'
+
+/** Prompts only when stdin and stderr are terminals and CI is not set. */
+export function canPrompt(env: NodeJS.ProcessEnv = process.env): boolean {
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0'
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY) && !ci
+}
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
+
+/** The terminal Interaction: @inquirer/prompts on stderr (stdout stays clean for data), chalk warnings. */
+export function terminalInteraction(options: {quiet?: boolean} = {}): Interaction {
+  const chalk = makeChalk(process.stderr)
+  const interactive = canPrompt()
+  const ctx = {output: process.stderr}
+  const guard = (what: string) => {
+    if (!interactive) {
+      throw new SecretsError('USAGE', `Cannot ask for ${what}: no terminal (or CI is set).`, {
+        suggestions: ['Pass the value with the flag or environment variable the command documents (see --help).'],
+      })
+    }
+  }
+  return {
+    interactive,
+    async password(message) {
+      guard('a hidden value')
+      return password({message, mask: '*'}, ctx)
+    },
+    async confirm(message, defaultValue) {
+      guard('a confirmation')
+      return confirm({message, default: defaultValue}, ctx)
+    },
+    async input(message, defaultValue) {
+      guard('input')
+      return input({message, default: defaultValue}, ctx)
+    },
+    warn(message) {
+      if (!options.quiet) process.stderr.write(`${chalk.yellow('Warning:')} ${message}\n`)
+    },
+    async progress(label, work) {
+      if (!process.stderr.isTTY || options.quiet) return work()
+      let i = 0
+      const draw = () => process.stderr.write(`\r${chalk.cyan(FRAMES[i++ % FRAMES.length])} ${label}`)
+      const timer = setInterval(draw, 80)
+      draw()
+      try {
+        return await work()
+      } finally {
+        clearInterval(timer)
+        process.stderr.write(`\r${' '.repeat(label.length + 2)}\r`)
+      }
+    },
+  }
+}

@@ -1,0 +1,111 @@
+import {localStoreFile} from '../../core/keys.js'
+import {actorLabel} from '../../core/actor.js'
+import {checkParams, ENV_NAME_PATTERN, type Reference} from '../../core/reference.js'
+import type {SecretValue} from '../../core/secret-value.js'
+import {Keyring, openStore, updateStore, type OpenStore} from '../../core/store.js'
+import {SecretsError} from '../../errors.js'
+import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
+
+const CAPABILITIES: Capabilities = {
+  list: true,
+  write: true,
+  delete: true,
+  versions: true,
+  stagedRotation: true,
+  auditTrail: false,
+  batchSize: Number.POSITIVE_INFINITY,
+  params: ['version'],
+}
+
+function parseVersion(ref: Reference): number | undefined {
+  const raw = ref.params.version
+  if (raw === undefined) return undefined
+  if (!/^[1-9]\d{0,8}$/.test(raw)) {
+    throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: version must be a positive whole number for a local secret.`, {ref: ref.raw})
+  }
+  return Number(raw)
+}
+
+/** The embedded local store as a provider: one encrypted file, no server. */
+export class LocalProvider implements SecretProvider {
+  readonly type = 'local'
+  readonly capabilities = CAPABILITIES
+  readonly alias: string
+  readonly file: string
+  readonly keyring: Keyring
+  private readonly inject: boolean
+
+  constructor(private readonly ctx: ProviderContext) {
+    this.alias = ctx.config.alias
+    this.file = localStoreFile(ctx.project, ctx.config)
+    this.inject = ctx.config.settings.inject !== false
+    this.keyring = new Keyring(ctx.env, ctx.ui)
+  }
+
+  open(): Promise<OpenStore> {
+    return openStore(this.file, this.keyring)
+  }
+
+  async read(refs: Reference[]): Promise<ReadOutcome[]> {
+    const versions = refs.map((ref) => {
+      checkParams(ref, CAPABILITIES.params)
+      return parseVersion(ref)
+    })
+    const store = await this.open()
+    return refs.map((ref, i): ReadOutcome => {
+      try {
+        const {value, version} = store.read(ref.path, versions[i])
+        return {ok: true, ref, value, version: String(version)}
+      } catch (error) {
+        if (error instanceof SecretsError && error.code === 'NOT_FOUND') {
+          return {ok: false, ref, error: new SecretsError('NOT_FOUND', error.message, {ref: ref.raw, suggestions: error.suggestions})}
+        }
+        throw error
+      }
+    })
+  }
+
+  async list(): Promise<SecretMeta[]> {
+    const store = await this.open()
+    return store.names().map((name) => {
+      const m = store.meta(name)
+      return {name, ref: `${this.alias}://${name}`, version: String(m.version), versions: m.versions, updated: m.updated, actor: m.actor}
+    })
+  }
+
+  async write(ref: Reference, value: SecretValue): Promise<{version: string}> {
+    this.plainName(ref, 'write')
+    const version = await updateStore(this.file, this.keyring, (store) => store.write(ref.path, value, actorLabel(this.ctx.actor)))
+    return {version: String(version)}
+  }
+
+  async delete(ref: Reference): Promise<{versions: number}> {
+    this.plainName(ref, 'delete')
+    const versions = await updateStore(this.file, this.keyring, (store) => store.remove(ref.path))
+    return {versions}
+  }
+
+  async implicitEnv(): Promise<Map<string, Reference>> {
+    const out = new Map<string, Reference>()
+    if (!this.inject) return out
+    const store = await this.open()
+    for (const name of store.names()) {
+      if (ENV_NAME_PATTERN.test(name)) out.set(name, {alias: this.alias, path: name, params: {}, raw: `${this.alias}://${name}`})
+    }
+    return out
+  }
+
+  async check(): Promise<string> {
+    const store = await this.open()
+    return `${this.file}: ${store.names().length} secret(s), ${store.recipients().length} recipient(s), decrypts and verifies`
+  }
+
+  private plainName(ref: Reference, verb: string): void {
+    if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
+      throw new SecretsError('USAGE', `Cannot ${verb} ${ref.raw}: a local ${verb} takes a plain name, without #field or ?version.`, {
+        ref: ref.raw,
+        suggestions: [`Use ${this.alias}://${ref.path}.`],
+      })
+    }
+  }
+}

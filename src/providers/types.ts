@@ -1,0 +1,66 @@
+import type {Actor} from '../core/actor.js'
+import type {ProjectConfig, ProviderConfig} from '../core/config.js'
+import type {Interaction} from '../core/interaction.js'
+import type {Reference} from '../core/reference.js'
+import type {SecretValue} from '../core/secret-value.js'
+import type {SecretsError} from '../errors.js'
+
+/** What a provider can do. Core checks these before any I/O and raises UNSUPPORTED otherwise. */
+export interface Capabilities {
+  list: boolean
+  write: boolean
+  delete: boolean
+  versions: boolean
+  stagedRotation: boolean
+  auditTrail: boolean
+  /** How many secrets one read call may fetch (1 = no batching). */
+  batchSize: number
+  /** Query parameters references to this provider may carry. */
+  params: readonly string[]
+}
+
+/** Metadata about one secret; never its value. */
+export interface SecretMeta {
+  name: string
+  ref: string
+  version?: string
+  versions?: number
+  updated?: string
+  actor?: string
+}
+
+/** The outcome of reading one reference: the value, or the error for that reference alone. */
+export type ReadOutcome =
+  | {ok: true; ref: Reference; value: SecretValue; version?: string}
+  | {ok: false; ref: Reference; error: SecretsError}
+
+/** Everything a provider gets from core when it is opened. */
+export interface ProviderContext {
+  project: ProjectConfig
+  config: ProviderConfig
+  env: NodeJS.ProcessEnv
+  ui: Interaction
+  actor: Actor
+}
+
+/** The one interface every provider implements. Errors are SecretsErrors (see the provider's errors.ts). */
+export interface SecretProvider {
+  readonly alias: string
+  readonly type: string
+  readonly capabilities: Capabilities
+  /** Read many references at once; results are in the same order. The `#field` part is left to core. */
+  read(refs: Reference[]): Promise<ReadOutcome[]>
+  list(): Promise<SecretMeta[]>
+  write(ref: Reference, value: SecretValue): Promise<{version: string}>
+  delete(ref: Reference): Promise<{versions: number}>
+  /** Secrets this provider contributes under their own names when nothing in `env:` mentions them. */
+  implicitEnv?(): Promise<Map<string, Reference>>
+  /** Health check for `secrets doctor`: resolves with a one-line summary, or throws. */
+  check(): Promise<string>
+  close?(): Promise<void>
+}
+
+/** What a provider module exports. */
+export interface ProviderModule {
+  createProvider(ctx: ProviderContext): Promise<SecretProvider>
+}
