@@ -219,7 +219,9 @@ class Validator {
       if (name.startsWith('SECRETS_')) this.fail(p, 'names starting with SECRETS_ configure secrets itself and are never passed to a child')
       if (typeof value !== 'string') this.fail(p, 'must be a reference string such as `local://NAME` (secret values never go in this file)')
       // Never echo a string that is not a reference: it may be a secret pasted by mistake.
-      if (!value.includes('://')) this.fail(p, 'is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file')
+      const scheme = /^([a-z][a-z0-9-]*):/.exec(value)?.[1]
+      const attempt = value.includes('://') || (scheme !== undefined && providers.has(scheme))
+      if (!attempt) this.fail(p, 'is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file')
       const line = this.lineOf(p)
       let ref: Reference
       try {

@@ -71,7 +71,7 @@ export function parseReference(raw: string, context?: string): Reference {
       if (field !== undefined) fail(raw, i, 'a second "#"', context)
       const start = ++i
       while (i < raw.length && raw[i] !== '?' && isPathChar(raw[i])) i++
-      if (i < raw.length && raw[i] !== '?') fail(raw, i, `unexpected ${JSON.stringify(raw[i])} in field`, context)
+      if (i < raw.length && raw[i] !== '?' && raw[i] !== '#') fail(raw, i, `unexpected ${JSON.stringify(raw[i])} in field`, context)
       field = raw.slice(start, i)
       if (field.length === 0) fail(raw, start, 'empty field after "#"', context)
     } else if (ch === '?') {

@@ -137,7 +137,8 @@ export function parseStore(text: string, file: string): StoreDoc {
   }
   if (!isObj(raw)) throw corrupt(file, 'the top level is not an object')
   if (raw.format !== STORE_FORMAT) {
-    if (isStr(raw.format) && raw.format.startsWith('secrets-store/')) {
+    const newer = isStr(raw.format) ? /^secrets-store\/([2-9]|[1-9]\d+)$/.exec(raw.format) : null
+    if (newer) {
       throw new SecretsError('UNSUPPORTED', `The store ${file} has format ${raw.format}, which this version of secrets does not read.`, {
         suggestions: ['Upgrade secrets to the version that wrote this store.'],
       })

@@ -22,16 +22,15 @@ function unrepresentable(name: string, format: string, why: string): SecretsErro
 /**
  * One dotenv line that the `dotenv` package and Node's own `--env-file` parser read back exactly:
  * single quotes when possible (fully literal), else backticks (also literal), else double quotes with
- * `\n` and `\r` escapes. Values those parsers cannot hold exactly are refused, not mangled.
+ * `\n` escapes. Values those parsers cannot hold exactly are refused, not mangled.
  */
 export function dotenvLine({name, value}: ExportEntry): string {
-  if (!value.includes('\r')) {
-    if (!value.includes("'")) return `${name}='${value}'`
-    if (!value.includes('`')) return `${name}=\`${value}\``
-  }
-  if (value.includes('"')) throw unrepresentable(name, 'dotenv', 'it holds all three quote characters (or a carriage return and a double quote)')
-  if (/\\[nr]/.test(value)) throw unrepresentable(name, 'dotenv', 'it holds a backslash followed by "n" or "r" and needs double quotes, where that sequence means a line break')
-  return `${name}="${value.replaceAll('\r', '\\r').replaceAll('\n', '\\n')}"`
+  if (value.includes('\r')) throw unrepresentable(name, 'dotenv', 'it holds a carriage return, which dotenv parsers turn into a plain line break')
+  if (!value.includes("'")) return `${name}='${value}'`
+  if (!value.includes('`')) return `${name}=\`${value}\``
+  if (value.includes('"')) throw unrepresentable(name, 'dotenv', 'it holds all three quote characters')
+  if (/\\n/.test(value)) throw unrepresentable(name, 'dotenv', 'it needs double quotes, where a backslash followed by "n" means a line break')
+  return `${name}="${value.replaceAll('\n', '\\n')}"`
 }
 
 /** POSIX shell single-quoting: everything literal, `'` written as `'\''`. */

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+
+import {findConfigFile, loadConfig, parseConfig, selectEnvironment} from '../../src/core/config.js'
+import {SecretsError} from '../../src/errors.js'
+
+const FILE = '/p/secrets.yaml'
+
+function messageOf(text: string): string {
+  try {
+    parseConfig(text, FILE)
+  } catch (error) {
+    assert.ok(error instanceof SecretsError)
+    assert.equal(error.code, 'CONFIG_INVALID')
+    assert.equal(error.exitCode, 3)
+    return error.message
+  }
+  assert.fail('expected the config to be rejected')
+}
+
+describe('secrets.yaml', () => {
+  it('accepts the documented contract shape', () => {
+    const c = parseConfig(`providers:
+  local: {type: local, path: .secrets/store.json}
+  vault: {type: vault}
+  aws:   {type: aws, region: eu-west-1}
+  azure: {type: azure, vaultUrl: https://acme.vault.azure.net}
+env:
+  DATABASE_URL: vault://secret/myapp/db#url
+  STRIPE_KEY: aws://prod/stripe#api_key
+  SENTRY_DSN: azure://sentry-dsn
+environments:
+  staging:
+    env:
+      DATABASE_URL: vault://secret/myapp-staging/db#url
+`, FILE)
+    assert.deepEqual([...c.providers.keys()], ['local', 'vault', 'aws', 'azure'])
+    assert.equal(c.providers.get('aws')?.settings.region, 'eu-west-1')
+    assert.equal(c.env.get('STRIPE_KEY')?.ref.field, 'api_key')
+    assert.equal(c.env.get('SENTRY_DSN')?.line, 9)
+    assert.equal(selectEnvironment(c, undefined).get('DATABASE_URL')?.ref.path, 'secret/myapp/db')
+    const staging = selectEnvironment(c, 'staging')
+    assert.equal(staging.get('DATABASE_URL')?.ref.path, 'secret/myapp-staging/db')
+    assert.equal(staging.get('STRIPE_KEY')?.ref.raw, 'aws://prod/stripe#api_key')
+    assert.throws(() => selectEnvironment(c, 'prod'), {code: 'CONFIG_INVALID', message: 'Environment "prod" is not defined in /p/secrets.yaml.'})
+  })
+
+  const cases: Array<[string, string, string]> = [
+    ['bad YAML', 'providers:\n  local: {type: local\nenv: {}\n', '/p/secrets.yaml:3: invalid YAML: Flow map in block collection must be sufficiently indented and end with a }'],
+    ['unknown type', 'providers:\n  local: {type: local}\n  v: {type: vaultx}\n', '/p/secrets.yaml:3: `providers.v.type` unknown provider type "vaultx"; one of local, vault, aws, azure.'],
+    ['a credential', 'providers:\n  vault:\n    type: vault\n    token: abc\n', '/p/secrets.yaml:4: `providers.vault.token` looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (VAULT_TOKEN, VAULT_ROLE_ID/VAULT_SECRET_ID or a token file).'],
+    ['an undeclared alias', 'providers:\n  local: {type: local}\nenv:\n  DB: vault://secret/x#y\n', '/p/secrets.yaml:4: `env.DB` uses provider alias "vault", which is not declared under `providers:` (declared: local).'],
+    ['a value instead of a reference', 'providers:\n  local: {type: local}\nenv:\n  DB: hunter2-password\n', '/p/secrets.yaml:4: `env.DB` is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file.'],
+    ['a bad variable name', 'providers:\n  local: {type: local}\nenv:\n  1DB: local://x\n', '/p/secrets.yaml:4: `env.1DB` variable names are letters, digits and "_", not starting with a digit.'],
+    ['an unknown top-level field', 'providers:\n  local: {type: local}\nsecrets: {}\n', '/p/secrets.yaml:3: `secrets` is not a known field here (expected version, providers, env, environments).'],
+    ['a duplicate key', 'providers:\n  local: {type: local}\n  local: {type: local}\n', '/p/secrets.yaml:3: invalid YAML: Map keys must be unique'],
+    ['an unknown local setting', 'providers:\n  local: {type: local, pth: x}\n', '/p/secrets.yaml:2: `providers.local.pth` unknown setting for a local provider; known settings: path, inject.'],
+    ['a bad reference in an environment', 'providers:\n  local: {type: local}\nenvironments:\n  prod:\n    env:\n      X: nope://y\n', '/p/secrets.yaml:6: `environments.prod.env.X` uses provider alias "nope", which is not declared under `providers:` (declared: local).'],
+    ['an empty file', '', '/p/secrets.yaml: the file is empty; it needs at least a `providers:` section.'],
+    ['a list at the top', '- a\n- b\n', '/p/secrets.yaml:1: the top level must be a mapping with `providers:`, `env:` and `environments:`.'],
+    ['an upper-case alias', 'providers:\n  Local: {type: local}\n', '/p/secrets.yaml:2: `providers.Local` provider alias "Local" must be lowercase letters, digits and "-", starting with a letter (it is the scheme of references).'],
+    ['a wrong setting type', 'providers:\n  local: {type: local, inject: "yes"}\n', '/p/secrets.yaml:2: `providers.local.inject` must be a boolean.'],
+    ['a SECRETS_ variable', 'providers:\n  local: {type: local}\nenv:\n  SECRETS_AGE_KEY: local://K\n', '/p/secrets.yaml:4: `env.SECRETS_AGE_KEY` names starting with SECRETS_ configure secrets itself and are never passed to a child.'],
+  ]
+  for (const [what, text, expected] of cases) {
+    it(`rejects ${what}, naming file, line and field`, () => {
+      assert.equal(messageOf(text), expected)
+    })
+  }
+
+  it('points at the character of a malformed reference, with file, line and field', () => {
+    assert.equal(messageOf('providers:\n  local: {type: local}\nenv:\n  DB: local:/x\n'),
+      'Invalid reference in /p/secrets.yaml:4 (env.DB): expected "://" after the provider alias at character 6:\n  "local:/x"\n        ^')
+  })
+
+  it('never echoes a value that is not a reference', () => {
+    assert.ok(!messageOf('providers:\n  local: {type: local}\nenv:\n  DB: "hunter2:pw"\n').includes('hunter2'))
+  })
+
+  it('is found by walking up, and --config / SECRETS_CONFIG override that', () => {
+    const root = mkdtempSync(join(tmpdir(), 'secrets-cfg-'))
+    const deep = join(root, 'a', 'b', 'c')
+    mkdirSync(deep, {recursive: true})
+    writeFileSync(join(root, 'secrets.yaml'), 'providers:\n  local: {type: local}\n')
+    writeFileSync(join(root, 'other.yaml'), 'providers:\n  team: {type: local}\n')
+    assert.equal(findConfigFile(deep), join(root, 'secrets.yaml'))
+    assert.deepEqual([...loadConfig({cwd: deep, env: {}}).providers.keys()], ['local'])
+    assert.deepEqual([...loadConfig({cwd: deep, env: {SECRETS_CONFIG: join(root, 'other.yaml')}}).providers.keys()], ['team'])
+    assert.deepEqual([...loadConfig({cwd: deep, env: {SECRETS_CONFIG: 'nope.yaml'}, flag: join(root, 'other.yaml')}).providers.keys()], ['team'])
+    assert.throws(() => loadConfig({cwd: tmpdir(), env: {}, flag: join(root, 'missing.yaml')}), {code: 'CONFIG_NOT_FOUND'})
+  })
+})
