@@ -16,12 +16,13 @@ export async function generateManifest() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const text = await generateManifest()
-  const file = join(root, 'oclif.manifest.json')
+  const at = process.argv.indexOf('--file')
+  const file = at === -1 ? join(root, 'oclif.manifest.json') : process.argv[at + 1]
   if (process.argv.includes('--check')) {
     let current = ''
     try { current = readFileSync(file, 'utf8') } catch {}
     if (current !== text) {
-      console.error('oclif.manifest.json is stale: run `npm run build && npm run manifest` and commit it.')
+      console.error(`${file} is stale: run \`npm run build && npm run manifest\` and commit it.`)
       process.exit(1)
     }
   } else {

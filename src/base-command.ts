@@ -3,15 +3,12 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {Interaction} from './core/interaction.js'
 import {scrub} from './core/redact.js'
 import {Session} from './core/session.js'
-import {EXIT_CODE_TABLE, SecretsError} from './errors.js'
+import {SecretsError} from './errors.js'
 import {makeChalk} from './output/style.js'
 import {terminalInteraction} from './output/ui.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
-
-/** The exit-code table as help text, shown by `--help` of every command. */
-export const EXIT_CODES_HELP = EXIT_CODE_TABLE.map((r) => `  ${String(r.exit).padStart(2)}  ${r.codes ? `${r.codes}: ` : ''}${r.meaning}`).join('\n')
 
 /**
  * Shared flags (--config, --env, --json) and the one error renderer. Commands parse, make one call into

@@ -31,10 +31,10 @@ export const EXIT_CODES = {
 export type ErrorCode = keyof typeof EXIT_CODES
 
 /** One line per exit code, for the README and `--help`. */
-export const EXIT_CODE_TABLE: ReadonlyArray<{exit: number; codes: string; meaning: string}> = [
+export const EXIT_CODE_TABLE: ReadonlyArray<{exit: number | string; codes: string; meaning: string}> = [
   {exit: 0, codes: '', meaning: 'success'},
   {exit: 1, codes: 'INTERNAL', meaning: 'a bug in secrets (set DEBUG=1 for the stack trace)'},
-  {exit: 2, codes: 'USAGE', meaning: 'bad command line: unknown flag, flag without its value, missing argument, prompt needed without a TTY'},
+  {exit: 2, codes: 'USAGE', meaning: 'bad command line (unknown flag, flag without value, missing argument), or a prompt needed without a TTY'},
   {exit: 3, codes: 'CONFIG_NOT_FOUND, CONFIG_INVALID', meaning: 'secrets.yaml missing or invalid (the message names file, line and field)'},
   {exit: 4, codes: 'REFERENCE_INVALID', meaning: 'a malformed reference (the message points at the character)'},
   {exit: 5, codes: 'NOT_FOUND', meaning: 'secret, version or field does not exist'},
@@ -47,7 +47,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{exit: number; codes: string; meanin
   {exit: 12, codes: 'ABORTED', meaning: 'you declined a confirmation'},
   {exit: 126, codes: 'COMMAND_NOT_EXECUTABLE', meaning: '`exec`: the command exists but cannot be run'},
   {exit: 127, codes: 'COMMAND_NOT_FOUND', meaning: '`exec`: the command was not found on PATH'},
-  {exit: 0, codes: 'exec', meaning: 'otherwise `exec` exits with exactly the child\'s status, or 128+N when the child dies from signal N'},
+  {exit: '128+N', codes: 'exec', meaning: 'the child died from signal N; otherwise `exec` exits with exactly the child\'s own status'},
 ]
 
 export interface SecretsErrorOptions {

@@ -1,14 +1,11 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, EXIT_CODES_HELP} from '../base-command.js'
+import {BaseCommand} from '../base-command.js'
 import {initProject, type InitResult} from '../core/init.js'
 
 export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Create secrets.yaml, the encrypted local store and (if missing) your identity.'
-  static override description = `Creates, in the current directory, whatever is missing of: your age identity (in $XDG_CONFIG_HOME/secrets/identity.txt, mode 0600, unless SECRETS_AGE_KEY or SECRETS_IDENTITY is set), the encrypted store (.secrets/store.json, safe to commit) and secrets.yaml. Existing files are checked, never overwritten. Asks questions on a terminal; with --yes or without a terminal it takes the defaults.
-
-Exit codes:
-${EXIT_CODES_HELP}`
+  static override description = `Creates, in the current directory, whatever is missing of: your age identity (in $XDG_CONFIG_HOME/secrets/identity.txt, mode 0600, unless SECRETS_AGE_KEY or SECRETS_IDENTITY is set), the encrypted store (.secrets/store.json, safe to commit) and secrets.yaml. Existing files are checked, never overwritten. Asks questions on a terminal; with --yes or without a terminal it takes the defaults.`
 
   static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --yes', 'SECRETS_PASSPHRASE=... <%= config.bin %> init --yes --passphrase']
 

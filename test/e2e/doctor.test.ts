@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict'
+import {chmodSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import {Sandbox} from '../helpers/cli.js'
+
+describe('doctor', () => {
+  const sb = new Sandbox()
+  before(() => sb.init())
+  after(() => sb.cleanup())
+
+  it('passes every check on a fresh project', async () => {
+    const r = await sb.run(['doctor', '--json'])
+    assert.equal(r.code, 0, r.stdout)
+    const json = JSON.parse(r.stdout)
+    assert.equal(json.ok, true)
+    assert.deepEqual(json.checks.map((c: {name: string; status: string}) => [c.name, c.status]), [['config', 'ok'], ['identity', 'ok'], ['provider local', 'ok'], ['audit log', 'ok']])
+    assert.equal(json.checks[2].detail, `${sb.storeFile}: 0 secret(s), 1 recipient(s), decrypts and verifies`)
+  })
+
+  it('reports every failure and exits with the first one\'s code', async () => {
+    chmodSync(sb.identityFile, 0o604)
+    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\n')
+    try {
+      const r = await sb.run(['doctor'])
+      assert.equal(r.code, 6)
+      const lines = r.stdout.trimEnd().split('\n')
+      assert.deepEqual(lines.map((l) => l.slice(0, 22).trimEnd()), ['ok    config', 'FAIL  identity', 'FAIL  provider local', 'FAIL  provider vault', 'ok    audit log'])
+      assert.match(lines[1], /is accessible by group or others \(mode 0604\); refusing to use it\. \[INSECURE_PERMISSIONS\]$/)
+      assert.match(lines[3], /Provider vault has type vault, which this build of secrets cannot use yet\. \[UNSUPPORTED\]$/)
+    } finally {
+      chmodSync(sb.identityFile, 0o600)
+    }
+  })
+})

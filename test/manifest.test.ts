@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+
+import {ROOT} from './helpers/cli.js'
+
+const check = (file?: string) => spawnSync(process.execPath, [join(ROOT, 'scripts', 'manifest.mjs'), '--check', ...(file ? ['--file', file] : [])], {encoding: 'utf8', cwd: ROOT})
+
+describe('oclif.manifest.json', () => {
+  it('matches the built commands (regenerate with `npm run manifest`)', () => {
+    const r = check()
+    assert.equal(r.stderr, '')
+    assert.equal(r.status, 0)
+  })
+
+  it('the check fails on a stale manifest', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8'))
+    delete manifest.commands.export.flags.only
+    const stale = join(mkdtempSync(join(tmpdir(), 'secrets-manifest-')), 'oclif.manifest.json')
+    writeFileSync(stale, `${JSON.stringify(manifest, null, 2)}\n`)
+    const r = check(stale)
+    assert.equal(r.status, 1)
+    assert.equal(r.stderr, `${stale} is stale: run \`npm run build && npm run manifest\` and commit it.\n`)
+  })
+
+  it('lists every command file', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8'))
+    assert.deepEqual(Object.keys(manifest.commands).sort(), ['delete', 'doctor', 'exec', 'export', 'get', 'init', 'key:add', 'key:list', 'key:remove', 'list', 'set'])
+  })
+})
