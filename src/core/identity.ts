@@ -16,12 +16,12 @@ export interface AgeIdentity {
 
 /** `$XDG_CONFIG_HOME/secrets`, or `~/.config/secrets`. */
 export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'secrets')
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'secrets')
 }
 
 /** `$XDG_STATE_HOME/secrets`, or `~/.local/state/secrets`. */
 export function userStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'secrets')
+  return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'secrets')
 }
 
 export function defaultIdentityFile(env: NodeJS.ProcessEnv = process.env): string {

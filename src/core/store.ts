@@ -262,9 +262,13 @@ export class Keyring {
             // Try the next passphrase recipient.
           }
         }
-        if (dataKey === undefined && identities.length === 0) {
+        if (dataKey === undefined) {
+          const mine = identities.map((i) => i.recipient)
           throw new SecretsError('DECRYPT_FAILED', `The passphrase does not open the store ${file}.`, {
-            suggestions: ['Check SECRETS_PASSPHRASE or retype the passphrase; a holder of a key can add you with `secrets key add`.'],
+            suggestions: [
+              'Check SECRETS_PASSPHRASE or retype the passphrase; a holder of a key can add you with `secrets key add`.',
+              ...(mine.length > 0 ? [`Your identity (${mine.join(', ')}) is not a recipient of this store either.`] : []),
+            ],
           })
         }
       }

@@ -1,10 +1,26 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
+import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {BIN, Sandbox} from '../helpers/cli.js'
+
+/** Wait until the child printed "ready"; fail with its stderr if it exits first. */
+async function untilReady(child: ChildProcessWithoutNullStreams | ReturnType<typeof spawn>): Promise<{closed: Promise<number | null>; output: () => string}> {
+  let out = ''
+  let err = ''
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+  child.stderr!.on('data', (d) => (err += d))
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d
+      if (out.includes('ready')) resolve()
+    })
+    closed.then((code) => reject(new Error(`exited with ${code} before it was ready: ${err}`)))
+  })
+  return {closed, output: () => out}
+}
 
 describe('exec', () => {
   const sb = new Sandbox()
@@ -73,21 +89,15 @@ describe('exec', () => {
 
   it('forwards SIGTERM to the child and exits with its status', async () => {
     const child = spawn(process.execPath, [BIN, 'exec', '--', 'sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {cwd: sb.project, env: sb.env(), stdio: ['ignore', 'pipe', 'pipe']})
-    let out = ''
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
-    await new Promise<void>((resolve) => child.stdout.on('data', (d) => {
-      out += d
-      if (out.includes('ready')) resolve()
-    }))
+    const {closed, output} = await untilReady(child)
     child.kill('SIGTERM')
     assert.equal(await closed, 7)
-    assert.equal(out, 'ready\ngot-term\n')
+    assert.equal(output(), 'ready\ngot-term\n')
   })
 
   it('escalates to SIGKILL when the child ignores SIGTERM past --kill-timeout', async () => {
     const child = spawn(process.execPath, [BIN, 'exec', '--kill-timeout', '1', '--', 'sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'], {cwd: sb.project, env: sb.env(), stdio: ['ignore', 'pipe', 'pipe']})
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
-    await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('ready') && resolve()))
+    const {closed} = await untilReady(child)
     const t0 = Date.now()
     child.kill('SIGTERM')
     assert.equal(await closed, 137)
