@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {spawn, type ChildProcess} from 'node:child_process'
 import {constants} from 'node:os'
 
 import {SecretsError} from '../errors.js'
@@ -53,7 +53,8 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
  */
 export function runChild(command: string, args: string[], env: Record<string, string>, o: {killTimeoutMs?: number} = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {env, stdio: 'inherit'})
+    let child: ChildProcess | undefined
+    const pending: NodeJS.Signals[] = []
     const handlers = new Map<string, () => void>()
     let terms = 0
     let killTimer: NodeJS.Timeout | undefined
@@ -61,24 +62,31 @@ export function runChild(command: string, args: string[], env: Record<string, st
       for (const [sig, h] of handlers) process.removeListener(sig, h)
       if (killTimer) clearTimeout(killTimer)
     }
-    for (const sig of FORWARDED) {
-      const handler = () => {
-        // Ctrl-C on a terminal already reaches the child (same process group): do not send it twice.
-        if ((sig === 'SIGINT' || sig === 'SIGQUIT') && process.stdin.isTTY) return
-        if (sig === 'SIGTERM') {
-          terms++
-          if (terms > 1) {
-            child.kill('SIGKILL')
-            return
-          }
-          killTimer ??= setTimeout(() => child.kill('SIGKILL'), o.killTimeoutMs ?? 10_000)
-          killTimer.unref()
-        }
-        child.kill(sig)
+    const deliver = (sig: NodeJS.Signals) => {
+      if (child === undefined) {
+        pending.push(sig)
+        return
       }
+      // Ctrl-C on a terminal already reaches the child (same process group): do not send it twice.
+      if ((sig === 'SIGINT' || sig === 'SIGQUIT') && process.stdin.isTTY) return
+      if (sig === 'SIGTERM') {
+        terms++
+        if (terms > 1) {
+          child.kill('SIGKILL')
+          return
+        }
+        killTimer ??= setTimeout(() => child?.kill('SIGKILL'), o.killTimeoutMs ?? 10_000)
+      }
+      child.kill(sig)
+    }
+    // Handlers go in before the child exists: a signal that arrives while it starts is held, then
+    // forwarded, instead of killing us with the default action and orphaning the child.
+    for (const sig of FORWARDED) {
+      const handler = () => deliver(sig)
       handlers.set(sig, handler)
       process.on(sig, handler)
     }
+    child = spawn(command, args, {env, stdio: 'inherit'})
     child.on('error', (error: NodeJS.ErrnoException) => {
       cleanup()
       if (error.code === 'ENOENT') {
@@ -94,5 +102,6 @@ export function runChild(command: string, args: string[], env: Record<string, st
       if (signal) resolve(128 + (constants.signals[signal] ?? 0))
       else resolve(code ?? 1)
     })
+    for (const sig of pending.splice(0)) deliver(sig)
   })
 }

@@ -87,7 +87,7 @@ describe('exec', () => {
     assert.equal(none.stderr, 'Error [USAGE]: No command to run: put it after --, e.g. `secrets exec -- npm start`.\n')
   })
 
-  it('forwards SIGTERM to the child and exits with its status', async () => {
+  it('forwards SIGTERM to the child and exits with its status', {timeout: 60_000}, async () => {
     const child = spawn(process.execPath, [BIN, 'exec', '--', 'sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {cwd: sb.project, env: sb.env(), stdio: ['ignore', 'pipe', 'pipe']})
     const {closed, output} = await untilReady(child)
     child.kill('SIGTERM')
@@ -95,7 +95,7 @@ describe('exec', () => {
     assert.equal(output(), 'ready\ngot-term\n')
   })
 
-  it('escalates to SIGKILL when the child ignores SIGTERM past --kill-timeout', async () => {
+  it('escalates to SIGKILL when the child ignores SIGTERM past --kill-timeout', {timeout: 60_000}, async () => {
     const child = spawn(process.execPath, [BIN, 'exec', '--kill-timeout', '1', '--', 'sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'], {cwd: sb.project, env: sb.env(), stdio: ['ignore', 'pipe', 'pipe']})
     const {closed} = await untilReady(child)
     const t0 = Date.now()
