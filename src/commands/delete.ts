@@ -21,7 +21,7 @@ export default class Delete extends BaseCommand<typeof Delete> {
     const ref = session.toReference(this.args.ref)
     if (!this.flags.yes) {
       if (!this.ui.interactive) {
-        throw new SecretsError('USAGE', `Refusing to delete ${ref.raw} without confirmation: there is no terminal to ask on.`, {suggestions: ['Pass --yes to confirm.']})
+        throw new SecretsError('USAGE', `Refusing to delete ${ref.raw} without confirmation: there is no terminal to ask on (or CI is set).`, {suggestions: ['Pass --yes to confirm.']})
       }
       if (!(await this.ui.confirm(`Delete ${ref.raw} and all its versions?`, false))) {
         throw new SecretsError('ABORTED', `Did not delete ${ref.raw}.`)

@@ -90,7 +90,7 @@ export async function initProject(o: InitOptions): Promise<InitResult> {
         if ((await o.ui.password('Repeat the passphrase')) !== passphrase) throw new SecretsError('USAGE', 'The two passphrases differ; nothing was created.')
       }
       if (!passphrase) {
-        throw new SecretsError('USAGE', '--passphrase needs the passphrase in SECRETS_PASSPHRASE when there is no terminal to ask on.')
+        throw new SecretsError('USAGE', '--passphrase needs the passphrase in SECRETS_PASSPHRASE when there is no terminal to ask on (or CI is set).')
       }
       specs.push({type: 'scrypt', passphrase, label: 'passphrase'})
     }

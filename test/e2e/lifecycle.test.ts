@@ -92,7 +92,7 @@ describe('init, set, get, list, export, delete (as a user runs them)', () => {
   it('delete asks for --yes without a TTY, then removes the secret', async () => {
     const refused = await sb.run(['delete', 'ARGV_SECRET'])
     assert.equal(refused.code, 2)
-    assert.equal(refused.stderr, 'Error [USAGE]: Refusing to delete local://ARGV_SECRET without confirmation: there is no terminal to ask on.\n  → Pass --yes to confirm.\n')
+    assert.equal(refused.stderr, 'Error [USAGE]: Refusing to delete local://ARGV_SECRET without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm.\n')
     const r = await sb.run(['delete', 'ARGV_SECRET', '--yes'])
     assert.equal(r.code, 0, r.stderr)
     const get = await sb.run(['get', 'ARGV_SECRET'])

@@ -23,7 +23,7 @@ export default class KeyRemove extends BaseCommand<typeof KeyRemove> {
     const project = this.session().config
     const file = localStoreFile(project, pickLocalProvider(project, this.flags.store))
     if (!this.flags.yes) {
-      if (!this.ui.interactive) throw new SecretsError('USAGE', 'Refusing to remove a recipient without confirmation: no terminal to ask on.', {suggestions: ['Pass --yes to confirm.']})
+      if (!this.ui.interactive) throw new SecretsError('USAGE', 'Refusing to remove a recipient without confirmation: there is no terminal to ask on (or CI is set).', {suggestions: ['Pass --yes to confirm.']})
       if (!(await this.ui.confirm(`Remove ${this.args.recipient} from ${file} and re-encrypt everything?`, false))) throw new SecretsError('ABORTED', 'Nothing was changed.')
     }
     const keyring = new Keyring(process.env, this.ui)
