@@ -3,7 +3,7 @@ import {dirname, join, resolve} from 'node:path'
 import {isMap, isScalar, LineCounter, parseDocument, type Document} from 'yaml'
 
 import {SecretsError, fsError} from '../errors.js'
-import {PROVIDER_TYPES} from '../providers/registry.js'
+import {PROVIDER_TYPES, type SettingKind} from '../providers/registry.js'
 import {ALIAS_PATTERN, ENV_NAME_PATTERN, parseReference, type Reference} from './reference.js'
 
 export const CONFIG_FILE_NAME = 'secrets.yaml'
@@ -132,7 +132,7 @@ export function parseConfig(text: string, file: string): ProjectConfig {
         if (spec.openSettings) continue
         v.fail([...path, key], `unknown setting for a ${type} provider; known settings: ${Object.keys(spec.settings).join(', ') || 'none'}`)
       }
-      if (typeof value !== kind) v.fail([...path, key], `must be a ${kind}`)
+      v.setting([...path, key], value, kind, spec.credentialHint)
     }
     providers.set(alias, {alias, type, settings, line: v.lineOf(path)})
   }
@@ -201,6 +201,31 @@ class Validator {
     throw new SecretsError('CONFIG_INVALID', `${where}: ${field}${message}.`, {
       suggestions: [`Edit ${this.file}${line === undefined ? '' : ` at line ${line}`}; the README documents every field.`],
     })
+  }
+
+  /** Check one provider setting against its kind; nested keys that look like credentials are refused too. */
+  setting(path: string[], value: unknown, kind: SettingKind, credentialHint: string): void {
+    if (typeof kind === 'string') {
+      if (typeof value !== kind) this.fail(path, `must be a ${kind}`)
+      return
+    }
+    if ('oneOf' in kind) {
+      if (!kind.oneOf.includes(value as string | number)) this.fail(path, `must be one of ${kind.oneOf.join(', ')}`)
+      return
+    }
+    if (!isPlainObject(value)) this.fail(path, 'must be a mapping')
+    for (const [key, sub] of Object.entries(value)) {
+      if ('fields' in kind) {
+        if (CREDENTIAL_KEYS.has(key.toLowerCase())) {
+          this.fail([...path, key], `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${credentialHint})`)
+        }
+        const subKind = kind.fields[key]
+        if (subKind === undefined) this.fail([...path, key], `is not a known field here (expected ${Object.keys(kind.fields).join(', ')})`)
+        this.setting([...path, key], sub, subKind, credentialHint)
+      } else {
+        this.setting([...path, key], sub, kind.entries, credentialHint)
+      }
+    }
   }
 
   onlyKeys(path: string[], obj: Record<string, unknown>, allowed: string[]): void {

@@ -2,10 +2,22 @@ import type {ProviderContext, ProviderModule, SecretProvider} from './types.js'
 
 import {SecretsError} from '../errors.js'
 
+/**
+ * The type of one setting: a scalar, one of a few values, a mapping with known keys (`auth: {method: ...}`)
+ * or a mapping from free names to one kind (`kv: {secret: 2}`).
+ */
+export type SettingKind =
+  | 'string'
+  | 'boolean'
+  | 'number'
+  | {oneOf: ReadonlyArray<string | number>}
+  | {fields: Record<string, SettingKind>}
+  | {entries: SettingKind}
+
 /** How a provider type is configured and where its module is; the module loads only when used. */
 export interface ProviderTypeSpec {
   /** Allowed settings in secrets.yaml and their types. */
-  settings: Record<string, 'string' | 'boolean' | 'number'>
+  settings: Record<string, SettingKind>
   /** Accept settings not listed (for types whose schema is not pinned down yet). */
   openSettings?: boolean
   /** Where credentials come from instead of the file (used in error messages). */
@@ -19,7 +31,32 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
     credentialHint: 'SECRETS_AGE_KEY, SECRETS_IDENTITY or SECRETS_PASSPHRASE',
     load: () => import('./local/index.js'),
   },
-  vault: {settings: {}, openSettings: true, credentialHint: 'VAULT_TOKEN, VAULT_ROLE_ID/VAULT_SECRET_ID or a token file'},
+  vault: {
+    settings: {
+      address: 'string',
+      namespace: 'string',
+      timeout: 'number',
+      retries: 'number',
+      caCert: 'string',
+      caPath: 'string',
+      clientCert: 'string',
+      clientKeyFile: 'string',
+      tlsServerName: 'string',
+      kv: {entries: {oneOf: [1, 2]}},
+      auth: {
+        fields: {
+          method: {oneOf: ['token', 'approle', 'jwt', 'kubernetes']},
+          mount: 'string',
+          role: 'string',
+          tokenFile: 'string',
+          roleIdFile: 'string',
+          secretIdFile: 'string',
+        },
+      },
+    },
+    credentialHint: 'VAULT_TOKEN or ~/.vault-token, VAULT_ROLE_ID/VAULT_SECRET_ID, VAULT_JWT, or a file named by auth.tokenFile, auth.roleIdFile or auth.secretIdFile',
+    load: () => import('./vault/index.js'),
+  },
   aws: {settings: {}, openSettings: true, credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity'},
   azure: {settings: {}, openSettings: true, credentialHint: 'AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file'},
 }

@@ -1,0 +1,360 @@
+import NodeVault from 'node-vault'
+
+import {checkParams, type Reference} from '../../core/reference.js'
+import {SecretValue} from '../../core/secret-value.js'
+import {SecretsError} from '../../errors.js'
+import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
+import {authenticate, type VaultLogin} from './auth.js'
+import {isRetryable, statusOf, toSecretsError, type FailureContext} from './errors.js'
+import {parseVersionParam, resolveSettings, type VaultSettings} from './settings.js'
+
+const CAPABILITIES: Capabilities = {
+  list: true,
+  write: true,
+  delete: true,
+  versions: true,
+  stagedRotation: false,
+  auditTrail: false,
+  // Core hands every reference over at once; the provider batches them by path itself.
+  batchSize: Number.POSITIVE_INFINITY,
+  params: ['version'],
+}
+
+/** Where a reference lives: its KV mount (no slashes around), the KV version and the path inside the mount. */
+interface Location {
+  mount: string
+  version: 1 | 2
+  rest: string
+}
+
+/** At most this many secrets are listed, so a huge Vault cannot make `list` run for ever. */
+const LIST_LIMIT = 5000
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function encodePath(p: string): string {
+  return p.split('/').map((s) => encodeURIComponent(s)).join('/')
+}
+
+/** HashiCorp Vault KV v1 and v2 through node-vault. */
+export class VaultProvider implements SecretProvider {
+  readonly type = 'vault'
+  readonly capabilities = CAPABILITIES
+  readonly alias: string
+  readonly settings: VaultSettings
+  private readonly client: NodeVault.client
+  private login?: Promise<VaultLogin>
+  private scrub: string[] = []
+  private readonly mounts = new Map<string, 1 | 2>()
+
+  constructor(private readonly ctx: ProviderContext) {
+    this.alias = ctx.config.alias
+    this.settings = resolveSettings(this.alias, ctx.config.settings, ctx.env, ctx.project.dir)
+    for (const [mount, version] of this.settings.kv) this.mounts.set(mount, version)
+    const {tls} = this.settings
+    if (tls.skipVerify && this.settings.address.startsWith('https:')) {
+      ctx.ui.warn(`VAULT_SKIP_VERIFY is set: the TLS certificate of Vault at ${this.settings.address} is NOT verified, so anyone on the network path can read your secrets and token. Unset it and set VAULT_CACERT instead.`)
+    }
+    const agentOptions: Record<string, unknown> = {}
+    if (tls.serverName) agentOptions.servername = tls.serverName
+    this.client = NodeVault({
+      endpoint: this.settings.address,
+      namespace: this.settings.namespace,
+      requestOptions: {
+        timeout: this.settings.timeoutMs,
+        strictSSL: !tls.skipVerify,
+        ...(tls.ca ? {ca: tls.ca} : {}),
+        ...(tls.cert ? {cert: tls.cert, key: tls.key} : {}),
+        ...(Object.keys(agentOptions).length > 0 ? {agentOptions} : {}),
+      } as never,
+    })
+    // node-vault falls back to process.env.VAULT_TOKEN; the token is set only after authenticate().
+    this.client.token = undefined as unknown as string
+  }
+
+  /** Run one request, retrying 429, 5xx and dropped connections with exponential backoff and jitter. */
+  private async raw<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        return await fn()
+      } catch (error) {
+        if (attempt >= this.settings.retries || !isRetryable(error)) throw error
+        const base = Math.min(2000, 100 * 2 ** attempt)
+        // eslint-disable-next-line no-await-in-loop
+        await sleep(base / 2 + Math.random() * base / 2)
+      }
+    }
+  }
+
+  private async call<T>(fn: () => Promise<T>, ctx: Omit<FailureContext, 'address'>): Promise<T> {
+    await this.authenticated()
+    try {
+      return await this.raw(fn)
+    } catch (error) {
+      throw toSecretsError(error, {...ctx, address: this.settings.address}, this.scrub)
+    }
+  }
+
+  private authenticated(): Promise<VaultLogin> {
+    this.login ??= authenticate(this.client, this.settings, this.ctx.env, this.alias, (fn) => this.raw(fn)).then((login) => {
+      this.scrub = login.scrub
+      this.client.token = login.token
+      if (login.obtained && login.ttl > 0) {
+        // Keep an obtained token alive while a long-running command (exec --watch) needs it.
+        this.client.startTokenRenewal({ttl: login.ttl}).catch(() => undefined)
+      }
+      return login
+    })
+    return this.login
+  }
+
+  /** Find the KV mount of `path`: pinned in secrets.yaml (`kv:`), cached, or asked of sys/internal/ui/mounts. */
+  private async locate(path: string, ref?: string): Promise<Location> {
+    const known = [...this.mounts.keys()].filter((m) => path === m || path.startsWith(`${m}/`)).sort((a, b) => b.length - a.length)[0]
+    let mount = known
+    if (mount === undefined) {
+      const api = `sys/internal/ui/mounts/${encodePath(path)}`
+      let data: {path?: string; type?: string; options?: {version?: string} | null} | undefined
+      try {
+        data = (await this.call(() => this.client.read(api), {op: 'look up the secrets engine of', path: api, ref, capability: 'read'}))?.data
+      } catch (error) {
+        if (error instanceof SecretsError && error.code === 'PERMISSION_DENIED') {
+          throw new SecretsError('PERMISSION_DENIED', `Vault denied looking up the secrets engine of ${path}${ref ? ` (${ref})` : ''}: the token has no capability on that mount.`, {
+            ref,
+            suggestions: ['Ask for a policy granting access under this mount, or pin the KV version with `kv: {<mount>: 2}` in secrets.yaml if the token may read only some paths.'],
+          })
+        }
+        throw error
+      }
+      if (data?.path === undefined) throw new SecretsError('NOT_FOUND', `No secrets engine is mounted at ${path} in Vault${ref ? ` (${ref})` : ''}.`, {ref})
+      if (data.type !== 'kv' && data.type !== 'generic') {
+        throw new SecretsError('UNSUPPORTED', `${ref ?? path} is in a ${data.type} secrets engine (mount ${data.path}); the vault provider reads KV v1 and v2 mounts.`, {ref})
+      }
+      mount = data.path.replace(/\/+$/, '')
+      this.mounts.set(mount, data.options?.version === '2' ? 2 : 1)
+    }
+    const rest = path === mount ? '' : path.slice(mount.length + 1)
+    if (rest === '') {
+      throw new SecretsError('REFERENCE_INVALID', `${ref ?? path} names the mount ${mount}, not a secret in it.`, {ref, suggestions: [`Add the secret's path: ${this.alias}://${mount}/<path>#<field>.`]})
+    }
+    return {mount, version: this.mounts.get(mount)!, rest}
+  }
+
+  private dataPath(loc: Location): string {
+    return loc.version === 2 ? `${loc.mount}/data/${encodePath(loc.rest)}` : `${loc.mount}/${encodePath(loc.rest)}`
+  }
+
+  /** Read the map at a location. Undefined when there is none (for KV v2: `current` is the metadata's version even if deleted). */
+  private async readMap(loc: Location, version: number | undefined, ref: string): Promise<{data?: Record<string, unknown>; version?: number; deletedAt?: string}> {
+    const api = this.dataPath(loc)
+    try {
+      const res = await this.call(() => this.client.read(version === undefined ? api : `${api}?version=${version}`), {op: 'read', path: api, ref, capability: 'read'})
+      if (loc.version === 1) return {data: res?.data ?? {}}
+      return {data: res?.data?.data ?? {}, version: res?.data?.metadata?.version}
+    } catch (error) {
+      const cause = (error as SecretsError).cause as {status?: number} | undefined
+      if (error instanceof SecretsError && error.code === 'NOT_FOUND' && cause?.status === 404) {
+        return {}
+      }
+      throw error
+    }
+  }
+
+  async read(refs: Reference[]): Promise<ReadOutcome[]> {
+    await this.authenticated()
+    const outcomes: ReadOutcome[] = Array.from({length: refs.length})
+    // One request per distinct (path, version), however many #fields reference it.
+    const groups = new Map<string, {path: string; version?: number; indexes: number[]}>()
+    for (const [i, ref] of refs.entries()) {
+      try {
+        checkParams(ref, CAPABILITIES.params)
+        const version = parseVersionParam(ref.params.version, ref.raw)
+        const key = `${ref.path}\0${version ?? ''}`
+        const g = groups.get(key) ?? {path: ref.path, version, indexes: []}
+        g.indexes.push(i)
+        groups.set(key, g)
+      } catch (error) {
+        outcomes[i] = {ok: false, ref, error: error as SecretsError}
+      }
+    }
+    const located = new Map<string, Location | SecretsError>()
+    for (const g of groups.values()) {
+      if (located.has(g.path)) continue
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        located.set(g.path, await this.locate(g.path, refs[g.indexes[0]].raw))
+      } catch (error) {
+        if (!(error instanceof SecretsError)) throw error
+        located.set(g.path, error)
+      }
+    }
+    await Promise.all([...groups.values()].map(async (g) => {
+      const first = refs[g.indexes[0]]
+      const fail = (error: SecretsError): void => {
+        for (const i of g.indexes) outcomes[i] = {ok: false, ref: refs[i], error: error.ref === refs[i].raw ? error : new SecretsError(error.code, error.message.replace(first.raw, refs[i].raw), {ref: refs[i].raw, suggestions: error.suggestions, retryable: error.retryable})}
+      }
+      const loc = located.get(g.path)!
+      if (loc instanceof SecretsError) return fail(loc)
+      if (loc.version === 1 && g.version !== undefined) {
+        return fail(new SecretsError('UNSUPPORTED', `${first.raw} asks for a version, but ${loc.mount} is a KV v1 mount, which keeps no versions.`, {ref: first.raw}))
+      }
+      try {
+        const r = await this.readMap(loc, g.version, first.raw)
+        if (r.data === undefined) {
+          const what = g.version === undefined ? first.raw.split('#')[0].split('?')[0] : `Version ${g.version} of ${first.path}`
+          return fail(new SecretsError('NOT_FOUND', `${what} does not exist in Vault (or was deleted).`, {ref: first.raw, suggestions: [`See what exists with \`secrets list ${this.alias}\`.`]}))
+        }
+        const value = new SecretValue(JSON.stringify(r.data))
+        for (const i of g.indexes) outcomes[i] = {ok: true, ref: refs[i], value, version: r.version === undefined ? undefined : String(r.version)}
+      } catch (error) {
+        if (!(error instanceof SecretsError)) throw error
+        fail(error)
+      }
+    }))
+    return outcomes
+  }
+
+  async write(ref: Reference, value: SecretValue): Promise<{version: string}> {
+    if (Object.keys(ref.params).length > 0) {
+      throw new SecretsError('USAGE', `Cannot write ${ref.raw}: a write always creates a new version; drop the ?${Object.keys(ref.params)[0]}= part.`, {ref: ref.raw})
+    }
+    await this.authenticated()
+    const loc = await this.locate(ref.path, ref.raw)
+    let fields: Record<string, unknown> | undefined
+    if (ref.field === undefined) {
+      try {
+        const parsed: unknown = JSON.parse(value.text())
+        if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, unknown>
+      } catch {
+        // Not JSON: refused below.
+      }
+      if (fields === undefined) {
+        throw new SecretsError('USAGE', `Cannot write ${ref.raw}: a Vault secret is a map of fields, so the value must be a JSON object, or name the field to set.`, {
+          ref: ref.raw,
+          suggestions: [`Set one field with ${ref.raw}#<field>, or pipe a JSON object such as {"password": "..."}.`],
+        })
+      }
+    }
+    // Read the current version first and write with check-and-set, so a concurrent writer is a CONFLICT, not lost.
+    const current = await this.currentForWrite(loc, ref.raw)
+    const data = fields ?? {...current.data, [ref.field!]: value.text()}
+    const api = this.dataPath(loc)
+    if (loc.version === 1) {
+      await this.call(() => this.client.write(api, data), {op: 'write', path: api, ref: ref.raw, capability: current.exists ? 'update' : 'create'})
+      return {version: '1'}
+    }
+    const res = await this.call(() => this.client.write(api, {options: {cas: current.version}, data}), {op: 'write', path: api, ref: ref.raw, capability: current.exists ? 'update' : 'create'})
+    return {version: String(res?.data?.version ?? current.version + 1)}
+  }
+
+  /** The map to start from and the version a check-and-set write must name (0: no secret yet). */
+  private async currentForWrite(loc: Location, ref: string): Promise<{data: Record<string, unknown>; version: number; exists: boolean}> {
+    if (loc.version === 1) {
+      const r = await this.readMap(loc, undefined, ref)
+      return {data: r.data ?? {}, version: 0, exists: r.data !== undefined}
+    }
+    // The data path answers with the current version even when it is soft-deleted (a 404 whose body
+    // still carries the metadata), so one read gives the check-and-set version under a data-only policy.
+    const api = this.dataPath(loc)
+    await this.authenticated()
+    try {
+      const res = await this.raw(() => this.client.read(api))
+      return {data: res?.data?.data ?? {}, version: res?.data?.metadata?.version ?? 0, exists: true}
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        const version = (error as {response?: {body?: {data?: {metadata?: {version?: number}}}}}).response?.body?.data?.metadata?.version ?? 0
+        return {data: {}, version, exists: version > 0}
+      }
+      throw toSecretsError(error, {op: 'read', path: api, ref, capability: 'read', address: this.settings.address}, this.scrub)
+    }
+  }
+
+  async delete(ref: Reference): Promise<{versions: number}> {
+    if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
+      throw new SecretsError('USAGE', `Cannot delete ${ref.raw}: delete removes a whole secret with all its versions; give it without #field or ?version.`, {
+        ref: ref.raw,
+        suggestions: [`Use ${this.alias}://${ref.path}; to drop one field, write the map without it.`],
+      })
+    }
+    await this.authenticated()
+    const loc = await this.locate(ref.path, ref.raw)
+    if (loc.version === 1) {
+      const r = await this.readMap(loc, undefined, ref.raw)
+      if (r.data === undefined) throw new SecretsError('NOT_FOUND', `${ref.raw} does not exist in Vault.`, {ref: ref.raw})
+      const api = this.dataPath(loc)
+      await this.call(() => this.client.delete(api), {op: 'delete', path: api, ref: ref.raw, capability: 'delete'})
+      return {versions: 1}
+    }
+    const api = `${loc.mount}/metadata/${encodePath(loc.rest)}`
+    const meta = (await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, ref: ref.raw, capability: 'read'}))?.data
+    await this.call(() => this.client.delete(api), {op: 'delete', path: api, ref: ref.raw, capability: 'delete'})
+    return {versions: Object.keys(meta?.versions ?? {}).length}
+  }
+
+  async list(): Promise<SecretMeta[]> {
+    await this.authenticated()
+    const res = await this.call(() => this.client.read('sys/internal/ui/mounts'), {op: 'list the mounts of', path: 'sys/internal/ui/mounts', capability: 'read'})
+    const secret = (res?.data?.secret ?? {}) as Record<string, {type?: string; options?: {version?: string} | null}>
+    for (const [path, m] of Object.entries(secret)) {
+      if (m.type === 'kv' || m.type === 'generic') {
+        const mount = path.replace(/\/+$/, '')
+        if (!this.mounts.has(mount)) this.mounts.set(mount, m.options?.version === '2' ? 2 : 1)
+      }
+    }
+    const out: SecretMeta[] = []
+    for (const [mount, version] of [...this.mounts].sort(([a], [b]) => a.localeCompare(b))) {
+      // eslint-disable-next-line no-await-in-loop
+      await this.walk(mount, version, '', out)
+    }
+    return out
+  }
+
+  private async walk(mount: string, version: 1 | 2, prefix: string, out: SecretMeta[]): Promise<void> {
+    if (out.length >= LIST_LIMIT) return
+    const api = version === 2 ? `${mount}/metadata/${encodePath(prefix)}` : `${mount}/${encodePath(prefix)}`
+    let keys: string[]
+    try {
+      keys = (await this.call(() => this.client.list(api.replace(/\/$/, '')), {op: 'list', path: api, capability: 'list'}))?.data?.keys ?? []
+    } catch (error) {
+      // An empty folder is a 404; a folder this token may not list is skipped, not fatal.
+      if (error instanceof SecretsError && (error.code === 'NOT_FOUND' || error.code === 'PERMISSION_DENIED')) return
+      throw error
+    }
+    for (const key of keys) {
+      if (key.endsWith('/')) {
+        // eslint-disable-next-line no-await-in-loop
+        await this.walk(mount, version, `${prefix}${key}`, out)
+      } else if (out.length < LIST_LIMIT) {
+        const name = `${mount}/${prefix}${key}`
+        out.push({name, ref: `${this.alias}://${name}`})
+      }
+    }
+  }
+
+  async check(): Promise<string> {
+    let health: {sealed?: boolean; standby?: boolean; version?: string}
+    try {
+      health = await this.raw(() => this.client.health())
+    } catch (error) {
+      throw toSecretsError(error, {op: 'check the health of', path: 'sys/health', address: this.settings.address})
+    }
+    if (health?.sealed) throw new SecretsError('UNAVAILABLE', `Vault at ${this.settings.address} is sealed.`, {suggestions: ['Ask an operator to unseal Vault.']})
+    const login = await this.authenticated()
+    const self = (await this.call(() => this.client.tokenLookupSelf(), {op: 'look up the token at', path: 'auth/token/lookup-self', capability: 'read'}))?.data
+    const ttl = typeof self?.ttl === 'number' && self.ttl > 0 ? `, ttl ${self.ttl}s` : ''
+    return `${this.settings.address}: Vault ${health?.version ?? '?'}, ${health?.standby ? 'standby' : 'active'}; ${this.settings.auth.method} auth${login.obtained ? ` at auth/${this.settings.auth.mount}` : ''}, token policies ${(self?.policies ?? []).join(', ') || 'none'}${ttl}`
+  }
+
+  async close(): Promise<void> {
+    this.client.stopAllRenewals()
+    const login = await this.login?.catch(() => undefined)
+    if (!login?.obtained) return
+    // Revoke the token this run obtained; one attempt, never fatal.
+    try {
+      await this.client.tokenRevokeSelf()
+    } catch (error) {
+      if (statusOf(error) !== 403) this.ctx.ui.warn(`Could not revoke the Vault token this run obtained (${toSecretsError(error, {op: 'revoke', path: 'auth/token/revoke-self', address: this.settings.address}, this.scrub).message}); it expires with its TTL.`)
+    }
+  }
+}
