@@ -35,7 +35,7 @@ const TLS_PROBLEMS: Record<string, string> = {
   CERT_REVOKED: 'the server certificate has been revoked',
 }
 
-const CLIENT_CERT_PROBLEMS = /certificate required|bad certificate|unknown ca|alert handshake failure|certificate unknown/i
+const CLIENT_CERT_PROBLEMS = /certificate required|bad certificate|unknown ca|alert handshake failure|certificate unknown|closed the connection right after the TLS handshake/i
 
 /** Replace every credential string in `text` by a marker. */
 export function scrubText(text: string, scrub: string[]): string {
@@ -128,7 +128,7 @@ export function toSecretsError(error: unknown, ctx: FailureContext, scrub: strin
     })
   }
   if (CLIENT_CERT_PROBLEMS.test(message) || code.startsWith('ERR_SSL_')) {
-    return new SecretsError('PERMISSION_DENIED', `TLS error talking to Vault at ${ctx.address}: the server did not accept a client certificate (${message.replace(/^.*?:SSL routines::/, '').trim() || code}).`, {
+    return new SecretsError('PERMISSION_DENIED', `TLS error talking to Vault at ${ctx.address}: the server did not accept a client certificate (${(error as {reason?: string}).reason ?? message.split('\n')[0]}).`, {
       ...opts,
       suggestions: ['This Vault requires mutual TLS: set VAULT_CLIENT_CERT and VAULT_CLIENT_KEY to a certificate signed by a CA the server trusts.'],
     })

@@ -6,6 +6,7 @@ import {SecretsError} from '../../errors.js'
 import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
 import {authenticate, type VaultLogin} from './auth.js'
 import {isRetryable, statusOf, toSecretsError, type FailureContext} from './errors.js'
+import {probeTls} from './tls-probe.js'
 import {parseVersionParam, resolveSettings, type VaultSettings} from './settings.js'
 
 const CAPABILITIES: Capabilities = {
@@ -79,7 +80,13 @@ export class VaultProvider implements SecretProvider {
         // eslint-disable-next-line no-await-in-loop
         return await fn()
       } catch (error) {
-        if (attempt >= this.settings.retries || !isRetryable(error)) throw error
+        if (attempt >= this.settings.retries || !isRetryable(error)) {
+          if (statusOf(error) === undefined && (error as {code?: string}).code === 'ECONNRESET' && this.settings.address.startsWith('https:')) {
+            // eslint-disable-next-line no-await-in-loop
+            throw (await probeTls(this.settings)) ?? error
+          }
+          throw error
+        }
         const base = Math.min(2000, 100 * 2 ** attempt)
         // eslint-disable-next-line no-await-in-loop
         await sleep(base / 2 + Math.random() * base / 2)
@@ -119,7 +126,7 @@ export class VaultProvider implements SecretProvider {
       try {
         data = (await this.call(() => this.client.read(api), {op: 'look up the secrets engine of', path: api, ref, capability: 'read'}))?.data
       } catch (error) {
-        if (error instanceof SecretsError && error.code === 'PERMISSION_DENIED') {
+        if (error instanceof SecretsError && (error.cause as {status?: number} | undefined)?.status === 403) {
           throw new SecretsError('PERMISSION_DENIED', `Vault denied looking up the secrets engine of ${path}${ref ? ` (${ref})` : ''}: the token has no capability on that mount.`, {
             ref,
             suggestions: ['Ask for a policy granting access under this mount, or pin the KV version with `kv: {<mount>: 2}` in secrets.yaml if the token may read only some paths.'],

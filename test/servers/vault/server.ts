@@ -287,7 +287,7 @@ export class VaultTestServer {
   // ---- faults and counters
 
   inject(fault: Fault): void {
-    this.faults.push({times: 1, ...fault})
+    this.faults.push({times: fault.kind === 'barrier' ? fault.count : 1, ...fault})
   }
 
   clearFaults(): void {
@@ -567,7 +567,7 @@ export class VaultTestServer {
   private kv1(entry: TokenEntry, m: Mount, method: string, rest: string, body: Record<string, any>): {body: unknown} | undefined {
     const full = m.path + rest
     if (method === 'LIST') {
-      this.authorize(entry, full.endsWith('/') || rest === '' ? full : `${full}/`, 'list')
+      this.authorize(entry, full.endsWith('/') ? full : `${full}/`, 'list')
       const keys = childKeys([...m.kv1.keys()], rest)
       if (keys.length === 0) throw notFound()
       return {body: envelope({keys}, {mount_type: 'kv'})}
@@ -634,7 +634,7 @@ export class VaultTestServer {
       return undefined
     }
     if (section === 'metadata' && method === 'LIST') {
-      this.authorize(entry, full.endsWith('/') || path === '' ? full : `${full}/`, 'list')
+      this.authorize(entry, full.endsWith('/') ? full : `${full}/`, 'list')
       const keys = childKeys([...m.kv2.keys()], path)
       if (keys.length === 0) throw notFound()
       return {body: envelope({keys}, opts)}
