@@ -54,7 +54,7 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
         },
       },
     },
-    credentialHint: 'VAULT_TOKEN or ~/.vault-token, VAULT_ROLE_ID/VAULT_SECRET_ID, VAULT_JWT, or a file named by auth.tokenFile, auth.roleIdFile or auth.secretIdFile',
+    credentialHint: 'VAULT_TOKEN, VAULT_ROLE_ID/VAULT_SECRET_ID or a token file',
     load: () => import('./vault/index.js'),
   },
   aws: {settings: {}, openSettings: true, credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity'},

@@ -21,14 +21,14 @@ describe('doctor', () => {
 
   it('reports every failure and exits with the first one\'s code', async () => {
     chmodSync(sb.identityFile, 0o604)
-    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\n')
+    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  aws: {type: aws}\n')
     try {
       const r = await sb.run(['doctor'])
       assert.equal(r.code, 6)
       const lines = r.stdout.trimEnd().split('\n')
-      assert.deepEqual(lines.map((l) => l.slice(0, 22).trimEnd()), ['ok    config', 'FAIL  identity', 'FAIL  provider local', 'FAIL  provider vault', 'ok    audit log'])
+      assert.deepEqual(lines.map((l) => l.slice(0, 22).trimEnd()), ['ok    config', 'FAIL  identity', 'FAIL  provider local', 'FAIL  provider aws', 'ok    audit log'])
       assert.match(lines[1], /is accessible by group or others \(mode 0604\); refusing to use it\. \[INSECURE_PERMISSIONS\]$/)
-      assert.match(lines[3], /Provider vault has type vault, which this build of secrets cannot use yet\. \[UNSUPPORTED\]$/)
+      assert.match(lines[3], /Provider aws has type aws, which this build of secrets cannot use yet\. \[UNSUPPORTED\]$/)
     } finally {
       chmodSync(sb.identityFile, 0o600)
     }
