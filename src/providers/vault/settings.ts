@@ -108,7 +108,8 @@ export function resolveSettings(alias: string, settings: Record<string, unknown>
       throw fsError(error, caDir, 'listing CA certificates (VAULT_CAPATH) in')
     }
     if (names.length === 0) throw new SecretsError('CONFIG_INVALID', `VAULT_CAPATH ${caDir} holds no .pem, .crt or .cer files.`)
-    ca = names.map((n) => readPem(join(caDir, n), 'a CA certificate (VAULT_CAPATH)'))
+    // Only certificates: a key file that happens to sit in the directory is not a CA.
+    ca = names.map((n) => readPem(join(caDir, n), 'a CA certificate (VAULT_CAPATH)')).filter((pem) => pem.includes('-----BEGIN CERTIFICATE-----'))
   }
   const certFile = env.VAULT_CLIENT_CERT || path(str('clientCert'))
   const keyFile = env.VAULT_CLIENT_KEY || path(str('clientKeyFile'))
