@@ -75,11 +75,11 @@ describe('config, references and usage errors from the command line', () => {
   })
 
   it('a provider type this build cannot use yet is UNSUPPORTED (exit 10), and nothing is half-exported', async () => {
-    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\nenv:\n  DB: vault://secret/app#db\n')
+    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  aws: {type: aws}\nenv:\n  DB: aws://prod/app#db\n')
     const out = join(sb.root, 'out.env')
     const r = await sb.run(['export', '-o', out])
     assert.equal(r.code, 10)
-    assert.match(r.stderr, /^Error \[UNSUPPORTED\]: Could not resolve 1 of 2 variable\(s\); nothing was used:\n {2}DB = vault:\/\/secret\/app#db \(provider vault\): \[UNSUPPORTED\] Provider vault has type vault, which this build of secrets cannot use yet\.\n/)
+    assert.match(r.stderr, /^Error \[UNSUPPORTED\]: Could not resolve 1 of 2 variable\(s\); nothing was used:\n {2}DB = aws:\/\/prod\/app#db \(provider aws\): \[UNSUPPORTED\] Provider aws has type aws, which this build of secrets cannot use yet\.\n/)
     assert.equal(r.stdout, '')
     assert.equal(existsSync(out), false)
   })

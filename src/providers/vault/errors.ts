@@ -58,6 +58,12 @@ function codeOf(error: unknown): string | undefined {
   return e?.code ?? e?.cause?.code
 }
 
+/** OpenSSL's short reason ("tlsv13 alert certificate required") rather than its whole error line. */
+function tlsReason(error: unknown, message: string): string {
+  const e = error as {reason?: string; cause?: {reason?: string}}
+  return e.reason ?? e.cause?.reason ?? /SSL routines:[^:]*:([^:]+):/.exec(message)?.[1] ?? message.split('\n')[0]
+}
+
 /** Whether another attempt may succeed: rate limits, server errors, sealed/standby and dropped connections. */
 export function isRetryable(error: unknown): boolean {
   const status = statusOf(error)
@@ -128,7 +134,7 @@ export function toSecretsError(error: unknown, ctx: FailureContext, scrub: strin
     })
   }
   if (CLIENT_CERT_PROBLEMS.test(message) || code.startsWith('ERR_SSL_')) {
-    return new SecretsError('PERMISSION_DENIED', `TLS error talking to Vault at ${ctx.address}: the server did not accept a client certificate (${(error as {reason?: string}).reason ?? message.split('\n')[0]}).`, {
+    return new SecretsError('PERMISSION_DENIED', `TLS error talking to Vault at ${ctx.address}: the server did not accept a client certificate (${tlsReason(error, message)}).`, {
       ...opts,
       suggestions: ['This Vault requires mutual TLS: set VAULT_CLIENT_CERT and VAULT_CLIENT_KEY to a certificate signed by a CA the server trusts.'],
     })
