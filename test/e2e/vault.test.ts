@@ -114,6 +114,16 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     assert.match(notJson.stderr, /the value must be a JSON object, or name the field to set/)
   })
 
+  it('rolls back by writing an old version\'s map as the new version', async () => {
+    const old = await sb.run(['get', 'vault://secret/app?version=1'], {env: env()})
+    assert.equal(old.code, 0, old.stderr)
+    const back = await sb.run(['set', 'vault://secret/app'], {env: env(), input: old.stdout})
+    assert.equal(back.code, 0, back.stderr)
+    assert.equal(back.stderr, '✓ vault://secret/app is now version 3\n')
+    assert.deepEqual(server.peek('secret', 'app'), {db_user: 'alice', db_pass: 's3cr3t-pass', api_key: 'k-123'})
+    assert.equal((await sb.run(['get', 'vault://secret/app#api_key'], {env: env()})).stdout, 'k-123')
+  })
+
   it('two concurrent writers: one wins, the other gets CONFLICT (exit 11); nothing is lost silently', async () => {
     server.put('secret', 'shared', {k: 'v0'})
     // Hold both writers' reads until both arrived, so both name the same check-and-set version.
@@ -193,6 +203,10 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     assert.equal(r.code, 0, r.stderr)
     const names = JSON.parse(r.stdout).secrets.map((s: {name: string}) => s.name)
     assert.deepEqual(names, ['kv1/legacy', 'secret/admin', 'secret/app', 'secret/shared', 'secret/tmp'])
+    const root = await sb.run(['list', 'vault', '--json'], {env: env({VAULT_TOKEN: server.rootToken})})
+    assert.equal(root.code, 0, root.stderr)
+    const app = JSON.parse(root.stdout).secrets.find((s: {name: string}) => s.name === 'secret/app')
+    assert.deepEqual([app.ref, app.version, app.versions, typeof app.updated], ['vault://secret/app', '3', 3, 'string'])
     const del = await sb.run(['delete', 'vault://secret/tmp', '--yes'], {env: env()})
     assert.equal(del.code, 0, del.stderr)
     assert.equal(del.stderr, '✓ deleted vault://secret/tmp (1 version(s))\n')

@@ -310,10 +310,30 @@ export class VaultProvider implements SecretProvider {
       }
     }
     const out: SecretMeta[] = []
+    const v2: Array<{meta: SecretMeta; api: string}> = []
     for (const [mount, version] of [...this.mounts].sort(([a], [b]) => a.localeCompare(b))) {
+      const start = out.length
       // eslint-disable-next-line no-await-in-loop
       await this.walk(mount, version, '', out)
+      if (version === 2) for (const meta of out.slice(start)) v2.push({meta, api: `${mount}/metadata/${encodePath(meta.name.slice(mount.length + 1))}`})
     }
+    // KV v2 metadata (current version, how many versions, last update), a few requests at a time; a
+    // secret whose metadata this token may not read is listed without it.
+    let next = 0
+    await Promise.all(Array.from({length: Math.min(8, v2.length)}, async () => {
+      while (next < v2.length) {
+        const {meta, api} = v2[next++]
+        try {
+          // eslint-disable-next-line no-await-in-loop
+          const data = (await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, capability: 'read'}))?.data
+          if (typeof data?.current_version === 'number') meta.version = String(data.current_version)
+          if (data?.versions) meta.versions = Object.keys(data.versions).length
+          if (typeof data?.updated_time === 'string') meta.updated = data.updated_time
+        } catch (error) {
+          if (!(error instanceof SecretsError && (error.code === 'PERMISSION_DENIED' || error.code === 'NOT_FOUND'))) throw error
+        }
+      }
+    }))
     return out
   }
 
