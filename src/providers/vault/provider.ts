@@ -1,3 +1,5 @@
+import {createRequire} from 'node:module'
+
 import NodeVault from 'node-vault'
 
 import {checkParams, type Reference} from '../../core/reference.js'
@@ -37,6 +39,26 @@ function encodePath(p: string): string {
   return p.split('/').map((s) => encodeURIComponent(s)).join('/')
 }
 
+/**
+ * `DEBUG=*` must not print tokens or values: follow-redirects (under axios) logs every request's headers
+ * and node-vault logs request bodies through the `debug` package. Exclude their namespaces in each copy
+ * of `debug` they load, keeping whatever else the user asked for.
+ */
+function silenceHttpDebugLogs(): void {
+  try {
+    const require = createRequire(import.meta.url)
+    const vaultEntry = require.resolve('node-vault')
+    const redirects = createRequire(createRequire(vaultEntry).resolve('axios')).resolve('follow-redirects')
+    for (const from of [vaultEntry, redirects]) {
+      const debug = createRequire(from)('debug') as {load(): string | undefined; enable(namespaces: string): void}
+      const current = debug.load()
+      if (current && !current.includes('-follow-redirects')) debug.enable(`${current},-follow-redirects,-node-vault`)
+    }
+  } catch {
+    // No debug package to configure: nothing can log.
+  }
+}
+
 /** HashiCorp Vault KV v1 and v2 through node-vault. */
 export class VaultProvider implements SecretProvider {
   readonly type = 'vault'
@@ -56,9 +78,12 @@ export class VaultProvider implements SecretProvider {
     if (tls.skipVerify && this.settings.address.startsWith('https:')) {
       ctx.ui.warn(`VAULT_SKIP_VERIFY is set: the TLS certificate of Vault at ${this.settings.address} is NOT verified, so anyone on the network path can read your secrets and token. Unset it and set VAULT_CACERT instead.`)
     }
+    silenceHttpDebugLogs()
     const agentOptions: Record<string, unknown> = {}
     if (tls.serverName) agentOptions.servername = tls.serverName
     this.client = NodeVault({
+      // node-vault's own debug log (DEBUG=node-vault) prints request bodies: secret values and login credentials.
+      debug: () => undefined,
       endpoint: this.settings.address,
       namespace: this.settings.namespace,
       requestOptions: {
