@@ -270,6 +270,17 @@ describe('vault auth methods: AppRole, JWT, Kubernetes (tokens revoked on exit)'
     assert.equal(server.revokedAccessors.length, 1)
   })
 
+  it('a login token is renewed while the child runs, then revoked', async () => {
+    const {roleId, secretId} = server.approle('short', ['app'], 'approle-short', 2)
+    writeFileSync(join(sb.project, 'secrets.yaml'), yaml('method: approle, mount: approle-short'))
+    server.resetCounters()
+    const r = await sb.run(['exec', '--', 'sh', '-c', 'sleep 1.6; printf %s "$A"'], {env: {VAULT_ADDR: server.url, VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId}})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'alice')
+    assert.equal(server.count('POST auth/token/renew-self'), 1)
+    assert.equal(server.count('POST auth/token/revoke-self'), 1)
+  })
+
   it('AppRole from roleIdFile / secretIdFile at a non-default mount; a bad secret ID is exit 6', async () => {
     const {roleId, secretId} = server.approle('ci', ['app'], 'ci-approle')
     writeFileSync(join(sb.project, 'role-id'), roleId)

@@ -230,9 +230,9 @@ export class VaultTestServer {
   }
 
   /** Enable AppRole at `mount` (default `approle`) with a role; returns its role ID and one secret ID. */
-  approle(role: string, policies: string[], mount = 'approle'): {roleId: string; secretId: string} {
+  approle(role: string, policies: string[], mount = 'approle', ttlSeconds = 1200): {roleId: string; secretId: string} {
     const m = this.authMount(mount, 'approle')
-    const entry = m.approles.get(role) ?? {roleId: randomUUID(), secretIds: new Set<string>(), policies, ttl: 1200}
+    const entry = m.approles.get(role) ?? {roleId: randomUUID(), secretIds: new Set<string>(), policies, ttl: ttlSeconds}
     const secretId = randomUUID()
     entry.secretIds.add(secretId)
     m.approles.set(role, entry)
