@@ -23,6 +23,18 @@ export interface EnvEntry {
   line?: number
 }
 
+/**
+ * One `files:` entry: a secret that `exec` writes to a private file; the variable holds the file's
+ * path. `mode` has owner bits only (default 0600); `fileName` defaults to the variable name.
+ */
+export interface FileEntry {
+  name: string
+  ref: Reference
+  mode: number
+  fileName: string
+  line?: number
+}
+
 /** A validated `secrets.yaml`. */
 export interface ProjectConfig {
   file: string
@@ -30,6 +42,8 @@ export interface ProjectConfig {
   providers: Map<string, ProviderConfig>
   env: Map<string, EnvEntry>
   environments: Map<string, Map<string, EnvEntry>>
+  files: Map<string, FileEntry>
+  environmentFiles: Map<string, Map<string, FileEntry>>
 }
 
 /** Setting names that would hold a credential; they belong in the environment, never in the file. */
@@ -108,7 +122,7 @@ export function parseConfig(text: string, file: string): ProjectConfig {
   const root: unknown = doc.toJS()
   if (root === null || root === undefined) v.fail([], 'the file is empty; it needs at least a `providers:` section')
   if (!isPlainObject(root)) v.fail([], 'the top level must be a mapping with `providers:`, `env:` and `environments:`')
-  v.onlyKeys([], root, ['version', 'providers', 'env', 'environments'])
+  v.onlyKeys([], root, ['version', 'providers', 'env', 'files', 'environments'])
   if (root.version !== undefined && root.version !== 1) v.fail(['version'], 'must be 1 (or left out)')
 
   const providers = new Map<string, ProviderConfig>()
@@ -138,17 +152,33 @@ export function parseConfig(text: string, file: string): ProjectConfig {
   }
 
   const env = v.envMap(root.env, ['env'], providers)
+  const files = v.fileMap(root.files, ['files'], providers, env)
   const environments = new Map<string, Map<string, EnvEntry>>()
+  const environmentFiles = new Map<string, Map<string, FileEntry>>()
   const rawEnvironments = root.environments ?? {}
   if (!isPlainObject(rawEnvironments)) v.fail(['environments'], 'must be a mapping of environment name to `{env: {...}}`')
   for (const [name, body] of Object.entries(rawEnvironments)) {
     const path = ['environments', name]
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) v.fail(path, 'environment names are letters, digits, "_", "." and "-"')
-    if (!isPlainObject(body)) v.fail(path, 'must be a mapping with an `env:` section')
-    v.onlyKeys(path, body, ['env'])
-    environments.set(name, v.envMap(body.env, [...path, 'env'], providers))
+    if (!isPlainObject(body)) v.fail(path, 'must be a mapping with an `env:` and/or `files:` section')
+    v.onlyKeys(path, body, ['env', 'files'])
+    const envOverrides = v.envMap(body.env, [...path, 'env'], providers)
+    environments.set(name, envOverrides)
+    environmentFiles.set(name, v.fileMap(body.files, [...path, 'files'], providers, envOverrides))
   }
-  return {file, dir: dirname(file), providers, env, environments}
+  return {file, dir: dirname(file), providers, env, environments, files, environmentFiles}
+}
+
+/**
+ * The files of the selected environment: the base `files:` overridden by `environments.<name>.files`.
+ * A variable an environment maps in `env:` stops being a file there, and the other way round.
+ */
+export function selectFiles(config: ProjectConfig, name: string | undefined): Map<string, FileEntry> {
+  const merged = new Map(config.files)
+  if (name === undefined || name === '') return merged
+  for (const key of config.environments.get(name)?.keys() ?? []) merged.delete(key)
+  for (const [key, entry] of config.environmentFiles.get(name) ?? []) merged.set(key, entry)
+  return merged
 }
 
 /** The variables of the selected environment: the base `env:` overridden by `environments.<name>.env`. */
@@ -163,6 +193,7 @@ export function selectEnvironment(config: ProjectConfig, name: string | undefine
   }
   const merged = new Map(config.env)
   for (const [key, entry] of overrides) merged.set(key, entry)
+  for (const key of config.environmentFiles.get(name)?.keys() ?? []) merged.delete(key)
   return merged
 }
 
@@ -215,29 +246,79 @@ class Validator {
     if (!isPlainObject(raw)) this.fail(path, 'must be a mapping of VARIABLE_NAME to reference, e.g. `DB_URL: vault://secret/app#db_url`')
     for (const [name, value] of Object.entries(raw)) {
       const p = [...path, name]
-      if (!ENV_NAME_PATTERN.test(name)) this.fail(p, 'variable names are letters, digits and "_", not starting with a digit')
-      if (name.startsWith('SECRETS_')) this.fail(p, 'names starting with SECRETS_ configure secrets itself and are never passed to a child')
+      this.variableName(p, name)
       if (typeof value !== 'string') this.fail(p, 'must be a reference string such as `local://NAME` (secret values never go in this file)')
-      // Never echo a string that is not a reference: it may be a secret pasted by mistake.
-      const scheme = /^([a-z][a-z0-9-]*):/.exec(value)?.[1]
-      const attempt = value.includes('://') || (scheme !== undefined && providers.has(scheme))
-      if (!attempt) this.fail(p, 'is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file')
-      const line = this.lineOf(p)
-      let ref: Reference
-      try {
-        ref = parseReference(value, `${this.file}:${line ?? '?'} (${p.join('.')})`)
-      } catch (error) {
-        if (error instanceof SecretsError) {
-          throw new SecretsError('CONFIG_INVALID', error.message, {ref: value, suggestions: error.suggestions, cause: error})
-        }
-        throw error
-      }
-      if (!providers.has(ref.alias)) {
-        const known = [...providers.keys()]
-        this.fail(p, `uses provider alias ${JSON.stringify(ref.alias)}, which is not declared under \`providers:\` (declared: ${known.join(', ') || 'none'})`)
-      }
-      out.set(name, {name, ref, line})
+      out.set(name, {name, ref: this.reference(p, value, providers), line: this.lineOf(p)})
     }
     return out
+  }
+
+  /** `files:`: VARIABLE: reference, or VARIABLE: {ref, mode, name}. */
+  fileMap(raw: unknown, path: string[], providers: Map<string, ProviderConfig>, env: Map<string, EnvEntry>): Map<string, FileEntry> {
+    const out = new Map<string, FileEntry>()
+    if (raw === undefined || raw === null) return out
+    if (!isPlainObject(raw)) this.fail(path, 'must be a mapping of VARIABLE_NAME to a reference or `{ref: ..., mode: "0400", name: cert.pem}`')
+    const fileNames = new Map<string, string>()
+    for (const [name, value] of Object.entries(raw)) {
+      const p = [...path, name]
+      this.variableName(p, name)
+      if (env.has(name)) this.fail(p, `${name} is also under \`${[...path.slice(0, -1), 'env'].join('.')}\`; a variable is either a value or a file, not both`)
+      let refText: unknown = value
+      let mode = 0o600
+      let fileName = name
+      if (isPlainObject(value)) {
+        this.onlyKeys(p, value, ['ref', 'mode', 'name'])
+        refText = value.ref
+        if (value.mode !== undefined) mode = this.fileMode([...p, 'mode'], value.mode)
+        if (value.name !== undefined) {
+          if (typeof value.name !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(value.name) || value.name.length > 255) {
+            this.fail([...p, 'name'], 'must be a plain file name (letters, digits, "_", "." and "-"; no "/"), e.g. `cert.pem`')
+          }
+          fileName = value.name
+        }
+      }
+      if (typeof refText !== 'string') this.fail(isPlainObject(value) ? [...p, 'ref'] : p, 'must be a reference string such as `local://TLS_CERT` (secret values never go in this file)')
+      const clash = fileNames.get(fileName)
+      if (clash !== undefined) this.fail(p, `writes the file ${JSON.stringify(fileName)}, as ${clash} does; give one of them another \`name:\``)
+      fileNames.set(fileName, name)
+      out.set(name, {name, ref: this.reference(isPlainObject(value) ? [...p, 'ref'] : p, refText, providers), mode, fileName, line: this.lineOf(p)})
+    }
+    return out
+  }
+
+  private fileMode(p: string[], raw: unknown): number {
+    const text = typeof raw === 'number' ? String(raw) : raw
+    if (typeof text !== 'string' || !/^0?[0-7]{3}$/.test(text)) this.fail(p, 'must be an octal mode as a quoted string, e.g. "0400" or "0600"')
+    const mode = Number.parseInt(text, 8)
+    if ((mode & 0o077) !== 0) this.fail(p, `${text} lets group or others read the secret; use owner-only bits such as "0400" or "0600"`)
+    if ((mode & 0o400) === 0) this.fail(p, `${text} does not let the owner read the file; use "0400" or "0600"`)
+    return mode
+  }
+
+  private variableName(p: string[], name: string): void {
+    if (!ENV_NAME_PATTERN.test(name)) this.fail(p, 'variable names are letters, digits and "_", not starting with a digit')
+    if (name.startsWith('SECRETS_')) this.fail(p, 'names starting with SECRETS_ configure secrets itself and are never passed to a child')
+  }
+
+  private reference(p: string[], value: string, providers: Map<string, ProviderConfig>): Reference {
+    // Never echo a string that is not a reference: it may be a secret pasted by mistake.
+    const scheme = /^([a-z][a-z0-9-]*):/.exec(value)?.[1]
+    const attempt = value.includes('://') || (scheme !== undefined && providers.has(scheme))
+    if (!attempt) this.fail(p, 'is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file')
+    const line = this.lineOf(p)
+    let ref: Reference
+    try {
+      ref = parseReference(value, `${this.file}:${line ?? '?'} (${p.join('.')})`)
+    } catch (error) {
+      if (error instanceof SecretsError) {
+        throw new SecretsError('CONFIG_INVALID', error.message, {ref: value, suggestions: error.suggestions, cause: error})
+      }
+      throw error
+    }
+    if (!providers.has(ref.alias)) {
+      const known = [...providers.keys()]
+      this.fail(p, `uses provider alias ${JSON.stringify(ref.alias)}, which is not declared under \`providers:\` (declared: ${known.join(', ') || 'none'})`)
+    }
+    return ref
   }
 }

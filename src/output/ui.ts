@@ -41,6 +41,9 @@ export function terminalInteraction(options: {quiet?: boolean} = {}): Interactio
     warn(message) {
       if (!options.quiet) process.stderr.write(`${chalk.yellow('Warning:')} ${message}\n`)
     },
+    info(message) {
+      if (!options.quiet) process.stderr.write(`${chalk.cyan('secrets:')} ${message}\n`)
+    },
     async progress(label, work) {
       if (!process.stderr.isTTY || options.quiet) return work()
       let i = 0
