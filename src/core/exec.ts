@@ -5,7 +5,7 @@ import {SecretsError} from '../errors.js'
 import {exitStatus, findExecutable, loadPty, spawnChild, type ChildExit, type ChildHandle, type IoMode} from './child.js'
 import {resolveEnvironment, type ResolvedFile} from './environment.js'
 import type {Interaction} from './interaction.js'
-import {Matcher, patternsFor} from './redact-stream.js'
+import {Matcher, patternsFor, type RedactPattern} from './redact-stream.js'
 import {SecretFilesDir} from './secret-files.js'
 import type {Resolved, Session} from './session.js'
 
@@ -135,8 +135,10 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
   const everSeen = new Map<string, Resolved>()
 
   /** The environment for one start; also checks the command exists before anything is written. */
-  let matcher = new Matcher([])
-  const currentMatcher = () => matcher
+  // Built on first output (a command that prints nothing never pays for it), rebuilt when --watch adds values.
+  let patterns: RedactPattern[] = []
+  let matcher: Matcher | undefined
+  const currentMatcher = () => (matcher ??= new Matcher(patterns))
   const prepare = (snap: Snapshot, warn: boolean): {env: Record<string, string>} => {
     const {env, clashes} = childEnvironment(o.parentEnv, snap.resolved, {pristine: o.pristine, only: o.only})
     for (const f of snap.files) if (Object.hasOwn(env, f.name)) clashes.push(f.name)
@@ -149,9 +151,10 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
     if (mode === 'inherit') return {env}
     // Values seen earlier in a --watch run stay masked: the child may still print an old value.
     for (const r of [...snap.resolved, ...snap.files]) everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
-    const {patterns, tooShort} = patternsFor([...everSeen.values()].map((r) => ({name: r.name, value: r.value.reveal()})))
-    if (warn) for (const name of tooShort) o.ui.warn(`${name} is shorter than 4 characters, so it is not masked in the command's output.`)
-    matcher = new Matcher(patterns)
+    const found = patternsFor([...everSeen.values()].map((r) => ({name: r.name, value: r.value.reveal()})))
+    if (warn) for (const name of found.tooShort) o.ui.warn(`${name} is shorter than 4 characters, so it is not masked in the command's output.`)
+    patterns = found.patterns
+    matcher = undefined
     return {env}
   }
 
