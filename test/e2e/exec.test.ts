@@ -218,6 +218,27 @@ describe('exec', () => {
     assert.ok(!output.includes('pw-from-store'))
   })
 
+  it('loads no provider SDK (nor a provider module) when only local references are used', async () => {
+    writeFileSync(join(sb.project, 'secrets.yaml'), `${BASE_CONFIG}  vault: {type: vault}\n  aws: {type: aws, region: eu-west-1}\n  azure: {type: azure, vaultUrl: https://x.vault.azure.net}\n`)
+    const trace = join(sb.root, 'imports.txt')
+    try {
+      const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test', 'helpers', 'trace-imports.mjs'), BIN, 'exec', '--', 'true'], {
+        cwd: sb.project,
+        env: sb.env({TRACE_IMPORTS_FILE: trace}),
+        encoding: 'utf8',
+      })
+      assert.equal(r.status, 0, r.stderr)
+      const loaded = readFileSync(trace, 'utf8').split('\n')
+      // The trace works: it saw the command and the local provider being loaded.
+      assert.ok(loaded.some((l) => l.endsWith('/dist/commands/exec.js')), 'exec.js not traced')
+      assert.ok(loaded.some((l) => l.endsWith('/dist/providers/local/index.js')), 'the local provider not traced')
+      const sdk = loaded.filter((l) => /node_modules\/(node-vault|@aws-sdk|@smithy|@azure|node-pty)\/|\/dist\/providers\/(vault|aws|azure)\//.test(l))
+      assert.deepEqual(sdk, [])
+    } finally {
+      writeFileSync(join(sb.project, 'secrets.yaml'), BASE_CONFIG)
+    }
+  })
+
   it('a child that stops reading its output pipe does not hang secrets', async () => {
     const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" exec -- sh -c 'yes line | head -c 2000000' | head -c 10`], {cwd: sb.project, env: sb.env(), encoding: 'utf8', timeout: 30_000})
     assert.equal(r.status, 0, r.stderr)
