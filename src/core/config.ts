@@ -1,6 +1,8 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
-import {isMap, isScalar, LineCounter, parseDocument, type Document} from 'yaml'
+import {CORE_SCHEMA, load as loadYaml} from 'js-yaml'
+import type {Document, LineCounter} from 'yaml'
 
 import {SecretsError, fsError} from '../errors.js'
 import {PROVIDER_TYPES} from '../providers/registry.js'
@@ -106,8 +108,17 @@ export function loadConfig(loc: ConfigLocation): ProjectConfig {
   return parseConfig(text, file)
 }
 
-/** Parse and validate config text; every error names the file, line and field. */
-export function parseConfig(text: string, file: string): ProjectConfig {
+/**
+ * The `yaml` library keeps every node's position, so errors can name the line; it is also about 20 ms
+ * of every start. Configs are therefore read with the small js-yaml (YAML 1.2 core schema, like
+ * `yaml`'s default), and `yaml` is loaded, synchronously, only when a line number is needed: for an
+ * error message, or when a caller reads an entry's `line`. A file js-yaml refuses goes through `yaml`,
+ * which reports the located syntax error (test/core/config.test.ts checks both agree).
+ */
+const requireYaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml')
+
+function fullDocument(text: string, file: string): {doc: Document; lineCounter: LineCounter} {
+  const {LineCounter, parseDocument} = requireYaml()
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, {lineCounter, uniqueKeys: true, prettyErrors: false})
   const firstError = doc.errors[0]
@@ -118,8 +129,27 @@ export function parseConfig(text: string, file: string): ProjectConfig {
       suggestions: [`Fix the YAML syntax at line ${line} of ${file}.`],
     })
   }
-  const v: Validator = new Validator(doc, lineCounter, file)
-  const root: unknown = doc.toJS()
+  return {doc, lineCounter}
+}
+
+/** Parse and validate config text; every error names the file, line and field. */
+export function parseConfig(text: string, file: string): ProjectConfig {
+  let root: unknown
+  try {
+    root = loadYaml(text, {schema: CORE_SCHEMA, filename: file})
+  } catch {
+    root = fullDocument(text, file).doc.toJS()
+  }
+  return validateConfig(root, new Validator(() => fullDocument(text, file), file), file)
+}
+
+/** The same, always through the `yaml` library (the reference the fast path is tested against). */
+export function parseConfigFull(text: string, file: string): ProjectConfig {
+  const full = fullDocument(text, file)
+  return validateConfig(full.doc.toJS(), new Validator(() => full, file), file)
+}
+
+function validateConfig(root: unknown, v: Validator, file: string): ProjectConfig {
   if (root === null || root === undefined) v.fail([], 'the file is empty; it needs at least a `providers:` section')
   if (!isPlainObject(root)) v.fail([], 'the top level must be a mapping with `providers:`, `env:` and `environments:`')
   v.onlyKeys([], root, ['version', 'providers', 'env', 'files', 'environments'])
@@ -148,7 +178,7 @@ export function parseConfig(text: string, file: string): ProjectConfig {
       }
       if (typeof value !== kind) v.fail([...path, key], `must be a ${kind}`)
     }
-    providers.set(alias, {alias, type, settings, line: v.lineOf(path)})
+    providers.set(alias, v.withLine({alias, type, settings}, path))
   }
 
   const env = v.envMap(root.env, ['env'], providers)
@@ -202,27 +232,47 @@ function isPlainObject(x: unknown): x is Record<string, any> {
 }
 
 class Validator {
+  private full?: {doc: Document; lineCounter: LineCounter}
+
   constructor(
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
+    private readonly document: () => {doc: Document; lineCounter: LineCounter},
     private readonly file: string,
   ) {}
 
   lineOf(path: string[]): number | undefined {
+    this.full ??= this.document()
+    const {doc, lineCounter} = this.full
+    const {isMap, isScalar} = requireYaml()
     for (let depth = path.length; depth >= 0; depth--) {
       const sub = path.slice(0, depth)
       // Prefer the key's position: it is where a reader looks for the field.
-      const parent = sub.length === 0 ? this.doc.contents : this.doc.getIn(sub.slice(0, -1), true)
+      const parent = sub.length === 0 ? doc.contents : doc.getIn(sub.slice(0, -1), true)
       if (sub.length > 0 && isMap(parent)) {
         const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === sub.at(-1))
         const range = (pair?.key as {range?: [number, number, number]} | undefined)?.range
-        if (range) return this.lines.linePos(range[0]).line
+        if (range) return lineCounter.linePos(range[0]).line
       }
-      const node = sub.length === 0 ? this.doc.contents : this.doc.getIn(sub, true)
+      const node = sub.length === 0 ? doc.contents : doc.getIn(sub, true)
       const range = (node as {range?: [number, number, number]} | null)?.range
-      if (range) return this.lines.linePos(range[0]).line
+      if (range) return lineCounter.linePos(range[0]).line
     }
     return undefined
+  }
+
+  /** `line` as a lazy property: computed (loading `yaml`) only if someone reads it. */
+  withLine<T extends object>(entry: T, path: string[]): T & {line?: number} {
+    let line: number | undefined
+    let known = false
+    return Object.defineProperty(entry, 'line', {
+      enumerable: true,
+      get: () => {
+        if (!known) {
+          line = this.lineOf(path)
+          known = true
+        }
+        return line
+      },
+    }) as T & {line?: number}
   }
 
   fail(path: string[], message: string): never {
@@ -248,7 +298,7 @@ class Validator {
       const p = [...path, name]
       this.variableName(p, name)
       if (typeof value !== 'string') this.fail(p, 'must be a reference string such as `local://NAME` (secret values never go in this file)')
-      out.set(name, {name, ref: this.reference(p, value, providers), line: this.lineOf(p)})
+      out.set(name, this.withLine({name, ref: this.reference(p, value, providers)}, p))
     }
     return out
   }
@@ -281,7 +331,7 @@ class Validator {
       const clash = fileNames.get(fileName)
       if (clash !== undefined) this.fail(p, `writes the file ${JSON.stringify(fileName)}, as ${clash} does; give one of them another \`name:\``)
       fileNames.set(fileName, name)
-      out.set(name, {name, ref: this.reference(isPlainObject(value) ? [...p, 'ref'] : p, refText, providers), mode, fileName, line: this.lineOf(p)})
+      out.set(name, this.withLine({name, ref: this.reference(isPlainObject(value) ? [...p, 'ref'] : p, refText, providers), mode, fileName}, p))
     }
     return out
   }
@@ -305,10 +355,14 @@ class Validator {
     const scheme = /^([a-z][a-z0-9-]*):/.exec(value)?.[1]
     const attempt = value.includes('://') || (scheme !== undefined && providers.has(scheme))
     if (!attempt) this.fail(p, 'is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file')
-    const line = this.lineOf(p)
     let ref: Reference
     try {
-      ref = parseReference(value, `${this.file}:${line ?? '?'} (${p.join('.')})`)
+      try {
+        ref = parseReference(value)
+      } catch {
+        // Again with the file, line and field for the message (the line costs a full YAML parse).
+        ref = parseReference(value, `${this.file}:${this.lineOf(p) ?? '?'} (${p.join('.')})`)
+      }
     } catch (error) {
       if (error instanceof SecretsError) {
         throw new SecretsError('CONFIG_INVALID', error.message, {ref: value, suggestions: error.suggestions, cause: error})

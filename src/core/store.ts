@@ -102,8 +102,17 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value)
 }
 
+/** Derived keys, per data key and purpose: opening 50 secrets derives the encryption key once. */
+const derived = new Map<string, Buffer>()
+
 function derive(dataKey: Buffer, purpose: string, length = 32): Buffer {
-  return Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), `${STORE_FORMAT} ${purpose}`, length))
+  const id = `${dataKey.toString('base64')} ${purpose} ${length}`
+  let key = derived.get(id)
+  if (key === undefined) {
+    key = Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), `${STORE_FORMAT} ${purpose}`, length))
+    derived.set(id, key)
+  }
+  return key
 }
 
 function keyIdOf(dataKey: Buffer): string {

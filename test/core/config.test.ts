@@ -4,14 +4,14 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {findConfigFile, loadConfig, parseConfig, selectEnvironment, selectFiles} from '../../src/core/config.js'
+import {findConfigFile, loadConfig, parseConfig, parseConfigFull, selectEnvironment, selectFiles} from '../../src/core/config.js'
 import {SecretsError} from '../../src/errors.js'
 
 const FILE = '/p/secrets.yaml'
 
-function messageOf(text: string): string {
+function messageOf(text: string, parse = parseConfig): string {
   try {
-    parseConfig(text, FILE)
+    parse(text, FILE)
   } catch (error) {
     assert.ok(error instanceof SecretsError)
     assert.equal(error.code, 'CONFIG_INVALID')
@@ -75,8 +75,24 @@ environments:
   for (const [what, text, expected] of cases) {
     it(`rejects ${what}, naming file, line and field`, () => {
       assert.equal(messageOf(text), expected)
+      assert.equal(messageOf(text, parseConfigFull), expected)
     })
   }
+
+  it('reads configs the same through js-yaml as through the yaml library, lines included', () => {
+    const texts = [
+      'providers:\n  local: {type: local, path: .secrets/store.json}\n',
+      'version: 1\nproviders:\n  local:\n    type: local\n    inject: false\n  vault: {type: vault}\nenv:\n  A: local://A\n  B: "vault://secret/x#y?version=2"\n  C: &c local://C\n  D: *c\n',
+      'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, mode: "0400"}\n  KEY: {ref: local://K, mode: 600}\nenvironments:\n  prod:\n    files:\n      CERT: local://C2\n',
+      '# comment\nproviders: {local: {type: local}}\nenv: {X_1: \'local://X\'}\n',
+    ]
+    for (const text of texts) {
+      const fast = parseConfig(text, FILE)
+      const full = parseConfigFull(text, FILE)
+      assert.deepEqual(fast, full, text)
+      assert.deepEqual([...fast.env.values()].map((e) => e.line), [...full.env.values()].map((e) => e.line))
+    }
+  })
 
   it('reads files: entries, and environments override them both ways', () => {
     const c = parseConfig(`providers:
