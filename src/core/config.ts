@@ -10,6 +10,12 @@ import {ALIAS_PATTERN, ENV_NAME_PATTERN, parseReference, type Reference} from '.
 
 export const CONFIG_FILE_NAME = 'secrets.yaml'
 
+/** The type of one provider setting; a nested mapping has a schema of its own. */
+export type SettingKind = 'string' | 'boolean' | 'number' | 'string[]' | SettingsSchema
+export interface SettingsSchema {
+  [key: string]: SettingKind
+}
+
 /** One provider declared under `providers:`. Only non-secret settings live here. */
 export interface ProviderConfig {
   alias: string
@@ -166,18 +172,8 @@ function validateConfig(root: unknown, v: Validator, file: string): ProjectConfi
     if (typeof type !== 'string') v.fail([...path, 'type'], `is required; one of ${Object.keys(PROVIDER_TYPES).join(', ')}`)
     const spec = PROVIDER_TYPES[type]
     if (spec === undefined) v.fail([...path, 'type'], `unknown provider type ${JSON.stringify(type)}; one of ${Object.keys(PROVIDER_TYPES).join(', ')}`)
-    for (const [key, value] of Object.entries(settings)) {
-      if (key === 'type') continue
-      if (CREDENTIAL_KEYS.has(key.toLowerCase())) {
-        v.fail([...path, key], `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${spec.credentialHint})`)
-      }
-      const kind = spec.settings[key]
-      if (kind === undefined) {
-        if (spec.openSettings) continue
-        v.fail([...path, key], `unknown setting for a ${type} provider; known settings: ${Object.keys(spec.settings).join(', ') || 'none'}`)
-      }
-      if (typeof value !== kind) v.fail([...path, key], `must be a ${kind}`)
-    }
+    const {type: _type, ...rest} = settings
+    v.settings(path, rest, spec.settings, `a ${type} provider`, spec.credentialHint, spec.openSettings === true)
     providers.set(alias, v.withLine({alias, type, settings}, path))
   }
 
@@ -273,6 +269,32 @@ class Validator {
         return line
       },
     }) as T & {line?: number}
+  }
+
+  /**
+   * Check provider settings against their schema, nested mappings included (e.g. `auth: {method, role}`).
+   * A key that looks like a credential is refused at any depth.
+   */
+  settings(path: string[], values: Record<string, unknown>, schema: SettingsSchema, what: string, credentialHint: string, open: boolean): void {
+    for (const [key, value] of Object.entries(values)) {
+      const p = [...path, key]
+      if (CREDENTIAL_KEYS.has(key.toLowerCase())) {
+        this.fail(p, `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${credentialHint})`)
+      }
+      const kind = schema[key]
+      if (kind === undefined) {
+        if (open) continue
+        this.fail(p, `unknown setting for ${what}; known settings: ${Object.keys(schema).join(', ') || 'none'}`)
+      }
+      if (typeof kind === 'object') {
+        if (!isPlainObject(value)) this.fail(p, `must be a mapping (settings: ${Object.keys(kind).join(', ')})`)
+        this.settings(p, value, kind, `\`${key}\``, credentialHint, false)
+      } else if (kind === 'string[]') {
+        if (!Array.isArray(value) || !value.every((x) => typeof x === 'string')) this.fail(p, 'must be a list of strings')
+      } else if (typeof value !== kind) {
+        this.fail(p, `must be a ${kind}`)
+      }
+    }
   }
 
   fail(path: string[], message: string): never {

@@ -1,11 +1,12 @@
+import type {SettingsSchema} from '../core/config.js'
 import type {ProviderContext, ProviderModule, SecretProvider} from './types.js'
 
 import {SecretsError} from '../errors.js'
 
 /** How a provider type is configured and where its module is; the module loads only when used. */
 export interface ProviderTypeSpec {
-  /** Allowed settings in secrets.yaml and their types. */
-  settings: Record<string, 'string' | 'boolean' | 'number'>
+  /** Allowed settings in secrets.yaml and their types (nested mappings allowed, e.g. `auth: {method: 'string'}`). */
+  settings: SettingsSchema
   /** Accept settings not listed (for types whose schema is not pinned down yet). */
   openSettings?: boolean
   /** Where credentials come from instead of the file (used in error messages). */
