@@ -21,7 +21,11 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
     load: () => import('./local/index.js'),
   },
   vault: {settings: {}, openSettings: true, credentialHint: 'VAULT_TOKEN, VAULT_ROLE_ID/VAULT_SECRET_ID or a token file'},
-  aws: {settings: {}, openSettings: true, credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity'},
+  aws: {
+    settings: {region: 'string', profile: 'string', endpoint: 'string', recoveryWindowDays: 'number', maxAttempts: 'number', concurrency: 'number', kmsKeyId: 'string', prefix: 'string'},
+    credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity',
+    load: () => import('./aws/index.js'),
+  },
   azure: {settings: {}, openSettings: true, credentialHint: 'AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file'},
 }
 

@@ -1,0 +1,576 @@
+/**
+ * An in-process AWS Secrets Manager for tests: awsJson1_1 over plain HTTP on 127.0.0.1, following the
+ * Smithy model in ../shared/specs/aws (operation names, members, error types). Requests are verified with
+ * SigV4 against configured credentials; version stages move as in the real service. Tests can inject
+ * faults, deny actions per identity, skew the clock and read a per-operation request counter.
+ *
+ * It also answers STS AssumeRoleWithWebIdentity (awsQuery, unsigned) for the CI credential path.
+ */
+import {randomBytes, randomUUID} from 'node:crypto'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo, Socket} from 'node:net'
+
+import {amzDate, verifySigV4, type AuthFailure, type TestCredential} from './sigv4.js'
+
+export type {TestCredential} from './sigv4.js'
+
+const NS = 'com.amazonaws.secretsmanager#'
+const STAGES_CURRENT = 'AWSCURRENT'
+const STAGES_PREVIOUS = 'AWSPREVIOUS'
+
+interface Version {
+  id: string
+  string?: string
+  binary?: Buffer
+  stages: Set<string>
+  created: Date
+}
+
+interface Secret {
+  arn: string
+  name: string
+  description?: string
+  kmsKeyId?: string
+  tags: Array<{Key: string; Value: string}>
+  created: Date
+  lastChanged: Date
+  lastAccessed?: Date
+  deletedDate?: Date
+  versions: Map<string, Version>
+}
+
+/** A fault the next matching requests get instead of (or before) a normal answer. */
+export interface Fault {
+  /** Only this operation (e.g. `BatchGetSecretValue`); every operation when left out. */
+  op?: string
+  kind: 'throttle' | 'throttle429' | 'error500' | 'reset' | 'latency' | 'decryptionFailure'
+  /** How many requests it applies to (default: all until cleared). */
+  times?: number
+  /** For `latency`: the delay before the normal answer. */
+  ms?: number
+}
+
+export interface ServerOptions {
+  credentials: TestCredential[]
+  region?: string
+  account?: string
+  /** Web identity tokens STS accepts, and the role ARNs they may assume. */
+  webIdentity?: {tokens: string[]; roles: string[]}
+}
+
+class ApiError extends Error {
+  constructor(readonly type: string, message: string, readonly status = 400, readonly coral = false) {
+    super(message)
+  }
+}
+
+const notFound = () => new ApiError('ResourceNotFoundException', 'Secrets Manager can\'t find the specified secret.')
+const markedForDeletion = () => new ApiError('InvalidRequestException', 'You can\'t perform this operation on the secret because it was marked for deletion.')
+const invalidParam = (message: string) => new ApiError('InvalidParameterException', message)
+const epoch = (d: Date | undefined) => (d === undefined ? undefined : d.getTime() / 1000)
+
+export class SecretsManagerServer {
+  readonly region: string
+  readonly account: string
+  /** Requests received per operation (`secretsmanager.X` → `X`, STS actions by name), faults included. */
+  readonly counts: Record<string, number> = {}
+  /** Milliseconds the server's clock is ahead of the real one (a stale-date test sets this). */
+  clockSkewMs = 0
+  private readonly credentials: TestCredential[]
+  private readonly secrets = new Map<string, Secret>()
+  private faults: Array<Fault & {left: number}> = []
+  private readonly denied: Array<{arn: string; action: string; secret?: string}> = []
+  private readonly sockets = new Set<Socket>()
+  private server?: Server
+  private port = 0
+
+  constructor(private readonly options: ServerOptions) {
+    this.region = options.region ?? 'us-east-1'
+    this.account = options.account ?? '123456789012'
+    this.credentials = [...options.credentials]
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  static async start(options: ServerOptions): Promise<SecretsManagerServer> {
+    const s = new SecretsManagerServer(options)
+    await s.listen()
+    return s
+  }
+
+  private async listen(): Promise<void> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) this.send(res, 500, {__type: `${NS}InternalServiceError`, message: String(error)})
+      })
+    })
+    this.server.on('connection', (s) => {
+      this.sockets.add(s)
+      s.on('close', () => this.sockets.delete(s))
+    })
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    this.port = (this.server.address() as AddressInfo).port
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve())
+  }
+
+  // ---- test controls ------------------------------------------------------------------------------
+
+  inject(fault: Fault): void {
+    this.faults.push({...fault, left: fault.times ?? Number.POSITIVE_INFINITY})
+  }
+
+  clearFaults(): void {
+    this.faults = []
+  }
+
+  resetCounts(): void {
+    for (const k of Object.keys(this.counts)) delete this.counts[k]
+  }
+
+  /** Deny `action` (e.g. `secretsmanager:BatchGetSecretValue`) to the identity `arn`, on one secret name or all. */
+  deny(arn: string, action: string, secret?: string): void {
+    this.denied.push({arn, action, secret})
+  }
+
+  clearDenies(): void {
+    this.denied.length = 0
+  }
+
+  /** Create a secret directly (no request), with its first value as AWSCURRENT; returns the version id. */
+  seed(name: string, value: string | Buffer, o: {description?: string; tags?: Record<string, string>} = {}): string {
+    const secret = this.newSecret(name, o.description, undefined, Object.entries(o.tags ?? {}).map(([Key, Value]) => ({Key, Value})))
+    return this.addVersion(secret, randomUUID(), typeof value === 'string' ? {string: value} : {binary: value}, [STAGES_CURRENT]).id
+  }
+
+  /** Add a version directly with the given stages (moving them as PutSecretValue would). */
+  seedVersion(name: string, value: string, stages: string[]): string {
+    const secret = this.secrets.get(name)
+    if (secret === undefined) throw new Error(`no secret ${name}`)
+    return this.addVersion(secret, randomUUID(), {string: value}, stages).id
+  }
+
+  /** Stages per version id of a secret (for assertions). */
+  stages(name: string): Record<string, string[]> {
+    const secret = this.secrets.get(name)
+    if (secret === undefined) throw new Error(`no secret ${name}`)
+    return Object.fromEntries([...secret.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages].sort()]))
+  }
+
+  /** The value a stage points at (for assertions). */
+  valueAt(name: string, stage = STAGES_CURRENT): string | undefined {
+    const v = [...(this.secrets.get(name)?.versions.values() ?? [])].find((x) => x.stages.has(stage))
+    return v?.string ?? v?.binary?.toString('base64')
+  }
+
+  has(name: string): boolean {
+    return this.secrets.has(name)
+  }
+
+  deletionDate(name: string): Date | undefined {
+    return this.secrets.get(name)?.deletedDate
+  }
+
+  // ---- HTTP ---------------------------------------------------------------------------------------
+
+  private now(): Date {
+    return new Date(Date.now() + this.clockSkewMs)
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, type = 'application/x-amz-json-1.1'): void {
+    const text = typeof body === 'string' ? body : JSON.stringify(body)
+    res.writeHead(status, {
+      'Content-Type': type,
+      'Content-Length': Buffer.byteLength(text),
+      'x-amzn-RequestId': randomUUID(),
+      // The SDK corrects its clock from this header after a clock-skew error, as with the real service.
+      Date: this.now().toUTCString(),
+    })
+    res.end(text)
+  }
+
+  private sendError(res: ServerResponse, e: ApiError): void {
+    const type = e.coral || e.type.includes('#') ? e.type : e.type === 'AccessDeniedException' || e.type === 'ThrottlingException' ? e.type : `${NS}${e.type}`
+    // AccessDeniedException comes with a capitalised `Message`, as the real service sends it.
+    const body = e.type === 'AccessDeniedException' ? {__type: type, Message: e.message} : {__type: type, message: e.message}
+    this.send(res, e.status, body)
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const c of req) chunks.push(c as Buffer)
+    const body = Buffer.concat(chunks)
+    const contentType = String(req.headers['content-type'] ?? '')
+    if (contentType.startsWith('application/x-www-form-urlencoded')) {
+      this.handleSts(body, res)
+      return
+    }
+    const target = String(req.headers['x-amz-target'] ?? '')
+    const op = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : ''
+    this.counts[op || '(none)'] = (this.counts[op || '(none)'] ?? 0) + 1
+    const fault = this.takeFault(op)
+    if (fault?.kind === 'reset') {
+      req.socket.destroy()
+      return
+    }
+    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms ?? 1000))
+    if (fault?.kind === 'throttle') return this.sendError(res, new ApiError('ThrottlingException', 'Rate exceeded'))
+    if (fault?.kind === 'throttle429') return this.sendError(res, new ApiError('ThrottlingException', 'Rate exceeded', 429))
+    if (fault?.kind === 'error500') return this.sendError(res, new ApiError('InternalServiceError', 'An error occurred on the server side.', 500))
+
+    if (req.method !== 'POST' || req.url !== '/') return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 404, true))
+    const auth = verifySigV4({method: req.method, url: req.url, headers: req.headers, body, service: 'secretsmanager', region: this.region, credentials: this.credentials, now: this.now()})
+    if ('status' in auth) return this.sendError(res, new ApiError((auth as AuthFailure).type, auth.message, auth.status, true))
+    if (!contentType.startsWith('application/x-amz-json-1.1')) {
+      return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 404, true))
+    }
+    let input: Record<string, unknown>
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8')) as Record<string, unknown>
+    } catch {
+      return this.sendError(res, new ApiError('com.amazon.coral.service#SerializationException', 'Start of structure or map found where not expected.', 400, true))
+    }
+    const handler = this.operations[op]
+    if (handler === undefined) return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 400, true))
+    try {
+      if (fault?.kind === 'decryptionFailure') throw new ApiError('DecryptionFailure', 'Secrets Manager can\'t decrypt the protected secret text using the provided KMS key.')
+      this.authorize(auth, op, op === 'BatchGetSecretValue' || op === 'ListSecrets' ? undefined : input.SecretId ?? input.Name)
+      this.send(res, 200, handler(input, auth))
+    } catch (error) {
+      if (error instanceof ApiError) return this.sendError(res, error)
+      throw error
+    }
+  }
+
+  private takeFault(op: string): Fault | undefined {
+    const f = this.faults.find((x) => x.left > 0 && (x.op === undefined || x.op === op))
+    if (f) f.left--
+    return f
+  }
+
+  private isDenied(who: TestCredential, action: string, secretId: unknown): boolean {
+    const name = typeof secretId === 'string' ? this.find(secretId)?.name ?? secretId : undefined
+    return this.denied.some((d) => d.arn === who.arn && d.action === action && (d.secret === undefined || d.secret === name))
+  }
+
+  private authorize(who: TestCredential, op: string, secretId: unknown): void {
+    const action = `secretsmanager:${op}`
+    if (!this.isDenied(who, action, secretId)) return
+    const resource = typeof secretId === 'string' ? this.find(secretId)?.arn ?? secretId : '*'
+    throw new ApiError('AccessDeniedException', `User: ${who.arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`)
+  }
+
+  // ---- the model ----------------------------------------------------------------------------------
+
+  private find(id: string): Secret | undefined {
+    const byName = this.secrets.get(id)
+    if (byName) return byName
+    for (const s of this.secrets.values()) {
+      // A full ARN, or a partial one without the random suffix.
+      if (s.arn === id || s.arn.slice(0, -7) === id) return s
+    }
+    return undefined
+  }
+
+  private get(id: unknown, o: {deletedOk?: boolean} = {}): Secret {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 2048) throw invalidParam('Invalid SecretId.')
+    const s = this.find(id)
+    if (s === undefined) throw notFound()
+    if (s.deletedDate !== undefined && !o.deletedOk) throw markedForDeletion()
+    return s
+  }
+
+  private newSecret(name: string, description?: string, kmsKeyId?: string, tags: Secret['tags'] = []): Secret {
+    if (!/^[\w/+=.@!-]{1,512}$/.test(name)) throw invalidParam('Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!')
+    if (this.secrets.has(name)) throw new ApiError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`)
+    const suffix = randomBytes(6).toString('base64url').replaceAll(/[-_]/g, 'x').slice(0, 6)
+    const now = this.now()
+    const secret: Secret = {arn: `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-${suffix}`, name, description, kmsKeyId, tags, created: now, lastChanged: now, versions: new Map()}
+    this.secrets.set(name, secret)
+    return secret
+  }
+
+  /** Attach `stages` to a new version, moving each label off the version that had it (AWSCURRENT leaves AWSPREVIOUS behind). */
+  private addVersion(secret: Secret, id: string, value: {string?: string; binary?: Buffer}, stages: string[]): Version {
+    const version: Version = {id, ...value, stages: new Set(), created: this.now()}
+    secret.versions.set(id, version)
+    for (const stage of stages) this.moveStage(secret, stage, version)
+    secret.lastChanged = this.now()
+    return version
+  }
+
+  private moveStage(secret: Secret, stage: string, to: Version | undefined): void {
+    const from = [...secret.versions.values()].find((v) => v.stages.has(stage))
+    if (from === to) return
+    from?.stages.delete(stage)
+    to?.stages.add(stage)
+    if (stage === STAGES_CURRENT && from !== undefined) {
+      for (const v of secret.versions.values()) v.stages.delete(STAGES_PREVIOUS)
+      from.stages.add(STAGES_PREVIOUS)
+    }
+    // Versions without a label are deprecated; the service removes them in the background.
+    for (const [vid, v] of secret.versions) if (v.stages.size === 0 && secret.versions.size > 100) secret.versions.delete(vid)
+  }
+
+  private value(input: Record<string, unknown>): {string?: string; binary?: Buffer} | undefined {
+    const {SecretString: str, SecretBinary: bin} = input
+    if (str !== undefined && bin !== undefined) throw invalidParam('You can\'t specify both a binary secret value and a string secret value in the same secret.')
+    if (typeof str === 'string') {
+      if (Buffer.byteLength(str) > 65_536) throw invalidParam('The secret value exceeds the maximum size of 65536 bytes.')
+      return {string: str}
+    }
+    if (typeof bin === 'string') return {binary: Buffer.from(bin, 'base64')}
+    return undefined
+  }
+
+  private token(input: Record<string, unknown>): string {
+    const t = input.ClientRequestToken
+    if (t === undefined) return randomUUID()
+    if (typeof t !== 'string' || t.length < 32 || t.length > 64) throw invalidParam('ClientRequestToken must be 32-64 characters long.')
+    return t
+  }
+
+  private versionOut(s: Secret, v: Version): Record<string, unknown> {
+    return {
+      ARN: s.arn,
+      Name: s.name,
+      VersionId: v.id,
+      ...(v.string === undefined ? {SecretBinary: v.binary!.toString('base64')} : {SecretString: v.string}),
+      VersionStages: [...v.stages],
+      CreatedDate: epoch(v.created),
+    }
+  }
+
+  private pick(s: Secret, versionId: unknown, stage: unknown): Version {
+    if (versionId !== undefined && typeof versionId !== 'string') throw invalidParam('Invalid VersionId.')
+    if (stage !== undefined && typeof stage !== 'string') throw invalidParam('Invalid VersionStage.')
+    const want = stage ?? (versionId === undefined ? STAGES_CURRENT : undefined)
+    const v = versionId === undefined ? [...s.versions.values()].find((x) => x.stages.has(want as string)) : s.versions.get(versionId)
+    if (v === undefined || (want !== undefined && !v.stages.has(want as string))) {
+      throw new ApiError('ResourceNotFoundException', versionId === undefined
+        ? `Secrets Manager can't find the specified secret value for staging label: ${want as string}`
+        : `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`)
+    }
+    if (v.string === undefined && v.binary === undefined) throw new ApiError('ResourceNotFoundException', 'Secrets Manager can\'t find the specified secret value for staging label: AWSCURRENT')
+    return v
+  }
+
+  private matches(s: Secret, filters: unknown): boolean {
+    if (filters === undefined) return true
+    if (!Array.isArray(filters)) throw invalidParam('Invalid Filters.')
+    return filters.every((f: {Key?: string; Values?: string[]}) => {
+      const values = f.Values ?? []
+      return values.some((raw) => {
+        const negate = raw.startsWith('!')
+        const want = negate ? raw.slice(1) : raw
+        let hit: boolean
+        switch (f.Key) {
+          case 'name': hit = s.name.startsWith(want); break
+          case 'description': hit = (s.description ?? '').toLowerCase().startsWith(want.toLowerCase()); break
+          case 'tag-key': hit = s.tags.some((t) => t.Key.startsWith(want)); break
+          case 'tag-value': hit = s.tags.some((t) => t.Value.startsWith(want)); break
+          case 'primary-region': hit = this.region.startsWith(want); break
+          case 'owning-service': hit = false; break
+          case 'all': {
+            const words = want.toLowerCase().split(/\s+/)
+            const text = [s.name, s.description ?? '', ...s.tags.flatMap((t) => [t.Key, t.Value])].join(' ').toLowerCase()
+            hit = words.every((w) => text.includes(w))
+            break
+          }
+          default: throw invalidParam(`Invalid filter key: ${String(f.Key)}.`)
+        }
+        return negate ? !hit : hit
+      })
+    })
+  }
+
+  private page<T>(items: T[], input: Record<string, unknown>, max: number, dflt: number): {page: T[]; NextToken?: string} {
+    const size = input.MaxResults === undefined ? dflt : Number(input.MaxResults)
+    if (!Number.isInteger(size) || size < 1 || size > max) throw invalidParam(`MaxResults must be between 1 and ${max}.`)
+    let start = 0
+    if (input.NextToken !== undefined) {
+      const m = /^tok-(\d+)$/.exec(Buffer.from(String(input.NextToken), 'base64').toString('utf8'))
+      if (!m || Number(m[1]) > items.length) throw new ApiError('InvalidNextTokenException', 'The NextToken value is invalid.')
+      start = Number(m[1])
+    }
+    const end = start + size
+    return {page: items.slice(start, end), ...(end < items.length ? {NextToken: Buffer.from(`tok-${end}`).toString('base64')} : {})}
+  }
+
+  private listEntry(s: Secret): Record<string, unknown> {
+    return {
+      ARN: s.arn,
+      Name: s.name,
+      ...(s.description === undefined ? {} : {Description: s.description}),
+      ...(s.kmsKeyId === undefined ? {} : {KmsKeyId: s.kmsKeyId}),
+      LastChangedDate: epoch(s.lastChanged),
+      ...(s.lastAccessed === undefined ? {} : {LastAccessedDate: epoch(s.lastAccessed)}),
+      ...(s.deletedDate === undefined ? {} : {DeletedDate: epoch(s.deletedDate)}),
+      Tags: s.tags,
+      SecretVersionsToStages: Object.fromEntries([...s.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages]])),
+      CreatedDate: epoch(s.created),
+    }
+  }
+
+  private readonly operations: Record<string, (input: Record<string, unknown>, who: TestCredential) => unknown> = {
+    CreateSecret: (input) => {
+      if (typeof input.Name !== 'string') throw invalidParam('Name is required.')
+      const value = this.value(input)
+      const token = this.token(input)
+      const s = this.newSecret(input.Name, input.Description as string | undefined, input.KmsKeyId as string | undefined, (input.Tags as Secret['tags'] | undefined) ?? [])
+      if (value === undefined) return {ARN: s.arn, Name: s.name}
+      const v = this.addVersion(s, token, value, [STAGES_CURRENT])
+      return {ARN: s.arn, Name: s.name, VersionId: v.id}
+    },
+
+    PutSecretValue: (input) => {
+      const s = this.get(input.SecretId)
+      const value = this.value(input)
+      if (value === undefined) throw invalidParam('You must provide either SecretString or SecretBinary.')
+      const token = this.token(input)
+      const stages = (input.VersionStages as string[] | undefined) ?? [STAGES_CURRENT]
+      const existing = s.versions.get(token)
+      if (existing !== undefined) {
+        // The same token and the same value is a retry: answered, nothing changes.
+        const same = existing.string === value.string && (existing.binary === undefined ? value.binary === undefined : value.binary !== undefined && existing.binary.equals(value.binary))
+        if (!same) throw new ApiError('ResourceExistsException', `A version with VersionId: ${token} already exists with different contents; you can't modify an existing version.`)
+        return {ARN: s.arn, Name: s.name, VersionId: existing.id, VersionStages: [...existing.stages]}
+      }
+      const v = this.addVersion(s, token, value, stages)
+      return {ARN: s.arn, Name: s.name, VersionId: v.id, VersionStages: [...v.stages]}
+    },
+
+    GetSecretValue: (input) => {
+      const s = this.get(input.SecretId)
+      const v = this.pick(s, input.VersionId, input.VersionStage)
+      s.lastAccessed = this.now()
+      return this.versionOut(s, v)
+    },
+
+    BatchGetSecretValue: (input, who) => {
+      const {SecretIdList: ids, Filters: filters} = input
+      if ((ids === undefined) === (filters === undefined)) throw invalidParam('You must provide either SecretIdList or Filters, but not both.')
+      if (this.isDenied(who, 'secretsmanager:BatchGetSecretValue', undefined)) this.authorize(who, 'BatchGetSecretValue', undefined)
+      const SecretValues: unknown[] = []
+      const Errors: unknown[] = []
+      const one = (id: string, s: Secret | undefined) => {
+        try {
+          if (this.isDenied(who, 'secretsmanager:GetSecretValue', id)) this.authorize(who, 'GetSecretValue', id)
+          if (s === undefined) throw notFound()
+          if (s.deletedDate !== undefined) throw markedForDeletion()
+          const v = this.pick(s, undefined, undefined)
+          s.lastAccessed = this.now()
+          SecretValues.push(this.versionOut(s, v))
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error
+          Errors.push({SecretId: id, ErrorCode: error.type, Message: error.message})
+        }
+      }
+      if (ids !== undefined) {
+        if (!Array.isArray(ids) || ids.length < 1 || ids.length > 20) throw invalidParam('SecretIdList must contain between 1 and 20 secret IDs.')
+        if (input.MaxResults !== undefined || input.NextToken !== undefined) throw invalidParam('MaxResults and NextToken can only be used with Filters.')
+        if (new Set(ids).size !== ids.length) throw invalidParam('SecretIdList contains duplicate secret IDs.')
+        for (const id of ids as string[]) one(id, this.find(id))
+        return {SecretValues, Errors}
+      }
+      const all = [...this.secrets.values()].filter((s) => s.deletedDate === undefined && this.matches(s, filters))
+      const {page, NextToken} = this.page(all, input, 20, 20)
+      for (const s of page) one(s.name, s)
+      return {SecretValues, Errors, ...(NextToken ? {NextToken} : {})}
+    },
+
+    DescribeSecret: (input) => {
+      const s = this.get(input.SecretId, {deletedOk: true})
+      const {SecretVersionsToStages, ...rest} = this.listEntry(s)
+      return {...rest, RotationEnabled: false, VersionIdsToStages: SecretVersionsToStages}
+    },
+
+    ListSecrets: (input) => {
+      const includeDeleted = input.IncludePlannedDeletion === true
+      let all = [...this.secrets.values()].filter((s) => (includeDeleted || s.deletedDate === undefined) && this.matches(s, input.Filters))
+      if (input.SortOrder === 'desc') all = all.reverse()
+      const {page, NextToken} = this.page(all, input, 100, 100)
+      return {SecretList: page.map((s) => this.listEntry(s)), ...(NextToken ? {NextToken} : {})}
+    },
+
+    DeleteSecret: (input) => {
+      const s = this.get(input.SecretId, {deletedOk: true})
+      const force = input.ForceDeleteWithoutRecovery === true
+      if (force && input.RecoveryWindowInDays !== undefined) throw invalidParam('You can\'t use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.')
+      if (force) {
+        this.secrets.delete(s.name)
+        return {ARN: s.arn, Name: s.name, DeletionDate: epoch(this.now())}
+      }
+      if (s.deletedDate !== undefined) throw markedForDeletion()
+      const days = input.RecoveryWindowInDays === undefined ? 30 : Number(input.RecoveryWindowInDays)
+      if (!Number.isInteger(days) || days < 7 || days > 30) throw invalidParam('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).')
+      s.deletedDate = new Date(this.now().getTime() + days * 86_400_000)
+      return {ARN: s.arn, Name: s.name, DeletionDate: epoch(s.deletedDate)}
+    },
+
+    RestoreSecret: (input) => {
+      const s = this.get(input.SecretId, {deletedOk: true})
+      s.deletedDate = undefined
+      return {ARN: s.arn, Name: s.name}
+    },
+
+    UpdateSecretVersionStage: (input) => {
+      const s = this.get(input.SecretId)
+      const stage = input.VersionStage
+      if (typeof stage !== 'string' || stage.length === 0 || stage.length > 256) throw invalidParam('Invalid VersionStage.')
+      const holder = [...s.versions.values()].find((v) => v.stages.has(stage))
+      const {MoveToVersionId: to, RemoveFromVersionId: from} = input as {MoveToVersionId?: string; RemoveFromVersionId?: string}
+      if (to !== undefined && !s.versions.has(to)) throw new ApiError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${to}`)
+      if (from !== undefined && holder?.id !== from) throw invalidParam(`The staging label ${stage} is not attached to version ${from}.`)
+      if (to !== undefined && holder !== undefined && holder.id !== to && from === undefined) {
+        throw invalidParam(`The staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`)
+      }
+      this.moveStage(s, stage, to === undefined ? undefined : s.versions.get(to))
+      s.lastChanged = this.now()
+      return {ARN: s.arn, Name: s.name}
+    },
+  }
+
+  // ---- STS (awsQuery, form-encoded; AssumeRoleWithWebIdentity is not signed) ---------------------
+
+  private handleSts(body: Buffer, res: ServerResponse): void {
+    const p = new URLSearchParams(body.toString('utf8'))
+    const action = p.get('Action') ?? '(none)'
+    this.counts[action] = (this.counts[action] ?? 0) + 1
+    const xmlError = (status: number, code: string, message: string) => this.send(res, status,
+      `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`, 'text/xml')
+    if (action !== 'AssumeRoleWithWebIdentity') return xmlError(400, 'InvalidAction', `Could not find operation ${action} for version ${p.get('Version') ?? ''}`)
+    const role = p.get('RoleArn') ?? ''
+    const token = p.get('WebIdentityToken') ?? ''
+    const session = p.get('RoleSessionName') ?? 'session'
+    const wi = this.options.webIdentity
+    if (wi === undefined || !wi.tokens.includes(token)) return xmlError(400, 'InvalidIdentityToken', 'Couldn\'t retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements')
+    if (!wi.roles.includes(role)) return xmlError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity')
+    const roleName = role.split('/').pop()
+    const cred: TestCredential = {
+      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: randomBytes(48).toString('base64'),
+      arn: `arn:aws:sts::${this.account}:assumed-role/${roleName}/${session}`,
+    }
+    this.credentials.push(cred)
+    const expiration = new Date(Date.now() + 3600_000).toISOString()
+    this.send(res, 200, `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <SubjectFromWebIdentityToken>ci</SubjectFromWebIdentityToken>
+    <Audience>sts.amazonaws.com</Audience>
+    <AssumedRoleUser><Arn>${cred.arn}</Arn><AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${session}</AssumedRoleId></AssumedRoleUser>
+    <Credentials><SessionToken>${cred.sessionToken}</SessionToken><SecretAccessKey>${cred.secretAccessKey}</SecretAccessKey><Expiration>${expiration}</Expiration><AccessKeyId>${cred.accessKeyId}</AccessKeyId></Credentials>
+    <Provider>token.actions.githubusercontent.com</Provider>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>`, 'text/xml')
+  }
+}
+
+export {amzDate}
