@@ -108,7 +108,9 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
         'Set AWS_PROFILE (or `profile:` in secrets.yaml), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN; run `aws sso login` for SSO profiles.',
       ]))
     case 'InvalidIdentityToken':
+    case 'InvalidIdentityTokenException':
     case 'IDPRejectedClaim':
+    case 'IDPRejectedClaimException':
       return new SecretsError('PERMISSION_DENIED', `AWS STS rejected the web identity token: ${awsMessage(e)}`, opts(['Check AWS_WEB_IDENTITY_TOKEN_FILE holds a fresh OIDC token whose issuer and audience the role trusts.']))
     default:
       break
@@ -118,6 +120,9 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
     return new SecretsError('UNAVAILABLE', `AWS Secrets Manager kept throttling requests (${name || 'HTTP 429'})${attempts ? ` after ${attempts} attempt(s)` : ''}; ${ctx.action} for ${what} did not complete.`, opts([
       'Try again in a moment; fewer parallel runs help. `maxAttempts:` in secrets.yaml raises the retry bound.',
     ], true))
+  }
+  if (name === 'IDPCommunicationErrorException' || name === 'RegionDisabledException') {
+    return new SecretsError('UNAVAILABLE', `AWS STS could not exchange the web identity token: ${awsMessage(e)}`, opts(['Try again; check that the identity provider is reachable from AWS and the STS region is enabled.'], true))
   }
   if (/region is missing/i.test(e.message ?? '')) {
     return new SecretsError('CONFIG_INVALID', 'No AWS region is set for the aws provider.', opts(['Set `region:` for the provider in secrets.yaml, or AWS_REGION, or a region in the AWS profile.']))
