@@ -82,7 +82,7 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
     case 'ResourceExistsException':
       return new SecretsError('CONFLICT', `${what} already exists, or a version with this request token already has other contents.`, opts(['Run the command again: a new request gets a new token.']))
     case 'PreconditionNotMetException':
-      return new SecretsError('CONFLICT', `AWS refused the change to ${what}: ${awsMessage(e)}`, opts([]))
+      return new SecretsError('CONFLICT', `AWS refused the change to ${what}: ${awsMessage(e)}`, opts(['Check the secret\'s state with: aws secretsmanager describe-secret']))
     case 'LimitExceededException':
       return new SecretsError('UNAVAILABLE', `AWS refused the change to ${what}: a Secrets Manager quota was reached (${awsMessage(e)}).`, opts(['Check the quotas of your account (e.g. versions per secret).'], false))
     case 'UnrecognizedClientException':
@@ -139,7 +139,7 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
     if (/AccessDenied|Unauthorized|Forbidden/i.test(name) || e.$metadata?.httpStatusCode === 403) {
       return new SecretsError('PERMISSION_DENIED', `AWS refused ${ctx.action} for ${what} (${name}).`, opts([`Check the IAM policy allows ${ctx.action}.`]))
     }
-    return new SecretsError('USAGE', `AWS rejected ${ctx.action} for ${what} (${name}): ${awsMessage(e)}`, opts([]))
+    return new SecretsError('USAGE', `AWS rejected ${ctx.action} for ${what} (${name}): ${awsMessage(e)}`, opts(['Check the reference and the provider settings in secrets.yaml; run with DEBUG=1 for the full AWS error.']))
   }
   return new SecretsError('INTERNAL', `Unexpected error during ${ctx.action} for ${what}: ${name || 'Error'}: ${awsMessage(e)}`, {ref: ctx.ref, cause: err})
 }
