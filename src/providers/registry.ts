@@ -22,7 +22,7 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
   },
   vault: {settings: {}, openSettings: true, credentialHint: 'VAULT_TOKEN, VAULT_ROLE_ID/VAULT_SECRET_ID or a token file'},
   aws: {
-    settings: {region: 'string', profile: 'string', endpoint: 'string', recoveryWindowDays: 'number', maxAttempts: 'number', concurrency: 'number', kmsKeyId: 'string', prefix: 'string'},
+    settings: {region: 'string', profile: 'string', endpoint: 'string', recoveryWindowDays: 'number', maxAttempts: 'number', concurrency: 'number', kmsKeyId: 'string', prefix: 'string', roleArn: 'string', externalId: 'string', roleSessionName: 'string'},
     credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity',
     load: () => import('./aws/index.js'),
   },

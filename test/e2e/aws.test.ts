@@ -8,6 +8,7 @@ import {SecretsManagerServer} from '../servers/aws/server.js'
 
 const USER_ARN = 'arn:aws:iam::123456789012:user/e2e'
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/ci'
+const READER_ROLE = 'arn:aws:iam::123456789012:role/secrets-reader'
 const KEY_ID = 'AKIAE2ETESTKEY000001'
 const SECRET_KEY = 'e2e/secret+access/key0000000000000000000'
 const CANARY = 'CANARY-aws-3c9f1e-do-not-print'
@@ -23,6 +24,7 @@ describe('aws provider against the Secrets Manager test server', () => {
     server = await SecretsManagerServer.start({
       credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: USER_ARN}],
       webIdentity: {tokens: ['oidc-token-for-ci'], roles: [ROLE_ARN]},
+      assumableRoles: [READER_ROLE],
     })
     writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
     const awsEnv = {
@@ -237,6 +239,25 @@ describe('aws provider against the Secrets Manager test server', () => {
     const bad = await run(['get', 'aws://app/db#user'], {env})
     assert.equal(bad.code, 6, bad.stderr)
     assert.match(bad.stderr, /^Error \[PERMISSION_DENIED\]: AWS STS rejected the web identity token/)
+  })
+
+  it('roleArn: the default chain\'s credentials assume the role, and Secrets Manager sees the role', async () => {
+    writeFileSync(join(sb.project, 'secrets.yaml'), `providers:\n  aws: {type: aws, roleArn: '${READER_ROLE}', roleSessionName: e2e}\n`)
+    const env = {AWS_ENDPOINT_URL_STS: server.url}
+    const r = await run(['get', 'aws://app/token'], {env})
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123', ''])
+    assert.deepEqual(server.counts, {AssumeRole: 1, GetSecretValue: 1})
+    // Denied to the role only: the base user could read it, so the role's credentials were used.
+    server.deny('arn:aws:sts::123456789012:assumed-role/secrets-reader/e2e', 'secretsmanager:GetSecretValue')
+    const denied = await run(['get', 'aws://app/token'], {env})
+    assert.equal(denied.code, 6, denied.stderr)
+    writeFileSync(join(sb.project, 'secrets.yaml'), `providers:\n  aws: {type: aws, roleArn: 'arn:aws:iam::123456789012:role/other'}\n`)
+    const notTrusted = await run(['get', 'aws://app/token'], {env})
+    assert.equal(notTrusted.code, 6)
+    assert.match(notTrusted.stderr, /^Error \[PERMISSION_DENIED\]: Could not assume the role in roleArn: User: arn:aws:iam::123456789012:user\/e2e is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role\/other\n/)
+    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws, roleArn: not-an-arn}\n')
+    const invalid = await run(['get', 'aws://app/token'], {env})
+    assert.equal(invalid.code, 3)
   })
 
   it('throttling twice then success is retried; persistent throttling is UNAVAILABLE (exit 9) after 3 attempts', async () => {

@@ -48,6 +48,11 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
   const where = ctx.region === undefined ? '' : ` in ${ctx.region}`
   const opts = (suggestions: string[], retryable?: boolean) => ({ref: ctx.ref, suggestions, cause: err, ...(retryable === undefined ? {} : {retryable})})
 
+  if (/sts:AssumeRole\b/.test(e.message ?? '') && /AccessDenied/.test(name)) {
+    return new SecretsError('PERMISSION_DENIED', `Could not assume the role in roleArn: ${awsMessage(e)}`, opts([
+      'Check that the role\'s trust policy allows your identity (and the externalId, if one is set), and that your policy allows sts:AssumeRole on it.',
+    ]))
+  }
   switch (name) {
     case 'AccessDeniedException':
     case 'AccessDenied':

@@ -11,6 +11,7 @@ import {
   SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager'
+import type {fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
@@ -45,6 +46,10 @@ export interface AwsSettings {
   concurrency?: number
   kmsKeyId?: string
   prefix?: string
+  /** A role to assume (STS AssumeRole) with the credentials of the default chain. */
+  roleArn?: string
+  externalId?: string
+  roleSessionName?: string
 }
 
 /** What one reference asks AWS for. */
@@ -112,7 +117,8 @@ export class AwsProvider implements SecretProvider {
   /** Set once BatchGetSecretValue is denied, so later reads go straight to GetSecretValue. */
   private batchDenied = false
 
-  constructor(ctx: ProviderContext) {
+  /** `assume` is `fromTemporaryCredentials`, loaded by index.ts only when `roleArn:` is set. */
+  constructor(ctx: ProviderContext, private readonly assume?: typeof fromTemporaryCredentials) {
     this.alias = ctx.config.alias
     this.settings = ctx.config.settings as AwsSettings
     const env = ctx.env
@@ -135,11 +141,31 @@ export class AwsProvider implements SecretProvider {
         retryMode: 'adaptive',
         maxAttempts,
         requestHandler: {connectionTimeout: 10_000, requestTimeout: 60_000},
+        ...(this.settings.roleArn === undefined ? {} : {credentials: this.assumeRole(this.settings.roleArn)}),
       })
     } finally {
       if (quiet === undefined) delete process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED
       else process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = quiet
     }
+  }
+
+  /** Credentials of `roleArn`, assumed with whatever the SDK's default chain finds (SDK-managed refresh). */
+  private assumeRole(roleArn: string) {
+    if (!/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(roleArn)) {
+      throw new SecretsError('CONFIG_INVALID', `providers.${this.alias}.roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>).`)
+    }
+    if (this.assume === undefined) throw new Error('roleArn is set but the STS credential provider was not loaded')
+    return this.assume({
+      params: {
+        RoleArn: roleArn,
+        RoleSessionName: this.settings.roleSessionName ?? 'secrets-cli',
+        ...(this.settings.externalId === undefined ? {} : {ExternalId: this.settings.externalId}),
+      },
+      clientConfig: {
+        ...(this.region === undefined ? {} : {region: this.region}),
+        ...(this.settings.profile === undefined ? {} : {profile: this.settings.profile}),
+      },
+    })
   }
 
   private ctx(action: string, secretId?: string, ref?: string): AwsErrorContext {

@@ -4,7 +4,8 @@
  * SigV4 against configured credentials; version stages move as in the real service. Tests can inject
  * faults, deny actions per identity, skew the clock and read a per-operation request counter.
  *
- * It also answers STS AssumeRoleWithWebIdentity (awsQuery, unsigned) for the CI credential path.
+ * It also answers STS AssumeRoleWithWebIdentity (awsQuery, unsigned) for the CI credential path, and
+ * AssumeRole (signed) for `roleArn:`.
  */
 import {randomBytes, randomUUID} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
@@ -56,6 +57,8 @@ export interface ServerOptions {
   account?: string
   /** Web identity tokens STS accepts, and the role ARNs they may assume. */
   webIdentity?: {tokens: string[]; roles: string[]}
+  /** Role ARNs any known credential may assume with STS AssumeRole. */
+  assumableRoles?: string[]
 }
 
 class ApiError extends Error {
@@ -207,7 +210,7 @@ export class SecretsManagerServer {
     const body = Buffer.concat(chunks)
     const contentType = String(req.headers['content-type'] ?? '')
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
-      this.handleSts(body, res)
+      this.handleSts(req, body, res)
       return
     }
     const target = String(req.headers['x-amz-target'] ?? '')
@@ -538,19 +541,26 @@ export class SecretsManagerServer {
 
   // ---- STS (awsQuery, form-encoded; AssumeRoleWithWebIdentity is not signed) ---------------------
 
-  private handleSts(body: Buffer, res: ServerResponse): void {
+  private handleSts(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const p = new URLSearchParams(body.toString('utf8'))
     const action = p.get('Action') ?? '(none)'
     this.counts[action] = (this.counts[action] ?? 0) + 1
     const xmlError = (status: number, code: string, message: string) => this.send(res, status,
-      `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`, 'text/xml')
-    if (action !== 'AssumeRoleWithWebIdentity') return xmlError(400, 'InvalidAction', `Could not find operation ${action} for version ${p.get('Version') ?? ''}`)
+      `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`, 'text/xml')
     const role = p.get('RoleArn') ?? ''
-    const token = p.get('WebIdentityToken') ?? ''
     const session = p.get('RoleSessionName') ?? 'session'
-    const wi = this.options.webIdentity
-    if (wi === undefined || !wi.tokens.includes(token)) return xmlError(400, 'InvalidIdentityToken', 'Couldn\'t retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements')
-    if (!wi.roles.includes(role)) return xmlError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity')
+    if (action === 'AssumeRoleWithWebIdentity') {
+      const wi = this.options.webIdentity
+      if (wi === undefined || !wi.tokens.includes(p.get('WebIdentityToken') ?? '')) return xmlError(400, 'InvalidIdentityToken', 'Couldn\'t retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements')
+      if (!wi.roles.includes(role)) return xmlError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity')
+    } else if (action === 'AssumeRole') {
+      // AssumeRole is signed like any other call, with the service name `sts`.
+      const auth = verifySigV4({method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body, service: 'sts', region: this.region, credentials: this.credentials, now: this.now()})
+      if ('status' in auth) return xmlError(auth.status === 400 ? 403 : auth.status, auth.type.split('#')[1] === 'InvalidSignatureException' ? 'SignatureDoesNotMatch' : 'InvalidClientTokenId', auth.message)
+      if (!(this.options.assumableRoles ?? []).includes(role)) return xmlError(403, 'AccessDenied', `User: ${auth.arn} is not authorized to perform: sts:AssumeRole on resource: ${role}`)
+    } else {
+      return xmlError(400, 'InvalidAction', `Could not find operation ${action} for version ${p.get('Version') ?? ''}`)
+    }
     const roleName = role.split('/').pop()
     const cred: TestCredential = {
       accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
@@ -560,17 +570,19 @@ export class SecretsManagerServer {
     }
     this.credentials.push(cred)
     const expiration = new Date(Date.now() + 3600_000).toISOString()
-    this.send(res, 200, `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <AssumeRoleWithWebIdentityResult>
-    <SubjectFromWebIdentityToken>ci</SubjectFromWebIdentityToken>
-    <Audience>sts.amazonaws.com</Audience>
+    const extra = action === 'AssumeRoleWithWebIdentity' ? '<SubjectFromWebIdentityToken>ci</SubjectFromWebIdentityToken><Audience>sts.amazonaws.com</Audience><Provider>token.actions.githubusercontent.com</Provider>' : ''
+    this.send(res, 200, `<${action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <${action}Result>${extra}
     <AssumedRoleUser><Arn>${cred.arn}</Arn><AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${session}</AssumedRoleId></AssumedRoleUser>
     <Credentials><SessionToken>${cred.sessionToken}</SessionToken><SecretAccessKey>${cred.secretAccessKey}</SecretAccessKey><Expiration>${expiration}</Expiration><AccessKeyId>${cred.accessKeyId}</AccessKeyId></Credentials>
-    <Provider>token.actions.githubusercontent.com</Provider>
-  </AssumeRoleWithWebIdentityResult>
+  </${action}Result>
   <ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>
-</AssumeRoleWithWebIdentityResponse>`, 'text/xml')
+</${action}Response>`, 'text/xml')
   }
+}
+
+function escapeXml(s: string): string {
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
 }
 
 export {amzDate}
