@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `secrets exec -- true` with 50 secrets in the local store, side by side in one run with:
-//   - a minimal oclif CLI whose one command spawns `true` (bench/minimal-oclif: the floor for any oclif tool),
+//   - a minimal oclif CLI whose one command spawns `true` (bench/minimal-oclif, as oclif's template
+//     writes it: the floor for an oclif tool), and the same loading oclif through its subpath exports
+//     (bench/minimal-oclif-subpath), as secrets itself does: the like-for-like floor,
 //   - `dotenvx run -f .env -- true` with the same 50 values encrypted by dotenvx,
 // interleaved round by round so machine noise hits all of them alike. Also the peak RSS of
 // `secrets exec` (GNU time's %M). Usage: npm run build && node bench/exec.mjs [rounds]
@@ -15,6 +17,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const rounds = Number(process.argv[2] ?? 30)
 const SECRETS = join(root, 'bin', 'run.js')
 const MINIMAL = join(root, 'bench', 'minimal-oclif', 'bin', 'run.js')
+const MINIMAL_SUBPATH = join(root, 'bench', 'minimal-oclif-subpath', 'bin', 'run.js')
 const DOTENVX = join(root, 'node_modules', '@dotenvx', 'dotenvx', 'src', 'cli', 'dotenvx.js')
 
 const tmp = mkdtempSync(join(tmpdir(), 'secrets-bench-'))
@@ -47,6 +50,7 @@ try {
 
   const cases = {
     'minimal oclif (spawns true)': [[MINIMAL, 'exec', '--', 'true'], project],
+    'minimal oclif, subpath imports': [[MINIMAL_SUBPATH, 'exec', '--', 'true'], project],
     'secrets exec -- true': [[SECRETS, 'exec', '--', 'true'], project],
     'secrets exec --no-redact -- true': [[SECRETS, 'exec', '--no-redact', '--', 'true'], project],
     'dotenvx run -f .env -- true': [[DOTENVX, 'run', '-q', '-f', '.env', '--', 'true'], dotenvDir],
@@ -76,6 +80,7 @@ try {
     secrets: 50,
     median_ms: medians,
     ratio_vs_minimal_oclif: Number((s / medians['minimal oclif (spawns true)']).toFixed(2)),
+    ratio_vs_minimal_oclif_subpath: Number((s / medians['minimal oclif, subpath imports']).toFixed(2)),
     dotenvx_over_secrets: Number((medians['dotenvx run -f .env -- true'] / s).toFixed(2)),
     peak_rss_mb: Math.round(Math.max(...rss) / 1024),
   }, null, 2))
