@@ -35,10 +35,9 @@ function what(ctx: AzureErrorContext): string {
 
 /** The first line of an Entra ID error description ("AADSTS7000215: Invalid client secret provided. ..."). */
 function aadLine(text: string): string {
-  const line = text.split(/\r?\n/)[0].trim()
-  // Keep the code and its first sentence; the rest is trace ids and links.
-  const m = /^(AADSTS\d+: [^.]*\.)/.exec(line)
-  return m ? m[1] : line.slice(0, 300)
+  // Keep the code and its first sentence; the rest is timestamps, trace ids and links.
+  const m = /(AADSTS\d+: [^.\r\n]*\.)/.exec(text)
+  return m ? m[1] : text.split(/\r?\n/)[0].trim().slice(0, 300)
 }
 
 function errorCode(err: any): string | undefined {
@@ -97,7 +96,7 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
       const fromText = networkError({message: description}, 'authority', ctx, 'the sign-in endpoint')
       if (fromText !== undefined) return fromText
     }
-    const error: string = e.errorResponse?.error ?? 'authentication failed'
+    const error: string = /\b(invalid_\w+|unauthorized_client|unsupported_grant_type)\b/.exec(`${e.errorResponse?.error ?? ''} ${description}`)?.[1] ?? 'authentication failed'
     return new SecretsError('PERMISSION_DENIED', `Azure sign-in for ${ctx.vault} failed${login}: ${error}: ${aadLine(description)}`, {
       ref: ctx.ref,
       cause: err,
