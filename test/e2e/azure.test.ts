@@ -5,12 +5,14 @@ import {after, before, beforeEach, describe, it} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
 import {AzureTestServer} from '../servers/azure/server.js'
+import {generateClientCertificate} from '../servers/azure/tls.js'
 
 const APP = '11111111-1111-1111-1111-111111111111'
 const APP_SECRET = 'app-client-secret-value-1'
 const CI = '22222222-2222-2222-2222-222222222222'
 const LIMITED = '33333333-3333-3333-3333-333333333333'
 const LIMITED_SECRET = 'limited-client-secret-value'
+const CERT_APP = '44444444-4444-4444-4444-444444444444'
 
 describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () => {
   const sb = new Sandbox()
@@ -134,6 +136,20 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     const bad = await sb.run(['get', 'azure://db-password'], {env: {NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: CI, AZURE_FEDERATED_TOKEN_FILE: tokenFile}})
     assert.equal(bad.code, 6, bad.stderr)
     assert.match(bad.stderr, /AADSTS70021: No matching federated identity record found for presented assertion\./)
+  })
+
+  it('signs in with a client certificate (a signed client assertion)', async () => {
+    const cert = generateClientCertificate(sb.root, 'cert-app')
+    kv.addIdentity({clientId: CERT_APP, certificatePem: cert.certPem, access: 'all'})
+    writeConfig(config('client-certificate'))
+    const env = {NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: CERT_APP, AZURE_CLIENT_CERTIFICATE_PATH: cert.file}
+    const r = await sb.run(['get', 'azure://db-password'], {env})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'pw-from-azure')
+    const other = generateClientCertificate(sb.root, 'not-registered')
+    const bad = await sb.run(['get', 'azure://db-password'], {env: {...env, AZURE_CLIENT_CERTIFICATE_PATH: other.file}})
+    assert.equal(bad.code, 6, bad.stderr)
+    assert.match(bad.stderr, /AADSTS700027: Client assertion contains an invalid signature\./)
   })
 
   it('DefaultAzureCredential picks the client secret up from the AZURE_* variables', async () => {
