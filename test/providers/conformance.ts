@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import {dirname, join} from 'node:path'
 import {it} from 'node:test'
+import {fileURLToPath} from 'node:url'
 
 import {nonInteractive} from '../../src/core/interaction.js'
 import {parseReference} from '../../src/core/reference.js'
@@ -105,5 +108,29 @@ export function conformance(t: ConformanceTarget): void {
     assert.equal(typeof line, 'string')
     assert.ok(line.length > 0 && !line.includes('\n'), line)
     await s.close()
+  })
+}
+
+/**
+ * Run the suite in a child process with `env` (e.g. NODE_EXTRA_CA_CERTS for a test server's CA) and
+ * return its report; the caller asserts it passed. The child talks to the caller's test server on loopback.
+ */
+export function conformanceInChild(target: {alias: string; cwd: string; env: NodeJS.ProcessEnv; refPrefix: string}): Promise<{status: number | null; output: string}> {
+  // NODE_TEST_CONTEXT would make the child believe it runs inside this test runner, and skip its tests.
+  const {NODE_TEST_CONTEXT: _context, ...parentEnv} = process.env
+  // Asynchronous: the test server answering the child lives in this process's event loop.
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join(dirname(fileURLToPath(import.meta.url)), 'conformance-child.ts')], {
+    env: {...parentEnv, ...target.env, CONFORMANCE_TARGET: JSON.stringify(target)},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+  return new Promise((resolve) => {
+    child.on('close', (status) => {
+      clearTimeout(timer)
+      resolve({status, output})
+    })
   })
 }
