@@ -235,6 +235,10 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
         o.ui.warn(`--watch could not re-resolve the secrets [${e.code}] ${e.message.split('\n')[0]}; the command keeps running with the values it has.`)
         continue
       }
+      // The child may have ended while we were resolving: then its status is ours, not a restart.
+      // eslint-disable-next-line no-await-in-loop
+      const endedMeanwhile = await Promise.race([current.done, Promise.resolve(undefined)])
+      if (endedMeanwhile !== undefined) return exitStatus(endedMeanwhile)
       const changed = changedNames(snapshot.fingerprint, next.fingerprint)
       if (changed.length === 0 || stopping) continue
       const fileNames = new Set(next.files.map((f) => f.name))

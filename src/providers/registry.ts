@@ -26,7 +26,23 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
     credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity',
     load: () => import('./aws/index.js'),
   },
-  azure: {settings: {}, openSettings: true, credentialHint: 'AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file'},
+  azure: {
+    settings: {
+      vaultUrl: 'string',
+      vaults: 'string[]',
+      vaultDomain: 'string',
+      tenantId: 'string',
+      clientId: 'string',
+      authorityHost: 'string',
+      disableChallengeResourceVerification: 'boolean',
+      disableInstanceDiscovery: 'boolean',
+      concurrency: 'number',
+      maxRetries: 'number',
+      auth: {method: 'string', tenantId: 'string', clientId: 'string', certificatePath: 'string', tokenFilePath: 'string'},
+    },
+    credentialHint: 'AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file',
+    load: () => import('./azure/index.js'),
+  },
 }
 
 /** Load the one provider module a reference needs and open the provider. */

@@ -327,6 +327,27 @@ describe('exec --watch', () => {
     assert.equal(await closed, 143)
   })
 
+  it('with --reload-signal, rewrites changed files and signals the child instead of restarting it', {timeout: 90_000}, async () => {
+    assert.equal((await sb.run(['set', 'CERT'], {input: 'cert-one'})).code, 0)
+    writeFileSync(join(sb.project, 'secrets.yaml'), `${BASE_CONFIG}files:\n  TLS_CERT: local://CERT\n`)
+    const log = join(sb.root, 'reload.log')
+    try {
+      const child = spawn(process.execPath, [BIN, 'exec', '--watch', '--interval', '1s', '--reload-signal', 'HUP', '--', 'sh', '-c',
+        `echo "start $(cat "$TLS_CERT")" >> ${log}; trap 'echo "hup $(cat "$TLS_CERT")" >> ${log}' HUP; echo ready; while :; do sleep 0.05; done`], {cwd: sb.project, env: sb.env(), stdio: ['ignore', 'pipe', 'pipe']})
+      const {closed, errors} = await untilReady(child)
+      const text = () => (existsSync(log) ? readFileSync(log, 'utf8') : '')
+      assert.equal((await sb.run(['set', 'CERT'], {input: 'cert-two'})).code, 0)
+      await until(() => text().includes('hup'), 'the reload signal')
+      await sleep(2500)
+      assert.equal(text(), 'start cert-one\nhup cert-two\n')
+      assert.equal(errors(), 'secrets: TLS_CERT changed: rewrote the file(s) and sent SIGHUP to the command.\n')
+      child.kill('SIGTERM')
+      assert.equal(await closed, 143)
+    } finally {
+      writeFileSync(join(sb.project, 'secrets.yaml'), BASE_CONFIG)
+    }
+  })
+
   it('rejects a bad interval before anything runs', async () => {
     const r = await sb.run(['exec', '--watch', '--interval', 'soon', '--', 'true'])
     assert.equal(r.code, 2)
