@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
 
@@ -68,6 +68,39 @@ describe('aws provider against the Secrets Manager test server', () => {
     assert.equal(json.code, 0, json.stderr)
     assert.deepEqual(server.stages('app/token')[JSON.parse(json.stdout).version], ['AWSCURRENT'])
     assert.deepEqual(server.counts, {GetSecretValue: 6})
+  })
+
+  it('reads by full and partial ARN, alone and in a batch with names', async () => {
+    const arn = server.arn('app/token')
+    const full = await run(['get', `aws://${arn}`])
+    assert.deepEqual([full.code, full.stdout, full.stderr], [0, 'tok-123', ''])
+    writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n  A: aws://${arn.slice(0, -7)}\n  B: aws://${server.arn('app/db')}#user\n  C: aws://arn-test/plain\n`)
+    server.seed('arn-test/plain', 'value-0')
+    server.resetCounts()
+    const r = await run(['exec', '--no-redact', '--', 'sh', '-c', 'printf "%s|%s|%s" "$A" "$B" "$C"'])
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123|app|value-0', ''])
+    assert.deepEqual(server.counts, {BatchGetSecretValue: 1})
+  })
+
+  it('credentials and region from a shared profile (`profile:` or AWS_PROFILE), nothing in secrets.yaml', async () => {
+    mkdirSync(join(sb.home, '.aws'), {recursive: true})
+    writeFileSync(join(sb.home, '.aws', 'credentials'), `[ci]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = ${SECRET_KEY}\n[broken]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = not-the-key\n`)
+    writeFileSync(join(sb.home, '.aws', 'config'), '[profile ci]\nregion = us-east-1\n[profile broken]\nregion = us-east-1\n')
+    const env = {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_REGION: undefined}
+    try {
+      writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws, profile: ci}\n')
+      const bySetting = await run(['get', 'aws://app/token'], {env})
+      assert.deepEqual([bySetting.code, bySetting.stdout, bySetting.stderr], [0, 'tok-123', ''])
+      writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
+      const byVariable = await run(['get', 'aws://app/token'], {env: {...env, AWS_PROFILE: 'ci'}})
+      assert.deepEqual([byVariable.code, byVariable.stdout, byVariable.stderr], [0, 'tok-123', ''])
+      const broken = await run(['get', 'aws://app/token'], {env: {...env, AWS_PROFILE: 'broken'}})
+      assert.equal(broken.code, 6)
+      assert.match(broken.stderr, /secret access key does not match/)
+      assert.ok(!broken.stderr.includes('not-the-key'))
+    } finally {
+      rmSync(join(sb.home, '.aws'), {recursive: true, force: true})
+    }
   })
 
   it('a missing secret, stage or field is NOT_FOUND (exit 5)', async () => {

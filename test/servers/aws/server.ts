@@ -171,6 +171,12 @@ export class SecretsManagerServer {
     return v?.string ?? v?.binary?.toString('base64')
   }
 
+  arn(name: string): string {
+    const s = this.secrets.get(name)
+    if (s === undefined) throw new Error(`no secret ${name}`)
+    return s.arn
+  }
+
   has(name: string): boolean {
     return this.secrets.has(name)
   }
