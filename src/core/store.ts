@@ -5,6 +5,7 @@ import type {Decrypter} from 'age-encryption'
 import {SecretsError, fsError} from '../errors.js'
 import {writeFileAtomic} from './atomic-write.js'
 import {decryptX25519} from './age-x25519.js'
+import {keyServiceOf, openKeyWrapper} from '../providers/registry.js'
 import {ageLibrary, loadIdentities, type AgeIdentity} from './identity.js'
 import type {Interaction} from './interaction.js'
 import {withLock} from './lock.js'
@@ -44,10 +45,13 @@ export const STORE_FORMAT = 'secrets-store/1'
 
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/
 
-/** A recipient of the data key. `age` and `scrypt` are built in; other types (KMS) are kept as they are. */
+/**
+ * A recipient of the data key. `age` and `scrypt` are built in; a key service (`awskms`) wraps the key
+ * through its provider module; other types are kept as they are.
+ */
 export interface RecipientEntry {
   type: string
-  /** For `age`: the public key (age1...). */
+  /** For `age`: the public key (age1...); for a key service: its URI (awskms://alias/secrets). */
   recipient?: string
   label?: string
   added: string
@@ -223,8 +227,15 @@ function scryptLogN(): number {
   return Number.isInteger(n) && n >= 12 && n <= 22 ? n : 18
 }
 
+/** How a new recipient is given: an age public key, a passphrase, or a key-service URI. */
+export type RecipientSpec =
+  | {type: 'age'; recipient: string; label?: string}
+  | {type: 'scrypt'; passphrase: string; label?: string}
+  | {type: 'service'; recipient: string; label?: string}
+
 /** Wrap a data key for one recipient. */
-export async function wrapFor(dataKey: Buffer, spec: {type: 'age'; recipient: string} | {type: 'scrypt'; passphrase: string}): Promise<string> {
+export async function wrapFor(dataKey: Buffer, spec: RecipientSpec): Promise<string> {
+  if (spec.type === 'service') return (await openKeyWrapper(spec.recipient, process.env)).wrap(dataKey)
   const age = await ageLibrary()
   const e = new age.Encrypter()
   if (spec.type === 'age') {
@@ -280,8 +291,20 @@ export class Keyring {
       if (dataKey === undefined) throw corrupt(file, `the wrapped key for recipient ${r.recipient} does not decrypt with its identity`)
       break
     }
+    // Key services (KMS) next: no prompt, but a network call with the service's own credentials.
+    let serviceError: unknown
+    for (const r of doc.recipients) {
+      if (dataKey !== undefined) break
+      if (keyServiceOf(r.recipient) === undefined || r.type !== keyServiceOf(r.recipient)) continue
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        dataKey = await (await openKeyWrapper(r.recipient!, this.env)).unwrap(r.wrapped)
+      } catch (error) {
+        serviceError ??= error
+      }
+    }
     const scrypt = doc.recipients.filter((r) => r.type === 'scrypt')
-    if (dataKey === undefined && scrypt.length > 0) {
+    if (dataKey === undefined && scrypt.length > 0 && (serviceError === undefined || this.env.SECRETS_PASSPHRASE || this.ui.interactive)) {
       const passphrase = await this.getPassphrase(`Passphrase for ${file}`)
       if (passphrase !== undefined) {
         const age = await ageLibrary()
@@ -307,6 +330,13 @@ export class Keyring {
         }
       }
     }
+    if (dataKey === undefined && serviceError !== undefined) {
+      // With no age identity at all (CI with only KMS), the key service's own error says what to fix.
+      if (identities.length === 0) throw serviceError
+      const e = this.noKey(doc, file, identities)
+      const why = serviceError instanceof Error ? serviceError.message.split('\n')[0] : String(serviceError)
+      throw new SecretsError(e.code, e.message, {suggestions: [...e.suggestions, `The key service recipient failed too: ${why}`], cause: serviceError})
+    }
     if (dataKey === undefined) throw this.noKey(doc, file, identities)
     if (dataKey.length !== 32 || keyIdOf(dataKey) !== doc.keyId) throw corrupt(file, 'the data key does not match the store')
     this.cache.set(doc.keyId, dataKey)
@@ -314,7 +344,7 @@ export class Keyring {
   }
 
   private noKey(doc: StoreDoc, file: string, identities: AgeIdentity[]): SecretsError {
-    const listed = doc.recipients.map((r) => (r.type === 'age' ? r.recipient : `${r.type}${r.label ? ` (${r.label})` : ''}`)).join(', ')
+    const listed = doc.recipients.map((r) => (r.type === 'age' || keyServiceOf(r.recipient) !== undefined ? r.recipient : `${r.type}${r.label ? ` (${r.label})` : ''}`)).join(', ')
     if (identities.length === 0) {
       return new SecretsError('IDENTITY_MISSING', `No identity is available to open the store ${file} (it is encrypted to: ${listed}).`, {
         suggestions: [
@@ -413,13 +443,13 @@ export class OpenStore {
   }
 
   /** Add a recipient: the data key is wrapped for it; nothing else changes. */
-  async addRecipient(spec: {type: 'age'; recipient: string; label?: string} | {type: 'scrypt'; passphrase: string; label?: string}): Promise<RecipientEntry> {
-    if (spec.type === 'age' && this.doc.recipients.some((r) => r.type === 'age' && r.recipient === spec.recipient)) {
+  async addRecipient(spec: RecipientSpec): Promise<RecipientEntry> {
+    if (spec.type !== 'scrypt' && this.doc.recipients.some((r) => r.recipient === spec.recipient)) {
       throw new SecretsError('CONFLICT', `${spec.recipient} is already a recipient of ${this.file}.`)
     }
     const entry: RecipientEntry = {
-      type: spec.type,
-      ...(spec.type === 'age' ? {recipient: spec.recipient} : {}),
+      type: spec.type === 'service' ? keyServiceOf(spec.recipient) ?? spec.type : spec.type,
+      ...(spec.type === 'scrypt' ? {} : {recipient: spec.recipient}),
       ...(spec.label ? {label: spec.label} : spec.type === 'scrypt' ? {label: 'passphrase'} : {}),
       added: new Date().toISOString(),
       wrapped: await wrapFor(this.dataKey, spec),

@@ -1,5 +1,5 @@
 import type {SettingsSchema} from '../core/config.js'
-import type {ProviderContext, ProviderModule, SecretProvider} from './types.js'
+import type {KeyWrapper, KeyWrapperModule, ProviderContext, ProviderModule, SecretProvider} from './types.js'
 
 import {SecretsError} from '../errors.js'
 
@@ -59,4 +59,24 @@ export async function openProvider(ctx: ProviderContext): Promise<SecretProvider
 
 export function availableTypes(): string[] {
   return Object.entries(PROVIDER_TYPES).filter(([, s]) => s.load !== undefined).map(([t]) => t)
+}
+
+/** Key services that can hold the local store's data key, by recipient scheme (`awskms://...`). */
+export const KEY_SERVICES: Record<string, {load: () => Promise<KeyWrapperModule>}> = {
+  awskms: {load: () => import('./aws/kms.js')},
+}
+
+/** The scheme of a key-service recipient (`awskms`), or undefined for anything else. */
+export function keyServiceOf(recipient: string | undefined): string | undefined {
+  const scheme = /^([a-z][a-z0-9-]*):\/\//.exec(recipient ?? '')?.[1]
+  return scheme !== undefined && scheme in KEY_SERVICES ? scheme : undefined
+}
+
+/** Load the one key-service module a recipient needs. */
+export async function openKeyWrapper(recipient: string, env: NodeJS.ProcessEnv): Promise<KeyWrapper> {
+  const scheme = keyServiceOf(recipient)
+  if (scheme === undefined) {
+    throw new SecretsError('UNSUPPORTED', `${recipient} is not a key service this build of secrets knows (known: ${Object.keys(KEY_SERVICES).map((k) => `${k}://`).join(', ')}).`)
+  }
+  return (await KEY_SERVICES[scheme].load()).createKeyWrapper(recipient, env)
 }

@@ -64,3 +64,19 @@ export interface SecretProvider {
 export interface ProviderModule {
   createProvider(ctx: ProviderContext): Promise<SecretProvider>
 }
+
+/**
+ * A key service that wraps the local store's data key for a recipient such as `awskms://alias/secrets`
+ * (`secrets key add`). The wrapped form is opaque text kept in the store's recipient entry.
+ */
+export interface KeyWrapper {
+  /** The recipient as written, e.g. `awskms://alias/secrets`. */
+  readonly recipient: string
+  wrap(dataKey: Buffer): Promise<string>
+  unwrap(wrapped: string): Promise<Buffer>
+}
+
+/** What a key-service module exports. */
+export interface KeyWrapperModule {
+  createKeyWrapper(recipient: string, env: NodeJS.ProcessEnv): Promise<KeyWrapper>
+}

@@ -10,6 +10,8 @@ export interface AwsErrorContext {
   action: string
   region?: string
   endpoint?: string
+  /** The service named in messages (default AWS Secrets Manager). */
+  service?: string
 }
 
 /** The parts of an SDK (or Node network) error the mapping looks at. */
@@ -44,7 +46,8 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
   const e = shapeOf(err)
   const name = e.name ?? ''
   const code = e.code ?? ''
-  const what = ctx.secretId === undefined ? 'AWS Secrets Manager' : `AWS secret "${ctx.secretId}"`
+  const service = ctx.service ?? 'AWS Secrets Manager'
+  const what = ctx.secretId === undefined ? service : `AWS secret "${ctx.secretId}"`
   const where = ctx.region === undefined ? '' : ` in ${ctx.region}`
   const opts = (suggestions: string[], retryable?: boolean) => ({ref: ctx.ref, suggestions, cause: err, ...(retryable === undefined ? {} : {retryable})})
 
@@ -122,7 +125,7 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
   }
   if (THROTTLING.has(name) || e.$metadata?.httpStatusCode === 429) {
     const attempts = e.$metadata?.attempts
-    return new SecretsError('UNAVAILABLE', `AWS Secrets Manager kept throttling requests (${name || 'HTTP 429'})${attempts ? ` after ${attempts} attempt(s)` : ''}; ${ctx.action} for ${what} did not complete.`, opts([
+    return new SecretsError('UNAVAILABLE', `${service} kept throttling requests (${name || 'HTTP 429'})${attempts ? ` after ${attempts} attempt(s)` : ''}; ${ctx.action} for ${what} did not complete.`, opts([
       'Try again in a moment; fewer parallel runs help. `maxAttempts:` in secrets.yaml raises the retry bound.',
     ], true))
   }
@@ -133,12 +136,12 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
     return new SecretsError('CONFIG_INVALID', 'No AWS region is set for the aws provider.', opts(['Set `region:` for the provider in secrets.yaml, or AWS_REGION, or a region in the AWS profile.']))
   }
   if (NETWORK_CODES.has(code) || NETWORK_CODES.has(name) || name === 'TimeoutError' || name === 'RequestTimeout') {
-    return new SecretsError('UNAVAILABLE', `Could not reach AWS Secrets Manager${ctx.endpoint === undefined ? where : ` at ${ctx.endpoint}`} (${code || name}).`, opts([
+    return new SecretsError('UNAVAILABLE', `Could not reach ${service}${ctx.endpoint === undefined ? where : ` at ${ctx.endpoint}`} (${code || name}).`, opts([
       'Check the network, proxy and endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER or `endpoint:` in secrets.yaml), then try again.',
     ], true))
   }
   if (e.$fault === 'server' || (e.$metadata?.httpStatusCode ?? 0) >= 500 || name === 'InternalServiceError') {
-    return new SecretsError('UNAVAILABLE', `AWS Secrets Manager failed (${name || `HTTP ${e.$metadata?.httpStatusCode}`}) during ${ctx.action} for ${what}.`, opts(['Try again later; check the AWS Health Dashboard if it persists.'], true))
+    return new SecretsError('UNAVAILABLE', `${service} failed (${name || `HTTP ${e.$metadata?.httpStatusCode}`}) during ${ctx.action} for ${what}.`, opts(['Try again later; check the AWS Health Dashboard if it persists.'], true))
   }
   if (e.$fault === 'client' || e.$metadata !== undefined) {
     if (/AccessDenied|Unauthorized|Forbidden/i.test(name) || e.$metadata?.httpStatusCode === 403) {

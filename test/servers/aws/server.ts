@@ -4,10 +4,11 @@
  * SigV4 against configured credentials; version stages move as in the real service. Tests can inject
  * faults, deny actions per identity, skew the clock and read a per-operation request counter.
  *
- * It also answers STS AssumeRoleWithWebIdentity (awsQuery, unsigned) for the CI credential path, and
+ * A KMS subset (TrentService: CreateKey-like seeding, Encrypt, Decrypt, DescribeKey) serves the local
+ * store's KMS recipient. It also answers STS AssumeRoleWithWebIdentity (awsQuery, unsigned) for the CI credential path, and
  * AssumeRole (signed) for `roleArn:`.
  */
-import {randomBytes, randomUUID} from 'node:crypto'
+import {createCipheriv, createDecipheriv, randomBytes, randomUUID} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 
@@ -84,6 +85,7 @@ export class SecretsManagerServer {
   private faults: Array<Fault & {left: number}> = []
   private readonly denied: Array<{arn: string; action: string; secret?: string}> = []
   private readonly sockets = new Set<Socket>()
+  private readonly kmsKeys = new Map<string, {arn: string; material: Buffer; enabled: boolean; aliases: string[]}>()
   private server?: Server
   private port = 0
 
@@ -158,6 +160,19 @@ export class SecretsManagerServer {
     return this.addVersion(secret, randomUUID(), {string: value}, stages).id
   }
 
+  /** Create a KMS key (with optional aliases such as `alias/secrets`); returns its ARN. */
+  createKmsKey(aliases: string[] = []): string {
+    const id = randomUUID()
+    const arn = `arn:aws:kms:${this.region}:${this.account}:key/${id}`
+    this.kmsKeys.set(id, {arn, material: randomBytes(32), enabled: true, aliases})
+    return arn
+  }
+
+  disableKmsKey(arn: string): void {
+    const key = [...this.kmsKeys.values()].find((k) => k.arn === arn)
+    if (key) key.enabled = false
+  }
+
   /** Stages per version id of a secret (for assertions). */
   stages(name: string): Record<string, string[]> {
     const secret = this.secrets.get(name)
@@ -220,6 +235,7 @@ export class SecretsManagerServer {
       return
     }
     const target = String(req.headers['x-amz-target'] ?? '')
+    if (target.startsWith('TrentService.')) return this.handleKms(req, body, res, target.slice('TrentService.'.length))
     const op = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : ''
     this.counts[op || '(none)'] = (this.counts[op || '(none)'] ?? 0) + 1
     const fault = this.takeFault(op)
@@ -543,6 +559,96 @@ export class SecretsManagerServer {
       s.lastChanged = this.now()
       return {ARN: s.arn, Name: s.name}
     },
+  }
+
+  // ---- KMS subset (awsJson1_1, X-Amz-Target: TrentService.<Op>, SigV4 service `kms`) -------------
+
+  private kmsKey(id: unknown): {id: string; arn: string; material: Buffer; enabled: boolean} {
+    if (typeof id !== 'string' || id.length === 0) throw new ApiError('ValidationException', '1 validation error detected: Value null at \'keyId\' failed to satisfy constraint: Member must not be null')
+    for (const [kid, k] of this.kmsKeys) {
+      const aliasArn = (a: string) => `arn:aws:kms:${this.region}:${this.account}:${a}`
+      if (id === kid || id === k.arn || k.aliases.includes(id) || k.aliases.some((a) => aliasArn(a) === id)) return {id: kid, ...k}
+    }
+    throw new ApiError('NotFoundException', id.startsWith('alias/') || id.includes(':alias/') ? `Alias ${id.includes(':') ? id : `arn:aws:kms:${this.region}:${this.account}:${id}`} is not found.` : `Key '${id}' does not exist`)
+  }
+
+  private handleKms(req: IncomingMessage, body: Buffer, res: ServerResponse, op: string): void {
+    this.counts[`kms:${op}`] = (this.counts[`kms:${op}`] ?? 0) + 1
+    const kmsError = (e: ApiError) => this.send(res, e.status, {__type: e.coral ? e.type : e.type, message: e.message})
+    const fault = this.takeFault(`kms:${op}`)
+    if (fault?.kind === 'reset') {
+      req.socket.destroy()
+      return
+    }
+    if (fault?.kind === 'throttle') return kmsError(new ApiError('ThrottlingException', 'Rate exceeded'))
+    const auth = verifySigV4({method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body, service: 'kms', region: this.region, credentials: this.credentials, now: this.now()})
+    if ('status' in auth) return kmsError(new ApiError(auth.type, auth.message, auth.status, true))
+    let input: Record<string, unknown>
+    try {
+      input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>
+    } catch {
+      return kmsError(new ApiError('com.amazon.coral.service#SerializationException', '', 400, true))
+    }
+    const context = (c: unknown) => Buffer.from(JSON.stringify(Object.entries((c ?? {}) as Record<string, string>).sort()))
+    const deniedOn = (action: string, arn: string) => {
+      if (this.denied.some((d) => d.arn === auth.arn && d.action === action && (d.secret === undefined || d.secret === arn))) {
+        throw new ApiError('AccessDeniedException', `User: ${auth.arn} is not authorized to perform: ${action} on resource: ${arn} because no identity-based policy allows the ${action} action`)
+      }
+    }
+    try {
+      let out: unknown
+      switch (op) {
+        case 'DescribeKey': {
+          const k = this.kmsKey(input.KeyId)
+          deniedOn('kms:DescribeKey', k.arn)
+          out = {KeyMetadata: {KeyId: k.id, Arn: k.arn, Enabled: k.enabled, KeyState: k.enabled ? 'Enabled' : 'Disabled', KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT', AWSAccountId: this.account}}
+          break
+        }
+        case 'Encrypt': {
+          const k = this.kmsKey(input.KeyId)
+          deniedOn('kms:Encrypt', k.arn)
+          if (!k.enabled) throw new ApiError('DisabledException', `${k.arn} is disabled.`)
+          const plain = Buffer.from(String(input.Plaintext ?? ''), 'base64')
+          if (plain.length === 0 || plain.length > 4096) throw new ApiError('ValidationException', 'Plaintext must be 1 to 4096 bytes.')
+          const iv = randomBytes(12)
+          const c = createCipheriv('aes-256-gcm', k.material, iv).setAAD(context(input.EncryptionContext))
+          const ct = Buffer.concat([c.update(plain), c.final()])
+          const idBytes = Buffer.from(k.id)
+          const blob = Buffer.concat([Buffer.from('TKMS'), Buffer.from([idBytes.length]), idBytes, iv, c.getAuthTag(), ct])
+          out = {CiphertextBlob: blob.toString('base64'), KeyId: k.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT'}
+          break
+        }
+        case 'Decrypt': {
+          const blob = Buffer.from(String(input.CiphertextBlob ?? ''), 'base64')
+          if (blob.length < 34 || blob.subarray(0, 4).toString() !== 'TKMS') throw new ApiError('InvalidCiphertextException', '')
+          const idLength = blob[4]
+          const kid = blob.subarray(5, 5 + idLength).toString()
+          const k = this.kmsKey(kid)
+          if (input.KeyId !== undefined && this.kmsKey(input.KeyId).id !== k.id) {
+            throw new ApiError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.')
+          }
+          deniedOn('kms:Decrypt', k.arn)
+          if (!k.enabled) throw new ApiError('DisabledException', `${k.arn} is disabled.`)
+          const rest = blob.subarray(5 + idLength)
+          const d = createDecipheriv('aes-256-gcm', k.material, rest.subarray(0, 12)).setAAD(context(input.EncryptionContext))
+          d.setAuthTag(rest.subarray(12, 28))
+          let plain: Buffer
+          try {
+            plain = Buffer.concat([d.update(rest.subarray(28)), d.final()])
+          } catch {
+            throw new ApiError('InvalidCiphertextException', '')
+          }
+          out = {KeyId: k.arn, Plaintext: plain.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT'}
+          break
+        }
+        default:
+          throw new ApiError('com.amazon.coral.service#UnknownOperationException', '', 400, true)
+      }
+      this.send(res, 200, out)
+    } catch (error) {
+      if (error instanceof ApiError) return kmsError(error)
+      throw error
+    }
   }
 
   // ---- STS (awsQuery, form-encoded; AssumeRoleWithWebIdentity is not signed) ---------------------
