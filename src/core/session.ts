@@ -1,6 +1,6 @@
 import {SecretsError} from '../errors.js'
 import {openProvider} from '../providers/registry.js'
-import type {ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
+import type {DeleteOptions, ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
 import {currentActor, type Actor} from './actor.js'
 import {appendAudit, type AuditEvent, type AuditOutcome} from './audit.js'
 import {loadConfig, selectEnvironment, selectFiles, type FileEntry, type ProjectConfig} from './config.js'
@@ -179,14 +179,14 @@ export class Session {
     }
   }
 
-  async delete(input: string): Promise<{ref: Reference; versions: number}> {
+  async delete(input: string, options: DeleteOptions = {}): Promise<{ref: Reference; versions: number; recoverableUntil?: string}> {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
     this.require(provider, 'delete', ref)
     try {
-      const {versions} = await provider.delete(ref)
+      const {versions, recoverableUntil} = await provider.delete(ref, options)
       await this.audit([{command: this.command, action: 'delete', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
-      return {ref, versions}
+      return {ref, versions, ...(recoverableUntil === undefined ? {} : {recoverableUntil})}
     } catch (error) {
       await this.auditFailure('delete', ref, error)
       throw error

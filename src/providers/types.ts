@@ -52,12 +52,19 @@ export interface SecretProvider {
   read(refs: Reference[]): Promise<ReadOutcome[]>
   list(): Promise<SecretMeta[]>
   write(ref: Reference, value: SecretValue): Promise<{version: string}>
-  delete(ref: Reference): Promise<{versions: number}>
+  /** Delete a secret; `recoverableUntil` is set when the provider keeps it in a recovery window. */
+  delete(ref: Reference, options?: DeleteOptions): Promise<{versions: number; recoverableUntil?: string}>
   /** Secrets this provider contributes under their own names when nothing in `env:` mentions them. */
   implicitEnv?(): Promise<Map<string, Reference>>
   /** Health check for `secrets doctor`: resolves with a one-line summary, or throws. */
   check(): Promise<string>
   close?(): Promise<void>
+}
+
+/** How to delete. */
+export interface DeleteOptions {
+  /** Skip the provider's recovery window, where it has one (AWS Secrets Manager): cannot be undone. */
+  force?: boolean
 }
 
 /** What a provider module exports. */

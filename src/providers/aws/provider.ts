@@ -16,7 +16,7 @@ import type {fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
+import type {Capabilities, DeleteOptions, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
 import {awsError, type AwsErrorContext} from './errors.js'
 
 /** BatchGetSecretValue takes at most this many secret ids per call (the API's limit). */
@@ -305,7 +305,7 @@ export class AwsProvider implements SecretProvider {
     }
   }
 
-  async delete(ref: Reference): Promise<{versions: number}> {
+  async delete(ref: Reference, options: DeleteOptions = {}): Promise<{versions: number; recoverableUntil?: string}> {
     this.plainName(ref, 'delete')
     let described
     try {
@@ -313,22 +313,25 @@ export class AwsProvider implements SecretProvider {
     } catch (error) {
       throw awsError(error, this.ctx('DescribeSecret', ref.path, ref.raw))
     }
-    if (described.DeletedDate !== undefined) {
+    const force = options.force === true || this.settings.recoveryWindowDays === 0
+    if (described.DeletedDate !== undefined && !force) {
       throw new SecretsError('NOT_FOUND', `AWS secret "${ref.path}" is already scheduled for deletion.`, {
         ref: ref.raw,
-        suggestions: [`Restore it with: aws secretsmanager restore-secret --secret-id ${ref.path}`],
+        suggestions: [`Restore it with: aws secretsmanager restore-secret --secret-id ${ref.path}`, 'Or delete it at once with --force.'],
       })
     }
     const days = this.settings.recoveryWindowDays ?? 30
     if (days !== 0 && (!Number.isInteger(days) || days < 7 || days > 30)) {
       throw new SecretsError('CONFIG_INVALID', `providers.${this.alias}.recoveryWindowDays must be 0 (delete without recovery) or a whole number of days from 7 to 30.`)
     }
+    let out
     try {
-      await this.client.send(new DeleteSecretCommand({SecretId: ref.path, ...(days === 0 ? {ForceDeleteWithoutRecovery: true} : {RecoveryWindowInDays: days})}))
+      out = await this.client.send(new DeleteSecretCommand({SecretId: ref.path, ...(force ? {ForceDeleteWithoutRecovery: true} : {RecoveryWindowInDays: days})}))
     } catch (error) {
       throw awsError(error, this.ctx('DeleteSecret', ref.path, ref.raw))
     }
-    return {versions: Object.keys(described.VersionIdsToStages ?? {}).length}
+    const versions = Object.keys(described.VersionIdsToStages ?? {}).length
+    return force || out.DeletionDate === undefined ? {versions} : {versions, recoverableUntil: out.DeletionDate.toISOString()}
   }
 
   async check(): Promise<string> {
