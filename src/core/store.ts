@@ -331,8 +331,10 @@ export class Keyring {
       }
     }
     if (dataKey === undefined && serviceError !== undefined) {
-      // With no age identity at all (CI with only KMS), the key service's own error says what to fix.
-      if (identities.length === 0) throw serviceError
+      // With no age identity at all (CI with only KMS), the key service's own error says what to fix,
+      // unless it found no credentials of its own either: then the missing identity is the story.
+      const noCredentials = serviceError instanceof SecretsError && serviceError.code === 'IDENTITY_MISSING'
+      if (identities.length === 0 && !noCredentials) throw serviceError
       const e = this.noKey(doc, file, identities)
       const why = serviceError instanceof Error ? serviceError.message.split('\n')[0] : String(serviceError)
       throw new SecretsError(e.code, e.message, {suggestions: [...e.suggestions, `The key service recipient failed too: ${why}`], cause: serviceError})

@@ -74,6 +74,19 @@ describe('AWS KMS as a recipient of the local store', () => {
     }
   })
 
+  it('neither an age identity nor AWS credentials: IDENTITY_MISSING (exit 7) listing both recipients', async () => {
+    hideIdentity()
+    try {
+      const r = await run(['get', 'DB_PASSWORD'], {env: {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined}})
+      assert.equal(r.code, 7)
+      assert.match(r.stderr, /^Error \[IDENTITY_MISSING\]: No identity is available to open the store .* \(it is encrypted to: age1\w+, awskms:\/\/alias\/secrets\)\.\n/)
+      assert.match(r.stderr, /→ The key service recipient failed too: No AWS credentials found/)
+      assert.deepEqual(server.counts, {})
+    } finally {
+      restoreIdentity()
+    }
+  })
+
   it('an age identity still opens the store without calling KMS', async () => {
     const r = await run(['get', 'DB_PASSWORD'], {env: {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined}})
     assert.deepEqual([r.code, r.stdout], [0, CANARY], r.stderr)

@@ -124,6 +124,15 @@ describe('aws provider against the Secrets Manager test server', () => {
     assert.deepEqual(server.counts, {})
   })
 
+  it('a malformed reference fails alone, naming its variable; the others are still read', async () => {
+    writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n  A: aws://app/token\n  B: aws://app/db?version=short\n`)
+    const r = await run(['exec', '--', 'true'])
+    assert.equal(r.code, 4)
+    assert.equal(r.stderr, 'Error [REFERENCE_INVALID]: Could not resolve 1 of 2 variable(s); nothing was used:\n'
+      + '  B = aws://app/db?version=short (provider aws): [REFERENCE_INVALID] Invalid reference aws://app/db?version=short: an AWS version id is 32 to 64 letters, digits and "-" (a UUID).\n')
+    assert.deepEqual(server.counts, {GetSecretValue: 1})
+  })
+
   it('set creates a secret, then puts a new version: AWSCURRENT moves and the old one becomes AWSPREVIOUS', async () => {
     const first = await run(['set', 'aws://svc/api-key'], {input: 'v1-value'})
     assert.equal(first.code, 0, first.stderr)

@@ -177,7 +177,18 @@ export class AwsProvider implements SecretProvider {
   }
 
   async read(refs: Reference[]): Promise<ReadOutcome[]> {
-    const wants = refs.map((ref) => want(ref))
+    // A malformed reference fails alone; the others are still read.
+    const invalid = new Map<number, SecretsError>()
+    const parsed = refs.map((ref, i) => {
+      try {
+        return want(ref)
+      } catch (error) {
+        if (!(error instanceof SecretsError)) throw error
+        invalid.set(i, error)
+        return undefined
+      }
+    })
+    const wants = parsed.filter((w): w is Want => w !== undefined)
     const key = (w: Want) => `${w.secretId}\u0000${w.versionId ?? ''}\u0000${w.stage ?? ''}`
     // Plain references (the current version) can be batched; a stage or a version id needs GetSecretValue.
     const batchable = [...new Set(wants.filter((w) => isCurrent(w)).map((w) => w.secretId))]
@@ -196,7 +207,8 @@ export class AwsProvider implements SecretProvider {
       fetched.set(k, await this.getOne(w))
     })
     return refs.map((ref, i): ReadOutcome => {
-      const w = wants[i]
+      const w = parsed[i]
+      if (w === undefined) return {ok: false, ref, error: invalid.get(i)!}
       const f = fetched.get(isCurrent(w) ? key({secretId: w.secretId, base64: false}) : key(w))
       if (f === undefined) return {ok: false, ref, error: new SecretsError('INTERNAL', `No answer was kept for ${ref.raw}.`, {ref: ref.raw})}
       if (!f.ok) return {ok: false, ref, error: new SecretsError(f.error.code, f.error.message, {ref: ref.raw, suggestions: f.error.suggestions, retryable: f.error.retryable, cause: f.error.cause})}
