@@ -193,6 +193,22 @@ export class Session {
     }
   }
 
+  async restore(input: string): Promise<{ref: Reference}> {
+    const ref = this.toReference(input)
+    const provider = await this.provider(ref.alias)
+    if (provider.restore === undefined) {
+      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) has no recovery window, so there is nothing to restore.`, {ref: ref.raw})
+    }
+    try {
+      await provider.restore(ref)
+      await this.audit([{command: this.command, action: 'restore', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
+      return {ref}
+    } catch (error) {
+      await this.auditFailure('restore', ref, error)
+      throw error
+    }
+  }
+
   /** List secrets of one provider, or of every provider that can list. */
   async list(alias?: string): Promise<Array<SecretMeta & {provider: string}>> {
     const aliases = alias === undefined ? [...this.config.providers.keys()] : [this.providerConfig(alias).alias]

@@ -54,6 +54,8 @@ export interface SecretProvider {
   write(ref: Reference, value: SecretValue): Promise<{version: string}>
   /** Delete a secret; `recoverableUntil` is set when the provider keeps it in a recovery window. */
   delete(ref: Reference, options?: DeleteOptions): Promise<{versions: number; recoverableUntil?: string}>
+  /** Cancel a scheduled deletion (providers with a recovery window); absent means UNSUPPORTED. */
+  restore?(ref: Reference): Promise<void>
   /** Secrets this provider contributes under their own names when nothing in `env:` mentions them. */
   implicitEnv?(): Promise<Map<string, Reference>>
   /** Health check for `secrets doctor`: resolves with a one-line summary, or throws. */

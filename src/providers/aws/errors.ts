@@ -10,6 +10,8 @@ export interface AwsErrorContext {
   action: string
   region?: string
   endpoint?: string
+  /** The provider alias, for commands the message suggests (`secrets restore aws://...`). */
+  alias?: string
   /** The service named in messages (default AWS Secrets Manager). */
   service?: string
 }
@@ -78,7 +80,9 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
     case 'InvalidRequestException':
       if (/marked for deletion|deleted/i.test(e.message ?? '')) {
         return new SecretsError('NOT_FOUND', `${what} is scheduled for deletion${where}.`, opts([
-          `Restore it first: aws secretsmanager restore-secret --secret-id ${ctx.secretId ?? '<name>'}`,
+          ctx.alias === undefined || ctx.secretId === undefined
+            ? `Restore it first: aws secretsmanager restore-secret --secret-id ${ctx.secretId ?? '<name>'}`
+            : `Restore it first: secrets restore ${ctx.alias}://${ctx.secretId}`,
         ]))
       }
       return new SecretsError('USAGE', `AWS rejected the request for ${what}: ${awsMessage(e)}`, opts(['Check the secret name, version id or stage in the reference.']))

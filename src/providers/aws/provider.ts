@@ -8,6 +8,7 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
+  RestoreSecretCommand,
   SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager'
@@ -169,7 +170,7 @@ export class AwsProvider implements SecretProvider {
   }
 
   private ctx(action: string, secretId?: string, ref?: string): AwsErrorContext {
-    return {action: `secretsmanager:${action}`, secretId, ref, region: this.region, endpoint: this.endpoint}
+    return {action: `secretsmanager:${action}`, secretId, ref, alias: this.alias, region: this.region, endpoint: this.endpoint}
   }
 
   private get concurrency(): number {
@@ -329,7 +330,7 @@ export class AwsProvider implements SecretProvider {
     if (described.DeletedDate !== undefined && !force) {
       throw new SecretsError('NOT_FOUND', `AWS secret "${ref.path}" is already scheduled for deletion.`, {
         ref: ref.raw,
-        suggestions: [`Restore it with: aws secretsmanager restore-secret --secret-id ${ref.path}`, 'Or delete it at once with --force.'],
+        suggestions: [`Restore it with: secrets restore ${ref.raw}`, 'Or delete it at once with --force.'],
       })
     }
     const days = this.settings.recoveryWindowDays ?? 30
@@ -344,6 +345,15 @@ export class AwsProvider implements SecretProvider {
     }
     const versions = Object.keys(described.VersionIdsToStages ?? {}).length
     return force || out.DeletionDate === undefined ? {versions} : {versions, recoverableUntil: out.DeletionDate.toISOString()}
+  }
+
+  async restore(ref: Reference): Promise<void> {
+    this.plainName(ref, 'restore')
+    try {
+      await this.client.send(new RestoreSecretCommand({SecretId: ref.path}))
+    } catch (error) {
+      throw awsError(error, this.ctx('RestoreSecret', ref.path, ref.raw))
+    }
   }
 
   async check(): Promise<string> {
