@@ -3,7 +3,9 @@ import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
 
-import {Sandbox, type RunResult} from '../helpers/cli.js'
+import {spawn} from 'node:child_process'
+
+import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
 
 const USER_ARN = 'arn:aws:iam::123456789012:user/e2e'
@@ -393,6 +395,28 @@ describe('aws provider against the Secrets Manager test server', () => {
     const invalid = await run(['delete', 'aws://app/token', '--yes'])
     assert.equal(invalid.code, 3)
     assert.ok(server.has('app/token'))
+  })
+
+  it('delete --force asks on a terminal, naming the missing recovery window', async () => {
+    server.seed('tty/one', 'x')
+    // On a pseudo-terminal (test/helpers/pty_run.py), asynchronously: the test server answers from this process.
+    const onTerminal = (answer: string) => new Promise<{code: number; output: string}>((resolve, reject) => {
+      const child = spawn('python3', [join(ROOT, 'test', 'helpers', 'pty_run.py'), JSON.stringify([['with no recovery window?', answer]]), '--', process.execPath, BIN, 'delete', 'aws://tty/one', '--force'], {
+        cwd: sb.project,
+        env: sb.env({TERM: 'xterm', CI: undefined, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url, AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_KEY}),
+      })
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.on('error', reject)
+      child.on('close', () => resolve(JSON.parse(out) as {code: number; output: string}))
+    })
+    const no = await onTerminal('n\r')
+    assert.equal(no.code, 12, no.output)
+    assert.match(no.output, /Delete aws:\/\/tty\/one and all its versions now, with no recovery window\?/)
+    assert.ok(server.has('tty/one'))
+    const yes = await onTerminal('y\r')
+    assert.equal(yes.code, 0, yes.output)
+    assert.equal(server.has('tty/one'), false)
   })
 
   it('doctor checks the provider with the credentials in use', async () => {
