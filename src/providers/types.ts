@@ -27,6 +27,8 @@ export interface SecretMeta {
   versions?: number
   updated?: string
   actor?: string
+  /** Provider-specific facts, never values (rotation settings and dates, tags, ARN ...); shown with --json. */
+  details?: Record<string, unknown>
 }
 
 /** The outcome of reading one reference: the value, or the error for that reference alone. */

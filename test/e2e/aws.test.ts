@@ -168,6 +168,19 @@ describe('aws provider against the Secrets Manager test server', () => {
     assert.equal(db.provider, 'aws')
     assert.deepEqual(server.stages('app/db')[db.version], ['AWSCURRENT'])
     assert.ok(!r.stdout.includes(CANARY))
+    server.seed('rotated/db', 'x', {description: 'Primary DB', tags: {owner: 'payments'}, rotation: {days: 30, lastRotated: new Date('2026-11-01T00:00:00Z')}})
+    const withRotation = await run(['list', 'aws', '--json'])
+    const rotated = (JSON.parse(withRotation.stdout).secrets as Array<{name: string; details: Record<string, unknown>}>).find((x) => x.name === 'rotated/db')!
+    assert.deepEqual(rotated.details, {
+      arn: server.arn('rotated/db'),
+      description: 'Primary DB',
+      rotationEnabled: true,
+      rotationRules: {AutomaticallyAfterDays: 30},
+      lastRotated: '2026-11-01T00:00:00.000Z',
+      nextRotation: '2026-12-01T00:00:00.000Z',
+      created: rotated.details.created,
+      tags: {owner: 'payments'},
+    })
     const table = await run(['list', 'aws'])
     assert.match(table.stdout, /^NAME +PROVIDER +VERSION +UPDATED +BY\n/)
     assert.match(table.stdout, /\napp\/token +aws +[0-9a-f-]{36} +\d{4}-\d\d-\d\dT/)

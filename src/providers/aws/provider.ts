@@ -10,6 +10,7 @@ import {
   PutSecretValueCommand,
   RestoreSecretCommand,
   SecretsManagerClient,
+  type SecretListEntry,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager'
 import type {fromTemporaryCredentials} from '@aws-sdk/credential-providers'
@@ -284,6 +285,7 @@ export class AwsProvider implements SecretProvider {
           ...(current === undefined ? {} : {version: current}),
           versions: versions.length,
           ...(s.LastChangedDate === undefined ? {} : {updated: s.LastChangedDate.toISOString()}),
+          details: details(s),
         })
       }
       NextToken = page.NextToken
@@ -378,6 +380,24 @@ export class AwsProvider implements SecretProvider {
       })
     }
   }
+}
+
+/** What ListSecrets says about a secret besides its name: rotation, dates, tags (never a value). */
+function details(s: SecretListEntry): Record<string, unknown> {
+  const iso = (d: Date | undefined) => d?.toISOString()
+  const out: Record<string, unknown> = {
+    arn: s.ARN,
+    description: s.Description,
+    kmsKeyId: s.KmsKeyId,
+    rotationEnabled: s.RotationEnabled ?? false,
+    rotationRules: s.RotationRules,
+    lastRotated: iso(s.LastRotatedDate),
+    nextRotation: iso(s.NextRotationDate),
+    lastAccessed: iso(s.LastAccessedDate),
+    created: iso(s.CreatedDate),
+    tags: Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
 }
 
 function toValue(entry: SecretValueEntry, base64: boolean): SecretValue {

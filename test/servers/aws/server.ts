@@ -38,6 +38,7 @@ interface Secret {
   lastChanged: Date
   lastAccessed?: Date
   deletedDate?: Date
+  rotation?: {days: number; lastRotated?: Date}
   versions: Map<string, Version>
 }
 
@@ -148,8 +149,9 @@ export class SecretsManagerServer {
   }
 
   /** Create a secret directly (no request), with its first value as AWSCURRENT; returns the version id. */
-  seed(name: string, value: string | Buffer, o: {description?: string; tags?: Record<string, string>} = {}): string {
+  seed(name: string, value: string | Buffer, o: {description?: string; tags?: Record<string, string>; rotation?: {days: number; lastRotated?: Date}} = {}): string {
     const secret = this.newSecret(name, o.description, undefined, Object.entries(o.tags ?? {}).map(([Key, Value]) => ({Key, Value})))
+    secret.rotation = o.rotation
     return this.addVersion(secret, randomUUID(), typeof value === 'string' ? {string: value} : {binary: value}, [STAGES_CURRENT]).id
   }
 
@@ -433,6 +435,15 @@ export class SecretsManagerServer {
       Name: s.name,
       ...(s.description === undefined ? {} : {Description: s.description}),
       ...(s.kmsKeyId === undefined ? {} : {KmsKeyId: s.kmsKeyId}),
+      RotationEnabled: s.rotation !== undefined,
+      ...(s.rotation === undefined ? {} : {
+        RotationLambdaARN: `arn:aws:lambda:${this.region}:${this.account}:function:rotate`,
+        RotationRules: {AutomaticallyAfterDays: s.rotation.days},
+        ...(s.rotation.lastRotated === undefined ? {} : {
+          LastRotatedDate: epoch(s.rotation.lastRotated),
+          NextRotationDate: epoch(new Date(s.rotation.lastRotated.getTime() + s.rotation.days * 86_400_000)),
+        }),
+      }),
       LastChangedDate: epoch(s.lastChanged),
       ...(s.lastAccessed === undefined ? {} : {LastAccessedDate: epoch(s.lastAccessed)}),
       ...(s.deletedDate === undefined ? {} : {DeletedDate: epoch(s.deletedDate)}),
@@ -512,7 +523,7 @@ export class SecretsManagerServer {
     DescribeSecret: (input) => {
       const s = this.get(input.SecretId, {deletedOk: true})
       const {SecretVersionsToStages, ...rest} = this.listEntry(s)
-      return {...rest, RotationEnabled: false, VersionIdsToStages: SecretVersionsToStages}
+      return {...rest, VersionIdsToStages: SecretVersionsToStages}
     },
 
     ListSecrets: (input) => {
