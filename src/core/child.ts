@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {accessSync, constants as fsConstants, statSync} from 'node:fs'
+import {accessSync, constants as fsConstants, readSync, statSync} from 'node:fs'
 import {constants} from 'node:os'
 import {delimiter, isAbsolute, join, resolve} from 'node:path'
 import type {Writable} from 'node:stream'
@@ -213,6 +213,7 @@ async function spawnPty(o: SpawnOptions): Promise<ChildHandle> {
   const redact = new RedactStream(o.matcher ?? (() => none))
   const written = forward(redact, stdout, () => undefined)
   term.onData((d) => redact.write(typeof d === 'string' ? Buffer.from(d, 'utf8') : d))
+  drainBeforeDestroy(term, (d) => redact.write(d))
   // Keystrokes go to the pty raw: the pty's own line discipline echoes, edits, and turns Ctrl-C into
   // SIGINT for the child's process group, so Ctrl-C reaches the child exactly once.
   const wasRaw = stdin.isTTY ? stdin.isRaw : false
@@ -256,6 +257,35 @@ async function spawnPty(o: SpawnOptions): Promise<ChildHandle> {
       }
     },
     done,
+  }
+}
+
+/**
+ * node-pty waits at most 200 ms after the child's exit for its read side to close, then destroys it.
+ * On a busy machine that timer can fire before the last output was read (timers run before I/O in
+ * Node's loop), and the child's final lines would be lost. So before the socket is destroyed, read
+ * what is left on the pty synchronously (until it is empty, or closed).
+ */
+function drainBeforeDestroy(term: PtyProcess, push: (data: Buffer) => void): void {
+  const socket = (term as unknown as {_socket?: {fd?: number; destroyed?: boolean; destroy: (...args: unknown[]) => unknown}})._socket
+  if (socket === undefined || typeof socket.fd !== 'number') return
+  const destroy = socket.destroy.bind(socket)
+  const fd = socket.fd
+  socket.destroy = (...args: unknown[]) => {
+    // Only while the socket still owns the descriptor: once closed, the number may belong to another file.
+    if (socket.destroyed !== false) return destroy(...args)
+    const buf = Buffer.alloc(65_536)
+    for (let i = 0; i < 1024; i++) {
+      let n = 0
+      try {
+        n = readSync(fd, buf, 0, buf.length, null)
+      } catch {
+        break // EAGAIN: nothing left; EIO: the other side is closed.
+      }
+      if (n <= 0) break
+      push(Buffer.from(buf.subarray(0, n)))
+    }
+    return destroy(...args)
   }
 }
 
