@@ -27,6 +27,7 @@ describe('aws provider against the Secrets Manager test server', () => {
       credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: USER_ARN}],
       webIdentity: {tokens: ['oidc-token-for-ci'], roles: [ROLE_ARN]},
       assumableRoles: [READER_ROLE],
+      containerToken: 'container-auth-token',
     })
     writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
     const awsEnv = {
@@ -315,6 +316,21 @@ describe('aws provider against the Secrets Manager test server', () => {
     writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws, roleArn: not-an-arn}\n')
     const invalid = await run(['get', 'aws://app/token'], {env})
     assert.equal(invalid.code, 3)
+  })
+
+  it('container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI, as on ECS and EKS) come through the chain', async () => {
+    const env = {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONTAINER_CREDENTIALS_FULL_URI: `${server.url}/container-credentials`, AWS_CONTAINER_AUTHORIZATION_TOKEN: 'container-auth-token'}
+    const r = await run(['get', 'aws://app/token'], {env})
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123', ''])
+    assert.deepEqual(server.counts, {ContainerCredentials: 1, GetSecretValue: 1})
+  })
+
+  it('export resolves AWS references in one batch too', async () => {
+    writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n  TOKEN: aws://app/token\n  DB_USER: aws://app/db#user\n`)
+    const r = await run(['export', '--format', 'dotenv'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, "DB_USER='app'\nTOKEN='tok-123'\n")
+    assert.deepEqual(server.counts, {BatchGetSecretValue: 1})
   })
 
   it('throttling twice then success is retried; persistent throttling is UNAVAILABLE (exit 9) after 3 attempts', async () => {

@@ -59,6 +59,8 @@ export interface ServerOptions {
   account?: string
   /** Web identity tokens STS accepts, and the role ARNs they may assume. */
   webIdentity?: {tokens: string[]; roles: string[]}
+  /** The token the container credentials endpoint (`GET /container-credentials`) wants in Authorization. */
+  containerToken?: string
   /** Role ARNs any known credential may assume with STS AssumeRole. */
   assumableRoles?: string[]
 }
@@ -232,6 +234,7 @@ export class SecretsManagerServer {
     for await (const c of req) chunks.push(c as Buffer)
     const body = Buffer.concat(chunks)
     const contentType = String(req.headers['content-type'] ?? '')
+    if (req.method === 'GET' && req.url === '/container-credentials') return this.handleContainerCredentials(req, res)
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
       this.handleSts(req, body, res)
       return
@@ -660,6 +663,23 @@ export class SecretsManagerServer {
       if (error instanceof ApiError) return kmsError(error)
       throw error
     }
+  }
+
+  // ---- Container credentials (ECS/EKS Pod Identity: AWS_CONTAINER_CREDENTIALS_FULL_URI) ----------
+
+  private handleContainerCredentials(req: IncomingMessage, res: ServerResponse): void {
+    this.counts.ContainerCredentials = (this.counts.ContainerCredentials ?? 0) + 1
+    if (this.options.containerToken === undefined || req.headers.authorization !== this.options.containerToken) {
+      return this.send(res, 403, {Code: 'AccessDenied', Message: 'Authorization token is missing or invalid'}, 'application/json')
+    }
+    const cred: TestCredential = {
+      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: randomBytes(48).toString('base64'),
+      arn: `arn:aws:sts::${this.account}:assumed-role/task-role/container`,
+    }
+    this.credentials.push(cred)
+    this.send(res, 200, {AccessKeyId: cred.accessKeyId, SecretAccessKey: cred.secretAccessKey, Token: cred.sessionToken, Expiration: new Date(Date.now() + 3600_000).toISOString(), RoleArn: `arn:aws:iam::${this.account}:role/task-role`}, 'application/json')
   }
 
   // ---- STS (awsQuery, form-encoded; AssumeRoleWithWebIdentity is not signed) ---------------------
