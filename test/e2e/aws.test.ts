@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
 
 import {spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
 
 import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
@@ -28,6 +29,7 @@ describe('aws provider against the Secrets Manager test server', () => {
       webIdentity: {tokens: ['oidc-token-for-ci'], roles: [ROLE_ARN]},
       assumableRoles: [READER_ROLE],
       containerToken: 'container-auth-token',
+      sso: {tokens: ['sso-access-token'], account: '123456789012', role: 'ReadSecrets'},
     })
     writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
     const awsEnv = {
@@ -331,6 +333,26 @@ describe('aws provider against the Secrets Manager test server', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, "DB_USER='app'\nTOKEN='tok-123'\n")
     assert.deepEqual(server.counts, {BatchGetSecretValue: 1})
+  })
+
+  it('an IAM Identity Center (SSO) profile with a cached login works, and an expired login says to sign in', async () => {
+    const startUrl = 'https://acme.awsapps.com/start'
+    mkdirSync(join(sb.home, '.aws', 'sso', 'cache'), {recursive: true})
+    writeFileSync(join(sb.home, '.aws', 'config'), `[profile sso]\nsso_start_url = ${startUrl}\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = ReadSecrets\nregion = us-east-1\n`)
+    const cache = join(sb.home, '.aws', 'sso', 'cache', `${createHash('sha1').update(startUrl).digest('hex')}.json`)
+    const env = {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'sso', AWS_ENDPOINT_URL_SSO: server.url}
+    try {
+      writeFileSync(cache, JSON.stringify({accessToken: 'sso-access-token', expiresAt: new Date(Date.now() + 3600_000).toISOString(), region: 'us-east-1', startUrl}))
+      const r = await run(['get', 'aws://app/token'], {env})
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123', ''])
+      assert.deepEqual(server.counts, {GetRoleCredentials: 1, GetSecretValue: 1})
+      writeFileSync(cache, JSON.stringify({accessToken: 'sso-access-token', expiresAt: new Date(Date.now() - 60_000).toISOString(), region: 'us-east-1', startUrl}))
+      const expired = await run(['get', 'aws://app/token'], {env})
+      assert.equal(expired.code, 7, expired.stderr)
+      assert.match(expired.stderr, /^Error \[IDENTITY_MISSING\]: No AWS credentials found: .*SSO/)
+    } finally {
+      rmSync(join(sb.home, '.aws'), {recursive: true, force: true})
+    }
   })
 
   it('throttling twice then success is retried; persistent throttling is UNAVAILABLE (exit 9) after 3 attempts', async () => {

@@ -59,6 +59,8 @@ export interface ServerOptions {
   account?: string
   /** Web identity tokens STS accepts, and the role ARNs they may assume. */
   webIdentity?: {tokens: string[]; roles: string[]}
+  /** IAM Identity Center (SSO): access tokens the portal accepts, and the account/role they may use. */
+  sso?: {tokens: string[]; account: string; role: string}
   /** The token the container credentials endpoint (`GET /container-credentials`) wants in Authorization. */
   containerToken?: string
   /** Role ARNs any known credential may assume with STS AssumeRole. */
@@ -235,6 +237,7 @@ export class SecretsManagerServer {
     const body = Buffer.concat(chunks)
     const contentType = String(req.headers['content-type'] ?? '')
     if (req.method === 'GET' && req.url === '/container-credentials') return this.handleContainerCredentials(req, res)
+    if (req.method === 'GET' && req.url?.startsWith('/federation/credentials?')) return this.handleSso(req, res)
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
       this.handleSts(req, body, res)
       return
@@ -663,6 +666,29 @@ export class SecretsManagerServer {
       if (error instanceof ApiError) return kmsError(error)
       throw error
     }
+  }
+
+  // ---- IAM Identity Center portal (GetRoleCredentials, restJson1) ---------------------------------
+
+  private handleSso(req: IncomingMessage, res: ServerResponse): void {
+    this.counts.GetRoleCredentials = (this.counts.GetRoleCredentials ?? 0) + 1
+    const q = new URL(req.url ?? '/', 'http://localhost').searchParams
+    const sso = this.options.sso
+    const token = req.headers['x-amz-sso_bearer_token']
+    const fail = (status: number, type: string, message: string) => {
+      res.writeHead(status, {'Content-Type': 'application/json', 'x-amzn-ErrorType': type})
+      res.end(JSON.stringify({message}))
+    }
+    if (sso === undefined || typeof token !== 'string' || !sso.tokens.includes(token)) return fail(401, 'UnauthorizedException', 'Session token not found or invalid')
+    if (q.get('account_id') !== sso.account || q.get('role_name') !== sso.role) return fail(403, 'ForbiddenException', 'No access')
+    const cred: TestCredential = {
+      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: randomBytes(48).toString('base64'),
+      arn: `arn:aws:sts::${sso.account}:assumed-role/AWSReservedSSO_${sso.role}_0123456789abcdef/sso-user`,
+    }
+    this.credentials.push(cred)
+    this.send(res, 200, {roleCredentials: {accessKeyId: cred.accessKeyId, secretAccessKey: cred.secretAccessKey, sessionToken: cred.sessionToken, expiration: Date.now() + 3600_000}}, 'application/json')
   }
 
   // ---- Container credentials (ECS/EKS Pod Identity: AWS_CONTAINER_CREDENTIALS_FULL_URI) ----------
