@@ -30,6 +30,7 @@ describe('aws provider against the Secrets Manager test server', () => {
       assumableRoles: [READER_ROLE],
       containerToken: 'container-auth-token',
       sso: {tokens: ['sso-access-token'], account: '123456789012', role: 'ReadSecrets'},
+      instanceRole: 'ec2-secrets-reader',
     })
     writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
     const awsEnv = {
@@ -325,6 +326,15 @@ describe('aws provider against the Secrets Manager test server', () => {
     const r = await run(['get', 'aws://app/token'], {env})
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123', ''])
     assert.deepEqual(server.counts, {ContainerCredentials: 1, GetSecretValue: 1})
+  })
+
+  it('instance metadata credentials (IMDSv2) are the chain\'s last resort', async () => {
+    const env = {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_EC2_METADATA_DISABLED: undefined, AWS_EC2_METADATA_SERVICE_ENDPOINT: server.url}
+    const r = await run(['get', 'aws://app/token'], {env})
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123', ''])
+    assert.equal(server.counts['IMDS PUT /latest/api/token'] >= 1, true)
+    assert.equal(server.counts['IMDS GET /latest/meta-data/iam/security-credentials/ec2-secrets-reader'], 1)
+    assert.equal(server.counts.GetSecretValue, 1)
   })
 
   it('export resolves AWS references in one batch too', async () => {

@@ -59,6 +59,8 @@ export interface ServerOptions {
   account?: string
   /** Web identity tokens STS accepts, and the role ARNs they may assume. */
   webIdentity?: {tokens: string[]; roles: string[]}
+  /** The instance profile role the instance metadata service (IMDSv2, `/latest/...`) hands out credentials for. */
+  instanceRole?: string
   /** IAM Identity Center (SSO): access tokens the portal accepts, and the account/role they may use. */
   sso?: {tokens: string[]; account: string; role: string}
   /** The token the container credentials endpoint (`GET /container-credentials`) wants in Authorization. */
@@ -238,6 +240,7 @@ export class SecretsManagerServer {
     const contentType = String(req.headers['content-type'] ?? '')
     if (req.method === 'GET' && req.url === '/container-credentials') return this.handleContainerCredentials(req, res)
     if (req.method === 'GET' && req.url?.startsWith('/federation/credentials?')) return this.handleSso(req, res)
+    if (req.url?.startsWith('/latest/')) return this.handleImds(req, res)
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
       this.handleSts(req, body, res)
       return
@@ -689,6 +692,40 @@ export class SecretsManagerServer {
     }
     this.credentials.push(cred)
     this.send(res, 200, {roleCredentials: {accessKeyId: cred.accessKeyId, secretAccessKey: cred.secretAccessKey, sessionToken: cred.sessionToken, expiration: Date.now() + 3600_000}}, 'application/json')
+  }
+
+  // ---- Instance metadata (IMDSv2: a PUT for a session token, then GETs carrying it) ----------------
+
+  private readonly imdsTokens = new Set<string>()
+
+  private handleImds(req: IncomingMessage, res: ServerResponse): void {
+    this.counts[`IMDS ${req.method} ${req.url}`] = (this.counts[`IMDS ${req.method} ${req.url}`] ?? 0) + 1
+    const text = (status: number, body: string) => {
+      res.writeHead(status, {'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body)})
+      res.end(body)
+    }
+    const role = this.options.instanceRole
+    if (role === undefined) return text(404, 'Not Found')
+    if (req.method === 'PUT' && req.url === '/latest/api/token') {
+      if (req.headers['x-aws-ec2-metadata-token-ttl-seconds'] === undefined) return text(400, 'Bad Request')
+      const token = randomBytes(24).toString('base64')
+      this.imdsTokens.add(token)
+      return text(200, token)
+    }
+    if (req.method !== 'GET' || !this.imdsTokens.has(String(req.headers['x-aws-ec2-metadata-token'] ?? ''))) return text(401, 'Unauthorized')
+    const base = '/latest/meta-data/iam/security-credentials/'
+    if (req.url === base) return text(200, role)
+    if (req.url === `${base}${role}`) {
+      const cred: TestCredential = {
+        accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+        secretAccessKey: randomBytes(30).toString('base64'),
+        sessionToken: randomBytes(48).toString('base64'),
+        arn: `arn:aws:sts::${this.account}:assumed-role/${role}/i-0123456789abcdef0`,
+      }
+      this.credentials.push(cred)
+      return text(200, JSON.stringify({Code: 'Success', LastUpdated: new Date().toISOString(), Type: 'AWS-HMAC', AccessKeyId: cred.accessKeyId, SecretAccessKey: cred.secretAccessKey, Token: cred.sessionToken, Expiration: new Date(Date.now() + 3600_000).toISOString()}))
+    }
+    return text(404, 'Not Found')
   }
 
   // ---- Container credentials (ECS/EKS Pod Identity: AWS_CONTAINER_CREDENTIALS_FULL_URI) ----------
