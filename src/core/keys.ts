@@ -1,10 +1,10 @@
 import {isAbsolute, join} from 'node:path'
 
 import {SecretsError} from '../errors.js'
+import {keyServiceOf, openKeyWrapper} from '../providers/registry.js'
 import type {ProjectConfig, ProviderConfig} from './config.js'
 import {checkRecipient} from './identity.js'
 import type {Interaction} from './interaction.js'
-import {keyServiceOf, openKeyWrapper} from '../providers/registry.js'
 import {Keyring, openStore, updateStore, wrapFor, type RecipientEntry, type RecipientSpec} from './store.js'
 
 export const DEFAULT_STORE_PATH = '.secrets/store.json'
