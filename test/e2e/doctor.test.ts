@@ -19,6 +19,14 @@ describe('doctor', () => {
     assert.equal(json.checks[2].detail, `${sb.storeFile}: 0 secret(s), 1 recipient(s), decrypts and verifies`)
   })
 
+  it('passes the audit log check once the log exists', async () => {
+    assert.equal((await sb.run(['set', 'DOCTOR_CHECK'], {input: 'some-value'})).code, 0)
+    const r = await sb.run(['doctor', '--json'])
+    assert.equal(r.code, 0, r.stdout)
+    const audit = JSON.parse(r.stdout).checks.find((c: {name: string}) => c.name === 'audit log')
+    assert.deepEqual(audit, {name: 'audit log', status: 'ok', detail: sb.auditFile})
+  })
+
   it('reports every failure and exits with the first one\'s code', async () => {
     chmodSync(sb.identityFile, 0o604)
     writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\n')
