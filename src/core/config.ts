@@ -10,10 +10,23 @@ import {ALIAS_PATTERN, ENV_NAME_PATTERN, parseReference, type Reference} from '.
 
 export const CONFIG_FILE_NAME = 'secrets.yaml'
 
-/** The type of one provider setting; a nested mapping has a schema of its own. */
-export type SettingKind = 'string' | 'boolean' | 'number' | 'string[]' | SettingsSchema
+/**
+ * The type of one provider setting: a scalar, a list of strings, one of a few values (`{oneOf: [...]}`),
+ * a mapping from free names to one kind (`{entries: kind}`, e.g. `kv: {secret: 2}`), or a nested
+ * mapping with a schema of its own (`auth: {method: ..., role: 'string'}`). `oneOf` and `entries` are
+ * therefore not usable as setting names.
+ */
+export type SettingKind = 'string' | 'boolean' | 'number' | 'string[]' | {oneOf: ReadonlyArray<string | number>} | {entries: SettingKind} | SettingsSchema
 export interface SettingsSchema {
   [key: string]: SettingKind
+}
+
+function isOneOf(kind: SettingKind): kind is {oneOf: ReadonlyArray<string | number>} {
+  return typeof kind === 'object' && Array.isArray((kind as {oneOf?: unknown}).oneOf)
+}
+
+function isEntries(kind: SettingKind): kind is {entries: SettingKind} {
+  return typeof kind === 'object' && Object.keys(kind).length === 1 && Object.hasOwn(kind, 'entries')
 }
 
 /** One provider declared under `providers:`. Only non-secret settings live here. */
@@ -286,14 +299,26 @@ class Validator {
         if (open) continue
         this.fail(p, `unknown setting for ${what}; known settings: ${Object.keys(schema).join(', ') || 'none'}`)
       }
-      if (typeof kind === 'object') {
-        if (!isPlainObject(value)) this.fail(p, `must be a mapping (settings: ${Object.keys(kind).join(', ')})`)
-        this.settings(p, value, kind, `\`${key}\``, credentialHint, false)
-      } else if (kind === 'string[]') {
-        if (!Array.isArray(value) || !value.every((x) => typeof x === 'string')) this.fail(p, 'must be a list of strings')
-      } else if (typeof value !== kind) {
-        this.fail(p, `must be a ${kind}`)
+      this.setting(p, key, value, kind, credentialHint)
+    }
+  }
+
+  private setting(p: string[], key: string, value: unknown, kind: SettingKind, credentialHint: string): void {
+    if (isOneOf(kind)) {
+      if (!kind.oneOf.includes(value as string | number)) this.fail(p, `must be one of ${kind.oneOf.join(', ')}`)
+    } else if (isEntries(kind)) {
+      if (!isPlainObject(value)) this.fail(p, 'must be a mapping')
+      for (const [name, sub] of Object.entries(value)) {
+        if (CREDENTIAL_KEYS.has(name.toLowerCase())) this.fail([...p, name], `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${credentialHint})`)
+        this.setting([...p, name], name, sub, kind.entries, credentialHint)
       }
+    } else if (typeof kind === 'object') {
+      if (!isPlainObject(value)) this.fail(p, `must be a mapping (settings: ${Object.keys(kind).join(', ')})`)
+      this.settings(p, value, kind, `\`${key}\``, credentialHint, false)
+    } else if (kind === 'string[]') {
+      if (!Array.isArray(value) || !value.every((x) => typeof x === 'string')) this.fail(p, 'must be a list of strings')
+    } else if (typeof value !== kind) {
+      this.fail(p, `must be a ${kind}`)
     }
   }
 
