@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Redaction throughput: 100 secrets of 8-64 bytes, 64 MiB of log-like output in 64 KiB chunks, through
 // the masking stream and through a plain PassThrough, side by side in the same process.
-// Usage: node bench/redact.mjs [MiB] [rounds]
+// Usage: node --import tsx bench/redact.mjs [MiB] [rounds]
 import {randomBytes} from 'node:crypto'
 import {PassThrough, Readable, Writable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
-import {Matcher, patternsFor, RedactStream} from '../dist/core/redact-stream.js'
+import {Matcher, patternsFor, RedactStream} from '../src/core/redact-stream.ts'
 
 const mib = Number(process.argv[2] ?? 64)
 const rounds = Number(process.argv[3] ?? 5)

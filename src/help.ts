@@ -1,4 +1,5 @@
-import {Help, type Command} from '@oclif/core'
+import type {Command} from '@oclif/core/command'
+import {Help} from '@oclif/core/help'
 
 import {EXIT_CODE_TABLE} from './errors.js'
 

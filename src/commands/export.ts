@@ -1,6 +1,6 @@
 import {appendFileSync} from 'node:fs'
 
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
 import {writeFileAtomic} from '../core/atomic-write.js'

@@ -1,12 +1,33 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
-import {isMap, isScalar, LineCounter, parseDocument, type Document} from 'yaml'
+import {CORE_SCHEMA, load as loadYaml} from 'js-yaml'
+import type {Document, LineCounter} from 'yaml'
 
 import {SecretsError, fsError} from '../errors.js'
-import {PROVIDER_TYPES, type SettingKind} from '../providers/registry.js'
+import {PROVIDER_TYPES} from '../providers/registry.js'
 import {ALIAS_PATTERN, ENV_NAME_PATTERN, parseReference, type Reference} from './reference.js'
 
 export const CONFIG_FILE_NAME = 'secrets.yaml'
+
+/**
+ * The type of one provider setting: a scalar, a list of strings, one of a few values (`{oneOf: [...]}`),
+ * a mapping from free names to one kind (`{entries: kind}`, e.g. `kv: {secret: 2}`), or a nested
+ * mapping with a schema of its own (`auth: {method: ..., role: 'string'}`). `oneOf` and `entries` are
+ * therefore not usable as setting names.
+ */
+export type SettingKind = 'string' | 'boolean' | 'number' | 'string[]' | {oneOf: ReadonlyArray<string | number>} | {entries: SettingKind} | SettingsSchema
+export interface SettingsSchema {
+  [key: string]: SettingKind
+}
+
+function isOneOf(kind: SettingKind): kind is {oneOf: ReadonlyArray<string | number>} {
+  return typeof kind === 'object' && Array.isArray((kind as {oneOf?: unknown}).oneOf)
+}
+
+function isEntries(kind: SettingKind): kind is {entries: SettingKind} {
+  return typeof kind === 'object' && Object.keys(kind).length === 1 && Object.hasOwn(kind, 'entries')
+}
 
 /** One provider declared under `providers:`. Only non-secret settings live here. */
 export interface ProviderConfig {
@@ -23,6 +44,18 @@ export interface EnvEntry {
   line?: number
 }
 
+/**
+ * One `files:` entry: a secret that `exec` writes to a private file; the variable holds the file's
+ * path. `mode` has owner bits only (default 0600); `fileName` defaults to the variable name.
+ */
+export interface FileEntry {
+  name: string
+  ref: Reference
+  mode: number
+  fileName: string
+  line?: number
+}
+
 /** A validated `secrets.yaml`. */
 export interface ProjectConfig {
   file: string
@@ -30,6 +63,8 @@ export interface ProjectConfig {
   providers: Map<string, ProviderConfig>
   env: Map<string, EnvEntry>
   environments: Map<string, Map<string, EnvEntry>>
+  files: Map<string, FileEntry>
+  environmentFiles: Map<string, Map<string, FileEntry>>
 }
 
 /** Setting names that would hold a credential; they belong in the environment, never in the file. */
@@ -92,8 +127,17 @@ export function loadConfig(loc: ConfigLocation): ProjectConfig {
   return parseConfig(text, file)
 }
 
-/** Parse and validate config text; every error names the file, line and field. */
-export function parseConfig(text: string, file: string): ProjectConfig {
+/**
+ * The `yaml` library keeps every node's position, so errors can name the line; it is also about 20 ms
+ * of every start. Configs are therefore read with the small js-yaml (YAML 1.2 core schema, like
+ * `yaml`'s default), and `yaml` is loaded, synchronously, only when a line number is needed: for an
+ * error message, or when a caller reads an entry's `line`. A file js-yaml refuses goes through `yaml`,
+ * which reports the located syntax error (test/core/config.test.ts checks both agree).
+ */
+const requireYaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml')
+
+function fullDocument(text: string, file: string): {doc: Document; lineCounter: LineCounter} {
+  const {LineCounter, parseDocument} = requireYaml()
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, {lineCounter, uniqueKeys: true, prettyErrors: false})
   const firstError = doc.errors[0]
@@ -104,11 +148,30 @@ export function parseConfig(text: string, file: string): ProjectConfig {
       suggestions: [`Fix the YAML syntax at line ${line} of ${file}.`],
     })
   }
-  const v: Validator = new Validator(doc, lineCounter, file)
-  const root: unknown = doc.toJS()
+  return {doc, lineCounter}
+}
+
+/** Parse and validate config text; every error names the file, line and field. */
+export function parseConfig(text: string, file: string): ProjectConfig {
+  let root: unknown
+  try {
+    root = loadYaml(text, {schema: CORE_SCHEMA, filename: file})
+  } catch {
+    root = fullDocument(text, file).doc.toJS()
+  }
+  return validateConfig(root, new Validator(() => fullDocument(text, file), file), file)
+}
+
+/** The same, always through the `yaml` library (the reference the fast path is tested against). */
+export function parseConfigFull(text: string, file: string): ProjectConfig {
+  const full = fullDocument(text, file)
+  return validateConfig(full.doc.toJS(), new Validator(() => full, file), file)
+}
+
+function validateConfig(root: unknown, v: Validator, file: string): ProjectConfig {
   if (root === null || root === undefined) v.fail([], 'the file is empty; it needs at least a `providers:` section')
   if (!isPlainObject(root)) v.fail([], 'the top level must be a mapping with `providers:`, `env:` and `environments:`')
-  v.onlyKeys([], root, ['version', 'providers', 'env', 'environments'])
+  v.onlyKeys([], root, ['version', 'providers', 'env', 'files', 'environments'])
   if (root.version !== undefined && root.version !== 1) v.fail(['version'], 'must be 1 (or left out)')
 
   const providers = new Map<string, ProviderConfig>()
@@ -122,33 +185,39 @@ export function parseConfig(text: string, file: string): ProjectConfig {
     if (typeof type !== 'string') v.fail([...path, 'type'], `is required; one of ${Object.keys(PROVIDER_TYPES).join(', ')}`)
     const spec = PROVIDER_TYPES[type]
     if (spec === undefined) v.fail([...path, 'type'], `unknown provider type ${JSON.stringify(type)}; one of ${Object.keys(PROVIDER_TYPES).join(', ')}`)
-    for (const [key, value] of Object.entries(settings)) {
-      if (key === 'type') continue
-      if (CREDENTIAL_KEYS.has(key.toLowerCase())) {
-        v.fail([...path, key], `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${spec.credentialHint})`)
-      }
-      const kind = spec.settings[key]
-      if (kind === undefined) {
-        if (spec.openSettings) continue
-        v.fail([...path, key], `unknown setting for a ${type} provider; known settings: ${Object.keys(spec.settings).join(', ') || 'none'}`)
-      }
-      v.setting([...path, key], value, kind, spec.credentialHint)
-    }
-    providers.set(alias, {alias, type, settings, line: v.lineOf(path)})
+    const {type: _type, ...rest} = settings
+    v.settings(path, rest, spec.settings, `a ${type} provider`, spec.credentialHint, spec.openSettings === true)
+    providers.set(alias, v.withLine({alias, type, settings}, path))
   }
 
   const env = v.envMap(root.env, ['env'], providers)
+  const files = v.fileMap(root.files, ['files'], providers, env)
   const environments = new Map<string, Map<string, EnvEntry>>()
+  const environmentFiles = new Map<string, Map<string, FileEntry>>()
   const rawEnvironments = root.environments ?? {}
   if (!isPlainObject(rawEnvironments)) v.fail(['environments'], 'must be a mapping of environment name to `{env: {...}}`')
   for (const [name, body] of Object.entries(rawEnvironments)) {
     const path = ['environments', name]
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) v.fail(path, 'environment names are letters, digits, "_", "." and "-"')
-    if (!isPlainObject(body)) v.fail(path, 'must be a mapping with an `env:` section')
-    v.onlyKeys(path, body, ['env'])
-    environments.set(name, v.envMap(body.env, [...path, 'env'], providers))
+    if (!isPlainObject(body)) v.fail(path, 'must be a mapping with an `env:` and/or `files:` section')
+    v.onlyKeys(path, body, ['env', 'files'])
+    const envOverrides = v.envMap(body.env, [...path, 'env'], providers)
+    environments.set(name, envOverrides)
+    environmentFiles.set(name, v.fileMap(body.files, [...path, 'files'], providers, envOverrides))
   }
-  return {file, dir: dirname(file), providers, env, environments}
+  return {file, dir: dirname(file), providers, env, environments, files, environmentFiles}
+}
+
+/**
+ * The files of the selected environment: the base `files:` overridden by `environments.<name>.files`.
+ * A variable an environment maps in `env:` stops being a file there, and the other way round.
+ */
+export function selectFiles(config: ProjectConfig, name: string | undefined): Map<string, FileEntry> {
+  const merged = new Map(config.files)
+  if (name === undefined || name === '') return merged
+  for (const key of config.environments.get(name)?.keys() ?? []) merged.delete(key)
+  for (const [key, entry] of config.environmentFiles.get(name) ?? []) merged.set(key, entry)
+  return merged
 }
 
 /** The variables of the selected environment: the base `env:` overridden by `environments.<name>.env`. */
@@ -163,6 +232,7 @@ export function selectEnvironment(config: ProjectConfig, name: string | undefine
   }
   const merged = new Map(config.env)
   for (const [key, entry] of overrides) merged.set(key, entry)
+  for (const key of config.environmentFiles.get(name)?.keys() ?? []) merged.delete(key)
   return merged
 }
 
@@ -171,27 +241,88 @@ function isPlainObject(x: unknown): x is Record<string, any> {
 }
 
 class Validator {
+  private full?: {doc: Document; lineCounter: LineCounter}
+
   constructor(
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
+    private readonly document: () => {doc: Document; lineCounter: LineCounter},
     private readonly file: string,
   ) {}
 
   lineOf(path: string[]): number | undefined {
+    this.full ??= this.document()
+    const {doc, lineCounter} = this.full
+    const {isMap, isScalar} = requireYaml()
     for (let depth = path.length; depth >= 0; depth--) {
       const sub = path.slice(0, depth)
       // Prefer the key's position: it is where a reader looks for the field.
-      const parent = sub.length === 0 ? this.doc.contents : this.doc.getIn(sub.slice(0, -1), true)
+      const parent = sub.length === 0 ? doc.contents : doc.getIn(sub.slice(0, -1), true)
       if (sub.length > 0 && isMap(parent)) {
         const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === sub.at(-1))
         const range = (pair?.key as {range?: [number, number, number]} | undefined)?.range
-        if (range) return this.lines.linePos(range[0]).line
+        if (range) return lineCounter.linePos(range[0]).line
       }
-      const node = sub.length === 0 ? this.doc.contents : this.doc.getIn(sub, true)
+      const node = sub.length === 0 ? doc.contents : doc.getIn(sub, true)
       const range = (node as {range?: [number, number, number]} | null)?.range
-      if (range) return this.lines.linePos(range[0]).line
+      if (range) return lineCounter.linePos(range[0]).line
     }
     return undefined
+  }
+
+  /** `line` as a lazy property: computed (loading `yaml`) only if someone reads it. */
+  withLine<T extends object>(entry: T, path: string[]): T & {line?: number} {
+    let line: number | undefined
+    let known = false
+    return Object.defineProperty(entry, 'line', {
+      enumerable: true,
+      get: () => {
+        if (!known) {
+          line = this.lineOf(path)
+          known = true
+        }
+        return line
+      },
+    }) as T & {line?: number}
+  }
+
+  /**
+   * Check provider settings against their schema, nested mappings included (e.g. `auth: {method, role}`).
+   * A key that looks like a credential is refused at any depth.
+   */
+  settings(path: string[], values: Record<string, unknown>, schema: SettingsSchema, what: string, credentialHint: string, open: boolean): void {
+    for (const [key, value] of Object.entries(values)) {
+      const p = [...path, key]
+      if (CREDENTIAL_KEYS.has(key.toLowerCase())) {
+        this.fail(p, `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${credentialHint})`)
+      }
+      const kind = schema[key]
+      if (kind === undefined) {
+        if (open) continue
+        this.fail(p, `unknown setting for ${what}; known settings: ${Object.keys(schema).join(', ') || 'none'}`)
+      }
+      this.setting(p, key, value, kind, credentialHint)
+    }
+  }
+
+  private setting(p: string[], key: string, value: unknown, kind: SettingKind, credentialHint: string): void {
+    if (isOneOf(kind)) {
+      if (!kind.oneOf.includes(value as string | number)) this.fail(p, `must be one of ${kind.oneOf.join(', ')}`)
+    } else if (isEntries(kind)) {
+      if (!isPlainObject(value)) this.fail(p, 'must be a mapping')
+      for (const [name, sub] of Object.entries(value)) {
+        // Free names are names (`kv: {secret: 2}` pins the mount called "secret"); only a name whose
+        // value could hold text is refused when it looks like a credential.
+        const textual = kind.entries === 'string' || kind.entries === 'string[]' || (typeof kind.entries === 'object' && !isOneOf(kind.entries))
+        if (textual && CREDENTIAL_KEYS.has(name.toLowerCase())) this.fail([...p, name], `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${credentialHint})`)
+        this.setting([...p, name], name, sub, kind.entries, credentialHint)
+      }
+    } else if (typeof kind === 'object') {
+      if (!isPlainObject(value)) this.fail(p, `must be a mapping (settings: ${Object.keys(kind).join(', ')})`)
+      this.settings(p, value, kind, `\`${key}\``, credentialHint, false)
+    } else if (kind === 'string[]') {
+      if (!Array.isArray(value) || !value.every((x) => typeof x === 'string')) this.fail(p, 'must be a list of strings')
+    } else if (typeof value !== kind) {
+      this.fail(p, `must be a ${kind}`)
+    }
   }
 
   fail(path: string[], message: string): never {
@@ -201,31 +332,6 @@ class Validator {
     throw new SecretsError('CONFIG_INVALID', `${where}: ${field}${message}.`, {
       suggestions: [`Edit ${this.file}${line === undefined ? '' : ` at line ${line}`}; the README documents every field.`],
     })
-  }
-
-  /** Check one provider setting against its kind; nested keys that look like credentials are refused too. */
-  setting(path: string[], value: unknown, kind: SettingKind, credentialHint: string): void {
-    if (typeof kind === 'string') {
-      if (typeof value !== kind) this.fail(path, `must be a ${kind}`)
-      return
-    }
-    if ('oneOf' in kind) {
-      if (!kind.oneOf.includes(value as string | number)) this.fail(path, `must be one of ${kind.oneOf.join(', ')}`)
-      return
-    }
-    if (!isPlainObject(value)) this.fail(path, 'must be a mapping')
-    for (const [key, sub] of Object.entries(value)) {
-      if ('fields' in kind) {
-        if (CREDENTIAL_KEYS.has(key.toLowerCase())) {
-          this.fail([...path, key], `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${credentialHint})`)
-        }
-        const subKind = kind.fields[key]
-        if (subKind === undefined) this.fail([...path, key], `is not a known field here (expected ${Object.keys(kind.fields).join(', ')})`)
-        this.setting([...path, key], sub, subKind, credentialHint)
-      } else {
-        this.setting([...path, key], sub, kind.entries, credentialHint)
-      }
-    }
   }
 
   onlyKeys(path: string[], obj: Record<string, unknown>, allowed: string[]): void {
@@ -240,29 +346,83 @@ class Validator {
     if (!isPlainObject(raw)) this.fail(path, 'must be a mapping of VARIABLE_NAME to reference, e.g. `DB_URL: vault://secret/app#db_url`')
     for (const [name, value] of Object.entries(raw)) {
       const p = [...path, name]
-      if (!ENV_NAME_PATTERN.test(name)) this.fail(p, 'variable names are letters, digits and "_", not starting with a digit')
-      if (name.startsWith('SECRETS_')) this.fail(p, 'names starting with SECRETS_ configure secrets itself and are never passed to a child')
+      this.variableName(p, name)
       if (typeof value !== 'string') this.fail(p, 'must be a reference string such as `local://NAME` (secret values never go in this file)')
-      // Never echo a string that is not a reference: it may be a secret pasted by mistake.
-      const scheme = /^([a-z][a-z0-9-]*):/.exec(value)?.[1]
-      const attempt = value.includes('://') || (scheme !== undefined && providers.has(scheme))
-      if (!attempt) this.fail(p, 'is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file')
-      const line = this.lineOf(p)
-      let ref: Reference
-      try {
-        ref = parseReference(value, `${this.file}:${line ?? '?'} (${p.join('.')})`)
-      } catch (error) {
-        if (error instanceof SecretsError) {
-          throw new SecretsError('CONFIG_INVALID', error.message, {ref: value, suggestions: error.suggestions, cause: error})
-        }
-        throw error
-      }
-      if (!providers.has(ref.alias)) {
-        const known = [...providers.keys()]
-        this.fail(p, `uses provider alias ${JSON.stringify(ref.alias)}, which is not declared under \`providers:\` (declared: ${known.join(', ') || 'none'})`)
-      }
-      out.set(name, {name, ref, line})
+      out.set(name, this.withLine({name, ref: this.reference(p, value, providers)}, p))
     }
     return out
+  }
+
+  /** `files:`: VARIABLE: reference, or VARIABLE: {ref, mode, name}. */
+  fileMap(raw: unknown, path: string[], providers: Map<string, ProviderConfig>, env: Map<string, EnvEntry>): Map<string, FileEntry> {
+    const out = new Map<string, FileEntry>()
+    if (raw === undefined || raw === null) return out
+    if (!isPlainObject(raw)) this.fail(path, 'must be a mapping of VARIABLE_NAME to a reference or `{ref: ..., mode: "0400", name: cert.pem}`')
+    const fileNames = new Map<string, string>()
+    for (const [name, value] of Object.entries(raw)) {
+      const p = [...path, name]
+      this.variableName(p, name)
+      if (env.has(name)) this.fail(p, `${name} is also under \`${[...path.slice(0, -1), 'env'].join('.')}\`; a variable is either a value or a file, not both`)
+      let refText: unknown = value
+      let mode = 0o600
+      let fileName = name
+      if (isPlainObject(value)) {
+        this.onlyKeys(p, value, ['ref', 'mode', 'name'])
+        refText = value.ref
+        if (value.mode !== undefined) mode = this.fileMode([...p, 'mode'], value.mode)
+        if (value.name !== undefined) {
+          if (typeof value.name !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(value.name) || value.name.length > 255) {
+            this.fail([...p, 'name'], 'must be a plain file name (letters, digits, "_", "." and "-"; no "/"), e.g. `cert.pem`')
+          }
+          fileName = value.name
+        }
+      }
+      if (typeof refText !== 'string') this.fail(isPlainObject(value) ? [...p, 'ref'] : p, 'must be a reference string such as `local://TLS_CERT` (secret values never go in this file)')
+      const clash = fileNames.get(fileName)
+      if (clash !== undefined) this.fail(p, `writes the file ${JSON.stringify(fileName)}, as ${clash} does; give one of them another \`name:\``)
+      fileNames.set(fileName, name)
+      out.set(name, this.withLine({name, ref: this.reference(isPlainObject(value) ? [...p, 'ref'] : p, refText, providers), mode, fileName}, p))
+    }
+    return out
+  }
+
+  private fileMode(p: string[], raw: unknown): number {
+    const text = typeof raw === 'number' ? String(raw) : raw
+    if (typeof text !== 'string' || !/^0?[0-7]{3}$/.test(text)) this.fail(p, 'must be an octal mode as a quoted string, e.g. "0400" or "0600"')
+    const mode = Number.parseInt(text, 8)
+    if ((mode & 0o077) !== 0) this.fail(p, `${text} lets group or others read the secret; use owner-only bits such as "0400" or "0600"`)
+    if ((mode & 0o400) === 0) this.fail(p, `${text} does not let the owner read the file; use "0400" or "0600"`)
+    return mode
+  }
+
+  private variableName(p: string[], name: string): void {
+    if (!ENV_NAME_PATTERN.test(name)) this.fail(p, 'variable names are letters, digits and "_", not starting with a digit')
+    if (name.startsWith('SECRETS_')) this.fail(p, 'names starting with SECRETS_ configure secrets itself and are never passed to a child')
+  }
+
+  private reference(p: string[], value: string, providers: Map<string, ProviderConfig>): Reference {
+    // Never echo a string that is not a reference: it may be a secret pasted by mistake.
+    const scheme = /^([a-z][a-z0-9-]*):/.exec(value)?.[1]
+    const attempt = value.includes('://') || (scheme !== undefined && providers.has(scheme))
+    if (!attempt) this.fail(p, 'is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file')
+    let ref: Reference
+    try {
+      try {
+        ref = parseReference(value)
+      } catch {
+        // Again with the file, line and field for the message (the line costs a full YAML parse).
+        ref = parseReference(value, `${this.file}:${this.lineOf(p) ?? '?'} (${p.join('.')})`)
+      }
+    } catch (error) {
+      if (error instanceof SecretsError) {
+        throw new SecretsError('CONFIG_INVALID', error.message, {ref: value, suggestions: error.suggestions, cause: error})
+      }
+      throw error
+    }
+    if (!providers.has(ref.alias)) {
+      const known = [...providers.keys()]
+      this.fail(p, `uses provider alias ${JSON.stringify(ref.alias)}, which is not declared under \`providers:\` (declared: ${known.join(', ') || 'none'})`)
+    }
+    return ref
   }
 }

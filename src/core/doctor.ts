@@ -1,4 +1,7 @@
-import {SecretsError} from '../errors.js'
+import {accessSync, constants, existsSync} from 'node:fs'
+import {dirname} from 'node:path'
+
+import {SecretsError, fsError} from '../errors.js'
 import {auditLogFile} from './audit.js'
 import {ensureDir} from './atomic-write.js'
 import {loadIdentities} from './identity.js'
@@ -45,7 +48,14 @@ export async function runDoctor(session: Session): Promise<Check[]> {
   }
   checks.push(await attempt('audit log', () => {
     const file = auditLogFile(session.env)
-    ensureDir(`${file}/..`)
+    ensureDir(dirname(file))
+    if (existsSync(file)) {
+      try {
+        accessSync(file, constants.W_OK)
+      } catch (error) {
+        throw fsError(error, file, 'opening the audit log for writing')
+      }
+    }
     return file
   }))
   return checks

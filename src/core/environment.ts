@@ -1,4 +1,6 @@
 import {SecretsError} from '../errors.js'
+import type {FileEntry} from './config.js'
+import type {Reference} from './reference.js'
 import type {Resolved, Session} from './session.js'
 
 export interface ResolveOptions {
@@ -6,14 +8,23 @@ export interface ResolveOptions {
   /** Restrict to these variable names; each must exist. */
   only?: string[]
   allowMissing?: boolean
+  /** Also resolve the `files:` entries (for exec). */
+  files?: boolean
+}
+
+/** A resolved `files:` entry: where it goes and what it holds. */
+export interface ResolvedFile extends Resolved {
+  entry: FileEntry
 }
 
 /**
  * Resolve the selected environment to values, failing closed (see Session.resolve). `only` names that
  * are not variables of the environment are an error, not silently ignored.
  */
-export async function resolveEnvironment(session: Session, o: ResolveOptions = {}): Promise<{resolved: Resolved[]; missing: string[]}> {
-  const vars = await session.variables(o.environment)
+export async function resolveEnvironment(session: Session, o: ResolveOptions = {}): Promise<{resolved: Resolved[]; files: ResolvedFile[]; missing: string[]}> {
+  const vars: Map<string, Reference> = await session.variables(o.environment)
+  const fileEntries = o.files ? session.files(o.environment) : new Map<string, FileEntry>()
+  for (const [name, entry] of fileEntries) vars.set(name, entry.ref)
   if (o.only && o.only.length > 0) {
     const unknown = o.only.filter((n) => !vars.has(n))
     if (unknown.length > 0) {
@@ -26,7 +37,12 @@ export async function resolveEnvironment(session: Session, o: ResolveOptions = {
   const {resolved, missing} = await session.resolve(vars, {allowMissing: o.allowMissing})
   for (const m of missing) session.ui.warn(`${m.name} (${m.ref.raw}) was not found and is left out (--allow-missing).`)
   resolved.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  return {resolved, missing: missing.map((m) => m.name)}
+  const files: ResolvedFile[] = []
+  for (const r of resolved) {
+    const entry = fileEntries.get(r.name)
+    if (entry !== undefined) files.push({...r, entry})
+  }
+  return {resolved: resolved.filter((r) => !fileEntries.has(r.name)), files, missing: missing.map((m) => m.name)}
 }
 
 /** Values as text for formats that hold text; binary values are refused with a clear error. */

@@ -1,8 +1,13 @@
-import {spawn, type ChildProcess} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import {constants} from 'node:os'
 
 import {SecretsError} from '../errors.js'
-import type {Resolved} from './session.js'
+import {exitStatus, findExecutable, loadPty, spawnChild, type ChildExit, type ChildHandle, type IoMode} from './child.js'
+import {resolveEnvironment, type ResolvedFile} from './environment.js'
+import type {Interaction} from './interaction.js'
+import {Matcher, patternsFor, type RedactPattern} from './redact-stream.js'
+import {SecretFilesDir} from './secret-files.js'
+import type {Resolved, Session} from './session.js'
 
 /** Variables that configure secrets itself: never passed to a child. */
 export function isOwnVariable(name: string): boolean {
@@ -35,7 +40,7 @@ export function childEnvironment(parent: NodeJS.ProcessEnv, secrets: Resolved[],
     if (!s.value.isEnvSafe()) {
       throw new SecretsError('USAGE', `The value of ${s.name} (${s.ref.raw}) is binary or holds a NUL byte, so it cannot be an environment variable.`, {
         ref: s.ref.raw,
-        suggestions: ['Store it base64-encoded, or leave it out with --only.'],
+        suggestions: ['Declare it under `files:` in secrets.yaml (the variable then holds a file path), store it base64-encoded, or leave it out with --only.'],
       })
     }
     if (Object.hasOwn(env, s.name) && env[s.name] !== s.value.text()) clashes.push(s.name)
@@ -44,64 +49,222 @@ export function childEnvironment(parent: NodeJS.ProcessEnv, secrets: Resolved[],
   return {env, clashes}
 }
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const
+/** Signals forwarded to the child. */
+export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const
+
+/** Signals after which a --watch run stops restarting and ends with the child. */
+const STOPPING_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'])
+
+/** Parse an interval such as `30s`, `5m`, `1h`, `1500ms` or a plain number of seconds; at least 1 s. */
+export function parseInterval(text: string, flag = '--interval'): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
+  if (m === null) {
+    throw new SecretsError('USAGE', `${flag} ${JSON.stringify(text)} is not a duration.`, {suggestions: [`Write it as a number with a unit, e.g. ${flag} 30s, 5m or 1h.`]})
+  }
+  const ms = Number(m[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  if (ms < 1000) throw new SecretsError('USAGE', `${flag} ${text} is shorter than 1s.`, {suggestions: ['Poll at most once a second; providers rate-limit reads.']})
+  return ms
+}
+
+/** A signal name as a flag value: `HUP`, `SIGHUP` or a number. */
+export function parseSignal(text: string, flag = '--reload-signal'): NodeJS.Signals {
+  const upper = text.trim().toUpperCase()
+  const name = (upper.startsWith('SIG') ? upper : `SIG${upper}`) as NodeJS.Signals
+  if (Object.hasOwn(constants.signals, name) && name !== 'SIGKILL' && name !== 'SIGSTOP') return name
+  const byNumber = Object.entries(constants.signals).find(([, n]) => String(n) === upper)?.[0] as NodeJS.Signals | undefined
+  if (byNumber !== undefined && byNumber !== 'SIGKILL' && byNumber !== 'SIGSTOP') return byNumber
+  throw new SecretsError('USAGE', `${flag} ${JSON.stringify(text)} is not a signal a process can handle.`, {suggestions: [`Use a name such as ${flag} HUP or ${flag} USR1.`]})
+}
+
+export interface ExecOptions {
+  /** The command and its arguments (everything after `--`). */
+  command: string[]
+  environment?: string
+  only?: string[]
+  pristine?: boolean
+  allowMissing?: boolean
+  /** Mask secret values in the child's output (default) or hand it our stdio as it is. */
+  redact: boolean
+  killTimeoutMs: number
+  watch?: {intervalMs: number; reloadSignal?: NodeJS.Signals}
+  parentEnv: NodeJS.ProcessEnv
+  ui: Interaction
+}
+
+/** One resolution of the environment, ready to start a child with. */
+interface Snapshot {
+  resolved: Resolved[]
+  files: ResolvedFile[]
+  /** Variable name -> SHA-256 of its value, to tell what changed (kept in memory only). */
+  fingerprint: Map<string, string>
+}
+
+function fingerprintOf(items: Resolved[]): Map<string, string> {
+  return new Map(items.map((r) => [r.name, createHash('sha256').update(r.value.reveal()).digest('hex')]))
+}
+
+function changedNames(a: Map<string, string>, b: Map<string, string>): string[] {
+  const names = new Set([...a.keys(), ...b.keys()])
+  return [...names].filter((n) => a.get(n) !== b.get(n)).sort()
+}
+
+/** Which I/O mode to use: a pty when we are on a terminal (and node-pty loads), pipes otherwise. */
+async function chooseMode(redact: boolean, ui: Interaction): Promise<IoMode> {
+  if (!redact) return 'inherit'
+  if (!(process.stdin.isTTY && process.stdout.isTTY)) return 'pipe'
+  if (await loadPty()) return 'pty'
+  ui.warn('node-pty could not be loaded, so the command runs without a terminal (output is still masked); use --no-redact to give it your terminal.')
+  return 'pipe'
+}
 
 /**
- * Run a child with inherited stdio, forward signals to it, and resolve with the exit status to use:
- * the child's own, or 128+N if it died from signal N. A second SIGTERM, or the child outliving
- * `killTimeoutMs` after a forwarded SIGTERM, escalates to SIGKILL.
+ * `secrets exec`: resolve everything first (fail closed), then run the command with the secrets in its
+ * environment and files, masking values in its output, forwarding signals, and (with --watch)
+ * restarting it when a value changes. Resolves with the exit status to use.
  */
-export function runChild(command: string, args: string[], env: Record<string, string>, o: {killTimeoutMs?: number} = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let child: ChildProcess | undefined
-    const pending: NodeJS.Signals[] = []
-    const handlers = new Map<string, () => void>()
-    let terms = 0
-    let killTimer: NodeJS.Timeout | undefined
-    const cleanup = () => {
-      for (const [sig, h] of handlers) process.removeListener(sig, h)
-      if (killTimer) clearTimeout(killTimer)
+export async function runExec(session: Session, o: ExecOptions): Promise<number> {
+  const [command, ...args] = o.command
+  session.child = command
+  const resolve = async (): Promise<Snapshot> => {
+    const {resolved, files} = await resolveEnvironment(session, {environment: o.environment, only: o.only, allowMissing: o.allowMissing, files: true})
+    return {resolved, files, fingerprint: fingerprintOf([...resolved, ...files])}
+  }
+  let snapshot = await resolve()
+  const mode = await chooseMode(o.redact, o.ui)
+  let filesDir: SecretFilesDir | undefined
+  const everSeen = new Map<string, Resolved>()
+
+  /** The environment for one start; also checks the command exists before anything is written. */
+  // Built on first output (a command that prints nothing never pays for it), rebuilt when --watch adds values.
+  let patterns: RedactPattern[] = []
+  let matcher: Matcher | undefined
+  const currentMatcher = () => (matcher ??= new Matcher(patterns))
+  const prepare = (snap: Snapshot, warn: boolean): {env: Record<string, string>} => {
+    const {env, clashes} = childEnvironment(o.parentEnv, snap.resolved, {pristine: o.pristine, only: o.only})
+    for (const f of snap.files) if (Object.hasOwn(env, f.name)) clashes.push(f.name)
+    if (warn) for (const name of clashes) o.ui.warn(`${name} is set in your environment too; the secret's value is used.`)
+    findExecutable(command, env)
+    if (snap.files.length > 0) {
+      filesDir ??= new SecretFilesDir(o.parentEnv)
+      for (const [name, path] of filesDir.write(snap.files)) env[name] = path
     }
-    const deliver = (sig: NodeJS.Signals) => {
-      if (child === undefined) {
-        pending.push(sig)
+    if (mode === 'inherit') return {env}
+    // Values seen earlier in a --watch run stay masked: the child may still print an old value.
+    for (const r of [...snap.resolved, ...snap.files]) everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
+    const found = patternsFor([...everSeen.values()].map((r) => ({name: r.name, value: r.value.reveal()})))
+    if (warn) for (const name of found.tooShort) o.ui.warn(`${name} is shorter than 4 characters, so it is not masked in the command's output.`)
+    patterns = found.patterns
+    matcher = undefined
+    return {env}
+  }
+
+  let child: ChildHandle | undefined
+  const pending: NodeJS.Signals[] = []
+  let terms = 0
+  let stopping = false
+  let killTimer: NodeJS.Timeout | undefined
+
+  const stopChild = (target: ChildHandle) => {
+    target.kill('SIGTERM')
+    const timer = setTimeout(() => target.kill('SIGKILL'), o.killTimeoutMs)
+    void target.done.then(() => clearTimeout(timer))
+  }
+  const deliver = (sig: NodeJS.Signals) => {
+    if (child === undefined) {
+      pending.push(sig)
+      return
+    }
+    if (STOPPING_SIGNALS.has(sig)) stopping = true
+    if (child.mode === 'pty') {
+      // The pty tells the child about size changes itself (resize sends SIGWINCH to its process group).
+      if (sig === 'SIGWINCH') return
+    } else if ((sig === 'SIGINT' || sig === 'SIGQUIT') && process.stdin.isTTY) {
+      // Ctrl-C on a terminal already reached the child (same process group): do not send it twice.
+      return
+    }
+    if (sig === 'SIGTERM') {
+      terms++
+      if (terms > 1) {
+        child.kill('SIGKILL')
         return
       }
-      // Ctrl-C on a terminal already reaches the child (same process group): do not send it twice.
-      if ((sig === 'SIGINT' || sig === 'SIGQUIT') && process.stdin.isTTY) return
-      if (sig === 'SIGTERM') {
-        terms++
-        if (terms > 1) {
-          child.kill('SIGKILL')
-          return
-        }
-        killTimer ??= setTimeout(() => child?.kill('SIGKILL'), o.killTimeoutMs ?? 10_000)
-      }
-      child.kill(sig)
+      const target = child
+      killTimer ??= setTimeout(() => target.kill('SIGKILL'), o.killTimeoutMs)
     }
-    // Handlers go in before the child exists: a signal that arrives while it starts is held, then
-    // forwarded, instead of killing us with the default action and orphaning the child.
-    for (const sig of FORWARDED) {
-      const handler = () => deliver(sig)
-      handlers.set(sig, handler)
-      process.on(sig, handler)
-    }
-    child = spawn(command, args, {env, stdio: 'inherit'})
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      cleanup()
-      if (error.code === 'ENOENT') {
-        reject(new SecretsError('COMMAND_NOT_FOUND', `Command not found: ${command}. Nothing was run.`, {suggestions: ['Check the spelling and PATH.']}))
-      } else if (error.code === 'EACCES') {
-        reject(new SecretsError('COMMAND_NOT_EXECUTABLE', `Cannot execute ${command}: permission denied.`, {suggestions: [`Check that ${command} is executable (chmod +x).`]}))
-      } else {
-        reject(error)
-      }
-    })
-    child.on('exit', (code, signal) => {
-      cleanup()
-      if (signal) resolve(128 + (constants.signals[signal] ?? 0))
-      else resolve(code ?? 1)
-    })
+    child.kill(sig)
+  }
+  // Handlers go in before the child exists: a signal that arrives while it starts is held, then
+  // forwarded, instead of killing us with the default action and orphaning the child.
+  const handlers = new Map<NodeJS.Signals, () => void>()
+  for (const sig of FORWARDED_SIGNALS) {
+    const handler = () => deliver(sig)
+    handlers.set(sig, handler)
+    process.on(sig, handler)
+  }
+
+  const start = async (snap: Snapshot, first: boolean): Promise<ChildHandle> => {
+    const {env} = prepare(snap, first)
+    const handle = await spawnChild({command, args, env, mode, matcher: currentMatcher})
+    child = handle
     for (const sig of pending.splice(0)) deliver(sig)
-  })
+    return handle
+  }
+
+  try {
+    let current = await start(snapshot, true)
+    if (o.watch === undefined) return exitStatus(await current.done)
+    const {intervalMs, reloadSignal} = o.watch
+    for (;;) {
+      const wait = intervalMs * (0.9 + 0.2 * Math.random())
+      let timer: NodeJS.Timeout | undefined
+      // eslint-disable-next-line no-await-in-loop
+      const ended = await Promise.race([
+        current.done,
+        new Promise<undefined>((r) => {
+          timer = setTimeout(() => r(undefined), wait)
+        }),
+      ])
+      clearTimeout(timer)
+      if (ended !== undefined || stopping) return exitStatus(ended ?? await current.done)
+      let next: Snapshot
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        next = await resolve()
+      } catch (error) {
+        const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', String(error))
+        o.ui.warn(`--watch could not re-resolve the secrets [${e.code}] ${e.message.split('\n')[0]}; the command keeps running with the values it has.`)
+        continue
+      }
+      // The child may have ended while we were resolving: then its status is ours, not a restart.
+      // eslint-disable-next-line no-await-in-loop
+      const endedMeanwhile = await Promise.race([current.done, Promise.resolve(undefined)])
+      if (endedMeanwhile !== undefined) return exitStatus(endedMeanwhile)
+      const changed = changedNames(snapshot.fingerprint, next.fingerprint)
+      if (changed.length === 0 || stopping) continue
+      const fileNames = new Set(next.files.map((f) => f.name))
+      const onlyFiles = changed.every((n) => fileNames.has(n) && snapshot.fingerprint.has(n))
+      if (reloadSignal !== undefined && onlyFiles) {
+        o.ui.info(`${changed.join(', ')} changed: rewrote the file(s) and sent ${reloadSignal} to the command.`)
+        prepare(next, false)
+        snapshot = next
+        current.kill(reloadSignal)
+        continue
+      }
+      o.ui.info(`${changed.join(', ')} changed: restarting the command.`)
+      snapshot = next
+      stopChild(current)
+      // eslint-disable-next-line no-await-in-loop
+      const previous: ChildExit = await current.done
+      if (stopping) return exitStatus(previous)
+      terms = 0
+      clearTimeout(killTimer)
+      killTimer = undefined
+      // eslint-disable-next-line no-await-in-loop
+      current = await start(snapshot, false)
+    }
+  } finally {
+    for (const [sig, h] of handlers) process.removeListener(sig, h)
+    clearTimeout(killTimer)
+    filesDir?.remove()
+  }
 }

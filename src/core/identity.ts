@@ -1,15 +1,20 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
-import * as age from 'age-encryption'
 
 import {SecretsError, fsError} from '../errors.js'
+import {parseX25519Identity, type X25519Identity} from './age-x25519.js'
 import {ensureDir, writeFileAtomic} from './atomic-write.js'
+
+/** The age library, loaded only to generate keys or encrypt (reading needs only node:crypto). */
+export const ageLibrary = () => import('age-encryption')
 
 /** An age identity (private key) and where it came from. The key itself never appears in messages. */
 export interface AgeIdentity {
   secretKey: string
   recipient: string
+  /** The parsed key, for decryption with node:crypto. */
+  x25519: X25519Identity
   /** Human description of the source, e.g. `SECRETS_AGE_KEY` or a file path. */
   source: string
 }
@@ -54,15 +59,15 @@ async function parseIdentityText(text: string, source: string): Promise<AgeIdent
         suggestions: ['Use an identity file made by `secrets init` or `age-keygen`, or unset the variable.'],
       })
     }
-    let recipient: string
+    let x25519: X25519Identity
     try {
-      recipient = await age.identityToRecipient(line)
+      x25519 = parseX25519Identity(line)
     } catch {
       throw new SecretsError('IDENTITY_MISSING', `${source}${source.includes('/') ? `:${index + 1}` : ''} holds a malformed age identity.`, {
         suggestions: ['Check that the key was copied whole (it is one line starting with AGE-SECRET-KEY-).'],
       })
     }
-    out.push({secretKey: line, recipient, source})
+    out.push({secretKey: line, recipient: x25519.recipient, x25519, source})
   }
   return out
 }
@@ -96,12 +101,14 @@ export async function createIdentityFile(file: string): Promise<AgeIdentity> {
   if (existsSync(file)) {
     throw new SecretsError('CONFLICT', `Identity file ${file} already exists; not overwriting it.`)
   }
+  const age = await ageLibrary()
   const secretKey = await age.generateIdentity()
-  const recipient = await age.identityToRecipient(secretKey)
+  const x25519 = parseX25519Identity(secretKey)
+  const recipient = x25519.recipient
   ensureDir(dirname(file))
   const text = `# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${secretKey}\n`
   writeFileAtomic(file, text, 0o600)
-  return {secretKey, recipient, source: file}
+  return {secretKey, recipient, x25519, source: file}
 }
 
 /** Validate an age recipient string (`age1...`). */
@@ -111,6 +118,7 @@ export async function checkRecipient(recipient: string): Promise<void> {
       suggestions: ['Pass the public key (age1...) that `age-keygen -y` prints for it, and treat the private key as exposed if it went into shell history.'],
     })
   }
+  const age = await ageLibrary()
   try {
     const e = new age.Encrypter()
     e.addRecipient(recipient)

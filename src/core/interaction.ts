@@ -11,6 +11,8 @@ export interface Interaction {
   input(message: string, defaultValue: string): Promise<string>
   /** A warning line on stderr. */
   warn(message: string): void
+  /** A note on stderr (what secrets is doing, e.g. restarting a child); quiet with --json. */
+  info(message: string): void
   /** Show progress for work that may take a while. */
   progress<T>(label: string, work: () => Promise<T>): Promise<T>
 }
@@ -26,6 +28,7 @@ export function nonInteractive(warnings: string[] = []): Interaction {
     confirm: refuse,
     input: refuse,
     warn: (m) => warnings.push(m),
+    info: () => undefined,
     progress: (_label, work) => work(),
   }
 }

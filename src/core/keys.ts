@@ -1,10 +1,11 @@
 import {isAbsolute, join} from 'node:path'
 
 import {SecretsError} from '../errors.js'
+import {keyServiceOf, openKeyWrapper} from '../providers/registry.js'
 import type {ProjectConfig, ProviderConfig} from './config.js'
 import {checkRecipient} from './identity.js'
 import type {Interaction} from './interaction.js'
-import {Keyring, openStore, updateStore, wrapFor, type RecipientEntry} from './store.js'
+import {Keyring, openStore, updateStore, wrapFor, type RecipientEntry, type RecipientSpec} from './store.js'
 
 export const DEFAULT_STORE_PATH = '.secrets/store.json'
 
@@ -43,13 +44,15 @@ export async function listRecipients(file: string, keyring: Keyring): Promise<Re
   return store.recipients().map(info)
 }
 
-/** Add an age recipient or a passphrase: the data key is re-wrapped, no value is re-encrypted. */
+/** Add an age recipient, a passphrase or a key service (KMS): the data key is re-wrapped, no value is re-encrypted. */
 export async function addRecipient(
   file: string,
   keyring: Keyring,
-  spec: {type: 'age'; recipient: string; label?: string} | {type: 'scrypt'; passphrase: string; label?: string},
+  spec: RecipientSpec,
 ): Promise<RecipientInfo> {
   if (spec.type === 'age') await checkRecipient(spec.recipient)
+  // A key-service recipient is checked (scheme known, key named well) before the store is opened.
+  if (spec.type === 'service') await openKeyWrapper(spec.recipient, process.env)
   return info(await updateStore(file, keyring, (store) => store.addRecipient(spec)))
 }
 
@@ -79,6 +82,7 @@ export async function removeRecipient(file: string, keyring: Keyring, ui: Intera
     }
     await store.rotateDataKey(remaining, async (r, key) => {
       if (r.type === 'age' && r.recipient) return wrapFor(key, {type: 'age', recipient: r.recipient})
+      if (r.recipient !== undefined && keyServiceOf(r.recipient) === r.type) return wrapFor(key, {type: 'service', recipient: r.recipient})
       if (r.type === 'scrypt') {
         const passphrase = await keyring.getPassphrase(`Passphrase of recipient "${r.label ?? 'passphrase'}" (to re-wrap the new key)`)
         if (passphrase === undefined) {

@@ -174,9 +174,16 @@ export class Matcher {
  */
 export class RedactStream extends Transform {
   private held: Buffer = Buffer.alloc(0)
+  private readonly source: () => Matcher
 
-  constructor(private readonly matcher: Matcher) {
+  /** `matcher` may be a function, read at every chunk, so values added later (exec --watch) are masked too. */
+  constructor(matcher: Matcher | (() => Matcher)) {
     super()
+    this.source = typeof matcher === 'function' ? matcher : () => matcher
+  }
+
+  private get matcher(): Matcher {
+    return this.source()
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

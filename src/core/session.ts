@@ -1,9 +1,9 @@
 import {SecretsError} from '../errors.js'
 import {openProvider} from '../providers/registry.js'
-import type {ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
+import type {DeleteOptions, ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
 import {currentActor, type Actor} from './actor.js'
 import {appendAudit, type AuditEvent, type AuditOutcome} from './audit.js'
-import {loadConfig, selectEnvironment, type ProjectConfig} from './config.js'
+import {loadConfig, selectEnvironment, selectFiles, type FileEntry, type ProjectConfig} from './config.js'
 import type {Interaction} from './interaction.js'
 import {looksLikeReference, parseReference, type Reference} from './reference.js'
 import {SecretValue} from './secret-value.js'
@@ -87,6 +87,8 @@ export class Session {
   readonly env: NodeJS.ProcessEnv
   readonly ui: Interaction
   readonly command: string
+  /** The child command (argv[0]) that `exec` runs, recorded with every access it causes. */
+  child?: string
   private configCache?: ProjectConfig
   private readonly providers = new Map<string, Promise<SecretProvider>>()
 
@@ -177,16 +179,32 @@ export class Session {
     }
   }
 
-  async delete(input: string): Promise<{ref: Reference; versions: number}> {
+  async delete(input: string, options: DeleteOptions = {}): Promise<{ref: Reference; versions: number; recoverableUntil?: string}> {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
     this.require(provider, 'delete', ref)
     try {
-      const {versions} = await provider.delete(ref)
+      const {versions, recoverableUntil} = await provider.delete(ref, options)
       await this.audit([{command: this.command, action: 'delete', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
-      return {ref, versions}
+      return {ref, versions, ...(recoverableUntil === undefined ? {} : {recoverableUntil})}
     } catch (error) {
       await this.auditFailure('delete', ref, error)
+      throw error
+    }
+  }
+
+  async restore(input: string): Promise<{ref: Reference}> {
+    const ref = this.toReference(input)
+    const provider = await this.provider(ref.alias)
+    if (provider.restore === undefined) {
+      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) has no recovery window, so there is nothing to restore.`, {ref: ref.raw})
+    }
+    try {
+      await provider.restore(ref)
+      await this.audit([{command: this.command, action: 'restore', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
+      return {ref}
+    } catch (error) {
+      await this.auditFailure('restore', ref, error)
       throw error
     }
   }
@@ -214,16 +232,26 @@ export class Session {
    */
   async variables(environment?: string): Promise<Map<string, Reference>> {
     const vars = new Map<string, Reference>()
+    const files = selectFiles(this.config, environment)
+    // A local secret that `files:` turns into a file is not also injected as a value under its own name.
+    const asFiles = new Set([...files.values()].map((f) => `${f.ref.alias}://${f.ref.path}`))
     for (const p of this.config.providers.values()) {
       if (p.type !== 'local') continue
       // eslint-disable-next-line no-await-in-loop
       const provider = await this.provider(p.alias)
       // eslint-disable-next-line no-await-in-loop
       const implicit = (await provider.implicitEnv?.()) ?? new Map()
-      for (const [name, ref] of implicit) if (!vars.has(name)) vars.set(name, ref)
+      for (const [name, ref] of implicit) if (!vars.has(name) && !asFiles.has(`${ref.alias}://${ref.path}`)) vars.set(name, ref)
     }
     for (const [name, entry] of selectEnvironment(this.config, environment)) vars.set(name, entry.ref)
+    // A variable declared under `files:` holds a path, never the value itself.
+    for (const name of files.keys()) vars.delete(name)
     return vars
+  }
+
+  /** The `files:` entries of an environment (see selectFiles). */
+  files(environment?: string): Map<string, FileEntry> {
+    return selectFiles(this.config, environment)
   }
 
   /**
@@ -277,9 +305,10 @@ export class Session {
         }
       }
     }))
+    const child = this.child === undefined ? {} : {child: this.child}
     await this.audit(out.map((r): AuditEvent => ('error' in r
-      ? {command: this.command, action: 'read', provider: r.provider, ref: r.ref.raw, outcome: outcomeOf(r.error), code: r.error.code}
-      : {command: this.command, action: 'read', provider: r.provider, ref: r.ref.raw, version: r.version, outcome: 'ok'})))
+      ? {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, outcome: outcomeOf(r.error), code: r.error.code}
+      : {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, version: r.version, outcome: 'ok'})))
     const internal = out.find((r): r is Unresolved => 'error' in r && r.error.code === 'INTERNAL')
     if (internal) throw (internal.error.cause ?? internal.error)
     return out

@@ -1,10 +1,12 @@
 import {createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
-import * as age from 'age-encryption'
+import type {Decrypter} from 'age-encryption'
 
 import {SecretsError, fsError} from '../errors.js'
+import {keyServiceOf, openKeyWrapper} from '../providers/registry.js'
 import {writeFileAtomic} from './atomic-write.js'
-import {loadIdentities, type AgeIdentity} from './identity.js'
+import {decryptX25519} from './age-x25519.js'
+import {ageLibrary, loadIdentities, type AgeIdentity} from './identity.js'
 import type {Interaction} from './interaction.js'
 import {withLock} from './lock.js'
 import {SecretValue} from './secret-value.js'
@@ -16,14 +18,40 @@ import {SecretValue} from './secret-value.js'
  * version. An HMAC over everything else (recipients and all entries, canonically serialised) detects
  * removed, reordered, swapped or edited entries. The data key is wrapped once per recipient.
  */
+/**
+ * age decryption of a small blob, read through the stream API. `Decrypter.decrypt(bytes)` collects its
+ * output with `new Response(...)`, which makes Node load its whole HTTP client (about 20 ms at every
+ * start); reading the stream ourselves costs nothing. Every chunk is still authenticated.
+ */
+async function decryptAll(d: Decrypter, data: Uint8Array): Promise<Buffer> {
+  const input = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(data)
+      controller.close()
+    },
+  })
+  const reader = (await d.decrypt(input)).getReader()
+  const chunks: Uint8Array[] = []
+  for (;;) {
+    // eslint-disable-next-line no-await-in-loop
+    const {done, value} = await reader.read()
+    if (done) break
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks)
+}
+
 export const STORE_FORMAT = 'secrets-store/1'
 
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/
 
-/** A recipient of the data key. `age` and `scrypt` are built in; other types (KMS) are kept as they are. */
+/**
+ * A recipient of the data key. `age` and `scrypt` are built in; a key service (`awskms`) wraps the key
+ * through its provider module; other types are kept as they are.
+ */
 export interface RecipientEntry {
   type: string
-  /** For `age`: the public key (age1...). */
+  /** For `age`: the public key (age1...); for a key service: its URI (awskms://alias/secrets). */
   recipient?: string
   label?: string
   added: string
@@ -78,8 +106,17 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value)
 }
 
+/** Derived keys, per data key and purpose: opening 50 secrets derives the encryption key once. */
+const derived = new Map<string, Buffer>()
+
 function derive(dataKey: Buffer, purpose: string, length = 32): Buffer {
-  return Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), `${STORE_FORMAT} ${purpose}`, length))
+  const id = `${dataKey.toString('base64')} ${purpose} ${length}`
+  let key = derived.get(id)
+  if (key === undefined) {
+    key = Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), `${STORE_FORMAT} ${purpose}`, length))
+    derived.set(id, key)
+  }
+  return key
 }
 
 function keyIdOf(dataKey: Buffer): string {
@@ -190,8 +227,16 @@ function scryptLogN(): number {
   return Number.isInteger(n) && n >= 12 && n <= 22 ? n : 18
 }
 
+/** How a new recipient is given: an age public key, a passphrase, or a key-service URI. */
+export type RecipientSpec =
+  | {type: 'age'; recipient: string; label?: string}
+  | {type: 'scrypt'; passphrase: string; label?: string}
+  | {type: 'service'; recipient: string; label?: string}
+
 /** Wrap a data key for one recipient. */
-export async function wrapFor(dataKey: Buffer, spec: {type: 'age'; recipient: string} | {type: 'scrypt'; passphrase: string}): Promise<string> {
+export async function wrapFor(dataKey: Buffer, spec: RecipientSpec): Promise<string> {
+  if (spec.type === 'service') return (await openKeyWrapper(spec.recipient, process.env)).wrap(dataKey)
+  const age = await ageLibrary()
   const e = new age.Encrypter()
   if (spec.type === 'age') {
     e.addRecipient(spec.recipient)
@@ -238,25 +283,37 @@ export class Keyring {
       if (r.type !== 'age') continue
       const id = identities.find((i) => i.recipient === r.recipient)
       if (id === undefined) continue
-      const d = new age.Decrypter()
-      d.addIdentity(id.secretKey)
       try {
-        dataKey = Buffer.from(await d.decrypt(Buffer.from(r.wrapped, 'base64')))
+        dataKey = decryptX25519(Buffer.from(r.wrapped, 'base64'), id.x25519)
       } catch {
-        throw corrupt(file, `the wrapped key for recipient ${r.recipient} does not decrypt with its identity`)
+        dataKey = undefined
       }
+      if (dataKey === undefined) throw corrupt(file, `the wrapped key for recipient ${r.recipient} does not decrypt with its identity`)
       break
     }
+    // Key services (KMS) next: no prompt, but a network call with the service's own credentials.
+    let serviceError: unknown
+    for (const r of doc.recipients) {
+      if (dataKey !== undefined) break
+      if (keyServiceOf(r.recipient) === undefined || r.type !== keyServiceOf(r.recipient)) continue
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        dataKey = await (await openKeyWrapper(r.recipient!, this.env)).unwrap(r.wrapped)
+      } catch (error) {
+        serviceError ??= error
+      }
+    }
     const scrypt = doc.recipients.filter((r) => r.type === 'scrypt')
-    if (dataKey === undefined && scrypt.length > 0) {
+    if (dataKey === undefined && scrypt.length > 0 && (serviceError === undefined || this.env.SECRETS_PASSPHRASE || this.ui.interactive)) {
       const passphrase = await this.getPassphrase(`Passphrase for ${file}`)
       if (passphrase !== undefined) {
+        const age = await ageLibrary()
         for (const r of scrypt) {
           const d = new age.Decrypter()
           d.addPassphrase(passphrase)
           try {
             // eslint-disable-next-line no-await-in-loop
-            dataKey = Buffer.from(await this.ui.progress('Deriving key from passphrase', () => d.decrypt(Buffer.from(r.wrapped, 'base64'))))
+            dataKey = await this.ui.progress('Deriving key from passphrase', () => decryptAll(d, Buffer.from(r.wrapped, 'base64')))
             break
           } catch {
             // Try the next passphrase recipient.
@@ -273,6 +330,15 @@ export class Keyring {
         }
       }
     }
+    if (dataKey === undefined && serviceError !== undefined) {
+      // With no age identity at all (CI with only KMS), the key service's own error says what to fix,
+      // unless it found no credentials of its own either: then the missing identity is the story.
+      const noCredentials = serviceError instanceof SecretsError && serviceError.code === 'IDENTITY_MISSING'
+      if (identities.length === 0 && !noCredentials) throw serviceError
+      const e = this.noKey(doc, file, identities)
+      const why = serviceError instanceof Error ? serviceError.message.split('\n')[0] : String(serviceError)
+      throw new SecretsError(e.code, e.message, {suggestions: [...e.suggestions, `The key service recipient failed too: ${why}`], cause: serviceError})
+    }
     if (dataKey === undefined) throw this.noKey(doc, file, identities)
     if (dataKey.length !== 32 || keyIdOf(dataKey) !== doc.keyId) throw corrupt(file, 'the data key does not match the store')
     this.cache.set(doc.keyId, dataKey)
@@ -280,7 +346,7 @@ export class Keyring {
   }
 
   private noKey(doc: StoreDoc, file: string, identities: AgeIdentity[]): SecretsError {
-    const listed = doc.recipients.map((r) => (r.type === 'age' ? r.recipient : `${r.type}${r.label ? ` (${r.label})` : ''}`)).join(', ')
+    const listed = doc.recipients.map((r) => (r.type === 'age' || keyServiceOf(r.recipient) !== undefined ? r.recipient : `${r.type}${r.label ? ` (${r.label})` : ''}`)).join(', ')
     if (identities.length === 0) {
       return new SecretsError('IDENTITY_MISSING', `No identity is available to open the store ${file} (it is encrypted to: ${listed}).`, {
         suggestions: [
@@ -379,13 +445,13 @@ export class OpenStore {
   }
 
   /** Add a recipient: the data key is wrapped for it; nothing else changes. */
-  async addRecipient(spec: {type: 'age'; recipient: string; label?: string} | {type: 'scrypt'; passphrase: string; label?: string}): Promise<RecipientEntry> {
-    if (spec.type === 'age' && this.doc.recipients.some((r) => r.type === 'age' && r.recipient === spec.recipient)) {
+  async addRecipient(spec: RecipientSpec): Promise<RecipientEntry> {
+    if (spec.type !== 'scrypt' && this.doc.recipients.some((r) => r.recipient === spec.recipient)) {
       throw new SecretsError('CONFLICT', `${spec.recipient} is already a recipient of ${this.file}.`)
     }
     const entry: RecipientEntry = {
-      type: spec.type,
-      ...(spec.type === 'age' ? {recipient: spec.recipient} : {}),
+      type: spec.type === 'service' ? keyServiceOf(spec.recipient) ?? spec.type : spec.type,
+      ...(spec.type === 'scrypt' ? {} : {recipient: spec.recipient}),
       ...(spec.label ? {label: spec.label} : spec.type === 'scrypt' ? {label: 'passphrase'} : {}),
       added: new Date().toISOString(),
       wrapped: await wrapFor(this.dataKey, spec),

@@ -1,8 +1,9 @@
-import {confirm, input, password} from '@inquirer/prompts'
-
 import type {Interaction} from '../core/interaction.js'
 import {SecretsError} from '../errors.js'
 import {makeChalk} from './style.js'
+
+/** The prompt library is loaded only when a prompt is shown: most runs never need it. */
+const prompts = () => import('@inquirer/prompts')
 
 /** Prompts only when stdin and stderr are terminals and CI is not set. */
 export function canPrompt(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -28,18 +29,24 @@ export function terminalInteraction(options: {quiet?: boolean} = {}): Interactio
     interactive,
     async password(message) {
       guard('a hidden value')
+      const {password} = await prompts()
       return password({message, mask: '*'}, ctx)
     },
     async confirm(message, defaultValue) {
       guard('a confirmation')
+      const {confirm} = await prompts()
       return confirm({message, default: defaultValue}, ctx)
     },
     async input(message, defaultValue) {
       guard('input')
+      const {input} = await prompts()
       return input({message, default: defaultValue}, ctx)
     },
     warn(message) {
       if (!options.quiet) process.stderr.write(`${chalk.yellow('Warning:')} ${message}\n`)
+    },
+    info(message) {
+      if (!options.quiet) process.stderr.write(`${chalk.cyan('secrets:')} ${message}\n`)
     },
     async progress(label, work) {
       if (!process.stderr.isTTY || options.quiet) return work()

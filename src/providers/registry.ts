@@ -1,23 +1,12 @@
-import type {ProviderContext, ProviderModule, SecretProvider} from './types.js'
+import type {SettingsSchema} from '../core/config.js'
+import type {KeyWrapper, KeyWrapperModule, ProviderContext, ProviderModule, SecretProvider} from './types.js'
 
 import {SecretsError} from '../errors.js'
 
-/**
- * The type of one setting: a scalar, one of a few values, a mapping with known keys (`auth: {method: ...}`)
- * or a mapping from free names to one kind (`kv: {secret: 2}`).
- */
-export type SettingKind =
-  | 'string'
-  | 'boolean'
-  | 'number'
-  | {oneOf: ReadonlyArray<string | number>}
-  | {fields: Record<string, SettingKind>}
-  | {entries: SettingKind}
-
 /** How a provider type is configured and where its module is; the module loads only when used. */
 export interface ProviderTypeSpec {
-  /** Allowed settings in secrets.yaml and their types. */
-  settings: Record<string, SettingKind>
+  /** Allowed settings in secrets.yaml and their types (nested mappings allowed, e.g. `auth: {method: 'string'}`). */
+  settings: SettingsSchema
   /** Accept settings not listed (for types whose schema is not pinned down yet). */
   openSettings?: boolean
   /** Where credentials come from instead of the file (used in error messages). */
@@ -44,21 +33,39 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
       tlsServerName: 'string',
       kv: {entries: {oneOf: [1, 2]}},
       auth: {
-        fields: {
-          method: {oneOf: ['token', 'approle', 'jwt', 'kubernetes']},
-          mount: 'string',
-          role: 'string',
-          tokenFile: 'string',
-          roleIdFile: 'string',
-          secretIdFile: 'string',
-        },
+        method: {oneOf: ['token', 'approle', 'jwt', 'kubernetes']},
+        mount: 'string',
+        role: 'string',
+        tokenFile: 'string',
+        roleIdFile: 'string',
+        secretIdFile: 'string',
       },
     },
     credentialHint: 'VAULT_TOKEN, VAULT_ROLE_ID/VAULT_SECRET_ID or a token file',
     load: () => import('./vault/index.js'),
   },
-  aws: {settings: {}, openSettings: true, credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity'},
-  azure: {settings: {}, openSettings: true, credentialHint: 'AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file'},
+  aws: {
+    settings: {region: 'string', profile: 'string', endpoint: 'string', recoveryWindowDays: 'number', maxAttempts: 'number', concurrency: 'number', kmsKeyId: 'string', prefix: 'string', roleArn: 'string', externalId: 'string', roleSessionName: 'string'},
+    credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity',
+    load: () => import('./aws/index.js'),
+  },
+  azure: {
+    settings: {
+      vaultUrl: 'string',
+      vaults: 'string[]',
+      vaultDomain: 'string',
+      tenantId: 'string',
+      clientId: 'string',
+      authorityHost: 'string',
+      disableChallengeResourceVerification: 'boolean',
+      disableInstanceDiscovery: 'boolean',
+      concurrency: 'number',
+      maxRetries: 'number',
+      auth: {method: 'string', tenantId: 'string', clientId: 'string', certificatePath: 'string', tokenFilePath: 'string'},
+    },
+    credentialHint: 'AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file',
+    load: () => import('./azure/index.js'),
+  },
 }
 
 /** Load the one provider module a reference needs and open the provider. */
@@ -75,4 +82,24 @@ export async function openProvider(ctx: ProviderContext): Promise<SecretProvider
 
 export function availableTypes(): string[] {
   return Object.entries(PROVIDER_TYPES).filter(([, s]) => s.load !== undefined).map(([t]) => t)
+}
+
+/** Key services that can hold the local store's data key, by recipient scheme (`awskms://...`). */
+export const KEY_SERVICES: Record<string, {load: () => Promise<KeyWrapperModule>}> = {
+  awskms: {load: () => import('./aws/kms.js')},
+}
+
+/** The scheme of a key-service recipient (`awskms`), or undefined for anything else. */
+export function keyServiceOf(recipient: string | undefined): string | undefined {
+  const scheme = /^([a-z][a-z0-9-]*):\/\//.exec(recipient ?? '')?.[1]
+  return scheme !== undefined && scheme in KEY_SERVICES ? scheme : undefined
+}
+
+/** Load the one key-service module a recipient needs. */
+export async function openKeyWrapper(recipient: string, env: NodeJS.ProcessEnv): Promise<KeyWrapper> {
+  const scheme = keyServiceOf(recipient)
+  if (scheme === undefined) {
+    throw new SecretsError('UNSUPPORTED', `${recipient} is not a key service this build of secrets knows (known: ${Object.keys(KEY_SERVICES).map((k) => `${k}://`).join(', ')}).`)
+  }
+  return (await KEY_SERVICES[scheme].load()).createKeyWrapper(recipient, env)
 }

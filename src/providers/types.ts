@@ -27,6 +27,8 @@ export interface SecretMeta {
   versions?: number
   updated?: string
   actor?: string
+  /** Provider-specific facts, never values (rotation settings and dates, tags, ARN ...); shown with --json. */
+  details?: Record<string, unknown>
 }
 
 /** The outcome of reading one reference: the value, or the error for that reference alone. */
@@ -52,7 +54,10 @@ export interface SecretProvider {
   read(refs: Reference[]): Promise<ReadOutcome[]>
   list(): Promise<SecretMeta[]>
   write(ref: Reference, value: SecretValue): Promise<{version: string}>
-  delete(ref: Reference): Promise<{versions: number}>
+  /** Delete a secret; `recoverableUntil` is set when the provider keeps it in a recovery window. */
+  delete(ref: Reference, options?: DeleteOptions): Promise<{versions: number; recoverableUntil?: string}>
+  /** Cancel a scheduled deletion (providers with a recovery window); absent means UNSUPPORTED. */
+  restore?(ref: Reference): Promise<void>
   /** Secrets this provider contributes under their own names when nothing in `env:` mentions them. */
   implicitEnv?(): Promise<Map<string, Reference>>
   /** Health check for `secrets doctor`: resolves with a one-line summary, or throws. */
@@ -60,7 +65,29 @@ export interface SecretProvider {
   close?(): Promise<void>
 }
 
+/** How to delete. */
+export interface DeleteOptions {
+  /** Skip the provider's recovery window, where it has one (AWS Secrets Manager): cannot be undone. */
+  force?: boolean
+}
+
 /** What a provider module exports. */
 export interface ProviderModule {
   createProvider(ctx: ProviderContext): Promise<SecretProvider>
+}
+
+/**
+ * A key service that wraps the local store's data key for a recipient such as `awskms://alias/secrets`
+ * (`secrets key add`). The wrapped form is opaque text kept in the store's recipient entry.
+ */
+export interface KeyWrapper {
+  /** The recipient as written, e.g. `awskms://alias/secrets`. */
+  readonly recipient: string
+  wrap(dataKey: Buffer): Promise<string>
+  unwrap(wrapped: string): Promise<Buffer>
+}
+
+/** What a key-service module exports. */
+export interface KeyWrapperModule {
+  createKeyWrapper(recipient: string, env: NodeJS.ProcessEnv): Promise<KeyWrapper>
 }

@@ -4,14 +4,14 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {findConfigFile, loadConfig, parseConfig, selectEnvironment} from '../../src/core/config.js'
+import {findConfigFile, loadConfig, parseConfig, parseConfigFull, selectEnvironment, selectFiles} from '../../src/core/config.js'
 import {SecretsError} from '../../src/errors.js'
 
 const FILE = '/p/secrets.yaml'
 
-function messageOf(text: string): string {
+function messageOf(text: string, parse = parseConfig): string {
   try {
-    parseConfig(text, FILE)
+    parse(text, FILE)
   } catch (error) {
     assert.ok(error instanceof SecretsError)
     assert.equal(error.code, 'CONFIG_INVALID')
@@ -55,7 +55,7 @@ environments:
     ['an undeclared alias', 'providers:\n  local: {type: local}\nenv:\n  DB: vault://secret/x#y\n', '/p/secrets.yaml:4: `env.DB` uses provider alias "vault", which is not declared under `providers:` (declared: local).'],
     ['a value instead of a reference', 'providers:\n  local: {type: local}\nenv:\n  DB: hunter2-password\n', '/p/secrets.yaml:4: `env.DB` is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file.'],
     ['a bad variable name', 'providers:\n  local: {type: local}\nenv:\n  1DB: local://x\n', '/p/secrets.yaml:4: `env.1DB` variable names are letters, digits and "_", not starting with a digit.'],
-    ['an unknown top-level field', 'providers:\n  local: {type: local}\nsecrets: {}\n', '/p/secrets.yaml:3: `secrets` is not a known field here (expected version, providers, env, environments).'],
+    ['an unknown top-level field', 'providers:\n  local: {type: local}\nsecrets: {}\n', '/p/secrets.yaml:3: `secrets` is not a known field here (expected version, providers, env, files, environments).'],
     ['a duplicate key', 'providers:\n  local: {type: local}\n  local: {type: local}\n', '/p/secrets.yaml:3: invalid YAML: Map keys must be unique'],
     ['an unknown local setting', 'providers:\n  local: {type: local, pth: x}\n', '/p/secrets.yaml:2: `providers.local.pth` unknown setting for a local provider; known settings: path, inject.'],
     ['a bad reference in an environment', 'providers:\n  local: {type: local}\nenvironments:\n  prod:\n    env:\n      X: nope://y\n', '/p/secrets.yaml:6: `environments.prod.env.X` uses provider alias "nope", which is not declared under `providers:` (declared: local).'],
@@ -64,12 +64,65 @@ environments:
     ['an upper-case alias', 'providers:\n  Local: {type: local}\n', '/p/secrets.yaml:2: `providers.Local` provider alias "Local" must be lowercase letters, digits and "-", starting with a letter (it is the scheme of references).'],
     ['a wrong setting type', 'providers:\n  local: {type: local, inject: "yes"}\n', '/p/secrets.yaml:2: `providers.local.inject` must be a boolean.'],
     ['a SECRETS_ variable', 'providers:\n  local: {type: local}\nenv:\n  SECRETS_AGE_KEY: local://K\n', '/p/secrets.yaml:4: `env.SECRETS_AGE_KEY` names starting with SECRETS_ configure secrets itself and are never passed to a child.'],
+    ['a credential inside a nested setting', 'providers:\n  azure:\n    type: azure\n    auth: {method: client-secret, clientSecret: abc}\n', '/p/secrets.yaml:4: `providers.azure.auth.clientSecret` looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file).'],
+    ['an unknown nested setting', 'providers:\n  azure:\n    type: azure\n    auth: {method: client-secret, flavour: x}\n', '/p/secrets.yaml:4: `providers.azure.auth.flavour` unknown setting for `auth`; known settings: method, tenantId, clientId, certificatePath, tokenFilePath.'],
+    ['a scalar where a mapping belongs', 'providers:\n  azure:\n    type: azure\n    auth: client-secret\n', '/p/secrets.yaml:4: `providers.azure.auth` must be a mapping (settings: method, tenantId, clientId, certificatePath, tokenFilePath).'],
+    ['a string where a list belongs', 'providers:\n  azure:\n    type: azure\n    vaults: other=https://o.vault.azure.net\n', '/p/secrets.yaml:4: `providers.azure.vaults` must be a list of strings.'],
+    ['a file mode others can read', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, mode: "0640"}\n', '/p/secrets.yaml:4: `files.CERT.mode` 0640 lets group or others read the secret; use owner-only bits such as "0400" or "0600".'],
+    ['a file mode that is not octal', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, mode: rw}\n', '/p/secrets.yaml:4: `files.CERT.mode` must be an octal mode as a quoted string, e.g. "0400" or "0600".'],
+    ['a file name with a slash', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, name: ../x}\n', '/p/secrets.yaml:4: `files.CERT.name` must be a plain file name (letters, digits, "_", "." and "-"; no "/"), e.g. `cert.pem`.'],
+    ['two files with one name', 'providers:\n  local: {type: local}\nfiles:\n  A: {ref: local://C, name: x.pem}\n  B: {ref: local://D, name: x.pem}\n', '/p/secrets.yaml:5: `files.B` writes the file "x.pem", as A does; give one of them another `name:`.'],
+    ['a variable that is both a value and a file', 'providers:\n  local: {type: local}\nenv:\n  CERT: local://C\nfiles:\n  CERT: local://C\n', '/p/secrets.yaml:6: `files.CERT` CERT is also under `env`; a variable is either a value or a file, not both.'],
+    ['a value instead of a file reference', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: "-----BEGIN CERT"}\n', '/p/secrets.yaml:4: `files.CERT.ref` is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file.'],
+    ['an unknown file setting', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, owner: me}\n', '/p/secrets.yaml:4: `files.CERT.owner` is not a known field here (expected ref, mode, name).'],
   ]
   for (const [what, text, expected] of cases) {
     it(`rejects ${what}, naming file, line and field`, () => {
       assert.equal(messageOf(text), expected)
+      assert.equal(messageOf(text, parseConfigFull), expected)
     })
   }
+
+  it('reads configs the same through js-yaml as through the yaml library, lines included', () => {
+    const texts = [
+      'providers:\n  local: {type: local, path: .secrets/store.json}\n',
+      'version: 1\nproviders:\n  local:\n    type: local\n    inject: false\n  vault: {type: vault}\nenv:\n  A: local://A\n  B: "vault://secret/x#y?version=2"\n  C: &c local://C\n  D: *c\n',
+      'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, mode: "0400"}\n  KEY: {ref: local://K, mode: 600}\nenvironments:\n  prod:\n    files:\n      CERT: local://C2\n',
+      '# comment\nproviders: {local: {type: local}}\nenv: {X_1: \'local://X\'}\n',
+    ]
+    for (const text of texts) {
+      const fast = parseConfig(text, FILE)
+      const full = parseConfigFull(text, FILE)
+      assert.deepEqual(fast, full, text)
+      assert.deepEqual([...fast.env.values()].map((e) => e.line), [...full.env.values()].map((e) => e.line))
+    }
+  })
+
+  it('reads files: entries, and environments override them both ways', () => {
+    const c = parseConfig(`providers:
+  local: {type: local}
+env:
+  API: local://API
+files:
+  TLS_CERT: local://CERT
+  SA: {ref: local://SA_JSON, mode: "0400", name: sa.json}
+environments:
+  prod:
+    env:
+      SA: local://SA_PROD_INLINE
+    files:
+      API: local://API_FILE
+`, FILE)
+    const base = selectFiles(c, undefined)
+    assert.deepEqual([...base.values()].map((f) => [f.name, f.ref.raw, f.mode.toString(8), f.fileName, f.line]), [
+      ['TLS_CERT', 'local://CERT', '600', 'TLS_CERT', 6],
+      ['SA', 'local://SA_JSON', '400', 'sa.json', 7],
+    ])
+    const prod = selectFiles(c, 'prod')
+    assert.deepEqual([...prod.keys()], ['TLS_CERT', 'API'])
+    assert.deepEqual([...selectEnvironment(c, 'prod').keys()], ['SA'])
+    assert.deepEqual([...selectEnvironment(c, undefined).keys()], ['API'])
+  })
 
   it('points at the character of a malformed reference, with file, line and field', () => {
     assert.equal(messageOf('providers:\n  local: {type: local}\nenv:\n  DB: local:/x\n'),

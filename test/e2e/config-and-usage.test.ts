@@ -74,12 +74,12 @@ describe('config, references and usage errors from the command line', () => {
     assert.deepEqual(JSON.parse(staging.stdout), {DB: 'sub-value'})
   })
 
-  it('a provider type this build cannot use yet is UNSUPPORTED (exit 10), and nothing is half-exported', async () => {
-    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  aws: {type: aws}\nenv:\n  DB: aws://prod/app#db\n')
+  it('a provider that cannot be used fails the export (no Vault token: exit 7), and nothing is half-exported', async () => {
+    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\nenv:\n  DB: vault://secret/app#db\n')
     const out = join(sb.root, 'out.env')
     const r = await sb.run(['export', '-o', out])
-    assert.equal(r.code, 10)
-    assert.match(r.stderr, /^Error \[UNSUPPORTED\]: Could not resolve 1 of 2 variable\(s\); nothing was used:\n {2}DB = aws:\/\/prod\/app#db \(provider aws\): \[UNSUPPORTED\] Provider aws has type aws, which this build of secrets cannot use yet\.\n/)
+    assert.equal(r.code, 7)
+    assert.match(r.stderr, /^Error \[IDENTITY_MISSING\]: Could not resolve 1 of 2 variable\(s\); nothing was used:\n {2}DB = vault:\/\/secret\/app#db \(provider vault\): \[IDENTITY_MISSING\] No Vault token for provider vault: VAULT_TOKEN is not set and /)
     assert.equal(r.stdout, '')
     assert.equal(existsSync(out), false)
   })

@@ -19,16 +19,24 @@ describe('doctor', () => {
     assert.equal(json.checks[2].detail, `${sb.storeFile}: 0 secret(s), 1 recipient(s), decrypts and verifies`)
   })
 
+  it('passes the audit log check once the log exists', async () => {
+    assert.equal((await sb.run(['set', 'DOCTOR_CHECK'], {input: 'some-value'})).code, 0)
+    const r = await sb.run(['doctor', '--json'])
+    assert.equal(r.code, 0, r.stdout)
+    const audit = JSON.parse(r.stdout).checks.find((c: {name: string}) => c.name === 'audit log')
+    assert.deepEqual(audit, {name: 'audit log', status: 'ok', detail: sb.auditFile})
+  })
+
   it('reports every failure and exits with the first one\'s code', async () => {
     chmodSync(sb.identityFile, 0o604)
-    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  aws: {type: aws}\n')
+    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\n')
     try {
       const r = await sb.run(['doctor'])
       assert.equal(r.code, 6)
       const lines = r.stdout.trimEnd().split('\n')
-      assert.deepEqual(lines.map((l) => l.slice(0, 22).trimEnd()), ['ok    config', 'FAIL  identity', 'FAIL  provider local', 'FAIL  provider aws', 'ok    audit log'])
+      assert.deepEqual(lines.map((l) => l.slice(0, 22).trimEnd()), ['ok    config', 'FAIL  identity', 'FAIL  provider local', 'FAIL  provider vault', 'ok    audit log'])
       assert.match(lines[1], /is accessible by group or others \(mode 0604\); refusing to use it\. \[INSECURE_PERMISSIONS\]$/)
-      assert.match(lines[3], /Provider aws has type aws, which this build of secrets cannot use yet\. \[UNSUPPORTED\]$/)
+      assert.match(lines[3], /No Vault token for provider vault: VAULT_TOKEN is not set and .*\.vault-token does not exist\. \[IDENTITY_MISSING\]$/)
     } finally {
       chmodSync(sb.identityFile, 0o600)
     }

@@ -68,20 +68,24 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
   })
 
   it('exec resolves KV v1 and v2 side by side; three fields of one path cost one read', async () => {
-    const r = await sb.run(['exec', '--', ...PRINT], {env: env()})
+    const r = await sb.run(['exec', '--no-redact', '--', ...PRINT], {env: env()})
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'alice|s3cr3t-pass|k-123|legacy-v1-value')
     assert.equal(server.count('GET secret/data/app'), 1)
     assert.equal(server.count('GET kv1/legacy'), 1)
     // KV versions detected once per mount through sys/internal/ui/mounts.
     assert.equal(server.requests.filter((q) => q.path.startsWith('sys/internal/ui/mounts/')).length, 2)
+    // By default exec masks the values in the child's output.
+    const masked = await sb.run(['exec', '--', ...PRINT], {env: env()})
+    assert.equal(masked.code, 0, masked.stderr)
+    assert.equal(masked.stdout, '<secret:A>|<secret:B>|<secret:C>|<secret:D>')
   })
 
   it('uses ~/.vault-token when VAULT_TOKEN is unset, and a pinned kv version skips detection', async () => {
     writeFileSync(join(sb.home, '.vault-token'), `${token}\n`)
     writeFileSync(join(sb.project, 'secrets.yaml'), yaml(', kv: {secret: 2, kv1: 1}'))
     try {
-      const r = await sb.run(['exec', '--', ...PRINT], {env: env({VAULT_TOKEN: undefined})})
+      const r = await sb.run(['exec', '--no-redact', '--', ...PRINT], {env: env({VAULT_TOKEN: undefined})})
       assert.equal(r.code, 0, r.stderr)
       assert.equal(r.stdout, 'alice|s3cr3t-pass|k-123|legacy-v1-value')
       assert.equal(server.requests.filter((q) => q.path.startsWith('sys/internal/ui/mounts')).length, 0)
@@ -211,9 +215,13 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     assert.equal(root.code, 0, root.stderr)
     const app = JSON.parse(root.stdout).secrets.find((s: {name: string}) => s.name === 'secret/app')
     assert.deepEqual([app.ref, app.version, app.versions, typeof app.updated], ['vault://secret/app', '3', 3, 'string'])
+    const field = await sb.run(['delete', 'vault://secret/tmp#c', '--yes'], {env: env()})
+    assert.equal(field.code, 0, field.stderr)
+    assert.equal(field.stderr, '✓ deleted vault://secret/tmp#c (0 version(s))\n')
+    assert.deepEqual(server.peek('secret', 'tmp'), {a: '1', b: '2'})
     const del = await sb.run(['delete', 'vault://secret/tmp', '--yes'], {env: env()})
     assert.equal(del.code, 0, del.stderr)
-    assert.equal(del.stderr, '✓ deleted vault://secret/tmp (2 version(s))\n')
+    assert.equal(del.stderr, '✓ deleted vault://secret/tmp (3 version(s))\n')
     assert.equal(server.peek('secret', 'tmp'), undefined)
   })
 
@@ -242,7 +250,7 @@ describe('vault auth methods: AppRole, JWT, Kubernetes (tokens revoked on exit)'
   const yaml = (auth: string): string => `providers:\n  vault: {type: vault, auth: {${auth}}}\nenv:\n  A: vault://secret/app#db_user\n  B: vault://secret/app#db_pass\n  C: vault://secret/app#api_key\n  D: vault://kv1/legacy#token\n`
   const run = (auth: string, extra: Record<string, string | undefined> = {}) => {
     writeFileSync(join(sb.project, 'secrets.yaml'), yaml(auth))
-    return sb.run(['exec', '--', ...PRINT], {env: {VAULT_ADDR: server.url, ...extra}})
+    return sb.run(['exec', '--no-redact', '--', ...PRINT], {env: {VAULT_ADDR: server.url, ...extra}})
   }
   const now = () => Math.floor(Date.now() / 1000)
 
@@ -274,7 +282,7 @@ describe('vault auth methods: AppRole, JWT, Kubernetes (tokens revoked on exit)'
     const {roleId, secretId} = server.approle('short', ['app'], 'approle-short', 2)
     writeFileSync(join(sb.project, 'secrets.yaml'), yaml('method: approle, mount: approle-short'))
     server.resetCounters()
-    const r = await sb.run(['exec', '--', 'sh', '-c', 'sleep 1.6; printf %s "$A"'], {env: {VAULT_ADDR: server.url, VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId}})
+    const r = await sb.run(['exec', '--no-redact', '--', 'sh', '-c', 'sleep 1.6; printf %s "$A"'], {env: {VAULT_ADDR: server.url, VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId}})
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'alice')
     assert.equal(server.count('POST auth/token/renew-self'), 1)

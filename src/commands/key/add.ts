@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../base-command.js'
 import {addRecipient, localStoreFile, pickLocalProvider, type RecipientInfo} from '../../core/keys.js'
@@ -6,15 +7,16 @@ import {Keyring} from '../../core/store.js'
 import {SecretsError} from '../../errors.js'
 
 export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
-  static override summary = 'Let another age key, or a passphrase, open the local store.'
-  static override description = 'Wraps the store\'s data key for the new recipient; no value is re-encrypted. A passphrase comes from SECRETS_NEW_PASSPHRASE, or is asked twice on a terminal. You need an identity that can already open the store.'
+  static override summary = 'Let another age key, a passphrase or a KMS key open the local store.'
+  static override description = 'Wraps the store\'s data key for the new recipient; no value is re-encrypted. A passphrase comes from SECRETS_NEW_PASSPHRASE, or is asked twice on a terminal. A KMS recipient (awskms://<key ARN or alias>) wraps it with AWS KMS, using the AWS credential chain. You need an identity that can already open the store.'
   static override examples = [
     '<%= config.bin %> key add age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --label alice',
     '<%= config.bin %> key add --passphrase --label break-glass',
+    '<%= config.bin %> key add awskms://arn:aws:kms:eu-west-1:111122223333:alias/secrets --label ci',
   ]
 
   static override args = {
-    recipient: Args.string({ignoreStdin: true, description: 'An age public key (age1...).', required: false}),
+    recipient: Args.string({ignoreStdin: true, description: 'An age public key (age1...), or a KMS key (awskms://...).', required: false}),
   }
 
   static override flags = {
@@ -40,8 +42,11 @@ export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
       }
       added = await this.ui.progress('Wrapping the key with the passphrase', () => addRecipient(file, keyring, {type: 'scrypt', passphrase, label: this.flags.label}))
     } else {
-      if (!this.args.recipient) throw new SecretsError('USAGE', 'Give the age public key to add (age1...), or --passphrase.')
-      added = await addRecipient(file, keyring, {type: 'age', recipient: this.args.recipient, label: this.flags.label})
+      if (!this.args.recipient) throw new SecretsError('USAGE', 'Give the age public key to add (age1...), a KMS key (awskms://...), or --passphrase.')
+      const recipient = this.args.recipient
+      added = recipient.includes('://')
+        ? await this.ui.progress(`Wrapping the key with ${recipient}`, () => addRecipient(file, keyring, {type: 'service', recipient, label: this.flags.label}))
+        : await addRecipient(file, keyring, {type: 'age', recipient, label: this.flags.label})
     }
     this.logToStderr(`${this.chalk.green('✓')} added ${added.recipient ?? `passphrase "${added.label}"`} to ${file}`)
     return {store: file, added}

@@ -303,13 +303,17 @@ export class VaultProvider implements SecretProvider {
   }
 
   async delete(ref: Reference): Promise<{versions: number}> {
-    if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
-      throw new SecretsError('USAGE', `Cannot delete ${ref.raw}: delete removes a whole secret with all its versions; give it without #field or ?version.`, {
+    if (Object.keys(ref.params).length > 0) {
+      throw new SecretsError('USAGE', `Cannot delete ${ref.raw}: delete removes a secret with all its versions (or one #field); give it without ?${Object.keys(ref.params)[0]}=.`, {
         ref: ref.raw,
-        suggestions: [`Use ${this.alias}://${ref.path}; to drop one field, write the map without it.`],
+        suggestions: [`Use ${this.alias}://${ref.path}${ref.field === undefined ? '' : `#${ref.field}`}.`],
       })
     }
     await this.authenticated()
+    if (ref.field !== undefined) {
+      const removed = await this.deleteField(ref)
+      if (removed !== undefined) return removed
+    }
     const loc = await this.locate(ref.path, ref.raw)
     if (loc.version === 1) {
       const r = await this.readMap(loc, undefined, ref.raw)
@@ -322,6 +326,24 @@ export class VaultProvider implements SecretProvider {
     const meta = (await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, ref: ref.raw, capability: 'read'}))?.data
     await this.call(() => this.client.delete(api), {op: 'delete', path: api, ref: ref.raw, capability: 'delete'})
     return {versions: Object.keys(meta?.versions ?? {}).length}
+  }
+
+  /**
+   * Remove one field: a new version without it (check-and-set on KV v2), history kept, so no version
+   * is removed (0). Undefined when it was the last field: then the whole secret goes.
+   */
+  private async deleteField(ref: Reference): Promise<{versions: number} | undefined> {
+    const loc = await this.locate(ref.path, ref.raw)
+    const current = await this.currentForWrite(loc, ref.raw)
+    if (!current.exists || !Object.hasOwn(current.data, ref.field!)) {
+      throw new SecretsError('NOT_FOUND', `Field "${ref.field}" is not in ${this.alias}://${ref.path}.`, {ref: ref.raw})
+    }
+    const {[ref.field!]: _removed, ...rest} = current.data
+    if (Object.keys(rest).length === 0) return undefined
+    const api = this.dataPath(loc)
+    const body = loc.version === 2 ? {options: {cas: current.version}, data: rest} : rest
+    await this.call(() => this.client.write(api, body), {op: 'write', path: api, ref: ref.raw, capability: 'update'})
+    return {versions: 0}
   }
 
   async list(): Promise<SecretMeta[]> {
@@ -385,6 +407,8 @@ export class VaultProvider implements SecretProvider {
   }
 
   async check(): Promise<string> {
+    // Credentials first: a missing token is the more useful finding, and needs no network.
+    const login = await this.authenticated()
     let health: {sealed?: boolean; standby?: boolean; version?: string}
     try {
       health = await this.raw(() => this.client.health())
@@ -392,7 +416,6 @@ export class VaultProvider implements SecretProvider {
       throw toSecretsError(error, {op: 'check the health of', path: 'sys/health', address: this.settings.address})
     }
     if (health?.sealed) throw new SecretsError('UNAVAILABLE', `Vault at ${this.settings.address} is sealed.`, {suggestions: ['Ask an operator to unseal Vault.']})
-    const login = await this.authenticated()
     const self = (await this.call(() => this.client.tokenLookupSelf(), {op: 'look up the token at', path: 'auth/token/lookup-self', capability: 'read'}))?.data
     const ttl = typeof self?.ttl === 'number' && self.ttl > 0 ? `, ttl ${self.ttl}s` : ''
     return `${this.settings.address}: Vault ${health?.version ?? '?'}, ${health?.standby ? 'standby' : 'active'}; ${this.settings.auth.method} auth${login.obtained ? ` at auth/${this.settings.auth.mount}` : ''}, token policies ${(self?.policies ?? []).join(', ') || 'none'}${ttl}`

@@ -40,9 +40,9 @@ describe('vault settings in secrets.yaml', () => {
 
   it('rejects unknown methods, fields and kv versions', () => {
     assert.equal(configError('providers:\n  vault: {type: vault, auth: {method: ldap}}\n'), '/p/secrets.yaml:2: `providers.vault.auth.method` must be one of token, approle, jwt, kubernetes.')
-    assert.equal(configError('providers:\n  vault: {type: vault, auth: {method: jwt, rol: x}}\n'), '/p/secrets.yaml:2: `providers.vault.auth.rol` is not a known field here (expected method, mount, role, tokenFile, roleIdFile, secretIdFile).')
+    assert.equal(configError('providers:\n  vault: {type: vault, auth: {method: jwt, rol: x}}\n'), '/p/secrets.yaml:2: `providers.vault.auth.rol` unknown setting for `auth`; known settings: method, mount, role, tokenFile, roleIdFile, secretIdFile.')
     assert.equal(configError('providers:\n  vault: {type: vault, kv: {secret: 3}}\n'), '/p/secrets.yaml:2: `providers.vault.kv.secret` must be one of 1, 2.')
-    assert.equal(configError('providers:\n  vault: {type: vault, auth: approle}\n'), '/p/secrets.yaml:2: `providers.vault.auth` must be a mapping.')
+    assert.equal(configError('providers:\n  vault: {type: vault, auth: approle}\n'), '/p/secrets.yaml:2: `providers.vault.auth` must be a mapping (settings: method, mount, role, tokenFile, roleIdFile, secretIdFile).')
     assert.match(configError('providers:\n  vault: {type: vault, adress: https://x}\n'), /`providers\.vault\.adress` unknown setting for a vault provider; known settings: address, namespace, timeout, retries, caCert, caPath, clientCert, clientKeyFile, tlsServerName, kv, auth\./)
   })
 })

@@ -1,0 +1,178 @@
+import {SecretsError} from '../../errors.js'
+
+/** What an operation was about, for messages (names only, never values). */
+export interface AzureErrorContext {
+  vault: string
+  secret?: string
+  ref?: string
+  op: 'read' | 'list' | 'write' | 'delete' | 'check'
+  /** How the provider signs in (e.g. "client secret for client 1234 in tenant abcd"). */
+  login?: string
+}
+
+const TLS_CODES: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its certificate is signed by a CA this machine does not trust',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'its certificate is signed by a CA this machine does not trust',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its certificate chain ends in a self-signed CA this machine does not trust',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'it presents a self-signed certificate',
+  CERT_HAS_EXPIRED: 'its certificate has expired',
+  CERT_NOT_YET_VALID: 'its certificate is not valid yet',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'its certificate does not name this host',
+}
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED', 'REQUEST_SEND_ERROR', 'UND_ERR_SOCKET'])
+
+const ROLE_FOR: Record<AzureErrorContext['op'], string> = {
+  read: '"Key Vault Secrets User" role (or an access policy with secret permission get)',
+  list: '"Key Vault Secrets User" role (or an access policy with secret permission list)',
+  check: '"Key Vault Secrets User" role (or an access policy with secret permission list)',
+  write: '"Key Vault Secrets Officer" role (or an access policy with secret permission set)',
+  delete: '"Key Vault Secrets Officer" role (or an access policy with secret permission delete)',
+}
+
+function what(ctx: AzureErrorContext): string {
+  return ctx.secret === undefined ? `vault ${ctx.vault}` : `secret "${ctx.secret}" in vault ${ctx.vault}`
+}
+
+/** The first line of an Entra ID error description ("AADSTS7000215: Invalid client secret provided. ..."). */
+function aadLine(text: string): string {
+  // Keep the code and its first sentence; the rest is timestamps, trace ids and links.
+  const m = /(AADSTS\d+: [^.\r\n]*\.)/.exec(text)
+  return m ? m[1] : text.split(/\r?\n/)[0].trim().slice(0, 300)
+}
+
+function errorCode(err: any): string | undefined {
+  return err?.code ?? err?.cause?.code
+}
+
+function networkError(err: any, host: string, ctx: AzureErrorContext, role: string): SecretsError | undefined {
+  const code = errorCode(err)
+  const text = String(err?.message ?? '')
+  const tls = code !== undefined ? TLS_CODES[code] : undefined
+  const tlsByText = Object.entries(TLS_CODES).find(([c]) => text.includes(c))
+  if (tls !== undefined || tlsByText !== undefined) {
+    return new SecretsError('UNAVAILABLE', `TLS to ${role} ${host} failed: ${tls ?? tlsByText![1]} (${code ?? tlsByText![0]}).`, {
+      ref: ctx.ref,
+      cause: err,
+      retryable: false,
+      suggestions: ['If the server uses a private CA, give its certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (verification stays on).'],
+    })
+  }
+  if ((code !== undefined && NETWORK_CODES.has(code)) || /ECONNREFUSED|ECONNRESET|ENOTFOUND|socket hang up/.test(text)) {
+    return new SecretsError('UNAVAILABLE', `Cannot reach ${role} ${host} (${code ?? 'network error'}).`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: [`Check the ${role === 'vault' ? 'vaultUrl' : 'authorityHost'} setting, the network and any proxy, then try again.`],
+    })
+  }
+  return undefined
+}
+
+/** Map an error from @azure/keyvault-secrets or @azure/identity to the error tree. */
+export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
+  if (err instanceof SecretsError) return err
+  const e = err as any
+  const name: string = e?.name ?? ''
+  const login = ctx.login === undefined ? '' : ` (${ctx.login})`
+
+  if (name === 'CredentialUnavailableError' || (name === 'AggregateAuthenticationError' && (e.errors ?? []).every((x: any) => x?.name === 'CredentialUnavailableError'))) {
+    return new SecretsError('IDENTITY_MISSING', `No Azure credential is available to sign in to ${ctx.vault}${login}.`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: [
+        'Set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or sign in with `az login`.',
+        'Or choose a method explicitly with `auth: {method: ...}` in the provider settings (see the README).',
+      ],
+    })
+  }
+  if (name === 'AggregateAuthenticationError') {
+    const first = (e.errors ?? []).find((x: any) => x?.name === 'AuthenticationError') ?? (e.errors ?? []).find((x: any) => x?.name !== 'CredentialUnavailableError')
+    return azureError(first, ctx)
+  }
+  if (name === 'AuthenticationError' || name === 'AuthenticationRequiredError') {
+    const description: string = e.errorResponse?.errorDescription ?? e.message ?? ''
+    const net = networkError(e.cause ?? e, 'authority', ctx, 'the sign-in endpoint')
+    if (net !== undefined && !/AADSTS/.test(description)) return net
+    if (!/AADSTS/.test(description)) {
+      const fromText = networkError({message: description}, 'authority', ctx, 'the sign-in endpoint')
+      if (fromText !== undefined) return fromText
+    }
+    const error: string = /\b(invalid_\w+|unauthorized_client|unsupported_grant_type)\b/.exec(`${e.errorResponse?.error ?? ''} ${description}`)?.[1] ?? 'authentication failed'
+    return new SecretsError('PERMISSION_DENIED', `Azure sign-in for ${ctx.vault} failed${login}: ${error}: ${aadLine(description)}`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: [
+        /7000215|invalid_client/.test(description + error)
+          ? 'Check AZURE_CLIENT_SECRET: it must be the secret\'s value (not its id) for this client id, and not expired.'
+          : 'Check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential (secret, certificate or federated token) that goes with them, and authorityHost.',
+      ],
+    })
+  }
+
+  const status: number | undefined = e?.statusCode
+  if (status === undefined) {
+    const net = networkError(e, ctx.vault, ctx, 'vault')
+    if (net !== undefined) return net
+    return new SecretsError('INTERNAL', `Unexpected error from Azure Key Vault ${ctx.vault}: ${e?.message ?? String(err)}`, {ref: ctx.ref, cause: err})
+  }
+  const body = e?.details?.error ?? e?.response?.parsedBody?.error
+  const serviceCode: string = body?.code ?? e.code ?? ''
+  const innerCode: string = body?.innererror?.code ?? ''
+  const serviceMessage = String(body?.message ?? e.message ?? '')
+  if (status === 404) {
+    return new SecretsError('NOT_FOUND', `The ${what(ctx)} does not exist${ctx.ref !== undefined && ctx.ref.includes('version=') ? ' in that version' : ''} (${serviceCode || 'NotFound'}).`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: ['Check the name (names are letters, digits and "-"; DB_PASSWORD maps to db-password) and `secrets list` for what exists; a recently deleted secret can be recovered.'],
+    })
+  }
+  if (status === 403 && (innerCode === 'SecretDisabled' || /disabled secret/i.test(serviceMessage))) {
+    return disabledError(ctx)
+  }
+  if (status === 403) {
+    return new SecretsError('PERMISSION_DENIED', `Access denied to the ${what(ctx)}${login}: the identity lacks permission to ${ctx.op} (${innerCode || serviceCode || 'Forbidden'}).`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: [`Grant this identity the ${ROLE_FOR[ctx.op]} on the vault or the secret.`],
+    })
+  }
+  if (status === 401) {
+    return new SecretsError('PERMISSION_DENIED', `Vault ${ctx.vault} rejected the sign-in token${login} (${serviceCode || 'Unauthorized'}: ${serviceMessage.split(/\r?\n/)[0].slice(0, 200)}).`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: ['Check that AZURE_TENANT_ID is the vault\'s tenant and that authorityHost matches the vault\'s cloud.'],
+    })
+  }
+  if (status === 409) {
+    return new SecretsError('CONFLICT', `The ${what(ctx)} is deleted but recoverable, so its name cannot be reused until it is recovered or purged (${innerCode || serviceCode}).`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: ['Recover it (`az keyvault secret recover`) or purge it (`az keyvault secret purge`), then try again.'],
+    })
+  }
+  if (status === 429 || status >= 500) {
+    return new SecretsError('UNAVAILABLE', `Vault ${ctx.vault} ${status === 429 ? 'is throttling requests' : `answered ${status}`} (${serviceCode || status}) and still did after the retries.`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: [status === 429 ? 'Wait a moment and try again, or lower the provider\'s `concurrency` setting.' : 'Try again later; check the Azure status page if it persists.'],
+    })
+  }
+  return new SecretsError('USAGE', `Vault ${ctx.vault} refused the request for the ${what(ctx)}: ${status} ${serviceCode}: ${serviceMessage.split(/\r?\n/)[0].slice(0, 200)}`, {ref: ctx.ref, cause: err})
+}
+
+export function disabledError(ctx: AzureErrorContext): SecretsError {
+  return new SecretsError('PERMISSION_DENIED', `The ${what(ctx)} is disabled, so it cannot be read.`, {
+    ref: ctx.ref,
+    suggestions: ['Enable it (`az keyvault secret set-attributes --enabled true`) or read another version with ?version=<id>.'],
+  })
+}
+
+/** A secret outside its validity window (Key Vault returns it; secrets refuses it). */
+export function validityError(ctx: AzureErrorContext, kind: 'expired' | 'not-yet-valid', at: Date): SecretsError {
+  const message = kind === 'expired'
+    ? `The ${what(ctx)} expired on ${at.toISOString()}, so it is not used.`
+    : `The ${what(ctx)} is not valid until ${at.toISOString()} (not-before), so it is not used yet.`
+  return new SecretsError('PERMISSION_DENIED', message, {
+    ref: ctx.ref,
+    suggestions: [kind === 'expired' ? 'Rotate it (set a new version), or move its expiry with `az keyvault secret set-attributes --expires`.' : 'Wait until then, or read an earlier version with ?version=<id>.'],
+  })
+}

@@ -1,0 +1,322 @@
+import {
+  AzureCliCredential, ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential,
+  WorkloadIdentityCredential, type TokenCredential,
+} from '@azure/identity'
+import {SecretClient} from '@azure/keyvault-secrets'
+
+import {checkParams, type Reference} from '../../core/reference.js'
+import {SecretValue} from '../../core/secret-value.js'
+import {SecretsError} from '../../errors.js'
+import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
+import {azureError, disabledError, validityError, type AzureErrorContext} from './errors.js'
+import {NAME_TAG, azureSecretName, collisionError, findCollisions} from './names.js'
+
+const CAPABILITIES: Capabilities = {
+  list: true,
+  write: true,
+  delete: true,
+  versions: true,
+  stagedRotation: false,
+  auditTrail: false,
+  batchSize: Number.POSITIVE_INFINITY,
+  params: ['version', 'contentType'],
+}
+
+export const AUTH_METHODS = ['default', 'client-secret', 'client-certificate', 'workload-identity', 'managed-identity', 'azure-cli'] as const
+type AuthMethod = typeof AUTH_METHODS[number]
+const PUBLIC_AUTHORITIES = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'])
+
+interface Target {
+  vault: string
+  url: string
+  name: string
+  mapped: boolean
+}
+
+/** Azure Key Vault secrets through @azure/keyvault-secrets, signed in with @azure/identity. */
+export class AzureProvider implements SecretProvider {
+  readonly type = 'azure'
+  readonly capabilities = CAPABILITIES
+  readonly alias: string
+  private readonly settings: Record<string, any>
+  private readonly vaultUrl: string
+  private readonly vaults = new Map<string, string>()
+  private readonly clients = new Map<string, SecretClient>()
+  private readonly concurrency: number
+  private readonly maxRetries: number
+  private credentialCache?: TokenCredential
+  private readonly method: AuthMethod
+  readonly login: string
+
+  constructor(private readonly ctx: ProviderContext) {
+    this.alias = ctx.config.alias
+    this.settings = ctx.config.settings
+    const env = ctx.env
+    const url = env.AZURE_KEYVAULT_URL ?? this.settings.vaultUrl
+    if (typeof url !== 'string' || url === '') {
+      throw new SecretsError('CONFIG_INVALID', `Provider ${this.alias} (azure) needs \`vaultUrl\` (e.g. https://my-vault.vault.azure.net) in ${ctx.project.file}, or AZURE_KEYVAULT_URL.`, {
+        suggestions: [`Add \`vaultUrl: https://<vault-name>.vault.azure.net\` under providers.${this.alias}.`],
+      })
+    }
+    this.vaultUrl = checkUrl(url, `providers.${this.alias}.vaultUrl`)
+    for (const entry of (this.settings.vaults ?? []) as string[]) {
+      const eq = entry.indexOf('=')
+      if (eq < 1) throw new SecretsError('CONFIG_INVALID', `providers.${this.alias}.vaults: "${entry}" must be name=https://url.`)
+      this.vaults.set(entry.slice(0, eq).toLowerCase(), checkUrl(entry.slice(eq + 1), `providers.${this.alias}.vaults`))
+    }
+    this.concurrency = positive(this.settings.concurrency, 8)
+    this.maxRetries = positive(this.settings.maxRetries, 3)
+    const method = (this.settings.auth?.method ?? 'default') as AuthMethod
+    if (!AUTH_METHODS.includes(method)) {
+      throw new SecretsError('CONFIG_INVALID', `providers.${this.alias}.auth.method: unknown method "${method}"; one of ${AUTH_METHODS.join(', ')}.`)
+    }
+    this.method = method
+    const clientId = this.clientId()
+    const tenantId = this.tenantId()
+    this.login = `${method}${clientId ? ` for client ${clientId}` : ''}${tenantId ? ` in tenant ${tenantId}` : ''}`
+  }
+
+  private tenantId(): string | undefined {
+    return this.ctx.env.AZURE_TENANT_ID ?? this.settings.tenantId ?? this.settings.auth?.tenantId
+  }
+
+  private clientId(): string | undefined {
+    return this.ctx.env.AZURE_CLIENT_ID ?? this.settings.clientId ?? this.settings.auth?.clientId
+  }
+
+  /** The credential, built on first use (building it does no I/O). */
+  private credential(): TokenCredential {
+    if (this.credentialCache) return this.credentialCache
+    const env = this.ctx.env
+    const authorityHost: string | undefined = env.AZURE_AUTHORITY_HOST ?? this.settings.authorityHost
+    const custom = authorityHost !== undefined && !PUBLIC_AUTHORITIES.has(new URL(authorityHost).host)
+    // A custom authority (a test server, ADFS, a sovereign mirror) has no entry in Microsoft's instance
+    // discovery, which MSAL would otherwise ask login.microsoftonline.com about.
+    const common = {authorityHost, disableInstanceDiscovery: custom || this.settings.disableInstanceDiscovery === true}
+    const tenantId = this.tenantId()
+    const clientId = this.clientId()
+    const need = (what: string, value: string | undefined, hint: string): string => {
+      if (value === undefined || value === '') {
+        throw new SecretsError('IDENTITY_MISSING', `Provider ${this.alias} signs in with ${this.method}, which needs ${what}.`, {suggestions: [hint]})
+      }
+      return value
+    }
+    const needIds = () => ({
+      tenant: need('a tenant id', tenantId, `Set AZURE_TENANT_ID or \`tenantId\` under providers.${this.alias}.`),
+      client: need('a client id', clientId, `Set AZURE_CLIENT_ID or \`clientId\` under providers.${this.alias}.`),
+    })
+    switch (this.method) {
+      case 'client-secret': {
+        const {tenant, client} = needIds()
+        const secret = need('AZURE_CLIENT_SECRET in the environment', env.AZURE_CLIENT_SECRET, 'Export AZURE_CLIENT_SECRET (never put it in secrets.yaml).')
+        this.credentialCache = new ClientSecretCredential(tenant, client, secret, common)
+        break
+      }
+      case 'client-certificate': {
+        const {tenant, client} = needIds()
+        const certificatePath = need('a certificate file', env.AZURE_CLIENT_CERTIFICATE_PATH ?? this.settings.auth?.certificatePath,
+          `Set AZURE_CLIENT_CERTIFICATE_PATH or \`auth.certificatePath\` (a PEM file with the private key and the certificate).`)
+        this.credentialCache = new ClientCertificateCredential(tenant, client, {certificatePath, certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD}, common)
+        break
+      }
+      case 'workload-identity': {
+        const {tenant, client} = needIds()
+        const tokenFilePath = need('a federated token file', env.AZURE_FEDERATED_TOKEN_FILE ?? this.settings.auth?.tokenFilePath,
+          'Set AZURE_FEDERATED_TOKEN_FILE (CI OIDC and AKS workload identity do) or `auth.tokenFilePath`.')
+        this.credentialCache = new WorkloadIdentityCredential({tenantId: tenant, clientId: client, tokenFilePath, ...common})
+        break
+      }
+      case 'managed-identity': {
+        this.credentialCache = clientId ? new ManagedIdentityCredential({clientId}) : new ManagedIdentityCredential()
+        break
+      }
+      case 'azure-cli': {
+        this.credentialCache = new AzureCliCredential(tenantId ? {tenantId} : {})
+        break
+      }
+      default: {
+        this.credentialCache = new DefaultAzureCredential({
+          ...common,
+          ...(tenantId ? {tenantId} : {}),
+          ...(clientId ? {managedIdentityClientId: clientId, workloadIdentityClientId: clientId} : {}),
+        })
+      }
+    }
+    return this.credentialCache
+  }
+
+  private client(url: string): SecretClient {
+    let c = this.clients.get(url)
+    if (c === undefined) {
+      c = new SecretClient(url, this.credential(), {
+        disableChallengeResourceVerification: this.settings.disableChallengeResourceVerification === true,
+        retryOptions: {maxRetries: this.maxRetries, retryDelayInMs: 200, maxRetryDelayInMs: 4000},
+        userAgentOptions: {userAgentPrefix: 'secrets-cli'},
+      })
+      this.clients.set(url, c)
+    }
+    return c
+  }
+
+  /** `name` against vaultUrl, or `vault/name` against another vault. */
+  private target(ref: Reference): Target {
+    const parts = ref.path.split('/')
+    if (parts.length > 2) {
+      throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: an Azure reference is ${this.alias}://<secret-name> or ${this.alias}://<vault-name>/<secret-name>.`, {ref: ref.raw})
+    }
+    const secretPath = parts.at(-1)!
+    const {name, mapped} = azureSecretName(secretPath, ref.raw)
+    if (parts.length === 1) return {vault: this.vaultUrl, url: this.vaultUrl, name, mapped}
+    const vaultName = parts[0]
+    if (!/^[A-Za-z0-9-]{3,24}$/.test(vaultName)) {
+      throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: "${vaultName}" is not a Key Vault name (3-24 letters, digits and "-").`, {ref: ref.raw})
+    }
+    const url = this.vaults.get(vaultName.toLowerCase()) ?? `https://${vaultName.toLowerCase()}.${this.settings.vaultDomain ?? 'vault.azure.net'}`
+    return {vault: url, url, name, mapped}
+  }
+
+  private errorContext(t: Target, ref: Reference | undefined, op: AzureErrorContext['op']): AzureErrorContext {
+    return {vault: t.vault, secret: t.name, ref: ref?.raw, op, login: this.login}
+  }
+
+  async read(refs: Reference[]): Promise<ReadOutcome[]> {
+    for (const ref of refs) checkParams(ref, ['version'])
+    const collisions = findCollisions(refs.map((r) => ({path: r.path.split('/').at(-1)!, raw: r.raw})))
+    if (collisions.length > 0) throw collisionError(collisions[0].name, collisions[0].refs)
+    const out: ReadOutcome[] = Array.from({length: refs.length})
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < refs.length) {
+        const i = next++
+        // eslint-disable-next-line no-await-in-loop
+        out[i] = await this.readOne(refs[i])
+      }
+    }
+    await Promise.all(Array.from({length: Math.min(this.concurrency, refs.length)}, worker))
+    // A failure to sign in is the same for every reference: report it once, for the whole provider.
+    const auth = out.find((o) => !o.ok && (o.error.code === 'IDENTITY_MISSING' || /sign-in/.test(o.error.message)))
+    if (auth !== undefined && !auth.ok && out.every((o) => !o.ok)) throw auth.error
+    return out
+  }
+
+  private async readOne(ref: Reference): Promise<ReadOutcome> {
+    let t: Target
+    try {
+      t = this.target(ref)
+    } catch (error) {
+      if (error instanceof SecretsError) return {ok: false, ref, error}
+      throw error
+    }
+    const ctx = this.errorContext(t, ref, 'read')
+    try {
+      const secret = await this.client(t.url).getSecret(t.name, ref.params.version === undefined ? {} : {version: ref.params.version})
+      const p = secret.properties
+      const original = p.tags?.[NAME_TAG]
+      if (t.mapped && original !== undefined && original !== ref.path.split('/').at(-1)) {
+        return {ok: false, ref, error: collisionError(t.name, [ref.raw, `${original} (which wrote it)`])}
+      }
+      if (p.enabled === false) return {ok: false, ref, error: disabledError(ctx)}
+      const now = Date.now()
+      if (p.expiresOn !== undefined && p.expiresOn.getTime() <= now) return {ok: false, ref, error: validityError(ctx, 'expired', p.expiresOn)}
+      if (p.notBefore !== undefined && p.notBefore.getTime() > now) return {ok: false, ref, error: validityError(ctx, 'not-yet-valid', p.notBefore)}
+      if (secret.value === undefined) return {ok: false, ref, error: new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} has no value.`, {ref: ref.raw})}
+      return {ok: true, ref, value: new SecretValue(secret.value), version: p.version}
+    } catch (error) {
+      return {ok: false, ref, error: azureError(error, ctx)}
+    }
+  }
+
+  async list(): Promise<SecretMeta[]> {
+    const t: Target = {vault: this.vaultUrl, url: this.vaultUrl, name: '', mapped: false}
+    const out: SecretMeta[] = []
+    try {
+      for await (const p of this.client(this.vaultUrl).listPropertiesOfSecrets()) {
+        if (p.managed) continue
+        out.push({name: p.name, ref: `${this.alias}://${p.name}`, version: p.version, updated: p.updatedOn?.toISOString()})
+      }
+    } catch (error) {
+      throw azureError(error, {...this.errorContext(t, undefined, 'list'), secret: undefined})
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  async write(ref: Reference, value: SecretValue): Promise<{version: string}> {
+    checkParams(ref, ['contentType'])
+    if (ref.field !== undefined) {
+      throw new SecretsError('USAGE', `Cannot write ${ref.raw}: a Key Vault secret is written whole, without #field.`, {ref: ref.raw, suggestions: [`Use ${this.alias}://${ref.path}.`]})
+    }
+    const t = this.target(ref)
+    const ctx = this.errorContext(t, ref, 'write')
+    const text = value.text()
+    if (!Buffer.from(text, 'utf8').equals(value.reveal())) {
+      throw new SecretsError('USAGE', `Cannot write ${ref.raw}: Key Vault secrets are text, and this value is not valid UTF-8.`, {ref: ref.raw, suggestions: ['Encode binary data (e.g. base64) before storing it.']})
+    }
+    const variable = ref.path.split('/').at(-1)!
+    const client = this.client(t.url)
+    try {
+      if (t.mapped) await this.checkWriteCollision(client, t, ref, variable)
+      const tags: Record<string, string> = {'managed-by': 'secrets'}
+      if (t.mapped) tags[NAME_TAG] = variable
+      const contentType = ref.params.contentType
+      const r = await client.setSecret(t.name, text, {tags, ...(contentType === undefined ? {} : {contentType})})
+      return {version: r.properties.version ?? ''}
+    } catch (error) {
+      throw azureError(error, ctx)
+    }
+  }
+
+  /** A mapped name must not overwrite a secret another variable-style name wrote (DB_PASSWORD vs db_password). */
+  private async checkWriteCollision(client: SecretClient, t: Target, ref: Reference, variable: string): Promise<void> {
+    try {
+      const existing = await client.getSecret(t.name)
+      const original = existing.properties.tags?.[NAME_TAG]
+      if (original !== undefined && original !== variable) throw collisionError(t.name, [ref.raw, `${original} (which wrote it)`])
+    } catch (error) {
+      const status = (error as {statusCode?: number}).statusCode
+      if (status === 404 || status === 403) return
+      throw error
+    }
+  }
+
+  async delete(ref: Reference): Promise<{versions: number}> {
+    checkParams(ref, [])
+    const t = this.target(ref)
+    const client = this.client(t.url)
+    try {
+      let versions = 0
+      for await (const _ of client.listPropertiesOfSecretVersions(t.name)) versions++
+      if (versions === 0) throw new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} does not exist.`, {ref: ref.raw})
+      // Soft delete: the first response already marks it deleted; recovery stays possible for the retention period.
+      await client.beginDeleteSecret(t.name, {intervalInMs: 200})
+      return {versions}
+    } catch (error) {
+      throw azureError(error, this.errorContext(t, ref, 'delete'))
+    }
+  }
+
+  async check(): Promise<string> {
+    const t: Target = {vault: this.vaultUrl, url: this.vaultUrl, name: '', mapped: false}
+    try {
+      const page = await this.client(this.vaultUrl).listPropertiesOfSecrets().byPage({maxPageSize: 1}).next()
+      const n = page.done ? 0 : page.value.length
+      return `${this.vaultUrl}: signed in (${this.login}), can list secrets${n === 0 ? ' (none yet)' : ''}`
+    } catch (error) {
+      throw azureError(error, {...this.errorContext(t, undefined, 'check'), secret: undefined})
+    }
+  }
+}
+
+function checkUrl(url: string, where: string): string {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    throw new SecretsError('CONFIG_INVALID', `${where}: "${url}" is not a URL (expected https://<vault-name>.vault.azure.net).`)
+  }
+  if (u.protocol !== 'https:') throw new SecretsError('CONFIG_INVALID', `${where}: ${url} must use https:// (Key Vault only talks TLS).`)
+  return url.replace(/\/+$/, '')
+}
+
+function positive(v: unknown, fallback: number): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : fallback
+}

@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, beforeEach, describe, it} from 'node:test'
+
+import {Sandbox} from '../helpers/cli.js'
+import {AzureTestServer} from '../servers/azure/server.js'
+import {generateClientCertificate} from '../servers/azure/tls.js'
+
+const APP = '11111111-1111-1111-1111-111111111111'
+const APP_SECRET = 'app-client-secret-value-1'
+const CI = '22222222-2222-2222-2222-222222222222'
+const LIMITED = '33333333-3333-3333-3333-333333333333'
+const LIMITED_SECRET = 'limited-client-secret-value'
+const CERT_APP = '44444444-4444-4444-4444-444444444444'
+
+describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () => {
+  const sb = new Sandbox()
+  let kv: AzureTestServer
+
+  const config = (auth = 'client-secret', extra = '') =>
+    `providers:\n  local: {type: local, path: .secrets/store.json}\n  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: ${auth}}\n${extra}`
+
+  const writeConfig = (text: string, env = '') => writeFileSync(join(sb.project, 'secrets.yaml'), `${text}${env}`)
+
+  /** The environment of a client-secret login (the vault's CA through NODE_EXTRA_CA_CERTS). */
+  const login = (clientId = APP, secret = APP_SECRET): Record<string, string> => ({
+    NODE_EXTRA_CA_CERTS: kv.caFile,
+    AZURE_TENANT_ID: kv.tenantId,
+    AZURE_CLIENT_ID: clientId,
+    AZURE_CLIENT_SECRET: secret,
+  })
+
+  before(async () => {
+    kv = await AzureTestServer.start()
+    kv.addIdentity({clientId: APP, secret: APP_SECRET, access: 'all'})
+    kv.addIdentity({clientId: CI, federatedSubject: 'repo:acme/app:ref:refs/heads/main', access: 'all'})
+    kv.addIdentity({clientId: LIMITED, secret: LIMITED_SECRET, access: ['db-password', 'limited-note']})
+    kv.seed('db-password', 'pw-from-azure')
+    kv.seed('api-config', JSON.stringify({user: 'svc', token: 'tok-from-json'}))
+    kv.seed('disabled-secret', 'never-shown-1', {enabled: false})
+    kv.seed('expired-secret', 'never-shown-2', {exp: Math.floor(Date.now() / 1000) - 3600})
+    kv.seed('future-secret', 'never-shown-3', {nbf: Math.floor(Date.now() / 1000) + 86400})
+    await sb.init()
+  })
+  after(async () => {
+    sb.cleanup()
+    await kv.close()
+  })
+  beforeEach(() => {
+    kv.clearFaults()
+    kv.resetCounters()
+    writeConfig(config())
+  })
+
+  it('gets a secret with a client-secret login: challenge, token from the token endpoint, then the value', async () => {
+    const r = await sb.run(['get', 'azure://db-password'], {env: login()})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'pw-from-azure')
+    assert.equal(kv.counters.challenges, 1)
+    assert.equal(kv.counters.tokenRequests, 1)
+    assert.deepEqual(kv.counters.log, ['GET /secrets/db-password/', 'GET /secrets/db-password/'])
+  })
+
+  it('maps a variable-style name (DB_PASSWORD -> db-password) and applies #field to JSON values', async () => {
+    assert.equal((await sb.run(['get', 'azure://DB_PASSWORD'], {env: login()})).stdout, 'pw-from-azure')
+    const r = await sb.run(['get', 'azure://api-config#token'], {env: login()})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'tok-from-json')
+  })
+
+  it('sets new versions (contentType via the reference), reads one by ?version=, lists and soft-deletes', async () => {
+    const s1 = await sb.run(['set', 'azure://rotating?contentType=text/plain'], {env: login(), input: 'v1-value'})
+    assert.equal(s1.code, 0, s1.stderr)
+    assert.equal(kv.latest('rotating')?.contentType, 'text/plain')
+    const firstVersion = kv.latest('rotating')!.id
+    assert.equal((await sb.run(['set', 'azure://rotating'], {env: login(), input: 'v2-value'})).code, 0)
+    assert.equal(kv.versionsOf('rotating'), 2)
+    assert.equal((await sb.run(['get', 'azure://rotating'], {env: login()})).stdout, 'v2-value')
+    const old = await sb.run(['get', `azure://rotating?version=${firstVersion}`], {env: login()})
+    assert.equal(old.code, 0, old.stderr)
+    assert.equal(old.stdout, 'v1-value')
+
+    const list = await sb.run(['list', 'azure', '--json'], {env: login()})
+    assert.equal(list.code, 0, list.stderr)
+    const names = (JSON.parse(list.stdout).secrets as Array<{name: string}>).map((s) => s.name)
+    assert.ok(names.includes('rotating') && names.includes('db-password'), names.join(','))
+    assert.ok(!list.stdout.includes('v2-value'))
+
+    const del = await sb.run(['delete', 'azure://rotating', '--yes'], {env: login()})
+    assert.equal(del.code, 0, del.stderr)
+    assert.match(del.stderr, /deleted azure:\/\/rotating \(2 version\(s\)\)/)
+    assert.equal(kv.isDeleted('rotating'), true)
+    const gone = await sb.run(['get', 'azure://rotating'], {env: login()})
+    assert.equal(gone.code, 5, gone.stderr)
+    assert.match(gone.stderr, /secret "rotating" in vault https:\/\/127\.0\.0\.1:\d+ does not exist/)
+  })
+
+  it('lists over many pages by nextLink', async () => {
+    for (let i = 0; i < 60; i++) kv.seed(`page-item-${String(i).padStart(2, '0')}`, `value-${i}`)
+    const r = await sb.run(['list', 'azure', '--json'], {env: login()})
+    assert.equal(r.code, 0, r.stderr)
+    const names = (JSON.parse(r.stdout).secrets as Array<{name: string}>).map((s) => s.name).filter((n) => n.startsWith('page-item-'))
+    assert.equal(names.length, 60)
+    assert.ok(kv.counters.log.filter((l) => l.startsWith('GET /secrets')).length >= 3, kv.counters.log.join('\n'))
+  })
+
+  it('exec resolves many Azure references in parallel, with #field and ?version=', async () => {
+    const v1 = kv.seed('versioned', 'old-value')
+    kv.seed('versioned', 'new-value')
+    const env: string[] = []
+    for (let i = 0; i < 40; i++) {
+      kv.seed(`par-${i}`, `parallel-${i}`)
+      env.push(`  PAR_${i}: azure://par-${i}`)
+    }
+    writeConfig(config(), `env:\n  DB_PASSWORD: azure://DB_PASSWORD\n  API_TOKEN: azure://api-config#token\n  OLD: azure://versioned?version=${v1}\n${env.join('\n')}\n`)
+    kv.resetCounters()
+    const r = await sb.run(['exec', '--no-redact', '--', 'sh', '-c', 'printf "%s|%s|%s|%s|%s" "$DB_PASSWORD" "$API_TOKEN" "$OLD" "$PAR_0" "$PAR_39"'], {env: login()})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'pw-from-azure|tok-from-json|old-value|parallel-0|parallel-39')
+    assert.ok(kv.counters.maxInFlight > 1, `max concurrency ${kv.counters.maxInFlight}`)
+    assert.ok(kv.counters.maxInFlight <= 8, `max concurrency ${kv.counters.maxInFlight}`)
+    assert.equal(kv.counters.tokenRequests, 1)
+  })
+
+  it('signs in with a federated token file (workload identity)', async () => {
+    const tokenFile = join(sb.root, 'federated-token')
+    writeFileSync(tokenFile, kv.federatedToken('repo:acme/app:ref:refs/heads/main'))
+    writeConfig(config('workload-identity'))
+    const r = await sb.run(['get', 'azure://db-password'], {env: {NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: CI, AZURE_FEDERATED_TOKEN_FILE: tokenFile}})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'pw-from-azure')
+    assert.equal(kv.counters.tokenRequests, 1)
+
+    writeFileSync(tokenFile, kv.federatedToken('repo:evil/fork:ref:refs/heads/main'))
+    const bad = await sb.run(['get', 'azure://db-password'], {env: {NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: CI, AZURE_FEDERATED_TOKEN_FILE: tokenFile}})
+    assert.equal(bad.code, 6, bad.stderr)
+    assert.match(bad.stderr, /AADSTS70021: No matching federated identity record found for presented assertion\./)
+  })
+
+  it('signs in with a client certificate (a signed client assertion)', async () => {
+    const cert = generateClientCertificate(sb.root, 'cert-app')
+    kv.addIdentity({clientId: CERT_APP, certificatePem: cert.certPem, access: 'all'})
+    writeConfig(config('client-certificate'))
+    const env = {NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: CERT_APP, AZURE_CLIENT_CERTIFICATE_PATH: cert.file}
+    const r = await sb.run(['get', 'azure://db-password'], {env})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'pw-from-azure')
+    const other = generateClientCertificate(sb.root, 'not-registered')
+    const bad = await sb.run(['get', 'azure://db-password'], {env: {...env, AZURE_CLIENT_CERTIFICATE_PATH: other.file}})
+    assert.equal(bad.code, 6, bad.stderr)
+    assert.match(bad.stderr, /AADSTS700027: Client assertion contains an invalid signature\./)
+  })
+
+  it('DefaultAzureCredential picks the client secret up from the AZURE_* variables', async () => {
+    writeConfig(config('default'))
+    const r = await sb.run(['get', 'azure://db-password'], {env: login()})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'pw-from-azure')
+  })
+
+  it('a wrong client secret fails at the token endpoint with a clear message and exit 6, never echoing it', async () => {
+    const r = await sb.run(['get', 'azure://db-password'], {env: login(APP, 'wrong-secret-guess')})
+    assert.equal(r.code, 6, r.stderr)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /Azure sign-in for https:\/\/127\.0\.0\.1:\d+ failed \(client-secret for client 11111111-1111-1111-1111-111111111111 in tenant [0-9a-f-]+\): invalid_client: AADSTS7000215: Invalid client secret provided\./)
+    assert.match(r.stderr, /Check AZURE_CLIENT_SECRET/)
+    assert.ok(!r.stderr.includes('wrong-secret-guess'))
+    assert.equal(kv.counters.vaultRequests, 1)
+  })
+
+  it('a client secret missing from the environment is IDENTITY_MISSING (exit 7)', async () => {
+    const r = await sb.run(['get', 'azure://db-password'], {env: {...login(), AZURE_CLIENT_SECRET: undefined}})
+    assert.equal(r.code, 7, r.stderr)
+    assert.match(r.stderr, /signs in with client-secret, which needs AZURE_CLIENT_SECRET in the environment/)
+  })
+
+  it('403 names the vault and secret, hints at the role, prints no value (exit 6)', async () => {
+    const ok = await sb.run(['get', 'azure://db-password'], {env: login(LIMITED, LIMITED_SECRET)})
+    assert.equal(ok.code, 0, ok.stderr)
+    const r = await sb.run(['get', 'azure://api-config'], {env: login(LIMITED, LIMITED_SECRET)})
+    assert.equal(r.code, 6, r.stderr)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /Access denied to the secret "api-config" in vault https:\/\/127\.0\.0\.1:\d+ \(client-secret for client 33333333/)
+    assert.match(r.stderr, /Key Vault Secrets User/)
+    assert.ok(!r.stderr.includes('tok-from-json'))
+    const w = await sb.run(['set', 'azure://limited-note'], {env: login(LIMITED, LIMITED_SECRET), input: 'x'})
+    assert.equal(w.code, 0, w.stderr)
+  })
+
+  it('refuses disabled, expired and not-yet-valid secrets, saying which', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['disabled-secret', /The secret "disabled-secret" in vault \S+ is disabled, so it cannot be read\./],
+      ['expired-secret', /The secret "expired-secret" in vault \S+ expired on \d{4}-\d\d-\d\dT/],
+      ['future-secret', /The secret "future-secret" in vault \S+ is not valid until \d{4}-\d\d-\d\dT.*\(not-before\)/],
+    ]
+    for (const [name, message] of cases) {
+      // eslint-disable-next-line no-await-in-loop
+      const r = await sb.run(['get', `azure://${name}`], {env: login()})
+      assert.equal(r.code, 6, `${name}: ${r.stderr}`)
+      assert.equal(r.stdout, '')
+      assert.match(r.stderr, message)
+      assert.ok(!r.stderr.includes('never-shown'))
+    }
+  })
+
+  it('retries 429 with Retry-After and recovers', async () => {
+    kv.fault({path: '/secrets/db-password', status: 429, retryAfter: 0, times: 2})
+    const r = await sb.run(['get', 'azure://db-password'], {env: login()})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'pw-from-azure')
+    assert.equal(kv.counters.faults, 2)
+  })
+
+  it('gives up on persistent throttling after bounded retries: UNAVAILABLE (exit 9)', async () => {
+    kv.fault({path: '/secrets/db-password', status: 429, retryAfter: 0})
+    const r = await sb.run(['get', 'azure://db-password'], {env: login()})
+    assert.equal(r.code, 9, r.stderr)
+    assert.match(r.stderr, /is throttling requests \(Throttled\) and still did after the retries/)
+    // The first request is answered by the fault before the challenge; 1 try + 3 retries.
+    assert.equal(kv.counters.faults, 4)
+  })
+
+  it('retries a 500 and a connection reset', async () => {
+    kv.fault({path: '/secrets/db-password', status: 500, times: 1})
+    kv.fault({path: '/secrets/db-password', reset: true, times: 1})
+    const r = await sb.run(['get', 'azure://db-password'], {env: login()})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'pw-from-azure')
+    assert.equal(kv.counters.faults, 2)
+  })
+
+  it('without the vault CA, TLS fails with UNAVAILABLE naming the certificate problem', async () => {
+    const r = await sb.run(['get', 'azure://db-password'], {env: {...login(), NODE_EXTRA_CA_CERTS: undefined}})
+    assert.equal(r.code, 9, r.stderr)
+    assert.match(r.stderr, /TLS to vault https:\/\/127\.0\.0\.1:\d+ failed: .*(CA|self-signed)/)
+    assert.match(r.stderr, /NODE_EXTRA_CA_CERTS/)
+  })
+
+  it('two variable-style names mapping to one Key Vault name are an error, never a shared secret', async () => {
+    writeConfig(config(), 'env:\n  DB_PASSWORD: azure://DB_PASSWORD\n  db_password: azure://db_password\n')
+    const r = await sb.run(['exec', '--no-redact', '--', 'sh', '-c', 'printf %s "$DB_PASSWORD"'], {env: login()})
+    assert.equal(r.code, 4, r.stderr)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /Name collision: azure:\/\/DB_PASSWORD and azure:\/\/db_password all map to the Key Vault secret "db-password"/)
+
+    writeConfig(config())
+    assert.equal((await sb.run(['set', 'azure://SMTP_USER'], {env: login(), input: 'mailer'})).code, 0)
+    assert.equal(kv.latest('smtp-user')?.tags?.['secrets-name'], 'SMTP_USER')
+    const clash = await sb.run(['set', 'azure://smtp_user'], {env: login(), input: 'other'})
+    assert.equal(clash.code, 4, clash.stderr)
+    assert.match(clash.stderr, /Name collision: azure:\/\/smtp_user and SMTP_USER \(which wrote it\) all map to the Key Vault secret "smtp-user"/)
+    assert.equal(kv.versionsOf('smtp-user'), 1)
+  })
+
+  it('secrets doctor checks the vault', async () => {
+    const r = await sb.run(['doctor', '--json'], {env: login()})
+    const checks = JSON.parse(r.stdout).checks as Array<{name: string; status: string; detail: string}>
+    const azure = checks.find((c) => c.name === 'provider azure')
+    assert.equal(azure?.status, 'ok', JSON.stringify(azure))
+    assert.match(azure!.detail, /signed in \(client-secret for client 11111111/)
+    assert.ok(!readFileSync(sb.auditFile, 'utf8').includes('pw-from-azure'))
+  })
+})

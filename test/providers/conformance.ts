@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {dirname, join} from 'node:path'
+import {it} from 'node:test'
+import {fileURLToPath} from 'node:url'
+
+import {nonInteractive} from '../../src/core/interaction.js'
+import {parseReference} from '../../src/core/reference.js'
+import {SecretValue} from '../../src/core/secret-value.js'
+import {selectField, Session} from '../../src/core/session.js'
+import {SecretsError} from '../../src/errors.js'
+
+/** How to reach one provider for the conformance suite. */
+export interface ConformanceTarget {
+  /** The provider's alias in the project's secrets.yaml. */
+  alias: string
+  /** The project directory (holds secrets.yaml) and the environment a command would run with. */
+  project: () => {cwd: string; env: NodeJS.ProcessEnv}
+  /** A reference, in this provider's syntax, to a fresh secret called `name`. */
+  refFor: (name: string) => string
+}
+
+function session(t: ConformanceTarget, command: string): Session {
+  const {cwd, env} = t.project()
+  return new Session({cwd, env, ui: nonInteractive(), command})
+}
+
+async function codeOf(work: Promise<unknown>): Promise<string> {
+  try {
+    await work
+  } catch (error) {
+    assert.ok(error instanceof SecretsError, `not a SecretsError: ${String(error)}`)
+    return error.code
+  }
+  return 'no error'
+}
+
+/**
+ * One suite for every provider: each declared capability does what it says through the real Session
+ * (so core's capability checks and the provider's wire calls are both exercised), and each capability a
+ * provider does not declare is refused with UNSUPPORTED before any I/O.
+ */
+export function conformance(t: ConformanceTarget): void {
+  const unique = () => `conf-${randomBytes(4).toString('hex')}`
+
+  it('write then read returns the bytes written, and a second write wins', async () => {
+    const s = session(t, 'conformance')
+    const provider = await s.provider(t.alias)
+    const ref = t.refFor(unique())
+    if (!provider.capabilities.write) {
+      assert.equal(await codeOf(s.set(ref, new SecretValue('x'))), 'UNSUPPORTED')
+      return
+    }
+    await s.set(ref, new SecretValue('first value ✓'))
+    assert.equal((await s.get(ref)).value.text(), 'first value ✓')
+    await s.set(ref, new SecretValue('second value'))
+    assert.equal((await s.get(ref)).value.text(), 'second value')
+    await s.close()
+  })
+
+  it('reads a batch in order, one missing secret failing alone as NOT_FOUND', async () => {
+    const s = session(t, 'conformance')
+    const provider = await s.provider(t.alias)
+    if (!provider.capabilities.write) return
+    const names = [unique(), unique(), unique()]
+    await s.set(t.refFor(names[0]), new SecretValue('value-a'))
+    await s.set(t.refFor(names[2]), new SecretValue('value-c'))
+    const refs = names.map((n) => parseReference(t.refFor(n)))
+    const out = await provider.read(refs)
+    // A provider returns the value before `#field` is applied; core applies it (a Vault reference names a field of a map).
+    assert.deepEqual(out.map((o) => (o.ok ? selectField(o.value, o.ref).text() : o.error.code)), ['value-a', 'NOT_FOUND', 'value-c'])
+    assert.deepEqual(out.map((o) => o.ref.raw), refs.map((r) => r.raw))
+    await s.close()
+  })
+
+  it('lists what it holds (names and metadata, never values), or refuses to list', async () => {
+    const s = session(t, 'conformance')
+    const provider = await s.provider(t.alias)
+    if (!provider.capabilities.list) {
+      assert.equal(await codeOf(s.list(t.alias)), 'UNSUPPORTED')
+      return
+    }
+    const name = unique()
+    if (provider.capabilities.write) await s.set(t.refFor(name), new SecretValue('listed-value-123'))
+    const listed = await s.list(t.alias)
+    if (provider.capabilities.write) assert.ok(listed.some((m) => m.ref === t.refFor(name) || m.name === name || m.ref.includes(name)), `${name} not listed`)
+    assert.ok(!JSON.stringify(listed).includes('listed-value-123'))
+    await s.close()
+  })
+
+  it('delete makes the secret NOT_FOUND, or is refused', async () => {
+    const s = session(t, 'conformance')
+    const provider = await s.provider(t.alias)
+    const ref = t.refFor(unique())
+    if (!provider.capabilities.delete) {
+      assert.equal(await codeOf(s.delete(ref)), 'UNSUPPORTED')
+      return
+    }
+    await s.set(ref, new SecretValue('to be deleted'))
+    await s.delete(ref)
+    assert.equal(await codeOf(s.get(ref)), 'NOT_FOUND')
+    await s.close()
+  })
+
+  it('check() for doctor answers with one line', async () => {
+    const s = session(t, 'conformance')
+    const line = await (await s.provider(t.alias)).check()
+    assert.equal(typeof line, 'string')
+    assert.ok(line.length > 0 && !line.includes('\n'), line)
+    await s.close()
+  })
+}
+
+/**
+ * Run the suite in a child process with `env` (e.g. NODE_EXTRA_CA_CERTS for a test server's CA) and
+ * return its report; the caller asserts it passed. The child talks to the caller's test server on loopback.
+ */
+export function conformanceInChild(target: {alias: string; cwd: string; env: NodeJS.ProcessEnv; refPrefix: string}): Promise<{status: number | null; output: string}> {
+  // NODE_TEST_CONTEXT would make the child believe it runs inside this test runner, and skip its tests.
+  const {NODE_TEST_CONTEXT: _context, ...parentEnv} = process.env
+  // Asynchronous: the test server answering the child lives in this process's event loop.
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join(dirname(fileURLToPath(import.meta.url)), 'conformance-child.ts')], {
+    env: {...parentEnv, ...target.env, CONFORMANCE_TARGET: JSON.stringify(target)},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+  return new Promise((resolve) => {
+    child.on('close', (status) => {
+      clearTimeout(timer)
+      resolve({status, output})
+    })
+  })
+}

@@ -1,0 +1,567 @@
+/**
+ * An in-process Azure Key Vault (secrets data plane, ../shared/specs/azure/secrets.json) and Entra ID
+ * token endpoint for tests, HTTPS only on 127.0.0.1 with a CA generated per run.
+ *
+ * The vault speaks the bearer challenge handshake (401 + WWW-Authenticate), checks the JWTs its token
+ * endpoint issued (signature, audience, tenant, expiry) and grants access per client id, so 401 and 403
+ * are real. The token endpoint implements the OAuth2 client-credentials grant with a client secret or a
+ * client assertion (certificate, or a federated token from the test OIDC issuer), and answers the
+ * OpenID discovery MSAL asks for. Faults (latency, 429 with Retry-After, 500, reset) are switchable.
+ */
+import {createPublicKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject} from 'node:crypto'
+import {createServer, type Server} from 'node:https'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {AddressInfo, Socket} from 'node:net'
+
+import {decodeJwt, signJwt, verifyJwt} from './jwt.js'
+import {generateTls, type TestTls} from './tls.js'
+
+export const VAULT_RESOURCE = 'https://vault.azure.net'
+export const FEDERATED_AUDIENCE = 'api://AzureADTokenExchange'
+const API_VERSIONS = new Set(['7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01'])
+
+/** An app registration / managed identity the token endpoint knows, and what it may do in the vault. */
+export interface TestIdentity {
+  clientId: string
+  /** For the client-secret flow. */
+  secret?: string
+  /** PEM certificate whose key signs client assertions. */
+  certificatePem?: string
+  /** A federated credential: tokens from the test issuer with this subject. */
+  federatedSubject?: string
+  /** Secret names (lowercase) this identity may read and write, or 'all' / 'none'. */
+  access: 'all' | 'none' | string[]
+}
+
+/** One switchable fault; it applies to vault requests whose path contains `path` (all when absent). */
+export interface Fault {
+  path?: string
+  /** Apply to the token endpoint instead of the vault. */
+  token?: boolean
+  status?: 429 | 500 | 503
+  retryAfter?: number
+  reset?: boolean
+  latencyMs?: number
+  /** How many requests it applies to (default: all). */
+  times?: number
+}
+
+interface Version {
+  id: string
+  value: string
+  contentType?: string
+  tags?: Record<string, string>
+  enabled: boolean
+  nbf?: number
+  exp?: number
+  created: number
+  updated: number
+}
+
+interface Secret {
+  name: string
+  versions: Version[]
+  deleted?: {deletedDate: number; scheduledPurgeDate: number}
+}
+
+interface Counters {
+  requests: number
+  vaultRequests: number
+  tokenRequests: number
+  challenges: number
+  faults: number
+  inFlight: number
+  maxInFlight: number
+  /** `METHOD path` of every vault request, in order. */
+  log: string[]
+}
+
+const now = () => Math.floor(Date.now() / 1000)
+
+export class AzureTestServer {
+  readonly tenantId: string
+  readonly identities = new Map<string, TestIdentity>()
+  readonly counters: Counters = {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: []}
+  /** Lifetime of issued access tokens, in seconds. */
+  tokenLifetime = 3600
+  /** Page size for list operations when the client gives no maxresults. */
+  pageSize = 25
+  private faults: Fault[] = []
+  private readonly secrets = new Map<string, Secret>()
+  private readonly signing = generateKeyPairSync('rsa', {modulusLength: 2048})
+  private readonly issuerKey = generateKeyPairSync('rsa', {modulusLength: 2048})
+  private readonly sockets = new Set<Socket>()
+  private server?: Server
+  private port = 0
+
+  private constructor(readonly tls: TestTls, options: {tenantId?: string}) {
+    this.tenantId = options.tenantId ?? randomUUID()
+  }
+
+  /** Start on an ephemeral port of 127.0.0.1. */
+  static async start(options: {tenantId?: string; tls?: TestTls} = {}): Promise<AzureTestServer> {
+    const s = new AzureTestServer(options.tls ?? generateTls(), options)
+    s.server = createServer({key: s.tls.keyPem, cert: s.tls.certPem}, (req, res) => {
+      s.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) s.json(res, 500, {error: {code: 'InternalError', message: String(error)}})
+      })
+    })
+    s.server.on('connection', (socket: Socket) => {
+      s.sockets.add(socket)
+      socket.on('close', () => s.sockets.delete(socket))
+    })
+    s.server.on('tlsClientError', () => undefined)
+    await new Promise<void>((resolve) => s.server!.listen(0, '127.0.0.1', resolve))
+    s.port = (s.server.address() as AddressInfo).port
+    return s
+  }
+
+  /** The vault's URL (also the authority host). */
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`
+  }
+
+  get authorityHost(): string {
+    return this.url
+  }
+
+  get caFile(): string {
+    return this.tls.caFile
+  }
+
+  get federatedIssuer(): string {
+    return `${this.url}/oidc-issuer`
+  }
+
+  addIdentity(identity: TestIdentity): void {
+    this.identities.set(identity.clientId, identity)
+  }
+
+  /** A federated token (what a CI OIDC provider writes to AZURE_FEDERATED_TOKEN_FILE). */
+  federatedToken(subject: string, lifetime = 600): string {
+    const iat = now()
+    return signJwt({iss: this.federatedIssuer, sub: subject, aud: FEDERATED_AUDIENCE, iat, nbf: iat, exp: iat + lifetime}, this.issuerKey.privateKey)
+  }
+
+  /** Add a version of a secret directly (no HTTP). */
+  seed(name: string, value: string, attrs: {enabled?: boolean; nbf?: number; exp?: number; contentType?: string; tags?: Record<string, string>} = {}): string {
+    return this.addVersion(name, {value, contentType: attrs.contentType, tags: attrs.tags, attributes: attrs}).id
+  }
+
+  versionsOf(name: string): number {
+    return this.secrets.get(name.toLowerCase())?.versions.length ?? 0
+  }
+
+  isDeleted(name: string): boolean {
+    return this.secrets.get(name.toLowerCase())?.deleted !== undefined
+  }
+
+  latest(name: string): Version | undefined {
+    return this.secrets.get(name.toLowerCase())?.versions.at(-1)
+  }
+
+  fault(f: Fault): void {
+    this.faults.push({...f})
+  }
+
+  clearFaults(): void {
+    this.faults = []
+  }
+
+  resetCounters(): void {
+    Object.assign(this.counters, {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: []})
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve())
+    this.tls.cleanup()
+  }
+
+  // ---- dispatch ----
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.counters.requests++
+    const url = new URL(req.url ?? '/', this.url)
+    const body = await readBody(req)
+    const path = decodeURIComponent(url.pathname)
+    const first = path.split('/')[1] ?? ''
+    const isToken = first !== 'secrets' && first !== 'deletedsecrets'
+    const fault = this.takeFault(path, isToken)
+    if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs))
+    if (fault?.reset) {
+      this.counters.faults++
+      req.socket.destroy()
+      return
+    }
+    if (fault?.status) {
+      this.counters.faults++
+      const headers: Record<string, string> = fault.retryAfter === undefined ? {} : {'Retry-After': String(fault.retryAfter)}
+      const code = fault.status === 429 ? 'Throttled' : fault.status === 503 ? 'ServiceUnavailable' : 'InternalServerError'
+      const message = fault.status === 429 ? 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached' : 'The service encountered an internal error. Please try again.'
+      this.json(res, fault.status, {error: {code, message}}, headers)
+      return
+    }
+    if (isToken) {
+      this.identityEndpoint(req, res, path, body)
+      return
+    }
+    this.counters.vaultRequests++
+    this.counters.inFlight++
+    this.counters.maxInFlight = Math.max(this.counters.maxInFlight, this.counters.inFlight)
+    this.counters.log.push(`${req.method} ${path}`)
+    try {
+      // Keep a request in flight a moment so concurrency is observable.
+      await new Promise((r) => setTimeout(r, 5))
+      this.vault(req, res, url, path, body)
+    } finally {
+      this.counters.inFlight--
+    }
+  }
+
+  private takeFault(path: string, isToken: boolean): Fault | undefined {
+    const f = this.faults.find((x) => Boolean(x.token) === isToken && (x.path === undefined || path.includes(x.path)) && (x.times === undefined || x.times > 0))
+    if (f?.times !== undefined) f.times--
+    return f
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = body === undefined ? '' : JSON.stringify(body)
+    res.writeHead(status, {'Content-Type': 'application/json; charset=utf-8', 'x-ms-request-id': randomUUID(), ...headers, 'Content-Length': Buffer.byteLength(text)})
+    res.end(text)
+  }
+
+  // ---- Entra ID ----
+
+  private identityEndpoint(req: IncomingMessage, res: ServerResponse, path: string, body: string): void {
+    const parts = path.split('/').filter(Boolean)
+    const tenant = parts[0]
+    const rest = parts.slice(1).join('/')
+    const base = `${this.url}/${tenant}`
+    if (rest === 'discovery/instance') {
+      const host = `127.0.0.1:${this.port}`
+      this.json(res, 200, {tenant_discovery_endpoint: `${base}/v2.0/.well-known/openid-configuration`, 'api-version': '1.1', metadata: [{preferred_network: host, preferred_cache: host, aliases: [host]}]})
+      return
+    }
+    if (tenant !== this.tenantId) {
+      this.json(res, 400, aadError('invalid_request', 90002, `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`))
+      return
+    }
+    if (rest === 'v2.0/.well-known/openid-configuration') {
+      this.json(res, 200, {
+        token_endpoint: `${base}/oauth2/v2.0/token`,
+        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+        device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        jwks_uri: `${base}/discovery/v2.0/keys`,
+        issuer: `${base}/v2.0`,
+        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+        scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+        tenant_region_scope: 'EU',
+      })
+      return
+    }
+    if (rest === 'oauth2/v2.0/token' && req.method === 'POST') {
+      this.counters.tokenRequests++
+      this.token(res, new URLSearchParams(body), `${base}/oauth2/v2.0/token`)
+      return
+    }
+    this.json(res, 404, aadError('invalid_request', 90000, `AADSTS90000: no such endpoint ${rest}`))
+  }
+
+  private token(res: ServerResponse, form: URLSearchParams, endpoint: string): void {
+    if (form.get('grant_type') !== 'client_credentials') {
+      this.json(res, 400, aadError('unsupported_grant_type', 70003, 'AADSTS70003: The app requested an unsupported grant type.'))
+      return
+    }
+    const clientId = form.get('client_id') ?? ''
+    const identity = this.identities.get(clientId)
+    if (identity === undefined) {
+      this.json(res, 400, aadError('unauthorized_client', 700016, `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${this.tenantId}'.`))
+      return
+    }
+    const scope = form.get('scope') ?? ''
+    if (!scope.split(' ').includes(`${VAULT_RESOURCE}/.default`)) {
+      this.json(res, 400, aadError('invalid_scope', 70011, `AADSTS70011: The provided value for the input parameter 'scope' is not valid: ${scope}`))
+      return
+    }
+    const secret = form.get('client_secret')
+    const assertion = form.get('client_assertion')
+    if (secret !== null) {
+      if (identity.secret === undefined || secret !== identity.secret) {
+        this.json(res, 401, aadError('invalid_client', 7000215, `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`))
+        return
+      }
+    } else if (assertion !== null) {
+      if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+        this.json(res, 400, aadError('invalid_request', 90019, 'AADSTS90019: client_assertion_type is missing or invalid.'))
+        return
+      }
+      const problem = this.checkAssertion(identity, assertion, endpoint)
+      if (problem !== undefined) {
+        this.json(res, 401, aadError('invalid_client', problem.code, problem.message))
+        return
+      }
+    } else {
+      this.json(res, 401, aadError('invalid_client', 7000218, "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'."))
+      return
+    }
+    const iat = now()
+    const accessToken = signJwt({
+      aud: VAULT_RESOURCE, iss: `https://sts.windows.net/${this.tenantId}/`, iat, nbf: iat, exp: iat + this.tokenLifetime,
+      appid: clientId, oid: clientId, sub: clientId, tid: this.tenantId, ver: '1.0', uti: randomBytes(8).toString('hex'),
+    }, this.signing.privateKey, {kid: 'test-signing-key'})
+    this.json(res, 200, {token_type: 'Bearer', expires_in: this.tokenLifetime, ext_expires_in: this.tokenLifetime, access_token: accessToken})
+  }
+
+  private checkAssertion(identity: TestIdentity, assertion: string, endpoint: string): {code: number; message: string} | undefined {
+    const decoded = decodeJwt(assertion)
+    if (decoded === undefined) return {code: 50027, message: 'AADSTS50027: JWT token is invalid or malformed.'}
+    const {claims} = decoded
+    if (claims.iss === this.federatedIssuer) {
+      const verified = verifyJwt(assertion, this.issuerKey.publicKey)
+      if (verified === undefined) return {code: 50013, message: 'AADSTS50013: Assertion failed signature validation.'}
+      if (typeof verified.exp !== 'number' || verified.exp < now()) return {code: 700024, message: 'AADSTS700024: Client assertion is not within its valid time range.'}
+      if (verified.aud !== FEDERATED_AUDIENCE || identity.federatedSubject === undefined || verified.sub !== identity.federatedSubject) {
+        return {code: 70021, message: `AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${verified.iss}'. Assertion Subject: '${verified.sub}'. Assertion Audience: '${verified.aud}'.`}
+      }
+      return undefined
+    }
+    if (identity.certificatePem === undefined) return {code: 700027, message: 'AADSTS700027: Client assertion contains an invalid signature. No certificate is registered for this application.'}
+    const verified = verifyJwt(assertion, createPublicKey(identity.certificatePem) as KeyObject)
+    if (verified === undefined) return {code: 700027, message: 'AADSTS700027: Client assertion contains an invalid signature.'}
+    if (verified.aud !== endpoint || verified.iss !== identity.clientId || verified.sub !== identity.clientId) {
+      return {code: 700021, message: 'AADSTS700021: Client assertion application identifier doesn\'t match \'client_id\' parameter.'}
+    }
+    if (typeof verified.exp !== 'number' || verified.exp < now()) return {code: 700024, message: 'AADSTS700024: Client assertion is not within its valid time range.'}
+    return undefined
+  }
+
+  // ---- Key Vault ----
+
+  private challenge(res: ServerResponse, code: string, message: string): void {
+    this.counters.challenges++
+    this.json(res, 401, {error: {code, message}}, {
+      'WWW-Authenticate': `Bearer authorization="https://login.microsoftonline.com/${this.tenantId}", resource="${VAULT_RESOURCE}"`,
+    })
+  }
+
+  private vault(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: string): void {
+    const auth = req.headers.authorization
+    if (auth === undefined) {
+      this.challenge(res, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.')
+      return
+    }
+    const token = /^Bearer (.+)$/.exec(auth)?.[1] ?? ''
+    const claims = verifyJwt(token, this.signing.publicKey)
+    if (claims === undefined) {
+      this.challenge(res, 'Unauthorized', 'AKV10032: Invalid issuer or signature.')
+      return
+    }
+    if (claims.aud !== VAULT_RESOURCE) {
+      this.challenge(res, 'Unauthorized', `AKV10022: Invalid audience. Expected ${VAULT_RESOURCE}, found: ${claims.aud}.`)
+      return
+    }
+    if (claims.tid !== this.tenantId) {
+      this.challenge(res, 'Unauthorized', `AKV10032: Invalid issuer. Expected one of https://sts.windows.net/${this.tenantId}/, found https://sts.windows.net/${claims.tid}/.`)
+      return
+    }
+    if (typeof claims.exp !== 'number' || claims.exp <= now()) {
+      this.challenge(res, 'Unauthorized', 'AKV10014: Token expired.')
+      return
+    }
+    const apiVersion = url.searchParams.get('api-version')
+    if (apiVersion === null) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: 'The api-version query parameter is missing.'}})
+      return
+    }
+    if (!API_VERSIONS.has(apiVersion)) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: `The specified version (${apiVersion}) is not recognized. Consider using the latest supported version (2025-07-01).`}})
+      return
+    }
+    const identity = this.identities.get(String(claims.appid))
+    const segs = path.split('/').filter(Boolean)
+    const method = req.method ?? 'GET'
+    const allowed = (name: string, op: string): boolean => {
+      const access = identity?.access ?? 'none'
+      if (access === 'all' || (Array.isArray(access) && access.includes(name.toLowerCase()))) return true
+      this.json(res, 403, {error: {code: 'Forbidden', message: `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=${claims.appid};oid=${claims.oid}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/${op}'\r\nResource: '/vaults/test/secrets/${name.toLowerCase()}'\r\nAssignment: (not found)\r\nVault: test;location=westeurope\r\n`, innererror: {code: 'ForbiddenByRbac'}}})
+      return false
+    }
+    const listAllowed = (): boolean => {
+      if (identity?.access === 'none' || identity === undefined) {
+        this.json(res, 403, {error: {code: 'Forbidden', message: `Caller is not authorized to perform action on resource.\r\nCaller: appid=${claims.appid}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/readMetadata/action'\r\n`, innererror: {code: 'ForbiddenByRbac'}}})
+        return false
+      }
+      return true
+    }
+    const [collection, name, third, fourth] = segs
+    if (collection === 'secrets' && name === undefined && method === 'GET') {
+      if (listAllowed()) this.list(res, url, [...this.secrets.values()].filter((s) => !s.deleted && s.versions.length > 0).map((s) => this.item(s, s.versions.at(-1)!)), '/secrets')
+      return
+    }
+    if (collection === 'secrets' && name !== undefined) {
+      if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) {
+        this.json(res, 400, {error: {code: 'BadParameter', message: `The request URI contains an invalid name: ${name}`}})
+        return
+      }
+      const s = this.secrets.get(name.toLowerCase())
+      const live = s !== undefined && !s.deleted ? s : undefined
+      if (method === 'PUT' && third === undefined) {
+        if (!allowed(name, 'setSecret/action')) return
+        if (s?.deleted) {
+          this.json(res, 409, {error: {code: 'Conflict', message: `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`, innererror: {code: 'ObjectIsDeletedButRecoverable'}}})
+          return
+        }
+        let params: any
+        try {
+          params = JSON.parse(body)
+        } catch {
+          params = undefined
+        }
+        if (typeof params?.value !== 'string') {
+          this.json(res, 400, {error: {code: 'BadParameter', message: 'Property value is required.'}})
+          return
+        }
+        const v = this.addVersion(name, params)
+        this.json(res, 200, this.bundle(this.secrets.get(name.toLowerCase())!, v))
+        return
+      }
+      if (method === 'DELETE' && third === undefined) {
+        if (!allowed(name, 'delete')) return
+        if (live === undefined) return this.notFound(res, name)
+        live.deleted = {deletedDate: now(), scheduledPurgeDate: now() + 90 * 86400}
+        this.json(res, 200, this.deletedBundle(live))
+        return
+      }
+      if (method === 'GET' && third === 'versions' && fourth === undefined) {
+        if (!listAllowed()) return
+        if (live === undefined) return this.notFound(res, name)
+        this.list(res, url, live.versions.map((v) => this.item(live, v)), `/secrets/${live.name}/versions`)
+        return
+      }
+      if ((method === 'GET' || method === 'PATCH') && fourth === undefined && third !== 'versions') {
+        if (!allowed(name, method === 'GET' ? 'getSecret/action' : 'update')) return
+        if (live === undefined) return this.notFound(res, name)
+        const v = third === undefined || third === '' ? live.versions.at(-1)! : live.versions.find((x) => x.id === third)
+        if (v === undefined) {
+          this.json(res, 404, {error: {code: 'SecretNotFound', message: `A secret with (name/id) ${name}/${third} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`}})
+          return
+        }
+        if (method === 'PATCH') {
+          const params = JSON.parse(body || '{}')
+          if (params.contentType !== undefined) v.contentType = params.contentType
+          if (params.tags !== undefined) v.tags = params.tags
+          const a = params.attributes ?? {}
+          if (a.enabled !== undefined) v.enabled = a.enabled
+          if (a.exp !== undefined) v.exp = a.exp ?? undefined
+          if (a.nbf !== undefined) v.nbf = a.nbf ?? undefined
+          v.updated = now()
+          this.json(res, 200, this.item(live, v))
+          return
+        }
+        if (!v.enabled) {
+          this.json(res, 403, {error: {code: 'Forbidden', message: 'Operation get is not allowed on a disabled secret.', innererror: {code: 'SecretDisabled'}}})
+          return
+        }
+        this.json(res, 200, this.bundle(live, v))
+        return
+      }
+    }
+    if (collection === 'deletedsecrets') {
+      if (name === undefined && method === 'GET') {
+        if (listAllowed()) this.list(res, url, [...this.secrets.values()].filter((s) => s.deleted).map((s) => ({...this.item(s, s.versions.at(-1)!), ...this.deletedFields(s)})), '/deletedsecrets')
+        return
+      }
+      if (name !== undefined) {
+        const s = this.secrets.get(name.toLowerCase())
+        if (!allowed(name, third === 'recover' ? 'recover/action' : method === 'DELETE' ? 'purge/action' : 'readMetadata/action')) return
+        if (s?.deleted === undefined) {
+          this.json(res, 404, {error: {code: 'SecretNotFound', message: `Deleted Secret not found: ${name}`}})
+          return
+        }
+        if (method === 'GET' && third === undefined) {
+          this.json(res, 200, this.deletedBundle(s))
+          return
+        }
+        if (method === 'POST' && third === 'recover') {
+          s.deleted = undefined
+          this.json(res, 200, this.bundle(s, s.versions.at(-1)!, false))
+          return
+        }
+        if (method === 'DELETE' && third === undefined) {
+          this.secrets.delete(name.toLowerCase())
+          res.writeHead(204).end()
+          return
+        }
+      }
+    }
+    this.json(res, 400, {error: {code: 'BadParameter', message: `The request URI ${method} ${path} is not supported.`}})
+  }
+
+  private notFound(res: ServerResponse, name: string): void {
+    this.json(res, 404, {error: {code: 'SecretNotFound', message: `A secret with (name/id) ${name} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`}})
+  }
+
+  private list(res: ServerResponse, url: URL, items: unknown[], base: string): void {
+    const max = Number(url.searchParams.get('maxresults') ?? this.pageSize)
+    if (!Number.isInteger(max) || max < 1 || max > 25) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: 'maxresults must be between 1 and 25.'}})
+      return
+    }
+    const skip = Number(url.searchParams.get('$skiptoken') ?? '0')
+    const page = items.slice(skip, skip + max)
+    const next = skip + max < items.length ? `${this.url}${base}?api-version=${url.searchParams.get('api-version')}&$skiptoken=${skip + max}&maxresults=${max}` : null
+    this.json(res, 200, {value: page, nextLink: next})
+  }
+
+  private addVersion(name: string, params: {value: string; contentType?: string; tags?: Record<string, string>; attributes?: {enabled?: boolean; nbf?: number; exp?: number}}): Version {
+    const key = name.toLowerCase()
+    let s = this.secrets.get(key)
+    if (s === undefined) {
+      s = {name, versions: []}
+      this.secrets.set(key, s)
+    }
+    const t = now()
+    const v: Version = {
+      id: randomBytes(16).toString('hex'), value: params.value, contentType: params.contentType, tags: params.tags,
+      enabled: params.attributes?.enabled ?? true, nbf: params.attributes?.nbf, exp: params.attributes?.exp, created: t, updated: t,
+    }
+    s.versions.push(v)
+    return v
+  }
+
+  private attributes(v: Version): Record<string, unknown> {
+    return {enabled: v.enabled, ...(v.nbf === undefined ? {} : {nbf: v.nbf}), ...(v.exp === undefined ? {} : {exp: v.exp}), created: v.created, updated: v.updated, recoverableDays: 90, recoveryLevel: 'Recoverable+Purgeable'}
+  }
+
+  private item(s: Secret, v: Version): Record<string, unknown> {
+    return {id: `${this.url}/secrets/${s.name}/${v.id}`, attributes: this.attributes(v), ...(v.tags ? {tags: v.tags} : {}), ...(v.contentType ? {contentType: v.contentType} : {})}
+  }
+
+  private bundle(s: Secret, v: Version, withValue = true): Record<string, unknown> {
+    return {...(withValue ? {value: v.value} : {}), ...this.item(s, v), id: `${this.url}/secrets/${s.name}/${v.id}`}
+  }
+
+  private deletedFields(s: Secret): Record<string, unknown> {
+    return {recoveryId: `${this.url}/deletedsecrets/${s.name}`, deletedDate: s.deleted!.deletedDate, scheduledPurgeDate: s.deleted!.scheduledPurgeDate}
+  }
+
+  private deletedBundle(s: Secret): Record<string, unknown> {
+    return {...this.item(s, s.versions.at(-1)!), ...this.deletedFields(s)}
+  }
+}
+
+function aadError(error: string, code: number, description: string): Record<string, unknown> {
+  return {error, error_description: `${description}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${new Date().toISOString()}`, error_codes: [code], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID()}
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
