@@ -87,6 +87,7 @@ export function availableTypes(): string[] {
 /** Key services that can hold the local store's data key, by recipient scheme (`awskms://...`). */
 export const KEY_SERVICES: Record<string, {load: () => Promise<KeyWrapperModule>}> = {
   awskms: {load: () => import('./aws/kms.js')},
+  'vault-transit': {load: () => import('./vault/transit.js')},
 }
 
 /** The scheme of a key-service recipient (`awskms`), or undefined for anything else. */

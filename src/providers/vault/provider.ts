@@ -406,6 +406,13 @@ export class VaultProvider implements SecretProvider {
     }
   }
 
+  /** One transit call (`<mount>/encrypt/<key>` or `decrypt`), with this provider's auth, TLS and retries. */
+  async transit(mount: string, op: 'encrypt' | 'decrypt', key: string, body: Record<string, string>, ref: string): Promise<Record<string, unknown>> {
+    const api = `${mount}/${op}/${encodePath(key)}`
+    const res = await this.call(() => this.client.write(api, body), {op, path: api, ref, capability: 'update'})
+    return (res?.data ?? {}) as Record<string, unknown>
+  }
+
   async check(): Promise<string> {
     // Credentials first: a missing token is the more useful finding, and needs no network.
     const login = await this.authenticated()
