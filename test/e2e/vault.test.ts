@@ -23,6 +23,7 @@ function signJwt(claims: Record<string, unknown>, key: KeyObject, kid = 'k1'): s
 function seed(server: VaultTestServer): void {
   server.mountKv('kv1', 1)
   server.put('secret', 'app', {db_user: 'alice', db_pass: 's3cr3t-pass', api_key: 'k-123'})
+  server.customMetadata('secret', 'app', {owner: 'payments', rotate: '90d'})
   server.put('secret', 'admin', {root: 'top-secret-admin'})
   server.put('kv1', 'legacy', {token: 'legacy-v1-value'})
   server.policy('app', {
@@ -215,6 +216,7 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     assert.equal(root.code, 0, root.stderr)
     const app = JSON.parse(root.stdout).secrets.find((s: {name: string}) => s.name === 'secret/app')
     assert.deepEqual([app.ref, app.version, app.versions, typeof app.updated], ['vault://secret/app', '3', 3, 'string'])
+    assert.deepEqual({...app.details, created: typeof app.details.created}, {mount: 'secret', kv: 2, created: 'string', oldestVersion: 1, customMetadata: {owner: 'payments', rotate: '90d'}})
     const field = await sb.run(['delete', 'vault://secret/tmp#c', '--yes'], {env: env()})
     assert.equal(field.code, 0, field.stderr)
     assert.equal(field.stderr, '✓ deleted vault://secret/tmp#c (0 version(s))\n')

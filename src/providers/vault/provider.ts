@@ -376,6 +376,14 @@ export class VaultProvider implements SecretProvider {
           if (typeof data?.current_version === 'number') meta.version = String(data.current_version)
           if (data?.versions) meta.versions = Object.keys(data.versions).length
           if (typeof data?.updated_time === 'string') meta.updated = data.updated_time
+          // custom_metadata is where teams keep rotation policy and owners (never secret values).
+          meta.details = {
+            mount: api.slice(0, api.indexOf('/metadata/')),
+            kv: 2,
+            created: data?.created_time,
+            oldestVersion: data?.oldest_version,
+            ...(data?.custom_metadata ? {customMetadata: data.custom_metadata} : {}),
+          }
         } catch (error) {
           if (!(error instanceof SecretsError && (error.code === 'PERMISSION_DENIED' || error.code === 'NOT_FOUND'))) throw error
         }

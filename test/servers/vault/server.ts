@@ -270,6 +270,13 @@ export class VaultTestServer {
     return this.kv2Write(m, path, data, undefined).version
   }
 
+  /** Set a KV v2 secret's custom_metadata directly. */
+  customMetadata(mountPath: string, path: string, meta: Record<string, string>): void {
+    const s = this.mounts.get(`${mountPath}/`)?.kv2.get(path)
+    if (!s) throw new Error(`no secret ${mountPath}/${path}`)
+    s.custom_metadata = meta
+  }
+
   /** Read a secret directly (latest version's data, or undefined). */
   peek(mountPath: string, path: string): Record<string, unknown> | undefined {
     const m = this.mounts.get(`${mountPath}/`)
