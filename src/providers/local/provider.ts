@@ -1,3 +1,5 @@
+import {statSync} from 'node:fs'
+
 import {localStoreFile} from '../../core/keys.js'
 import {actorLabel} from '../../core/actor.js'
 import {checkParams, ENV_NAME_PATTERN, type Reference} from '../../core/reference.js'
@@ -42,8 +44,29 @@ export class LocalProvider implements SecretProvider {
     this.keyring = new Keyring(ctx.env, ctx.ui)
   }
 
+  /** The last opened store and the file's identity (inode, size, times) when it was read. */
+  private opened?: {stamp: string; store: Promise<OpenStore>}
+
+  /**
+   * The store, read, verified and decrypted once per version of the file: `exec` lists it (implicit
+   * variables) and then reads it, and `--watch` re-reads it only after it was replaced (writes rename
+   * a new file into place, so the inode changes).
+   */
   open(): Promise<OpenStore> {
-    return openStore(this.file, this.keyring)
+    let stamp: string | undefined
+    try {
+      const st = statSync(this.file)
+      stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`
+    } catch {
+      // Missing or unreadable: let openStore report it properly.
+    }
+    if (stamp !== undefined && this.opened?.stamp === stamp) return this.opened.store
+    const store = openStore(this.file, this.keyring)
+    this.opened = stamp === undefined ? undefined : {stamp, store}
+    store.catch(() => {
+      if (this.opened?.store === store) this.opened = undefined
+    })
+    return store
   }
 
   async read(refs: Reference[]): Promise<ReadOutcome[]> {
