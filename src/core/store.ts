@@ -18,29 +18,6 @@ import {SecretValue} from './secret-value.js'
  * version. An HMAC over everything else (recipients and all entries, canonically serialised) detects
  * removed, reordered, swapped or edited entries. The data key is wrapped once per recipient.
  */
-/**
- * age decryption of a small blob, read through the stream API. `Decrypter.decrypt(bytes)` collects its
- * output with `new Response(...)`, which makes Node load its whole HTTP client (about 20 ms at every
- * start); reading the stream ourselves costs nothing. Every chunk is still authenticated.
- */
-async function decryptAll(d: Decrypter, data: Uint8Array): Promise<Buffer> {
-  const input = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(data)
-      controller.close()
-    },
-  })
-  const reader = (await d.decrypt(input)).getReader()
-  const chunks: Uint8Array[] = []
-  for (;;) {
-    // eslint-disable-next-line no-await-in-loop
-    const {done, value} = await reader.read()
-    if (done) break
-    chunks.push(value)
-  }
-  return Buffer.concat(chunks)
-}
-
 export const STORE_FORMAT = 'secrets-store/1'
 
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/
@@ -219,6 +196,29 @@ export function readStoreFile(file: string): StoreDoc {
     throw fsError(error, file, 'reading the store')
   }
   return parseStore(text, file)
+}
+
+/**
+ * age decryption of a small blob, read through the stream API. `Decrypter.decrypt(bytes)` collects its
+ * output with `new Response(...)`, which makes Node load its whole HTTP client (about 20 ms at every
+ * start); reading the stream ourselves costs nothing. Every chunk is still authenticated.
+ */
+async function decryptAll(d: Decrypter, data: Uint8Array): Promise<Buffer> {
+  const input = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(data)
+      controller.close()
+    },
+  })
+  const reader = (await d.decrypt(input)).getReader()
+  const chunks: Uint8Array[] = []
+  for (;;) {
+    // eslint-disable-next-line no-await-in-loop
+    const {done, value} = await reader.read()
+    if (done) break
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks)
 }
 
 /** Passphrase work factor (log2 N of scrypt): 18 as in age; SECRETS_SCRYPT_LOG_N may lower it to >= 12 for tests. */
