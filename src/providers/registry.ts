@@ -45,7 +45,7 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
     load: () => import('./vault/index.js'),
   },
   aws: {
-    settings: {region: 'string', profile: 'string', endpoint: 'string', recoveryWindowDays: 'number', maxAttempts: 'number', concurrency: 'number', kmsKeyId: 'string', prefix: 'string', roleArn: 'string', externalId: 'string', roleSessionName: 'string'},
+    settings: {region: 'string', profile: 'string', endpoint: 'string', recoveryWindowDays: 'number', maxAttempts: 'number', concurrency: 'number', kmsKeyId: 'string', prefix: 'string', roleArn: 'string', externalId: 'string', roleSessionName: 'string', cloudTrailEndpoint: 'string'},
     credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity',
     load: () => import('./aws/index.js'),
   },
