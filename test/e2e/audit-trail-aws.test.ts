@@ -1,11 +1,12 @@
 // `secrets audit trail` for AWS: CloudTrail LookupEvents through the real SDK against the test server's
 // CloudTrail subset, which records the Secrets Manager calls it serves, as CloudTrail does.
 import assert from 'node:assert/strict'
-import {writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
 
-import {Sandbox, type RunResult} from '../helpers/cli.js'
+import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
 
 const USER_ARN = 'arn:aws:iam::123456789012:user/e2e'
@@ -21,6 +22,7 @@ describe('audit trail --provider aws (CloudTrail)', () => {
   const sb = new Sandbox()
   let server: SecretsManagerServer
   let run: (args: string[], o?: {input?: string; env?: Record<string, string | undefined>}) => Promise<RunResult>
+  let awsEnv: Record<string, string>
   const config = (extra = '') => writeFileSync(join(sb.project, 'secrets.yaml'), `providers:\n  local: {type: local, path: .secrets/store.json}\n  aws: {type: aws, cloudTrailEndpoint: ${server.url}${extra}}\nenv:\n  DB_PASSWORD: aws://app/db#password\n  TOKEN: aws://app/token\n`)
   const trail = async (args: string[] = []): Promise<{r: RunResult; rows: Row[]}> => {
     const r = await run(['audit', 'trail', '--provider', 'aws', '--json', ...args])
@@ -29,7 +31,7 @@ describe('audit trail --provider aws (CloudTrail)', () => {
 
   before(async () => {
     server = await SecretsManagerServer.start({credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: USER_ARN}]})
-    const env = {AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url, AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_EC2_METADATA_DISABLED: 'true'}
+    const env = awsEnv = {AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url, AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_EC2_METADATA_DISABLED: 'true'}
     run = (args, o = {}) => sb.run(args, {input: o.input, env: {...env, ...o.env}})
     await sb.init()
     server.seed('app/db', JSON.stringify({user: 'app', password: CANARY}))
@@ -136,6 +138,25 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     assert.match(table.stdout, /PutSecretValue +aws:\/\/app\/token/)
     for (const text of [json.r.stdout, json.r.stderr, table.stdout, table.stderr, JSON.stringify(server.cloudtrail.all())]) assert.ok(!text.includes(CANARY))
     assert.ok(json.rows.some((e) => e.action === 'PutSecretValue' && e.secret === 'aws://app/token' && e.source === 'provider'))
+  })
+
+  it('exec with an aws reference never loads the CloudTrail client; audit trail does', async () => {
+    config()
+    // Asynchronous: the test server answers from this process.
+    const traced = async (args: string[]): Promise<string[]> => {
+      const file = join(sb.root, `imports-${args[0]}.txt`)
+      const child = spawn(process.execPath, ['--import', join(ROOT, 'test', 'helpers', 'trace-imports.mjs'), BIN, ...args], {cwd: sb.project, env: sb.env({...awsEnv, TRACE_IMPORTS_FILE: file}), stdio: ['ignore', 'ignore', 'pipe']})
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+      const code = await new Promise((resolve) => child.on('close', resolve))
+      assert.equal(code, 0, stderr)
+      return readFileSync(file, 'utf8').split('\n')
+    }
+    const exec = await traced(['exec', '--', 'true'])
+    assert.ok(exec.some((l) => l.includes('node_modules/@aws-sdk/client-secrets-manager/')), 'the trace saw the Secrets Manager client')
+    assert.deepEqual(exec.filter((l) => /node_modules\/@aws-sdk\/client-cloudtrail\/|\/dist\/(commands\/audit|chunks\/trail-)/.test(l)), [])
+    const trail = await traced(['audit', 'trail', '--provider', 'aws'])
+    assert.ok(trail.some((l) => l.includes('node_modules/@aws-sdk/client-cloudtrail/')))
   })
 
   it('a local provider has no trail: UNSUPPORTED (exit 10) before any request', async () => {
