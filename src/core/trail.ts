@@ -52,7 +52,7 @@ export function parseTime(text: string, flag: string, now = new Date()): Date {
   })
 }
 
-/** The configured references of one provider: every `env:` and `files:` entry, in every environment, without #field. */
+/** The secrets one provider holds for this project: every `env:` and `files:` entry, in every environment, as `alias://path`. */
 export function configuredRefs(session: Session, alias: string): Reference[] {
   const c = session.config
   const all = [
@@ -60,10 +60,10 @@ export function configuredRefs(session: Session, alias: string): Reference[] {
     ...[...c.environments.values()].flatMap((m) => [...m.values()]),
     ...[...c.environmentFiles.values()].flatMap((m) => [...m.values()]),
   ].map((e) => e.ref).filter((r) => r.alias === alias)
+  // One per secret: `#field`, `?version=` and other parameters name parts of the same secret.
   const seen = new Map<string, Reference>()
   for (const r of all) {
-    const version = r.params.version === undefined ? '' : `?version=${r.params.version}`
-    const raw = `${r.alias}://${r.path}${version}`
+    const raw = `${r.alias}://${r.path}`
     if (!seen.has(raw)) seen.set(raw, parseReference(raw))
   }
   return [...seen.values()]
@@ -109,13 +109,14 @@ export async function auditTrail(session: Session, request: TrailRequest): Promi
     })
   }
   const refs = configuredRefs(session, config.alias)
-  const events = refs.length === 0 ? [] : await provider.trail({
+  const trail = provider.trail.bind(provider)
+  const events = refs.length === 0 ? [] : await session.ui.progress(`Reading the ${provider.type} trail of ${config.alias}`, () => trail({
     refs,
     ...(request.since === undefined ? {} : {since: request.since}),
     ...(request.until === undefined ? {} : {until: request.until}),
     ...(request.auditFile === undefined ? {} : {auditFile: request.auditFile}),
     ...(request.auditDevice === undefined ? {} : {auditDevice: request.auditDevice}),
-  })
+  }))
   const entries: TrailEntry[] = events
     .filter((e) => inRange(e.time, request.since, request.until))
     .map((e) => ({source: 'provider', provider: config.alias, ...e}))
