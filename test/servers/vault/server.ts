@@ -451,6 +451,11 @@ export class VaultTestServer {
     return v
   }
 
+  /** Vault writes times with nanoseconds (Go's RFC3339Nano). */
+  private static auditTime(d: Date): string {
+    return d.toISOString().replace('Z', `${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}Z`)
+  }
+
   private auditWrite(device: AuditDevice, entry: Record<string, unknown>): void {
     appendFileSync(device.filePath, `${JSON.stringify(entry)}\n`, {mode: 0o600})
   }
@@ -490,13 +495,13 @@ export class VaultTestServer {
     const id = randomUUID()
     const r = {id, operation, path, data, token: entry, tokenId: entry ? token : undefined, remoteAddress: remote?.replace(/^::ffff:/, ''), mount: this.mountFor(path)}
     // Vault logs the request before it is handled, and the response after.
-    for (const device of this.auditDevices.values()) this.auditWrite(device, {time: new Date().toISOString(), type: 'request', ...this.auditBlocks(device, r)})
+    for (const device of this.auditDevices.values()) this.auditWrite(device, {time: VaultTestServer.auditTime(new Date()), type: 'request', ...this.auditBlocks(device, r)})
     return ({body: out, error}) => {
       const outData = (out as {data?: unknown} | undefined)?.data
       for (const device of this.auditDevices.values()) {
         const {auth, request} = this.auditBlocks(device, r)
         this.auditWrite(device, {
-          time: new Date().toISOString(),
+          time: VaultTestServer.auditTime(new Date()),
           type: 'response',
           auth,
           request,
@@ -520,7 +525,7 @@ export class VaultTestServer {
     const device = this.auditDevices.get(devicePath)
     if (!device) throw new Error(`no audit device ${devicePath}`)
     const blocks = this.auditBlocks(device, {id: randomUUID(), operation: p.operation, path: p.path, data: p.data, tokenId: `hvs.${randomBytes(18).toString('base64url')}`, displayName: p.displayName, policies: p.policies ?? ['default'], metadata: p.metadata ?? null, remoteAddress: p.remoteAddress, mountType: p.mountType ?? 'kv'})
-    const time = p.time.toISOString()
+    const time = VaultTestServer.auditTime(p.time)
     this.auditWrite(device, {time, type: 'request', ...blocks, ...(p.error ? {error: p.error} : {})})
     this.auditWrite(device, {time, type: 'response', ...blocks, response: {mount_type: p.mountType ?? 'kv', ...(p.responseData ? {data: this.hashStructure(device, p.responseData)} : {})}, ...(p.error ? {error: p.error} : {})})
   }
