@@ -116,6 +116,7 @@ export async function auditTrail(session: Session, request: TrailRequest): Promi
     ...(request.until === undefined ? {} : {until: request.until}),
     ...(request.auditFile === undefined ? {} : {auditFile: request.auditFile}),
     ...(request.auditDevice === undefined ? {} : {auditDevice: request.auditDevice}),
+    warn: (message: string) => session.ui.warn(message),
   }))
   const entries: TrailEntry[] = events
     .filter((e) => inRange(e.time, request.since, request.until))

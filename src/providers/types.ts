@@ -82,6 +82,8 @@ export interface TrailOptions {
   auditFile?: string
   /** The audit device whose HMAC key hashed that file (Vault `sys/audit-hash/<device>`). */
   auditDevice?: string
+  /** Say something the user should know about the result (e.g. that it was cut short). */
+  warn?: (message: string) => void
 }
 
 /** One access to a secret as the provider recorded it. Never holds a value (nor an HMAC of one). */

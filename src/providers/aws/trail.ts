@@ -132,6 +132,9 @@ export async function cloudTrailEvents(provider: AwsProvider, endpoint: string |
       for (const e of res.Events ?? []) out.push(...toTrailEvents(e, options.refs, provider.alias))
       token = res.NextToken
       if (token === undefined || token === '') break
+      if (page === MAX_PAGES - 1) {
+        options.warn?.(`CloudTrail has more than ${MAX_PAGES * 50} Secrets Manager events in this time range; only the newest ${MAX_PAGES * 50} were read. Narrow it with --since / --until.`)
+      }
     }
   } finally {
     client.destroy()
