@@ -91,12 +91,12 @@ function parseErr(message: string): QueryError {
   return new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {code: 'SyntaxError', message: `A recognition error occurred in the query. ${message}`})
 }
 
-/** A KQL string literal list: `"a", 'b'`. */
+/** A KQL literal list: `"a", 'b', 403` (numbers compare by their text). */
 function literals(text: string): string[] {
   const out: string[] = []
-  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*(,|$)/gy
+  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(-?\d+(?:\.\d+)?))\s*(,|$)/gy
   let m: RegExpExecArray | null
-  while (re.lastIndex < text.length && (m = re.exec(text)) !== null) out.push((m[1] ?? m[2]).replaceAll(/\\(.)/g, '$1'))
+  while (re.lastIndex < text.length && (m = re.exec(text)) !== null) out.push(m[3] ?? (m[1] ?? m[2]).replaceAll(/\\(.)/g, '$1'))
   if (re.lastIndex < text.length && out.length === 0) throw parseErr(`Expected string literals, got: ${text}`)
   return out
 }
