@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
-import {closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync} from 'node:fs'
+import {closeSync, createReadStream, fstatSync, openSync, readSync, writeSync, fsyncSync} from 'node:fs'
 import {join} from 'node:path'
+import {createInterface} from 'node:readline'
 
 import {SecretsError, fsError} from '../errors.js'
 import type {Actor} from './actor.js'
@@ -117,4 +118,34 @@ function auditError(error: unknown, file: string): Error {
     })
   }
   return mapped
+}
+
+/**
+ * The records of the access log, oldest first (JSON lines of auditLogFile(env)). A missing log has no
+ * records; a line that is not a JSON record is INTEGRITY, naming the file and line.
+ */
+export async function* readAuditRecords(env: NodeJS.ProcessEnv = process.env): AsyncGenerator<AuditRecord> {
+  const file = auditLogFile(env)
+  const stream = createReadStream(file, {encoding: 'utf8'})
+  const lines = createInterface({input: stream, crlfDelay: Number.POSITIVE_INFINITY})
+  let n = 0
+  try {
+    for await (const line of lines) {
+      n++
+      if (line.trim() === '') continue
+      let record: AuditRecord
+      try {
+        record = JSON.parse(line) as AuditRecord
+      } catch (error) {
+        throw new SecretsError('INTEGRITY', `${file}:${n} is not a JSON record; the access log is corrupt.`, {cause: error})
+      }
+      yield record
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error instanceof SecretsError ? error : fsError(error, file, 'reading the audit log')
+  } finally {
+    lines.close()
+    stream.destroy()
+  }
 }

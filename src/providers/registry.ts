@@ -45,7 +45,7 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
     load: () => import('./vault/index.js'),
   },
   aws: {
-    settings: {region: 'string', profile: 'string', endpoint: 'string', recoveryWindowDays: 'number', maxAttempts: 'number', concurrency: 'number', kmsKeyId: 'string', prefix: 'string', roleArn: 'string', externalId: 'string', roleSessionName: 'string'},
+    settings: {region: 'string', profile: 'string', endpoint: 'string', recoveryWindowDays: 'number', maxAttempts: 'number', concurrency: 'number', kmsKeyId: 'string', prefix: 'string', roleArn: 'string', externalId: 'string', roleSessionName: 'string', cloudTrailEndpoint: 'string'},
     credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity',
     load: () => import('./aws/index.js'),
   },
@@ -61,6 +61,9 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
       disableInstanceDiscovery: 'boolean',
       concurrency: 'number',
       maxRetries: 'number',
+      logAnalyticsWorkspaceId: 'string',
+      logAnalyticsEndpoint: 'string',
+      logAnalyticsTable: {oneOf: ['AzureDiagnostics', 'AZKVAuditLogs']},
       auth: {method: 'string', tenantId: 'string', clientId: 'string', certificatePath: 'string', tokenFilePath: 'string'},
     },
     credentialHint: 'AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file',

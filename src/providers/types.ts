@@ -60,9 +60,50 @@ export interface SecretProvider {
   restore?(ref: Reference): Promise<void>
   /** Secrets this provider contributes under their own names when nothing in `env:` mentions them. */
   implicitEnv?(): Promise<Map<string, Reference>>
+  /**
+   * The provider's own record of access to `refs` (capability `auditTrail`): CloudTrail, a Vault audit
+   * device log, Key Vault diagnostic logs. Loads whatever it needs lazily; never on the exec path.
+   */
+  trail?(options: TrailOptions): Promise<TrailEvent[]>
   /** Health check for `secrets doctor`: resolves with a one-line summary, or throws. */
   check(): Promise<string>
   close?(): Promise<void>
+}
+
+/** What `trail()` is asked for. */
+export interface TrailOptions {
+  /** Only events at or after this time. */
+  since?: Date
+  /** Only events at or before this time. */
+  until?: Date
+  /** The configured references of this provider: only events about these secrets are returned. */
+  refs: Reference[]
+  /** A log file the trail is read from (Vault's file audit device), when the provider needs one. */
+  auditFile?: string
+  /** The audit device whose HMAC key hashed that file (Vault `sys/audit-hash/<device>`). */
+  auditDevice?: string
+  /** Say something the user should know about the result (e.g. that it was cut short). */
+  warn?: (message: string) => void
+}
+
+/** One access to a secret as the provider recorded it. Never holds a value (nor an HMAC of one). */
+export interface TrailEvent {
+  /** ISO 8601, UTC. */
+  time: string
+  /** Who, as the provider names them (IAM ARN, Vault display name, Entra UPN or app id). */
+  actor: string
+  /** The provider's operation, e.g. `GetSecretValue`, `read`, `SecretGet`. */
+  action: string
+  /** The configured reference the event concerns, without #field (e.g. `aws://prod/db`). */
+  secret: string
+  outcome: 'ok' | 'denied' | 'not_found' | 'error'
+  version?: string
+  /** The provider's error code, for outcomes other than ok. */
+  code?: string
+  /** The provider's id of the record (CloudTrail EventId, Vault request id, Azure CorrelationId). */
+  id?: string
+  /** Non-secret facts: source IP, user agent, region ... */
+  details?: Record<string, unknown>
 }
 
 /** How to delete. */

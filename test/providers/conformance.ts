@@ -9,6 +9,7 @@ import {nonInteractive} from '../../src/core/interaction.js'
 import {parseReference} from '../../src/core/reference.js'
 import {SecretValue} from '../../src/core/secret-value.js'
 import {selectField, Session} from '../../src/core/session.js'
+import {auditTrail} from '../../src/core/trail.js'
 import {SecretsError} from '../../src/errors.js'
 
 /** How to reach one provider for the conformance suite. */
@@ -100,6 +101,14 @@ export function conformance(t: ConformanceTarget): void {
     await s.set(ref, new SecretValue('to be deleted'))
     await s.delete(ref)
     assert.equal(await codeOf(s.get(ref)), 'NOT_FOUND')
+    await s.close()
+  })
+
+  it('auditTrail tells the truth: a trail() method, or UNSUPPORTED from `audit trail` before any request', async () => {
+    const s = session(t, 'conformance')
+    const provider = await s.provider(t.alias)
+    assert.equal(typeof provider.trail === 'function', provider.capabilities.auditTrail)
+    if (!provider.capabilities.auditTrail) assert.equal(await codeOf(auditTrail(s, {alias: t.alias})), 'UNSUPPORTED')
     await s.close()
   })
 

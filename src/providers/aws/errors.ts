@@ -58,6 +58,11 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
       'Check that the role\'s trust policy allows your identity (and the externalId, if one is set), and that your policy allows sts:AssumeRole on it.',
     ]))
   }
+  if (ctx.action.startsWith('cloudtrail:') && (/AccessDenied/.test(name) || e.$metadata?.httpStatusCode === 403)) {
+    return new SecretsError('PERMISSION_DENIED', `Access denied to AWS CloudTrail${where}: the caller may not ${ctx.action}, so the provider's trail cannot be read.`, opts([
+      `Allow ${ctx.action} (resource "*") in the IAM policy of the role or user you run as; the AWS managed policy AWSCloudTrail_ReadOnlyAccess includes it.`,
+    ]))
+  }
   switch (name) {
     case 'AccessDeniedException':
     case 'AccessDenied':
@@ -141,7 +146,9 @@ export function awsError(err: unknown, ctx: AwsErrorContext): SecretsError {
   }
   if (NETWORK_CODES.has(code) || NETWORK_CODES.has(name) || name === 'TimeoutError' || name === 'RequestTimeout') {
     return new SecretsError('UNAVAILABLE', `Could not reach ${service}${ctx.endpoint === undefined ? where : ` at ${ctx.endpoint}`} (${code || name}).`, opts([
-      'Check the network, proxy and endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER or `endpoint:` in secrets.yaml), then try again.',
+      ctx.action.startsWith('cloudtrail:')
+        ? 'Check the network, proxy and endpoint (AWS_ENDPOINT_URL_CLOUDTRAIL or `cloudTrailEndpoint:` in secrets.yaml), then try again.'
+        : 'Check the network, proxy and endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER or `endpoint:` in secrets.yaml), then try again.',
     ], true))
   }
   if (e.$fault === 'server' || (e.$metadata?.httpStatusCode ?? 0) >= 500 || name === 'InternalServiceError') {

@@ -18,7 +18,7 @@ import type {fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, DeleteOptions, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
+import type {Capabilities, DeleteOptions, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions} from '../types.js'
 import {awsError, type AwsErrorContext} from './errors.js'
 
 /** BatchGetSecretValue takes at most this many secret ids per call (the API's limit). */
@@ -31,7 +31,8 @@ const CAPABILITIES: Capabilities = {
   delete: true,
   versions: true,
   stagedRotation: true,
-  auditTrail: false,
+  // CloudTrail LookupEvents (aws/trail.ts, loaded only by `audit trail`).
+  auditTrail: true,
   // One read() takes any number of references: the provider itself splits them into
   // BatchGetSecretValue calls of 20 and keeps several in flight.
   batchSize: Number.POSITIVE_INFINITY,
@@ -52,6 +53,8 @@ export interface AwsSettings {
   roleArn?: string
   externalId?: string
   roleSessionName?: string
+  /** CloudTrail's endpoint for `audit trail` (default: the SDK's, or AWS_ENDPOINT_URL_CLOUDTRAIL). */
+  cloudTrailEndpoint?: string
 }
 
 /** What one reference asks AWS for. */
@@ -356,6 +359,12 @@ export class AwsProvider implements SecretProvider {
     } catch (error) {
       throw awsError(error, this.ctx('RestoreSecret', ref.path, ref.raw))
     }
+  }
+
+  /** Secrets Manager events of the configured secrets from CloudTrail's event history. */
+  async trail(options: TrailOptions): Promise<TrailEvent[]> {
+    const {cloudTrailEvents} = await import('./trail.js')
+    return cloudTrailEvents(this, this.settings.cloudTrailEndpoint, options)
   }
 
   async check(): Promise<string> {

@@ -176,3 +176,72 @@ export function validityError(ctx: AzureErrorContext, kind: 'expired' | 'not-yet
     suggestions: [kind === 'expired' ? 'Rotate it (set a new version), or move its expiry with `az keyvault secret set-attributes --expires`.' : 'Wait until then, or read an earlier version with ?version=<id>.'],
   })
 }
+
+/** What a Log Analytics query was about (for `audit trail`): names only. */
+export interface LogsErrorContext {
+  workspace: string
+  endpoint: string
+  table: string
+  alias: string
+  login?: string
+}
+
+/** Map an error from @azure/monitor-query (or the sign-in under it) to the error tree. */
+export function logsError(err: unknown, ctx: LogsErrorContext): SecretsError {
+  if (err instanceof SecretsError) return err
+  const e = err as any
+  const name: string = e?.name ?? ''
+  const login = ctx.login === undefined ? '' : ` (${ctx.login})`
+  const where = `Log Analytics workspace ${ctx.workspace}`
+  if (/Credential|Authentication/.test(name)) return azureError(err, {vault: where, op: 'read', login: ctx.login})
+  const status: number | undefined = e?.statusCode
+  const body = e?.details?.error ?? e?.response?.parsedBody?.error
+  const code: string = body?.code ?? e?.code ?? ''
+  const inner: string = body?.innererror?.message ?? body?.message ?? e?.message ?? ''
+  const line = String(inner).split(/\r?\n/)[0].slice(0, 300)
+  if (status === undefined) {
+    const net = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|socket hang up/.exec(`${errorCode(e) ?? ''} ${e?.message ?? ''}`)
+    const tls = Object.entries(TLS_CODES).find(([c]) => `${errorCode(e) ?? ''} ${e?.message ?? ''}`.includes(c))
+    if (tls !== undefined) {
+      return new SecretsError('UNAVAILABLE', `TLS to the Log Analytics endpoint ${ctx.endpoint} failed: ${tls[1]} (${tls[0]}).`, {cause: err, retryable: false, suggestions: ['If the endpoint uses a private CA, give its certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (verification stays on).']})
+    }
+    if (net !== null) {
+      return new SecretsError('UNAVAILABLE', `Cannot reach the Log Analytics endpoint ${ctx.endpoint} (${net[0]}).`, {cause: err, suggestions: [`Check providers.${ctx.alias}.logAnalyticsEndpoint (default https://api.loganalytics.io), the network and any proxy, then try again.`]})
+    }
+    return new SecretsError('INTERNAL', `Unexpected error querying ${where}: ${e?.message ?? String(err)}`, {cause: err})
+  }
+  if (status === 403) {
+    return new SecretsError('PERMISSION_DENIED', `Access denied to ${where}${login}: the identity may not query its logs (${code || 'Forbidden'}).`, {
+      cause: err,
+      suggestions: ['Grant this identity the "Log Analytics Reader" role (Microsoft.OperationalInsights/workspaces/query/read) on the workspace.'],
+    })
+  }
+  if (status === 401) {
+    return new SecretsError('PERMISSION_DENIED', `${where} rejected the sign-in token${login} (${code || 'Unauthorized'}: ${line}).`, {
+      cause: err,
+      suggestions: ['Check that AZURE_TENANT_ID is the workspace\'s tenant and that authorityHost matches its cloud.'],
+    })
+  }
+  if (status === 404) {
+    return new SecretsError('NOT_FOUND', `${where} was not found at ${ctx.endpoint} (${code || 'NotFound'}).`, {
+      cause: err,
+      suggestions: [`Check providers.${ctx.alias}.logAnalyticsWorkspaceId: it is the workspace's "Workspace ID" (a GUID), not its name or resource id.`],
+    })
+  }
+  if (status === 400 && /resolve table/i.test(line)) {
+    return new SecretsError('NOT_FOUND', `${where} has no ${ctx.table} table, so the vault's diagnostic logs do not reach it.`, {
+      cause: err,
+      suggestions: [
+        'Add a diagnostic setting on the Key Vault that sends the AuditEvent category to this workspace.',
+        `If it sends them to resource-specific tables, set providers.${ctx.alias}.logAnalyticsTable: ${ctx.table === 'AZKVAuditLogs' ? 'AzureDiagnostics' : 'AZKVAuditLogs'}.`,
+      ],
+    })
+  }
+  if (status === 429 || status >= 500) {
+    return new SecretsError('UNAVAILABLE', `${where} ${status === 429 ? 'is throttling queries' : `answered ${status}`} (${code || status}) and still did after the retries.`, {
+      cause: err,
+      suggestions: ['Try again in a moment; narrow the time range with --since.'],
+    })
+  }
+  return new SecretsError('USAGE', `${where} refused the query: ${status} ${code}: ${line}`, {cause: err})
+}

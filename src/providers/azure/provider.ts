@@ -7,7 +7,7 @@ import {SecretClient} from '@azure/keyvault-secrets'
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
+import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions} from '../types.js'
 import {azureError, disabledError, validityError, type AzureErrorContext} from './errors.js'
 import {NAME_TAG, azureSecretName, collisionError, findCollisions} from './names.js'
 
@@ -17,7 +17,8 @@ const CAPABILITIES: Capabilities = {
   delete: true,
   versions: true,
   stagedRotation: false,
-  auditTrail: false,
+  // Key Vault AuditEvent logs in Log Analytics (azure/trail.ts, loaded only by `audit trail`).
+  auditTrail: true,
   batchSize: Number.POSITIVE_INFINITY,
   params: ['version', 'contentType'],
 }
@@ -43,7 +44,7 @@ export class AzureProvider implements SecretProvider {
   private readonly vaults = new Map<string, string>()
   private readonly clients = new Map<string, SecretClient>()
   private readonly concurrency: number
-  private readonly maxRetries: number
+  readonly maxRetries: number
   private credentialCache?: TokenCredential
   private readonly method: AuthMethod
   readonly login: string
@@ -292,6 +293,27 @@ export class AzureProvider implements SecretProvider {
     } catch (error) {
       throw azureError(error, this.errorContext(t, ref, 'delete'))
     }
+  }
+
+  /** The credential this provider signs in with (shared with the Log Analytics client of `audit trail`). */
+  tokenCredential(): TokenCredential {
+    return this.credential()
+  }
+
+  /** The vault URL and Key Vault name a reference points at. */
+  secretTarget(ref: Reference): {url: string; name: string} {
+    const t = this.target(ref)
+    return {url: t.url, name: t.name}
+  }
+
+  /** AuditEvent diagnostic logs of the configured secrets, from the Log Analytics workspace. */
+  async trail(options: TrailOptions): Promise<TrailEvent[]> {
+    const {keyVaultLogs} = await import('./trail.js')
+    return keyVaultLogs(this, {
+      workspaceId: this.settings.logAnalyticsWorkspaceId,
+      endpoint: this.settings.logAnalyticsEndpoint,
+      table: this.settings.logAnalyticsTable,
+    }, options)
   }
 
   async check(): Promise<string> {

@@ -5,7 +5,7 @@ import NodeVault from 'node-vault'
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
+import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions} from '../types.js'
 import {authenticate, type VaultLogin} from './auth.js'
 import {isRetryable, statusOf, toSecretsError, type FailureContext} from './errors.js'
 import {probeTls} from './tls-probe.js'
@@ -17,14 +17,15 @@ const CAPABILITIES: Capabilities = {
   delete: true,
   versions: true,
   stagedRotation: false,
-  auditTrail: false,
+  // A file audit device's log, matched through sys/audit-hash (vault/trail.ts, loaded only by `audit trail`).
+  auditTrail: true,
   // Core hands every reference over at once; the provider batches them by path itself.
   batchSize: Number.POSITIVE_INFINITY,
   params: ['version'],
 }
 
 /** Where a reference lives: its KV mount (no slashes around), the KV version and the path inside the mount. */
-interface Location {
+export interface Location {
   mount: string
   version: 1 | 2
   rest: string
@@ -419,6 +420,26 @@ export class VaultProvider implements SecretProvider {
     const api = `${mount}/${op}/${encodePath(key)}`
     const res = await this.call(() => this.client.write(api, body), {op, path: api, ref, capability: 'update'})
     return (res?.data ?? {}) as Record<string, unknown>
+  }
+
+  /** The KV mount, KV version and path inside the mount of a reference (for matching audit entries). */
+  async location(ref: Reference): Promise<Location> {
+    return this.locate(ref.path, ref.raw)
+  }
+
+  /** `sys/audit-hash/<device>`: the HMAC the audit device gives `input` (never called with a secret value). */
+  async auditHash(device: string, input: string): Promise<string> {
+    const api = `sys/audit-hash/${encodePath(device)}`
+    const res = await this.call(() => this.client.write(api, {input}), {op: 'audit-hash', path: api, capability: 'update'})
+    const hash = (res?.data?.hash ?? res?.hash) as unknown
+    if (typeof hash !== 'string') throw new SecretsError('UNAVAILABLE', `Vault answered ${api} without a hash.`, {retryable: false})
+    return hash
+  }
+
+  /** Entries of a file audit device's log about the configured secrets. */
+  async trail(options: TrailOptions): Promise<TrailEvent[]> {
+    const {vaultTrail} = await import('./trail.js')
+    return vaultTrail(this, options)
   }
 
   async check(): Promise<string> {

@@ -5,16 +5,19 @@
  * faults, deny actions per identity, skew the clock and read a per-operation request counter.
  *
  * A KMS subset (TrentService: CreateKey-like seeding, Encrypt, Decrypt, DescribeKey) serves the local
- * store's KMS recipient. It also answers STS AssumeRoleWithWebIdentity (awsQuery, unsigned) for the CI credential path, and
+ * store's KMS recipient. A CloudTrail subset (LookupEvents, see cloudtrail.ts) records every Secrets Manager
+ * call it answers as a management event, as CloudTrail does. It also answers STS AssumeRoleWithWebIdentity (awsQuery, unsigned) for the CI credential path, and
  * AssumeRole (signed) for `roleArn:`.
  */
 import {createCipheriv, createDecipheriv, randomBytes, randomUUID} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 
+import {CLOUDTRAIL_TARGETS, CloudTrailError, CloudTrailHistory} from './cloudtrail.js'
 import {amzDate, verifySigV4, type AuthFailure, type TestCredential} from './sigv4.js'
 
 export type {TestCredential} from './sigv4.js'
+export type {PlantedEvent, TrailRecord} from './cloudtrail.js'
 
 const NS = 'com.amazonaws.secretsmanager#'
 const STAGES_CURRENT = 'AWSCURRENT'
@@ -95,11 +98,14 @@ export class SecretsManagerServer {
   private readonly kmsKeys = new Map<string, {arn: string; material: Buffer; enabled: boolean; aliases: string[]}>()
   private server?: Server
   private port = 0
+  /** CloudTrail's event history of this account and region (Secrets Manager calls, plus planted events). */
+  readonly cloudtrail: CloudTrailHistory
 
   constructor(private readonly options: ServerOptions) {
     this.region = options.region ?? 'us-east-1'
     this.account = options.account ?? '123456789012'
     this.credentials = [...options.credentials]
+    this.cloudtrail = new CloudTrailHistory(this.region, this.account)
   }
 
   get url(): string {
@@ -247,6 +253,8 @@ export class SecretsManagerServer {
     }
     const target = String(req.headers['x-amz-target'] ?? '')
     if (target.startsWith('TrentService.')) return this.handleKms(req, body, res, target.slice('TrentService.'.length))
+    const cloudtrail = CLOUDTRAIL_TARGETS.find((t) => target.startsWith(t))
+    if (cloudtrail !== undefined) return this.handleCloudTrail(req, body, res, target.slice(cloudtrail.length))
     const op = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : ''
     this.counts[op || '(none)'] = (this.counts[op || '(none)'] ?? 0) + 1
     const fault = this.takeFault(op)
@@ -273,12 +281,58 @@ export class SecretsManagerServer {
     }
     const handler = this.operations[op]
     if (handler === undefined) return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 400, true))
+    const secretId = input.SecretId ?? input.Name
+    const arnOf = (id: unknown) => (typeof id === 'string' ? this.find(id)?.arn : undefined)
+    const arns = () => [arnOf(secretId)].filter((a): a is string => a !== undefined)
     try {
       if (fault?.kind === 'decryptionFailure') throw new ApiError('DecryptionFailure', 'Secrets Manager can\'t decrypt the protected secret text using the provided KMS key.')
-      this.authorize(auth, op, op === 'BatchGetSecretValue' || op === 'ListSecrets' ? undefined : input.SecretId ?? input.Name)
-      this.send(res, 200, handler(input, auth))
+      this.authorize(auth, op, op === 'BatchGetSecretValue' || op === 'ListSecrets' ? undefined : secretId)
+      const out = handler(input, auth) as Record<string, unknown>
+      const time = this.now()
+      this.cloudtrail.recordCall(op, auth, input, {arns: op === 'DeleteSecret' && typeof out.ARN === 'string' ? [out.ARN] : arns(), time})
+      if (op === 'BatchGetSecretValue') {
+        // CloudTrail logs a GetSecretValue event for each secret a batch returned, besides the batch itself.
+        for (const v of (out.SecretValues ?? []) as Array<{ARN: string; Name: string}>) this.cloudtrail.recordCall('GetSecretValue', auth, {SecretId: v.Name}, {arns: [v.ARN], time})
+      }
+      this.send(res, 200, out)
     } catch (error) {
-      if (error instanceof ApiError) return this.sendError(res, error)
+      if (error instanceof ApiError) {
+        this.cloudtrail.recordCall(op, auth, input, {arns: arns(), time: this.now(), errorCode: error.type === 'AccessDeniedException' ? 'AccessDenied' : error.type.split('#').pop(), errorMessage: error.message})
+        return this.sendError(res, error)
+      }
+      throw error
+    }
+  }
+
+  // ---- CloudTrail subset (LookupEvents; SigV4 service `cloudtrail`) -------------------------------
+
+  private handleCloudTrail(req: IncomingMessage, body: Buffer, res: ServerResponse, op: string): Promise<void> | void {
+    this.counts[`cloudtrail:${op}`] = (this.counts[`cloudtrail:${op}`] ?? 0) + 1
+    const fail = (e: CloudTrailError) => this.send(res, e.status, e.body())
+    const fault = this.takeFault(`cloudtrail:${op}`)
+    if (fault?.kind === 'reset') {
+      req.socket.destroy()
+      return
+    }
+    if (fault?.kind === 'throttle') return fail(new CloudTrailError('ThrottlingException', 'Rate exceeded'))
+    if (fault?.kind === 'throttle429') return fail(new CloudTrailError('ThrottlingException', 'Rate exceeded', 429))
+    if (fault?.kind === 'error500') return fail(new CloudTrailError('InternalServiceException', 'An error occurred on the server side.', 500))
+    const auth = verifySigV4({method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body, service: 'cloudtrail', region: this.region, credentials: this.credentials, now: this.now()})
+    if ('status' in auth) return this.sendError(res, new ApiError((auth as AuthFailure).type, auth.message, auth.status, true))
+    let input: Record<string, unknown>
+    try {
+      input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>
+    } catch {
+      return this.sendError(res, new ApiError('com.amazon.coral.service#SerializationException', 'Start of structure or map found where not expected.', 400, true))
+    }
+    if (op !== 'LookupEvents') return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 400, true))
+    if (this.denied.some((d) => d.arn === auth.arn && d.action === 'cloudtrail:LookupEvents')) {
+      return fail(new CloudTrailError('AccessDeniedException', `User: ${auth.arn} is not authorized to perform: cloudtrail:LookupEvents because no identity-based policy allows the cloudtrail:LookupEvents action`))
+    }
+    try {
+      this.send(res, 200, this.cloudtrail.lookup(input))
+    } catch (error) {
+      if (error instanceof CloudTrailError) return fail(error)
       throw error
     }
   }

@@ -7,6 +7,10 @@
  * are real. The token endpoint implements the OAuth2 client-credentials grant with a client secret or a
  * client assertion (certificate, or a federated token from the test OIDC issuer), and answers the
  * OpenID discovery MSAL asks for. Faults (latency, 429 with Retry-After, 500, reset) are switchable.
+ *
+ * It also serves a Log Analytics workspace (log-analytics.ts) that receives the vault's AuditEvent
+ * diagnostic logs: every vault request it answers becomes a row; tokens for `https://api.loganalytics.io`
+ * come from the same token endpoint.
  */
 import {createPublicKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject} from 'node:crypto'
 import {createServer, type Server} from 'node:https'
@@ -14,6 +18,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 
 import {decodeJwt, signJwt, verifyJwt} from './jwt.js'
+import {LOGS_RESOURCE, LogAnalyticsWorkspace, QueryError} from './log-analytics.js'
 import {generateTls, type TestTls} from './tls.js'
 
 export const VAULT_RESOURCE = 'https://vault.azure.net'
@@ -31,6 +36,10 @@ export interface TestIdentity {
   federatedSubject?: string
   /** Secret names (lowercase) this identity may read and write, or 'all' / 'none'. */
   access: 'all' | 'none' | string[]
+  /** Whether it has the Log Analytics Reader role on the workspace. */
+  logAnalyticsReader?: boolean
+  /** Its user principal name, for the upn claim (a user rather than an app). */
+  upn?: string
 }
 
 /** One switchable fault; it applies to vault requests whose path contains `path` (all when absent). */
@@ -94,8 +103,12 @@ export class AzureTestServer {
   private server?: Server
   private port = 0
 
+  /** The Log Analytics workspace that receives the vault's AuditEvent logs. */
+  readonly workspace: LogAnalyticsWorkspace
+
   private constructor(readonly tls: TestTls, options: {tenantId?: string}) {
     this.tenantId = options.tenantId ?? randomUUID()
+    this.workspace = new LogAnalyticsWorkspace(this.tenantId)
   }
 
   /** Start on an ephemeral port of 127.0.0.1. */
@@ -186,7 +199,8 @@ export class AzureTestServer {
     const body = await readBody(req)
     const path = decodeURIComponent(url.pathname)
     const first = path.split('/')[1] ?? ''
-    const isToken = first !== 'secrets' && first !== 'deletedsecrets'
+    const isLogs = first === 'v1'
+    const isToken = first !== 'secrets' && first !== 'deletedsecrets' && !isLogs
     const fault = this.takeFault(path, isToken)
     if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs))
     if (fault?.reset) {
@@ -206,6 +220,11 @@ export class AzureTestServer {
       this.identityEndpoint(req, res, path, body)
       return
     }
+    if (isLogs) {
+      this.counters.log.push(`${req.method} ${path}`)
+      this.logs(req, res, path, body)
+      return
+    }
     this.counters.vaultRequests++
     this.counters.inFlight++
     this.counters.maxInFlight = Math.max(this.counters.maxInFlight, this.counters.inFlight)
@@ -213,7 +232,9 @@ export class AzureTestServer {
     try {
       // Keep a request in flight a moment so concurrency is observable.
       await new Promise((r) => setTimeout(r, 5))
+      const started = Date.now()
       this.vault(req, res, url, path, body)
+      this.recordAudit(req, url, path, res.statusCode, Date.now() - started)
     } finally {
       this.counters.inFlight--
     }
@@ -282,7 +303,8 @@ export class AzureTestServer {
       return
     }
     const scope = form.get('scope') ?? ''
-    if (!scope.split(' ').includes(`${VAULT_RESOURCE}/.default`)) {
+    const audience = [VAULT_RESOURCE, LOGS_RESOURCE].find((r) => scope.split(' ').includes(`${r}/.default`))
+    if (audience === undefined) {
       this.json(res, 400, aadError('invalid_scope', 70011, `AADSTS70011: The provided value for the input parameter 'scope' is not valid: ${scope}`))
       return
     }
@@ -309,8 +331,9 @@ export class AzureTestServer {
     }
     const iat = now()
     const accessToken = signJwt({
-      aud: VAULT_RESOURCE, iss: `https://sts.windows.net/${this.tenantId}/`, iat, nbf: iat, exp: iat + this.tokenLifetime,
+      aud: audience, iss: `https://sts.windows.net/${this.tenantId}/`, iat, nbf: iat, exp: iat + this.tokenLifetime,
       appid: clientId, oid: clientId, sub: clientId, tid: this.tenantId, ver: '1.0', uti: randomBytes(8).toString('hex'),
+      ...(identity.upn === undefined ? {} : {upn: identity.upn}),
     }, this.signing.privateKey, {kid: 'test-signing-key'})
     this.json(res, 200, {token_type: 'Bearer', expires_in: this.tokenLifetime, ext_expires_in: this.tokenLifetime, access_token: accessToken})
   }
@@ -336,6 +359,78 @@ export class AzureTestServer {
     }
     if (typeof verified.exp !== 'number' || verified.exp < now()) return {code: 700024, message: 'AADSTS700024: Client assertion is not within its valid time range.'}
     return undefined
+  }
+
+  // ---- Log Analytics (query API) and the vault's AuditEvent diagnostic logs ----
+
+  /** Key Vault's AuditEvent for one answered request (what its diagnostic setting sends to the workspace). */
+  private recordAudit(req: IncomingMessage, url: URL, path: string, status: number, durationMs: number): void {
+    const method = req.method ?? 'GET'
+    const [collection, name, third, fourth] = path.split('/').filter(Boolean)
+    let operation: string
+    if (collection === 'secrets') {
+      if (name === undefined) operation = 'SecretList'
+      else if (third === 'versions') operation = 'SecretListVersions'
+      else if (method === 'PUT') operation = 'SecretSet'
+      else if (method === 'DELETE') operation = 'SecretDelete'
+      else if (method === 'PATCH') operation = 'SecretUpdate'
+      else if (third === 'backup') operation = 'SecretBackup'
+      else operation = 'SecretGet'
+    } else {
+      if (name === undefined) operation = 'SecretListDeleted'
+      else if (third === 'recover') operation = 'SecretRecover'
+      else if (method === 'DELETE') operation = 'SecretPurge'
+      else operation = 'SecretGetDeleted'
+    }
+    const claims = decodeJwt(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '')?.claims
+    const version = fourth === undefined && third !== undefined && third !== '' && third !== 'versions' && third !== 'recover' && third !== 'backup'
+      ? third
+      : (operation === 'SecretGet' || operation === 'SecretSet') && status === 200 && name !== undefined ? this.latest(name)?.id : undefined
+    this.workspace.record({
+      time: new Date(), operation, status, vaultUrl: this.url,
+      ...(name === undefined ? {} : {secret: name.toLowerCase()}),
+      ...(version === undefined ? {} : {version}),
+      requestUri: `${this.url}${url.pathname}${url.search}`,
+      ...(claims?.appid ? {appId: String(claims.appid), oid: String(claims.oid ?? claims.appid)} : {}),
+      ...(claims?.upn ? {upn: String(claims.upn)} : {}),
+      callerIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      correlationId: String(req.headers['x-ms-client-request-id'] ?? randomUUID()),
+      durationMs,
+    })
+  }
+
+  /** `POST|GET /v1/workspaces/{id}/query`: bearer token for api.loganalytics.io, Log Analytics Reader, then the query. */
+  private logs(req: IncomingMessage, res: ServerResponse, path: string, body: string): void {
+    const fail = (e: QueryError, headers: Record<string, string> = {}) => this.json(res, e.status, e.body(), headers)
+    const m = /^\/v1\/workspaces\/([^/]+)\/query$/.exec(path)
+    if (m === null) return fail(new QueryError(404, 'PathNotFoundError', `The requested path does not exist`))
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+    const unauthorized = (message: string) => fail(new QueryError(401, 'AuthorizationRequiredError', message), {'WWW-Authenticate': `Bearer authorization_uri="https://login.microsoftonline.com/${this.tenantId}", resource="${LOGS_RESOURCE}"`})
+    if (token === undefined) return unauthorized('Valid authentication was not provided')
+    const claims = verifyJwt(token, this.signing.publicKey)
+    if (claims === undefined || claims.tid !== this.tenantId || typeof claims.exp !== 'number' || claims.exp <= now()) return unauthorized('Valid authentication was not provided')
+    if (claims.aud !== LOGS_RESOURCE) return fail(new QueryError(401, 'InvalidTokenError', 'The provided authentication is not valid for this resource', {code: 'InvalidAudience', message: `Audience ${String(claims.aud)} is not valid for this resource`}))
+    if (m[1] !== this.workspace.id) return fail(new QueryError(404, 'WorkspaceNotFoundError', `The workspace could not be found`, {code: 'WorkspaceNotFound', message: `Workspace ${m[1]} was not found`}))
+    if (this.identities.get(String(claims.appid))?.logAnalyticsReader !== true) {
+      return fail(new QueryError(403, 'InsufficientAccessError', 'The provided credentials have insufficient access to perform the requested operation', {code: 'InsufficientAccessError', message: `The identity ${String(claims.appid)} has no read access to workspace ${m[1]}`}))
+    }
+    let params: {query?: unknown; timespan?: unknown}
+    if (req.method === 'GET') {
+      const q = new URL(req.url ?? '/', this.url).searchParams
+      params = {query: q.get('query') ?? undefined, timespan: q.get('timespan') ?? undefined}
+    } else {
+      try {
+        params = JSON.parse(body || '{}') as typeof params
+      } catch {
+        return fail(new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {code: 'InvalidJson', message: 'The request body is not valid JSON'}))
+      }
+    }
+    try {
+      this.json(res, 200, this.workspace.query(params))
+    } catch (error) {
+      if (error instanceof QueryError) return fail(error)
+      throw error
+    }
   }
 
   // ---- Key Vault ----

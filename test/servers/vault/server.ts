@@ -14,12 +14,18 @@
  *   must be one registered with `kubernetesServiceAccount()`, which names its account and namespace.
  * - `auth/token/lookup-self`, `renew-self`, `revoke-self`; `sys/health`; `sys/internal/ui/mounts[/path]`.
  * - Transit `keys`, `encrypt` and `decrypt` (AES-256-GCM, `vault:v1:` ciphertexts).
+ * - Audit devices: `sys/audit` (list), `sys/audit/<path>` (enable a `file` device, disable) and
+ *   `sys/audit-hash/<path>`. An enabled file device appends a request and a response entry per request
+ *   to its `file_path`, in Vault's JSON format: strings in request and response data, client tokens and
+ *   accessors HMAC-SHA256'd with the device's own key (`hmac-sha256:<hex>`), unless `log_raw` is set.
+ *   `plantAudit()` writes entries for requests that happened elsewhere (another client, an earlier day).
  * - Fault injection per test (latency, 429, 500, 503 sealed, connection reset, a barrier that holds
  *   requests until N arrived) and a request counter per method and path, so tests can assert batching.
  *
  * The `X-Vault-Namespace` header is recorded on every request (see `requests`) but does not partition data.
  */
-import {createCipheriv, createDecipheriv, createPublicKey, randomBytes, randomUUID, verify, type JsonWebKey} from 'node:crypto'
+import {createCipheriv, createDecipheriv, createHmac, createPublicKey, randomBytes, randomUUID, verify, type JsonWebKey} from 'node:crypto'
+import {appendFileSync} from 'node:fs'
 import {createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket} from 'node:net'
 import {Duplex} from 'node:stream'
@@ -108,6 +114,37 @@ interface AuthMount {
   k8sTokens: Map<string, {name: string; namespace: string}>
 }
 
+/** An enabled audit device: a file device writing JSON lines, with the key its HMACs use. */
+interface AuditDevice {
+  path: string
+  type: 'file'
+  filePath: string
+  logRaw: boolean
+  hmacAccessor: boolean
+  key: Buffer
+  description: string
+}
+
+/** A request from elsewhere, for `plantAudit()`: what a file audit device would have logged for it. */
+export interface PlantedAudit {
+  time: Date
+  /** `read`, `update`, `create`, `delete`, `list` or `patch`. */
+  operation: string
+  /** The API path without /v1/, e.g. `secret/data/app`. */
+  path: string
+  displayName: string
+  policies?: string[]
+  metadata?: Record<string, string>
+  /** Request data (query parameters of a read, the body of a write); strings are HMAC'd as Vault does. */
+  data?: Record<string, unknown>
+  /** Response data; strings HMAC'd. */
+  responseData?: Record<string, unknown>
+  /** An error, e.g. `1 error occurred:\n\t* permission denied\n\n`. */
+  error?: string
+  remoteAddress?: string
+  mountType?: string
+}
+
 /** One injected fault. `match` is a substring of (or regex on) `METHOD path`; `times` how often it fires. */
 export type Fault = {match?: string | RegExp; times?: number} & (
   | {kind: 'latency'; ms: number}
@@ -170,6 +207,7 @@ export class VaultTestServer {
   private readonly policies = new Map<string, PolicyRules>()
   private readonly mounts = new Map<string, Mount>()
   private readonly authMounts = new Map<string, AuthMount>()
+  private readonly auditDevices = new Map<string, AuditDevice>()
   private faults: Fault[] = []
   private barriers: Array<{fault: Fault & {kind: 'barrier'}; waiting: Array<() => void>}> = []
   private server!: Server
@@ -381,14 +419,155 @@ export class VaultTestServer {
         return
       }
     }
+    const audit = this.auditDevices.size === 0 ? undefined : this.auditRequest(method, path, url.searchParams, body, typeof token === 'string' ? token : '', req.socket.remoteAddress)
     try {
       const out = await this.route(method, path, url.searchParams, body, typeof token === 'string' ? token : '')
+      audit?.({status: out?.status ?? (out === undefined ? 204 : 200), body: out?.body})
       if (out === undefined) this.send(res, 204)
       else this.send(res, out.status ?? 200, out.body)
     } catch (error) {
-      if (error instanceof HttpError) this.send(res, error.status, error.body ?? {errors: error.errors})
-      else throw error
+      if (error instanceof HttpError) {
+        audit?.({status: error.status, body: error.body, error: error.status === 403 ? PERMISSION_DENIED : error.errors.join('\n')})
+        this.send(res, error.status, error.body ?? {errors: error.errors})
+      } else {
+        throw error
+      }
     }
+  }
+
+  // ---- audit devices
+
+  /** HMAC-SHA256 of `input` under a device's key, as `sys/audit-hash` and the log write it. */
+  private auditHash(device: AuditDevice, input: string): string {
+    return `hmac-sha256:${createHmac('sha256', device.key).update(input).digest('hex')}`
+  }
+
+  /** Hash every string in a structure (numbers, booleans and null stay), as Vault's audit HashStructure does. */
+  private hashStructure(device: AuditDevice, v: unknown): unknown {
+    if (device.logRaw) return v
+    if (typeof v === 'string') return this.auditHash(device, v)
+    if (Array.isArray(v)) return v.map((x) => this.hashStructure(device, x))
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.hashStructure(device, x)]))
+    return v
+  }
+
+  /** Vault writes times with nanoseconds (Go's RFC3339Nano). */
+  private static auditTime(d: Date): string {
+    return d.toISOString().replace('Z', `${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}Z`)
+  }
+
+  private auditWrite(device: AuditDevice, entry: Record<string, unknown>): void {
+    appendFileSync(device.filePath, `${JSON.stringify(entry)}\n`, {mode: 0o600})
+  }
+
+  /** The `auth` and `request` blocks of an entry, hashed for one device. */
+  private auditBlocks(device: AuditDevice, r: {id: string; operation: string; path: string; data?: Record<string, unknown>; token?: TokenEntry; tokenId?: string; remoteAddress?: string; mount?: Mount; displayName?: string; policies?: string[]; metadata?: Record<string, string> | null; mountType?: string}) {
+    const hashed = (x: string | undefined) => (x === undefined ? undefined : device.logRaw ? x : this.auditHash(device, x))
+    const accessor = r.token === undefined ? undefined : device.hmacAccessor ? hashed(r.token.accessor) : r.token.accessor
+    const policies = r.token?.policies ?? r.policies
+    const auth = {
+      ...(r.tokenId ? {client_token: hashed(r.tokenId)} : {}),
+      ...(accessor === undefined ? {} : {accessor}),
+      display_name: r.token?.displayName ?? r.displayName ?? '',
+      ...(policies ? {policies, token_policies: policies} : {}),
+      ...(r.token?.meta ?? r.metadata ? {metadata: r.token?.meta ?? r.metadata} : {}),
+      entity_id: '',
+      token_type: r.token || r.displayName ? 'service' : '',
+    }
+    const request = {
+      id: r.id,
+      operation: r.operation,
+      ...(r.mount ? {mount_point: r.mount.path, mount_type: r.mount.type, mount_accessor: r.mount.accessor, mount_class: 'secret'} : r.mountType ? {mount_type: r.mountType} : {}),
+      ...(r.tokenId ? {client_token: hashed(r.tokenId), client_token_accessor: accessor} : {}),
+      namespace: {id: 'root'},
+      path: r.path,
+      ...(r.data && Object.keys(r.data).length > 0 ? {data: this.hashStructure(device, r.data)} : {}),
+      remote_address: r.remoteAddress ?? '127.0.0.1',
+    }
+    return {auth, request}
+  }
+
+  /** Log a request to every file device now; returns the function that logs its response. */
+  private auditRequest(method: string, path: string, query: URLSearchParams, body: Record<string, any>, token: string, remote?: string): (r: {status: number; body?: unknown; error?: string}) => void {
+    const operation = {GET: 'read', POST: 'update', DELETE: 'delete', LIST: 'list', PATCH: 'patch'}[method] ?? method.toLowerCase()
+    const data: Record<string, unknown> = method === 'GET' || method === 'LIST' ? Object.fromEntries([...query].filter(([k]) => k !== 'list')) : body
+    const entry = this.lookup(token)
+    const id = randomUUID()
+    const r = {id, operation, path, data, token: entry, tokenId: entry ? token : undefined, remoteAddress: remote?.replace(/^::ffff:/, ''), mount: this.mountFor(path)}
+    // Vault logs the request before it is handled, and the response after.
+    for (const device of this.auditDevices.values()) this.auditWrite(device, {time: VaultTestServer.auditTime(new Date()), type: 'request', ...this.auditBlocks(device, r)})
+    return ({body: out, error}) => {
+      const outData = (out as {data?: unknown} | undefined)?.data
+      for (const device of this.auditDevices.values()) {
+        const {auth, request} = this.auditBlocks(device, r)
+        this.auditWrite(device, {
+          time: VaultTestServer.auditTime(new Date()),
+          type: 'response',
+          auth,
+          request,
+          response: {
+            ...(r.mount ? {mount_point: r.mount.path, mount_type: r.mount.type, mount_accessor: r.mount.accessor} : {}),
+            ...(error === undefined && outData !== undefined && outData !== null ? {data: this.hashStructure(device, outData)} : {}),
+          },
+          ...(error === undefined ? {} : {error}),
+        })
+      }
+    }
+  }
+
+  /** Enable a file audit device (what `vault audit enable -path=<path> file file_path=<file>` does). */
+  enableFileAudit(filePath: string, path = 'file', options: {logRaw?: boolean; hmacAccessor?: boolean} = {}): void {
+    this.auditDevices.set(path.replace(/\/+$/, ''), {path: `${path.replace(/\/+$/, '')}/`, type: 'file', filePath, logRaw: Boolean(options.logRaw), hmacAccessor: options.hmacAccessor ?? true, key: randomBytes(32), description: ''})
+  }
+
+  /** Write the entries a device would have logged for a request from elsewhere. */
+  plantAudit(p: PlantedAudit, devicePath = 'file'): void {
+    const device = this.auditDevices.get(devicePath)
+    if (!device) throw new Error(`no audit device ${devicePath}`)
+    const blocks = this.auditBlocks(device, {id: randomUUID(), operation: p.operation, path: p.path, data: p.data, tokenId: `hvs.${randomBytes(18).toString('base64url')}`, displayName: p.displayName, policies: p.policies ?? ['default'], metadata: p.metadata ?? null, remoteAddress: p.remoteAddress, mountType: p.mountType ?? 'kv'})
+    const time = VaultTestServer.auditTime(p.time)
+    this.auditWrite(device, {time, type: 'request', ...blocks, ...(p.error ? {error: p.error} : {})})
+    this.auditWrite(device, {time, type: 'response', ...blocks, response: {mount_type: p.mountType ?? 'kv', ...(p.responseData ? {data: this.hashStructure(device, p.responseData)} : {})}, ...(p.error ? {error: p.error} : {})})
+  }
+
+  /** The HMAC a device gives `input` (what `sys/audit-hash/<path>` answers), for assertions. */
+  hashFor(input: string, devicePath = 'file'): string {
+    const device = this.auditDevices.get(devicePath)
+    if (!device) throw new Error(`no audit device ${devicePath}`)
+    return this.auditHash(device, input)
+  }
+
+  private sysAudit(entry: TokenEntry, method: string, path: string, body: Record<string, any>): {body: unknown} | undefined {
+    const hash = /^sys\/audit-hash\/(.+)$/.exec(path)
+    if (hash) {
+      if (method !== 'POST') throw new HttpError(405, ['unsupported operation'])
+      this.authorize(entry, path, 'update')
+      const device = this.auditDevices.get(hash[1].replace(/\/+$/, ''))
+      if (!device) throw bad('unknown audit backend')
+      if (typeof body.input !== 'string') throw bad('the "input" parameter is required')
+      const h = this.auditHash(device, body.input)
+      // sys/ endpoints answer with the data at the top level too.
+      return {body: {...envelope({hash: h}), hash: h}}
+    }
+    // Listing, enabling and disabling audit devices need sudo, as in Vault.
+    this.authorize(entry, path, 'sudo')
+    if (path === 'sys/audit' && method === 'GET') {
+      const devices = Object.fromEntries([...this.auditDevices.values()].map((d) => [d.path, {type: d.type, description: d.description, options: {file_path: d.filePath, ...(d.logRaw ? {log_raw: 'true'} : {}), hmac_accessor: String(d.hmacAccessor)}, local: false, path: d.path}]))
+      return {body: {...envelope(devices), ...devices}}
+    }
+    const m = /^sys\/audit\/(.+)$/.exec(path)
+    if (m && method === 'POST') {
+      if (body.type !== 'file') throw bad(`unknown backend type: "${String(body.type)}"`)
+      const filePath = body.options?.file_path ?? body.options?.path
+      if (typeof filePath !== 'string' || filePath === '') throw bad('file_path is required')
+      this.enableFileAudit(filePath, m[1], {logRaw: ['true', true, '1'].includes(body.options?.log_raw), hmacAccessor: !['false', false, '0'].includes(body.options?.hmac_accessor)})
+      return undefined
+    }
+    if (m && method === 'DELETE') {
+      this.auditDevices.delete(m[1].replace(/\/+$/, ''))
+      return undefined
+    }
+    throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
   }
 
   private async route(method: string, path: string, query: URLSearchParams, body: Record<string, any>, token: string): Promise<{status?: number; body: unknown} | undefined> {
@@ -413,6 +592,7 @@ export class VaultTestServer {
     }
     if (!entry) throw denied()
 
+    if (path === 'sys/audit' || path.startsWith('sys/audit/') || path.startsWith('sys/audit-hash/')) return this.sysAudit(entry, method, path, body)
     if (path.startsWith('auth/token/')) {
       this.authorize(entry, path, method === 'GET' ? 'read' : 'update')
       return this.tokenSelf(method, path.slice('auth/token/'.length), body, entry, token)
