@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import * as age from 'age-encryption'
+
+import {nonInteractive} from '../../src/core/interaction.js'
+import {Keyring, OpenStore, openStore, parseStore} from '../../src/core/store.js'
+import {BIN, Sandbox, type RunResult} from '../helpers/cli.js'
+
+const CANARY = 'CANARY-keyrotate-91f2-do-not-print'
+const PASS = 'rotate team passphrase 77'
+const BINARY = Buffer.from([0, 255, 1, 254, 10, 13, 0])
+
+/** Every value and version the store holds, as [name, version, bytes]. */
+const EXPECTED: Array<[string, number, Buffer]> = [
+  ['DB_PASSWORD', 1, Buffer.from(CANARY)],
+  ['DB_PASSWORD', 2, Buffer.from(`${CANARY}-2\nline two`)],
+  ['TLS_KEY', 1, BINARY],
+  ['Z_TOKEN', 1, Buffer.from(`${CANARY}-z`)],
+]
+
+/** The checkpoints `key rotate` passes, in order, for this store (3 recipients, 3 secrets). */
+const STEPS = [
+  'opened', 'wrapped:1', 'wrapped:2', 'wrapped:3', 'locked',
+  'reencrypted:DB_PASSWORD', 'reencrypted:TLS_KEY', 'reencrypted:Z_TOKEN', 'checked',
+  'temp-partial', 'temp-written', 'temp-synced', 'renamed', 'written', 'unlocked', 'audited',
+]
+/** From this step on, the store file on disk is the new one. */
+const FIRST_NEW = STEPS.indexOf('renamed')
+
+describe('key rotate', () => {
+  const sb = new Sandbox()
+  let bob: string
+  let original: Buffer
+  let oldKeyId: string
+  const lockFile = () => `${sb.storeFile}.lock`
+  const temps = () => readdirSync(join(sb.project, '.secrets')).filter((f) => f.startsWith('.store.json.tmp-'))
+  const rotate = (extra: string[] = [], env: Record<string, string | undefined> = {}) => sb.run(['key', 'rotate', ...extra], {env: {SECRETS_PASSPHRASE: PASS, ...env}})
+
+  /** Open the store in-process with each recipient's own key and check every version of every value. */
+  async function assertOpensWithEveryRecipient(): Promise<string> {
+    const keyrings = {
+      identity: new Keyring({SECRETS_IDENTITY: sb.identityFile}, nonInteractive()),
+      bob: new Keyring({SECRETS_AGE_KEY: bob}, nonInteractive()),
+      passphrase: new Keyring({SECRETS_PASSPHRASE: PASS, HOME: sb.root}, nonInteractive()),
+    }
+    let keyId = ''
+    for (const [who, k] of Object.entries(keyrings)) {
+      // eslint-disable-next-line no-await-in-loop
+      const store = await openStore(sb.storeFile, k)
+      for (const [name, version, value] of EXPECTED) assert.deepEqual(store.read(name, version).value.reveal(), value, `${who}: ${name} v${version}`)
+      assert.equal(store.read('DB_PASSWORD').version, 2)
+      keyId = store.keyId
+    }
+    return keyId
+  }
+
+  before(async () => {
+    await sb.init()
+    bob = await age.generateIdentity()
+    const steps: Array<[string[], string | Buffer, Record<string, string>?]> = [
+      [['set', 'DB_PASSWORD'], CANARY],
+      [['set', 'DB_PASSWORD'], `${CANARY}-2\nline two`],
+      [['set', 'Z_TOKEN'], `${CANARY}-z`],
+      [['key', 'add', await age.identityToRecipient(bob), '--label', 'bob'], ''],
+      [['key', 'add', '--passphrase', '--label', 'team'], '', {SECRETS_NEW_PASSPHRASE: PASS}],
+    ]
+    for (const [args, input, env] of steps) {
+      // eslint-disable-next-line no-await-in-loop
+      const r = await sb.run(args, {input, env})
+      assert.equal(r.code, 0, r.stderr)
+    }
+    writeFileSync(join(sb.root, 'tls.key'), BINARY)
+    assert.equal((await sb.run(['set', 'TLS_KEY', '--from-file', join(sb.root, 'tls.key')])).code, 0)
+    original = readFileSync(sb.storeFile)
+    oldKeyId = parseStore(original.toString('utf8'), sb.storeFile).keyId
+  })
+  after(() => sb.cleanup())
+
+  it('refuses without --yes when there is no terminal, changing nothing', async () => {
+    const r = await rotate()
+    assert.deepEqual([r.code, r.stdout], [2, ''])
+    assert.equal(r.stderr, 'Error [USAGE]: Refusing to rotate the data key without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm.\n')
+    assert.deepEqual(readFileSync(sb.storeFile), original)
+  })
+
+  it('a passphrase recipient without its passphrase is a clear USAGE error (exit 2), changing nothing', async () => {
+    const r = await rotate(['--yes'], {SECRETS_PASSPHRASE: undefined})
+    assert.equal(r.code, 2)
+    assert.equal(r.stderr.split('\n')[0], `Error [USAGE]: The store ${sb.storeFile} has a passphrase recipient "team": wrapping the new data key for it needs its passphrase, and there is no terminal to ask on (or CI is set). Nothing was changed.`)
+    assert.deepEqual(readFileSync(sb.storeFile), original)
+  })
+
+  it('passes exactly the documented checkpoints (so the crash test below kills it at every one)', async () => {
+    const log = join(sb.root, 'steps.log')
+    const r = await rotate(['--yes'], {SECRETS_TEST_STEPS_LOG: log})
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), STEPS)
+    writeFileSync(sb.storeFile, original)
+  })
+
+  for (const [i, step] of STEPS.entries()) {
+    it(`killed with SIGKILL at "${step}": the store opens for every recipient with every value, and the next rotate succeeds`, async () => {
+      writeFileSync(sb.storeFile, original)
+      // A reader while the rotation is stopped at this step sees a consistent store.
+      const killed = await runUntil(sb, step, async () => {
+        const get = await sb.run(['get', 'DB_PASSWORD'])
+        assert.deepEqual([get.code, get.stdout], [0, `${CANARY}-2\nline two`], get.stderr)
+      })
+      assert.equal(killed.signal, 'SIGKILL')
+      assert.ok(!killed.stderr.includes(CANARY))
+
+      const keyId = await assertOpensWithEveryRecipient()
+      assert.equal(keyId === oldKeyId, i < FIRST_NEW, `store on disk after "${step}" has ${keyId === oldKeyId ? 'the old' : 'a new'} key`)
+      const locked = i >= STEPS.indexOf('locked') && i <= STEPS.indexOf('written')
+      assert.equal(existsSync(lockFile()), locked, 'the lock is left behind only by a process killed while holding it')
+      const partial = i >= STEPS.indexOf('temp-partial') && i <= STEPS.indexOf('temp-synced')
+      if (partial) assert.equal(temps().length, 1, 'a temp file is left behind')
+
+      const exported = await sb.run(['export', '--format', 'json', '--only', 'DB_PASSWORD', '--only', 'Z_TOKEN'])
+      assert.equal(exported.code, 0, exported.stderr)
+      assert.deepEqual(JSON.parse(exported.stdout), {DB_PASSWORD: `${CANARY}-2\nline two`, Z_TOKEN: `${CANARY}-z`})
+
+      // The next rotation takes over the dead process's lock and removes its temp file.
+      const again = await rotate(['--yes'])
+      assert.equal(again.code, 0, again.stderr)
+      assert.deepEqual([existsSync(lockFile()), temps()], [false, []])
+      assert.notEqual(await assertOpensWithEveryRecipient(), keyId)
+    })
+  }
+
+  it('a completed rotate: --json report, one audit record, values and history intact, the old data key decrypts nothing', async () => {
+    writeFileSync(sb.storeFile, original)
+    const listBefore = JSON.parse((await sb.run(['list', '--json'])).stdout) as unknown
+    const auditBefore = sb.auditText().split('\n').length
+    const r = await rotate(['--yes', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stderr, '')
+    const report = JSON.parse(r.stdout)
+    const after = parseStore(readFileSync(sb.storeFile, 'utf8'), sb.storeFile)
+    assert.deepEqual(Object.keys(report), ['store', 'oldKeyId', 'keyId', 'recipients', 'secrets', 'versions'])
+    assert.deepEqual([report.store, report.oldKeyId, report.keyId, report.secrets, report.versions], [sb.storeFile, oldKeyId, after.keyId, 3, 4])
+    assert.deepEqual(report.recipients.map((x: {type: string; label?: string}) => [x.type, x.label]), [['age', undefined], ['age', 'bob'], ['scrypt', 'team']])
+    assert.ok(!r.stdout.includes(CANARY) && !r.stdout.includes('wrapped'))
+
+    const records = sb.auditText().trim().split('\n').slice(auditBefore - 1).map((l) => JSON.parse(l))
+    assert.deepEqual(records.map((x) => [x.command, x.action, x.provider, x.ref, x.outcome]), [['key rotate', 'rekey', 'local', sb.storeFile, 'ok']])
+
+    await assertOpensWithEveryRecipient()
+    const listAfter = JSON.parse((await sb.run(['list', '--json'])).stdout) as {secrets: Array<{name: string; versions: number}>}
+    assert.deepEqual(listAfter, listBefore, 'names, versions, times and authors are unchanged')
+    assert.deepEqual(listAfter.secrets.map((x) => [x.name, x.versions]), [['DB_PASSWORD', 2], ['TLS_KEY', 1], ['Z_TOKEN', 1]])
+
+    const before = parseStore(original.toString('utf8'), sb.storeFile)
+    const oldKey = await new Keyring({SECRETS_IDENTITY: sb.identityFile}, nonInteractive()).unwrap(before, sb.storeFile)
+    const withOldKey = new OpenStore(sb.storeFile, after, oldKey)
+    for (const [name, version] of EXPECTED) assert.throws(() => withOldKey.read(name, version), {code: 'INTEGRITY'})
+    // The new file with the old wrapped keys and key id spliced in: the old key does not verify its MAC.
+    const franken = join(sb.root, 'franken.json')
+    writeFileSync(franken, JSON.stringify({...after, keyId: before.keyId, recipients: before.recipients}))
+    await assert.rejects(openStore(franken, new Keyring({SECRETS_IDENTITY: sb.identityFile}, nonInteractive())), {code: 'INTEGRITY', message: /integrity check \(MAC\) does not match/})
+  })
+})
+
+/**
+ * Run `key rotate --yes` with SECRETS_TEST_PAUSE_AT=step, wait until it reports that it stopped there,
+ * run `whilePaused`, then SIGKILL it. Fails if the command ends without reaching the step.
+ */
+function runUntil(sb: Sandbox, step: string, whilePaused: () => Promise<void>): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'key', 'rotate', '--yes'], {
+      cwd: sb.project,
+      env: sb.env({SECRETS_PASSPHRASE: PASS, SECRETS_TEST_PAUSE_AT: step}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    let reached = false
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d
+      if (!reached && stderr.includes(`secrets-test: paused at ${step}\n`)) {
+        reached = true
+        whilePaused().then(() => child.kill('SIGKILL'), (error) => {
+          child.kill('SIGKILL')
+          reject(error)
+        })
+      }
+    })
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      if (!reached) reject(new Error(`key rotate ended (code ${code}, signal ${signal}) without reaching step ${step}: ${stderr}`))
+      else resolve({code, signal, stdout, stderr})
+    })
+  })
+}
