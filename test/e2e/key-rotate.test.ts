@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -7,7 +7,7 @@ import * as age from 'age-encryption'
 
 import {nonInteractive} from '../../src/core/interaction.js'
 import {Keyring, OpenStore, openStore, parseStore} from '../../src/core/store.js'
-import {BIN, Sandbox, type RunResult} from '../helpers/cli.js'
+import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
 
 const CANARY = 'CANARY-keyrotate-91f2-do-not-print'
 const PASS = 'rotate team passphrase 77'
@@ -130,6 +130,35 @@ describe('key rotate', () => {
       assert.notEqual(await assertOpensWithEveryRecipient(), keyId)
     })
   }
+
+  it('on a terminal: asks to confirm and for the passphrase (not echoed), shows progress; declining is ABORTED (exit 12)', async () => {
+    writeFileSync(sb.storeFile, original)
+    const onTerminal = (script: Array<[string, string]>) => {
+      const r = spawnSync('python3', [join(ROOT, 'test', 'helpers', 'pty_run.py'), JSON.stringify(script), '--', process.execPath, BIN, 'key', 'rotate'], {
+        cwd: sb.project,
+        env: sb.env({TERM: 'xterm', CI: undefined}),
+        encoding: 'utf8',
+        timeout: 90_000,
+      })
+      assert.equal(r.status, 0, r.stderr)
+      return JSON.parse(r.stdout) as {code: number; output: string}
+    }
+    // Prompts are matched by their start: a long one (with the store's path) wraps at the terminal's width.
+    const declined = onTerminal([['Rotate the data key of', 'n\r']])
+    assert.equal(declined.code, 12, declined.output)
+    assert.match(declined.output, /Error \[ABORTED\]: Nothing was changed\./)
+    assert.deepEqual(readFileSync(sb.storeFile), original)
+
+    const r = onTerminal([
+      ['Rotate the data key of', 'y\r'],
+      ['Passphrase of recipient "team"', `${PASS}\r`],
+    ])
+    assert.equal(r.code, 0, r.output)
+    assert.ok(!r.output.includes(PASS), 'the passphrase was echoed')
+    assert.match(r.output, /Wrapping the new data key for age1\w+ \(1\/3\)/)
+    assert.ok(r.output.includes(`✓ rotated the data key of ${sb.storeFile}: wrapped for 3 recipient(s), 4 version(s) of 3 secret(s) re-encrypted`), r.output)
+    assert.notEqual(await assertOpensWithEveryRecipient(), oldKeyId)
+  })
 
   it('a completed rotate: --json report, one audit record, values and history intact, the old data key decrypts nothing', async () => {
     writeFileSync(sb.storeFile, original)
