@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import * as age from 'age-encryption'
@@ -8,9 +8,12 @@ import * as age from 'age-encryption'
 import {nonInteractive} from '../../src/core/interaction.js'
 import {Keyring, OpenStore, openStore, parseStore} from '../../src/core/store.js'
 import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
+import {SecretsManagerServer} from '../servers/aws/server.js'
+import {VaultTestServer} from '../servers/vault/server.js'
 
 const CANARY = 'CANARY-keyrotate-91f2-do-not-print'
 const PASS = 'rotate team passphrase 77'
+const KMS_USER = 'arn:aws:iam::123456789012:user/key-rotate'
 const BINARY = Buffer.from([0, 255, 1, 254, 10, 13, 0])
 
 /** Every value and version the store holds, as [name, version, bytes]. */
@@ -225,3 +228,70 @@ function runUntil(sb: Sandbox, step: string, whilePaused: () => Promise<void>): 
     })
   })
 }
+
+describe('key rotate with key-service recipients (AWS KMS, Vault transit)', () => {
+  const sb = new Sandbox()
+  let aws: SecretsManagerServer
+  let vault: VaultTestServer
+  let env: Record<string, string>
+  const run = (args: string[], o: {input?: string; env?: Record<string, string | undefined>} = {}) => sb.run(args, {input: o.input, env: {...env, ...o.env}})
+  const hideIdentity = () => renameSync(sb.identityFile, `${sb.identityFile}.away`)
+  const restoreIdentity = () => renameSync(`${sb.identityFile}.away`, sb.identityFile)
+
+  before(async () => {
+    aws = await SecretsManagerServer.start({credentials: [{accessKeyId: 'AKIAKEYROTATE0000001', secretAccessKey: 'key-rotate-secret-access-key-00000000000', arn: KMS_USER}]})
+    aws.createKmsKey(['alias/secrets'])
+    vault = await VaultTestServer.start()
+    vault.mountTransit()
+    vault.policy('unlock', {'transit/encrypt/store': ['update'], 'transit/decrypt/store': ['update']})
+    vault.policy('decrypt-only', {'transit/decrypt/store': ['update']})
+    env = {
+      AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_KMS: aws.url, AWS_ACCESS_KEY_ID: 'AKIAKEYROTATE0000001', AWS_SECRET_ACCESS_KEY: 'key-rotate-secret-access-key-00000000000', AWS_EC2_METADATA_DISABLED: 'true',
+      VAULT_ADDR: vault.url, VAULT_TOKEN: vault.createToken(['unlock']),
+    }
+    await sb.init()
+    for (const args of [['key', 'add', 'awskms://alias/secrets'], ['key', 'add', 'vault-transit://transit/store']]) {
+      // eslint-disable-next-line no-await-in-loop
+      const r = await run(args)
+      assert.equal(r.code, 0, r.stderr)
+    }
+    assert.equal((await run(['set', 'DB_PASSWORD'], {input: CANARY})).code, 0)
+  })
+  after(async () => {
+    await aws.close()
+    await vault.close()
+    sb.cleanup()
+  })
+
+  it('wraps the new key with one kms:Encrypt and one transit encrypt; each service alone then opens the store', async () => {
+    aws.resetCounts()
+    vault.resetCounters()
+    const before = readFileSync(sb.storeFile, 'utf8')
+    const r = await run(['key', 'rotate', '--yes'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual(aws.counts, {'kms:Encrypt': 1})
+    assert.deepEqual([vault.count('POST transit/encrypt/store'), vault.count('POST transit/decrypt/store')], [1, 0])
+    assert.notEqual(JSON.parse(readFileSync(sb.storeFile, 'utf8')).keyId, JSON.parse(before).keyId)
+    hideIdentity()
+    try {
+      const viaKms = await run(['get', 'DB_PASSWORD'], {env: {VAULT_ADDR: undefined, VAULT_TOKEN: undefined}})
+      assert.deepEqual([viaKms.code, viaKms.stdout], [0, CANARY], viaKms.stderr)
+      const viaTransit = await run(['get', 'DB_PASSWORD'], {env: {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined}})
+      assert.deepEqual([viaTransit.code, viaTransit.stdout], [0, CANARY], viaTransit.stderr)
+    } finally {
+      restoreIdentity()
+    }
+  })
+
+  it('a key service that refuses to encrypt stops the rotation before anything is written (PERMISSION_DENIED, exit 6)', async () => {
+    const before = readFileSync(sb.storeFile)
+    const r = await run(['key', 'rotate', '--yes'], {env: {VAULT_TOKEN: vault.createToken(['decrypt-only'])}})
+    assert.equal(r.code, 6, r.stderr)
+    assert.match(r.stderr, /^Error \[PERMISSION_DENIED\]: Vault denied encrypt on transit\/encrypt\/store/)
+    assert.ok(!r.stderr.includes(CANARY))
+    assert.deepEqual(readFileSync(sb.storeFile), before)
+    assert.deepEqual(readdirSync(join(sb.project, '.secrets')).sort(), ['store.json'])
+    const last = JSON.parse(sb.auditText().trim().split('\n').at(-1)!)
+    assert.deepEqual([last.command, last.action, last.outcome, last.code], ['key rotate', 'rekey', 'denied', 'PERMISSION_DENIED'])
+  })
+})
