@@ -134,6 +134,25 @@ describe('key rotate', () => {
     })
   }
 
+  for (const step of ['checked', 'temp-partial', 'renamed']) {
+    it(`key remove takes the same path: killed at "${step}", the store opens for the remaining recipients`, async () => {
+      writeFileSync(sb.storeFile, original)
+      const bobRecipient = await age.identityToRecipient(bob)
+      const killed = await runUntil(sb, step, async () => undefined, ['key', 'remove', bobRecipient, '--yes'])
+      assert.equal(killed.signal, 'SIGKILL')
+      const store = await openStore(sb.storeFile, new Keyring({SECRETS_PASSPHRASE: PASS, HOME: sb.root}, nonInteractive()))
+      for (const [name, version, value] of EXPECTED) assert.deepEqual(store.read(name, version).value.reveal(), value)
+      const bobStill = await openStore(sb.storeFile, new Keyring({SECRETS_AGE_KEY: bob}, nonInteractive())).then(() => true, () => false)
+      assert.equal(bobStill, step !== 'renamed', 'bob opens the old store, not the new one')
+      const done = await sb.run(['key', 'remove', bobRecipient, '--yes'], {env: {SECRETS_PASSPHRASE: PASS}})
+      assert.equal(done.code, step === 'renamed' ? 5 : 0, done.stderr)
+      // Any later writer takes over a dead process's lock and sweeps its temp file.
+      const set = await sb.run(['set', 'AFTER_CRASH'], {input: 'x-after'})
+      assert.equal(set.code, 0, set.stderr)
+      assert.deepEqual([existsSync(lockFile()), temps()], [false, []])
+    })
+  }
+
   it('on a terminal: asks to confirm and for the passphrase (not echoed), shows progress; declining is ABORTED (exit 12)', async () => {
     writeFileSync(sb.storeFile, original)
     const onTerminal = (script: Array<[string, string]>) => {
@@ -197,12 +216,12 @@ describe('key rotate', () => {
 })
 
 /**
- * Run `key rotate --yes` with SECRETS_TEST_PAUSE_AT=step, wait until it reports that it stopped there,
+ * Run `key rotate --yes` (or `args`) with SECRETS_TEST_PAUSE_AT=step, wait until it reports that it stopped there,
  * run `whilePaused`, then SIGKILL it. Fails if the command ends without reaching the step.
  */
-function runUntil(sb: Sandbox, step: string, whilePaused: () => Promise<void>): Promise<RunResult> {
+function runUntil(sb: Sandbox, step: string, whilePaused: () => Promise<void>, args = ['key', 'rotate', '--yes']): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'key', 'rotate', '--yes'], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       cwd: sb.project,
       env: sb.env({SECRETS_PASSPHRASE: PASS, SECRETS_TEST_PAUSE_AT: step}),
       stdio: ['ignore', 'pipe', 'pipe'],
