@@ -8,7 +8,7 @@ import * as age from 'age-encryption'
 import {nonInteractive, type Interaction} from '../../src/core/interaction.js'
 import {addRecipient, rekeyStore, removeRecipient, type RekeyProgress} from '../../src/core/keys.js'
 import {SecretValue} from '../../src/core/secret-value.js'
-import {createStore, Keyring, OpenStore, openStore, parseStore, updateStore, type StoreDoc} from '../../src/core/store.js'
+import {checkRekeyed, createStore, Keyring, newDataKey, OpenStore, openStore, parseStore, updateStore, type StoreDoc} from '../../src/core/store.js'
 import {SecretsError} from '../../src/errors.js'
 
 process.env.SECRETS_SCRYPT_LOG_N = '12'
@@ -197,6 +197,23 @@ describe('key rotate (core)', () => {
     assert.equal(doc.keyId, parseStore(original, file).keyId)
     assert.equal(doc.recipients.at(-1)?.recipient, carol.recipient)
     assertValues(await openStore(file, keyring({SECRETS_AGE_KEY: carol.key})))
+  })
+
+  it('the check before writing refuses a new text that does not hold every old value under the new key', async () => {
+    const file = copy()
+    const store = await openStore(file, keyring({SECRETS_AGE_KEY: alice.key}))
+    const {key} = newDataKey()
+    const check = store.rekey(key, store.recipients())
+    const text = store.serialize()
+    checkRekeyed(text, file, key, check)
+    const bug = (detail: string) => ({code: 'INTERNAL', message: `Re-encrypting ${file} went wrong (${detail}); the store was not replaced and still opens as before.`})
+    assert.throws(() => checkRekeyed(text, file, newDataKey().key, check), {code: 'INTERNAL', message: /integrity check \(MAC\) does not match/})
+    const doc = JSON.parse(text) as StoreDoc
+    doc.secrets.API_KEY.versions.pop()
+    assert.throws(() => checkRekeyed(new OpenStore(file, doc, key).serialize(), file, key, check), bug('4 versions became 3'))
+    check.digests.set('BIN\u00001', '0'.repeat(64))
+    assert.throws(() => checkRekeyed(text, file, key, check), bug('version 1 of BIN changed'))
+    assert.equal(readFileSync(file, 'utf8'), original)
   })
 
   it('sweeps temp files that a killed writer left next to the store', async () => {
