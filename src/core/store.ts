@@ -1,10 +1,10 @@
-import {createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual} from 'node:crypto'
+import {createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 import type {Decrypter} from 'age-encryption'
 
 import {SecretsError, fsError} from '../errors.js'
 import {keyServiceOf, openKeyWrapper} from '../providers/registry.js'
-import {writeFileAtomic} from './atomic-write.js'
+import {removeStaleTemps, writeFileAtomic} from './atomic-write.js'
 import {decryptX25519} from './age-x25519.js'
 import {ageLibrary, loadIdentities, type AgeIdentity} from './identity.js'
 import type {Interaction} from './interaction.js'
@@ -247,6 +247,29 @@ export async function wrapFor(dataKey: Buffer, spec: RecipientSpec): Promise<str
   return Buffer.from(await e.encrypt(dataKey)).toString('base64')
 }
 
+/** The data key in a passphrase recipient's entry, or undefined when `passphrase` is not its passphrase. */
+export async function unwrapWithPassphrase(r: RecipientEntry, passphrase: string): Promise<Buffer | undefined> {
+  const age = await ageLibrary()
+  const d = new age.Decrypter()
+  d.addPassphrase(passphrase)
+  try {
+    return await decryptAll(d, Buffer.from(r.wrapped, 'base64'))
+  } catch {
+    return undefined
+  }
+}
+
+/** A fresh random data key and the id the store file shows for it. */
+export function newDataKey(): {key: Buffer; keyId: string} {
+  const key = randomBytes(32)
+  return {key, keyId: keyIdOf(key)}
+}
+
+/** The id of a data key, as written in the store's `keyId` field. */
+export function dataKeyId(key: Buffer): string {
+  return keyIdOf(key)
+}
+
 /**
  * Unwraps data keys with the identities and passphrase available to this process, caching them by key
  * id so a store is unwrapped once per process however many times it is opened.
@@ -264,6 +287,11 @@ export class Keyring {
   async ageIdentities(): Promise<AgeIdentity[]> {
     this.identities ??= await loadIdentities(this.env)
     return this.identities
+  }
+
+  /** The passphrase this process already has (SECRETS_PASSPHRASE, or one typed earlier), without asking. */
+  knownPassphrase(): string | undefined {
+    return this.passphrase ?? (this.env.SECRETS_PASSPHRASE || undefined)
   }
 
   /** The passphrase from SECRETS_PASSPHRASE, else a hidden prompt on a TTY, else undefined. */
@@ -461,25 +489,33 @@ export class OpenStore {
   }
 
   /**
-   * Replace the data key: every version of every secret is re-encrypted under a fresh key, which is
-   * wrapped for `recipients` only. Used when a recipient is removed, so it cannot read future writes.
+   * Replace the data key with `newKey`, already wrapped for each of `recipients` (the whole new list):
+   * every version of every secret is decrypted and sealed again under the new key, all in memory.
+   * Returns a check for the serialised result (see `checkRekeyed`). `onSecret` is called after each
+   * secret, with the versions done so far, for progress and crash-test checkpoints.
    */
-  async rotateDataKey(recipients: RecipientEntry[], rewrap: (r: RecipientEntry, key: Buffer) => Promise<string>): Promise<void> {
-    const newKey = randomBytes(32)
+  rekey(newKey: Buffer, recipients: RecipientEntry[], onSecret?: (name: string, done: number, total: number) => void): RekeyCheck {
+    const total = Object.values(this.doc.secrets).reduce((n, e) => n + e.versions.length, 0)
+    const digests = new Map<string, string>()
     const secrets: Record<string, SecretEntry> = {}
+    let done = 0
     for (const [name, entry] of Object.entries(this.doc.secrets)) {
       secrets[name] = {
         current: entry.current,
-        versions: entry.versions.map((v) => ({...v, ...seal(newKey, name, v.version, open(this.file, this.dataKey, name, v))})),
+        versions: entry.versions.map((v) => {
+          const plain = open(this.file, this.dataKey, name, v)
+          digests.set(`${name}\0${v.version}`, createHash('sha256').update(plain).digest('hex'))
+          const sealed = seal(newKey, name, v.version, plain)
+          plain.fill(0)
+          return {...v, ...sealed}
+        }),
       }
+      done += entry.versions.length
+      onSecret?.(name, done, total)
     }
-    const wrapped: RecipientEntry[] = []
-    for (const r of recipients) {
-      // eslint-disable-next-line no-await-in-loop
-      wrapped.push({...r, wrapped: await rewrap(r, newKey)})
-    }
-    this.doc = {format: STORE_FORMAT, keyId: keyIdOf(newKey), recipients: wrapped, secrets, mac: ''}
+    this.doc = {format: STORE_FORMAT, keyId: keyIdOf(newKey), recipients: recipients.map((r) => ({...r})), secrets, mac: ''}
     this.dataKey = newKey
+    return {keyId: this.doc.keyId, digests, versions: total}
   }
 
   /** Serialise with a fresh MAC: stable key order, one secret per block, for readable diffs. */
@@ -499,6 +535,46 @@ export class OpenStore {
     }
     return entry
   }
+}
+
+/** What a re-keyed store must decrypt to: a SHA-256 of every version's value, by name and version. */
+export interface RekeyCheck {
+  keyId: string
+  digests: Map<string, string>
+  versions: number
+}
+
+/**
+ * Prove that the exact text about to replace the store opens under the new key and holds every value
+ * it held before, version for version, before it replaces anything: a fault in re-encryption or
+ * serialisation fails here, while the old store is still in place.
+ */
+export function checkRekeyed(text: string, file: string, newKey: Buffer, check: RekeyCheck): void {
+  const bug = (detail: string) => new SecretsError('INTERNAL', `Re-encrypting ${file} went wrong (${detail}); the store was not replaced and still opens as before.`)
+  let doc: StoreDoc
+  try {
+    doc = parseStore(text, file)
+    verify(doc, newKey, file)
+  } catch (error) {
+    throw bug(error instanceof Error ? error.message : String(error))
+  }
+  if (doc.keyId !== check.keyId) throw bug('wrong key id')
+  let seen = 0
+  for (const [name, entry] of Object.entries(doc.secrets)) {
+    for (const v of entry.versions) {
+      let plain: Buffer
+      try {
+        plain = open(file, newKey, name, v)
+      } catch {
+        throw bug(`version ${v.version} of ${name} does not decrypt`)
+      }
+      const ok = createHash('sha256').update(plain).digest('hex') === check.digests.get(`${name}\0${v.version}`)
+      plain.fill(0)
+      if (!ok) throw bug(`version ${v.version} of ${name} changed`)
+      seen++
+    }
+  }
+  if (seen !== check.versions) throw bug(`${check.versions} versions became ${seen}`)
 }
 
 function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
@@ -531,6 +607,7 @@ export async function updateStore<T>(file: string, keyring: Keyring, change: (st
   if (!existsSync(file)) readStoreFile(file) // raises the NOT_FOUND error with its suggestion
   await keyring.unwrap(readStoreFile(file), file)
   return withLock(file, async () => {
+    removeStaleTemps(file)
     const store = await openStore(file, keyring)
     const result = await change(store)
     writeFileAtomic(file, store.serialize(), 0o600)

@@ -5,6 +5,7 @@ import {BaseCommand} from '../../base-command.js'
 import {localStoreFile, pickLocalProvider, removeRecipient, type RecipientInfo} from '../../core/keys.js'
 import {Keyring} from '../../core/store.js'
 import {SecretsError} from '../../errors.js'
+import {rekeyStatus} from '../../output/progress.js'
 
 export default class KeyRemove extends BaseCommand<typeof KeyRemove> {
   static override summary = 'Remove a recipient and rotate the store\'s data key.'
@@ -28,7 +29,8 @@ export default class KeyRemove extends BaseCommand<typeof KeyRemove> {
       if (!(await this.ui.confirm(`Remove ${this.args.recipient} from ${file} and re-encrypt everything?`, false))) throw new SecretsError('ABORTED', 'Nothing was changed.')
     }
     const keyring = new Keyring(process.env, this.ui)
-    const result = await this.ui.progress('Re-encrypting under a new data key', () => removeRecipient(file, keyring, this.ui, this.args.recipient))
+    const status = rekeyStatus(this.jsonEnabled())
+    const result = await removeRecipient(file, keyring, this.ui, this.args.recipient, status.onProgress).finally(status.done)
     await this.session().audit([{command: 'key remove', action: 'rekey', provider: pickLocalProvider(project, this.flags.store).alias, ref: file, outcome: 'ok'}])
     this.logToStderr(`${this.chalk.green('✓')} removed ${this.args.recipient}; data key rotated, ${result.remaining.length} recipient(s) remain`)
     return {store: file, ...result}

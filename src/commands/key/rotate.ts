@@ -1,0 +1,44 @@
+import * as Flags from '@oclif/core/flags'
+
+import {BaseCommand} from '../../base-command.js'
+import {localStoreFile, pickLocalProvider, rekeyStore, type RekeyResult} from '../../core/keys.js'
+import {Keyring} from '../../core/store.js'
+import {checkpoint} from '../../core/test-hooks.js'
+import {SecretsError} from '../../errors.js'
+import {rekeyStatus} from '../../output/progress.js'
+
+export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
+  static override summary = 'Replace the local store\'s data key and re-encrypt every value under it.'
+  static override description = 'A new random data key is wrapped for every recipient (age keys, passphrases, awskms://, vault-transit://), every version of every secret is re-encrypted under it, and the store is replaced in one atomic rename: killed at any moment, the store still opens with every recipient\'s key. A passphrase recipient needs its passphrase to be wrapped again: SECRETS_PASSPHRASE, or a prompt on a terminal. Asks for confirmation on a terminal; --yes otherwise.'
+  static override examples = ['<%= config.bin %> key rotate', '<%= config.bin %> key rotate --yes --json', 'SECRETS_PASSPHRASE=... <%= config.bin %> key rotate --yes --store team']
+
+  static override flags = {
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.'}),
+    store: Flags.string({description: 'Alias of the local provider (default: `local`, else the first local one).'}),
+  }
+
+  async run(): Promise<RekeyResult> {
+    const project = this.session().config
+    const provider = pickLocalProvider(project, this.flags.store)
+    const file = localStoreFile(project, provider)
+    if (!this.flags.yes) {
+      if (!this.ui.interactive) throw new SecretsError('USAGE', 'Refusing to rotate the data key without confirmation: there is no terminal to ask on (or CI is set).', {suggestions: ['Pass --yes to confirm.']})
+      if (!(await this.ui.confirm(`Rotate the data key of ${file} and re-encrypt every value?`, false))) throw new SecretsError('ABORTED', 'Nothing was changed.')
+    }
+    const status = rekeyStatus(this.jsonEnabled())
+    let result: RekeyResult
+    try {
+      result = await rekeyStore(file, new Keyring(process.env, this.ui), this.ui, {onProgress: status.onProgress})
+    } catch (error) {
+      status.done()
+      await this.session().audit([{command: 'key rotate', action: 'rekey', provider: provider.alias, ref: file, outcome: error instanceof SecretsError && error.code === 'PERMISSION_DENIED' ? 'denied' : 'error', code: error instanceof SecretsError ? error.code : 'INTERNAL'}]).catch(() => undefined)
+      throw error
+    }
+    status.done()
+    checkpoint('unlocked')
+    await this.session().audit([{command: 'key rotate', action: 'rekey', provider: provider.alias, ref: file, outcome: 'ok'}])
+    checkpoint('audited')
+    this.logToStderr(`${this.chalk.green('✓')} rotated the data key of ${file}: wrapped for ${result.recipients.length} recipient(s), ${result.versions} version(s) of ${result.secrets} secret(s) re-encrypted`)
+    return result
+  }
+}
