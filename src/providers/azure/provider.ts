@@ -1,13 +1,10 @@
-import {
-  AzureCliCredential, ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential,
-  WorkloadIdentityCredential, type TokenCredential,
-} from '@azure/identity'
 import {SecretClient} from '@azure/keyvault-secrets'
 
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
 import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
+import {AzureSignIn, keyVaultClientOptions, vaultUrlFor} from './credential.js'
 import {azureError, disabledError, validityError, type AzureErrorContext} from './errors.js'
 import {NAME_TAG, azureSecretName, collisionError, findCollisions} from './names.js'
 
@@ -22,9 +19,7 @@ const CAPABILITIES: Capabilities = {
   params: ['version', 'contentType'],
 }
 
-export const AUTH_METHODS = ['default', 'client-secret', 'client-certificate', 'workload-identity', 'managed-identity', 'azure-cli'] as const
-type AuthMethod = typeof AUTH_METHODS[number]
-const PUBLIC_AUTHORITIES = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'])
+export {AUTH_METHODS} from './credential.js'
 
 interface Target {
   vault: string
@@ -44,8 +39,7 @@ export class AzureProvider implements SecretProvider {
   private readonly clients = new Map<string, SecretClient>()
   private readonly concurrency: number
   private readonly maxRetries: number
-  private credentialCache?: TokenCredential
-  private readonly method: AuthMethod
+  private readonly signIn: AzureSignIn
   readonly login: string
 
   constructor(private readonly ctx: ProviderContext) {
@@ -66,93 +60,14 @@ export class AzureProvider implements SecretProvider {
     }
     this.concurrency = positive(this.settings.concurrency, 8)
     this.maxRetries = positive(this.settings.maxRetries, 3)
-    const method = (this.settings.auth?.method ?? 'default') as AuthMethod
-    if (!AUTH_METHODS.includes(method)) {
-      throw new SecretsError('CONFIG_INVALID', `providers.${this.alias}.auth.method: unknown method "${method}"; one of ${AUTH_METHODS.join(', ')}.`)
-    }
-    this.method = method
-    const clientId = this.clientId()
-    const tenantId = this.tenantId()
-    this.login = `${method}${clientId ? ` for client ${clientId}` : ''}${tenantId ? ` in tenant ${tenantId}` : ''}`
-  }
-
-  private tenantId(): string | undefined {
-    return this.ctx.env.AZURE_TENANT_ID ?? this.settings.tenantId ?? this.settings.auth?.tenantId
-  }
-
-  private clientId(): string | undefined {
-    return this.ctx.env.AZURE_CLIENT_ID ?? this.settings.clientId ?? this.settings.auth?.clientId
-  }
-
-  /** The credential, built on first use (building it does no I/O). */
-  private credential(): TokenCredential {
-    if (this.credentialCache) return this.credentialCache
-    const env = this.ctx.env
-    const authorityHost: string | undefined = env.AZURE_AUTHORITY_HOST ?? this.settings.authorityHost
-    const custom = authorityHost !== undefined && !PUBLIC_AUTHORITIES.has(new URL(authorityHost).host)
-    // A custom authority (a test server, ADFS, a sovereign mirror) has no entry in Microsoft's instance
-    // discovery, which MSAL would otherwise ask login.microsoftonline.com about.
-    const common = {authorityHost, disableInstanceDiscovery: custom || this.settings.disableInstanceDiscovery === true}
-    const tenantId = this.tenantId()
-    const clientId = this.clientId()
-    const need = (what: string, value: string | undefined, hint: string): string => {
-      if (value === undefined || value === '') {
-        throw new SecretsError('IDENTITY_MISSING', `Provider ${this.alias} signs in with ${this.method}, which needs ${what}.`, {suggestions: [hint]})
-      }
-      return value
-    }
-    const needIds = () => ({
-      tenant: need('a tenant id', tenantId, `Set AZURE_TENANT_ID or \`tenantId\` under providers.${this.alias}.`),
-      client: need('a client id', clientId, `Set AZURE_CLIENT_ID or \`clientId\` under providers.${this.alias}.`),
-    })
-    switch (this.method) {
-      case 'client-secret': {
-        const {tenant, client} = needIds()
-        const secret = need('AZURE_CLIENT_SECRET in the environment', env.AZURE_CLIENT_SECRET, 'Export AZURE_CLIENT_SECRET (never put it in secrets.yaml).')
-        this.credentialCache = new ClientSecretCredential(tenant, client, secret, common)
-        break
-      }
-      case 'client-certificate': {
-        const {tenant, client} = needIds()
-        const certificatePath = need('a certificate file', env.AZURE_CLIENT_CERTIFICATE_PATH ?? this.settings.auth?.certificatePath,
-          `Set AZURE_CLIENT_CERTIFICATE_PATH or \`auth.certificatePath\` (a PEM file with the private key and the certificate).`)
-        this.credentialCache = new ClientCertificateCredential(tenant, client, {certificatePath, certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD}, common)
-        break
-      }
-      case 'workload-identity': {
-        const {tenant, client} = needIds()
-        const tokenFilePath = need('a federated token file', env.AZURE_FEDERATED_TOKEN_FILE ?? this.settings.auth?.tokenFilePath,
-          'Set AZURE_FEDERATED_TOKEN_FILE (CI OIDC and AKS workload identity do) or `auth.tokenFilePath`.')
-        this.credentialCache = new WorkloadIdentityCredential({tenantId: tenant, clientId: client, tokenFilePath, ...common})
-        break
-      }
-      case 'managed-identity': {
-        this.credentialCache = clientId ? new ManagedIdentityCredential({clientId}) : new ManagedIdentityCredential()
-        break
-      }
-      case 'azure-cli': {
-        this.credentialCache = new AzureCliCredential(tenantId ? {tenantId} : {})
-        break
-      }
-      default: {
-        this.credentialCache = new DefaultAzureCredential({
-          ...common,
-          ...(tenantId ? {tenantId} : {}),
-          ...(clientId ? {managedIdentityClientId: clientId, workloadIdentityClientId: clientId} : {}),
-        })
-      }
-    }
-    return this.credentialCache
+    this.signIn = new AzureSignIn(this.alias, this.settings, env)
+    this.login = this.signIn.login
   }
 
   private client(url: string): SecretClient {
     let c = this.clients.get(url)
     if (c === undefined) {
-      c = new SecretClient(url, this.credential(), {
-        disableChallengeResourceVerification: this.settings.disableChallengeResourceVerification === true,
-        retryOptions: {maxRetries: this.maxRetries, retryDelayInMs: 200, maxRetryDelayInMs: 4000},
-        userAgentOptions: {userAgentPrefix: 'secrets-cli'},
-      })
+      c = new SecretClient(url, this.signIn.credential(), keyVaultClientOptions(this.settings, this.maxRetries))
       this.clients.set(url, c)
     }
     return c
@@ -171,7 +86,7 @@ export class AzureProvider implements SecretProvider {
     if (!/^[A-Za-z0-9-]{3,24}$/.test(vaultName)) {
       throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: "${vaultName}" is not a Key Vault name (3-24 letters, digits and "-").`, {ref: ref.raw})
     }
-    const url = this.vaults.get(vaultName.toLowerCase()) ?? `https://${vaultName.toLowerCase()}.${this.settings.vaultDomain ?? 'vault.azure.net'}`
+    const url = this.vaults.get(vaultName.toLowerCase()) ?? vaultUrlFor(vaultName, this.settings)
     return {vault: url, url, name, mapped}
   }
 

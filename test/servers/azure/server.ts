@@ -7,8 +7,11 @@
  * are real. The token endpoint implements the OAuth2 client-credentials grant with a client secret or a
  * client assertion (certificate, or a federated token from the test OIDC issuer), and answers the
  * OpenID discovery MSAL asks for. Faults (latency, 429 with Retry-After, 500, reset) are switchable.
+ *
+ * The keys subset (create, get, wrapKey, unwrapKey) holds real RSA keys and does RSA-OAEP-256, RSA-OAEP
+ * and RSA1_5 with node:crypto, behind the same challenge, token checks and per-identity access.
  */
-import {createPublicKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject} from 'node:crypto'
+import {constants, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes, randomUUID, type KeyObject} from 'node:crypto'
 import {createServer, type Server} from 'node:https'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
@@ -31,6 +34,8 @@ export interface TestIdentity {
   federatedSubject?: string
   /** Secret names (lowercase) this identity may read and write, or 'all' / 'none'. */
   access: 'all' | 'none' | string[]
+  /** Key names (lowercase) this identity may get, wrap and unwrap with; default: as `access`. */
+  keys?: 'all' | 'none' | string[]
 }
 
 /** One switchable fault; it applies to vault requests whose path contains `path` (all when absent). */
@@ -51,6 +56,18 @@ interface Version {
   value: string
   contentType?: string
   tags?: Record<string, string>
+  enabled: boolean
+  nbf?: number
+  exp?: number
+  created: number
+  updated: number
+}
+
+interface KeyVersion {
+  id: string
+  privateKey: KeyObject
+  publicKey: KeyObject
+  ops: string[]
   enabled: boolean
   nbf?: number
   exp?: number
@@ -88,6 +105,7 @@ export class AzureTestServer {
   pageSize = 25
   private faults: Fault[] = []
   private readonly secrets = new Map<string, Secret>()
+  private readonly keys = new Map<string, {name: string; versions: KeyVersion[]}>()
   private readonly signing = generateKeyPairSync('rsa', {modulusLength: 2048})
   private readonly issuerKey = generateKeyPairSync('rsa', {modulusLength: 2048})
   private readonly sockets = new Set<Socket>()
@@ -148,6 +166,26 @@ export class AzureTestServer {
     return this.addVersion(name, {value, contentType: attrs.contentType, tags: attrs.tags, attributes: attrs}).id
   }
 
+  /** Create a key (a new version if it exists) directly (no HTTP); returns its version id. */
+  createKey(name: string, attrs: {ops?: string[]; enabled?: boolean; nbf?: number; exp?: number; size?: number} = {}): string {
+    const key = name.toLowerCase()
+    const k = this.keys.get(key) ?? {name, versions: []}
+    this.keys.set(key, k)
+    const pair = generateKeyPairSync('rsa', {modulusLength: attrs.size ?? 2048})
+    const t = now()
+    const v: KeyVersion = {
+      id: randomBytes(16).toString('hex'), ...pair, ops: attrs.ops ?? ['encrypt', 'decrypt', 'sign', 'verify', 'wrapKey', 'unwrapKey'],
+      enabled: attrs.enabled ?? true, nbf: attrs.nbf, exp: attrs.exp, created: t, updated: t,
+    }
+    k.versions.push(v)
+    return v.id
+  }
+
+  /** Enable or disable every version of a key (as `az keyvault key set-attributes --enabled`). */
+  setKeyEnabled(name: string, enabled: boolean): void {
+    for (const v of this.keys.get(name.toLowerCase())?.versions ?? []) v.enabled = enabled
+  }
+
   versionsOf(name: string): number {
     return this.secrets.get(name.toLowerCase())?.versions.length ?? 0
   }
@@ -186,7 +224,7 @@ export class AzureTestServer {
     const body = await readBody(req)
     const path = decodeURIComponent(url.pathname)
     const first = path.split('/')[1] ?? ''
-    const isToken = first !== 'secrets' && first !== 'deletedsecrets'
+    const isToken = first !== 'secrets' && first !== 'deletedsecrets' && first !== 'keys'
     const fault = this.takeFault(path, isToken)
     if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs))
     if (fault?.reset) {
@@ -397,6 +435,10 @@ export class AzureTestServer {
       return true
     }
     const [collection, name, third, fourth] = segs
+    if (collection === 'keys') {
+      this.keysApi(res, method, path, body, identity, claims)
+      return
+    }
     if (collection === 'secrets' && name === undefined && method === 'GET') {
       if (listAllowed()) this.list(res, url, [...this.secrets.values()].filter((s) => !s.deleted && s.versions.length > 0).map((s) => this.item(s, s.versions.at(-1)!)), '/secrets')
       return
@@ -498,6 +540,89 @@ export class AzureTestServer {
       }
     }
     this.json(res, 400, {error: {code: 'BadParameter', message: `The request URI ${method} ${path} is not supported.`}})
+  }
+
+  /** The keys subset: POST /keys/{name}/create, GET /keys/{name}/{version?}, POST /keys/{name}/{version?}/wrapkey|unwrapkey. */
+  private keysApi(res: ServerResponse, method: string, path: string, body: string, identity: TestIdentity | undefined, claims: Record<string, any>): void {
+    // Empty segments matter here: the SDK sends /keys/<name>//wrapkey for "the latest version".
+    const [, , name = '', version, op, extra] = path.split('/')
+    if (!/^[0-9a-zA-Z-]{1,127}$/.test(name) || extra !== undefined) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: `The request URI ${method} ${path} is not supported.`}})
+      return
+    }
+    const action = method === 'GET' ? 'read' : version === 'create' ? 'create/action' : op === 'wrapkey' ? 'wrap/action' : op === 'unwrapkey' ? 'unwrap/action' : 'read'
+    const access = identity?.keys ?? identity?.access ?? 'none'
+    if (!(access === 'all' || (Array.isArray(access) && access.includes(name.toLowerCase())))) {
+      this.json(res, 403, {error: {code: 'Forbidden', message: `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=${claims.appid};oid=${claims.oid}\r\nAction: 'Microsoft.KeyVault/vaults/keys/${action}'\r\nResource: '/vaults/test/keys/${name.toLowerCase()}'\r\nAssignment: (not found)\r\nVault: test;location=westeurope\r\n`, innererror: {code: 'ForbiddenByRbac'}}})
+      return
+    }
+    let params: any = {}
+    try {
+      params = body === '' ? {} : JSON.parse(body)
+    } catch {
+      this.json(res, 400, {error: {code: 'BadParameter', message: 'The request body is not valid JSON.'}})
+      return
+    }
+    if (method === 'POST' && version === 'create' && op === undefined) {
+      if (params.kty !== 'RSA' && params.kty !== 'RSA-HSM') {
+        this.json(res, 400, {error: {code: 'BadParameter', message: `Property kty has invalid value ${params.kty}; this test vault makes RSA keys only.`}})
+        return
+      }
+      const id = this.createKey(name, {ops: params.key_ops, size: params.key_size, enabled: params.attributes?.enabled, nbf: params.attributes?.nbf, exp: params.attributes?.exp})
+      const k = this.keys.get(name.toLowerCase())!
+      this.json(res, 200, this.keyBundle(k.name, k.versions.find((v) => v.id === id)!))
+      return
+    }
+    const k = this.keys.get(name.toLowerCase())
+    const v = k === undefined ? undefined : version ? k.versions.find((x) => x.id === version) : k.versions.at(-1)
+    if (k === undefined || v === undefined) {
+      this.json(res, 404, {error: {code: 'KeyNotFound', message: `A key with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault. If you recently deleted this key you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`}})
+      return
+    }
+    if (method === 'GET' && op === undefined) {
+      this.json(res, 200, this.keyBundle(k.name, v))
+      return
+    }
+    if (method !== 'POST' || (op !== 'wrapkey' && op !== 'unwrapkey')) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: `The request URI ${method} ${path} is not supported.`}})
+      return
+    }
+    const operation = op === 'wrapkey' ? 'wrapKey' : 'unwrapKey'
+    if (!v.enabled) {
+      this.json(res, 403, {error: {code: 'Forbidden', message: `Operation ${operation} is not allowed on a disabled key.`, innererror: {code: 'KeyDisabled'}}})
+      return
+    }
+    if (!v.ops.includes(operation)) {
+      this.json(res, 403, {error: {code: 'Forbidden', message: `Operation ${operation} is not permitted for this key.`, innererror: {code: 'KeyOperationForbidden'}}})
+      return
+    }
+    if (typeof params.value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(params.value)) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: "Content of 'value' is not base64url.\r\nProperty 'value' is required.\r\n"}})
+      return
+    }
+    const padding = params.alg === 'RSA1_5' ? constants.RSA_PKCS1_PADDING : constants.RSA_PKCS1_OAEP_PADDING
+    const oaepHash = params.alg === 'RSA-OAEP-256' ? 'sha256' : 'sha1'
+    if (!['RSA-OAEP-256', 'RSA-OAEP', 'RSA1_5'].includes(params.alg)) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: `Invalid algorithm ${params.alg} for an RSA key.`}})
+      return
+    }
+    let out: Buffer
+    try {
+      const input = Buffer.from(params.value, 'base64url')
+      out = op === 'wrapkey' ? publicEncrypt({key: v.publicKey, padding, oaepHash}, input) : privateDecrypt({key: v.privateKey, padding, oaepHash}, input)
+    } catch {
+      this.json(res, 400, {error: {code: 'BadParameter', message: op === 'wrapkey' ? 'The value is too long for this key.' : 'Unable to decrypt specified value with this key.'}})
+      return
+    }
+    this.json(res, 200, {kid: `${this.url}/keys/${k.name}/${v.id}`, value: out.toString('base64url')})
+  }
+
+  private keyBundle(name: string, v: KeyVersion): Record<string, unknown> {
+    const jwk = v.publicKey.export({format: 'jwk'}) as {n: string; e: string}
+    return {
+      key: {kid: `${this.url}/keys/${name}/${v.id}`, kty: 'RSA', key_ops: v.ops, n: jwk.n, e: jwk.e},
+      attributes: {enabled: v.enabled, ...(v.nbf === undefined ? {} : {nbf: v.nbf}), ...(v.exp === undefined ? {} : {exp: v.exp}), created: v.created, updated: v.updated, recoverableDays: 90, recoveryLevel: 'Recoverable+Purgeable', exportable: false},
+    }
   }
 
   private notFound(res: ServerResponse, name: string): void {
