@@ -128,15 +128,22 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
   // The secrets client keeps the wire name (innererror); the generated keys client camel-cases it.
   const innerCode: string = body?.innererror?.code ?? body?.innerError?.code ?? ''
   const serviceMessage = String(body?.message ?? e.message ?? '')
+  if (status === 404 && (ctx.op === 'recover' || ctx.op === 'purge')) {
+    return new SecretsError('NOT_FOUND', `There is no deleted secret "${ctx.secret}" in vault ${ctx.vault} to ${ctx.op} (${serviceCode || 'NotFound'}).`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: [ctx.op === 'purge'
+        ? 'Only a soft-deleted secret can be purged: delete it first (`secrets delete`), or check the name; `az keyvault secret list-deleted` lists deleted secrets.'
+        : 'Only a soft-deleted secret can be recovered, within the vault\'s retention period and unless it was purged; `az keyvault secret list-deleted` lists them.'],
+    })
+  }
   if (status === 404) {
     return new SecretsError('NOT_FOUND', `The ${what(ctx)} does not exist${ctx.ref !== undefined && ctx.ref.includes('version=') ? ' in that version' : ''} (${serviceCode || 'NotFound'}).`, {
       ref: ctx.ref,
       cause: err,
       suggestions: [ctx.kind === 'key'
         ? 'Check the key name and version (`az keyvault key list --vault-name <vault>`) and that the vault is the one the key lives in.'
-        : ctx.op === 'recover' || ctx.op === 'purge'
-          ? 'Only a soft-deleted secret can be recovered or purged; `az keyvault secret list-deleted` lists them.'
-          : 'Check the name (names are letters, digits and "-"; DB_PASSWORD maps to db-password) and `secrets list` for what exists; a recently deleted secret can be recovered with `secrets restore`.'],
+        : 'Check the name (names are letters, digits and "-"; DB_PASSWORD maps to db-password) and `secrets list` for what exists; a recently deleted secret can be recovered with `secrets restore`.'],
     })
   }
   if (status === 403 && (innerCode === 'SecretDisabled' || innerCode === 'KeyDisabled' || /disabled (secret|key)/i.test(serviceMessage))) {

@@ -1,9 +1,9 @@
-import {SecretClient} from '@azure/keyvault-secrets'
+import {SecretClient, type SecretProperties} from '@azure/keyvault-secrets'
 
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
+import type {Capabilities, DeleteOptions, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
 import {AzureSignIn, keyVaultClientOptions, vaultUrlFor} from './credential.js'
 import {azureError, disabledError, validityError, type AzureErrorContext} from './errors.js'
 import {NAME_TAG, azureSecretName, collisionError, findCollisions} from './names.js'
@@ -135,7 +135,7 @@ export class AzureProvider implements SecretProvider {
       if (p.expiresOn !== undefined && p.expiresOn.getTime() <= now) return {ok: false, ref, error: validityError(ctx, 'expired', p.expiresOn)}
       if (p.notBefore !== undefined && p.notBefore.getTime() > now) return {ok: false, ref, error: validityError(ctx, 'not-yet-valid', p.notBefore)}
       if (secret.value === undefined) return {ok: false, ref, error: new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} has no value.`, {ref: ref.raw})}
-      return {ok: true, ref, value: new SecretValue(secret.value), version: p.version}
+      return {ok: true, ref, value: new SecretValue(secret.value), version: p.version, metadata: metadataOf(p)}
     } catch (error) {
       return {ok: false, ref, error: azureError(error, ctx)}
     }
@@ -147,7 +147,7 @@ export class AzureProvider implements SecretProvider {
     try {
       for await (const p of this.client(this.vaultUrl).listPropertiesOfSecrets()) {
         if (p.managed) continue
-        out.push({name: p.name, ref: `${this.alias}://${p.name}`, version: p.version, updated: p.updatedOn?.toISOString()})
+        out.push({name: p.name, ref: `${this.alias}://${p.name}`, version: p.version, updated: p.updatedOn?.toISOString(), details: metadataOf(p)})
       }
     } catch (error) {
       throw azureError(error, {...this.errorContext(t, undefined, 'list'), secret: undefined})
@@ -193,7 +193,8 @@ export class AzureProvider implements SecretProvider {
     }
   }
 
-  async delete(ref: Reference): Promise<{versions: number}> {
+  /** Soft delete (recoverable until the vault's retention period ends); `force` then purges it for good. */
+  async delete(ref: Reference, options: DeleteOptions = {}): Promise<{versions: number; recoverableUntil?: string}> {
     checkParams(ref, [])
     const t = this.target(ref)
     const client = this.client(t.url)
@@ -202,10 +203,40 @@ export class AzureProvider implements SecretProvider {
       for await (const _ of client.listPropertiesOfSecretVersions(t.name)) versions++
       if (versions === 0) throw new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} does not exist.`, {ref: ref.raw})
       // Soft delete: the first response already marks it deleted; recovery stays possible for the retention period.
-      await client.beginDeleteSecret(t.name, {intervalInMs: 200})
-      return {versions}
+      const poller = await client.beginDeleteSecret(t.name, {intervalInMs: 500})
+      if (options.force) {
+        // A purge is refused while the deletion is still in progress: wait until it is listed as deleted.
+        await poller.pollUntilDone()
+        await client.purgeDeletedSecret(t.name)
+        return {versions}
+      }
+      const purgeDate = poller.getResult()?.properties.scheduledPurgeDate
+      return {versions, ...(purgeDate === undefined ? {} : {recoverableUntil: purgeDate.toISOString()})}
     } catch (error) {
       throw azureError(error, this.errorContext(t, ref, 'delete'))
+    }
+  }
+
+  /** Recover a soft-deleted secret with all its versions (`secrets restore`); waits until it is readable again. */
+  async restore(ref: Reference): Promise<void> {
+    checkParams(ref, [])
+    const t = this.target(ref)
+    try {
+      const poller = await this.client(t.url).beginRecoverDeletedSecret(t.name, {intervalInMs: 500})
+      await poller.pollUntilDone()
+    } catch (error) {
+      throw azureError(error, this.errorContext(t, ref, 'recover'))
+    }
+  }
+
+  /** Erase a soft-deleted secret for good (`secrets purge`). */
+  async purge(ref: Reference): Promise<void> {
+    checkParams(ref, [])
+    const t = this.target(ref)
+    try {
+      await this.client(t.url).purgeDeletedSecret(t.name)
+    } catch (error) {
+      throw azureError(error, this.errorContext(t, ref, 'purge'))
     }
   }
 
@@ -219,6 +250,23 @@ export class AzureProvider implements SecretProvider {
       throw azureError(error, {...this.errorContext(t, undefined, 'check'), secret: undefined})
     }
   }
+}
+
+/** What Key Vault says about one version of a secret (never its value), for `list --json` and `get --json`. */
+function metadataOf(p: SecretProperties): Record<string, unknown> {
+  const iso = (d: Date | undefined) => d?.toISOString()
+  const out: Record<string, unknown> = {
+    enabled: p.enabled,
+    created: iso(p.createdOn),
+    updated: iso(p.updatedOn),
+    expires: iso(p.expiresOn),
+    notBefore: iso(p.notBefore),
+    contentType: p.contentType,
+    tags: p.tags,
+    recoveryLevel: p.recoveryLevel,
+    recoverableDays: p.recoverableDays,
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
 }
 
 function checkUrl(url: string, where: string): string {
