@@ -66,6 +66,7 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     await kv.close()
   })
   beforeEach(() => {
+    kv.tokenLifetime = 3600
     kv.clearFaults()
     kv.resetCounters()
     writeConfig(config())
@@ -397,5 +398,22 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     assert.deepEqual([got.version, got.metadata, got.value], [version, expected, 'CANARY-meta-value'])
     // One request for the value and its metadata together (after the challenge).
     assert.equal(kv.counters.log.filter((l) => l.startsWith('GET /secrets/with-meta')).length, 2)
+  })
+
+  it('a token that expires during a command is refreshed: the vault refuses it (401, new challenge), a new one is fetched, reads go on', async () => {
+    for (let i = 0; i < 30; i++) kv.seed(`refresh-item-${String(i).padStart(2, '0')}`, `refresh-value-${i}`)
+    // Tokens live 5 s; the request for the second page is held 6.1 s before the vault checks its token,
+    // so that token has expired by then, whatever the machine's speed (a delay, never a timed assertion;
+    // the 5 s leave a fresh token time to arrive on a busy machine).
+    kv.tokenLifetime = 5
+    kv.fault({path: '/secrets', authorized: true, skip: 1, latencyMs: 6100, times: 1})
+    const r = await sb.run(['list', 'azure', '--json'], {env: login()})
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${kv.counters.log.join('\n')}\nexpired ${kv.counters.expiredTokens} tokens ${kv.counters.tokenRequests}`)
+    const names = (JSON.parse(r.stdout).secrets as Array<{name: string}>).map((s) => s.name).filter((n) => n.startsWith('refresh-item-'))
+    assert.equal(names.length, 30)
+    assert.ok(kv.counters.expiredTokens >= 1, `expired tokens seen by the vault: ${kv.counters.expiredTokens}`)
+    assert.ok(kv.counters.tokenRequests >= 2, `token requests: ${kv.counters.tokenRequests}`)
+    // Paging went on after the refresh: more than one page was read with a valid token.
+    assert.ok(kv.counters.log.filter((l) => l.startsWith('GET /secrets')).length >= 4, kv.counters.log.join('\n'))
   })
 })

@@ -49,6 +49,10 @@ export interface Fault {
   latencyMs?: number
   /** How many requests it applies to (default: all). */
   times?: number
+  /** Only vault requests that carry a bearer token (not the first, unauthenticated one of the challenge). */
+  authorized?: boolean
+  /** Let this many matching requests through before the fault applies. */
+  skip?: number
 }
 
 interface Version {
@@ -86,6 +90,8 @@ interface Counters {
   vaultRequests: number
   tokenRequests: number
   challenges: number
+  /** Vault requests refused because their token had expired (401 AKV10014 with a new challenge). */
+  expiredTokens: number
   faults: number
   inFlight: number
   maxInFlight: number
@@ -98,7 +104,7 @@ const now = () => Math.floor(Date.now() / 1000)
 export class AzureTestServer {
   readonly tenantId: string
   readonly identities = new Map<string, TestIdentity>()
-  readonly counters: Counters = {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: []}
+  readonly counters: Counters = {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, expiredTokens: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: []}
   /** Lifetime of issued access tokens, in seconds. */
   tokenLifetime = 3600
   /** Page size for list operations when the client gives no maxresults. */
@@ -207,7 +213,7 @@ export class AzureTestServer {
   }
 
   resetCounters(): void {
-    Object.assign(this.counters, {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: []})
+    Object.assign(this.counters, {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, expiredTokens: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: []})
   }
 
   async close(): Promise<void> {
@@ -225,7 +231,7 @@ export class AzureTestServer {
     const path = decodeURIComponent(url.pathname)
     const first = path.split('/')[1] ?? ''
     const isToken = first !== 'secrets' && first !== 'deletedsecrets' && first !== 'keys'
-    const fault = this.takeFault(path, isToken)
+    const fault = this.takeFault(path, isToken, req.headers.authorization !== undefined)
     if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs))
     if (fault?.reset) {
       this.counters.faults++
@@ -257,8 +263,12 @@ export class AzureTestServer {
     }
   }
 
-  private takeFault(path: string, isToken: boolean): Fault | undefined {
-    const f = this.faults.find((x) => Boolean(x.token) === isToken && (x.path === undefined || path.includes(x.path)) && (x.times === undefined || x.times > 0))
+  private takeFault(path: string, isToken: boolean, authorized: boolean): Fault | undefined {
+    const f = this.faults.find((x) => Boolean(x.token) === isToken && (x.path === undefined || path.includes(x.path)) && (x.times === undefined || x.times > 0) && (!x.authorized || authorized))
+    if (f?.skip) {
+      f.skip--
+      return undefined
+    }
     if (f?.times !== undefined) f.times--
     return f
   }
@@ -406,6 +416,7 @@ export class AzureTestServer {
       return
     }
     if (typeof claims.exp !== 'number' || claims.exp <= now()) {
+      this.counters.expiredTokens++
       this.challenge(res, 'Unauthorized', 'AKV10014: Token expired.')
       return
     }
