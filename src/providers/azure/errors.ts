@@ -42,6 +42,14 @@ function what(ctx: AzureErrorContext): string {
 
 const baseRef = (ctx: AzureErrorContext) => ctx.ref?.split(/[?#]/)[0] ?? 'azure://<name>'
 
+/** Why one credential is unavailable, without the credential's name and the SDK's troubleshooting links. */
+function unavailableReason(message: string): string {
+  let text = message.replace(/^\w+Credential: /, '').replace(/\s*To troubleshoot, visit \S+\.?/g, '').split(/\r?\n/)[0].trim()
+  // MSAL wraps an identity endpoint's answer in "Error(s): ... - Description: <it> - Correlation ID: ...".
+  text = / - Description: (.*?)(?: - Correlation ID:.*| - Trace ID:.*)?$/.exec(text)?.[1] ?? text
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text
+}
+
 /** The first line of an Entra ID error description ("AADSTS7000215: Invalid client secret provided. ..."). */
 function aadLine(text: string): string {
   // Keep the code and its first sentence; the rest is timestamps, trace ids and links.
@@ -84,13 +92,20 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
   const login = ctx.login === undefined ? '' : ` (${ctx.login})`
 
   if (name === 'CredentialUnavailableError' || (name === 'AggregateAuthenticationError' && (e.errors ?? []).every((x: any) => x?.name === 'CredentialUnavailableError'))) {
-    return new SecretsError('IDENTITY_MISSING', `No Azure credential is available to sign in to ${ctx.vault}${login}.`, {
+    // One explicit method (managed identity, Azure CLI ...) says why it is unavailable; keep its first line.
+    const reason = name === 'CredentialUnavailableError' ? unavailableReason(String(e.message ?? '')) : ''
+    const method = ctx.login?.split(' ')[0]
+    return new SecretsError('IDENTITY_MISSING', `No Azure credential is available to sign in to ${ctx.vault}${login}${reason ? `: ${reason}` : '.'}`, {
       ref: ctx.ref,
       cause: err,
-      suggestions: [
-        'Set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or sign in with `az login`.',
-        'Or choose a method explicitly with `auth: {method: ...}` in the provider settings (see the README).',
-      ],
+      suggestions: method === 'managed-identity'
+        ? ['Run where a managed identity is available (VM, App Service, Functions, AKS ...); for a user-assigned one, set its client id in AZURE_CLIENT_ID or `clientId`, and check it is assigned to this resource.']
+        : method === 'azure-cli'
+          ? ['Sign in with `az login` as this user (and check `az account show`); the Azure CLI must be on PATH.']
+          : [
+            'Set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or sign in with `az login`.',
+            'Or choose a method explicitly with `auth: {method: ...}` in the provider settings (see the README).',
+          ],
     })
   }
   if (name === 'AggregateAuthenticationError') {

@@ -8,12 +8,16 @@
  * client assertion (certificate, or a federated token from the test OIDC issuer), and answers the
  * OpenID discovery MSAL asks for. Faults (latency, 429 with Retry-After, 500, reset) are switchable.
  *
+ * Managed identity: `startManagedIdentityEndpoint()` serves the App Service identity endpoint protocol
+ * (IDENTITY_ENDPOINT + IDENTITY_HEADER, api-version 2019-08-01) on plain HTTP, as the platform does on
+ * localhost. For the Azure CLI, `issueToken()` mints the token a fake `az account get-access-token` prints.
+ *
  * The keys subset (create, get, wrapKey, unwrapKey) holds real RSA keys and does RSA-OAEP-256, RSA-OAEP
  * and RSA1_5 with node:crypto, behind the same challenge, token checks and per-identity access.
  */
 import {constants, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes, randomUUID, type KeyObject} from 'node:crypto'
 import {createServer, type Server} from 'node:https'
-import type {IncomingMessage, ServerResponse} from 'node:http'
+import {createServer as createHttpServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 
 import {decodeJwt, signJwt, verifyJwt} from './jwt.js'
@@ -34,6 +38,8 @@ export interface TestIdentity {
   federatedSubject?: string
   /** Secret names (lowercase) this identity may read and write, or 'all' / 'none'. */
   access: 'all' | 'none' | string[]
+  /** A user-assigned managed identity: the managed-identity endpoint hands out tokens for it by client id. */
+  managed?: boolean
   /** Key names (lowercase) this identity may get, wrap and unwrap with; default: as `access`. */
   keys?: 'all' | 'none' | string[]
 }
@@ -97,6 +103,8 @@ interface Counters {
   maxInFlight: number
   /** `METHOD path` of every vault request, in order. */
   log: string[]
+  /** `client_id` (or `system`) of every managed-identity token request, in order. */
+  managedIdentity: string[]
 }
 
 const now = () => Math.floor(Date.now() / 1000)
@@ -104,7 +112,7 @@ const now = () => Math.floor(Date.now() / 1000)
 export class AzureTestServer {
   readonly tenantId: string
   readonly identities = new Map<string, TestIdentity>()
-  readonly counters: Counters = {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, expiredTokens: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: []}
+  readonly counters: Counters = {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, expiredTokens: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: [], managedIdentity: []}
   /** Lifetime of issued access tokens, in seconds. */
   tokenLifetime = 3600
   /** Page size for list operations when the client gives no maxresults. */
@@ -116,6 +124,7 @@ export class AzureTestServer {
   private readonly issuerKey = generateKeyPairSync('rsa', {modulusLength: 2048})
   private readonly sockets = new Set<Socket>()
   private server?: Server
+  private miServer?: ReturnType<typeof createHttpServer>
   private port = 0
 
   private constructor(readonly tls: TestTls, options: {tenantId?: string}) {
@@ -213,11 +222,52 @@ export class AzureTestServer {
   }
 
   resetCounters(): void {
-    Object.assign(this.counters, {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, expiredTokens: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: []})
+    Object.assign(this.counters, {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, expiredTokens: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: [], managedIdentity: []})
+  }
+
+  /** An access token for the vault, as the token endpoint issues it (for a fake `az` to print). */
+  issueToken(clientId: string): {token: string; expiresOn: number} {
+    const iat = now()
+    const token = signJwt({
+      aud: VAULT_RESOURCE, iss: `https://sts.windows.net/${this.tenantId}/`, iat, nbf: iat, exp: iat + this.tokenLifetime,
+      appid: clientId, oid: clientId, sub: clientId, tid: this.tenantId, ver: '1.0', uti: randomBytes(8).toString('hex'),
+    }, this.signing.privateKey, {kid: 'test-signing-key'})
+    return {token, expiresOn: iat + this.tokenLifetime}
+  }
+
+  /**
+   * The App Service managed-identity endpoint on plain HTTP (127.0.0.1): GET <endpoint>?api-version=2019-08-01
+   * &resource=...[&client_id=...] with the X-IDENTITY-HEADER secret. `systemAssigned` is the client id of
+   * the system-assigned identity; user-assigned ones are the identities registered with `managed: true`.
+   */
+  async startManagedIdentityEndpoint(header: string, systemAssigned: string): Promise<{IDENTITY_ENDPOINT: string; IDENTITY_HEADER: string}> {
+    this.miServer = createHttpServer((req, res) => this.managedIdentityToken(req, res, header, systemAssigned))
+    await new Promise<void>((resolve) => this.miServer!.listen(0, '127.0.0.1', resolve))
+    return {IDENTITY_ENDPOINT: `http://127.0.0.1:${(this.miServer.address() as AddressInfo).port}/msi/token`, IDENTITY_HEADER: header}
+  }
+
+  private managedIdentityToken(req: IncomingMessage, res: ServerResponse, header: string, systemAssigned: string): void {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    const fail = (status: number, message: string) => this.json(res, status, {statusCode: status, message, correlationId: randomUUID()})
+    if (req.method !== 'GET' || url.pathname !== '/msi/token') return fail(404, `No route for ${req.method} ${url.pathname}.`)
+    if (req.headers['x-identity-header'] !== header) return fail(401, 'The X-IDENTITY-HEADER header is missing or wrong.')
+    if (url.searchParams.get('api-version') !== '2019-08-01') return fail(400, 'Unsupported api-version.')
+    const resource = url.searchParams.get('resource')
+    if (resource !== VAULT_RESOURCE && resource !== `${VAULT_RESOURCE}/`) return fail(400, `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`)
+    const requested = url.searchParams.get('client_id')
+    this.counters.tokenRequests++
+    this.counters.managedIdentity.push(requested ?? 'system')
+    if (requested !== null && this.identities.get(requested)?.managed !== true) return fail(400, `No user-assigned managed identity with client id ${requested} is assigned to this resource.`)
+    const clientId = requested ?? systemAssigned
+    const {token, expiresOn} = this.issueToken(clientId)
+    // App Service answers expires_on as a string of epoch seconds.
+    this.json(res, 200, {access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: clientId})
   }
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy()
+    this.miServer?.closeAllConnections()
+    await new Promise<void>((resolve) => this.miServer?.close(() => resolve()) ?? resolve())
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve())
     this.tls.cleanup()
   }
@@ -355,11 +405,7 @@ export class AzureTestServer {
       this.json(res, 401, aadError('invalid_client', 7000218, "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'."))
       return
     }
-    const iat = now()
-    const accessToken = signJwt({
-      aud: VAULT_RESOURCE, iss: `https://sts.windows.net/${this.tenantId}/`, iat, nbf: iat, exp: iat + this.tokenLifetime,
-      appid: clientId, oid: clientId, sub: clientId, tid: this.tenantId, ver: '1.0', uti: randomBytes(8).toString('hex'),
-    }, this.signing.privateKey, {kid: 'test-signing-key'})
+    const accessToken = this.issueToken(clientId).token
     this.json(res, 200, {token_type: 'Bearer', expires_in: this.tokenLifetime, ext_expires_in: this.tokenLifetime, access_token: accessToken})
   }
 
