@@ -219,9 +219,9 @@ export class Session {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
     if (provider.purge === undefined) {
-      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) keeps no soft-deleted secrets, so there is nothing to purge.`, {
+      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) cannot purge deleted secrets.`, {
         ref: ref.raw,
-        suggestions: ['`secrets delete` removes a secret for good on this provider (AWS: `delete --force` skips the recovery window).'],
+        suggestions: ['`secrets delete --force` deletes without a recovery window where a provider has one (AWS Secrets Manager: also a secret already scheduled for deletion); elsewhere `secrets delete` is final.'],
       })
     }
     await confirm(ref)

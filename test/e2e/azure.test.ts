@@ -365,7 +365,7 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
   it('purge on a provider without soft delete is UNSUPPORTED (exit 10), refused before any question', async () => {
     const r = await sb.run(['purge', 'local://SOMETHING'], {env: login()})
     assert.equal(r.code, 10, r.stderr)
-    assert.match(r.stderr, /^Error \[UNSUPPORTED\]: Provider local \(local\) keeps no soft-deleted secrets, so there is nothing to purge\.\n/)
+    assert.match(r.stderr, /^Error \[UNSUPPORTED\]: Provider local \(local\) cannot purge deleted secrets\.\n/)
     const restore = await sb.run(['restore', 'local://SOMETHING'], {env: login()})
     assert.equal(restore.code, 10, restore.stderr)
   })
