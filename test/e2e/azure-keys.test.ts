@@ -113,6 +113,17 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
     }
   })
 
+  it('a recipient on a host the Azure provider does not name keeps the challenge check: CONFIG_INVALID (exit 3), no token sent', async () => {
+    // Same server, another name (its certificate is valid for localhost too): as if an edited store entry pointed elsewhere.
+    const elsewhere = `azurekv://localhost:${new URL(kv.url).port}/store-key`
+    const r = await run(['key', 'add', elsewhere])
+    assert.equal(r.code, 3, r.stderr)
+    assert.equal(r.stderr, `Error [CONFIG_INVALID]: https://localhost:${new URL(kv.url).port} is not in the domain its sign-in challenge names, so secrets does not send it a token.\n`
+      + '  → For a private endpoint or another host you trust, set `disableChallengeResourceVerification: true` on the Azure provider, and name the host in its `vaultUrl` or `vaults:` (azurekv:// recipients skip the check only for those).\n')
+    assert.equal(kv.counters.tokenRequests, 0)
+    assert.equal(kv.counters.challenges, 1)
+  })
+
   it('a key that does not exist is NOT_FOUND (exit 5) at key add, and nothing is added', async () => {
     const before = readFileSync(sb.storeFile, 'utf8')
     const r = await run(['key', 'add', recipient.replace('store-key', 'missing-key')])

@@ -133,6 +133,13 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
   }
 
   const status: number | undefined = e?.statusCode
+  if (status === undefined && /challenge resource .* does not match the requested domain/.test(String(e?.message))) {
+    return new SecretsError('CONFIG_INVALID', `${ctx.vault} is not in the domain its sign-in challenge names, so secrets does not send it a token.`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: ['For a private endpoint or another host you trust, set `disableChallengeResourceVerification: true` on the Azure provider, and name the host in its `vaultUrl` or `vaults:` (azurekv:// recipients skip the check only for those).'],
+    })
+  }
   if (status === undefined) {
     const net = networkError(e, ctx.vault, ctx, 'vault')
     if (net !== undefined) return net

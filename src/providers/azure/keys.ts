@@ -28,7 +28,9 @@ export class AzureKeyWrapper implements KeyWrapper {
   readonly version?: string
   private readonly signIn: AzureSignIn
 
-  constructor(readonly recipient: string, env: NodeJS.ProcessEnv, private readonly settings: Record<string, any> = {}, alias = 'azure') {
+  private readonly settings: Record<string, any>
+
+  constructor(readonly recipient: string, env: NodeJS.ProcessEnv, settings: Record<string, any> = {}, alias = 'azure') {
     const parts = recipient.startsWith(PREFIX) ? recipient.slice(PREFIX.length).split('/') : []
     const [vault, key, version] = parts
     if (parts.length < 2 || parts.length > 3 || !KEY_NAME.test(key ?? '') || (version !== undefined && !KEY_VERSION.test(version))) {
@@ -43,6 +45,12 @@ export class AzureKeyWrapper implements KeyWrapper {
     }
     this.keyName = key
     this.version = version
+    // The recipient URI sits in a file that is committed and edited in pull requests. Skipping the check
+    // that a vault's challenge names its own domain (private endpoints, test servers) is for the vaults
+    // the provider itself names; any other host gets the check, so no edited entry can collect a token.
+    const named = [env.AZURE_KEYVAULT_URL, settings.vaultUrl, ...((settings.vaults ?? []) as string[]).map((v) => v.slice(v.indexOf('=') + 1))]
+      .flatMap((u) => (typeof u === 'string' && URL.canParse(u) ? [new URL(u).host] : []))
+    this.settings = named.includes(new URL(this.vaultUrl).host) ? settings : {...settings, disableChallengeResourceVerification: false}
     this.signIn = new AzureSignIn(alias, settings, env)
   }
 

@@ -74,7 +74,7 @@ describe('azure keys: the test vault speaks Key Vault\'s keys protocol to the re
   })
 
   it('AzureKeyWrapper round-trips a data key and maps the vault\'s errors into the error tree', async () => {
-    const settings = {authorityHost: kv.authorityHost, disableChallengeResourceVerification: true, auth: {method: 'client-secret'}}
+    const settings = {vaultUrl: kv.url, authorityHost: kv.authorityHost, disableChallengeResourceVerification: true, auth: {method: 'client-secret'}}
     const env = {AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: APP, AZURE_CLIENT_SECRET: APP_SECRET}
     const version = kv.createKey('wrapper-key')
     const host = kv.url.slice('https://'.length)
@@ -96,5 +96,11 @@ describe('azure keys: the test vault speaks Key Vault\'s keys protocol to the re
     const named = new AzureKeyWrapper('azurekv://team-kv/wrapper-key', env, {...settings, vaults: [`team-kv=${kv.url}`]})
     assert.equal(named.vaultUrl, kv.url)
     assert.equal(new AzureKeyWrapper('azurekv://acme-kv/k', env, {}).vaultUrl, 'https://acme-kv.vault.azure.net')
+    // Another host than the provider names keeps the challenge check: no token goes to it.
+    const port = new URL(kv.url).port
+    const elsewhere = new AzureKeyWrapper(`azurekv://localhost:${port}/wrapper-key`, env, settings)
+    kv.resetCounters()
+    await assert.rejects(elsewhere.wrap(dataKey), (e: unknown) => e instanceof SecretsError && e.code === 'CONFIG_INVALID' && /is not in the domain its sign-in challenge names/.test(e.message))
+    assert.equal(kv.counters.tokenRequests, 0)
   })
 })
