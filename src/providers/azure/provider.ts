@@ -19,8 +19,6 @@ const CAPABILITIES: Capabilities = {
   params: ['version', 'contentType'],
 }
 
-export {AUTH_METHODS} from './credential.js'
-
 interface Target {
   vault: string
   url: string
