@@ -6,7 +6,7 @@ import {SecretsError} from '../errors.js'
 
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Delete a secret and its version history.'
-  static override description = 'Asks for confirmation on a terminal; without one, --yes is required. A provider with a recovery window (AWS Secrets Manager) schedules the deletion; --force deletes at once.'
+  static override description = 'Asks for confirmation on a terminal; without one, --yes is required. A provider with a recovery window (AWS Secrets Manager, Azure Key Vault soft delete) schedules the deletion, and `secrets restore` undoes it; --force deletes at once (Azure: deletes, then purges).'
   static override examples = ['<%= config.bin %> delete OLD_TOKEN', '<%= config.bin %> delete local://OLD_TOKEN --yes', '<%= config.bin %> delete aws://old/api-key --force']
 
   static override args = {
@@ -15,7 +15,7 @@ export default class Delete extends BaseCommand<typeof Delete> {
 
   static override flags = {
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.'}),
-    force: Flags.boolean({description: 'Skip the provider\'s recovery window (AWS Secrets Manager): the secret cannot be restored.'}),
+    force: Flags.boolean({description: 'Skip the provider\'s recovery window (AWS Secrets Manager; Azure Key Vault purges): the secret cannot be restored.'}),
   }
 
   async run(): Promise<{ref: string; deleted: boolean; versions: number; recoverableUntil?: string}> {

@@ -18,7 +18,7 @@ export interface AuditEvent {
   command: string
   /** The child command for `exec`, as argv[0] only. */
   child?: string
-  action: 'read' | 'write' | 'delete' | 'restore' | 'rekey'
+  action: 'read' | 'write' | 'delete' | 'restore' | 'purge' | 'rekey'
   provider: string
   ref: string
   version?: string

@@ -15,6 +15,8 @@ export interface Resolved {
   provider: string
   value: SecretValue
   version?: string
+  /** Facts about the version read (dates, state, tags; never a value), where the read returned them. */
+  metadata?: Record<string, unknown>
 }
 
 /** A variable that could not be resolved, and why (never a value). */
@@ -209,6 +211,30 @@ export class Session {
     }
   }
 
+  /**
+   * Permanently erase a soft-deleted secret. The provider is checked before `confirm` runs, so a
+   * provider that cannot purge is refused without a question; `confirm` throws to stop.
+   */
+  async purge(input: string, confirm: (ref: Reference) => Promise<void>): Promise<{ref: Reference}> {
+    const ref = this.toReference(input)
+    const provider = await this.provider(ref.alias)
+    if (provider.purge === undefined) {
+      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) cannot purge deleted secrets.`, {
+        ref: ref.raw,
+        suggestions: ['`secrets delete --force` deletes without a recovery window where a provider has one (AWS Secrets Manager: also a secret already scheduled for deletion); elsewhere `secrets delete` is final.'],
+      })
+    }
+    await confirm(ref)
+    try {
+      await provider.purge(ref)
+      await this.audit([{command: this.command, action: 'purge', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
+      return {ref}
+    } catch (error) {
+      await this.auditFailure('purge', ref, error)
+      throw error
+    }
+  }
+
   /** List secrets of one provider, or of every provider that can list. */
   async list(alias?: string): Promise<Array<SecretMeta & {provider: string}>> {
     const aliases = alias === undefined ? [...this.config.providers.keys()] : [this.providerConfig(alias).alias]
@@ -296,7 +322,7 @@ export class Session {
         const o = outcomes[i]
         if (o.ok) {
           try {
-            out[g.index] = {name: g.name, ref: g.ref, provider: alias, value: selectField(o.value, g.ref), version: o.version}
+            out[g.index] = {name: g.name, ref: g.ref, provider: alias, value: selectField(o.value, g.ref), version: o.version, ...(o.metadata === undefined ? {} : {metadata: o.metadata})}
           } catch (error) {
             out[g.index] = {name: g.name, ref: g.ref, provider: alias, error: error as SecretsError}
           }

@@ -91,6 +91,7 @@ export function availableTypes(): string[] {
 export const KEY_SERVICES: Record<string, {load: () => Promise<KeyWrapperModule>}> = {
   awskms: {load: () => import('./aws/kms.js')},
   'vault-transit': {load: () => import('./vault/transit.js')},
+  azurekv: {load: () => import('./azure/keys.js')},
 }
 
 /** The scheme of a key-service recipient (`awskms`), or undefined for anything else. */

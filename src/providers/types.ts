@@ -33,7 +33,7 @@ export interface SecretMeta {
 
 /** The outcome of reading one reference: the value, or the error for that reference alone. */
 export type ReadOutcome =
-  | {ok: true; ref: Reference; value: SecretValue; version?: string}
+  | {ok: true; ref: Reference; value: SecretValue; version?: string; metadata?: Record<string, unknown>}
   | {ok: false; ref: Reference; error: SecretsError}
 
 /** Everything a provider gets from core when it is opened. */
@@ -56,8 +56,10 @@ export interface SecretProvider {
   write(ref: Reference, value: SecretValue): Promise<{version: string}>
   /** Delete a secret; `recoverableUntil` is set when the provider keeps it in a recovery window. */
   delete(ref: Reference, options?: DeleteOptions): Promise<{versions: number; recoverableUntil?: string}>
-  /** Cancel a scheduled deletion (providers with a recovery window); absent means UNSUPPORTED. */
+  /** Cancel a scheduled deletion or recover a soft-deleted secret (providers with a recovery window); absent means UNSUPPORTED. */
   restore?(ref: Reference): Promise<void>
+  /** Permanently erase a soft-deleted secret, ending its recovery window (Azure Key Vault); absent means UNSUPPORTED. */
+  purge?(ref: Reference): Promise<void>
   /** Secrets this provider contributes under their own names when nothing in `env:` mentions them. */
   implicitEnv?(): Promise<Map<string, Reference>>
   /**

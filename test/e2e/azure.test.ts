@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, beforeEach, describe, it} from 'node:test'
 
-import {Sandbox} from '../helpers/cli.js'
+import {BIN, ROOT, Sandbox} from '../helpers/cli.js'
 import {AzureTestServer} from '../servers/azure/server.js'
 import {generateClientCertificate} from '../servers/azure/tls.js'
 
@@ -31,6 +32,23 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     AZURE_CLIENT_SECRET: secret,
   })
 
+  /** Run the CLI on a pseudo-terminal answering prompts (asynchronously: the vault runs in this process). */
+  const onTerminal = (args: string[], script: Array<[string, string]>, env: Record<string, string>): Promise<{code: number; output: string}> =>
+    new Promise((resolve, reject) => {
+      const child = spawn('python3', [join(ROOT, 'test', 'helpers', 'pty_run.py'), JSON.stringify(script), '--', process.execPath, BIN, ...args], {
+        cwd: sb.project, env: sb.env({TERM: 'xterm', CI: undefined, ...env}), stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let out = ''
+      let err = ''
+      child.stdout.setEncoding('utf8').on('data', (d) => (out += d))
+      child.stderr.setEncoding('utf8').on('data', (d) => (err += d))
+      // pty_run bounds its own waits, but not a CLI that never exits: never let a stuck prompt hang the suite.
+      const stop = setTimeout(() => child.kill('SIGKILL'), 90_000)
+      child.on('error', reject)
+      child.on('close', () => clearTimeout(stop))
+      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`pty_run failed: ${err}`))))
+    })
+
   before(async () => {
     kv = await AzureTestServer.start()
     kv.addIdentity({clientId: APP, secret: APP_SECRET, access: 'all'})
@@ -48,6 +66,7 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     await kv.close()
   })
   beforeEach(() => {
+    kv.tokenLifetime = 3600
     kv.clearFaults()
     kv.resetCounters()
     writeConfig(config())
@@ -89,7 +108,7 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
 
     const del = await sb.run(['delete', 'azure://rotating', '--yes'], {env: login()})
     assert.equal(del.code, 0, del.stderr)
-    assert.match(del.stderr, /deleted azure:\/\/rotating \(2 version\(s\)\)/)
+    assert.match(del.stderr, /^✓ scheduled azure:\/\/rotating for deletion \(2 version\(s\)\); recoverable until \d{4}-\d\d-\d\dT[\d:.]+Z\n$/)
     assert.equal(kv.isDeleted('rotating'), true)
     const gone = await sb.run(['get', 'azure://rotating'], {env: login()})
     assert.equal(gone.code, 5, gone.stderr)
@@ -260,5 +279,141 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     assert.equal(azure?.status, 'ok', JSON.stringify(azure))
     assert.match(azure!.detail, /signed in \(client-secret for client 11111111/)
     assert.ok(!readFileSync(sb.auditFile, 'utf8').includes('pw-from-azure'))
+  })
+
+  it('restore recovers a soft-deleted secret with all its versions; its name is taken until then (CONFLICT)', async () => {
+    assert.equal((await sb.run(['set', 'azure://recoverable'], {env: login(), input: 'first-value'})).code, 0)
+    assert.equal((await sb.run(['set', 'azure://recoverable'], {env: login(), input: 'second-value'})).code, 0)
+    const del = await sb.run(['delete', 'azure://recoverable', '--yes', '--json'], {env: login()})
+    assert.equal(del.code, 0, del.stderr)
+    const deleted = JSON.parse(del.stdout) as {versions: number; recoverableUntil: string}
+    assert.equal(deleted.versions, 2)
+    // The test vault keeps deleted secrets 90 days, as Key Vault does by default.
+    assert.equal(new Date(deleted.recoverableUntil).getUTCFullYear() >= new Date().getUTCFullYear(), true)
+    assert.ok(new Date(deleted.recoverableUntil).getTime() > Date.now() + 89 * 86_400_000, deleted.recoverableUntil)
+
+    const reuse = await sb.run(['set', 'azure://recoverable'], {env: login(), input: 'third-value'})
+    assert.equal(reuse.code, 11, reuse.stderr)
+    assert.equal(reuse.stderr, `Error [CONFLICT]: The secret "recoverable" in vault ${kv.url} is deleted but recoverable, so its name cannot be reused until it is recovered or purged (ObjectIsDeletedButRecoverable).\n`
+      + '  → Recover it (`secrets restore azure://recoverable`) or purge it for good (`secrets purge azure://recoverable`), then try again.\n')
+
+    kv.resetCounters()
+    const r = await sb.run(['restore', 'azure://recoverable'], {env: login()})
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', '✓ restored azure://recoverable\n'])
+    assert.ok(kv.counters.log.includes('POST /deletedsecrets/recoverable/recover'), kv.counters.log.join('\n'))
+    assert.equal(kv.isDeleted('recoverable'), false)
+    assert.equal(kv.versionsOf('recoverable'), 2)
+    assert.equal((await sb.run(['get', 'azure://recoverable'], {env: login()})).stdout, 'second-value')
+    const audit = readFileSync(sb.auditFile, 'utf8')
+    assert.match(audit, /"command":"restore","action":"restore","provider":"azure","ref":"azure:\/\/recoverable","outcome":"ok"/)
+    assert.ok(!audit.includes('second-value'))
+
+    const again = await sb.run(['restore', 'azure://recoverable'], {env: login()})
+    assert.equal(again.code, 0, again.stderr)
+    const never = await sb.run(['restore', 'azure://never-existed'], {env: login()})
+    assert.equal(never.code, 5, never.stderr)
+    assert.match(never.stderr, /^Error \[NOT_FOUND\]: There is no deleted secret "never-existed" in vault \S+ to recover \(SecretNotFound\)\.\n/)
+  })
+
+  it('purge erases a soft-deleted secret for good: --yes required without a terminal, then nothing to recover', async () => {
+    assert.equal((await sb.run(['set', 'azure://purgeable'], {env: login(), input: 'CANARY-purge-value'})).code, 0)
+    const live = await sb.run(['purge', 'azure://purgeable', '--yes'], {env: login()})
+    assert.equal(live.code, 5, live.stderr)
+    assert.match(live.stderr, /^Error \[NOT_FOUND\]: There is no deleted secret "purgeable" in vault \S+ to purge \(SecretNotFound\)\.\n {2}→ Only a soft-deleted secret can be purged: delete it first/)
+    assert.equal(kv.versionsOf('purgeable'), 1)
+
+    assert.equal((await sb.run(['delete', 'azure://purgeable', '--yes'], {env: login()})).code, 0)
+    const unconfirmed = await sb.run(['purge', 'azure://purgeable'], {env: login()})
+    assert.equal(unconfirmed.code, 2, unconfirmed.stderr)
+    assert.equal(unconfirmed.stderr, 'Error [USAGE]: Refusing to purge azure://purgeable without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm; a purged secret cannot be recovered.\n')
+    assert.equal(kv.isDeleted('purgeable'), true)
+
+    const r = await sb.run(['purge', 'azure://purgeable', '--yes', '--json'], {env: login()})
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual(JSON.parse(r.stdout), {ref: 'azure://purgeable', purged: true})
+    assert.equal(kv.versionsOf('purgeable'), 0)
+    const gone = await sb.run(['restore', 'azure://purgeable'], {env: login()})
+    assert.equal(gone.code, 5, gone.stderr)
+    assert.match(readFileSync(sb.auditFile, 'utf8'), /"command":"purge","action":"purge","provider":"azure","ref":"azure:\/\/purgeable","outcome":"ok"/)
+    // The name is free again.
+    assert.equal((await sb.run(['set', 'azure://purgeable'], {env: login(), input: 'reborn'})).code, 0)
+    assert.equal(kv.versionsOf('purgeable'), 1)
+  })
+
+  it('purge asks on a terminal: declining is ABORTED (exit 12) and keeps the deleted secret recoverable', async () => {
+    assert.equal((await sb.run(['set', 'azure://asked'], {env: login(), input: 'asked-value'})).code, 0)
+    assert.equal((await sb.run(['delete', 'azure://asked', '--yes'], {env: login()})).code, 0)
+    const question = 'Purge azure://asked and all its versions'
+    const no = await onTerminal(['purge', 'azure://asked'], [[question, 'n\r']], login())
+    assert.equal(no.code, 12, no.output)
+    assert.match(no.output, /Error \[ABORTED\]: Did not purge azure:\/\/asked\./)
+    assert.equal(kv.isDeleted('asked'), true)
+    const yes = await onTerminal(['purge', 'azure://asked'], [[question, 'y\r']], login())
+    assert.equal(yes.code, 0, yes.output)
+    assert.match(yes.output, /✓ purged azure:\/\/asked/)
+    assert.equal(kv.versionsOf('asked'), 0)
+  })
+
+  it('delete --force deletes, then purges: no recovery window', async () => {
+    assert.equal((await sb.run(['set', 'azure://forced'], {env: login(), input: 'x-value'})).code, 0)
+    const r = await sb.run(['delete', 'azure://forced', '--force', '--yes'], {env: login()})
+    assert.deepEqual([r.code, r.stderr], [0, '✓ deleted azure://forced (1 version(s))\n'])
+    assert.equal(kv.versionsOf('forced'), 0)
+    assert.ok(kv.counters.log.includes('DELETE /deletedsecrets/forced'), kv.counters.log.join('\n'))
+  })
+
+  it('purge on a provider without soft delete is UNSUPPORTED (exit 10), refused before any question', async () => {
+    const r = await sb.run(['purge', 'local://SOMETHING'], {env: login()})
+    assert.equal(r.code, 10, r.stderr)
+    assert.match(r.stderr, /^Error \[UNSUPPORTED\]: Provider local \(local\) cannot purge deleted secrets\.\n/)
+    const restore = await sb.run(['restore', 'local://SOMETHING'], {env: login()})
+    assert.equal(restore.code, 10, restore.stderr)
+  })
+
+  it('list --json details and get --json metadata: dates, enabled, expiry, not-before, contentType, tags, recovery level; never the value', async () => {
+    const t = Math.floor(Date.now() / 1000)
+    const version = kv.seed('with-meta', 'CANARY-meta-value', {contentType: 'application/x-pem-file', tags: {owner: 'payments', rotate: '90d'}, exp: t + 86_400, nbf: t - 60})
+    const latest = kv.latest('with-meta')!
+    const expected = {
+      enabled: true,
+      created: new Date(latest.created * 1000).toISOString(),
+      updated: new Date(latest.updated * 1000).toISOString(),
+      expires: new Date((t + 86_400) * 1000).toISOString(),
+      notBefore: new Date((t - 60) * 1000).toISOString(),
+      contentType: 'application/x-pem-file',
+      tags: {owner: 'payments', rotate: '90d'},
+      recoveryLevel: 'Recoverable+Purgeable',
+      recoverableDays: 90,
+    }
+    const list = await sb.run(['list', 'azure', '--json'], {env: login()})
+    assert.equal(list.code, 0, list.stderr)
+    const entry = (JSON.parse(list.stdout).secrets as Array<{name: string; version: string; details: unknown}>).find((x) => x.name === 'with-meta')
+    assert.equal(entry?.version, version)
+    assert.deepEqual(entry?.details, expected)
+    assert.ok(!list.stdout.includes('CANARY-meta-value'))
+
+    const get = await sb.run(['get', 'azure://with-meta', '--json'], {env: login()})
+    assert.equal(get.code, 0, get.stderr)
+    const got = JSON.parse(get.stdout) as {version: string; metadata: unknown; value: string}
+    assert.deepEqual([got.version, got.metadata, got.value], [version, expected, 'CANARY-meta-value'])
+    // One request for the value and its metadata together (after the challenge).
+    assert.equal(kv.counters.log.filter((l) => l.startsWith('GET /secrets/with-meta')).length, 2)
+  })
+
+  it('a token that expires during a command is refreshed: the vault refuses it (401, new challenge), a new one is fetched, reads go on', async () => {
+    for (let i = 0; i < 30; i++) kv.seed(`refresh-item-${String(i).padStart(2, '0')}`, `refresh-value-${i}`)
+    // Tokens live 5 s; the request for the second page is held 6.1 s before the vault checks its token,
+    // so that token has expired by then, whatever the machine's speed (a delay, never a timed assertion;
+    // the 5 s leave a fresh token time to arrive on a busy machine).
+    kv.tokenLifetime = 5
+    kv.fault({path: '/secrets', authorized: true, skip: 1, latencyMs: 6100, times: 1})
+    const r = await sb.run(['list', 'azure', '--json'], {env: login()})
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${kv.counters.log.join('\n')}\nexpired ${kv.counters.expiredTokens} tokens ${kv.counters.tokenRequests}`)
+    const names = (JSON.parse(r.stdout).secrets as Array<{name: string}>).map((s) => s.name).filter((n) => n.startsWith('refresh-item-'))
+    assert.equal(names.length, 30)
+    assert.ok(kv.counters.expiredTokens >= 1, `expired tokens seen by the vault: ${kv.counters.expiredTokens}`)
+    assert.ok(kv.counters.tokenRequests >= 2, `token requests: ${kv.counters.tokenRequests}`)
+    // Paging went on after the refresh: more than one page was read with a valid token.
+    assert.ok(kv.counters.log.filter((l) => l.startsWith('GET /secrets')).length >= 4, kv.counters.log.join('\n'))
   })
 })

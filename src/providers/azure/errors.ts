@@ -3,9 +3,12 @@ import {SecretsError} from '../../errors.js'
 /** What an operation was about, for messages (names only, never values). */
 export interface AzureErrorContext {
   vault: string
+  /** The secret's name, or the key's for `kind: 'key'`. */
   secret?: string
+  /** What `secret` names: a secret (default) or a key (the azurekv:// store recipient). */
+  kind?: 'secret' | 'key'
   ref?: string
-  op: 'read' | 'list' | 'write' | 'delete' | 'check'
+  op: 'read' | 'list' | 'write' | 'delete' | 'recover' | 'purge' | 'check' | 'wrap' | 'unwrap'
   /** How the provider signs in (e.g. "client secret for client 1234 in tenant abcd"). */
   login?: string
 }
@@ -27,10 +30,24 @@ const ROLE_FOR: Record<AzureErrorContext['op'], string> = {
   check: '"Key Vault Secrets User" role (or an access policy with secret permission list)',
   write: '"Key Vault Secrets Officer" role (or an access policy with secret permission set)',
   delete: '"Key Vault Secrets Officer" role (or an access policy with secret permission delete)',
+  recover: '"Key Vault Secrets Officer" role (or an access policy with secret permission recover)',
+  purge: '"Key Vault Secrets Officer" role with purge allowed (or an access policy with secret permission purge)',
+  wrap: '"Key Vault Crypto Service Encryption User" role (or an access policy with key permissions get and wrapKey)',
+  unwrap: '"Key Vault Crypto Service Encryption User" role (or an access policy with key permissions get and unwrapKey)',
 }
 
 function what(ctx: AzureErrorContext): string {
-  return ctx.secret === undefined ? `vault ${ctx.vault}` : `secret "${ctx.secret}" in vault ${ctx.vault}`
+  return ctx.secret === undefined ? `vault ${ctx.vault}` : `${ctx.kind ?? 'secret'} "${ctx.secret}" in vault ${ctx.vault}`
+}
+
+const baseRef = (ctx: AzureErrorContext) => ctx.ref?.split(/[?#]/)[0] ?? 'azure://<name>'
+
+/** Why one credential is unavailable, without the credential's name and the SDK's troubleshooting links. */
+function unavailableReason(message: string): string {
+  let text = message.replace(/^\w+Credential: /, '').replace(/\s*To troubleshoot, visit \S+\.?/g, '').split(/\r?\n/)[0].trim()
+  // MSAL wraps an identity endpoint's answer in "Error(s): ... - Description: <it> - Correlation ID: ...".
+  text = / - Description: (.*?)(?: - Correlation ID:.*| - Trace ID:.*)?$/.exec(text)?.[1] ?? text
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text
 }
 
 /** The first line of an Entra ID error description ("AADSTS7000215: Invalid client secret provided. ..."). */
@@ -75,13 +92,20 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
   const login = ctx.login === undefined ? '' : ` (${ctx.login})`
 
   if (name === 'CredentialUnavailableError' || (name === 'AggregateAuthenticationError' && (e.errors ?? []).every((x: any) => x?.name === 'CredentialUnavailableError'))) {
-    return new SecretsError('IDENTITY_MISSING', `No Azure credential is available to sign in to ${ctx.vault}${login}.`, {
+    // One explicit method (managed identity, Azure CLI ...) says why it is unavailable; keep its first line.
+    const reason = name === 'CredentialUnavailableError' ? unavailableReason(String(e.message ?? '')) : ''
+    const method = ctx.login?.split(' ')[0]
+    return new SecretsError('IDENTITY_MISSING', `No Azure credential is available to sign in to ${ctx.vault}${login}${reason ? `: ${reason}` : '.'}`, {
       ref: ctx.ref,
       cause: err,
-      suggestions: [
-        'Set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or sign in with `az login`.',
-        'Or choose a method explicitly with `auth: {method: ...}` in the provider settings (see the README).',
-      ],
+      suggestions: method === 'managed-identity'
+        ? ['Run where a managed identity is available (VM, App Service, Functions, AKS ...); for a user-assigned one, set its client id in AZURE_CLIENT_ID or `clientId`, and check it is assigned to this resource.']
+        : method === 'azure-cli'
+          ? ['Sign in with `az login` as this user (and check `az account show`); the Azure CLI must be on PATH.']
+          : [
+            'Set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or sign in with `az login`.',
+            'Or choose a method explicitly with `auth: {method: ...}` in the provider settings (see the README).',
+          ],
     })
   }
   if (name === 'AggregateAuthenticationError') {
@@ -109,6 +133,13 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
   }
 
   const status: number | undefined = e?.statusCode
+  if (status === undefined && /challenge resource .* does not match the requested domain/.test(String(e?.message))) {
+    return new SecretsError('CONFIG_INVALID', `${ctx.vault} is not in the domain its sign-in challenge names, so secrets does not send it a token.`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: ['For a private endpoint or another host you trust, set `disableChallengeResourceVerification: true` on the Azure provider, and name the host in its `vaultUrl` or `vaults:` (azurekv:// recipients skip the check only for those).'],
+    })
+  }
   if (status === undefined) {
     const net = networkError(e, ctx.vault, ctx, 'vault')
     if (net !== undefined) return net
@@ -116,23 +147,35 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
   }
   const body = e?.details?.error ?? e?.response?.parsedBody?.error
   const serviceCode: string = body?.code ?? e.code ?? ''
-  const innerCode: string = body?.innererror?.code ?? ''
+  // The secrets client keeps the wire name (innererror); the generated keys client camel-cases it.
+  const innerCode: string = body?.innererror?.code ?? body?.innerError?.code ?? ''
   const serviceMessage = String(body?.message ?? e.message ?? '')
+  if (status === 404 && (ctx.op === 'recover' || ctx.op === 'purge')) {
+    return new SecretsError('NOT_FOUND', `There is no deleted secret "${ctx.secret}" in vault ${ctx.vault} to ${ctx.op} (${serviceCode || 'NotFound'}).`, {
+      ref: ctx.ref,
+      cause: err,
+      suggestions: [ctx.op === 'purge'
+        ? 'Only a soft-deleted secret can be purged: delete it first (`secrets delete`), or check the name; `az keyvault secret list-deleted` lists deleted secrets.'
+        : 'Only a soft-deleted secret can be recovered, within the vault\'s retention period and unless it was purged; `az keyvault secret list-deleted` lists them.'],
+    })
+  }
   if (status === 404) {
     return new SecretsError('NOT_FOUND', `The ${what(ctx)} does not exist${ctx.ref !== undefined && ctx.ref.includes('version=') ? ' in that version' : ''} (${serviceCode || 'NotFound'}).`, {
       ref: ctx.ref,
       cause: err,
-      suggestions: ['Check the name (names are letters, digits and "-"; DB_PASSWORD maps to db-password) and `secrets list` for what exists; a recently deleted secret can be recovered.'],
+      suggestions: [ctx.kind === 'key'
+        ? 'Check the key name and version (`az keyvault key list --vault-name <vault>`) and that the vault is the one the key lives in.'
+        : 'Check the name (names are letters, digits and "-"; DB_PASSWORD maps to db-password) and `secrets list` for what exists; a recently deleted secret can be recovered with `secrets restore`.'],
     })
   }
-  if (status === 403 && (innerCode === 'SecretDisabled' || /disabled secret/i.test(serviceMessage))) {
+  if (status === 403 && (innerCode === 'SecretDisabled' || innerCode === 'KeyDisabled' || /disabled (secret|key)/i.test(serviceMessage))) {
     return disabledError(ctx)
   }
   if (status === 403) {
     return new SecretsError('PERMISSION_DENIED', `Access denied to the ${what(ctx)}${login}: the identity lacks permission to ${ctx.op} (${innerCode || serviceCode || 'Forbidden'}).`, {
       ref: ctx.ref,
       cause: err,
-      suggestions: [`Grant this identity the ${ROLE_FOR[ctx.op]} on the vault or the secret.`],
+      suggestions: [`Grant this identity the ${ROLE_FOR[ctx.op]} on the vault or the ${ctx.kind ?? 'secret'}.`],
     })
   }
   if (status === 401) {
@@ -146,7 +189,7 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
     return new SecretsError('CONFLICT', `The ${what(ctx)} is deleted but recoverable, so its name cannot be reused until it is recovered or purged (${innerCode || serviceCode}).`, {
       ref: ctx.ref,
       cause: err,
-      suggestions: ['Recover it (`az keyvault secret recover`) or purge it (`az keyvault secret purge`), then try again.'],
+      suggestions: [`Recover it (\`secrets restore ${baseRef(ctx)}\`) or purge it for good (\`secrets purge ${baseRef(ctx)}\`), then try again.`],
     })
   }
   if (status === 429 || status >= 500) {
@@ -160,6 +203,12 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
 }
 
 export function disabledError(ctx: AzureErrorContext): SecretsError {
+  if (ctx.kind === 'key') {
+    return new SecretsError('PERMISSION_DENIED', `The ${what(ctx)} is disabled, so it cannot ${ctx.op} the store's data key.`, {
+      ref: ctx.ref,
+      suggestions: ['Enable it (`az keyvault key set-attributes --enabled true`), or open the store with another recipient.'],
+    })
+  }
   return new SecretsError('PERMISSION_DENIED', `The ${what(ctx)} is disabled, so it cannot be read.`, {
     ref: ctx.ref,
     suggestions: ['Enable it (`az keyvault secret set-attributes --enabled true`) or read another version with ?version=<id>.'],

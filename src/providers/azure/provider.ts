@@ -1,13 +1,11 @@
-import {
-  AzureCliCredential, ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential,
-  WorkloadIdentityCredential, type TokenCredential,
-} from '@azure/identity'
-import {SecretClient} from '@azure/keyvault-secrets'
+import type {TokenCredential} from '@azure/identity'
+import {SecretClient, type SecretProperties} from '@azure/keyvault-secrets'
 
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions} from '../types.js'
+import type {Capabilities, DeleteOptions, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions} from '../types.js'
+import {AzureSignIn, keyVaultClientOptions, vaultUrlFor} from './credential.js'
 import {azureError, disabledError, validityError, type AzureErrorContext} from './errors.js'
 import {NAME_TAG, azureSecretName, collisionError, findCollisions} from './names.js'
 
@@ -22,10 +20,6 @@ const CAPABILITIES: Capabilities = {
   batchSize: Number.POSITIVE_INFINITY,
   params: ['version', 'contentType'],
 }
-
-export const AUTH_METHODS = ['default', 'client-secret', 'client-certificate', 'workload-identity', 'managed-identity', 'azure-cli'] as const
-type AuthMethod = typeof AUTH_METHODS[number]
-const PUBLIC_AUTHORITIES = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'])
 
 interface Target {
   vault: string
@@ -45,8 +39,7 @@ export class AzureProvider implements SecretProvider {
   private readonly clients = new Map<string, SecretClient>()
   private readonly concurrency: number
   readonly maxRetries: number
-  private credentialCache?: TokenCredential
-  private readonly method: AuthMethod
+  private readonly signIn: AzureSignIn
   readonly login: string
 
   constructor(private readonly ctx: ProviderContext) {
@@ -67,93 +60,14 @@ export class AzureProvider implements SecretProvider {
     }
     this.concurrency = positive(this.settings.concurrency, 8)
     this.maxRetries = positive(this.settings.maxRetries, 3)
-    const method = (this.settings.auth?.method ?? 'default') as AuthMethod
-    if (!AUTH_METHODS.includes(method)) {
-      throw new SecretsError('CONFIG_INVALID', `providers.${this.alias}.auth.method: unknown method "${method}"; one of ${AUTH_METHODS.join(', ')}.`)
-    }
-    this.method = method
-    const clientId = this.clientId()
-    const tenantId = this.tenantId()
-    this.login = `${method}${clientId ? ` for client ${clientId}` : ''}${tenantId ? ` in tenant ${tenantId}` : ''}`
-  }
-
-  private tenantId(): string | undefined {
-    return this.ctx.env.AZURE_TENANT_ID ?? this.settings.tenantId ?? this.settings.auth?.tenantId
-  }
-
-  private clientId(): string | undefined {
-    return this.ctx.env.AZURE_CLIENT_ID ?? this.settings.clientId ?? this.settings.auth?.clientId
-  }
-
-  /** The credential, built on first use (building it does no I/O). */
-  private credential(): TokenCredential {
-    if (this.credentialCache) return this.credentialCache
-    const env = this.ctx.env
-    const authorityHost: string | undefined = env.AZURE_AUTHORITY_HOST ?? this.settings.authorityHost
-    const custom = authorityHost !== undefined && !PUBLIC_AUTHORITIES.has(new URL(authorityHost).host)
-    // A custom authority (a test server, ADFS, a sovereign mirror) has no entry in Microsoft's instance
-    // discovery, which MSAL would otherwise ask login.microsoftonline.com about.
-    const common = {authorityHost, disableInstanceDiscovery: custom || this.settings.disableInstanceDiscovery === true}
-    const tenantId = this.tenantId()
-    const clientId = this.clientId()
-    const need = (what: string, value: string | undefined, hint: string): string => {
-      if (value === undefined || value === '') {
-        throw new SecretsError('IDENTITY_MISSING', `Provider ${this.alias} signs in with ${this.method}, which needs ${what}.`, {suggestions: [hint]})
-      }
-      return value
-    }
-    const needIds = () => ({
-      tenant: need('a tenant id', tenantId, `Set AZURE_TENANT_ID or \`tenantId\` under providers.${this.alias}.`),
-      client: need('a client id', clientId, `Set AZURE_CLIENT_ID or \`clientId\` under providers.${this.alias}.`),
-    })
-    switch (this.method) {
-      case 'client-secret': {
-        const {tenant, client} = needIds()
-        const secret = need('AZURE_CLIENT_SECRET in the environment', env.AZURE_CLIENT_SECRET, 'Export AZURE_CLIENT_SECRET (never put it in secrets.yaml).')
-        this.credentialCache = new ClientSecretCredential(tenant, client, secret, common)
-        break
-      }
-      case 'client-certificate': {
-        const {tenant, client} = needIds()
-        const certificatePath = need('a certificate file', env.AZURE_CLIENT_CERTIFICATE_PATH ?? this.settings.auth?.certificatePath,
-          `Set AZURE_CLIENT_CERTIFICATE_PATH or \`auth.certificatePath\` (a PEM file with the private key and the certificate).`)
-        this.credentialCache = new ClientCertificateCredential(tenant, client, {certificatePath, certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD}, common)
-        break
-      }
-      case 'workload-identity': {
-        const {tenant, client} = needIds()
-        const tokenFilePath = need('a federated token file', env.AZURE_FEDERATED_TOKEN_FILE ?? this.settings.auth?.tokenFilePath,
-          'Set AZURE_FEDERATED_TOKEN_FILE (CI OIDC and AKS workload identity do) or `auth.tokenFilePath`.')
-        this.credentialCache = new WorkloadIdentityCredential({tenantId: tenant, clientId: client, tokenFilePath, ...common})
-        break
-      }
-      case 'managed-identity': {
-        this.credentialCache = clientId ? new ManagedIdentityCredential({clientId}) : new ManagedIdentityCredential()
-        break
-      }
-      case 'azure-cli': {
-        this.credentialCache = new AzureCliCredential(tenantId ? {tenantId} : {})
-        break
-      }
-      default: {
-        this.credentialCache = new DefaultAzureCredential({
-          ...common,
-          ...(tenantId ? {tenantId} : {}),
-          ...(clientId ? {managedIdentityClientId: clientId, workloadIdentityClientId: clientId} : {}),
-        })
-      }
-    }
-    return this.credentialCache
+    this.signIn = new AzureSignIn(this.alias, this.settings, env)
+    this.login = this.signIn.login
   }
 
   private client(url: string): SecretClient {
     let c = this.clients.get(url)
     if (c === undefined) {
-      c = new SecretClient(url, this.credential(), {
-        disableChallengeResourceVerification: this.settings.disableChallengeResourceVerification === true,
-        retryOptions: {maxRetries: this.maxRetries, retryDelayInMs: 200, maxRetryDelayInMs: 4000},
-        userAgentOptions: {userAgentPrefix: 'secrets-cli'},
-      })
+      c = new SecretClient(url, this.signIn.credential(), keyVaultClientOptions(this.settings, this.maxRetries))
       this.clients.set(url, c)
     }
     return c
@@ -172,7 +86,7 @@ export class AzureProvider implements SecretProvider {
     if (!/^[A-Za-z0-9-]{3,24}$/.test(vaultName)) {
       throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: "${vaultName}" is not a Key Vault name (3-24 letters, digits and "-").`, {ref: ref.raw})
     }
-    const url = this.vaults.get(vaultName.toLowerCase()) ?? `https://${vaultName.toLowerCase()}.${this.settings.vaultDomain ?? 'vault.azure.net'}`
+    const url = this.vaults.get(vaultName.toLowerCase()) ?? vaultUrlFor(vaultName, this.settings)
     return {vault: url, url, name, mapped}
   }
 
@@ -221,7 +135,7 @@ export class AzureProvider implements SecretProvider {
       if (p.expiresOn !== undefined && p.expiresOn.getTime() <= now) return {ok: false, ref, error: validityError(ctx, 'expired', p.expiresOn)}
       if (p.notBefore !== undefined && p.notBefore.getTime() > now) return {ok: false, ref, error: validityError(ctx, 'not-yet-valid', p.notBefore)}
       if (secret.value === undefined) return {ok: false, ref, error: new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} has no value.`, {ref: ref.raw})}
-      return {ok: true, ref, value: new SecretValue(secret.value), version: p.version}
+      return {ok: true, ref, value: new SecretValue(secret.value), version: p.version, metadata: metadataOf(p)}
     } catch (error) {
       return {ok: false, ref, error: azureError(error, ctx)}
     }
@@ -233,7 +147,7 @@ export class AzureProvider implements SecretProvider {
     try {
       for await (const p of this.client(this.vaultUrl).listPropertiesOfSecrets()) {
         if (p.managed) continue
-        out.push({name: p.name, ref: `${this.alias}://${p.name}`, version: p.version, updated: p.updatedOn?.toISOString()})
+        out.push({name: p.name, ref: `${this.alias}://${p.name}`, version: p.version, updated: p.updatedOn?.toISOString(), details: metadataOf(p)})
       }
     } catch (error) {
       throw azureError(error, {...this.errorContext(t, undefined, 'list'), secret: undefined})
@@ -279,7 +193,8 @@ export class AzureProvider implements SecretProvider {
     }
   }
 
-  async delete(ref: Reference): Promise<{versions: number}> {
+  /** Soft delete (recoverable until the vault's retention period ends); `force` then purges it for good. */
+  async delete(ref: Reference, options: DeleteOptions = {}): Promise<{versions: number; recoverableUntil?: string}> {
     checkParams(ref, [])
     const t = this.target(ref)
     const client = this.client(t.url)
@@ -288,8 +203,15 @@ export class AzureProvider implements SecretProvider {
       for await (const _ of client.listPropertiesOfSecretVersions(t.name)) versions++
       if (versions === 0) throw new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} does not exist.`, {ref: ref.raw})
       // Soft delete: the first response already marks it deleted; recovery stays possible for the retention period.
-      await client.beginDeleteSecret(t.name, {intervalInMs: 200})
-      return {versions}
+      const poller = await client.beginDeleteSecret(t.name, {intervalInMs: 500})
+      if (options.force) {
+        // A purge is refused while the deletion is still in progress: wait until it is listed as deleted.
+        await poller.pollUntilDone()
+        await client.purgeDeletedSecret(t.name)
+        return {versions}
+      }
+      const purgeDate = poller.getResult()?.properties.scheduledPurgeDate
+      return {versions, ...(purgeDate === undefined ? {} : {recoverableUntil: purgeDate.toISOString()})}
     } catch (error) {
       throw azureError(error, this.errorContext(t, ref, 'delete'))
     }
@@ -297,7 +219,7 @@ export class AzureProvider implements SecretProvider {
 
   /** The credential this provider signs in with (shared with the Log Analytics client of `audit trail`). */
   tokenCredential(): TokenCredential {
-    return this.credential()
+    return this.signIn.credential()
   }
 
   /** The vault URL and Key Vault name a reference points at. */
@@ -316,6 +238,29 @@ export class AzureProvider implements SecretProvider {
     }, options)
   }
 
+  /** Recover a soft-deleted secret with all its versions (`secrets restore`); waits until it is readable again. */
+  async restore(ref: Reference): Promise<void> {
+    checkParams(ref, [])
+    const t = this.target(ref)
+    try {
+      const poller = await this.client(t.url).beginRecoverDeletedSecret(t.name, {intervalInMs: 500})
+      await poller.pollUntilDone()
+    } catch (error) {
+      throw azureError(error, this.errorContext(t, ref, 'recover'))
+    }
+  }
+
+  /** Erase a soft-deleted secret for good (`secrets purge`). */
+  async purge(ref: Reference): Promise<void> {
+    checkParams(ref, [])
+    const t = this.target(ref)
+    try {
+      await this.client(t.url).purgeDeletedSecret(t.name)
+    } catch (error) {
+      throw azureError(error, this.errorContext(t, ref, 'purge'))
+    }
+  }
+
   async check(): Promise<string> {
     const t: Target = {vault: this.vaultUrl, url: this.vaultUrl, name: '', mapped: false}
     try {
@@ -326,6 +271,23 @@ export class AzureProvider implements SecretProvider {
       throw azureError(error, {...this.errorContext(t, undefined, 'check'), secret: undefined})
     }
   }
+}
+
+/** What Key Vault says about one version of a secret (never its value), for `list --json` and `get --json`. */
+function metadataOf(p: SecretProperties): Record<string, unknown> {
+  const iso = (d: Date | undefined) => d?.toISOString()
+  const out: Record<string, unknown> = {
+    enabled: p.enabled,
+    created: iso(p.createdOn),
+    updated: iso(p.updatedOn),
+    expires: iso(p.expiresOn),
+    notBefore: iso(p.notBefore),
+    contentType: p.contentType,
+    tags: p.tags,
+    recoveryLevel: p.recoveryLevel,
+    recoverableDays: p.recoverableDays,
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
 }
 
 function checkUrl(url: string, where: string): string {

@@ -11,10 +11,17 @@
  * It also serves a Log Analytics workspace (log-analytics.ts) that receives the vault's AuditEvent
  * diagnostic logs: every vault request it answers becomes a row; tokens for `https://api.loganalytics.io`
  * come from the same token endpoint.
+ *
+ * Managed identity: `startManagedIdentityEndpoint()` serves the App Service identity endpoint protocol
+ * (IDENTITY_ENDPOINT + IDENTITY_HEADER, api-version 2019-08-01) on plain HTTP, as the platform does on
+ * localhost. For the Azure CLI, `issueToken()` mints the token a fake `az account get-access-token` prints.
+ *
+ * The keys subset (create, get, wrapKey, unwrapKey) holds real RSA keys and does RSA-OAEP-256, RSA-OAEP
+ * and RSA1_5 with node:crypto, behind the same challenge, token checks and per-identity access.
  */
-import {createPublicKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject} from 'node:crypto'
+import {constants, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes, randomUUID, type KeyObject} from 'node:crypto'
 import {createServer, type Server} from 'node:https'
-import type {IncomingMessage, ServerResponse} from 'node:http'
+import {createServer as createHttpServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 
 import {decodeJwt, signJwt, verifyJwt} from './jwt.js'
@@ -40,6 +47,10 @@ export interface TestIdentity {
   logAnalyticsReader?: boolean
   /** Its user principal name, for the upn claim (a user rather than an app). */
   upn?: string
+  /** A user-assigned managed identity: the managed-identity endpoint hands out tokens for it by client id. */
+  managed?: boolean
+  /** Key names (lowercase) this identity may get, wrap and unwrap with; default: as `access`. */
+  keys?: 'all' | 'none' | string[]
 }
 
 /** One switchable fault; it applies to vault requests whose path contains `path` (all when absent). */
@@ -53,6 +64,10 @@ export interface Fault {
   latencyMs?: number
   /** How many requests it applies to (default: all). */
   times?: number
+  /** Only vault requests that carry a bearer token (not the first, unauthenticated one of the challenge). */
+  authorized?: boolean
+  /** Let this many matching requests through before the fault applies. */
+  skip?: number
 }
 
 interface Version {
@@ -60,6 +75,18 @@ interface Version {
   value: string
   contentType?: string
   tags?: Record<string, string>
+  enabled: boolean
+  nbf?: number
+  exp?: number
+  created: number
+  updated: number
+}
+
+interface KeyVersion {
+  id: string
+  privateKey: KeyObject
+  publicKey: KeyObject
+  ops: string[]
   enabled: boolean
   nbf?: number
   exp?: number
@@ -78,11 +105,15 @@ interface Counters {
   vaultRequests: number
   tokenRequests: number
   challenges: number
+  /** Vault requests refused because their token had expired (401 AKV10014 with a new challenge). */
+  expiredTokens: number
   faults: number
   inFlight: number
   maxInFlight: number
   /** `METHOD path` of every vault request, in order. */
   log: string[]
+  /** `client_id` (or `system`) of every managed-identity token request, in order. */
+  managedIdentity: string[]
 }
 
 const now = () => Math.floor(Date.now() / 1000)
@@ -90,17 +121,19 @@ const now = () => Math.floor(Date.now() / 1000)
 export class AzureTestServer {
   readonly tenantId: string
   readonly identities = new Map<string, TestIdentity>()
-  readonly counters: Counters = {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: []}
+  readonly counters: Counters = {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, expiredTokens: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: [], managedIdentity: []}
   /** Lifetime of issued access tokens, in seconds. */
   tokenLifetime = 3600
   /** Page size for list operations when the client gives no maxresults. */
   pageSize = 25
   private faults: Fault[] = []
   private readonly secrets = new Map<string, Secret>()
+  private readonly keys = new Map<string, {name: string; versions: KeyVersion[]}>()
   private readonly signing = generateKeyPairSync('rsa', {modulusLength: 2048})
   private readonly issuerKey = generateKeyPairSync('rsa', {modulusLength: 2048})
   private readonly sockets = new Set<Socket>()
   private server?: Server
+  private miServer?: ReturnType<typeof createHttpServer>
   private port = 0
 
   /** The Log Analytics workspace that receives the vault's AuditEvent logs. */
@@ -161,6 +194,26 @@ export class AzureTestServer {
     return this.addVersion(name, {value, contentType: attrs.contentType, tags: attrs.tags, attributes: attrs}).id
   }
 
+  /** Create a key (a new version if it exists) directly (no HTTP); returns its version id. */
+  createKey(name: string, attrs: {ops?: string[]; enabled?: boolean; nbf?: number; exp?: number; size?: number} = {}): string {
+    const key = name.toLowerCase()
+    const k = this.keys.get(key) ?? {name, versions: []}
+    this.keys.set(key, k)
+    const pair = generateKeyPairSync('rsa', {modulusLength: attrs.size ?? 2048})
+    const t = now()
+    const v: KeyVersion = {
+      id: randomBytes(16).toString('hex'), ...pair, ops: attrs.ops ?? ['encrypt', 'decrypt', 'sign', 'verify', 'wrapKey', 'unwrapKey'],
+      enabled: attrs.enabled ?? true, nbf: attrs.nbf, exp: attrs.exp, created: t, updated: t,
+    }
+    k.versions.push(v)
+    return v.id
+  }
+
+  /** Enable or disable every version of a key (as `az keyvault key set-attributes --enabled`). */
+  setKeyEnabled(name: string, enabled: boolean): void {
+    for (const v of this.keys.get(name.toLowerCase())?.versions ?? []) v.enabled = enabled
+  }
+
   versionsOf(name: string): number {
     return this.secrets.get(name.toLowerCase())?.versions.length ?? 0
   }
@@ -182,11 +235,53 @@ export class AzureTestServer {
   }
 
   resetCounters(): void {
-    Object.assign(this.counters, {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: []})
+    Object.assign(this.counters, {requests: 0, vaultRequests: 0, tokenRequests: 0, challenges: 0, expiredTokens: 0, faults: 0, inFlight: 0, maxInFlight: 0, log: [], managedIdentity: []})
+  }
+
+  /** An access token for the vault, as the token endpoint issues it (for a fake `az` to print). */
+  issueToken(clientId: string, audience: string = VAULT_RESOURCE, upn?: string): {token: string; expiresOn: number} {
+    const iat = now()
+    const token = signJwt({
+      aud: audience, iss: `https://sts.windows.net/${this.tenantId}/`, iat, nbf: iat, exp: iat + this.tokenLifetime,
+      appid: clientId, oid: clientId, sub: clientId, tid: this.tenantId, ver: '1.0', uti: randomBytes(8).toString('hex'),
+      ...(upn === undefined ? {} : {upn}),
+    }, this.signing.privateKey, {kid: 'test-signing-key'})
+    return {token, expiresOn: iat + this.tokenLifetime}
+  }
+
+  /**
+   * The App Service managed-identity endpoint on plain HTTP (127.0.0.1): GET <endpoint>?api-version=2019-08-01
+   * &resource=...[&client_id=...] with the X-IDENTITY-HEADER secret. `systemAssigned` is the client id of
+   * the system-assigned identity; user-assigned ones are the identities registered with `managed: true`.
+   */
+  async startManagedIdentityEndpoint(header: string, systemAssigned: string): Promise<{IDENTITY_ENDPOINT: string; IDENTITY_HEADER: string}> {
+    this.miServer = createHttpServer((req, res) => this.managedIdentityToken(req, res, header, systemAssigned))
+    await new Promise<void>((resolve) => this.miServer!.listen(0, '127.0.0.1', resolve))
+    return {IDENTITY_ENDPOINT: `http://127.0.0.1:${(this.miServer.address() as AddressInfo).port}/msi/token`, IDENTITY_HEADER: header}
+  }
+
+  private managedIdentityToken(req: IncomingMessage, res: ServerResponse, header: string, systemAssigned: string): void {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    const fail = (status: number, message: string) => this.json(res, status, {statusCode: status, message, correlationId: randomUUID()})
+    if (req.method !== 'GET' || url.pathname !== '/msi/token') return fail(404, `No route for ${req.method} ${url.pathname}.`)
+    if (req.headers['x-identity-header'] !== header) return fail(401, 'The X-IDENTITY-HEADER header is missing or wrong.')
+    if (url.searchParams.get('api-version') !== '2019-08-01') return fail(400, 'Unsupported api-version.')
+    const resource = url.searchParams.get('resource')
+    if (resource !== VAULT_RESOURCE && resource !== `${VAULT_RESOURCE}/`) return fail(400, `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`)
+    const requested = url.searchParams.get('client_id')
+    this.counters.tokenRequests++
+    this.counters.managedIdentity.push(requested ?? 'system')
+    if (requested !== null && this.identities.get(requested)?.managed !== true) return fail(400, `No user-assigned managed identity with client id ${requested} is assigned to this resource.`)
+    const clientId = requested ?? systemAssigned
+    const {token, expiresOn} = this.issueToken(clientId)
+    // App Service answers expires_on as a string of epoch seconds.
+    this.json(res, 200, {access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: clientId})
   }
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy()
+    this.miServer?.closeAllConnections()
+    await new Promise<void>((resolve) => this.miServer?.close(() => resolve()) ?? resolve())
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve())
     this.tls.cleanup()
   }
@@ -200,8 +295,8 @@ export class AzureTestServer {
     const path = decodeURIComponent(url.pathname)
     const first = path.split('/')[1] ?? ''
     const isLogs = first === 'v1'
-    const isToken = first !== 'secrets' && first !== 'deletedsecrets' && !isLogs
-    const fault = this.takeFault(path, isToken)
+    const isToken = first !== 'secrets' && first !== 'deletedsecrets' && first !== 'keys' && !isLogs
+    const fault = this.takeFault(path, isToken, req.headers.authorization !== undefined)
     if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs))
     if (fault?.reset) {
       this.counters.faults++
@@ -240,8 +335,12 @@ export class AzureTestServer {
     }
   }
 
-  private takeFault(path: string, isToken: boolean): Fault | undefined {
-    const f = this.faults.find((x) => Boolean(x.token) === isToken && (x.path === undefined || path.includes(x.path)) && (x.times === undefined || x.times > 0))
+  private takeFault(path: string, isToken: boolean, authorized: boolean): Fault | undefined {
+    const f = this.faults.find((x) => Boolean(x.token) === isToken && (x.path === undefined || path.includes(x.path)) && (x.times === undefined || x.times > 0) && (!x.authorized || authorized))
+    if (f?.skip) {
+      f.skip--
+      return undefined
+    }
     if (f?.times !== undefined) f.times--
     return f
   }
@@ -329,12 +428,7 @@ export class AzureTestServer {
       this.json(res, 401, aadError('invalid_client', 7000218, "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'."))
       return
     }
-    const iat = now()
-    const accessToken = signJwt({
-      aud: audience, iss: `https://sts.windows.net/${this.tenantId}/`, iat, nbf: iat, exp: iat + this.tokenLifetime,
-      appid: clientId, oid: clientId, sub: clientId, tid: this.tenantId, ver: '1.0', uti: randomBytes(8).toString('hex'),
-      ...(identity.upn === undefined ? {} : {upn: identity.upn}),
-    }, this.signing.privateKey, {kid: 'test-signing-key'})
+    const accessToken = this.issueToken(clientId, audience, identity.upn).token
     this.json(res, 200, {token_type: 'Bearer', expires_in: this.tokenLifetime, ext_expires_in: this.tokenLifetime, access_token: accessToken})
   }
 
@@ -463,6 +557,7 @@ export class AzureTestServer {
       return
     }
     if (typeof claims.exp !== 'number' || claims.exp <= now()) {
+      this.counters.expiredTokens++
       this.challenge(res, 'Unauthorized', 'AKV10014: Token expired.')
       return
     }
@@ -492,6 +587,10 @@ export class AzureTestServer {
       return true
     }
     const [collection, name, third, fourth] = segs
+    if (collection === 'keys') {
+      this.keysApi(res, method, path, body, identity, claims)
+      return
+    }
     if (collection === 'secrets' && name === undefined && method === 'GET') {
       if (listAllowed()) this.list(res, url, [...this.secrets.values()].filter((s) => !s.deleted && s.versions.length > 0).map((s) => this.item(s, s.versions.at(-1)!)), '/secrets')
       return
@@ -593,6 +692,89 @@ export class AzureTestServer {
       }
     }
     this.json(res, 400, {error: {code: 'BadParameter', message: `The request URI ${method} ${path} is not supported.`}})
+  }
+
+  /** The keys subset: POST /keys/{name}/create, GET /keys/{name}/{version?}, POST /keys/{name}/{version?}/wrapkey|unwrapkey. */
+  private keysApi(res: ServerResponse, method: string, path: string, body: string, identity: TestIdentity | undefined, claims: Record<string, any>): void {
+    // Empty segments matter here: the SDK sends /keys/<name>//wrapkey for "the latest version".
+    const [, , name = '', version, op, extra] = path.split('/')
+    if (!/^[0-9a-zA-Z-]{1,127}$/.test(name) || extra !== undefined) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: `The request URI ${method} ${path} is not supported.`}})
+      return
+    }
+    const action = method === 'GET' ? 'read' : version === 'create' ? 'create/action' : op === 'wrapkey' ? 'wrap/action' : op === 'unwrapkey' ? 'unwrap/action' : 'read'
+    const access = identity?.keys ?? identity?.access ?? 'none'
+    if (!(access === 'all' || (Array.isArray(access) && access.includes(name.toLowerCase())))) {
+      this.json(res, 403, {error: {code: 'Forbidden', message: `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=${claims.appid};oid=${claims.oid}\r\nAction: 'Microsoft.KeyVault/vaults/keys/${action}'\r\nResource: '/vaults/test/keys/${name.toLowerCase()}'\r\nAssignment: (not found)\r\nVault: test;location=westeurope\r\n`, innererror: {code: 'ForbiddenByRbac'}}})
+      return
+    }
+    let params: any = {}
+    try {
+      params = body === '' ? {} : JSON.parse(body)
+    } catch {
+      this.json(res, 400, {error: {code: 'BadParameter', message: 'The request body is not valid JSON.'}})
+      return
+    }
+    if (method === 'POST' && version === 'create' && op === undefined) {
+      if (params.kty !== 'RSA' && params.kty !== 'RSA-HSM') {
+        this.json(res, 400, {error: {code: 'BadParameter', message: `Property kty has invalid value ${params.kty}; this test vault makes RSA keys only.`}})
+        return
+      }
+      const id = this.createKey(name, {ops: params.key_ops, size: params.key_size, enabled: params.attributes?.enabled, nbf: params.attributes?.nbf, exp: params.attributes?.exp})
+      const k = this.keys.get(name.toLowerCase())!
+      this.json(res, 200, this.keyBundle(k.name, k.versions.find((v) => v.id === id)!))
+      return
+    }
+    const k = this.keys.get(name.toLowerCase())
+    const v = k === undefined ? undefined : version ? k.versions.find((x) => x.id === version) : k.versions.at(-1)
+    if (k === undefined || v === undefined) {
+      this.json(res, 404, {error: {code: 'KeyNotFound', message: `A key with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault. If you recently deleted this key you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`}})
+      return
+    }
+    if (method === 'GET' && op === undefined) {
+      this.json(res, 200, this.keyBundle(k.name, v))
+      return
+    }
+    if (method !== 'POST' || (op !== 'wrapkey' && op !== 'unwrapkey')) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: `The request URI ${method} ${path} is not supported.`}})
+      return
+    }
+    const operation = op === 'wrapkey' ? 'wrapKey' : 'unwrapKey'
+    if (!v.enabled) {
+      this.json(res, 403, {error: {code: 'Forbidden', message: `Operation ${operation} is not allowed on a disabled key.`, innererror: {code: 'KeyDisabled'}}})
+      return
+    }
+    if (!v.ops.includes(operation)) {
+      this.json(res, 403, {error: {code: 'Forbidden', message: `Operation ${operation} is not permitted for this key.`, innererror: {code: 'KeyOperationForbidden'}}})
+      return
+    }
+    if (typeof params.value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(params.value)) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: "Content of 'value' is not base64url.\r\nProperty 'value' is required.\r\n"}})
+      return
+    }
+    const padding = params.alg === 'RSA1_5' ? constants.RSA_PKCS1_PADDING : constants.RSA_PKCS1_OAEP_PADDING
+    const oaepHash = params.alg === 'RSA-OAEP-256' ? 'sha256' : 'sha1'
+    if (!['RSA-OAEP-256', 'RSA-OAEP', 'RSA1_5'].includes(params.alg)) {
+      this.json(res, 400, {error: {code: 'BadParameter', message: `Invalid algorithm ${params.alg} for an RSA key.`}})
+      return
+    }
+    let out: Buffer
+    try {
+      const input = Buffer.from(params.value, 'base64url')
+      out = op === 'wrapkey' ? publicEncrypt({key: v.publicKey, padding, oaepHash}, input) : privateDecrypt({key: v.privateKey, padding, oaepHash}, input)
+    } catch {
+      this.json(res, 400, {error: {code: 'BadParameter', message: op === 'wrapkey' ? 'The value is too long for this key.' : 'Unable to decrypt specified value with this key.'}})
+      return
+    }
+    this.json(res, 200, {kid: `${this.url}/keys/${k.name}/${v.id}`, value: out.toString('base64url')})
+  }
+
+  private keyBundle(name: string, v: KeyVersion): Record<string, unknown> {
+    const jwk = v.publicKey.export({format: 'jwk'}) as {n: string; e: string}
+    return {
+      key: {kid: `${this.url}/keys/${name}/${v.id}`, kty: 'RSA', key_ops: v.ops, n: jwk.n, e: jwk.e},
+      attributes: {enabled: v.enabled, ...(v.nbf === undefined ? {} : {nbf: v.nbf}), ...(v.exp === undefined ? {} : {exp: v.exp}), created: v.created, updated: v.updated, recoverableDays: 90, recoveryLevel: 'Recoverable+Purgeable', exportable: false},
+    }
   }
 
   private notFound(res: ServerResponse, name: string): void {
