@@ -24,8 +24,6 @@ export function auditKeyFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.SECRETS_AUDIT_KEY_FILE || join(userStateDir(env), 'audit.key')
 }
 
-const cache = new Map<string, AuditKeys>()
-
 function derive(key: Buffer, file: string): AuditKeys {
   const sub = (label: string) => createHmac('sha256', key).update(`secrets-audit-v2:${label}`).digest()
   return {file, kid: sub('key-id').toString('hex').slice(0, 16), chain: sub('chain'), value: sub('value'), head: sub('head')}
@@ -93,13 +91,12 @@ function createKeyFile(file: string): Buffer {
 }
 
 /**
- * The audit key: 32 random bytes, hex, in a 0600 file made on first use. `logExists` says whether a
+ * The audit key: 32 random bytes, hex, in a 0600 file made on first use (read afresh each time: one
+ * small read, and a key file whose mode was loosened meanwhile is refused). `logExists` says whether a
  * log already holds records: then a missing key is an error (a new key would break the chain).
  */
 export function loadAuditKeys(env: NodeJS.ProcessEnv, options: {create: boolean; logExists: boolean}): AuditKeys {
   const file = auditKeyFile(env)
-  const cached = cache.get(file)
-  if (cached) return cached
   let key = readKeyFile(file)
   if (key === undefined) {
     if (!options.create || options.logExists) {
@@ -111,9 +108,7 @@ export function loadAuditKeys(env: NodeJS.ProcessEnv, options: {create: boolean;
     }
     key = createKeyFile(file)
   }
-  const keys = derive(key, file)
-  cache.set(file, keys)
-  return keys
+  return derive(key, file)
 }
 
 /**

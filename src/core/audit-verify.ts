@@ -1,9 +1,10 @@
 import {createHash} from 'node:crypto'
+import {readSync} from 'node:fs'
 
 import {SecretsError} from '../errors.js'
 import {GENESIS, auditHeadFile, auditLogFile, headMac, segmentName} from './audit.js'
 import {fastMac, loadAuditKeys} from './audit-key.js'
-import {lineChunks, openAuditSnapshot, type AuditSnapshot} from './audit-read.js'
+import {lineChunks, openAuditSnapshot, type AuditSnapshot, type SegmentSnapshot} from './audit-read.js'
 
 /** What `audit verify` found first. */
 export interface AuditProblem {
@@ -62,10 +63,16 @@ export async function verifyAudit(env: NodeJS.ProcessEnv = process.env): Promise
   }
 }
 
-function parseHead(text: string, file: string): {kid: string; seq: number; mac: string} {
+interface Head {
+  kid: string
+  seq: number
+  mac: string
+}
+
+function parseHead(text: string, file: string): Head {
   try {
-    const h = JSON.parse(text) as {kid?: unknown; seq?: unknown; mac?: unknown}
-    if (typeof h.kid === 'string' && Number.isSafeInteger(h.seq) && typeof h.mac === 'string') return h as {kid: string; seq: number; mac: string}
+    const h = JSON.parse(text) as Partial<Record<keyof Head, unknown>>
+    if (typeof h.kid === 'string' && Number.isSafeInteger(h.seq) && typeof h.mac === 'string') return h as Head
   } catch {
     // Reported below.
   }
@@ -93,8 +100,13 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
 
   // Sealed segments run 1, 2, 3 ... up to the newest; any number missing in between is a removed segment.
   const sealed = snapshot.segments.filter((s) => s.n !== undefined).map((s) => s.n!)
-  const maxSealed = sealed.at(-1) ?? 0
+  // The first record of each file names its segment number, so the active file tells how many sealed
+  // segments came before it (a removed newest segment is missing too) and a renamed file is caught.
+  const numbered = snapshot.segments.map((s) => ({s, seg: firstSeg(s)}))
+  const activeSeg = numbered.find((x) => x.s.n === undefined)?.seg
+  const maxSealed = Math.max(sealed.at(-1) ?? 0, (activeSeg ?? 1) - 1)
   for (let n = 1; n <= maxSealed; n++) if (!sealed.includes(n)) result.missingSegments.push(n)
+  const misnamed = numbered.find((x) => x.seg !== undefined && x.seg !== (x.s.n ?? maxSealed + 1))
 
   const mac = fastMac(keys.chain)
   let p: Line | undefined
@@ -121,7 +133,7 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
       fail({kind: 'inserted', file: pp.file, line: pp.line, seq: pp.seq, message: `The record at ${where(pp)} was inserted: the record after it links to the one before it.`})
     } else if (r.v === 2 && r.seq !== expectedSeq && n1?.seq === expectedSeq) {
       fail({kind: 'reordered', file: r.file, line: r.line, seq: r.seq, message: `The record at ${where(r)} (seq ${r.seq}) is out of order: seq ${expectedSeq} comes after it.`})
-    } else if (n1 && n1.prev === expectedPrev) {
+    } else if ((n1 && n1.prev === expectedPrev) || (pp?.v === 2 && head !== undefined && pp.seq === head.seq && headMac(keys, head.seq, pp.link) === head.mac)) {
       fail({kind: 'inserted', file: r.file, line: r.line, seq: r.seq, message: `The record at ${where(r)} was inserted: the record after it links to the one before it.`})
     } else if (r.v === 2 && r.seq > expectedSeq) {
       const range = r.seq - 1 === expectedSeq ? `seq ${expectedSeq} is` : `seq ${expectedSeq} to ${r.seq - 1} are`
@@ -135,6 +147,9 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
     }
   }
 
+  if (misnamed) {
+    fail({kind: 'reordered', file: misnamed.s.file, line: 1, message: `${misnamed.s.file} holds segment ${misnamed.seg} of the log, not ${misnamed.s.n ?? maxSealed + 1}: segment files were renamed.`})
+  }
   for (const seg of snapshot.segments) {
     if (done) break
     let count = 0
@@ -215,6 +230,19 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
   }
   if (result.missingSegments.length > 0) result.intact = false
   return result
+}
+
+/** The segment number the first record of a file carries, if any. */
+function firstSeg(seg: SegmentSnapshot): number | undefined {
+  const buf = Buffer.alloc(Math.min(seg.size, 4096))
+  readSync(seg.fd, buf, 0, buf.length, 0)
+  const nl = buf.indexOf(10)
+  try {
+    const n = (JSON.parse(buf.toString('utf8', 0, nl === -1 ? buf.length : nl)) as {seg?: unknown}).seg
+    return Number.isSafeInteger(n) ? n as number : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function readLine(buf: Buffer, start: number, end: number, file: string, lineNo: number, mac: (b: Uint8Array) => string, legacyPossible: boolean): Line | {corrupt: string} {

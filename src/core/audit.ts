@@ -38,6 +38,8 @@ export interface AuditRecord extends Omit<AuditEvent, 'value'> {
   v: 1 | 2
   /** 1, 2, 3 ... across all segments (absent in version 1 records). */
   seq?: number
+  /** On the first record of each segment file: its segment number (1, 2, 3 ...). */
+  seg?: number
   time: string
   user: string
   host: string
@@ -162,11 +164,14 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
       fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600)
       let {size} = fstatSync(fd)
       let tail = size === 0 ? {end: 0} : readTail(fd, size)
-      let torn = size - tail.end
+      const torn = size - tail.end
       let lastFile = file
+      /** The number the active file has (it becomes that sealed segment when it rolls over). */
+      let activeSeg: number | undefined
       if (tail.line === undefined) {
-        // An empty active file after earlier segments (the first use has none): the chain goes on from the newest one.
+        // An empty active file: the first use, or after earlier segments, whose chain goes on here.
         const newest = sealedSegments(file).at(-1)
+        activeSeg = (newest?.n ?? 0) + 1
         if (newest) {
           const sfd = openSync(newest.file, 'r')
           try {
@@ -177,45 +182,51 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
           lastFile = newest.file
         }
       }
-      const keys = loadAuditKeys(env, {create: true, logExists: tail.line !== undefined})
+      // Version 1 records were not keyed: a log of only those gets a new key.
+      const keys = loadAuditKeys(env, {create: true, logExists: tail.line?.startsWith('{"v":2,') ?? false})
       if (torn > 0) {
         ftruncateSync(fd, tail.end)
         size = tail.end
-      } else {
-        torn = 0
       }
-      let seq = tail.line === undefined ? 0 : seqOf(tail.line, lastFile)
-      let prev = tail.line === undefined ? GENESIS : linkOf(keys, tail.line)
-      let out = ''
+      const firstSeq = (tail.line === undefined ? 0 : seqOf(tail.line, lastFile)) + 1
+      const firstPrev = tail.line === undefined ? GENESIS : linkOf(keys, tail.line)
       const time = new Date().toISOString()
-      for (const [i, event] of events.entries()) {
-        const {value, ...fields} = event
-        seq += 1
-        const record: AuditRecord = {
-          v: 2,
-          seq,
-          time,
-          user: actor.user,
-          host: actor.host,
-          ...(actor.ci ? {ci: actor.ci} : {}),
-          pid: process.pid,
-          ...fields,
-          ...(value === undefined ? {} : {fp: valueFingerprint(keys, value.reveal())}),
-          ...(i === 0 && torn > 0 ? {torn} : {}),
-          prev,
+      const fps = events.map((e) => (e.value === undefined ? undefined : valueFingerprint(keys, e.value.reveal())))
+      /** The lines to append; the first record of a file names its segment number. */
+      const render = (seg: number | undefined) => {
+        let prev = firstPrev
+        let out = ''
+        for (const [i, event] of events.entries()) {
+          const {value: _value, ...fields} = event
+          const record: AuditRecord = {
+            v: 2,
+            seq: firstSeq + i,
+            ...(i === 0 && seg !== undefined ? {seg} : {}),
+            time,
+            user: actor.user,
+            host: actor.host,
+            ...(actor.ci ? {ci: actor.ci} : {}),
+            pid: process.pid,
+            ...fields,
+            ...(fps[i] === undefined ? {} : {fp: fps[i]}),
+            ...(i === 0 && torn > 0 ? {torn} : {}),
+            prev,
+          }
+          const line = JSON.stringify(record)
+          prev = linkOf(keys, line)
+          out += `${line}\n`
         }
-        const line = JSON.stringify(record)
-        prev = linkOf(keys, line)
-        out += `${line}\n`
+        return {bytes: Buffer.from(out, 'utf8'), last: prev}
       }
-      const bytes = Buffer.from(out, 'utf8')
+      let {bytes, last} = render(size === 0 ? activeSeg ?? 1 : undefined)
       if (size > 0 && size + bytes.length > segmentBytes(env)) {
         closeSync(fd)
         fd = undefined
-        const next = (sealedSegments(file).at(-1)?.n ?? 0) + 1
-        renameSync(file, segmentName(file, next))
+        const sealed = (sealedSegments(file).at(-1)?.n ?? 0) + 1
+        renameSync(file, segmentName(file, sealed))
         fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600)
-        size = 0
+        size = 0;
+        ({bytes, last} = render(sealed + 1))
       }
       try {
         let off = 0
@@ -230,7 +241,7 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
         }
         throw error
       }
-      writeHead(file, keys, seq, prev)
+      writeHead(file, keys, firstSeq + events.length - 1, last)
     } catch (error) {
       throw auditError(error, file)
     } finally {
@@ -242,6 +253,7 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
 /** The head is one fixed-size line rewritten in place with a single write. */
 const HEAD_BYTES = 192
 
+/** The head: the last sequence number and a MAC over it and the last record's link. */
 function writeHead(log: string, keys: AuditKeys, seq: number, link: string): void {
   const text = JSON.stringify({v: 2, kid: keys.kid, seq, mac: headMac(keys, seq, link)})
   const buf = Buffer.from(`${text.padEnd(HEAD_BYTES - 1)}\n`)
