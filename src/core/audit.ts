@@ -231,7 +231,8 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
       try {
         let off = 0
         while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
-        fsyncSync(fd)
+        // On by default: a record must survive a crash of the machine, not only of this process.
+        if (env.SECRETS_AUDIT_FSYNC !== '0') fsyncSync(fd)
       } catch (error) {
         // Leave no half-written record behind.
         try {
