@@ -10,6 +10,7 @@
 // each time) and batches of 50 (what `exec` with 50 secrets writes), to the 1M-record log.
 // Usage: npm run build && node --import tsx bench/audit.mjs [records] [rounds]
 import {spawnSync} from 'node:child_process'
+import {createHmac} from 'node:crypto'
 import {closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -43,6 +44,7 @@ function generate() {
   let seg = 1
   let parts = []
   let segBytes = 0
+  let seal
   const render = (seq, first) => {
     const secret = (seq * 7919) % 1000
     const [command, child] = commands[seq % commands.length]
@@ -51,6 +53,7 @@ function generate() {
       v: 2,
       seq,
       ...(first ? {seg} : {}),
+      ...(first && seal ? {seal} : {}),
       time: new Date(start + seq * 30_000).toISOString(),
       user: users[seq % 20],
       host: `host-${seq % 5}`,
@@ -66,9 +69,12 @@ function generate() {
     })
   }
   const flush = (file) => {
+    const text = parts.join('')
     const fd = openSync(file, 'w', 0o600)
-    writeSync(fd, parts.join(''))
+    writeSync(fd, text)
     closeSync(fd)
+    // What appendAudit does at rollover (after checking the segment's chain): seal it.
+    seal = createHmac('sha256', keys.seal).update(text).digest('hex')
     parts = []
     segBytes = 0
   }

@@ -17,6 +17,8 @@ export interface AuditKeys {
   value: Buffer
   /** Authenticates the head file (the last record's sequence number and link). */
   head: Buffer
+  /** Seals a whole segment when it rolls over. */
+  seal: Buffer
 }
 
 /** `$XDG_STATE_HOME/secrets/audit.key` beside the default log, or SECRETS_AUDIT_KEY_FILE. */
@@ -26,7 +28,7 @@ export function auditKeyFile(env: NodeJS.ProcessEnv = process.env): string {
 
 function derive(key: Buffer, file: string): AuditKeys {
   const sub = (label: string) => createHmac('sha256', key).update(`secrets-audit-v2:${label}`).digest()
-  return {file, kid: sub('key-id').toString('hex').slice(0, 16), chain: sub('chain'), value: sub('value'), head: sub('head')}
+  return {file, kid: sub('key-id').toString('hex').slice(0, 16), chain: sub('chain'), value: sub('value'), head: sub('head'), seal: sub('seal')}
 }
 
 /** Read the key file with one open/fstat/read: refuse it when group or others may access it. */

@@ -1,9 +1,9 @@
-import {createHash} from 'node:crypto'
-import {readSync} from 'node:fs'
+import {createHash, createHmac} from 'node:crypto'
+import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 
 import {SecretsError} from '../errors.js'
 import {GENESIS, auditHeadFile, auditLogFile, headMac, segmentName} from './audit.js'
-import {fastMac, loadAuditKeys} from './audit-key.js'
+import {fastMac, loadAuditKeys, type AuditKeys} from './audit-key.js'
 import {lineChunks, openAuditSnapshot, type AuditSnapshot, type SegmentSnapshot} from './audit-read.js'
 
 /** What `audit verify` found first. */
@@ -25,7 +25,8 @@ export interface VerifyResult {
   /** Version 1 records (before the keyed chain): linked by plain SHA-256, so anyone could rewrite them. */
   legacy: number
   lastSeq?: number
-  segments: Array<{segment: number | 'active'; file: string; records: number}>
+  /** `bySeal`: checked in one pass against the seal its successor holds, not record by record. */
+  segments: Array<{segment: number | 'active'; file: string; records: number; bySeal?: boolean}>
   /** Sealed segment numbers that should exist and do not. */
   missingSegments: number[]
   problem?: AuditProblem
@@ -102,7 +103,7 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
   const sealed = snapshot.segments.filter((s) => s.n !== undefined).map((s) => s.n!)
   // The first record of each file names its segment number, so the active file tells how many sealed
   // segments came before it (a removed newest segment is missing too) and a renamed file is caught.
-  const numbered = snapshot.segments.map((s) => ({s, seg: firstSeg(s)}))
+  const numbered = snapshot.segments.map((s) => ({s, ...firstInfo(s)}))
   const activeSeg = numbered.find((x) => x.s.n === undefined)?.seg
   const maxSealed = Math.max(sealed.at(-1) ?? 0, (activeSeg ?? 1) - 1)
   for (let n = 1; n <= maxSealed; n++) if (!sealed.includes(n)) result.missingSegments.push(n)
@@ -150,9 +151,75 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
   if (misnamed) {
     fail({kind: 'reordered', file: misnamed.s.file, line: 1, message: `${misnamed.s.file} holds segment ${misnamed.seg} of the log, not ${misnamed.s.n ?? maxSealed + 1}: segment files were renamed.`})
   }
-  for (const seg of snapshot.segments) {
+  /** Check one record against the one before it; a broken link waits for two more records to say what happened. */
+  const visit = (line: Line) => {
+    result.records += 1
+    if (pending) {
+      pending.next.push(line)
+      if (pending.next.length === 2) classify(pending.r, pending.p, pending.beforeP, pending.next)
+      return
+    }
+    if (line.v === 1) {
+      if (keyedSeen) {
+        fail({kind: 'inserted', file: line.file, line: line.line, message: `${line.file}:${line.line} is a version 1 record after keyed records: it was inserted.`})
+        return
+      }
+      result.legacy += 1
+    } else {
+      keyedSeen = true
+      if (head && line.seq === head.seq) headLink = line.link
+    }
+    const skipFirst = p === undefined && firstMissing
+    const expectedPrev = p === undefined ? GENESIS : line.v === 1 ? p.sha! : p.link
+    const expectedSeq = p === undefined || p.v === 1 ? 1 : p.seq + 1
+    if (!skipFirst && line.prev !== expectedPrev) {
+      pending = {r: line, p, beforeP, next: []}
+      return
+    }
+    if (line.v === 2 && !skipFirst && line.seq !== expectedSeq) {
+      // The link holds but the number is wrong: written by someone holding the key, or renumbered and relinked.
+      fail({kind: 'changed', file: line.file, line: line.line, seq: line.seq, message: `${line.file}:${line.line} has seq ${line.seq} where ${expectedSeq} was expected.`})
+      return
+    }
+    beforeP = p?.link ?? GENESIS
+    p = line
+  }
+
+  /**
+   * A sealed segment whose successor carries its seal (an HMAC of the whole file, made when it was
+   * sealed after checking its chain) is checked in one pass over its bytes, plus its first and last
+   * records against their neighbours. Returns false to check it record by record instead.
+   */
+  const viaSeal = (seg: SegmentSnapshot, seal: string | undefined): boolean | 'mismatch' => {
+    if (seal === undefined || pending || seg.size === 0) return false
+    const first = edgeLine(seg, 'first', mac)
+    const last = edgeLine(seg, 'last', mac)
+    if (first === undefined || last === undefined) return false
+    const expectedPrev = p === undefined ? GENESIS : p.link
+    const expectedSeq = p === undefined || p.v === 1 ? 1 : p.seq + 1
+    const skipFirst = p === undefined && firstMissing
+    if (!skipFirst && (first.prev !== expectedPrev || first.seq !== expectedSeq)) return false
+    if (head && head.seq >= first.seq && head.seq < last.seq) return false
+    if (segmentSeal(keys, seg) !== seal) return 'mismatch'
+    result.records += last.seq - first.seq + 1
+    keyedSeen = true
+    if (head && head.seq === last.seq) headLink = last.link
+    beforeP = last.seq === first.seq ? (p?.link ?? GENESIS) : last.prev
+    p = last
+    return true
+  }
+
+  /** A segment that does not match its seal: reported only if its records (and their neighbours) show nothing. */
+  let sealMismatch: string | undefined
+  for (const [i, seg] of snapshot.segments.entries()) {
     if (done) break
-    let count = 0
+    const before = result.records
+    const next = numbered[i + 1]
+    const sealed = seg.n !== undefined && next?.seg === seg.n + 1 ? viaSeal(seg, next.seal) : false
+    if (sealed === true) {
+      result.segments.push({segment: seg.n!, file: seg.file, records: result.records - before, bySeal: true})
+      continue
+    }
     let lineNo = 0
     const chunks = lineChunks(seg)
     let step = chunks.next()
@@ -169,37 +236,7 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
           else fail({kind: 'corrupt', file: seg.file, line: lineNo, message: `${seg.file}:${lineNo} is not an access record (${line.corrupt}).`})
           break
         }
-        count += 1
-        result.records += 1
-        if (pending) {
-          pending.next.push(line)
-          if (pending.next.length === 2) classify(pending.r, pending.p, pending.beforeP, pending.next)
-          continue
-        }
-        if (line.v === 1) {
-          if (keyedSeen) {
-            fail({kind: 'inserted', file: seg.file, line: lineNo, message: `${seg.file}:${lineNo} is a version 1 record after keyed records: it was inserted.`})
-            break
-          }
-          result.legacy += 1
-        } else {
-          keyedSeen = true
-          if (head && line.seq === head.seq) headLink = line.link
-        }
-        const skipFirst = p === undefined && firstMissing
-        const expectedPrev = p === undefined ? GENESIS : line.v === 1 ? p.sha! : p.link
-        const expectedSeq = p === undefined || p.v === 1 ? 1 : p.seq + 1
-        if (!skipFirst && line.prev !== expectedPrev) {
-          pending = {r: line, p, beforeP, next: []}
-          continue
-        }
-        if (line.v === 2 && !skipFirst && line.seq !== expectedSeq) {
-          // The link holds but the number is wrong: written by someone holding the key, or renumbered and relinked.
-          fail({kind: 'changed', file: seg.file, line: lineNo, seq: line.seq, message: `${seg.file}:${lineNo} has seq ${line.seq} where ${expectedSeq} was expected.`})
-          break
-        }
-        beforeP = p?.link ?? GENESIS
-        p = line
+        visit(line)
       }
       if (!done) step = chunks.next()
     }
@@ -207,9 +244,13 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
       if (seg.n === undefined) result.notes.push(`${step.value.torn} bytes of an interrupted write at the end of ${seg.file}; the next append removes them.`)
       else if (!pending) fail({kind: 'corrupt', file: seg.file, line: lineNo + 1, message: `${seg.file} ends in ${step.value.torn} bytes that are not a complete record.`})
     }
-    result.segments.push({segment: seg.n ?? 'active', file: seg.file, records: count})
+    if (sealed === 'mismatch') sealMismatch ??= seg.file
+    result.segments.push({segment: seg.n ?? 'active', file: seg.file, records: result.records - before})
   }
   if (pending && !done) classify(pending.r, pending.p, pending.beforeP, pending.next)
+  if (sealMismatch !== undefined && !done) {
+    fail({kind: 'changed', file: sealMismatch, message: `${sealMismatch} does not match the seal the next segment holds for it, though its records still link: it was rewritten by someone holding the audit key.`})
+  }
   result.lastSeq = p?.v === 2 ? p.seq : undefined
 
   if (!done) {
@@ -232,17 +273,51 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
   return result
 }
 
-/** The segment number the first record of a file carries, if any. */
-function firstSeg(seg: SegmentSnapshot): number | undefined {
+/** The segment number and the predecessor's seal that the first record of a file carries, if any. */
+function firstInfo(seg: SegmentSnapshot): {seg?: number; seal?: string} {
   const buf = Buffer.alloc(Math.min(seg.size, 4096))
   readSync(seg.fd, buf, 0, buf.length, 0)
   const nl = buf.indexOf(10)
   try {
-    const n = (JSON.parse(buf.toString('utf8', 0, nl === -1 ? buf.length : nl)) as {seg?: unknown}).seg
-    return Number.isSafeInteger(n) ? n as number : undefined
+    const r = JSON.parse(buf.toString('utf8', 0, nl === -1 ? buf.length : nl)) as {seg?: unknown; seal?: unknown}
+    return {seg: Number.isSafeInteger(r.seg) ? r.seg as number : undefined, seal: typeof r.seal === 'string' ? r.seal : undefined}
   } catch {
-    return undefined
+    return {}
   }
+}
+
+/** The first or last complete line of a segment, parsed (keyed records only). */
+export function edgeLine(seg: SegmentSnapshot, which: 'first' | 'last', mac: (b: Uint8Array) => string): Line | undefined {
+  const n = Math.min(seg.size, 8192)
+  const buf = Buffer.alloc(n)
+  readSync(seg.fd, buf, 0, n, which === 'first' ? 0 : seg.size - n)
+  let start: number
+  let end: number
+  if (which === 'first') {
+    start = 0
+    end = buf.indexOf(10)
+  } else {
+    if (buf[n - 1] !== 10) return undefined
+    end = n - 1
+    start = buf.lastIndexOf(10, end - 1) + 1
+    if (start === 0 && n < seg.size) return undefined
+  }
+  if (end <= start) return undefined
+  const line = readLine(buf, start, end, seg.file, 0, mac, false)
+  return 'corrupt' in line || line.v !== 2 ? undefined : line
+}
+
+/** HMAC-SHA256 of a whole segment file under the seal key. */
+export function segmentSeal(keys: AuditKeys, seg: SegmentSnapshot): string {
+  const h = createHmac('sha256', keys.seal)
+  const buf = Buffer.alloc(Math.min(8 * 1024 * 1024, Math.max(seg.size, 1)))
+  for (let pos = 0; pos < seg.size;) {
+    const n = readSync(seg.fd, buf, 0, Math.min(buf.length, seg.size - pos), pos)
+    if (n === 0) break
+    h.update(buf.subarray(0, n))
+    pos += n
+  }
+  return h.digest('hex')
 }
 
 function readLine(buf: Buffer, start: number, end: number, file: string, lineNo: number, mac: (b: Uint8Array) => string, legacyPossible: boolean): Line | {corrupt: string} {
@@ -269,4 +344,55 @@ function readLine(buf: Buffer, start: number, end: number, file: string, lineNo:
   }
   if (r.v === 2 && Number.isSafeInteger(r.seq)) return {file, line: lineNo, v: 2, seq: r.seq as number, prev: r.prev, link: mac(bytes)}
   return {corrupt: 'unknown record version'}
+}
+
+/**
+ * At rollover, under the lock: the seal for the active file, if its whole chain holds, from the link to
+ * the previous segment's last record through to the head; otherwise none, and `verify` then checks
+ * that segment record by record (and reports what is wrong with it).
+ */
+export function sealIfIntact(log: string, seg: SegmentSnapshot, keys: AuditKeys, headText: string | undefined): string | undefined {
+  const mac = fastMac(keys.chain)
+  const {seg: n} = firstInfo(seg)
+  if (n === undefined) return undefined
+  let expectedPrev = GENESIS
+  let expectedSeq = 1
+  if (n > 1) {
+    let fd: number
+    try {
+      fd = openSync(segmentName(log, n - 1), 'r')
+    } catch {
+      return undefined
+    }
+    try {
+      const before = edgeLine({file: segmentName(log, n - 1), fd, size: fstatSync(fd).size}, 'last', mac)
+      if (before === undefined) return undefined
+      expectedPrev = before.link
+      expectedSeq = before.seq + 1
+    } finally {
+      closeSync(fd)
+    }
+  }
+  const chunks = lineChunks(seg)
+  let step = chunks.next()
+  while (!step.done) {
+    const {buf, end} = step.value
+    for (let start = 0; start < end;) {
+      const nl = buf.indexOf(10, start)
+      const line = readLine(buf, start, nl, seg.file, 0, mac, false)
+      start = nl + 1
+      if ('corrupt' in line || line.v !== 2 || line.prev !== expectedPrev || line.seq !== expectedSeq) return undefined
+      expectedPrev = line.link
+      expectedSeq += 1
+    }
+    step = chunks.next()
+  }
+  if (step.value.torn > 0 || headText === undefined) return undefined
+  try {
+    const head = parseHead(headText, '')
+    if (head.kid !== keys.kid || head.seq !== expectedSeq - 1 || headMac(keys, head.seq, expectedPrev) !== head.mac) return undefined
+  } catch {
+    return undefined
+  }
+  return segmentSeal(keys, seg)
 }

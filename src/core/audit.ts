@@ -1,5 +1,5 @@
 import {createHash, createHmac} from 'node:crypto'
-import {closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readSync, renameSync, writeSync} from 'node:fs'
+import {closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
 import {SecretsError, fsError} from '../errors.js'
@@ -40,6 +40,8 @@ export interface AuditRecord extends Omit<AuditEvent, 'value'> {
   seq?: number
   /** On the first record of each segment file: its segment number (1, 2, 3 ...). */
   seg?: number
+  /** On the first record of a segment: the HMAC of the whole previous segment, made when it was sealed. */
+  seal?: string
   time: string
   user: string
   host: string
@@ -158,7 +160,7 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
   } catch (error) {
     throw auditError(error, file)
   }
-  await withLock(file, () => {
+  await withLock(file, async () => {
     let fd: number | undefined
     try {
       fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600)
@@ -193,7 +195,7 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
       const time = new Date().toISOString()
       const fps = events.map((e) => (e.value === undefined ? undefined : valueFingerprint(keys, e.value.reveal())))
       /** The lines to append; the first record of a file names its segment number. */
-      const render = (seg: number | undefined) => {
+      const render = (seg: number | undefined, seal?: string) => {
         let prev = firstPrev
         let out = ''
         for (const [i, event] of events.entries()) {
@@ -202,6 +204,7 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
             v: 2,
             seq: firstSeq + i,
             ...(i === 0 && seg !== undefined ? {seg} : {}),
+            ...(i === 0 && seal !== undefined ? {seal} : {}),
             time,
             user: actor.user,
             host: actor.host,
@@ -220,13 +223,16 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
       }
       let {bytes, last} = render(size === 0 ? activeSeg ?? 1 : undefined)
       if (size > 0 && size + bytes.length > segmentBytes(env)) {
+        // Rare (once per segment), so the checker loads only now.
+        const {sealIfIntact} = await import('./audit-verify.js')
+        const seal = sealIfIntact(file, {file, fd, size}, keys, readHeadText(file))
         closeSync(fd)
         fd = undefined
         const sealed = (sealedSegments(file).at(-1)?.n ?? 0) + 1
         renameSync(file, segmentName(file, sealed))
         fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600)
         size = 0;
-        ({bytes, last} = render(sealed + 1))
+        ({bytes, last} = render(sealed + 1, seal))
       }
       try {
         let off = 0
@@ -253,6 +259,14 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
 
 /** The head is one fixed-size line rewritten in place with a single write. */
 const HEAD_BYTES = 192
+
+function readHeadText(log: string): string | undefined {
+  try {
+    return readFileSync(auditHeadFile(log), 'utf8').trim()
+  } catch {
+    return undefined
+  }
+}
 
 /** The head: the last sequence number and a MAC over it and the last record's link. */
 function writeHead(log: string, keys: AuditKeys, seq: number, link: string): void {

@@ -101,11 +101,15 @@ describe('access log: records', () => {
     assert.equal(result.intact, true, result.problem?.message)
     assert.equal(result.records, 24)
     assert.equal(result.segments.length, sealedSegments(log).length + 1)
-    // Each new segment starts with the link to the previous segment's last record and the next seq.
+    // Each new segment starts with the next seq, its number, and the seal of the previous one, which
+    // verify then checks in one pass instead of record by record.
     const parts = files(log)
     for (let i = 1; i < parts.length; i++) {
-      assert.equal(JSON.parse(parts[i].lines[0]).seq, JSON.parse(parts[i - 1].lines.at(-1)!).seq + 1)
+      const first = JSON.parse(parts[i].lines[0])
+      assert.deepEqual([first.seq, first.seg], [JSON.parse(parts[i - 1].lines.at(-1)!).seq + 1, i + 1])
+      assert.match(first.seal, /^[0-9a-f]{64}$/)
     }
+    assert.deepEqual(result.segments.map((s) => s.bySeal ?? false), [...parts.slice(1).map(() => true), false])
   })
 })
 
@@ -232,6 +236,18 @@ describe('access log: segments, head and key', () => {
     assert.match(r.problem!.message, /^Records seq \d+ to 12 are missing after .*: removed from the end of the log, or the active segment was removed\.$/)
     renameSync(`${log}.bak`, log)
     assert.equal((await verifyAudit(env)).intact, true)
+  })
+
+  it('a segment changed before it rolled over is not sealed, and verify still finds the change', async () => {
+    const {env, log} = sandbox({SECRETS_AUDIT_SEGMENT_BYTES: '1300'})
+    for (let i = 1; i <= 3; i++) await appendAudit([read(`local://K${i}`)], alice, env)
+    writeFileSync(log, readFileSync(log, 'utf8').replace('local://K1"', 'local://XX"'))
+    for (let i = 4; i <= 8; i++) await appendAudit([read(`local://K${i}`)], alice, env)
+    const second = readFileSync(sealedSegments(log).length > 1 ? sealedSegments(log)[1].file : log, 'utf8').split('\n')[0]
+    assert.equal(JSON.parse(second).seg, 2)
+    assert.equal(JSON.parse(second).seal, undefined)
+    const r = await verifyAudit(env)
+    assert.deepEqual([r.intact, r.problem?.kind, r.problem?.seq, r.segments[0].bySeal], [false, 'changed', 1, undefined])
   })
 
   it('two segment files swapped by name', async () => {
