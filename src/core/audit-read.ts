@@ -72,6 +72,8 @@ const CHUNK = 8 * 1024 * 1024
 export interface LineChunk {
   buf: Buffer
   end: number
+  /** Where buf[0] is in the file. */
+  offset: number
 }
 
 /**
@@ -97,7 +99,7 @@ export function* lineChunks(seg: SegmentSnapshot): Generator<LineChunk, {torn: n
       carry = filled
       continue
     }
-    yield {buf, end: last + 1}
+    yield {buf, end: last + 1, offset: pos - filled}
     carry = filled - (last + 1)
     if (carry > 0) buf.copy(buf, 0, last + 1, filled)
   }
@@ -105,14 +107,14 @@ export function* lineChunks(seg: SegmentSnapshot): Generator<LineChunk, {torn: n
 }
 
 /** Parse one record line; a line that is not a record is INTEGRITY, naming file and line. */
-export function parseRecord(text: string, file: string, lineNo: number): AuditRecord {
+export function parseRecord(text: string, file: string, lineNo: number | (() => number)): AuditRecord {
   try {
     const r = JSON.parse(text) as AuditRecord
     if (r !== null && typeof r === 'object' && typeof r.time === 'string' && typeof r.ref === 'string') return r
   } catch {
     // Reported below.
   }
-  throw new SecretsError('INTEGRITY', `${file}:${lineNo} is not an access record (corrupt JSON line).`, {
+  throw new SecretsError('INTEGRITY', `${file}:${typeof lineNo === 'number' ? lineNo : lineNo()} is not an access record (corrupt JSON line).`, {
     suggestions: ['Run `secrets audit verify` to find what was changed.'],
   })
 }
@@ -126,29 +128,41 @@ export function* snapshotRecords(snapshot: AuditSnapshot, contains?: string[]): 
   const needles = contains?.map((s) => Buffer.from(JSON.stringify(s).slice(1, -1), 'utf8'))
   for (const seg of snapshot.segments) {
     let lineNo = 0
-    for (const {buf, end} of lineChunks(seg)) {
-      const batch: Array<[string, number]> = []
-      // The next occurrence of each needle at or after the current line (found once, not per line).
-      const hits = needles?.map(() => -1)
-      let start = 0
-      while (start < end) {
-        const nl = buf.indexOf(10, start)
-        lineNo += 1
-        let keep = true
-        if (needles !== undefined && hits !== undefined) {
-          keep = false
-          for (const [i, needle] of needles.entries()) {
-            if (hits[i] !== Number.MAX_SAFE_INTEGER && hits[i] < start) {
-              const at = buf.indexOf(needle, start)
-              hits[i] = at === -1 || at >= end ? Number.MAX_SAFE_INTEGER : at
-            }
-            if (hits[i] < nl) keep = true
-          }
+    for (const {buf, end, offset} of lineChunks(seg)) {
+      /** Each line's text, and its line number, or (when only its byte offset is known) the offset. */
+      const batch: Array<[string, {line: number} | {offset: number}]> = []
+      if (needles === undefined) {
+        for (let start = 0; start < end;) {
+          const nl = buf.indexOf(10, start)
+          batch.push([buf.toString('utf8', start, nl), {line: ++lineNo}])
+          start = nl + 1
         }
-        if (keep) batch.push([buf.toString('utf8', start, nl), lineNo])
-        start = nl + 1
+      } else {
+        // Jump from one occurrence of a needle to the next: only the lines holding one are looked at.
+        // Line numbers are worked out only if one of those lines turns out to be corrupt.
+        for (let pos = 0; pos < end;) {
+          let hit = -1
+          for (const needle of needles) {
+            const at = buf.indexOf(needle, pos)
+            if (at !== -1 && at < end && (hit === -1 || at < hit)) hit = at
+          }
+          if (hit === -1) break
+          const start = hit === 0 ? 0 : buf.lastIndexOf(10, hit - 1) + 1
+          const nl = buf.indexOf(10, hit)
+          batch.push([buf.toString('utf8', start, nl), {offset: offset + start}])
+          pos = nl + 1
+        }
       }
-      for (const [text, n] of batch) yield parseRecord(text, seg.file, n)
+      for (const [text, at] of batch) yield parseRecord(text, seg.file, 'line' in at ? at.line : () => lineAt(seg, at.offset))
     }
   }
+}
+
+/** The 1-based line number of the line that starts at byte `offset` of a segment. */
+function lineAt(seg: SegmentSnapshot, offset: number): number {
+  let lines = 1
+  for (const {buf, end} of lineChunks({...seg, size: offset})) {
+    for (let i = buf.indexOf(10); i !== -1 && i < end; i = buf.indexOf(10, i + 1)) lines += 1
+  }
+  return lines
 }

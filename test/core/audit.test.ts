@@ -346,6 +346,12 @@ describe('access log: queries and report', () => {
     assert.deepEqual(await refs({outcome: 'denied'}), ['vault://secret/app#pw'])
     assert.deepEqual(await refs({since: new Date(Date.now() + 60_000)}), [])
     assert.deepEqual(await refs({until: new Date(Date.now() - 60_000)}), [])
+    const {log} = {log: join(env.XDG_STATE_HOME!, 'secrets', 'audit.jsonl')}
+    const good = readFileSync(log, 'utf8')
+    writeFileSync(log, good.replace('{"v":2,"seq":3,', '{"v":2,"seq":3,,'))
+    await expectError(queryAudit({secret: 'DBX'}, env), 'INTEGRITY', new RegExp(`audit\\.jsonl:3 is not an access record`))
+    assert.deepEqual(await refs({secret: 'vault://secret/app'}), ['vault://secret/app#pw'])
+    writeFileSync(log, good)
     const records = await queryAudit({actor: 'bob'}, env)
     assert.equal(recordsToCsv(records), `time,seq,user,host,ci,run,command,child,action,provider,ref,version,outcome,code,fp\r\n${records[0].time},4,bob,h2,,,exec,npm,read,vault,vault://secret/app#pw,,denied,PERMISSION_DENIED,\r\n`)
     assert.equal(recordsToCsv([{...records[0], ref: 'a,"b"'}]).split('\r\n')[1].split(',vault,')[1], '"a,""b""",,denied,PERMISSION_DENIED,')
