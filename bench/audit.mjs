@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The access log at scale (issue 8). Generates a valid 1,000,000-record log directly (the same record
-// format, keyed chain, 16 MiB segments and head file that appendAudit writes; `audit verify` checking it
-// intact is part of the run), then, interleaved round by round so machine noise hits all alike:
+// format, keyed chain, 16 MiB segments with their seals, and head file that appendAudit writes;
+// `audit verify` checking it intact is part of the run), then, interleaved round by round so machine noise hits all alike:
 //   - `wc -l` over every segment file (the floor for reading the log),
 //   - `secrets audit verify` (the CLI, start-up included) and the verifier alone, in-process,
 //   - `secrets audit log --secret X --json` for a secret with about 1,000 of the records,
@@ -11,7 +11,7 @@
 // Usage: npm run build && node --import tsx bench/audit.mjs [records] [rounds]
 import {spawnSync} from 'node:child_process'
 import {createHmac} from 'node:crypto'
-import {closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -114,6 +114,17 @@ function run(cmd, args, ok = [0]) {
   return r
 }
 
+/** Wall time and CPU time (user + system, from GNU time) of one command: CPU time hardly moves with load. */
+function measure(cmd, args, ok = [0]) {
+  const cpuFile = join(tmp, 'cpu.txt')
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, cmd, ...args], {env, encoding: 'utf8', maxBuffer: 1 << 30})
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  if (!ok.includes(r.status)) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number)
+  return {ms, cpu: (user + sys) * 1000, out: r}
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 try {
@@ -123,23 +134,31 @@ try {
   const size = Number(run('du', ['-cb', ...files]).stdout.trim().split('\n').at(-1).split('\t')[0])
   const secret = 'local://SECRET_123'
   const results = {wc: [], verifyCli: [], verifyCore: [], logCli: [], grep: []}
+  const cpu = {wc: [], verifyCli: [], verifyCore: [], logCli: [], grep: []}
   let found
   let lines
   for (let r = 0; r < rounds; r++) {
-    const wc = time(() => run('wc', ['-l', ...files]))
+    const wc = measure('wc', ['-l', ...files])
     results.wc.push(wc.ms)
+    cpu.wc.push(wc.cpu)
     lines = Number(wc.out.stdout.trim().split('\n').at(-1).trim().split(/\s+/)[0])
-    const v = time(() => run(process.execPath, [SECRETS, 'audit', 'verify', '--json']))
+    const v = measure(process.execPath, [SECRETS, 'audit', 'verify', '--json'])
     results.verifyCli.push(v.ms)
+    cpu.verifyCli.push(v.cpu)
     const verdict = JSON.parse(v.out.stdout)
     if (!verdict.intact || verdict.records !== records) throw new Error(`verify: ${v.out.stdout.slice(0, 500)}`)
+    const c0 = process.cpuUsage()
     const core = await timeAsync(() => verifyAudit(env))
+    const c1 = process.cpuUsage(c0)
     results.verifyCore.push(core.ms)
-    const q = time(() => run(process.execPath, [SECRETS, 'audit', 'log', '--secret', secret, '--json']))
+    cpu.verifyCore.push((c1.user + c1.system) / 1000)
+    const q = measure(process.execPath, [SECRETS, 'audit', 'log', '--secret', secret, '--json'])
     results.logCli.push(q.ms)
+    cpu.logCli.push(q.cpu)
     found = JSON.parse(q.out.stdout).records.length
-    const g = time(() => run('grep', ['-c', '-F', secret, ...files], [0, 1]))
+    const g = measure('grep', ['-c', '-F', secret, ...files], [0, 1])
     results.grep.push(g.ms)
+    cpu.grep.push(g.cpu)
   }
   // Appends to the 1M-record log: one record per call, and 50 per call.
   const actor = {user: 'bench', host: 'bench-host'}
@@ -159,10 +178,13 @@ try {
   const after = await verifyAudit(env)
   if (!after.intact || after.records !== records + 2 * singles + batches * 50) throw new Error(`after appends: ${JSON.stringify(after.problem)}`)
   const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(median(v))]))
+  const mc = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(median(v))]))
   console.log(JSON.stringify({
     records, lines, segments: files.length, log_mib: Math.round(size / 1048576), rounds, generate_s: Math.round(gen.ms / 100) / 10,
     median_ms: m,
     ratio_to_wc: {verifyCli: +(m.verifyCli / m.wc).toFixed(1), verifyCore: +(m.verifyCore / m.wc).toFixed(1), logCli: +(m.logCli / m.wc).toFixed(1), grep: +(m.grep / m.wc).toFixed(1)},
+    median_cpu_ms: mc,
+    cpu_ratio_to_wc: {verifyCli: +(mc.verifyCli / mc.wc).toFixed(1), verifyCore: +(mc.verifyCore / mc.wc).toFixed(1), logCli: +(mc.logCli / mc.wc).toFixed(1), grep: +(mc.grep / mc.wc).toFixed(1)},
     log_secret_matches: found,
     append_ms_per_record: {one_per_call: +(one.ms / singles).toFixed(3), fifty_per_call: +(fifty.ms / (batches * 50)).toFixed(3), one_per_call_without_fsync: +(oneNoSync.ms / singles).toFixed(3)},
   }, null, 2))
