@@ -6,7 +6,7 @@ import {after, describe, it} from 'node:test'
 
 import {appendAudit, readAuditRecords, sealedSegments, type AuditEvent, type AuditRecord} from '../../src/core/audit.js'
 import {auditKeyFile} from '../../src/core/audit-key.js'
-import {queryAudit, recordsToCsv} from '../../src/core/audit-query.js'
+import {currentTime, parseWhen, queryAudit, recordsToCsv} from '../../src/core/audit-query.js'
 import {buildReport, rotationEvery} from '../../src/core/audit-report.js'
 import {verifyAudit} from '../../src/core/audit-verify.js'
 import type {ProjectConfig} from '../../src/core/config.js'
@@ -382,6 +382,18 @@ describe('access log: queries and report', () => {
       ['local://NEW', [], 'alice@h', 'ok', 0, 0, '2026-02-25T12:00:00Z', 'log', 12, 30, false, false, true],
       ['vault://secret/api', [], 'alice@h', 'ok', 1, 1, '2025-12-10T00:00:00Z', 'provider', 90, undefined, false, false, true],
     ])
+  })
+
+  it('--since / --until take durations before now or dates; now comes from --now or SECRETS_NOW', () => {
+    const now = currentTime(undefined, {SECRETS_NOW: '2026-03-10T12:00:00Z'})
+    assert.equal(now.toISOString(), '2026-03-10T12:00:00.000Z')
+    assert.equal(currentTime('2026-01-01T00:00:00Z', {SECRETS_NOW: '2026-03-10T12:00:00Z'}).toISOString(), '2026-01-01T00:00:00.000Z')
+    assert.deepEqual(['90s', '30m', '24h', '7d', '2w', '2026-03-01', '2026-03-01T08:00:00Z'].map((t) => parseWhen(t, now, '--since').toISOString()), [
+      '2026-03-10T11:58:30.000Z', '2026-03-10T11:30:00.000Z', '2026-03-09T12:00:00.000Z', '2026-03-03T12:00:00.000Z', '2026-02-24T12:00:00.000Z',
+      '2026-03-01T00:00:00.000Z', '2026-03-01T08:00:00.000Z',
+    ])
+    assert.throws(() => parseWhen('24 hours', now, '--until'), /^SecretsError: --until expects a duration before now/)
+    assert.throws(() => currentTime('noon', {}), /^SecretsError: --now must be an ISO 8601 time/)
   })
 
   it('rotationEvery reads `rotation` from the config when it is there (a Map or an object)', () => {

@@ -115,6 +115,12 @@ describe('secrets audit', () => {
       // Reads fail closed too: an access that cannot be recorded does not happen.
       const get = await sb.run(['get', 'DB_PASSWORD'])
       assert.deepEqual([get.code, get.stdout], [6, ''])
+      const doctor = await sb.run(['doctor', '--json'])
+      assert.equal(doctor.code, 6)
+      assert.deepEqual(JSON.parse(doctor.stdout).checks.find((c: {name: string}) => c.name === 'audit log'), {
+        name: 'audit log', status: 'fail', code: 'INSECURE_PERMISSIONS', exitCode: 6,
+        detail: `The audit key ${keyFile} is accessible by group or others (mode 0644); refusing to use it.`,
+      })
     } finally {
       writeFileSync(sb.auditFile, original)
       writeFileSync(keyFile, originalKey)
