@@ -1,9 +1,9 @@
 import {createHash, createHmac} from 'node:crypto'
-import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
+import {closeSync, existsSync, fstatSync, openSync, readSync} from 'node:fs'
 
 import {SecretsError} from '../errors.js'
 import {GENESIS, auditHeadFile, auditLogFile, headMac, segmentName} from './audit.js'
-import {fastMac, loadAuditKeys, type AuditKeys} from './audit-key.js'
+import {auditKeyFile, fastMac, loadAuditKeys, type AuditKeys} from './audit-key.js'
 import {lineChunks, openAuditSnapshot, type AuditSnapshot, type SegmentSnapshot} from './audit-read.js'
 
 /** What `audit verify` found first. */
@@ -87,7 +87,14 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
   const result: VerifyResult = {intact: true, log, records: 0, legacy: 0, segments: [], missingSegments: [], notes: []}
   const headFile = auditHeadFile(log)
   if (snapshot.segments.length === 0 && snapshot.head === undefined) {
-    result.notes.push('No access log yet.')
+    // The key is made with the first record: a key without a log means the log was removed.
+    const key = auditKeyFile(env)
+    if (existsSync(key)) {
+      result.intact = false
+      result.problem = {kind: 'removed', file: log, message: `The access log ${log} is gone, but its audit key ${key} exists (it is made with the first record): the whole log was removed or moved. If you moved it on purpose, set SECRETS_AUDIT_LOG to its new place.`}
+    } else {
+      result.notes.push('No access log yet.')
+    }
     return result
   }
   const keys = loadAuditKeys(env, {create: false, logExists: true})

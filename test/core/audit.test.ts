@@ -236,6 +236,14 @@ describe('access log: segments, head and key', () => {
     assert.match(r.problem!.message, /^Records seq \d+ to 12 are missing after .*: removed from the end of the log, or the active segment was removed\.$/)
     renameSync(`${log}.bak`, log)
     assert.equal((await verifyAudit(env)).intact, true)
+    // The whole log gone, its key still there.
+    const moved = sandbox()
+    assert.deepEqual((await verifyAudit(moved.env)), {intact: true, log: moved.log, records: 0, legacy: 0, segments: [], missingSegments: [], notes: ['No access log yet.']})
+    await appendAudit([read('local://A')], alice, moved.env)
+    for (const f of [moved.log, `${moved.log}.head`]) renameSync(f, `${f}.gone`)
+    const gone = await verifyAudit(moved.env)
+    assert.deepEqual([gone.intact, gone.problem?.kind], [false, 'removed'])
+    assert.match(gone.problem!.message, /is gone, but its audit key .* exists/)
   })
 
   it('a segment changed before it rolled over is not sealed, and verify still finds the change', async () => {
