@@ -281,7 +281,7 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
 }
 
 /** The segment number and the predecessor's seal that the first record of a file carries, if any. */
-function firstInfo(seg: SegmentSnapshot): {seg?: number; seal?: string} {
+export function firstInfo(seg: SegmentSnapshot): {seg?: number; seal?: string} {
   const buf = Buffer.alloc(Math.min(seg.size, 4096))
   readSync(seg.fd, buf, 0, buf.length, 0)
   const nl = buf.indexOf(10)

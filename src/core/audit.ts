@@ -1,5 +1,5 @@
 import {createHash, createHmac} from 'node:crypto'
-import {closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync} from 'node:fs'
+import {closeSync, constants, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
 import {SecretsError, fsError} from '../errors.js'
@@ -224,11 +224,13 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
       let {bytes, last} = render(size === 0 ? activeSeg ?? 1 : undefined)
       if (size > 0 && size + bytes.length > segmentBytes(env)) {
         // Rare (once per segment), so the checker loads only now.
-        const {sealIfIntact} = await import('./audit-verify.js')
+        const {firstInfo, sealIfIntact} = await import('./audit-verify.js')
         const seal = sealIfIntact(file, {file, fd, size}, keys, readHeadText(file))
+        // The file becomes the segment its first record names (never over an existing file).
+        let sealed = firstInfo({file, fd, size}).seg
+        if (sealed === undefined || existsSync(segmentName(file, sealed))) sealed = (sealedSegments(file).at(-1)?.n ?? 0) + 1
         closeSync(fd)
         fd = undefined
-        const sealed = (sealedSegments(file).at(-1)?.n ?? 0) + 1
         renameSync(file, segmentName(file, sealed))
         fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600)
         size = 0;

@@ -258,6 +258,19 @@ describe('access log: segments, head and key', () => {
     assert.deepEqual([r.intact, r.problem?.kind, r.problem?.seq, r.segments[0].bySeal], [false, 'changed', 1, undefined])
   })
 
+  it('after the newest sealed segment was removed, the active file still rolls over to its own number', async () => {
+    const {env, log} = await twelve()
+    const sealed = sealedSegments(log)
+    const activeSeg = JSON.parse(readFileSync(log, 'utf8').split('\n')[0]).seg as number
+    assert.equal(activeSeg, sealed.length + 1)
+    unlinkSync(sealed.at(-1)!.file)
+    for (let i = 13; i <= 24; i++) await appendAudit([read(`local://K${i}`)], alice, env)
+    assert.ok(sealedSegments(log).some((s) => s.n === activeSeg))
+    const r = await verifyAudit(env)
+    assert.deepEqual([r.intact, r.missingSegments], [false, [sealed.at(-1)!.n]])
+    assert.equal(r.problem?.kind, 'removed')
+  })
+
   it('two segment files swapped by name', async () => {
     const {env, log} = await twelve()
     const [one, two] = sealedSegments(log)
