@@ -60,9 +60,12 @@ export function rotationEvery(config: ProjectConfig): Map<string, number> {
   return out
 }
 
-/** Is this action a change of the value (a write, or a rotation step that makes a new value current)? */
+/**
+ * Is this action a change of the current value: a write, a one-step `rotate`, or a rotation's promote
+ * step (`rotate-promote` ...)? Staging a value that is not current yet is not.
+ */
 function isRotation(action: string): boolean {
-  return action === 'write' || /^rotate/.test(action)
+  return action === 'write' || action === 'rotate' || /promot/.test(action)
 }
 
 /** Build the per-secret report from the log (oldest first) and the inputs; rows sorted by secret. */

@@ -388,6 +388,7 @@ describe('access log: queries and report', () => {
       rec('2026-03-04T00:00:00Z', 'local://DB', 'read', 'mallory', 'denied'),
       rec('2026-02-20T00:00:00Z', 'vault://secret/api#key', 'read'),
       rec('2026-02-25T12:00:00Z', 'local://NEW', 'rotate-promote'),
+      rec('2026-03-05T00:00:00Z', 'local://NEW', 'rotate-stage'),
     ]
     const rows = buildReport(records, {
       now: new Date('2026-03-10T00:00:00Z'),
