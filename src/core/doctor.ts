@@ -3,8 +3,9 @@ import {dirname} from 'node:path'
 
 import {SecretsError, fsError} from '../errors.js'
 import {auditLogFile} from './audit.js'
+import {auditKeyFile} from './audit-key.js'
 import {ensureDir} from './atomic-write.js'
-import {loadIdentities} from './identity.js'
+import {assertPrivateFile, loadIdentities} from './identity.js'
 import type {Session} from './session.js'
 
 export interface Check {
@@ -56,6 +57,9 @@ export async function runDoctor(session: Session): Promise<Check[]> {
         throw fsError(error, file, 'opening the audit log for writing')
       }
     }
+    // The key that chains and fingerprints the records: refused by every append if others can read it.
+    const key = auditKeyFile(session.env)
+    if (existsSync(key)) assertPrivateFile(key, 'The audit key')
     return file
   }))
   return checks

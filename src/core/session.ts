@@ -173,7 +173,7 @@ export class Session {
     this.require(provider, 'write', ref)
     try {
       const {version} = await provider.write(ref, value)
-      await this.audit([{command: this.command, action: 'write', provider: ref.alias, ref: ref.raw, version, outcome: 'ok'}])
+      await this.audit([{command: this.command, action: 'write', provider: ref.alias, ref: ref.raw, version, outcome: 'ok', value}])
       return {ref, version}
     } catch (error) {
       await this.auditFailure('write', ref, error)
@@ -334,7 +334,7 @@ export class Session {
     const child = this.child === undefined ? {} : {child: this.child}
     await this.audit(out.map((r): AuditEvent => ('error' in r
       ? {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, outcome: outcomeOf(r.error), code: r.error.code}
-      : {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, version: r.version, outcome: 'ok'})))
+      : {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, version: r.version, outcome: 'ok', value: r.value})))
     const internal = out.find((r): r is Unresolved => 'error' in r && r.error.code === 'INTERNAL')
     if (internal) throw (internal.error.cause ?? internal.error)
     return out
