@@ -11,7 +11,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export async function generateManifest() {
   const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true})
   await plugin.load()
-  return `${JSON.stringify(plugin.manifest, null, 2)}\n`
+  // oclif lists command files in the order its glob finds them, which changes with the machine's load
+  // when there are subdirectories (audit/, key/): sort by id so the same commands give the same text.
+  const {commands, ...rest} = plugin.manifest
+  const sorted = Object.fromEntries(Object.entries(commands).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  return `${JSON.stringify({commands: sorted, ...rest}, null, 2)}\n`
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
