@@ -60,9 +60,37 @@ export interface SecretProvider {
   restore?(ref: Reference): Promise<void>
   /** Secrets this provider contributes under their own names when nothing in `env:` mentions them. */
   implicitEnv?(): Promise<Map<string, Reference>>
+  /**
+   * Staged rotation (capabilities.stagedRotation). `writePending` stores `value` as a pending version
+   * that readers of the current value do not see, refusing (CONFLICT) when the current version is no
+   * longer `base` or another pending version exists. `token` identifies this rotation (idempotent
+   * retries; AWS uses it as ClientRequestToken, so it is the pending version id).
+   */
+  writePending?(ref: Reference, value: SecretValue, o: {base: string; token: string}): Promise<{pending: string}>
+  /** The pending value of an unfinished rotation (to verify it again when finishing). */
+  readPending?(ref: Reference, pending: string): Promise<SecretValue>
+  /** Make the pending version current, only if `base` is still current (else CONFLICT); keeps the previous version. */
+  promote?(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}>
+  /** Drop the pending version (the one named, or whatever is pending when undefined); current is untouched. */
+  discardPending?(ref: Reference, pending: string | undefined): Promise<void>
+  /** The versions of a secret, newest first, never values (capabilities.versions). */
+  versions?(ref: Reference): Promise<VersionInfo[]>
+  /** Make an earlier version current again (`secrets rollback`); CONFLICT if current is no longer `expected`. */
+  restoreVersion?(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}>
   /** Health check for `secrets doctor`: resolves with a one-line summary, or throws. */
   check(): Promise<string>
   close?(): Promise<void>
+}
+
+/** One version of a secret, as `secrets versions` shows it; never its value. */
+export interface VersionInfo {
+  version: string
+  created?: string
+  current: boolean
+  /** A staged rotation's version that is not current yet. */
+  pending?: boolean
+  /** Provider labels (AWS staging labels, Vault deleted/destroyed, Azure disabled). */
+  labels?: string[]
 }
 
 /** How to delete. */
