@@ -217,7 +217,7 @@ export class Rotator {
         await this.forget(unfinished.id)
         return {...result, status: 'finished', oldVersion: unfinished.base, newVersion: version, verified: true}
       }
-      await provider.discardPending(whole, unfinished.pending)
+      await provider.discardPending(whole, {pending: unfinished.pending, token: unfinished.id})
       await this.audit('rotate-rolled-back', whole, {...(unfinished.pending === undefined ? {} : {version: unfinished.pending})})
       await this.forget(unfinished.id)
       result.abandoned = unfinished.id
@@ -256,7 +256,7 @@ export class Rotator {
       if (verify !== undefined) {
         const ok = await this.verify(verify, prepared!, t, fresh, current.value)
         if (!ok) {
-          await provider.discardPending(whole, pending)
+          await provider.discardPending(whole, {pending, token})
           await this.audit('rotate-rolled-back', whole, {version: pending, outcome: 'error', code: 'VERIFY_FAILED'})
           await this.forget(token)
           return {...result, status: 'rolled-back', oldVersion: baseVersion, verified: false, error: {code: 'VERIFY_FAILED', message: `The verify command failed for ${t.name}; the pending version was dropped and ${baseVersion} is still current.`}}
@@ -269,11 +269,18 @@ export class Rotator {
       await this.forget(token)
       return {...result, status: 'rotated', oldVersion: baseVersion, newVersion: version, ...(verify === undefined ? {} : {verified: true})}
     } catch (error) {
-      // Nothing was promoted: drop what this run wrote (best effort) so current stays as it was.
+      // Nothing was promoted: drop what this run wrote (best effort) so current stays as it was. A
+      // pending write that failed for sure (CONFLICT, denied ...) wrote nothing; one whose outcome is
+      // unknown (connection lost) stays in the journal, for --status and the next run to clean up.
+      const code = error instanceof SecretsError ? error.code : 'INTERNAL'
       try {
-        await provider.discardPending(whole, pending ?? (provider.type === 'aws' ? token : undefined))
-        await this.forget(token)
-        if (pending !== undefined) await this.audit('rotate-rolled-back', whole, {version: pending, outcome: 'error', code: error instanceof SecretsError ? error.code : 'INTERNAL'})
+        if (pending !== undefined) {
+          await provider.discardPending(whole, {pending, token})
+          await this.audit('rotate-rolled-back', whole, {version: pending, outcome: 'error', code})
+          await this.forget(token)
+        } else if (['CONFLICT', 'LOCKED', 'PERMISSION_DENIED', 'NOT_FOUND', 'USAGE', 'UNSUPPORTED', 'REFERENCE_INVALID'].includes(code)) {
+          await this.forget(token)
+        }
       } catch {
         // The journal still names the rotation; `rotate --status` shows it and the next run cleans up.
       }

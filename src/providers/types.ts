@@ -71,8 +71,11 @@ export interface SecretProvider {
   readPending?(ref: Reference, pending: string): Promise<SecretValue>
   /** Make the pending version current, only if `base` is still current (else CONFLICT); keeps the previous version. */
   promote?(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}>
-  /** Drop the pending version (the one named, or whatever is pending when undefined); current is untouched. */
-  discardPending?(ref: Reference, pending: string | undefined): Promise<void>
+  /**
+   * Drop a pending version: `pending` when known, else the one written with `token` (AWS), else whatever
+   * is pending. The current version is untouched.
+   */
+  discardPending?(ref: Reference, o: {pending?: string; token?: string}): Promise<void>
   /** The versions of a secret, newest first, never values (capabilities.versions). */
   versions?(ref: Reference): Promise<VersionInfo[]>
   /** Make an earlier version current again (`secrets rollback`); CONFLICT if current is no longer `expected`. */

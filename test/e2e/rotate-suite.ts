@@ -150,7 +150,7 @@ export function rotationSuite(f: () => RotationFixture): void {
     // Another user (another journal): only the provider's own guard (lock, cas, stages) can stop it.
     const otherState = join(f().sb.root, 'other-state')
     mkdirSync(otherState, {recursive: true})
-    const second = await run(['rotate', a, '--json'], {XDG_STATE_HOME: otherState})
+    const second = await run(['rotate', a, '--json'], {env: {XDG_STATE_HOME: otherState}})
     assert.equal(second.code, 11, second.stdout + second.stderr)
     assert.equal(JSON.parse(second.stdout).rotations[0].error.code, 'CONFLICT')
     unlinkSync(pause)

@@ -128,7 +128,7 @@ export class LocalProvider implements SecretProvider {
     return {version: String(v)}
   }
 
-  async discardPending(ref: Reference, pending: string | undefined): Promise<void> {
+  async discardPending(ref: Reference, {pending}: {pending?: string}): Promise<void> {
     await updateStore(this.file, this.keyring, (store) => store.discardPending(ref.path, pending === undefined ? undefined : versionNumber(pending)))
   }
 
