@@ -564,6 +564,18 @@ export class SecretsManagerServer {
       return {ARN: s.arn, Name: s.name}
     },
 
+    ListSecretVersionIds: (input) => {
+      const s = this.get(input.SecretId)
+      const all = [...s.versions.values()].filter((v) => input.IncludeDeprecated === true || v.stages.size > 0)
+      const {page, NextToken} = this.page(all, input, 100, 100)
+      return {
+        ARN: s.arn,
+        Name: s.name,
+        Versions: page.map((v) => ({VersionId: v.id, VersionStages: [...v.stages], CreatedDate: epoch(v.created), KmsKeyIds: ['DefaultEncryptionKey']})),
+        ...(NextToken ? {NextToken} : {}),
+      }
+    },
+
     UpdateSecretVersionStage: (input) => {
       const s = this.get(input.SecretId)
       const stage = input.VersionStage
