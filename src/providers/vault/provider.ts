@@ -481,7 +481,12 @@ export class VaultProvider implements SecretProvider {
   async promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
     const loc = await this.rotationLocation(ref, 'rotate')
     const stage = this.staging(loc)
-    const data = await this.mapAt(stage, Number(o.pending), ref.raw)
+    const data = await this.mapAt(stage, Number(o.pending), ref.raw).catch((error: unknown) => {
+      if (error instanceof SecretsError && error.code === 'NOT_FOUND') {
+        throw new SecretsError('CONFLICT', `${ref.raw} has no pending value ${o.pending} any more (${stage.mount}/${stage.rest}): another run promoted or dropped it; nothing was changed.`, {ref: ref.raw})
+      }
+      throw error
+    })
     const version = await this.writeCas(loc, data, Number(o.base), ref.raw)
     await this.deleteStaging(stage, ref.raw)
     return {version: String(version)}
