@@ -252,7 +252,7 @@ export class Rotator {
       }
       await this.step(token, 'pending', pending)
       await this.audit('rotate-pending', whole, {version: pending})
-      await testPause(this.session.env)
+      await testPause(this.session.env.SECRETS_TEST_PAUSE_AFTER_PENDING)
       if (verify !== undefined) {
         const ok = await this.verify(verify, prepared!, t, fresh, current.value)
         if (!ok) {
@@ -263,6 +263,7 @@ export class Rotator {
         }
         await this.step(token, 'verified', pending)
         await this.audit('rotate-verified', whole, {version: pending})
+        await testPause(this.session.env.SECRETS_TEST_PAUSE_AFTER_VERIFIED)
       }
       const {version} = await provider.promote(whole, {base: baseVersion, pending})
       await this.audit('rotate-promoted', whole, {version})
@@ -337,12 +338,11 @@ function formatEvery(ms: number): string {
 }
 
 /**
- * Test-only pause point: with SECRETS_TEST_PAUSE_AFTER_PENDING=FILE, rotate creates FILE right after
- * the pending write (journal updated) and waits until FILE is removed, so a test can SIGKILL it there
- * or run a concurrent rotation deterministically. Not for production use.
+ * Test-only pause points: with SECRETS_TEST_PAUSE_AFTER_PENDING=FILE (or ..._AFTER_VERIFIED), rotate
+ * creates FILE right after that step (journal updated) and waits until FILE is removed, so a test can
+ * SIGKILL it there or run a concurrent rotation deterministically. Not for production use.
  */
-async function testPause(env: NodeJS.ProcessEnv): Promise<void> {
-  const file = env.SECRETS_TEST_PAUSE_AFTER_PENDING
+async function testPause(file: string | undefined): Promise<void> {
   if (!file) return
   writeFileSync(file, String(process.pid))
   while (existsSync(file)) {
