@@ -48,6 +48,9 @@ export interface RotateOptions {
   value?: SecretValue
   /** From --verify-cmd; wins over the policy's verify. */
   verifyCmd?: string
+  /** Start the provider's own rotation (AWS RotateSecret) and wait up to `timeoutMs` for it. */
+  native?: boolean
+  timeoutMs?: number
   /** Now, in ms (SECRETS_NOW in tests). */
   now: number
   parentEnv: NodeJS.ProcessEnv
@@ -175,7 +178,7 @@ export class Rotator {
         throw new SecretsError('USAGE', `Cannot rotate ${t.ref.raw}: a rotation writes a new current version; drop the ?${Object.keys(t.ref.params)[0]}= part.`, {ref: t.ref.raw})
       }
       const provider = await this.session.provider(t.ref.alias)
-      requireStaged(provider, t.ref)
+      if (!this.o.native) requireStaged(provider, t.ref)
       if (this.o.due) {
         const every = t.policy?.every
         if (every === undefined) return undefined
@@ -185,12 +188,43 @@ export class Rotator {
         if (last !== undefined && this.o.now - Date.parse(last) < every) return undefined
       }
       if (this.o.dryRun) return {...base, status: 'would-rotate', ...(await this.currentVersion(provider, whole))}
+      if (this.o.native) return await this.rotateNative(provider, t, whole, base)
       return await this.rotate(provider, t, whole, base)
     } catch (error) {
       const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', error instanceof Error ? error.message : String(error), {cause: error})
       if (e.code === 'INTERNAL') throw error
       return {...base, status: 'failed', error: {code: e.code, message: e.message}}
     }
+  }
+
+  /** AWS native rotation: RotateSecret, then wait until the new version is AWSCURRENT (or time out). */
+  private async rotateNative(provider: SecretProvider, t: RotationTarget, whole: Reference, result: RotationResult): Promise<RotationResult> {
+    if (provider.startNativeRotation === undefined || provider.versions === undefined) {
+      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) has no rotation of its own; --native works with AWS Secrets Manager.`, {ref: t.ref.raw})
+    }
+    if (t.ref.field !== undefined) throw new SecretsError('USAGE', `--native rotates whole secrets (its rotation function decides the fields); give ${whole.raw}.`, {ref: t.ref.raw})
+    const before = (await provider.versions(whole)).find((v) => v.current)?.version
+    const {version} = await provider.startNativeRotation(whole, {token: randomUUID()})
+    await this.audit('rotate-pending', whole, {version})
+    const deadline = Date.now() + (this.o.timeoutMs ?? 300_000)
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      // eslint-disable-next-line no-await-in-loop
+      const versions = await provider.versions(whole)
+      if (versions.find((v) => v.current)?.version === version) break
+      if (Date.now() + delay > deadline) {
+        await this.audit('rotate-promoted', whole, {version, outcome: 'error', code: 'UNAVAILABLE'})
+        throw new SecretsError('UNAVAILABLE', `The rotation function of ${whole.raw} did not make version ${version} current within ${Math.round((this.o.timeoutMs ?? 300_000) / 1000)}s; ${before ?? 'the previous version'} is still current.`, {
+          ref: whole.raw,
+          suggestions: [
+            'Look at the rotation function\'s logs (CloudWatch). If it is still running, wait and check `secrets versions ' + whole.raw + '`; if it failed, fix it, remove the AWSPENDING label (aws secretsmanager update-secret-version-stage) and run again, or raise --timeout.',
+          ],
+        })
+      }
+      // eslint-disable-next-line no-await-in-loop
+      await new Promise((r) => setTimeout(r, delay))
+    }
+    await this.audit('rotate-promoted', whole, {version})
+    return {...result, status: 'rotated', ...(before === undefined ? {} : {oldVersion: before}), newVersion: version}
   }
 
   private async currentVersion(provider: SecretProvider, whole: Reference): Promise<{oldVersion?: string}> {

@@ -80,6 +80,11 @@ export interface SecretProvider {
   versions?(ref: Reference): Promise<VersionInfo[]>
   /** Make an earlier version current again (`secrets rollback`); CONFLICT if current is no longer `expected`. */
   restoreVersion?(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}>
+  /**
+   * Start the service's own rotation (AWS RotateSecret with the secret's rotation function); resolves
+   * with the new version's id at once. Core then waits (versions()) until that version is current.
+   */
+  startNativeRotation?(ref: Reference, o: {token: string}): Promise<{version: string}>
   /** Health check for `secrets doctor`: resolves with a one-line summary, or throws. */
   check(): Promise<string>
   close?(): Promise<void>

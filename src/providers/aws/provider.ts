@@ -10,6 +10,7 @@ import {
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
+  RotateSecretCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
   type SecretListEntry,
@@ -461,6 +462,22 @@ export class AwsProvider implements SecretProvider {
       NextToken = page.NextToken
     } while (NextToken)
     return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''))
+  }
+
+  async startNativeRotation(ref: Reference, o: {token: string}): Promise<{version: string}> {
+    this.plainName(ref, 'rotate')
+    try {
+      const out = await this.client.send(new RotateSecretCommand({SecretId: ref.path, ClientRequestToken: o.token, RotateImmediately: true}))
+      return {version: out.VersionId ?? o.token}
+    } catch (error) {
+      if (errorName(error) === 'InvalidRequestException' && /previous rotation/i.test((error as Error).message)) {
+        throw new SecretsError('CONFLICT', `${ref.raw} is being rotated already (${(error as Error).message}); nothing was started.`, {ref: ref.raw, suggestions: ['Wait for that rotation, or look at the rotation function\'s logs in CloudWatch.']})
+      }
+      if (errorName(error) === 'InvalidRequestException' && /no lambda|rotation function/i.test((error as Error).message)) {
+        throw new SecretsError('UNSUPPORTED', `${ref.raw} has no rotation function, so --native cannot rotate it (${(error as Error).message}).`, {ref: ref.raw, suggestions: ['Configure rotation (aws secretsmanager rotate-secret --rotation-lambda-arn ...) or rotate without --native.']})
+      }
+      throw awsError(error, this.ctx('RotateSecret', ref.path, ref.raw))
+    }
   }
 
   async restoreVersion(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}> {
