@@ -82,12 +82,12 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
     })
     const rotations = await rotator.run()
     const exitCode = exitCodeOf(rotations, this.flags.due === true)
-    if (!this.jsonEnabled()) this.report(rotations)
-    if (exitCode !== 0 && !this.jsonEnabled() && rotations.length === 1 && rotations[0].error !== undefined && !['VERIFY_FAILED'].includes(rotations[0].error.code)) {
+    if (!this.jsonEnabled() && rotations.length === 1 && rotations[0].status === 'failed' && rotations[0].error !== undefined) {
       // One secret, one failure: its own error, rendered like any other.
       const e = rotations[0].error
-      throw new SecretsError(e.code as never, e.message, {ref: rotations[0].ref})
+      throw new SecretsError(e.code as never, e.message, {ref: rotations[0].ref, suggestions: rotations[0].suggestions})
     }
+    if (!this.jsonEnabled()) this.report(rotations)
     process.exitCode = exitCode
     return {rotations, exitCode}
   }

@@ -33,6 +33,8 @@ export interface RotationResult {
   /** An unfinished rotation of this secret that was abandoned (its pending version dropped) first. */
   abandoned?: string
   error?: {code: string; message: string}
+  /** What to do about the error (not part of the --json report). */
+  suggestions?: string[]
 }
 
 export interface RotateOptions {
@@ -193,7 +195,9 @@ export class Rotator {
     } catch (error) {
       const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', error instanceof Error ? error.message : String(error), {cause: error})
       if (e.code === 'INTERNAL') throw error
-      return {...base, status: 'failed', error: {code: e.code, message: e.message}}
+      const failed: RotationResult = {...base, status: 'failed', error: {code: e.code, message: e.message}}
+      // Kept off the JSON report (enumerable: false) but available to the command's error rendering.
+      return Object.defineProperty(failed, 'suggestions', {value: e.suggestions, enumerable: false})
     }
   }
 
