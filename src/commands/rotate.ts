@@ -71,7 +71,8 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
       if (!(await this.ui.confirm(`Rotate ${what}?`, false))) throw new SecretsError('ABORTED', 'Nothing was rotated.')
     }
     const value = this.flags['value-stdin'] ? await readNewValue({name: inputs[0] ?? 'the new value', ui: this.ui}) : undefined
-    const quiet = this.jsonEnabled() || !process.stderr.isTTY
+    const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0'
+    const quiet = this.jsonEnabled() || !process.stderr.isTTY || ci
     const timeoutMs = this.flags.timeout === undefined ? undefined : parseDuration(this.flags.timeout)
     if (this.flags.timeout !== undefined && timeoutMs === undefined) throw new SecretsError('USAGE', `--timeout ${JSON.stringify(this.flags.timeout)} is not a duration.`, {suggestions: ['e.g. --timeout 90s or --timeout 10m.']})
     const rotator = new Rotator(session, {
