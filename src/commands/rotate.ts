@@ -41,6 +41,7 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
     'value-stdin': Flags.boolean({description: 'Read the new value from stdin (one secret only), e.g. a key a vendor issued.'}),
     'verify-cmd': Flags.string({description: 'Shell command run with the new value in its environment; exit 0 means the new value works.'}),
     status: Flags.boolean({description: 'List unfinished (interrupted) rotations and exit.'}),
+    'abandon-pending': Flags.boolean({description: 'First drop any pending version these secrets have, whoever left it (an interrupted rotation on another machine, e.g. a killed CI job), then rotate.', exclusive: ['native', 'status']}),
     native: Flags.boolean({description: 'AWS: start the secret\'s own rotation function (RotateSecret) and wait until its new version is AWSCURRENT.', exclusive: ['value-stdin', 'generate', 'length', 'verify-cmd']}),
     timeout: Flags.string({description: 'With --native: how long to wait for the rotation function (default 5m).', dependsOn: ['native']}),
   }
@@ -76,7 +77,7 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
     const timeoutMs = this.flags.timeout === undefined ? undefined : parseDuration(this.flags.timeout)
     if (this.flags.timeout !== undefined && timeoutMs === undefined) throw new SecretsError('USAGE', `--timeout ${JSON.stringify(this.flags.timeout)} is not a duration.`, {suggestions: ['e.g. --timeout 90s or --timeout 10m.']})
     const rotator = new Rotator(session, {
-      native: this.flags.native, timeoutMs,
+      native: this.flags.native, timeoutMs, abandonPending: this.flags['abandon-pending'],
       inputs, due: this.flags.due, all: this.flags.all, environment: this.flags.env, dryRun: this.flags['dry-run'], generator, value,
       verifyCmd: this.flags['verify-cmd'], now, parentEnv: process.env, output: process.stderr,
       onProgress: quiet ? undefined : (m) => this.ui.info(m),

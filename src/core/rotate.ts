@@ -50,6 +50,8 @@ export interface RotateOptions {
   value?: SecretValue
   /** From --verify-cmd; wins over the policy's verify. */
   verifyCmd?: string
+  /** Drop any pending version of the selected secrets first, whoever left it (e.g. a killed CI job whose journal is gone). */
+  abandonPending?: boolean
   /** Start the provider's own rotation (AWS RotateSecret) and wait up to `timeoutMs` for it. */
   native?: boolean
   timeoutMs?: number
@@ -250,10 +252,15 @@ export class Rotator {
         })
       }
       if (unfinished.step === 'verified' && unfinished.pending !== undefined) {
-        const {version} = await provider.promote(whole, {base: unfinished.base, pending: unfinished.pending})
-        await this.audit('rotate-promoted', whole, {version})
-        await this.forget(unfinished.id)
-        return {...result, status: 'finished', oldVersion: unfinished.base, newVersion: version, verified: true}
+        try {
+          const {version} = await provider.promote(whole, {base: unfinished.base, pending: unfinished.pending})
+          await this.audit('rotate-promoted', whole, {version})
+          await this.forget(unfinished.id)
+          return {...result, status: 'finished', oldVersion: unfinished.base, newVersion: version, verified: true}
+        } catch (error) {
+          // The secret changed since (someone wrote it): the verified value is stale; abandon it below.
+          if (!(error instanceof SecretsError && error.code === 'CONFLICT')) throw error
+        }
       }
       await provider.discardPending(whole, {pending: unfinished.pending, token: unfinished.id})
       await this.audit('rotate-rolled-back', whole, {...(unfinished.pending === undefined ? {} : {version: unfinished.pending})})
@@ -261,6 +268,11 @@ export class Rotator {
       result.abandoned = unfinished.id
     }
 
+    if (this.o.abandonPending) {
+      await provider.discardPending(whole, {})
+      await this.audit('rotate-rolled-back', whole)
+      result.abandoned = 'pending version left by another run'
+    }
     const [current] = await provider.read([whole])
     if (!current.ok) throw current.error
     if (current.version === undefined) {

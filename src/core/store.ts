@@ -548,7 +548,7 @@ export class OpenStore {
 function changed(name: string, file: string, detail: string): SecretsError {
   return new SecretsError('CONFLICT', `${name} in ${file} was changed by another rotation or write (${detail}); nothing was changed.`, {
     ref: `local://${name}`,
-    suggestions: ['See `secrets rotate --status` and `secrets versions ' + name + '`, then run the rotation again.'],
+    suggestions: ['See `secrets rotate --status` and `secrets versions ' + name + '`, then run the rotation again; `secrets rotate --abandon-pending` drops a pending version whose rotation is gone.'],
   })
 }
 

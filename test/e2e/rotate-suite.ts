@@ -141,6 +141,32 @@ export function rotationSuite(f: () => RotationFixture): void {
     assert.equal(await f().pendingLeft('A'), false)
   })
 
+  it('killed where the journal is lost (a CI job): the next run gets CONFLICT; --abandon-pending drops the pending version and rotates', async () => {
+    const old = 'CANARY-lost-old-1a2b'
+    const {a} = await setup(old)
+    const pause = join(f().sb.root, 'pause-lost')
+    const lostState = join(f().sb.root, 'lost-state')
+    mkdirSync(lostState, {recursive: true})
+    const {child, done} = spawnRun(['rotate', a], {SECRETS_TEST_PAUSE_AFTER_PENDING: pause, XDG_STATE_HOME: lostState})
+    await waitFor(pause)
+    child.kill('SIGKILL')
+    await done
+    unlinkSync(pause)
+    rmSync(lostState, {recursive: true, force: true})
+    assert.equal(await get(a), old)
+    assert.equal(await f().pendingLeft('A'), true)
+    const blocked = await run(['rotate', a])
+    assert.equal(blocked.code, 11, blocked.stderr)
+    assert.match(blocked.stderr, /--abandon-pending/)
+    assert.equal(await get(a), old)
+    const r = await run(['rotate', a, '--abandon-pending', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(JSON.parse(r.stdout).rotations[0].status, 'rotated')
+    assert.notEqual(await get(a), old)
+    assert.equal(await f().pendingLeft('A'), false)
+    assert.match(f().sb.auditText(), /"action":"rotate-rolled-back"/)
+  })
+
   it('two concurrent rotations of one secret: exactly one wins, the other gets CONFLICT (exit 11)', async () => {
     const old = 'CANARY-race-old-5c6d'
     const {a} = await setup(old)

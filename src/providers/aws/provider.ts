@@ -400,7 +400,7 @@ export class AwsProvider implements SecretProvider {
     if (pending !== undefined && pending !== o.token) {
       throw new SecretsError('CONFLICT', `${ref.raw} is being rotated already: version ${pending} is AWSPENDING; nothing was written.`, {
         ref: ref.raw,
-        suggestions: ['Wait for that rotation; or see `secrets rotate --status` where it ran (re-running rotate there finishes or abandons it).'],
+        suggestions: ['Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.'],
       })
     }
     const data = value.isEnvSafe() ? {SecretString: value.text()} : {SecretBinary: value.reveal()}

@@ -350,7 +350,7 @@ export class AzureProvider implements SecretProvider {
       if (latest?.enabled === true && latest.tags?.[ROTATION_STATE_TAG] === 'pending') {
         throw new SecretsError('CONFLICT', `${ref.raw} is being rotated already: version ${latest.version} of ${staging} is pending; nothing was written.`, {
           ref: ref.raw,
-          suggestions: ['Wait for that rotation; or see `secrets rotate --status` where it ran (re-running rotate there finishes or abandons it).'],
+          suggestions: ['Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.'],
         })
       }
       const r = await client.setSecret(staging, value.text(), {tags: {'managed-by': 'secrets', [ROTATION_OF_TAG]: t.name, [ROTATION_STATE_TAG]: 'pending', [ROTATION_BASE_TAG]: o.base}})

@@ -466,7 +466,7 @@ export class VaultProvider implements SecretProvider {
     if (staged.version > 0) {
       throw new SecretsError('CONFLICT', `${ref.raw} has a pending value from another rotation (${stage.mount}/${stage.rest}); nothing was written.`, {
         ref: ref.raw,
-        suggestions: ['See `secrets rotate --status` where that rotation ran; running `secrets rotate` there again finishes or abandons it.'],
+        suggestions: ['Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.'],
       })
     }
     // cas 0: of two rotations starting together, only the first creates the staging secret.
