@@ -233,10 +233,10 @@ export class Rotator {
     return {...result, status: 'rotated', ...(before === undefined ? {} : {oldVersion: before}), newVersion: version}
   }
 
+  /** The current version's id, from metadata only (a dry run reads no value). */
   private async currentVersion(provider: SecretProvider, whole: Reference): Promise<{oldVersion?: string}> {
-    const [r] = await provider.read([whole])
-    if (!r.ok) throw r.error
-    return r.version === undefined ? {} : {oldVersion: r.version}
+    const version = provider.versions === undefined ? undefined : (await provider.versions(whole)).find((v) => v.current)?.version
+    return version === undefined ? {} : {oldVersion: version}
   }
 
   private async rotate(provider: SecretProvider, t: RotationTarget, whole: Reference, result: RotationResult): Promise<RotationResult> {
@@ -274,6 +274,7 @@ export class Rotator {
       result.abandoned = 'pending version left by another run'
     }
     const [current] = await provider.read([whole])
+    await this.audit('read', whole, current.ok ? {version: current.version} : {outcome: current.error.code === 'NOT_FOUND' ? 'not_found' : 'error', code: current.error.code})
     if (!current.ok) throw current.error
     if (current.version === undefined) {
       throw new SecretsError('UNSUPPORTED', `${whole.raw} keeps no versions (a Vault KV v1 mount?), so it cannot be rotated in stages.`, {ref: whole.raw})
