@@ -284,7 +284,8 @@ export class Rotator {
     const newWhole = t.ref.field === undefined ? fresh : withField(current.value, t.ref.field, fresh, t.ref)
     const verify = this.o.verifyCmd ?? t.policy?.verify
     // Resolve the verify command's environment before writing anything (fail closed, like exec).
-    const prepared = verify === undefined ? undefined : await this.prepareVerify(t)
+    const verifier = verify === undefined ? undefined : await import('./verify.js')
+    const prepared = verifier === undefined ? undefined : await verifier.prepareVerify(this.session, this.o.environment)
 
     const token = randomUUID()
     const now = new Date().toISOString()
@@ -305,7 +306,8 @@ export class Rotator {
       await this.audit('rotate-pending', whole, {version: pending})
       await testPause(this.session.env.SECRETS_TEST_PAUSE_AFTER_PENDING)
       if (verify !== undefined) {
-        const ok = await this.verify(verify, prepared!, t, fresh, current.value)
+        this.o.onProgress?.(`verifying ${t.name}: ${verify}`)
+        const ok = await verifier!.runVerify({command: verify, prepared: prepared!, name: t.name, ref: t.ref, value: fresh, old: fieldOf(current.value, t.ref.field), parentEnv: this.o.parentEnv, output: this.o.output})
         if (!ok) {
           await provider.discardPending(whole, {pending, token})
           await this.audit('rotate-rolled-back', whole, {version: pending, outcome: 'error', code: 'VERIFY_FAILED'})
@@ -349,37 +351,6 @@ export class Rotator {
 
   private async forget(id: string): Promise<void> {
     await updateJournal(this.session.env, (entries) => ({entries: entries.filter((e) => e.id !== id), result: undefined}))
-  }
-
-  private async prepareVerify(t: RotationTarget) {
-    const {resolveEnvironment} = await import('./environment.js')
-    return resolveEnvironment(this.session, {environment: this.o.environment, files: true})
-  }
-
-  /** Run the verify command with the new value in its environment (or file), masked like exec; true on exit 0. */
-  private async verify(command: string, prepared: Awaited<ReturnType<Rotator['prepareVerify']>>, t: RotationTarget, fresh: SecretValue, old: SecretValue): Promise<boolean> {
-    const [{childEnvironment}, {spawnChild, exitStatus}, {Matcher, patternsFor}, {SecretFilesDir}] = await Promise.all([
-      import('./exec.js'), import('./child.js'), import('./redact-stream.js'), import('./secret-files.js'),
-    ])
-    const newValue = fresh
-    const resolved = prepared.resolved.filter((r) => r.name !== t.name)
-    const files = prepared.files.map((f) => (f.name === t.name ? {...f, value: newValue} : f))
-    if (!files.some((f) => f.name === t.name)) resolved.push({name: t.name, ref: t.ref, provider: t.ref.alias, value: newValue})
-    const {env} = childEnvironment(this.o.parentEnv, resolved)
-    let dir: InstanceType<typeof SecretFilesDir> | undefined
-    try {
-      if (files.length > 0) {
-        dir = new SecretFilesDir(this.o.parentEnv)
-        for (const [name, path] of dir.write(files)) env[name] = path
-      }
-      const {patterns} = patternsFor([...resolved, ...files, {name: t.name, value: fieldOf(old, t.ref.field)}].map((r) => ({name: r.name, value: r.value.reveal()})))
-      const matcher = new Matcher(patterns)
-      this.o.onProgress?.(`verifying ${t.name}: ${command}`)
-      const child = await spawnChild({command: '/bin/sh', args: ['-c', command], env, mode: 'pipe', matcher: () => matcher, stdout: this.o.output as never, stderr: this.o.output as never})
-      return exitStatus(await child.done) === 0
-    } finally {
-      dir?.remove()
-    }
   }
 }
 
