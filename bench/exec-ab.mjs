@@ -19,4 +19,14 @@ for (let r = 0; r < N; r++) for (const k of r % 2 ? ['base', 'rotate'] : ['rotat
   times[k].push(Number(process.hrtime.bigint() - t) / 1e6)
 }
 const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)]
-console.log(JSON.stringify({base: med(times.base).toFixed(1), rotate: med(times.rotate).toFixed(1), ratio: (med(times.rotate) / med(times.base)).toFixed(3)}))
+// Instructions (valgrind callgrind, the node process itself): a count that other load barely moves.
+const counts = {}
+for (const k of ['base', 'rotate']) {
+  const runs = []
+  for (let i = 0; i < 3; i++) {
+    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, join(roots[k], 'bin/run.js'), 'exec', '--', 'true'], {cwd: join(T, 'p'), env, encoding: 'utf8'})
+    runs.push(Number(/Collected : (\d+)/.exec(r.stderr)?.[1]))
+  }
+  counts[k] = Math.round(med(runs) / 1e6)
+}
+console.log(JSON.stringify({median_ms: {base: med(times.base).toFixed(1), new: med(times.rotate).toFixed(1)}, ratio_ms: (med(times.rotate) / med(times.base)).toFixed(3), million_instructions: counts, ratio_instructions: (counts.rotate / counts.base).toFixed(3)}))
