@@ -20,6 +20,7 @@ export interface AuditEvent {
   /** The child command for `exec`, as argv[0] only. */
   child?: string
   action: 'read' | 'write' | 'delete' | 'restore' | 'rekey' | 'purge'
+    | 'rotate-pending' | 'rotate-verified' | 'rotate-promoted' | 'rotate-rolled-back' | 'rollback'
   provider: string
   ref: string
   version?: string

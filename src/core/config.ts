@@ -37,12 +37,58 @@ export interface ProviderConfig {
   line?: number
 }
 
-/** One `env:` entry: a variable name bound to a reference. */
+/** One `env:` entry: a variable name bound to a reference, with its rotation policy if it declares one. */
 export interface EnvEntry {
   name: string
   ref: Reference
+  rotate?: RotationPolicy
   line?: number
 }
+
+/** How `secrets rotate` makes a new value (see src/core/generate.ts). */
+export interface GeneratorSpec {
+  type: 'password' | 'hex' | 'base64' | 'base64url' | 'uuid'
+  /** password: characters (default 32); hex/base64/base64url: random bytes (default 32). */
+  length?: number
+  /** password: the character classes to draw from, each at least once (default lower, upper, digit). */
+  classes?: Array<'lower' | 'upper' | 'digit' | 'symbol'>
+  /** password: the characters of the `symbol` class (default !#%+,-.:=@^_~). */
+  symbols?: string
+  /** password: draw from exactly these characters instead of classes. */
+  charset?: string
+}
+
+/** A variable's rotation policy (`env: {VAR: {ref: ..., rotate: {every: 30d, generate: {...}, verify: '...'}}}`). */
+export interface RotationPolicy {
+  /** Maximum age in milliseconds before `rotate --due` picks the secret. */
+  every?: number
+  generate?: GeneratorSpec
+  /** A shell command run with the new value in its environment, like `exec`; exit 0 means verified. */
+  verify?: string
+  line?: number
+}
+
+const DURATION_UNITS: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000}
+
+/** Parse `30d`, `12h`, `2w`, `90m`, `3600s` (and combinations such as `1d12h`) to milliseconds; undefined if malformed. */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim()
+  if (!/^(\d+[smhdw])+$/.test(t)) return undefined
+  let ms = 0
+  for (const m of t.matchAll(/(\d+)([smhdw])/g)) ms += Number(m[1]) * DURATION_UNITS[m[2]]
+  return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined
+}
+
+/** A duration in milliseconds as the largest whole unit that fits (`30d`, `36h`). */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['w', DURATION_UNITS.w], ['d', DURATION_UNITS.d], ['h', DURATION_UNITS.h], ['m', DURATION_UNITS.m]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
+  }
+  return `${Math.round(ms / 1000)}s`
+}
+
+export const GENERATOR_TYPES = ['password', 'hex', 'base64', 'base64url', 'uuid'] as const
+export const PASSWORD_CLASSES = ['lower', 'upper', 'digit', 'symbol'] as const
 
 /**
  * One `files:` entry: a secret that `exec` writes to a private file; the variable holds the file's
@@ -65,6 +111,8 @@ export interface ProjectConfig {
   environments: Map<string, Map<string, EnvEntry>>
   files: Map<string, FileEntry>
   environmentFiles: Map<string, Map<string, FileEntry>>
+  /** Rotation policies by variable name (from `env:`, then from environments for names `env:` does not declare). */
+  rotation: Map<string, RotationPolicy>
 }
 
 /** Setting names that would hold a credential; they belong in the environment, never in the file. */
@@ -205,7 +253,11 @@ function validateConfig(root: unknown, v: Validator, file: string): ProjectConfi
     environments.set(name, envOverrides)
     environmentFiles.set(name, v.fileMap(body.files, [...path, 'files'], providers, envOverrides))
   }
-  return {file, dir: dirname(file), providers, env, environments, files, environmentFiles}
+  const rotation = new Map<string, RotationPolicy>()
+  for (const map of [env, ...environments.values()]) {
+    for (const [name, entry] of map) if (entry.rotate !== undefined && !rotation.has(name)) rotation.set(name, entry.rotate)
+  }
+  return {file, dir: dirname(file), providers, env, environments, files, environmentFiles, rotation}
 }
 
 /**
@@ -347,9 +399,72 @@ class Validator {
     for (const [name, value] of Object.entries(raw)) {
       const p = [...path, name]
       this.variableName(p, name)
-      if (typeof value !== 'string') this.fail(p, 'must be a reference string such as `local://NAME` (secret values never go in this file)')
+      if (isPlainObject(value)) {
+        this.onlyKeys(p, value, ['ref', 'rotate'])
+        if (typeof value.ref !== 'string') this.fail([...p, 'ref'], 'must be a reference string such as `local://NAME` (secret values never go in this file)')
+        const ref = this.reference([...p, 'ref'], value.ref, providers)
+        const rotate = value.rotate === undefined || value.rotate === null ? undefined : this.rotation([...p, 'rotate'], value.rotate)
+        out.set(name, this.withLine({name, ref, ...(rotate === undefined ? {} : {rotate})}, p))
+        continue
+      }
+      if (typeof value !== 'string') this.fail(p, 'must be a reference string such as `local://NAME` (secret values never go in this file), or `{ref: ..., rotate: {...}}`')
       out.set(name, this.withLine({name, ref: this.reference(p, value, providers)}, p))
     }
+    return out
+  }
+
+  /** `rotate: {every: 30d, generate: {type: password, length: 32}, verify: './check-db'}`. */
+  private rotation(p: string[], raw: unknown): RotationPolicy {
+    if (!isPlainObject(raw)) this.fail(p, 'must be a mapping such as `{every: 30d, generate: {type: password, length: 32}, verify: "./check"}`')
+    this.onlyKeys(p, raw, ['every', 'generate', 'verify'])
+    const policy: RotationPolicy = {}
+    if (raw.every !== undefined) {
+      const every = typeof raw.every === 'string' ? parseDuration(raw.every) : undefined
+      if (every === undefined) this.fail([...p, 'every'], `${JSON.stringify(raw.every)} is not a duration; write a number and a unit (s, m, h, d, w), e.g. 30d or 12h`)
+      policy.every = every
+    }
+    if (raw.verify !== undefined) {
+      if (typeof raw.verify !== 'string' || raw.verify.trim() === '') this.fail([...p, 'verify'], 'must be a shell command as a string, e.g. `./scripts/check-db`')
+      policy.verify = raw.verify
+    }
+    if (raw.generate !== undefined) policy.generate = this.generator([...p, 'generate'], raw.generate)
+    return this.withLine(policy, p)
+  }
+
+  private generator(p: string[], raw: unknown): GeneratorSpec {
+    const spec = typeof raw === 'string' ? {type: raw} : raw
+    if (!isPlainObject(spec)) this.fail(p, `must be a generator type (${GENERATOR_TYPES.join(', ')}) or a mapping such as \`{type: password, length: 32}\``)
+    this.onlyKeys(p, spec, ['type', 'length', 'classes', 'symbols', 'charset'])
+    if (!(GENERATOR_TYPES as readonly unknown[]).includes(spec.type)) this.fail([...p, 'type'], `must be one of ${GENERATOR_TYPES.join(', ')}`)
+    const out: GeneratorSpec = {type: spec.type as GeneratorSpec['type']}
+    if (spec.length !== undefined) {
+      if (!Number.isInteger(spec.length) || spec.length < 8 || spec.length > 4096) this.fail([...p, 'length'], 'must be a whole number from 8 to 4096')
+      if (spec.type === 'uuid') this.fail([...p, 'length'], 'does not apply to uuid')
+      out.length = spec.length
+    }
+    for (const key of ['classes', 'symbols', 'charset'] as const) {
+      if (spec[key] !== undefined && spec.type !== 'password') this.fail([...p, key], 'applies to `type: password` only')
+    }
+    if (spec.classes !== undefined) {
+      if (!Array.isArray(spec.classes) || spec.classes.length === 0 || !spec.classes.every((c: unknown) => (PASSWORD_CLASSES as readonly unknown[]).includes(c))) {
+        this.fail([...p, 'classes'], `must be a list of ${PASSWORD_CLASSES.join(', ')}`)
+      }
+      out.classes = [...new Set(spec.classes as NonNullable<GeneratorSpec['classes']>)]
+    }
+    if (spec.symbols !== undefined) {
+      if (typeof spec.symbols !== 'string' || spec.symbols.length === 0 || /[\s\p{L}\p{N}]/u.test(spec.symbols) || !/^[\x21-\x7e]+$/.test(spec.symbols)) {
+        this.fail([...p, 'symbols'], 'must be printable ASCII punctuation, e.g. "!#%+-.:=@^_~"')
+      }
+      out.symbols = spec.symbols
+    }
+    if (spec.charset !== undefined) {
+      if (typeof spec.charset !== 'string' || new Set(spec.charset).size < 10 || !/^[\x21-\x7e]+$/.test(spec.charset)) {
+        this.fail([...p, 'charset'], 'must be a string of at least 10 distinct printable ASCII characters')
+      }
+      if (spec.classes !== undefined) this.fail([...p, 'charset'], 'replaces `classes`; give one or the other')
+      out.charset = spec.charset
+    }
+    if (out.classes !== undefined && out.length !== undefined && out.classes.length > out.length) this.fail([...p, 'length'], 'is shorter than the number of required character classes')
     return out
   }
 

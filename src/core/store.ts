@@ -461,6 +461,50 @@ export class OpenStore {
     return version
   }
 
+  /**
+   * Add `value` as a pending version (a staged rotation): `current` stays where it is. CONFLICT when the
+   * current version is no longer `base` or another rotation's pending version is there.
+   */
+  writePending(name: string, value: SecretValue, actor: string, base: number): number {
+    const entry = this.entry(name)
+    if (entry.current !== base) throw changed(name, this.file, `its current version is ${entry.current}, not ${base}`)
+    const other = entry.versions.find((v) => v.state === 'pending')
+    if (other !== undefined) throw changed(name, this.file, `version ${other.version} is already pending from another rotation`)
+    return this.write(name, value, actor, {pending: true})
+  }
+
+  /** Make pending version `pending` current, if `base` is still current. */
+  promote(name: string, pending: number, base: number): number {
+    const entry = this.entry(name)
+    const v = entry.versions.find((x) => x.version === pending)
+    if (v?.state !== 'pending') throw changed(name, this.file, `version ${pending} is no longer pending`)
+    if (entry.current !== base) throw changed(name, this.file, `its current version is ${entry.current}, not ${base}`)
+    delete v.state
+    entry.current = pending
+    return pending
+  }
+
+  /** Remove pending versions (the one given, or all); the current version is untouched. Returns how many. */
+  discardPending(name: string, pending?: number): number {
+    const entry = this.entry(name)
+    const keep = entry.versions.filter((v) => v.state !== 'pending' || (pending !== undefined && v.version !== pending))
+    const removed = entry.versions.length - keep.length
+    entry.versions = keep
+    return removed
+  }
+
+  /** Make an earlier version current again (rollback), if `expected` is still current. */
+  setCurrent(name: string, version: number, expected: number): number {
+    const entry = this.entry(name)
+    if (entry.current !== expected) throw changed(name, this.file, `its current version is ${entry.current}, not ${expected}`)
+    const v = entry.versions.find((x) => x.version === version)
+    if (v === undefined || v.state === 'pending') {
+      throw new SecretsError('NOT_FOUND', `Version ${version} of ${name} does not exist in ${this.file} (or is pending).`, {ref: `local://${name}?version=${version}`})
+    }
+    entry.current = version
+    return version
+  }
+
   /** Remove a secret and its whole history. */
   remove(name: string): number {
     const entry = this.entry(name)
@@ -575,6 +619,13 @@ export function checkRekeyed(text: string, file: string, newKey: Buffer, check: 
     }
   }
   if (seen !== check.versions) throw bug(`${check.versions} versions became ${seen}`)
+}
+
+function changed(name: string, file: string, detail: string): SecretsError {
+  return new SecretsError('CONFLICT', `${name} in ${file} was changed by another rotation or write (${detail}); nothing was changed.`, {
+    ref: `local://${name}`,
+    suggestions: ['See `secrets rotate --status` and `secrets versions ' + name + '`, then run the rotation again; `secrets rotate --abandon-pending` drops a pending version whose rotation is gone.'],
+  })
 }
 
 function sortKeys<T>(obj: Record<string, T>): Record<string, T> {

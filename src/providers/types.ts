@@ -67,6 +67,31 @@ export interface SecretProvider {
    * device log, Key Vault diagnostic logs. Loads whatever it needs lazily; never on the exec path.
    */
   trail?(options: TrailOptions): Promise<TrailEvent[]>
+  /**
+   * Staged rotation (capabilities.stagedRotation). `writePending` stores `value` as a pending version
+   * that readers of the current value do not see, refusing (CONFLICT) when the current version is no
+   * longer `base` or another pending version exists. `token` identifies this rotation (idempotent
+   * retries; AWS uses it as ClientRequestToken, so it is the pending version id).
+   */
+  writePending?(ref: Reference, value: SecretValue, o: {base: string; token: string}): Promise<{pending: string}>
+  /** The pending value of an unfinished rotation (to verify it again when finishing). */
+  readPending?(ref: Reference, pending: string): Promise<SecretValue>
+  /** Make the pending version current, only if `base` is still current (else CONFLICT); keeps the previous version. */
+  promote?(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}>
+  /**
+   * Drop a pending version: `pending` when known, else the one written with `token` (AWS), else whatever
+   * is pending. The current version is untouched.
+   */
+  discardPending?(ref: Reference, o: {pending?: string; token?: string}): Promise<void>
+  /** The versions of a secret, newest first, never values (capabilities.versions). */
+  versions?(ref: Reference): Promise<VersionInfo[]>
+  /** Make an earlier version current again (`secrets rollback`); CONFLICT if current is no longer `expected`. */
+  restoreVersion?(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}>
+  /**
+   * Start the service's own rotation (AWS RotateSecret with the secret's rotation function); resolves
+   * with the new version's id at once. Core then waits (versions()) until that version is current.
+   */
+  startNativeRotation?(ref: Reference, o: {token: string}): Promise<{version: string}>
   /** Health check for `secrets doctor`: resolves with a one-line summary, or throws. */
   check(): Promise<string>
   close?(): Promise<void>
@@ -106,6 +131,17 @@ export interface TrailEvent {
   id?: string
   /** Non-secret facts: source IP, user agent, region ... */
   details?: Record<string, unknown>
+}
+
+/** One version of a secret, as `secrets versions` shows it; never its value. */
+export interface VersionInfo {
+  version: string
+  created?: string
+  current: boolean
+  /** A staged rotation's version that is not current yet. */
+  pending?: boolean
+  /** Provider labels (AWS staging labels, Vault deleted/destroyed, Azure disabled). */
+  labels?: string[]
 }
 
 /** How to delete. */

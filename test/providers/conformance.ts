@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {randomBytes} from 'node:crypto'
+import {randomBytes, randomUUID} from 'node:crypto'
 import {dirname, join} from 'node:path'
 import {it} from 'node:test'
 import {fileURLToPath} from 'node:url'
@@ -8,6 +8,7 @@ import {fileURLToPath} from 'node:url'
 import {nonInteractive} from '../../src/core/interaction.js'
 import {parseReference} from '../../src/core/reference.js'
 import {SecretValue} from '../../src/core/secret-value.js'
+import {wholeSecret} from '../../src/core/rotate.js'
 import {selectField, Session} from '../../src/core/session.js'
 import {auditTrail} from '../../src/core/trail.js'
 import {SecretsError} from '../../src/errors.js'
@@ -109,6 +110,56 @@ export function conformance(t: ConformanceTarget): void {
     const provider = await s.provider(t.alias)
     assert.equal(typeof provider.trail === 'function', provider.capabilities.auditTrail)
     if (!provider.capabilities.auditTrail) assert.equal(await codeOf(auditTrail(s, {alias: t.alias})), 'UNSUPPORTED')
+  })
+
+  it('staged rotation: pending is invisible until promoted, one pending at a time, discard and rollback restore; or UNSUPPORTED', async () => {
+    const s = session(t, 'conformance')
+    const provider = await s.provider(t.alias)
+    if (!provider.capabilities.write) return
+    const raw = t.refFor(unique())
+    await s.set(raw, new SecretValue('before-rotation'))
+    const ref = parseReference(raw)
+    const whole = wholeSecret(ref)
+    const staged = [provider.writePending, provider.promote, provider.discardPending, provider.readPending]
+    if (!provider.capabilities.stagedRotation) {
+      assert.ok(staged.every((m) => m === undefined), 'stagedRotation is false but staged methods exist')
+      return
+    }
+    assert.ok(staged.every((m) => m !== undefined), 'stagedRotation is true but a staged method is missing')
+    const valueOf = async () => {
+      const [o] = await provider.read([ref])
+      assert.ok(o.ok)
+      return {text: selectField(o.value, ref).text(), version: o.version as string, whole: o.value}
+    }
+    const before = await valueOf()
+    if (before.version === undefined) {
+      // A store without versions behind a provider that has them elsewhere (Vault KV v1 mounts).
+      assert.equal(await codeOf(provider.writePending!(whole, new SecretValue('{}'), {base: '0', token: randomUUID()})), 'UNSUPPORTED')
+      return
+    }
+    const withValue = (text: string) => new SecretValue(ref.field === undefined ? text : JSON.stringify({...JSON.parse(before.whole.text()), [ref.field]: text}))
+    const {pending} = await provider.writePending!(whole, withValue('after-rotation'), {base: before.version, token: randomUUID()})
+    assert.deepEqual(await valueOf(), before)
+    assert.equal(selectField(await provider.readPending!(whole, pending), ref).text(), 'after-rotation')
+    assert.equal(await codeOf(provider.writePending!(whole, withValue('second'), {base: before.version, token: randomUUID()})), 'CONFLICT')
+    const {version} = await provider.promote!(whole, {base: before.version, pending})
+    const after = await valueOf()
+    assert.deepEqual([after.text, after.version], ['after-rotation', version])
+    assert.equal(await codeOf(provider.promote!(whole, {base: before.version, pending})), 'CONFLICT')
+    if (provider.capabilities.versions) {
+      const versions = await provider.versions!(whole)
+      assert.equal(versions.find((v) => v.current)?.version, version)
+      assert.ok(versions.some((v) => v.version === before.version && !v.current))
+      await provider.restoreVersion!(whole, {version: before.version, expected: version})
+      assert.equal((await valueOf()).text, 'before-rotation')
+    }
+    const base = (await valueOf()).version
+    const second = await provider.writePending!(whole, withValue('discarded'), {base, token: randomUUID()})
+    await provider.discardPending!(whole, {pending: second.pending})
+    assert.equal((await valueOf()).version, base)
+    // Nothing is left pending: the next rotation may start.
+    const third = await provider.writePending!(whole, withValue('third'), {base, token: randomUUID()})
+    await provider.discardPending!(whole, {pending: third.pending})
     await s.close()
   })
 

@@ -7,9 +7,12 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
+  RotateSecretCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
   type SecretListEntry,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager'
@@ -18,7 +21,7 @@ import type {fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, DeleteOptions, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions} from '../types.js'
+import type {Capabilities, DeleteOptions, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions, VersionInfo} from '../types.js'
 import {awsError, type AwsErrorContext} from './errors.js'
 
 /** BatchGetSecretValue takes at most this many secret ids per call (the API's limit). */
@@ -365,6 +368,131 @@ export class AwsProvider implements SecretProvider {
   async trail(options: TrailOptions): Promise<TrailEvent[]> {
     const {cloudTrailEvents} = await import('./trail.js')
     return cloudTrailEvents(this, this.settings.cloudTrailEndpoint, options)
+  }
+
+  /** Version id -> staging labels, from DescribeSecret. */
+  private async stagesOf(ref: Reference): Promise<Record<string, string[]>> {
+    try {
+      const d = await this.client.send(new DescribeSecretCommand({SecretId: ref.path}))
+      return d.VersionIdsToStages ?? {}
+    } catch (error) {
+      throw awsError(error, this.ctx('DescribeSecret', ref.path, ref.raw))
+    }
+  }
+
+  /** Move a staging label (UpdateSecretVersionStage); a label no longer where we expect it is a CONFLICT. */
+  private async moveStage(ref: Reference, stage: string, o: {to?: string; from?: string}): Promise<void> {
+    try {
+      await this.client.send(new UpdateSecretVersionStageCommand({
+        SecretId: ref.path, VersionStage: stage, ...(o.to === undefined ? {} : {MoveToVersionId: o.to}), ...(o.from === undefined ? {} : {RemoveFromVersionId: o.from}),
+      }))
+    } catch (error) {
+      if (errorName(error) === 'InvalidParameterException') {
+        throw new SecretsError('CONFLICT', `${ref.raw} was changed by someone else: ${stage} is no longer on version ${o.from ?? '?'} (${(error as Error).message}); nothing was moved.`, {
+          ref: ref.raw,
+          suggestions: ['See `secrets versions ' + ref.raw + '` and run the command again.'],
+        })
+      }
+      throw awsError(error, this.ctx('UpdateSecretVersionStage', ref.path, ref.raw))
+    }
+  }
+
+  async writePending(ref: Reference, value: SecretValue, o: {base: string; token: string}): Promise<{pending: string}> {
+    this.plainName(ref, 'rotate')
+    const stages = await this.stagesOf(ref)
+    const current = Object.keys(stages).find((id) => stages[id].includes('AWSCURRENT'))
+    if (current !== o.base) {
+      throw new SecretsError('CONFLICT', `${ref.raw} was changed by someone else (AWSCURRENT is ${current ?? 'nowhere'}, not ${o.base}); nothing was written.`, {ref: ref.raw, suggestions: ['Run the rotation again.']})
+    }
+    // As RotateSecret does: an AWSPENDING on another version than AWSCURRENT is a rotation in progress.
+    const pending = Object.keys(stages).find((id) => stages[id].includes('AWSPENDING') && !stages[id].includes('AWSCURRENT'))
+    if (pending !== undefined && pending !== o.token) {
+      throw new SecretsError('CONFLICT', `${ref.raw} is being rotated already: version ${pending} is AWSPENDING; nothing was written.`, {
+        ref: ref.raw,
+        suggestions: ['Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.'],
+      })
+    }
+    const data = value.isEnvSafe() ? {SecretString: value.text()} : {SecretBinary: value.reveal()}
+    try {
+      // The token is the new version's id: a retried put is answered with the same version, never a second one.
+      const out = await this.client.send(new PutSecretValueCommand({SecretId: ref.path, ClientRequestToken: o.token, VersionStages: ['AWSPENDING'], ...data}))
+      return {pending: out.VersionId ?? o.token}
+    } catch (error) {
+      throw awsError(error, this.ctx('PutSecretValue', ref.path, ref.raw))
+    }
+  }
+
+  async readPending(ref: Reference, pending: string): Promise<SecretValue> {
+    const f = await this.getOne({secretId: ref.path, versionId: pending, base64: false})
+    if (!f.ok) throw f.error
+    return toValue(f.entry, false)
+  }
+
+  async promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
+    this.plainName(ref, 'rotate')
+    // RemoveFromVersionId makes this a compare-and-swap: if AWSCURRENT moved meanwhile, AWS refuses.
+    await this.moveStage(ref, 'AWSCURRENT', {to: o.pending, from: o.base})
+    try {
+      await this.moveStage(ref, 'AWSPENDING', {from: o.pending})
+    } catch (error) {
+      // Another rotation took the label meanwhile: ours is promoted anyway.
+      if (!(error instanceof SecretsError && error.code === 'CONFLICT')) throw error
+    }
+    return {version: o.pending}
+  }
+
+  async discardPending(ref: Reference, o: {pending?: string; token?: string}): Promise<void> {
+    this.plainName(ref, 'rotate')
+    const stages = await this.stagesOf(ref)
+    const id = o.pending ?? o.token ?? Object.keys(stages).find((v) => stages[v].includes('AWSPENDING'))
+    // Only our own pending version loses its label (then AWS treats it as deprecated); never AWSCURRENT.
+    if (id === undefined || !(stages[id] ?? []).includes('AWSPENDING') || stages[id].includes('AWSCURRENT')) return
+    await this.moveStage(ref, 'AWSPENDING', {from: id})
+  }
+
+  async versions(ref: Reference): Promise<VersionInfo[]> {
+    this.plainName(ref, 'list the versions of')
+    const out: VersionInfo[] = []
+    let NextToken: string | undefined
+    do {
+      let page
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        page = await this.client.send(new ListSecretVersionIdsCommand({SecretId: ref.path, MaxResults: 100, NextToken}))
+      } catch (error) {
+        throw awsError(error, this.ctx('ListSecretVersionIds', ref.path, ref.raw))
+      }
+      for (const v of page.Versions ?? []) {
+        if (v.VersionId === undefined) continue
+        const labels = v.VersionStages ?? []
+        const current = labels.includes('AWSCURRENT')
+        out.push({version: v.VersionId, created: v.CreatedDate?.toISOString(), current, ...(labels.includes('AWSPENDING') && !current ? {pending: true} : {}), labels})
+      }
+      NextToken = page.NextToken
+    } while (NextToken)
+    return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''))
+  }
+
+  async startNativeRotation(ref: Reference, o: {token: string}): Promise<{version: string}> {
+    this.plainName(ref, 'rotate')
+    try {
+      const out = await this.client.send(new RotateSecretCommand({SecretId: ref.path, ClientRequestToken: o.token, RotateImmediately: true}))
+      return {version: out.VersionId ?? o.token}
+    } catch (error) {
+      if (errorName(error) === 'InvalidRequestException' && /previous rotation/i.test((error as Error).message)) {
+        throw new SecretsError('CONFLICT', `${ref.raw} is being rotated already (${(error as Error).message}); nothing was started.`, {ref: ref.raw, suggestions: ['Wait for that rotation, or look at the rotation function\'s logs in CloudWatch.']})
+      }
+      if (errorName(error) === 'InvalidRequestException' && /no lambda|rotation function/i.test((error as Error).message)) {
+        throw new SecretsError('UNSUPPORTED', `${ref.raw} has no rotation function, so --native cannot rotate it (${(error as Error).message}).`, {ref: ref.raw, suggestions: ['Configure rotation (aws secretsmanager rotate-secret --rotation-lambda-arn ...) or rotate without --native.']})
+      }
+      throw awsError(error, this.ctx('RotateSecret', ref.path, ref.raw))
+    }
+  }
+
+  async restoreVersion(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}> {
+    this.plainName(ref, 'roll back')
+    await this.moveStage(ref, 'AWSCURRENT', {to: o.version, from: o.expected})
+    return {version: o.version}
   }
 
   async check(): Promise<string> {

@@ -6,7 +6,7 @@ import {checkParams, ENV_NAME_PATTERN, type Reference} from '../../core/referenc
 import type {SecretValue} from '../../core/secret-value.js'
 import {Keyring, openStore, updateStore, type OpenStore} from '../../core/store.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider} from '../types.js'
+import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, VersionInfo} from '../types.js'
 
 const CAPABILITIES: Capabilities = {
   list: true,
@@ -26,6 +26,11 @@ function parseVersion(ref: Reference): number | undefined {
     throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: version must be a positive whole number for a local secret.`, {ref: ref.raw})
   }
   return Number(raw)
+}
+
+function versionNumber(text: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(text)) throw new SecretsError('USAGE', `"${text}" is not a local version number (1, 2, 3 ...).`)
+  return Number(text)
 }
 
 /** The embedded local store as a provider: one encrypted file, no server. */
@@ -106,6 +111,42 @@ export class LocalProvider implements SecretProvider {
     this.plainName(ref, 'delete')
     const versions = await updateStore(this.file, this.keyring, (store) => store.remove(ref.path))
     return {versions}
+  }
+
+  async writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
+    this.plainName(ref, 'rotate')
+    const v = await updateStore(this.file, this.keyring, (store) => store.writePending(ref.path, value, actorLabel(this.ctx.actor), versionNumber(o.base)))
+    return {pending: String(v)}
+  }
+
+  async readPending(ref: Reference, pending: string): Promise<SecretValue> {
+    return (await this.open()).read(ref.path, versionNumber(pending)).value
+  }
+
+  async promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
+    const v = await updateStore(this.file, this.keyring, (store) => store.promote(ref.path, versionNumber(o.pending), versionNumber(o.base)))
+    return {version: String(v)}
+  }
+
+  async discardPending(ref: Reference, {pending}: {pending?: string}): Promise<void> {
+    await updateStore(this.file, this.keyring, (store) => store.discardPending(ref.path, pending === undefined ? undefined : versionNumber(pending)))
+  }
+
+  async versions(ref: Reference): Promise<VersionInfo[]> {
+    this.plainName(ref, 'list the versions of')
+    const store = await this.open()
+    return store.history(ref.path).reverse().map((h) => ({
+      version: String(h.version),
+      created: h.created,
+      current: h.current,
+      ...(h.state === 'pending' ? {pending: true, labels: ['pending']} : {}),
+    }))
+  }
+
+  async restoreVersion(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}> {
+    this.plainName(ref, 'roll back')
+    const v = await updateStore(this.file, this.keyring, (store) => store.setCurrent(ref.path, versionNumber(o.version), versionNumber(o.expected)))
+    return {version: String(v)}
   }
 
   async implicitEnv(): Promise<Map<string, Reference>> {

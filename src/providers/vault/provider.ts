@@ -5,7 +5,7 @@ import NodeVault from 'node-vault'
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions} from '../types.js'
+import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions, VersionInfo} from '../types.js'
 import {authenticate, type VaultLogin} from './auth.js'
 import {isRetryable, statusOf, toSecretsError, type FailureContext} from './errors.js'
 import {probeTls} from './tls-probe.js'
@@ -16,7 +16,9 @@ const CAPABILITIES: Capabilities = {
   write: true,
   delete: true,
   versions: true,
-  stagedRotation: false,
+  // On KV v2 mounts: the pending value waits in a sibling secret `<path>.pending` (KV v2 serves its
+  // newest version to every reader, so a new version there would be live before it is verified).
+  stagedRotation: true,
   // A file audit device's log, matched through sys/audit-hash (vault/trail.ts, loaded only by `audit trail`).
   auditTrail: true,
   // Core hands every reference over at once; the provider batches them by path itself.
@@ -413,6 +415,122 @@ export class VaultProvider implements SecretProvider {
         out.push({name, ref: `${this.alias}://${name}`})
       }
     }
+  }
+
+  /** The KV v2 location of a whole secret for rotation; KV v1 keeps no versions, so it cannot stage. */
+  private async rotationLocation(ref: Reference, verb: string): Promise<Location> {
+    if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
+      throw new SecretsError('USAGE', `Cannot ${verb} ${ref.raw}: give the whole secret, without #field or ?version.`, {ref: ref.raw})
+    }
+    await this.authenticated()
+    const loc = await this.locate(ref.path, ref.raw)
+    if (loc.version !== 2) {
+      throw new SecretsError('UNSUPPORTED', `Cannot ${verb} ${ref.raw}: ${loc.mount} is a KV v1 mount, which keeps no versions.`, {ref: ref.raw, suggestions: ['Move the secret to a KV v2 mount to rotate it in stages and keep its history.']})
+    }
+    return loc
+  }
+
+  /** Where a rotation's pending value waits: the sibling secret `<path>.pending` in the same mount. */
+  private staging(loc: Location): Location {
+    return {...loc, rest: `${loc.rest}.pending`}
+  }
+
+  private async writeCas(loc: Location, data: Record<string, unknown>, cas: number, ref: string): Promise<number> {
+    const api = this.dataPath(loc)
+    const res = await this.call(() => this.client.write(api, {options: {cas}, data}), {op: 'write', path: api, ref, capability: cas === 0 ? 'create' : 'update'})
+    return Number(res?.data?.version ?? cas + 1)
+  }
+
+  private async mapAt(loc: Location, version: number, ref: string): Promise<Record<string, unknown>> {
+    const r = await this.readMap(loc, version, ref)
+    if (r.data === undefined) throw new SecretsError('NOT_FOUND', `Version ${version} of ${loc.mount}/${loc.rest} does not exist in Vault (or was deleted).`, {ref})
+    return r.data
+  }
+
+  async writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
+    const loc = await this.rotationLocation(ref, 'rotate')
+    let data: unknown
+    try {
+      data = JSON.parse(value.text())
+    } catch {
+      data = undefined
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+      throw new SecretsError('USAGE', `Cannot rotate ${ref.raw}: a Vault secret is a map of fields; rotate one field (${ref.raw}#<field>) or give a JSON object.`, {ref: ref.raw})
+    }
+    const current = await this.currentForWrite(loc, ref.raw)
+    if (String(current.version) !== o.base) {
+      throw new SecretsError('CONFLICT', `${ref.raw} was changed by someone else (version ${current.version}, not ${o.base}); nothing was written.`, {ref: ref.raw, suggestions: ['Run the rotation again.']})
+    }
+    const stage = this.staging(loc)
+    const staged = await this.currentForWrite(stage, ref.raw)
+    if (staged.version > 0) {
+      throw new SecretsError('CONFLICT', `${ref.raw} has a pending value from another rotation (${stage.mount}/${stage.rest}); nothing was written.`, {
+        ref: ref.raw,
+        suggestions: ['Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.'],
+      })
+    }
+    // cas 0: of two rotations starting together, only the first creates the staging secret.
+    return {pending: String(await this.writeCas(stage, data as Record<string, unknown>, 0, ref.raw))}
+  }
+
+  async readPending(ref: Reference, pending: string): Promise<SecretValue> {
+    const loc = await this.rotationLocation(ref, 'read the pending value of')
+    return new SecretValue(JSON.stringify(await this.mapAt(this.staging(loc), Number(pending), ref.raw)))
+  }
+
+  async promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
+    const loc = await this.rotationLocation(ref, 'rotate')
+    const stage = this.staging(loc)
+    const data = await this.mapAt(stage, Number(o.pending), ref.raw).catch((error: unknown) => {
+      if (error instanceof SecretsError && error.code === 'NOT_FOUND') {
+        throw new SecretsError('CONFLICT', `${ref.raw} has no pending value ${o.pending} any more (${stage.mount}/${stage.rest}): another run promoted or dropped it; nothing was changed.`, {ref: ref.raw})
+      }
+      throw error
+    })
+    const version = await this.writeCas(loc, data, Number(o.base), ref.raw)
+    await this.deleteStaging(stage, ref.raw)
+    return {version: String(version)}
+  }
+
+  async discardPending(ref: Reference, {pending}: {pending?: string}): Promise<void> {
+    const loc = await this.rotationLocation(ref, 'rotate')
+    const stage = this.staging(loc)
+    if (pending !== undefined) {
+      const staged = await this.currentForWrite(stage, ref.raw)
+      if (staged.version === 0) return
+      // Another rotation's staging secret is not ours to drop.
+      if (String(staged.version) !== pending) return
+    }
+    await this.deleteStaging(stage, ref.raw)
+  }
+
+  private async deleteStaging(stage: Location, ref: string): Promise<void> {
+    const api = `${stage.mount}/metadata/${encodePath(stage.rest)}`
+    try {
+      await this.call(() => this.client.delete(api), {op: 'delete', path: api, ref, capability: 'delete'})
+    } catch (error) {
+      if (!(error instanceof SecretsError && error.code === 'NOT_FOUND')) throw error
+    }
+  }
+
+  async versions(ref: Reference): Promise<VersionInfo[]> {
+    const loc = await this.rotationLocation(ref, 'list the versions of')
+    const api = `${loc.mount}/metadata/${encodePath(loc.rest)}`
+    const data = (await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, ref: ref.raw, capability: 'read'}))?.data
+    const versions = (data?.versions ?? {}) as Record<string, {created_time?: string; deletion_time?: string; destroyed?: boolean}>
+    return Object.entries(versions).map(([v, m]) => ({
+      version: v,
+      created: m.created_time,
+      current: Number(v) === data?.current_version,
+      ...(m.destroyed ? {labels: ['destroyed']} : m.deletion_time ? {labels: ['deleted']} : {}),
+    })).sort((a, b) => Number(b.version) - Number(a.version))
+  }
+
+  async restoreVersion(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}> {
+    const loc = await this.rotationLocation(ref, 'roll back')
+    const data = await this.mapAt(loc, Number(o.version), ref.raw)
+    return {version: String(await this.writeCas(loc, data, Number(o.expected), ref.raw))}
   }
 
   /** One transit call (`<mount>/encrypt/<key>` or `decrypt`), with this provider's auth, TLS and retries. */

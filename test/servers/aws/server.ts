@@ -90,6 +90,11 @@ export class SecretsManagerServer {
   readonly counts: Record<string, number> = {}
   /** Milliseconds the server's clock is ahead of the real one (a stale-date test sets this). */
   clockSkewMs = 0
+  /**
+   * How the rotation Lambda behind RotateSecret behaves: after `delayMs` it runs createSecret
+   * (the new value as AWSPENDING) and, unless `fail`, finishSecret (AWSCURRENT moved, AWSPENDING removed).
+   */
+  rotationLambda: {delayMs: number; fail: boolean} = {delayMs: 300, fail: false}
   private readonly credentials: TestCredential[]
   private readonly secrets = new Map<string, Secret>()
   private faults: Array<Fault & {left: number}> = []
@@ -616,6 +621,40 @@ export class SecretsManagerServer {
       const s = this.get(input.SecretId, {deletedOk: true})
       s.deletedDate = undefined
       return {ARN: s.arn, Name: s.name}
+    },
+
+    RotateSecret: (input) => {
+      const s = this.get(input.SecretId)
+      const token = this.token(input)
+      if (typeof input.RotationLambdaARN === 'string' || input.RotationRules !== undefined) {
+        s.rotation = {days: (input.RotationRules as {AutomaticallyAfterDays?: number} | undefined)?.AutomaticallyAfterDays ?? s.rotation?.days ?? 30, lastRotated: s.rotation?.lastRotated}
+      }
+      if (s.rotation === undefined) throw new ApiError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.')
+      const pending = [...s.versions.values()].find((v) => v.stages.has('AWSPENDING') && !v.stages.has(STAGES_CURRENT))
+      if (pending !== undefined && pending.id !== token) throw new ApiError('InvalidRequestException', 'A previous rotation isn\'t complete. That rotation will be reattempted.')
+      const {delayMs, fail} = this.rotationLambda
+      setTimeout(() => {
+        // The Lambda's createSecret step, then (unless it fails) finishSecret.
+        const v = s.versions.get(token) ?? this.addVersion(s, token, {string: `rotated-by-lambda-${randomBytes(12).toString('hex')}`}, ['AWSPENDING'])
+        if (fail) return
+        this.moveStage(s, STAGES_CURRENT, v)
+        this.moveStage(s, 'AWSPENDING', undefined)
+        s.rotation = {days: s.rotation?.days ?? 30, lastRotated: this.now()}
+        s.lastChanged = this.now()
+      }, delayMs).unref()
+      return {ARN: s.arn, Name: s.name, VersionId: token}
+    },
+
+    ListSecretVersionIds: (input) => {
+      const s = this.get(input.SecretId)
+      const all = [...s.versions.values()].filter((v) => input.IncludeDeprecated === true || v.stages.size > 0)
+      const {page, NextToken} = this.page(all, input, 100, 100)
+      return {
+        ARN: s.arn,
+        Name: s.name,
+        Versions: page.map((v) => ({VersionId: v.id, VersionStages: [...v.stages], CreatedDate: epoch(v.created), KmsKeyIds: ['DefaultEncryptionKey']})),
+        ...(NextToken ? {NextToken} : {}),
+      }
     },
 
     UpdateSecretVersionStage: (input) => {

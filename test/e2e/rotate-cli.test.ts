@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {chmodSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import {BIN, Sandbox, type RunResult} from '../helpers/cli.js'
+
+const CONFIG = `providers:
+  local: {type: local, path: .secrets/store.json, inject: false}
+env:
+  GOOD: {ref: local://GOOD, rotate: {every: 1d, verify: 'test -n "$GOOD"', generate: {type: hex, length: 16}}}
+  BAD: {ref: local://BAD, rotate: {every: 1d, verify: 'exit 7'}}
+  JSON_PW: {ref: 'local://JSONCFG#password', rotate: {generate: uuid}}
+  PLAIN: local://PLAIN
+`
+
+describe('rotate (local store): generators, partial runs, finishing a verified rotation, the journal', () => {
+  const sb = new Sandbox()
+  const run = (args: string[], o: {input?: string; env?: Record<string, string>} = {}) => sb.run(args, o)
+  const get = async (ref: string) => {
+    const r = await run(['get', ref])
+    assert.equal(r.code, 0, r.stderr)
+    return r.stdout
+  }
+  before(async () => {
+    await sb.init()
+    writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
+    for (const [name, value] of [['GOOD', 'CANARY-good-0001'], ['BAD', 'CANARY-bad-0002'], ['JSONCFG', '{"user":"app","password":"CANARY-json-0003"}'], ['PLAIN', 'CANARY-plain-0004']]) {
+      // eslint-disable-next-line no-await-in-loop
+      assert.equal((await run(['set', name], {input: value})).code, 0)
+    }
+  })
+  after(() => sb.cleanup())
+
+  it('--all: GOOD rotated with its policy generator and verify, BAD rolled back: exit 15, one line each', async () => {
+    const r = await run(['rotate', '--all'])
+    assert.equal(r.code, 15, r.stderr)
+    const lines = r.stderr.trim().split('\n')
+    assert.equal(lines.length, 3, r.stderr)
+    assert.match(lines[0], /^✓ GOOD \(local:\/\/GOOD\) rotated: 1 -> 2, verified$/)
+    assert.equal(lines[1], '✗ BAD (local://BAD): verification failed; rolled back, version 1 is still current')
+    assert.match(lines[2], /^✓ JSON_PW \(local:\/\/JSONCFG#password\) rotated: 1 -> 2$/)
+    assert.match(await get('GOOD'), /^[0-9a-f]{32}$/)
+    assert.equal(await get('BAD'), 'CANARY-bad-0002')
+    // A field is replaced inside its JSON object; the other fields stay.
+    const json = JSON.parse(await get('JSONCFG'))
+    assert.equal(json.user, 'app')
+    assert.match(json.password, /^[0-9a-f-]{36}$/)
+    assert.equal(await get('PLAIN'), 'CANARY-plain-0004')
+  })
+
+  it('a single failed verification exits 14 with its message; a missing secret exits 5', async () => {
+    const bad = await run(['rotate', 'BAD'])
+    assert.equal(bad.code, 14)
+    assert.equal(bad.stderr, '✗ BAD (local://BAD): verification failed; rolled back, version 1 is still current\n')
+    const missing = await run(['rotate', 'NOPE'])
+    assert.equal(missing.code, 5)
+    assert.match(missing.stderr, /^Error \[NOT_FOUND\]: No secret named NOPE in the local store .*\n  → Run `secrets list` to see the names/)
+    const json = await run(['rotate', 'NOPE', '--json'])
+    assert.equal(json.code, 5)
+    assert.equal(JSON.parse(json.stdout).rotations[0].error.code, 'NOT_FOUND')
+  })
+
+  it('--value-stdin takes the value exactly (one secret only); --generate and --length override the policy', async () => {
+    const vendor = 'CANARY-vendor-issued-key-5555'
+    const r = await run(['rotate', 'PLAIN', '--value-stdin', '--json'], {input: `${vendor}\n`})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(await get('PLAIN'), vendor)
+    assert.ok(!r.stdout.includes(vendor) && !r.stderr.includes(vendor))
+    const two = await run(['rotate', 'PLAIN', 'GOOD', '--value-stdin'], {input: 'x-value-1234'})
+    assert.equal(two.code, 2)
+    assert.match(two.stderr, /--value-stdin gives one value, but 2 secrets were selected/)
+    assert.equal((await run(['rotate', 'GOOD', '--generate', 'base64url', '--length', '12'])).code, 0)
+    assert.match(await get('GOOD'), /^[\w-]{16}$/)
+    const bad = await run(['rotate', 'GOOD', '--generate', 'hex', '--length', '3'])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /--length 3 is out of range/)
+    const flagNoValue = await run(['rotate', 'GOOD', '--verify-cmd'])
+    assert.equal(flagNoValue.code, 2)
+  })
+
+  it('killed after verification: --status says verified; the next run finishes it with the verified value', async () => {
+    const pause = join(sb.root, 'pause-verified')
+    const seen = join(sb.root, 'seen-verified')
+    const child = spawn(process.execPath, [BIN, 'rotate', 'PLAIN', '--verify-cmd', `printf %s "$PLAIN" > ${seen}`], {cwd: sb.project, env: sb.env({SECRETS_TEST_PAUSE_AFTER_VERIFIED: pause}), stdio: 'ignore'})
+    const done = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_c, s) => r(s)))
+    for (let i = 0; i < 1500 && !existsSync(pause); i++) {
+      // eslint-disable-next-line no-await-in-loop
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const before = await get('PLAIN')
+    child.kill('SIGKILL')
+    assert.equal(await done, 'SIGKILL')
+    unlinkSync(pause)
+    assert.equal(await get('PLAIN'), before)
+    const journal = join(sb.home, '.local', 'state', 'secrets', 'rotations.json')
+    assert.equal(statSync(journal).mode & 0o777, 0o600)
+    const text = readFileSync(journal, 'utf8')
+    assert.ok(!text.includes(readFileSync(seen, 'utf8')) && !text.includes(before), 'a value in the journal')
+    const status = JSON.parse((await run(['rotate', '--status', '--json'])).stdout).unfinished
+    assert.deepEqual(status.map((e: {ref: string; step: string; running: boolean}) => [e.ref, e.step, e.running]), [['local://PLAIN', 'verified', false]])
+    const r: RunResult = await run(['rotate', 'PLAIN', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(JSON.parse(r.stdout).rotations[0].status, 'finished')
+    assert.equal(await get('PLAIN'), readFileSync(seen, 'utf8'))
+    assert.deepEqual(JSON.parse((await run(['rotate', '--status', '--json'])).stdout).unfinished, [])
+    assert.equal((await run(['rotate', '--status'])).stderr, 'No unfinished rotations.\n')
+  })
+
+  it('refuses a journal others can read, and bad flag combinations', async () => {
+    const journal = join(sb.home, '.local', 'state', 'secrets', 'rotations.json')
+    writeFileSync(journal, '{"rotations": []}\n')
+    chmodSync(journal, 0o644)
+    const r = await run(['rotate', '--status'])
+    assert.equal(r.code, 6)
+    assert.match(r.stderr, /rotation journal .* can be read by group or others/)
+    unlinkSync(journal)
+    assert.equal((await run(['rotate'])).code, 2)
+    assert.equal((await run(['rotate', 'GOOD', '--due'])).code, 2)
+    assert.equal((await run(['rotate', '--due', '--all'])).code, 2)
+    const now = await run(['rotate', '--due'], {env: {SECRETS_NOW: 'yesterday'}})
+    assert.equal(now.code, 2)
+    assert.match(now.stderr, /SECRETS_NOW="yesterday" is not a time/)
+  })
+
+  it('status shows ages against policies; versions lists the history without values', async () => {
+    const s = await run(['status'], {env: {SECRETS_NOW: new Date(Date.now() + 3 * 86_400_000).toISOString()}})
+    assert.equal(s.code, 0, s.stderr)
+    assert.match(s.stdout, /^GOOD +local:\/\/GOOD +\S+ +[23]d +1d +due$/m)
+    assert.match(s.stdout, /^JSON_PW +local:\/\/JSONCFG#password +\S+ +[23]d +ok$/m)
+    assert.doesNotMatch(s.stdout, /PLAIN/)
+    const v = await run(['versions', 'GOOD'])
+    assert.equal(v.code, 0, v.stderr)
+    assert.match(v.stdout, /^VERSION +CREATED +CURRENT +LABELS\n3 +\S+ +yes *\n2 +\S+ *\n1 +\S+ *$/m)
+  })
+})
