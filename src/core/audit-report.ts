@@ -45,18 +45,10 @@ export interface ReportInput {
   unreadDays: number
 }
 
-/**
- * The rotation policy of each variable, from `rotation:` in secrets.yaml (`every` in milliseconds).
- * The config type gains `rotation` with the rotate feature; until then this reads it if present.
- */
+/** The rotation policy of each variable that declares one (`rotate: {every: 30d}` in secrets.yaml), in milliseconds. */
 export function rotationEvery(config: ProjectConfig): Map<string, number> {
-  const rotation = (config as unknown as {rotation?: unknown}).rotation
   const out = new Map<string, number>()
-  const entries: Array<[string, unknown]> = rotation instanceof Map ? [...rotation] : rotation !== null && typeof rotation === 'object' ? Object.entries(rotation) : []
-  for (const [name, policy] of entries) {
-    const every = (policy as {every?: unknown} | undefined)?.every
-    if (typeof every === 'number' && every > 0) out.set(name, every)
-  }
+  for (const [name, policy] of config.rotation) if (policy.every !== undefined && policy.every > 0) out.set(name, policy.every)
   return out
 }
 

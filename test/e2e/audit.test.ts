@@ -91,6 +91,21 @@ describe('secrets audit', () => {
     assert.deepEqual([badNow.code, badNow.stderr], [2, 'Error [USAGE]: SECRETS_NOW must be an ISO 8601 time such as 2026-11-30T12:00:00Z, not "soon".\n'])
   })
 
+  it('audit report: the policy comes from `rotate: {every}` in secrets.yaml', async () => {
+    const config = join(sb.project, 'secrets.yaml')
+    const original = readFileSync(config, 'utf8')
+    try {
+      writeFileSync(config, original.replace('env: {}', 'env:\n  DB_PASSWORD: {ref: local://DB_PASSWORD, rotate: {every: 30d}}\n  API_TOKEN: {ref: local://API_TOKEN, rotate: {every: 60d}}'))
+      const written = Date.parse(JSON.parse(sb.auditText().split('\n')[1]).time)
+      const r = await sb.run(['audit', 'report', '--json'], {env: {SECRETS_NOW: new Date(written + 40 * DAY + 3_600_000).toISOString()}})
+      assert.equal(r.code, 0, r.stderr)
+      const view = JSON.parse(r.stdout).secrets.map((s: Record<string, unknown>) => [s.secret, s.ageDays, s.policyDays, s.overdue])
+      assert.deepEqual(view, [['local://API_TOKEN', 40, 60, false], ['local://DB_PASSWORD', 40, 30, true], ['local://MISSING', undefined, undefined, false]])
+    } finally {
+      writeFileSync(config, original)
+    }
+  })
+
   it('audit verify: 0 when intact, 8 when a record was changed, 7 with another key, 6 with a key others can read', async () => {
     const ok = await sb.run(['audit', 'verify'])
     assert.deepEqual([ok.code, ok.stdout], [0, `✓ The access log is intact: ${sb.auditText().trim().split('\n').length} record(s), seq 1 to ${sb.auditText().trim().split('\n').length} (audit key ${JSON.parse((await sb.run(['audit', 'verify', '--json'])).stdout).keyId}).\n`])

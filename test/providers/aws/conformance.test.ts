@@ -25,7 +25,7 @@ describe('aws provider conformance', () => {
     const env = sb.env({AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url, AWS_ACCESS_KEY_ID: 'AKIACONFORMANCE00001', AWS_SECRET_ACCESS_KEY: 'conformance-secret-key', AWS_EC2_METADATA_DISABLED: 'true'})
     const {status, output} = await conformanceInChild({alias: 'aws', cwd: sb.project, env, refPrefix: 'aws://conformance/'})
     assert.equal(status, 0, output)
-    assert.match(output, /^# pass 6$/m, output)
+    assert.match(output, /^# pass 7$/m, output)
     assert.match(output, /^# fail 0$/m, output)
     // The three-secret read was one BatchGetSecretValue call.
     assert.equal(server.counts.BatchGetSecretValue, 1)

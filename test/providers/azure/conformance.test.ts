@@ -28,7 +28,7 @@ describe('azure provider conformance', () => {
     const env = sb.env({NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: APP, AZURE_CLIENT_SECRET: APP_SECRET})
     const {status, output} = await conformanceInChild({alias: 'azure', cwd: sb.project, env, refPrefix: 'azure://'})
     assert.equal(status, 0, output)
-    assert.match(output, /^# pass 6$/m, output)
+    assert.match(output, /^# pass 7$/m, output)
     assert.match(output, /^# fail 0$/m, output)
   })
 })
