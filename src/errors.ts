@@ -24,6 +24,7 @@ export const EXIT_CODES = {
   CONFLICT: 11,
   LOCKED: 11,
   ABORTED: 12,
+  FINDINGS: 13,
   COMMAND_NOT_EXECUTABLE: 126,
   COMMAND_NOT_FOUND: 127,
 } as const
@@ -45,6 +46,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{exit: number | string; codes: strin
   {exit: 10, codes: 'UNSUPPORTED', meaning: 'the provider cannot do this (see its capabilities)'},
   {exit: 11, codes: 'CONFLICT, LOCKED', meaning: 'a concurrent change won, or the store lock could not be taken in time'},
   {exit: 12, codes: 'ABORTED', meaning: 'you declined a confirmation'},
+  {exit: 13, codes: 'FINDINGS', meaning: '`scan`: it completed and found hardcoded secrets (not an error)'},
   {exit: 126, codes: 'COMMAND_NOT_EXECUTABLE', meaning: '`exec`: the command exists but cannot be run'},
   {exit: 127, codes: 'COMMAND_NOT_FOUND', meaning: '`exec`: the command was not found on PATH'},
   {exit: '128+N', codes: 'exec', meaning: 'the child died from signal N; otherwise `exec` exits with exactly the child\'s own status'},
