@@ -86,7 +86,7 @@ export const PATTERN_RULES: readonly PatternRule[] = [
     name: 'age identity',
     description: 'An age secret key (AGE-SECRET-KEY-1...), which decrypts everything encrypted to its recipient. Remove the recipient (`secrets key remove`) and make a new identity.',
     anchors: ['AGE-SECRET-KEY-1'],
-    regex: /(?<secret>AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58})/g,
+    regex: /(?<secret>AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58})(?![0-9A-Z])/g,
   },
   {
     id: 'jwt',
