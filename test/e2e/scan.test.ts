@@ -37,7 +37,8 @@ function write(sb: Sandbox, rel: string, text: string | Buffer): void {
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'sarif-schema-2.1.0.json'), 'utf8'))
-const validateSarif = addFormats(new Ajv({allErrors: true, strict: false})).compile(schema)
+const compiled = addFormats(new Ajv({allErrors: true, strict: false})).compile(schema)
+const validateSarif = Object.assign((doc: unknown): boolean => compiled(doc), {get errors() { return compiled.errors }})
 
 /** A project in a git repository, with a local store holding DB_PASSWORD = VALUE. */
 async function project(): Promise<Sandbox> {

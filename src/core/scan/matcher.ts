@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 
-import {CONFIGURED_VALUE_RULE, PATTERN_RULES, type PatternRule} from './rules.js'
+import {findAssignments} from './assignments.js'
+import {CONFIGURED_VALUE_RULE, PATTERN_RULES} from './rules.js'
 import type {ValueIndex} from './value-index.js'
 
 /** A match in one buffer, before it gets a file name and a line. */
@@ -27,46 +28,42 @@ function priority(rule: string): number {
   return rule === 'generic-secret-assignment' ? 2 : 1
 }
 
-/** Whether any anchor of the rule occurs in the text (rules without anchors always run). */
-function anchored(rule: PatternRule, text: string, lower: () => string): boolean {
-  if (rule.anchors.length === 0 && (rule.lowerAnchors?.length ?? 0) === 0) return true
-  for (const a of rule.anchors) if (text.includes(a)) return true
-  if (rule.lowerAnchors) {
-    const l = lower()
-    for (const a of rule.lowerAnchors) if (l.includes(a)) return true
-  }
-  return false
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+/** The rules the regex pass runs (the assignment rules come from findAssignments). */
+const REGEX_RULES = PATTERN_RULES.filter((r) => !r.assignment)
+
+/** One regex over every rule's anchors: most files fail it, and then no rule's regex runs at all. */
+const PREFILTER = new RegExp(REGEX_RULES.map((r) => r.prefilter ?? r.anchors.map(escape).join('|')).join('|'))
 
 /**
  * Every credential in buf[0, end): configured values (through the index) and pattern matches, with
  * overlaps resolved in favour of the most specific rule (a configured value over a pattern, a named
  * pattern over the generic one). The text is decoded as latin1, so string offsets are byte offsets.
  */
-export function matchBuffer(buf: Buffer, end: number, values: ValueIndex | undefined, rules: readonly PatternRule[] = PATTERN_RULES): RawMatch[] {
+export function matchBuffer(buf: Buffer, end: number, values: ValueIndex | undefined): RawMatch[] {
   const found: RawMatch[] = []
   if (values !== undefined) {
     for (const hit of values.scan(buf, end)) found.push({rule: CONFIGURED_VALUE_RULE.id, offset: hit.offset, length: hit.length, variable: hit.names.join(', ')})
   }
   const text = buf.toString('latin1', 0, end)
-  let lowered: string | undefined
-  const lower = () => (lowered ??= text.toLowerCase())
-  for (const rule of rules) {
-    if (!anchored(rule, text, lower)) continue
-    rule.regex.lastIndex = 0
-    for (let m = rule.regex.exec(text); m !== null; m = rule.regex.exec(text)) {
-      const secret = m.groups?.secret
-      if (secret === undefined) continue
-      if (rule.accept && !rule.accept(secret, m)) continue
-      const offset = m.index + m[0].lastIndexOf(secret)
-      found.push({
-        rule: rule.id,
-        offset,
-        length: secret.length,
-        ...(m.groups?.name ? {variable: m.groups.name} : {}),
-        digest: createHash('sha256').update(buf.subarray(offset, offset + secret.length)).digest('hex'),
-      })
+  const digest = (offset: number, length: number) => createHash('sha256').update(buf.subarray(offset, offset + length)).digest('hex')
+  if (PREFILTER.test(text)) {
+    for (const rule of REGEX_RULES) {
+      if (rule.prefilter === undefined && !rule.anchors.some((a) => text.includes(a))) continue
+      rule.regex.lastIndex = 0
+      for (let m = rule.regex.exec(text); m !== null; m = rule.regex.exec(text)) {
+        const secret = m.groups?.secret
+        if (secret === undefined || (rule.accept && !rule.accept(secret, m))) continue
+        const offset = m.index + m[0].lastIndexOf(secret)
+        found.push({rule: rule.id, offset, length: secret.length, digest: digest(offset, secret.length)})
+      }
     }
+  }
+  for (const a of findAssignments(text, text.toLowerCase())) {
+    found.push({rule: a.rule, offset: a.offset, length: a.secret.length, variable: a.name, digest: digest(a.offset, a.secret.length)})
   }
   if (found.length < 2) return found
   found.sort((a, b) => priority(a.rule) - priority(b.rule) || a.offset - b.offset || b.length - a.length)

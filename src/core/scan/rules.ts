@@ -14,10 +14,15 @@ export interface PatternRule {
   description: string
   /** Substrings of which at least one must be present for the regex to run; none means "always run". */
   anchors: string[]
-  /** Case-insensitive anchors (matched against a lower-cased copy, built only when needed). */
-  lowerAnchors?: string[]
   /** A global regex with a named group `secret` (the bytes that are the credential). */
   regex: RegExp
+  /**
+   * Found by the assignment pass (keyword-named variables, see assignments.ts) instead of by running
+   * `regex` over the whole text; `regex` then documents what the pass matches.
+   */
+  assignment?: boolean
+  /** Regex source for the shared prefilter, when the anchors are not plain strings. */
+  prefilter?: string
   /** Extra test on the credential (entropy, character classes); false drops the match. */
   accept?: (secret: string, match: RegExpExecArray) => boolean
 }
@@ -42,9 +47,12 @@ export const HEX_ENTROPY_THRESHOLD = 3
 
 const PLACEHOLDER = /^(?:x+|\*+|\.+|0+|1234.*|.*(?:example|changeme|placeholder|your[_-]|dummy|redacted|sample|<|>|\$\{|\{\{).*)$/i
 
+/** Code, not a value: a member access (process.env.API_KEY_2, config.auth.token1) or a CONSTANT_NAME. */
+const CODE_LIKE = /^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)$/
+
 /** Whether a value assigned to a keyword-named variable looks random enough to be a real secret. */
 export function looksRandom(value: string): boolean {
-  if (PLACEHOLDER.test(value)) return false
+  if (PLACEHOLDER.test(value) || CODE_LIKE.test(value)) return false
   if (!/\d/.test(value) || !/[A-Za-z]/.test(value)) return false
   const threshold = /^[0-9a-f]+$/i.test(value) ? HEX_ENTROPY_THRESHOLD : GENERIC_ENTROPY_THRESHOLD
   return shannonEntropy(value) >= threshold
@@ -55,7 +63,11 @@ function mixedAlnum(value: string): boolean {
   return /[a-z]/.test(value) && /[A-Z]/.test(value) && /\d/.test(value)
 }
 
-const KEYWORDS = 'secret|passw(?:or)?d|pwd|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?key|signing[_-]?key|encryption[_-]?key'
+/** Names of variables that hold secrets (every alternative contains one of ASSIGNMENT_STEMS). */
+export const KEYWORDS = 'secret|passw(?:or)?d|pwd|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?key|signing[_-]?key|encryption[_-]?key'
+
+/** Lower-case substrings that every KEYWORDS alternative contains: the assignment pass looks for these. */
+export const ASSIGNMENT_STEMS = ['secret', 'passw', 'pwd', 'token', 'key', 'credential'] as const
 
 export const PATTERN_RULES: readonly PatternRule[] = [
   {
@@ -70,7 +82,7 @@ export const PATTERN_RULES: readonly PatternRule[] = [
     name: 'AWS secret access key',
     description: 'A 40-character AWS secret access key assigned to an aws...secret...key variable. Rotate it in IAM and reference it through secrets.yaml instead.',
     anchors: [],
-    lowerAnchors: ['aws'],
+    assignment: true,
     regex: /aws[\w.-]{0,20}?secret[\w.-]{0,20}?["']?\s*(?::=|=>|=|:)\s*["'`]?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
     accept: (s) => looksRandom(s),
   },
@@ -100,6 +112,7 @@ export const PATTERN_RULES: readonly PatternRule[] = [
     name: 'HashiCorp Vault token',
     description: 'A Vault service, batch or recovery token (hvs., hvb., hvr., or a legacy s. token). Revoke it (`vault token revoke`) and let `secrets` log in through an auth method.',
     anchors: ['hvs.', 'hvb.', 'hvr.', 's.'],
+    prefilter: '(?<![\\w.-])(?:hv[sbr]|s)\\.[A-Za-z0-9_-]{24}',
     regex: /(?<![\w.-])(?<secret>hv[sbr]\.[A-Za-z0-9_-]{24,}|s\.[A-Za-z0-9]{24})(?![\w-])/g,
     accept: (s) => !s.startsWith('s.') || mixedAlnum(s.slice(2)),
   },
@@ -136,7 +149,7 @@ export const PATTERN_RULES: readonly PatternRule[] = [
     name: 'high-entropy secret assignment',
     description: `A random-looking value (Shannon entropy of at least ${GENERIC_ENTROPY_THRESHOLD} bits per character, ${HEX_ENTROPY_THRESHOLD} for hex, with letters and digits, 16 characters or more) assigned to a variable named like a secret (password, token, api_key, secret...). Move it to the secret store and reference it from secrets.yaml.`,
     anchors: [],
-    lowerAnchors: ['secret', 'passw', 'pwd', 'token', 'key', 'credential'],
+    assignment: true,
     regex: new RegExp(`(?<name>[A-Za-z0-9_.-]*(?:${KEYWORDS})[A-Za-z0-9_.-]*)["'\\]]?\\s*(?::=|=>|==|=|:)\\s*(?<quote>["'\`]?)(?<secret>[A-Za-z0-9+/=_~!@#$%^&*.-]{16,256})\\k<quote>(?![A-Za-z0-9+/=_~!@#$%^&*.-])`, 'gi'),
     accept: (s, m) => !(m.groups?.name ?? '').includes('://') && looksRandom(s),
   },

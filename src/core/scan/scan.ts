@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, statSync} from 'node:fs'
+import {closeSync, constants, openSync, readSync, readdirSync, statSync} from 'node:fs'
 import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 
 import {SecretsError} from '../../errors.js'
@@ -82,9 +82,15 @@ function missingPath(p: string): SecretsError {
   return new SecretsError('NOT_FOUND', `${p} does not exist, so it cannot be scanned.`, {suggestions: ['Pass files or directories that exist (default: the current directory).']})
 }
 
-/** The absolute paths of the work-tree files to scan: `git ls-files` in a repository (so .gitignore holds), a walk elsewhere. */
-function workTreeFiles(o: ScanOptions, top: string | undefined): string[] {
-  const files = new Set<string>()
+/**
+ * The work-tree files to scan, absolute and relative to `root`: `git ls-files` in a repository (so
+ * .gitignore holds), a walk elsewhere. Sorted by relative path.
+ */
+function workTreeFiles(o: ScanOptions, top: string | undefined, root: string): Array<{abs: string; rel: string}> {
+  const files = new Map<string, string>()
+  const add = (abs: string, rel = toPosix(relative(root, abs))) => {
+    if (!skippedPath(rel)) files.set(rel, abs)
+  }
   for (const p of o.paths.length > 0 ? o.paths : ['.']) {
     const abs = resolve(o.cwd, p)
     let st
@@ -94,22 +100,25 @@ function workTreeFiles(o: ScanOptions, top: string | undefined): string[] {
       throw missingPath(p)
     }
     if (st.isFile()) {
-      files.add(abs)
+      add(abs)
       continue
     }
-    const repo = gitTopLevel({cwd: abs, env: o.env})
+    const repo = abs === top || abs.startsWith(`${top}${sep}`) ? top : gitTopLevel({cwd: abs, env: o.env})
     if (repo === undefined) {
       const out: string[] = []
       walk(abs, out)
-      for (const f of out) files.add(f)
+      for (const f of out) add(f)
       continue
     }
     const listed = gitOutput(['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', abs], {cwd: repo, env: o.env})
     if (listed === null) throw new SecretsError('UNAVAILABLE', `git ls-files failed in ${repo}.`, {suggestions: ['Run `git status` there to see what is wrong with the repository.']})
-    for (const rel of splitZ(listed)) files.add(join(repo, rel))
+    // git lists paths relative to the repository root with `/`: when that root is ours, they are ours.
+    for (const rel of splitZ(listed)) {
+      if (repo === root) add(`${repo}${sep}${rel}`, rel)
+      else add(join(repo, rel))
+    }
   }
-  const base = top ?? o.cwd
-  return [...files].filter((f) => !skippedPath(toPosix(relative(base, f)))).sort()
+  return [...files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([rel, abs]) => ({abs, rel}))
 }
 
 interface Sink {
@@ -149,34 +158,49 @@ function scanBuffer(sink: Sink, file: string, buf: Buffer, end: number, values: 
   if (matches.length > 0) record(sink, file, buf, end, matches)
 }
 
+/** Open flags: never follow a symlink (ELOOP), never block on a FIFO or device. */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)
+
+/**
+ * Read a file into `buf` (grown as needed, up to maxBytes + 1): open and read, no stat. A short read
+ * of a regular file is its end. Returns the buffer and the byte count, or null for a file over maxBytes.
+ */
+function readInto(fd: number, buf: Buffer, maxBytes: number): {buf: Buffer; end: number} | null {
+  let end = 0
+  for (;;) {
+    const want = Math.min(buf.length, maxBytes + 1) - end
+    const n = readSync(fd, buf, end, want, null)
+    end += n
+    if (end > maxBytes) return null
+    if (n < want) return {buf, end}
+    if (end === buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.min(buf.length * 4, maxBytes + 1))
+      buf.copy(bigger, 0, 0, end)
+      buf = bigger
+    }
+  }
+}
+
 /** Scan the work tree: one reusable buffer, one file at a time. */
 function scanWorkTree(o: ScanOptions, sink: Sink, top: string | undefined): void {
   const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES
-  let buf = Buffer.allocUnsafe(64 * 1024)
-  for (const abs of workTreeFiles(o, top)) {
-    const rel = toPosix(relative(sink.root, abs))
+  let buf: Buffer = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes + 1))
+  for (const {abs, rel} of workTreeFiles(o, top, sink.root)) {
     let fd: number | undefined
     try {
-      if (lstatSync(abs).isSymbolicLink()) continue
-      fd = openSync(abs, 'r')
-      const st = fstatSync(fd)
-      if (!st.isFile()) continue
-      if (st.size > maxBytes) {
+      fd = openSync(abs, OPEN_FLAGS)
+      const read = readInto(fd, buf, maxBytes)
+      if (read === null) {
         sink.result.skipped.tooLarge.push(rel)
         continue
       }
-      if (st.size > buf.length) buf = Buffer.allocUnsafe(Math.max(st.size, buf.length * 2))
-      let end = 0
-      for (let n = -1; n !== 0 && end < buf.length;) {
-        n = readSync(fd, buf, end, buf.length - end, null)
-        end += n
-      }
-      scanBuffer(sink, rel, buf, end, o.values)
+      buf = read.buf
+      scanBuffer(sink, rel, buf, read.end, o.values)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      // Deleted since `git ls-files` listed it (tracked but removed from the work tree): nothing to scan.
-      if (code === 'ENOENT') continue
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EISDIR' || code === 'ELOOP') sink.result.skipped.unreadable.push(rel)
+      // Deleted since `git ls-files` listed it, a symlink (ELOOP), a directory (a submodule), a FIFO.
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'EISDIR' || code === 'EAGAIN' || code === 'ENXIO') continue
+      if (code === 'EACCES' || code === 'EPERM') sink.result.skipped.unreadable.push(rel)
       else throw error
     } finally {
       if (fd !== undefined) closeSync(fd)

@@ -1,0 +1,52 @@
+import {ASSIGNMENT_STEMS, KEYWORDS, looksRandom} from './rules.js'
+
+/** A value assigned to a variable named like a secret. */
+export interface Assignment {
+  rule: 'aws-secret-access-key' | 'generic-secret-assignment'
+  /** Offset of the value in the text. */
+  offset: number
+  secret: string
+  /** The variable (or key) it is assigned to. */
+  name: string
+}
+
+const NAME_CHAR = new Uint8Array(256)
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-') NAME_CHAR[c.charCodeAt(0)] = 1
+
+const KEYWORD = new RegExp(`(?:${KEYWORDS})`, 'i')
+const VALUE_CHARS = 'A-Za-z0-9+/=_~!@#$%^&*.-'
+/** What follows the name: an optional closing quote or bracket, an operator, the (optionally quoted) value. */
+const ASSIGN = new RegExp(`["'\\]]?\\s*(?::=|=>|==|=|:)\\s*(?<quote>["'\`]?)(?<secret>[${VALUE_CHARS}]{16,256})\\k<quote>(?![${VALUE_CHARS}])`, 'y')
+const AWS_SECRET_NAME = /aws.{0,20}?secret/i
+const AWS_SECRET_VALUE = /^[A-Za-z0-9/+]{40}$/
+
+/**
+ * The assignment pass: find the keyword stems in the lower-cased text (indexOf, so memchr speed), widen
+ * each to the whole name around it, and only then try the assignment at the end of that name with a
+ * sticky regex. This finds exactly what the rules' reference regexes find, without running a regex that
+ * starts with `[\w.-]*` at every position of the text.
+ */
+export function findAssignments(text: string, lower: string): Assignment[] {
+  const out: Assignment[] = []
+  const seen = new Set<number>()
+  for (const stem of ASSIGNMENT_STEMS) {
+    for (let i = lower.indexOf(stem); i !== -1; i = lower.indexOf(stem, i + stem.length)) {
+      let start = i
+      while (start > 0 && NAME_CHAR[text.charCodeAt(start - 1)] === 1) start--
+      if (seen.has(start)) continue
+      seen.add(start)
+      let end = i + stem.length
+      while (end < text.length && NAME_CHAR[text.charCodeAt(end)] === 1) end++
+      const name = text.slice(start, end)
+      if (!KEYWORD.test(name)) continue
+      ASSIGN.lastIndex = end
+      const m = ASSIGN.exec(text)
+      const secret = m?.groups?.secret
+      if (m === null || secret === undefined || !looksRandom(secret)) continue
+      const offset = m.index + m[0].length - (m.groups?.quote ?? '').length - secret.length
+      const rule = AWS_SECRET_NAME.test(name) && AWS_SECRET_VALUE.test(secret) ? 'aws-secret-access-key' : 'generic-secret-assignment'
+      out.push({rule, offset, secret, name})
+    }
+  }
+  return out
+}
