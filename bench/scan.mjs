@@ -51,48 +51,52 @@ if (!reuse) generate()
 else bytes = Number(run('sh', ['-c', 'git ls-files -z | xargs -0 cat | wc -c']).stdout)
 
 function generate() {
-console.error(`generating ${files} files in ${repo} ...`)
-for (let d = 0; d < Math.ceil(files / 100); d++) mkdirSync(join(repo, `pkg${d}`, 'src'), {recursive: true})
-for (let i = 0; i < files; i++) {
-  const lines = []
-  const n = 20 + rnd(40)
-  for (let l = 0; l < n; l++) lines.push(templates[rnd(templates.length)]())
-  if (i % 10000 === 4242) lines.push(`const leaked = "${AWS}"`)
-  const text = `${lines.join('\n')}\n`
-  bytes += text.length
-  writeFileSync(join(repo, `pkg${Math.floor(i / 100)}`, 'src', `file${i}.js`), text)
-}
-for (const [cmd, args, input] of [
-  ['git', ['init', '-q']], ['git', ['add', '-A']], ['git', ['commit', '-q', '-m', 'tree']],
-  [process.execPath, [BIN, 'init', '--yes']],
-  ...Array.from({length: 20}, (_, i) => [process.execPath, [BIN, 'set', `SECRET_${i}`], `bench-value-${i}-${hex(24)}`]),
-]) {
-  const r = run(cmd, args, input)
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`)
+  console.error(`generating ${files} files in ${repo} ...`)
+  for (let d = 0; d < Math.ceil(files / 100); d++) mkdirSync(join(repo, `pkg${d}`, 'src'), {recursive: true})
+  for (let i = 0; i < files; i++) {
+    const lines = []
+    const n = 20 + rnd(40)
+    for (let l = 0; l < n; l++) lines.push(templates[rnd(templates.length)]())
+    if (i % 10000 === 4242) lines.push(`const leaked = "${AWS}"`)
+    const text = `${lines.join('\n')}\n`
+    bytes += text.length
+    writeFileSync(join(repo, `pkg${Math.floor(i / 100)}`, 'src', `file${i}.js`), text)
+  }
+  for (const [cmd, args, input] of [
+    ['git', ['init', '-q']], ['git', ['add', '-A']], ['git', ['commit', '-q', '-m', 'tree']],
+    [process.execPath, [BIN, 'init', '--yes']],
+    ...Array.from({length: 20}, (_, i) => [process.execPath, [BIN, 'set', `SECRET_${i}`], `bench-value-${i}-${hex(24)}`]),
+  ]) {
+    const r = run(cmd, args, input)
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`)
+  }
 }
 
-}
-
+// Each case runs under GNU time, so the table also shows CPU time (user + system), which a busy
+// machine disturbs less than wall time.
 const cases = {
-  'git grep -F (one fixed string)': () => run('git', ['grep', '-F', '-c', AWS]),
-  'secrets scan --no-values': () => run(process.execPath, [BIN, 'scan', '--no-values']),
-  'secrets scan (20 configured values + patterns)': () => run(process.execPath, [BIN, 'scan']),
+  'git grep -F (one fixed string)': ['git', ['grep', '-F', '-c', AWS]],
+  'secrets scan --no-values': [process.execPath, [BIN, 'scan', '--no-values']],
+  'secrets scan (20 configured values + patterns)': [process.execPath, [BIN, 'scan']],
 }
-const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
+const times = Object.fromEntries(Object.keys(cases).map((k) => [k, {wall: [], cpu: []}]))
 const outputs = {}
 for (let r = 0; r < rounds; r++) {
-  for (const [name, fn] of Object.entries(cases)) {
-    const t0 = process.hrtime.bigint()
-    const out = fn()
-    times[name].push(Number(process.hrtime.bigint() - t0) / 1e6)
-    outputs[name] = `${out.status} ${out.stdout.trim().split('\n').length} line(s)`
+  for (const [name, [cmd, args]] of Object.entries(cases)) {
+    const out = run('/usr/bin/time', ['-f', '%e %U %S', cmd, ...args])
+    const [wall, user, sys] = out.stderr.trim().split('\n').at(-1).split(' ').map(Number)
+    times[name].wall.push(wall * 1000)
+    times[name].cpu.push((user + sys) * 1000)
+    outputs[name] = `${out.status}, ${out.stdout.trim().split('\n').length} line(s)`
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const base = median(times['git grep -F (one fixed string)'])
-console.log(`${files} files, ${(bytes / 1e6).toFixed(1)} MB, ${rounds} interleaved rounds\n`)
-console.log('| case | median wall ms | min ms | vs git grep | exit, output |\n|---|---:|---:|---:|---|')
-for (const [name, xs] of Object.entries(times)) console.log(`| ${name} | ${Math.round(median(xs))} | ${Math.round(Math.min(...xs))} | ${(median(xs) / base).toFixed(2)} | ${outputs[name]} |`)
+const base = times['git grep -F (one fixed string)']
+console.log(`${files} files, ${(bytes / 1e6).toFixed(1)} MB, ${rounds} interleaved rounds, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}\n`)
+console.log('| case | median wall ms | median CPU ms (user+sys) | wall vs git grep | CPU vs git grep | exit, stdout |\n|---|---:|---:|---:|---:|---|')
+for (const [name, t] of Object.entries(times)) {
+  console.log(`| ${name} | ${Math.round(median(t.wall))} | ${Math.round(median(t.cpu))} | ${(median(t.wall) / median(base.wall)).toFixed(1)} | ${(median(t.cpu) / median(base.cpu)).toFixed(1)} | ${outputs[name]} |`)
+}
 if (keep === undefined) try {
   rmSync(root, {recursive: true, force: true, maxRetries: 3})
 } catch (error) {

@@ -20,6 +20,14 @@ const ASSIGN = new RegExp(`["'\\]]?\\s*(?::=|=>|==|=|:)\\s*(?<quote>["'\`]?)(?<s
 const AWS_SECRET_NAME = /aws.{0,20}?secret/i
 const AWS_SECRET_VALUE = /^[A-Za-z0-9/+]{40}$/
 
+/** Cheap test before any regex: after an optional quote or bracket and blanks, an `=` or `:`. */
+function assignmentFollows(text: string, at: number): boolean {
+  let c = text.charCodeAt(at)
+  if (c === 0x22 || c === 0x27 || c === 0x5d) c = text.charCodeAt(++at)
+  while (c === 0x20 || (c >= 0x09 && c <= 0x0d)) c = text.charCodeAt(++at)
+  return c === 0x3d || c === 0x3a
+}
+
 /**
  * The assignment pass: find the keyword stems in the lower-cased text (indexOf, so memchr speed), widen
  * each to the whole name around it, and only then try the assignment at the end of that name with a
@@ -37,6 +45,7 @@ export function findAssignments(text: string, lower: string): Assignment[] {
       seen.add(start)
       let end = i + stem.length
       while (end < text.length && NAME_CHAR[text.charCodeAt(end)] === 1) end++
+      if (!assignmentFollows(text, end)) continue
       const name = text.slice(start, end)
       if (!KEYWORD.test(name)) continue
       ASSIGN.lastIndex = end

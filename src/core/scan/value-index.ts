@@ -11,7 +11,7 @@ const Q = MIN_SCAN_VALUE_LENGTH
 const FILTER_BYTES = 1 << 21
 
 function rotl(x: number, n: number): number {
-  return ((x << n) | (x >>> (32 - n))) >>> 0
+  return (x << n) | (x >>> (32 - n))
 }
 
 /** A place where a configured value occurs in a buffer. */
@@ -31,9 +31,9 @@ export interface ValueHit {
  */
 export class ValueIndex {
   readonly #key = randomBytes(32)
-  readonly #table = new Uint32Array(256)
+  readonly #table = new Int32Array(256)
   /** #table rotated by Q: the contribution of the byte that leaves the window. */
-  readonly #out = new Uint32Array(256)
+  readonly #out = new Int32Array(256)
   readonly #filter = new Uint8Array(FILTER_BYTES)
   /** length -> digest -> variable names */
   readonly #byLength = new Map<number, Map<string, string[]>>()
@@ -54,7 +54,7 @@ export class ValueIndex {
   #hashWindow(bytes: Uint8Array, at: number): number {
     let h = 0
     for (let i = 0; i < Q; i++) h = rotl(h, 1) ^ this.#table[bytes[at + i]]
-    return h >>> 0
+    return h
   }
 
   /** Add one variable's value (the bytes are hashed at once and not kept). */
@@ -97,7 +97,7 @@ export class ValueIndex {
     for (let i = 0; ; i++) {
       if ((filter[h >>> 11] & (1 << ((h >>> 8) & 7))) !== 0) this.#confirm(buf, i, end, hits)
       if (i === last) break
-      h = (((h << 1) | (h >>> 31)) ^ out[buf[i]] ^ table[buf[i + Q]]) >>> 0
+      h = ((h << 1) | (h >>> 31)) ^ out[buf[i]] ^ table[buf[i + Q]]
     }
     return hits
   }
