@@ -37,7 +37,8 @@ function write(sb: Sandbox, rel: string, text: string | Buffer): void {
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'sarif-schema-2.1.0.json'), 'utf8'))
-const compiled = addFormats(new Ajv({allErrors: true, strict: false})).compile(schema)
+// Strict mode on: the official schema compiles without unknown keywords or formats.
+const compiled = addFormats(new Ajv({allErrors: true})).compile(schema)
 const validateSarif = Object.assign((doc: unknown): boolean => compiled(doc), {get errors() { return compiled.errors }})
 
 /** A project in a git repository, with a local store holding DB_PASSWORD = VALUE. */
@@ -231,6 +232,18 @@ describe('scan --staged', () => {
     assert.equal(tree.stdout, 'app.js:1:12: configured-secret-value: The value of DB_PASSWORD (a secret configured in secrets.yaml) is hardcoded here.\n')
   })
 
+  it('PATH arguments restrict --staged to those paths', async () => {
+    write(sb, 'a/one.js', `const k = "${AWS_KEY}"\n`)
+    write(sb, 'b/two.js', `const t = "${GH_TOKEN}"\n`)
+    assert.equal(git(sb, ['add', 'a', 'b']).status, 0)
+    const r = await sb.run(['scan', '--staged', 'b'])
+    assert.equal(r.code, 13, r.stderr)
+    assert.equal(r.stdout, 'b/two.js:1:12: github-token: GitHub token hardcoded here.\n')
+    const sub = await sb.run(['scan', '--staged', '.'], {cwd: join(sb.project, 'a')})
+    assert.equal(sub.stdout, 'a/one.js:1:12: aws-access-key-id: AWS access key ID hardcoded here.\n')
+    assert.equal(git(sb, ['reset', '-q']).status, 0)
+  })
+
   it('outside a git repository, --staged is a usage error', async () => {
     const r = await sb.run(['scan', '--staged'], {cwd: sb.home})
     assert.equal(r.code, 2)
@@ -308,6 +321,41 @@ describe('scan --install-hook', () => {
     const r = await sb.run(['scan', '--install-hook'], {cwd: sb.home})
     assert.equal(r.code, 2)
     assert.match(r.stderr, /^Error \[USAGE\]: --install-hook needs a git repository/)
+  })
+})
+
+describe('scan: child processes', () => {
+  it('git runs without any of our credentials in its environment', async () => {
+    const sb = await project()
+    try {
+      // A `git` first on PATH that records its environment, then runs the real git.
+      const realGit = spawnSync('sh', ['-c', 'command -v git'], {encoding: 'utf8'}).stdout.trim()
+      const shimDir = join(sb.root, 'shim')
+      const log = join(sb.root, 'git-env.log')
+      mkdirSync(shimDir)
+      writeFileSync(join(shimDir, 'git'), `#!/bin/sh\nenv >> '${log}'\necho ---- >> '${log}'\nexec '${realGit}' "$@"\n`)
+      chmodSync(join(shimDir, 'git'), 0o755)
+      const identity = readFileSync(sb.identityFile, 'utf8').match(/^AGE-SECRET-KEY-1\S+$/m)?.[0]
+      assert.ok(identity)
+      write(sb, 'staged.js', `const k = "${AWS_KEY}"\n`)
+      assert.equal(git(sb, ['add', 'staged.js']).status, 0)
+      const canaries = {SECRETS_AGE_KEY: identity, SECRETS_PASSPHRASE: 'canary-pass-1', VAULT_TOKEN: 'hvs.canaryVaultToken0123456789', AWS_SECRET_ACCESS_KEY: 'canary-aws-secret-0123', AZURE_CLIENT_SECRET: 'canary-azure-0123'}
+      for (const args of [['scan'], ['scan', '--staged'], ['scan', '--install-hook']]) {
+        // eslint-disable-next-line no-await-in-loop
+        const r = await sb.run(args, {env: {...canaries, PATH: `${shimDir}:${process.env.PATH}`}})
+        assert.ok(r.code === 13 || r.code === 0, r.stderr)
+      }
+      const seen = readFileSync(log, 'utf8')
+      assert.ok(seen.split('----').length >= 6, 'the shim saw the git calls')
+      assert.match(seen, /^GIT_TERMINAL_PROMPT=0$/m)
+      for (const [name, value] of Object.entries(canaries)) {
+        assert.ok(!seen.includes(name), `${name} reached git`)
+        assert.ok(!seen.includes(value), `the value of ${name} reached git`)
+      }
+      assert.ok(!seen.includes(VALUE))
+    } finally {
+      sb.cleanup()
+    }
   })
 })
 
