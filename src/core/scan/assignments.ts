@@ -36,16 +36,20 @@ function assignmentFollows(text: string, at: number): boolean {
  */
 export function findAssignments(text: string, lower: string): Assignment[] {
   const out: Assignment[] = []
-  const seen = new Set<number>()
+  let seen: Set<number> | undefined
   for (const stem of ASSIGNMENT_STEMS) {
-    for (let i = lower.indexOf(stem); i !== -1; i = lower.indexOf(stem, i + stem.length)) {
-      let start = i
+    for (let i = lower.indexOf(stem); i !== -1; i = lower.indexOf(stem, i)) {
+      // Widen to the end of the name; the next search starts there (the same name cannot assign twice).
+      let end = i + stem.length
+      while (NAME_CHAR[text.charCodeAt(end)] === 1) end++
+      i = end
+      if (!assignmentFollows(text, end)) continue
+      let start = end - 1
       while (start > 0 && NAME_CHAR[text.charCodeAt(start - 1)] === 1) start--
+      // A name holding two stems (secretKey) is reached once per stem.
+      seen ??= new Set()
       if (seen.has(start)) continue
       seen.add(start)
-      let end = i + stem.length
-      while (end < text.length && NAME_CHAR[text.charCodeAt(end)] === 1) end++
-      if (!assignmentFollows(text, end)) continue
       const name = text.slice(start, end)
       if (!KEYWORD.test(name)) continue
       ASSIGN.lastIndex = end
