@@ -360,6 +360,22 @@ describe('scan: child processes', () => {
 })
 
 describe('scan: what is skipped, clean trees, unreadable secrets', () => {
+  it('paths with spaces and non-ASCII characters are percent-encoded in SARIF and still validate', async () => {
+    const sb = new Sandbox()
+    try {
+      assert.equal(git(sb, ['init', '-q']).status, 0)
+      write(sb, 'my notes/é 1.txt', `token ${GH_TOKEN}\n`)
+      const r = await sb.run(['scan', '--no-values', '--format', 'sarif'])
+      assert.equal(r.code, 13, r.stderr)
+      const sarif = JSON.parse(r.stdout)
+      assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors))
+      assert.equal(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, 'my%20notes/%C3%A9%201.txt')
+      assert.equal((await sb.run(['scan', '--no-values'])).stdout, 'my notes/é 1.txt:1:7: github-token: GitHub token hardcoded here.\n')
+    } finally {
+      sb.cleanup()
+    }
+  })
+
   it('a clean tree exits 0 with an empty stdout', async () => {
     const sb = await project()
     try {
