@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
 import {writeFileAtomic} from '../core/atomic-write.js'
+import {scrub} from '../core/redact.js'
 import {DEFAULT_MAX_BYTES, installHook, runScan, type HookResult, type ScanReport} from '../core/scan/index.js'
 import {findingMessage, toSarif} from '../output/sarif.js'
 
@@ -36,7 +37,7 @@ Exits 13 (FINDINGS) when something not accepted by --baseline is found; when a c
     'update-baseline': Flags.boolean({description: 'Write every current finding to --baseline (accepting them) instead of reporting them.', dependsOn: ['baseline']}),
     values: Flags.boolean({description: 'Look for the values of the configured secrets (--no-values: patterns only, no secret is read).', default: true, allowNo: true}),
     'max-bytes': Flags.integer({description: 'Skip files larger than this many bytes.', default: DEFAULT_MAX_BYTES, min: 1}),
-    'install-hook': Flags.boolean({description: 'Add a git pre-commit hook that runs `secrets scan --staged` (appended to an existing shell hook, never replacing it).', exclusive: ['staged', 'baseline', 'update-baseline', 'output']}),
+    'install-hook': Flags.boolean({description: 'Add a git pre-commit hook that runs `secrets scan --staged` (appended to an existing shell hook, never replacing it).', exclusive: ['staged', 'update-baseline', 'output']}),
   }
 
   async run(): Promise<ScanReport | {hook: HookResult}> {
@@ -60,10 +61,11 @@ Exits 13 (FINDINGS) when something not accepted by --baseline is found; when a c
       updateBaseline: this.flags['update-baseline'],
       maxBytes: this.flags['max-bytes'],
     }))
+    // Provider messages never hold values; scrub them anyway, as the error renderer does.
     for (const u of report.values.unresolved) {
-      this.ui.warn(u.variable === '*'
+      this.ui.warn(scrub(u.variable === '*'
         ? `No configured value was looked for: [${u.code}] ${u.message}`
-        : `${u.variable} (${u.ref}) could not be read, so its value was not looked for: [${u.code}] ${u.message}`)
+        : `${u.variable} (${u.ref}) could not be read, so its value was not looked for: [${u.code}] ${u.message}`))
     }
     if (report.values.tooShort.length > 0) this.ui.warn(`Values shorter than 8 characters are not looked for: ${report.values.tooShort.join(', ')}.`)
     if (report.values.note) this.ui.info(report.values.note)
