@@ -6,6 +6,7 @@ import {writeFileAtomic} from '../core/atomic-write.js'
 import {scrub} from '../core/redact.js'
 import {DEFAULT_MAX_BYTES, installHook, runScan, type HookResult, type ScanReport} from '../core/scan/index.js'
 import {findingMessage, toSarif} from '../output/sarif.js'
+import {makeChalk} from '../output/style.js'
 
 export default class Scan extends BaseCommand<typeof Scan> {
   static override summary = 'Find hardcoded secrets: the values of your configured secrets, and well-known credential patterns.'
@@ -44,7 +45,7 @@ Exits 13 (FINDINGS) when something not accepted by --baseline is found; when a c
     if (this.flags['install-hook']) {
       const hook = installHook({cwd: process.cwd(), env: process.env})
       const what = hook.action === 'unchanged' ? 'is already installed in' : hook.action === 'created' ? 'installed:' : 'appended to'
-      this.logToStderr(`${this.chalk.green('✓')} pre-commit hook running \`secrets scan --staged\` ${what} ${hook.file}`)
+      this.logToStderr(`${makeChalk(process.stderr).green('✓')} pre-commit hook running \`secrets scan --staged\` ${what} ${hook.file}`)
       return {hook}
     }
     const {argv} = await this.parse(Scan)
@@ -88,8 +89,9 @@ Exits 13 (FINDINGS) when something not accepted by --baseline is found; when a c
     return report.findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.rule}: ${findingMessage(f)}\n`).join('')
   }
 
+  /** The summary goes to stderr, so its colour follows stderr. */
   private summaryLine(r: ScanReport): string {
-    const c = this.chalk
+    const c = makeChalk(process.stderr)
     const where = r.staged ? 'staged file(s)' : 'file(s)'
     const skipped = [
       r.skipped.binary > 0 ? `${r.skipped.binary} binary` : '',

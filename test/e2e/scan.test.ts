@@ -70,6 +70,10 @@ describe('scan: configured values and credential patterns', () => {
     ].join('\n'))
     assert.equal(r.stderr, '✗ 2 hardcoded secret(s) in 2 of 4 file(s) scanned.\n')
     assertNoLeak(r, 'text')
+    // Reading the value for the scan is an access like any other: recorded, without the value.
+    const audit = sb.auditText().trim().split('\n').map((l) => JSON.parse(l))
+    assert.deepEqual(audit.filter((e) => e.command === 'scan').map((e) => [e.action, e.ref, e.outcome]), [['read', 'local://DB_PASSWORD', 'ok']])
+    assert.ok(!sb.auditText().includes(VALUE))
   })
 
   it('--format json and --json give the same findings, never a value', async () => {
