@@ -106,6 +106,8 @@ describe('pattern rules', () => {
       'return this.s.someVeryLongPropertyNamesX',
       '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n',
       'AKIAIOSFODNN7EXAMPLEEXTRA1',
+      "const APP_SECRET = 'app-client-secret-value-1'",
+      'password: correct_horse_battery_staple',
     ]
     for (const text of clean) assert.deepEqual(rules(text), [], text)
   })

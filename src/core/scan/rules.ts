@@ -47,8 +47,11 @@ export const HEX_ENTROPY_THRESHOLD = 3
 
 const PLACEHOLDER = /^(?:x+|\*+|\.+|0+|1234.*|.*(?:example|changeme|placeholder|your[_-]|dummy|redacted|sample|<|>|\$\{|\{\{).*)$/i
 
-/** Code, not a value: a member access (process.env.API_KEY_2, config.auth.token1) or a CONSTANT_NAME. */
-const CODE_LIKE = /^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)$/
+/**
+ * Code or prose, not a random value: a member access (process.env.API_KEY_2, config.auth.token1), a
+ * CONSTANT_NAME, or lower-case words joined by - or _ with at most a short number (test-client-secret-1).
+ */
+const CODE_LIKE = /^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z]{2,}(?:[-_][a-z]{2,})+(?:[-_]?\d{1,4})?)$/
 
 /** Whether a value assigned to a keyword-named variable looks random enough to be a real secret. */
 export function looksRandom(value: string): boolean {
