@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
@@ -118,6 +118,14 @@ describe('scan: configured values and credential patterns', () => {
     assert.equal(r.stdout, '')
     assert.ok(validateSarif(JSON.parse(readFileSync(out, 'utf8'))))
     assert.ok(!readFileSync(out, 'utf8').includes(VALUE))
+  })
+
+  it('through a symlinked directory, paths stay relative to the repository root', async () => {
+    const link = join(sb.root, 'link')
+    symlinkSync(sb.project, link)
+    const r = await sb.run(['scan', '.'], {cwd: join(link, 'src')})
+    assert.equal(r.code, 13, r.stderr)
+    assert.equal(r.stdout, 'src/config.js:3:14: configured-secret-value: The value of DB_PASSWORD (a secret configured in secrets.yaml) is hardcoded here.\n')
   })
 
   it('--no-values reads no secret (works without any identity) and still finds patterns', async () => {

@@ -1,4 +1,4 @@
-import {closeSync, constants, openSync, readSync, readdirSync, statSync} from 'node:fs'
+import {closeSync, constants, openSync, readSync, readdirSync, realpathSync, statSync} from 'node:fs'
 import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 
 import {SecretsError} from '../../errors.js'
@@ -92,9 +92,11 @@ function workTreeFiles(o: ScanOptions, top: string | undefined, root: string): A
     if (!skippedPath(rel)) files.set(rel, abs)
   }
   for (const p of o.paths.length > 0 ? o.paths : ['.']) {
-    const abs = resolve(o.cwd, p)
+    let abs: string
     let st
     try {
+      // Real paths, as git reports its top level: a symlinked directory must not turn into ../../..
+      abs = realpathSync(resolve(o.cwd, p))
       st = statSync(abs)
     } catch {
       throw missingPath(p)
@@ -210,7 +212,14 @@ function scanWorkTree(o: ScanOptions, sink: Sink, top: string | undefined): void
 
 /** Staged entries that differ from HEAD (every entry before the first commit): [blob id, path]. */
 function stagedEntries(o: ScanOptions, git: GitOptions): Array<{id: string; path: string}> {
-  const specs = o.paths.map((p) => resolve(o.cwd, p))
+  const specs = o.paths.map((p) => {
+    try {
+      return realpathSync(resolve(o.cwd, p))
+    } catch {
+      // Only in the index (deleted from the work tree): git matches it as given.
+      return resolve(o.cwd, p)
+    }
+  })
   const hasHead = gitOutput(['rev-parse', '--verify', '-q', 'HEAD'], git) !== null
   const entries: Array<{id: string; path: string; mode: string}> = []
   if (hasHead) {
