@@ -5,7 +5,7 @@ import {BaseCommand} from '../base-command.js'
 import {writeFileAtomic} from '../core/atomic-write.js'
 import {scrub} from '../core/redact.js'
 import {DEFAULT_MAX_BYTES, installHook, runScan, type HookResult, type ScanReport} from '../core/scan/index.js'
-import {findingMessage, toSarif} from '../output/sarif.js'
+import {renderScanReport, scanSummary, unresolvedMessage} from '../output/scan-report.js'
 import {makeChalk} from '../output/style.js'
 
 export default class Scan extends BaseCommand<typeof Scan> {
@@ -63,46 +63,16 @@ Exits 13 (FINDINGS) when something not accepted by --baseline is found; when a c
       maxBytes: this.flags['max-bytes'],
     }))
     // Provider messages never hold values; scrub them anyway, as the error renderer does.
-    for (const u of report.values.unresolved) {
-      this.ui.warn(scrub(u.variable === '*'
-        ? `No configured value was looked for: [${u.code}] ${u.message}`
-        : `${u.variable} (${u.ref}) could not be read, so its value was not looked for: [${u.code}] ${u.message}`))
-    }
+    for (const u of report.values.unresolved) this.ui.warn(scrub(unresolvedMessage(u)))
     if (report.values.tooShort.length > 0) this.ui.warn(`Values shorter than 8 characters are not looked for: ${report.values.tooShort.join(', ')}.`)
     if (report.values.note) this.ui.info(report.values.note)
     process.exitCode = report.exitCode
     if (this.jsonEnabled()) return report
-    const text = this.render(report)
+    const format = this.flags['update-baseline'] ? 'text' : this.flags.format as 'text' | 'json' | 'sarif'
+    const text = renderScanReport(report, format, this.config.version)
     if (this.flags.output) writeFileAtomic(this.flags.output, text, 0o644)
     else process.stdout.write(text)
-    this.logToStderr(this.summaryLine(report))
+    this.logToStderr(scanSummary(report, this.flags['max-bytes'], makeChalk(process.stderr)))
     return report
-  }
-
-  private render(report: ScanReport): string {
-    const format = this.flags['update-baseline'] ? 'text' : this.flags.format
-    if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`
-    if (format === 'sarif') {
-      const notes = report.values.unresolved.map((u) => `${u.variable} (${u.ref}) could not be read, so its value was not looked for: [${u.code}] ${u.message}`)
-      return `${JSON.stringify(toSarif({version: this.config.version, root: report.root, findings: report.findings, suppressed: report.suppressed, complete: notes.length === 0, notes}), null, 2)}\n`
-    }
-    return report.findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.rule}: ${findingMessage(f)}\n`).join('')
-  }
-
-  /** The summary goes to stderr, so its colour follows stderr. */
-  private summaryLine(r: ScanReport): string {
-    const c = makeChalk(process.stderr)
-    const where = r.staged ? 'staged file(s)' : 'file(s)'
-    const skipped = [
-      r.skipped.binary > 0 ? `${r.skipped.binary} binary` : '',
-      r.skipped.tooLarge.length > 0 ? `${r.skipped.tooLarge.length} over ${this.flags['max-bytes']} bytes (${r.skipped.tooLarge.slice(0, 5).join(', ')}${r.skipped.tooLarge.length > 5 ? ', ...' : ''})` : '',
-      r.skipped.unreadable.length > 0 ? `${r.skipped.unreadable.length} unreadable (${r.skipped.unreadable.slice(0, 5).join(', ')})` : '',
-    ].filter(Boolean)
-    const tail = skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''
-    if (r.baseline?.written) return `${c.green('✓')} ${r.baseline.entries} finding(s) accepted in ${r.baseline.file} (${r.scanned} ${where} scanned${tail}).`
-    const accepted = r.suppressed.length > 0 ? `, ${r.suppressed.length} more accepted by the baseline` : ''
-    if (r.findings.length === 0) return `${c.green('✓')} No hardcoded secrets in ${r.scanned} ${where} scanned${accepted}${tail}.`
-    const files = new Set(r.findings.map((f) => f.file)).size
-    return `${c.red('✗')} ${r.findings.length} hardcoded secret(s) in ${files} of ${r.scanned} ${where} scanned${accepted}${tail}.`
   }
 }
