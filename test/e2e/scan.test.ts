@@ -194,6 +194,14 @@ describe('scan: baseline', () => {
     ])
   })
 
+  it('the same baseline applies to --staged (fingerprints do not depend on where the bytes were read)', async () => {
+    assert.equal(git(sb, ['add', 'src/config.js', 'deploy/aws.env']).status, 0)
+    const r = await sb.run(['scan', '--staged', '--baseline', '.secrets-baseline.json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stderr, '✓ No hardcoded secrets in 2 staged file(s) scanned, 2 more accepted by the baseline.\n')
+    assert.equal(git(sb, ['reset', '-q']).status, 0)
+  })
+
   it('a missing or malformed baseline is a clear error; --update-baseline needs --baseline', async () => {
     const missing = await sb.run(['scan', '--baseline', 'none.json'])
     assert.equal(missing.code, 5)
