@@ -27,6 +27,7 @@ export const EXIT_CODES = {
   NOTHING_DUE: 13,
   VERIFY_FAILED: 14,
   ROTATION_PARTIAL: 15,
+  FINDINGS: 16,
   COMMAND_NOT_EXECUTABLE: 126,
   COMMAND_NOT_FOUND: 127,
 } as const
@@ -51,6 +52,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{exit: number | string; codes: strin
   {exit: 13, codes: 'NOTHING_DUE', meaning: '`rotate --due`: no secret is due, nothing was changed'},
   {exit: 14, codes: 'VERIFY_FAILED', meaning: '`rotate`: verification failed and every attempted rotation was rolled back (current values unchanged)'},
   {exit: 15, codes: 'ROTATION_PARTIAL', meaning: '`rotate`: some secrets were rotated and others were not (see the report)'},
+  {exit: 16, codes: 'FINDINGS', meaning: '`scan`: it completed and found hardcoded secrets (not an error)'},
   {exit: 126, codes: 'COMMAND_NOT_EXECUTABLE', meaning: '`exec`: the command exists but cannot be run'},
   {exit: 127, codes: 'COMMAND_NOT_FOUND', meaning: '`exec`: the command was not found on PATH'},
   {exit: '128+N', codes: 'exec', meaning: 'the child died from signal N; otherwise `exec` exits with exactly the child\'s own status'},

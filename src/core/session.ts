@@ -295,6 +295,15 @@ export class Session {
     return {resolved, missing}
   }
 
+  /**
+   * Resolve variables without failing closed: every variable comes back either resolved or with its
+   * error (for `scan`, where a secret that cannot be read must not stop the rest of the work).
+   */
+  async tryResolve(vars: Map<string, Reference>): Promise<{resolved: Resolved[]; failed: Unresolved[]}> {
+    const results = await this.readMany([...vars].map(([name, ref]) => ({name, ref})))
+    return {resolved: results.filter((r): r is Resolved => !('error' in r)), failed: results.filter((r): r is Unresolved => 'error' in r)}
+  }
+
   private async readMany(items: Array<{name: string; ref: Reference}>): Promise<Array<Resolved | Unresolved>> {
     const byAlias = new Map<string, Array<{name: string; ref: Reference; index: number}>>()
     for (const [index, item] of items.entries()) {
