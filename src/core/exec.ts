@@ -150,7 +150,8 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
     }
     if (mode === 'inherit') return {env}
     // Values seen earlier in a --watch run stay masked: the child may still print an old value.
-    for (const r of [...snap.resolved, ...snap.files]) everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
+    // A rendered template is masked by the secret values in it, not by its whole text.
+    for (const r of [...snap.resolved, ...snap.files.flatMap((f) => f.masks ?? [f])]) everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
     const found = patternsFor([...everSeen.values()].map((r) => ({name: r.name, value: r.value.reveal()})))
     if (warn) for (const name of found.tooShort) o.ui.warn(`${name} is shorter than 4 characters, so it is not masked in the command's output.`)
     patterns = found.patterns

@@ -234,7 +234,7 @@ export class Session {
     const vars = new Map<string, Reference>()
     const files = selectFiles(this.config, environment)
     // A local secret that `files:` turns into a file is not also injected as a value under its own name.
-    const asFiles = new Set([...files.values()].map((f) => `${f.ref.alias}://${f.ref.path}`))
+    const asFiles = new Set([...files.values()].flatMap((f) => (f.ref === undefined ? [] : [`${f.ref.alias}://${f.ref.path}`])))
     for (const p of this.config.providers.values()) {
       if (p.type !== 'local') continue
       // eslint-disable-next-line no-await-in-loop

@@ -114,7 +114,7 @@ environments:
       API: local://API_FILE
 `, FILE)
     const base = selectFiles(c, undefined)
-    assert.deepEqual([...base.values()].map((f) => [f.name, f.ref.raw, f.mode.toString(8), f.fileName, f.line]), [
+    assert.deepEqual([...base.values()].map((f) => [f.name, f.ref?.raw, f.mode.toString(8), f.fileName, f.line]), [
       ['TLS_CERT', 'local://CERT', '600', 'TLS_CERT', 6],
       ['SA', 'local://SA_JSON', '400', 'sa.json', 7],
     ])
