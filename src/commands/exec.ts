@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand} from '../base-command.js'
 import {parseInterval, parseSignal, runExec} from '../core/exec.js'
 import {SecretsError} from '../errors.js'
+import {fallbackFlags, useFallback} from '../fallback-flags.js'
 
 export default class Exec extends BaseCommand<typeof Exec> {
   static override summary = 'Run a command with the secrets in its environment.'
@@ -32,6 +33,7 @@ Everything after -- belongs to the command.`
     watch: Flags.boolean({description: 'Resolve again every --interval and restart the command when a value changed.'}),
     interval: Flags.string({description: 'How often --watch resolves (default 30s; e.g. 5m; at least 1s; jittered by ±10%).', dependsOn: ['watch']}),
     'reload-signal': Flags.string({description: 'With --watch: when only `files:` changed, rewrite them and send this signal (e.g. HUP) instead of restarting.', dependsOn: ['watch']}),
+    ...fallbackFlags,
   }
 
   async run(): Promise<void> {
@@ -44,6 +46,7 @@ Everything after -- belongs to the command.`
     const watch = this.flags.watch
       ? {intervalMs: parseInterval(this.flags.interval ?? '30s'), reloadSignal: this.flags['reload-signal'] === undefined ? undefined : parseSignal(this.flags['reload-signal'])}
       : undefined
+    useFallback(this.session(), this.flags)
     process.exitCode = await runExec(this.session(), {
       command,
       environment: this.flags.env,

@@ -6,6 +6,7 @@ import {BaseCommand} from '../base-command.js'
 import {writeFileAtomic} from '../core/atomic-write.js'
 import {asText, resolveEnvironment} from '../core/environment.js'
 import {SecretsError, fsError} from '../errors.js'
+import {fallbackFlags, useFallback} from '../fallback-flags.js'
 import {EXPORT_FORMATS, formatEntries, githubEnvBlock, githubMasks, type ExportFormat} from '../output/export-formats.js'
 
 export default class Export extends BaseCommand<typeof Export> {
@@ -26,10 +27,12 @@ export default class Export extends BaseCommand<typeof Export> {
     output: Flags.string({char: 'o', description: 'Write to this file (atomically, mode 0600) instead of stdout.'}),
     only: Flags.string({description: 'Only this variable (repeatable).', multiple: true}),
     'allow-missing': Flags.boolean({description: 'Leave out variables whose secret does not exist (with a warning) instead of failing.'}),
+    ...fallbackFlags,
   }
 
   async run(): Promise<{format: string; output?: string; variables: string[]}> {
     const format = this.flags.format as ExportFormat
+    useFallback(this.session(), this.flags)
     const {resolved} = await resolveEnvironment(this.session(), {environment: this.flags.env, only: this.flags.only, allowMissing: this.flags['allow-missing']})
     const entries = asText(resolved)
     const names = entries.map((e) => e.name)

@@ -1,6 +1,7 @@
 import * as Args from '@oclif/core/args'
 
 import {BaseCommand} from '../base-command.js'
+import {fallbackFlags, useFallback} from '../fallback-flags.js'
 
 export default class Get extends BaseCommand<typeof Get> {
   static override summary = 'Print one secret value, exactly.'
@@ -11,7 +12,10 @@ export default class Get extends BaseCommand<typeof Get> {
     ref: Args.string({ignoreStdin: true, description: 'Local name or reference.', required: true}),
   }
 
+  static override flags = {...fallbackFlags}
+
   async run(): Promise<{name: string; ref: string; provider: string; version?: string; value: string}> {
+    useFallback(this.session(), this.flags)
     const r = await this.session().get(this.args.ref)
     if (!this.jsonEnabled()) {
       const bytes = r.value.reveal()

@@ -5,6 +5,7 @@ import {resolve} from 'node:path'
 import {BaseCommand} from '../base-command.js'
 import {renderTemplate, writeRendered} from '../core/template.js'
 import {SecretsError} from '../errors.js'
+import {fallbackFlags, useFallback} from '../fallback-flags.js'
 
 export default class Render extends BaseCommand<typeof Render> {
   static override summary = 'Render a template with secrets into a file (0600) or to a pipe.'
@@ -23,6 +24,7 @@ export default class Render extends BaseCommand<typeof Render> {
 
   static override flags = {
     output: Flags.string({char: 'o', description: 'Write to this file (atomically, mode 0600; refused if git tracks it).'}),
+    ...fallbackFlags,
   }
 
   async run(): Promise<{template: string; output?: string; references: string[]}> {
@@ -32,6 +34,7 @@ export default class Render extends BaseCommand<typeof Render> {
         suggestions: ['Pass --output FILE, or pipe the output into the program that needs it.'],
       })
     }
+    useFallback(this.session(), this.flags)
     const {value, refs} = await renderTemplate(this.session(), resolve(this.args.template), this.args.template, process.env)
     if (output === undefined) {
       if (!this.jsonEnabled()) process.stdout.write(value.reveal())

@@ -24,6 +24,10 @@ export interface AuditEvent {
   outcome: AuditOutcome
   /** The error code for outcomes other than ok. */
   code?: string
+  /** `cache`: the value came from the offline fallback cache, fetched at `fetched`, `ageSeconds` old. */
+  source?: 'cache'
+  fetched?: string
+  ageSeconds?: number
 }
 
 /** A record as written: the event, who and when, and the hash of the previous record. */
