@@ -33,6 +33,7 @@ Everything after -- belongs to the command.`
     watch: Flags.boolean({description: 'Resolve again every --interval and restart the command when a value changed.'}),
     interval: Flags.string({description: 'How often --watch resolves (default 30s; e.g. 5m; at least 1s; jittered by ±10%).', dependsOn: ['watch']}),
     'reload-signal': Flags.string({description: 'With --watch: when only `files:` changed, rewrite them and send this signal (e.g. HUP) instead of restarting.', dependsOn: ['watch']}),
+    'from-file': Flags.string({description: 'Take the variables from this encrypted file (written by `export --encrypt`) instead of secrets.yaml; no provider is contacted.', exclusive: ['fallback', 'offline', 'max-age']}),
     ...fallbackFlags,
   }
 
@@ -46,7 +47,7 @@ Everything after -- belongs to the command.`
     const watch = this.flags.watch
       ? {intervalMs: parseInterval(this.flags.interval ?? '30s'), reloadSignal: this.flags['reload-signal'] === undefined ? undefined : parseSignal(this.flags['reload-signal'])}
       : undefined
-    useFallback(this.session(), this.flags)
+    if (this.flags['from-file'] === undefined) useFallback(this.session(), this.flags)
     process.exitCode = await runExec(this.session(), {
       command,
       environment: this.flags.env,
@@ -56,6 +57,7 @@ Everything after -- belongs to the command.`
       redact: this.flags.redact,
       killTimeoutMs: this.flags['kill-timeout'] * 1000,
       watch,
+      fromFile: this.flags['from-file'],
       parentEnv: process.env,
       ui: this.ui,
     })

@@ -87,6 +87,8 @@ export interface ExecOptions {
   redact: boolean
   killTimeoutMs: number
   watch?: {intervalMs: number; reloadSignal?: NodeJS.Signals}
+  /** Take the variables from this encrypted file (`export --encrypt`) instead of secrets.yaml. */
+  fromFile?: string
   parentEnv: NodeJS.ProcessEnv
   ui: Interaction
 }
@@ -126,7 +128,9 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
   const [command, ...args] = o.command
   session.child = command
   const resolve = async (): Promise<Snapshot> => {
-    const {resolved, files} = await resolveEnvironment(session, {environment: o.environment, only: o.only, allowMissing: o.allowMissing, files: true})
+    const {resolved, files} = o.fromFile === undefined
+      ? await resolveEnvironment(session, {environment: o.environment, only: o.only, allowMissing: o.allowMissing, files: true})
+      : {resolved: await (await import('./encrypted-env.js')).readEncryptedEnv(session, o.fromFile, o.only), files: []}
     return {resolved, files, fingerprint: fingerprintOf([...resolved, ...files])}
   }
   let snapshot = await resolve()
