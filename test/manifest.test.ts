@@ -28,6 +28,6 @@ describe('oclif.manifest.json', () => {
 
   it('lists every command file', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8'))
-    assert.deepEqual(Object.keys(manifest.commands).sort(), ['delete', 'doctor', 'exec', 'export', 'get', 'init', 'key:add', 'key:list', 'key:remove', 'list', 'restore', 'set'])
+    assert.deepEqual(Object.keys(manifest.commands).sort(), ['delete', 'doctor', 'exec', 'export', 'get', 'init', 'key:add', 'key:list', 'key:remove', 'list', 'render', 'restore', 'set', 'sync'])
   })
 })
