@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {Sandbox, type RunResult} from '../helpers/cli.js'
+import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
 import {AzureTestServer} from '../servers/azure/server.js'
 import {VaultTestServer} from '../servers/vault/server.js'
@@ -200,4 +201,43 @@ describe('sync: Azure Key Vault <-> local store', () => {
     reads: () => kv.counters.log.filter((l) => l.startsWith('GET ')).length,
     reset: () => kv.resetCounters(),
   }))
+})
+
+describe('sync on a terminal asks before writing', () => {
+  const sb = new Sandbox()
+  let server: VaultTestServer
+  before(async () => {
+    server = await VaultTestServer.start()
+    server.put('secret', 'app', {a: 'value-a-1234'})
+    await sb.init()
+    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\nenv:\n  A: vault://secret/app#a\n')
+  })
+  after(async () => {
+    await server.close()
+    sb.cleanup()
+  })
+
+  // On a pseudo-terminal (test/helpers/pty_run.py), asynchronously: the test server answers from this process.
+  const onTerminal = (answer: string) => new Promise<{code: number; output: string}>((resolve, reject) => {
+    const child = spawn('python3', [join(ROOT, 'test', 'helpers', 'pty_run.py'), JSON.stringify([['Write 1 secret(s) to local?', answer]]), '--', process.execPath, BIN, 'sync', '--from', 'vault', '--to', 'local'], {
+      cwd: sb.project,
+      env: sb.env({TERM: 'xterm', CI: undefined, VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken}),
+    })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.on('error', reject)
+    child.on('close', () => resolve(JSON.parse(out) as {code: number; output: string}))
+  })
+
+  it('no is ABORTED (exit 12) and writes nothing; yes writes', async () => {
+    const store = readFileSync(sb.storeFile, 'utf8')
+    const no = await onTerminal('n\r')
+    assert.equal(no.code, 12, no.output)
+    assert.match(no.output, /\+ A {2}vault:\/\/secret\/app#a \(v1\) {2}→ local:\/\/A \(new\)/)
+    assert.match(no.output, /Error \[ABORTED\]: Nothing was written to local\./)
+    assert.equal(readFileSync(sb.storeFile, 'utf8'), store)
+    const yes = await onTerminal('y\r')
+    assert.equal(yes.code, 0, yes.output)
+    assert.equal((await sb.run(['get', 'A'])).stdout, 'value-a-1234')
+  })
 })
