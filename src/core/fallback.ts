@@ -74,6 +74,10 @@ export function offlineError(alias: string): SecretsError {
  */
 export async function applyFallback(session: Session, results: Array<Resolved | Unresolved>, settings: FallbackSettings): Promise<void> {
   const isRemote = (alias: string) => session.providerConfig(alias).type !== 'local'
+  const failed = results.map((r, i) => [r, i] as const).filter((x): x is readonly [Unresolved, number] => 'error' in x[0] && isRemote(x[0].provider) && isUnavailable(x[0].error))
+  const fresh = results.filter((r): r is Resolved => !('error' in r) && isRemote(r.provider))
+  // Nothing remote was read: the cache is neither needed nor touched.
+  if (failed.length === 0 && fresh.length === 0) return
   const keyring = new Keyring(session.env, session.ui)
   const [identity] = await keyring.ageIdentities()
   if (identity === undefined) {
@@ -85,7 +89,6 @@ export async function applyFallback(session: Session, results: Array<Resolved | 
   const exists = existsSync(file)
   if (exists) assertPrivateFile(file, 'The offline cache')
   const project = session.config.file
-  const failed = results.map((r, i) => [r, i] as const).filter((x): x is readonly [Unresolved, number] => 'error' in x[0] && isRemote(x[0].provider) && isUnavailable(x[0].error))
   if (failed.length > 0) {
     const cache = exists ? await openStore(file, keyring) : undefined
     const now = Date.now()
@@ -121,7 +124,6 @@ export async function applyFallback(session: Session, results: Array<Resolved | 
       session.ui.warn(`${r.name} (${r.ref.raw}) came from the offline cache: fetched ${fetched}, ${age} ago (${settings.offline ? '--offline' : `provider ${r.provider} could not be reached`}).`)
     }
   }
-  const fresh = results.filter((r): r is Resolved => !('error' in r) && r.cached === undefined && isRemote(r.provider))
   if (fresh.length === 0) return
   try {
     if (!existsSync(file)) {

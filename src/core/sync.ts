@@ -80,7 +80,12 @@ export async function planSync(session: Session, o: SyncOptions): Promise<SyncPl
   const toAlias = checkTarget(session, o.to, '--to')
   const all = await session.variables(o.environment)
   for (const [name, entry] of session.files(o.environment)) if (entry.ref !== undefined) all.set(name, entry.ref)
-  const matches = (ref: Reference): boolean => (o.from.includes('://') ? ref.raw.startsWith(o.from) : ref.alias === fromAlias)
+  // A prefix matches whole path segments: vault://secret/app takes vault://secret/app#k and vault://secret/app/db, not vault://secret/app2.
+  const matches = (ref: Reference): boolean => {
+    if (!o.from.includes('://')) return ref.alias === fromAlias
+    if (o.from.endsWith('/') || o.from.endsWith('://')) return ref.raw.startsWith(o.from)
+    return ref.raw === o.from || (ref.raw.startsWith(o.from) && '/#?'.includes(ref.raw[o.from.length]))
+  }
   const sources = new Map([...all].filter(([, ref]) => matches(ref)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
   if (o.only && o.only.length > 0) {
     const unknown = o.only.filter((n) => !sources.has(n))

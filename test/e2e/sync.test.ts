@@ -209,8 +209,9 @@ describe('sync on a terminal asks before writing', () => {
   before(async () => {
     server = await VaultTestServer.start()
     server.put('secret', 'app', {a: 'value-a-1234'})
+    server.put('secret', 'app2', {b: 'value-b-5678'})
     await sb.init()
-    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\nenv:\n  A: vault://secret/app#a\n')
+    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\nenv:\n  A: vault://secret/app#a\nenvironments:\n  two:\n    env:\n      B: vault://secret/app2#b\n')
   })
   after(async () => {
     await server.close()
@@ -227,6 +228,22 @@ describe('sync on a terminal asks before writing', () => {
     child.stdout.on('data', (d) => (out += d))
     child.on('error', reject)
     child.on('close', () => resolve(JSON.parse(out) as {code: number; output: string}))
+  })
+
+  it('a reference prefix takes whole path segments; an unknown --only, no source variable and a --to with #field are refused', async () => {
+    const env = {VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken}
+    const r = await sb.run(['sync', '--env', 'two', '--from', 'vault://secret/app', '--to', 'local', '--dry-run'], {env})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, '+ A  vault://secret/app#a (v1)  → local://A (new)\n1 to write, 0 unchanged.\n')
+    const only = await sb.run(['sync', '--from', 'vault', '--to', 'local', '--only', 'NOPE'], {env})
+    assert.equal(only.code, 5)
+    assert.equal(only.stderr, 'Error [NOT_FOUND]: --only names NOPE, which is not a variable read from vault.\n  → Variables read from vault: A.\n')
+    const none = await sb.run(['sync', '--from', 'local', '--to', 'vault://secret/x'], {env})
+    assert.equal(none.code, 5)
+    assert.match(none.stderr, /^Error \[NOT_FOUND\]: No variable of this environment is read from local, so there is nothing to sync\.\n {2}→ Providers the variables use: vault\./)
+    const badTo = await sb.run(['sync', '--from', 'vault', '--to', 'vault://secret/x#f'], {env})
+    assert.equal(badTo.code, 2)
+    assert.match(badTo.stderr, /--to vault:\/\/secret\/x#f may not hold #field or \?parameters/)
   })
 
   it('no is ABORTED (exit 12) and writes nothing; yes writes', async () => {
