@@ -1,9 +1,8 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
 import {parseInterval, parseSignal, runExec} from '../core/exec.js'
 import {SecretsError} from '../errors.js'
-import {fallbackFlags, useFallback} from '../fallback-flags.js'
 
 export default class Exec extends BaseCommand<typeof Exec> {
   static override summary = 'Run a command with the secrets in its environment.'

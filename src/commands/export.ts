@@ -2,12 +2,11 @@ import {appendFileSync} from 'node:fs'
 
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
 import {actorLabel} from '../core/actor.js'
 import {writeFileAtomic} from '../core/atomic-write.js'
 import {asText, resolveEnvironment} from '../core/environment.js'
 import {SecretsError, fsError} from '../errors.js'
-import {fallbackFlags, useFallback} from '../fallback-flags.js'
 import {EXPORT_FORMATS, formatEntries, githubEnvBlock, githubMasks, type ExportFormat} from '../output/export-formats.js'
 
 export default class Export extends BaseCommand<typeof Export> {
@@ -40,7 +39,7 @@ export default class Export extends BaseCommand<typeof Export> {
     const entries = asText(resolved)
     const names = entries.map((e) => e.name)
     if (this.flags.encrypt) {
-      const {writeEncryptedEnv} = await import('../core/encrypted-env.js')
+      const {writeEncryptedEnv} = await import('../core/on-demand.js')
       await writeEncryptedEnv(this.flags.output!, this.flags.recipient ?? [], resolved, actorLabel(this.session().actor))
       this.logToStderr(`${this.chalk.green('✓')} ${names.length} variable(s) encrypted to ${this.flags.recipient!.length} recipient(s) in ${this.flags.output}`)
       return {format: 'encrypted', output: this.flags.output, variables: names}

@@ -1,7 +1,6 @@
 import * as Args from '@oclif/core/args'
 
-import {BaseCommand} from '../base-command.js'
-import {fallbackFlags, useFallback} from '../fallback-flags.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
 
 export default class Get extends BaseCommand<typeof Get> {
   static override summary = 'Print one secret value, exactly.'

@@ -2,10 +2,9 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 import {resolve} from 'node:path'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
 import {renderTemplate, writeRendered} from '../core/template.js'
 import {SecretsError} from '../errors.js'
-import {fallbackFlags, useFallback} from '../fallback-flags.js'
 
 export default class Render extends BaseCommand<typeof Render> {
   static override summary = 'Render a template with secrets into a file (0600) or to a pipe.'

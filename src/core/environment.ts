@@ -42,7 +42,7 @@ export async function resolveEnvironment(session: Session, o: ResolveOptions = {
     for (const name of [...vars.keys()]) if (!o.only.includes(name)) vars.delete(name)
   }
   // Templates (`files:` with `template:`) load their code only when a config has one.
-  const rendering = templates.size > 0 ? (await import('./template.js')).prepareTemplates(session, [...templates.values()], vars, session.env) : undefined
+  const rendering = templates.size > 0 ? (await import('./on-demand.js')).prepareTemplates(session, [...templates.values()], vars, session.env) : undefined
   const {resolved: all, missing} = await session.resolve(vars, {allowMissing: o.allowMissing})
   const rendered = rendering?.finish(all, missing) ?? []
   const resolved = rendering === undefined ? all : all.filter((r) => !rendering.labels.has(r.name))

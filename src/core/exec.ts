@@ -130,7 +130,7 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
   const resolve = async (): Promise<Snapshot> => {
     const {resolved, files} = o.fromFile === undefined
       ? await resolveEnvironment(session, {environment: o.environment, only: o.only, allowMissing: o.allowMissing, files: true})
-      : {resolved: await (await import('./encrypted-env.js')).readEncryptedEnv(session, o.fromFile, o.only), files: []}
+      : {resolved: await (await import('./on-demand.js')).readEncryptedEnv(session, o.fromFile, o.only), files: []}
     return {resolved, files, fingerprint: fingerprintOf([...resolved, ...files])}
   }
   let snapshot = await resolve()

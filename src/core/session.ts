@@ -286,7 +286,7 @@ export class Session {
       let outcomes: ReadOutcome[]
       try {
         // --offline: no connection at all; the fallback cache answers below.
-        if (this.fallback?.offline && this.providerConfig(alias).type !== 'local') throw (await import('./fallback.js')).offlineError(alias)
+        if (this.fallback?.offline && this.providerConfig(alias).type !== 'local') throw (await import('./on-demand.js')).offlineError(alias)
         const provider = await this.provider(alias)
         outcomes = []
         const size = Math.max(1, provider.capabilities.batchSize)
@@ -312,7 +312,7 @@ export class Session {
         }
       }
     }))
-    if (this.fallback !== undefined) await (await import('./fallback.js')).applyFallback(this, out, this.fallback)
+    if (this.fallback !== undefined) await (await import('./on-demand.js')).applyFallback(this, out, this.fallback)
     const child = this.child === undefined ? {} : {child: this.child}
     await this.audit(out.map((r): AuditEvent => ('error' in r
       ? {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, outcome: outcomeOf(r.error), code: r.error.code}
