@@ -13,7 +13,7 @@ export default class Get extends BaseCommand<typeof Get> {
 
   static override flags = {...fallbackFlags}
 
-  async run(): Promise<{name: string; ref: string; provider: string; version?: string; value: string}> {
+  async run(): Promise<{name: string; ref: string; provider: string; version?: string; value: string; cached?: {fetched: string; ageSeconds: number}}> {
     useFallback(this.session(), this.flags)
     const r = await this.session().get(this.args.ref)
     if (!this.jsonEnabled()) {
@@ -21,6 +21,6 @@ export default class Get extends BaseCommand<typeof Get> {
       process.stdout.write(bytes)
       if (process.stdout.isTTY && !bytes.toString('utf8').endsWith('\n')) process.stdout.write('\n')
     }
-    return {name: r.ref.path, ref: r.ref.raw, provider: r.provider, version: r.version, value: r.value.isEnvSafe() ? r.value.text() : r.value.reveal().toString('base64')}
+    return {name: r.ref.path, ref: r.ref.raw, provider: r.provider, version: r.version, value: r.value.isEnvSafe() ? r.value.text() : r.value.reveal().toString('base64'), ...(r.cached ? {cached: r.cached} : {})}
   }
 }

@@ -64,6 +64,11 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
       ['vault://secret/app#a', 'ok', 'string', 'number'], ['vault://secret/app#b', 'ok', 'string', 'number'],
     ])
     assert.ok(!sb.auditText().includes(CANARY))
+    const json = await run(['get', 'vault://secret/app#a', '--offline', '--json'])
+    assert.equal(json.code, 0, json.stderr)
+    const got = JSON.parse(json.stdout)
+    assert.deepEqual([got.value, got.provider, typeof got.cached.fetched, typeof got.cached.ageSeconds], ['alpha', 'vault', 'string', 'number'])
+    assert.equal(server.requests.length, 0)
   })
 
   it('only an unreachable provider falls back: a denied read is PERMISSION_DENIED even with a fresh cache', async () => {
