@@ -28,6 +28,6 @@ describe('oclif.manifest.json', () => {
 
   it('lists every command file', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8'))
-    assert.deepEqual(Object.keys(manifest.commands).sort(), ['audit:log', 'audit:report', 'audit:trail', 'audit:verify', 'delete', 'doctor', 'exec', 'export', 'get', 'init', 'key:add', 'key:list', 'key:remove', 'key:rotate', 'list', 'purge', 'restore', 'rollback', 'rotate', 'scan', 'set', 'status', 'versions'])
+    assert.deepEqual(Object.keys(manifest.commands).sort(), ['audit:log', 'audit:report', 'audit:trail', 'audit:verify', 'delete', 'doctor', 'exec', 'export', 'get', 'init', 'key:add', 'key:list', 'key:remove', 'key:rotate', 'list', 'purge', 'render', 'restore', 'rollback', 'rotate', 'scan', 'set', 'status', 'sync', 'versions'])
   })
 })

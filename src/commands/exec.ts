@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
 import {parseInterval, parseSignal, runExec} from '../core/exec.js'
 import {SecretsError} from '../errors.js'
 
@@ -32,6 +32,8 @@ Everything after -- belongs to the command.`
     watch: Flags.boolean({description: 'Resolve again every --interval and restart the command when a value changed.'}),
     interval: Flags.string({description: 'How often --watch resolves (default 30s; e.g. 5m; at least 1s; jittered by ±10%).', dependsOn: ['watch']}),
     'reload-signal': Flags.string({description: 'With --watch: when only `files:` changed, rewrite them and send this signal (e.g. HUP) instead of restarting.', dependsOn: ['watch']}),
+    'from-file': Flags.string({description: 'Take the variables from this encrypted file (written by `export --encrypt`) instead of secrets.yaml; no provider is contacted.', exclusive: ['fallback', 'offline', 'max-age']}),
+    ...fallbackFlags,
   }
 
   async run(): Promise<void> {
@@ -44,6 +46,7 @@ Everything after -- belongs to the command.`
     const watch = this.flags.watch
       ? {intervalMs: parseInterval(this.flags.interval ?? '30s'), reloadSignal: this.flags['reload-signal'] === undefined ? undefined : parseSignal(this.flags['reload-signal'])}
       : undefined
+    if (this.flags['from-file'] === undefined) useFallback(this.session(), this.flags)
     process.exitCode = await runExec(this.session(), {
       command,
       environment: this.flags.env,
@@ -53,6 +56,7 @@ Everything after -- belongs to the command.`
       redact: this.flags.redact,
       killTimeoutMs: this.flags['kill-timeout'] * 1000,
       watch,
+      fromFile: this.flags['from-file'],
       parentEnv: process.env,
       ui: this.ui,
     })

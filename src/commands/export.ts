@@ -2,7 +2,8 @@ import {appendFileSync} from 'node:fs'
 
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
+import {actorLabel} from '../core/actor.js'
 import {writeFileAtomic} from '../core/atomic-write.js'
 import {asText, resolveEnvironment} from '../core/environment.js'
 import {SecretsError, fsError} from '../errors.js'
@@ -26,13 +27,23 @@ export default class Export extends BaseCommand<typeof Export> {
     output: Flags.string({char: 'o', description: 'Write to this file (atomically, mode 0600) instead of stdout.'}),
     only: Flags.string({description: 'Only this variable (repeatable).', multiple: true}),
     'allow-missing': Flags.boolean({description: 'Leave out variables whose secret does not exist (with a warning) instead of failing.'}),
+    encrypt: Flags.boolean({description: 'Write an encrypted file in the local store format instead (for `secrets exec --from-file`); needs --output and --recipient.', dependsOn: ['output', 'recipient']}),
+    recipient: Flags.string({description: 'With --encrypt: an age public key (age1...) that may open the file (repeatable).', multiple: true, dependsOn: ['encrypt']}),
+    ...fallbackFlags,
   }
 
   async run(): Promise<{format: string; output?: string; variables: string[]}> {
     const format = this.flags.format as ExportFormat
+    useFallback(this.session(), this.flags)
     const {resolved} = await resolveEnvironment(this.session(), {environment: this.flags.env, only: this.flags.only, allowMissing: this.flags['allow-missing']})
     const entries = asText(resolved)
     const names = entries.map((e) => e.name)
+    if (this.flags.encrypt) {
+      const {writeEncryptedEnv} = await import('../core/on-demand.js')
+      await writeEncryptedEnv(this.flags.output!, this.flags.recipient ?? [], resolved, actorLabel(this.session().actor))
+      this.logToStderr(`${this.chalk.green('✓')} ${names.length} variable(s) encrypted to ${this.flags.recipient!.length} recipient(s) in ${this.flags.output}`)
+      return {format: 'encrypted', output: this.flags.output, variables: names}
+    }
     if (format === 'github') {
       const target = this.flags.output ?? process.env.GITHUB_ENV
       if (!target) {

@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
 
 export default class Get extends BaseCommand<typeof Get> {
   static override summary = 'Print one secret value, exactly.'
@@ -11,13 +11,16 @@ export default class Get extends BaseCommand<typeof Get> {
     ref: Args.string({ignoreStdin: true, description: 'Local name or reference.', required: true}),
   }
 
-  async run(): Promise<{name: string; ref: string; provider: string; version?: string; metadata?: Record<string, unknown>; value: string}> {
+  static override flags = {...fallbackFlags}
+
+  async run(): Promise<{name: string; ref: string; provider: string; version?: string; metadata?: Record<string, unknown>; value: string; cached?: {fetched: string; ageSeconds: number}}> {
+    useFallback(this.session(), this.flags)
     const r = await this.session().get(this.args.ref)
     if (!this.jsonEnabled()) {
       const bytes = r.value.reveal()
       process.stdout.write(bytes)
       if (process.stdout.isTTY && !bytes.toString('utf8').endsWith('\n')) process.stdout.write('\n')
     }
-    return {name: r.ref.path, ref: r.ref.raw, provider: r.provider, version: r.version, ...(r.metadata === undefined ? {} : {metadata: r.metadata}), value: r.value.isEnvSafe() ? r.value.text() : r.value.reveal().toString('base64')}
+    return {name: r.ref.path, ref: r.ref.raw, provider: r.provider, version: r.version, ...(r.metadata === undefined ? {} : {metadata: r.metadata}), value: r.value.isEnvSafe() ? r.value.text() : r.value.reveal().toString('base64'), ...(r.cached ? {cached: r.cached} : {})}
   }
 }

@@ -143,7 +143,8 @@ export async function sessionReport(session: Session, options: {now: Date; unrea
   if (config !== undefined) {
     const bound = new Map<string, string>()
     for (const [name, entry] of selectEnvironment(config, options.environment)) bound.set(name, `${entry.ref.alias}://${entry.ref.path}`)
-    for (const [name, entry] of selectFiles(config, options.environment)) bound.set(name, `${entry.ref.alias}://${entry.ref.path}`)
+    // A template entry (no ref) renders several secrets; those appear under their own references.
+    for (const [name, entry] of selectFiles(config, options.environment)) if (entry.ref) bound.set(name, `${entry.ref.alias}://${entry.ref.path}`)
     for (const [name, secret] of bound) use(secret, name)
     for (const p of options.offline ? [] : config.providers.values()) {
       try {

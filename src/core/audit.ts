@@ -29,6 +29,10 @@ export interface AuditEvent {
   code?: string
   /** The value read or written: used only to compute `fp`, never written to the log. */
   value?: SecretValue
+  /** `cache`: the value came from the offline fallback cache, fetched at `fetched`, `ageSeconds` old. */
+  source?: 'cache'
+  fetched?: string
+  ageSeconds?: number
 }
 
 /**

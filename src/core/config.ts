@@ -96,7 +96,10 @@ export const PASSWORD_CLASSES = ['lower', 'upper', 'digit', 'symbol'] as const
  */
 export interface FileEntry {
   name: string
-  ref: Reference
+  /** The secret the file holds; absent for a template. */
+  ref?: Reference
+  /** A template to render instead (absolute path; `{{ ref "..." }}` / `{{ env "..." }}`, see template.ts). */
+  template?: string
   mode: number
   fileName: string
   line?: number
@@ -113,6 +116,8 @@ export interface ProjectConfig {
   environmentFiles: Map<string, Map<string, FileEntry>>
   /** Rotation policies by variable name (from `env:`, then from environments for names `env:` does not declare). */
   rotation: Map<string, RotationPolicy>
+  /** `cache:`: the offline fallback cache is on for every resolution (see fallback.ts). */
+  cache?: {maxAgeMs?: number}
 }
 
 /** Setting names that would hold a credential; they belong in the environment, never in the file. */
@@ -219,7 +224,7 @@ export function parseConfigFull(text: string, file: string): ProjectConfig {
 function validateConfig(root: unknown, v: Validator, file: string): ProjectConfig {
   if (root === null || root === undefined) v.fail([], 'the file is empty; it needs at least a `providers:` section')
   if (!isPlainObject(root)) v.fail([], 'the top level must be a mapping with `providers:`, `env:` and `environments:`')
-  v.onlyKeys([], root, ['version', 'providers', 'env', 'files', 'environments'])
+  v.onlyKeys([], root, ['version', 'providers', 'env', 'files', 'environments', 'cache'])
   if (root.version !== undefined && root.version !== 1) v.fail(['version'], 'must be 1 (or left out)')
 
   const providers = new Map<string, ProviderConfig>()
@@ -257,7 +262,8 @@ function validateConfig(root: unknown, v: Validator, file: string): ProjectConfi
   for (const map of [env, ...environments.values()]) {
     for (const [name, entry] of map) if (entry.rotate !== undefined && !rotation.has(name)) rotation.set(name, entry.rotate)
   }
-  return {file, dir: dirname(file), providers, env, environments, files, environmentFiles, rotation}
+  const cache = v.cache(root.cache)
+  return {file, dir: dirname(file), providers, env, environments, files, environmentFiles, rotation, ...(cache === undefined ? {} : {cache})}
 }
 
 /**
@@ -468,7 +474,18 @@ class Validator {
     return out
   }
 
-  /** `files:`: VARIABLE: reference, or VARIABLE: {ref, mode, name}. */
+  /** `cache: {maxAge: 24h}` (or `cache: {}`): the offline fallback cache for every command that resolves. */
+  cache(raw: unknown): {maxAgeMs?: number} | undefined {
+    if (raw === undefined || raw === null) return undefined
+    if (!isPlainObject(raw)) this.fail(['cache'], 'must be a mapping, e.g. `cache: {maxAge: 24h}`')
+    this.onlyKeys(['cache'], raw, ['maxAge'])
+    if (raw.maxAge === undefined) return {}
+    const ms = typeof raw.maxAge === 'string' ? parseDuration(raw.maxAge) : undefined
+    if (ms === undefined || ms <= 0) this.fail(['cache', 'maxAge'], 'must be a duration such as 30m, 24h or 7d')
+    return {maxAgeMs: ms}
+  }
+
+  /** `files:`: VARIABLE: reference, or VARIABLE: {ref, mode, name}, or VARIABLE: {template, mode, name}. */
   fileMap(raw: unknown, path: string[], providers: Map<string, ProviderConfig>, env: Map<string, EnvEntry>): Map<string, FileEntry> {
     const out = new Map<string, FileEntry>()
     if (raw === undefined || raw === null) return out
@@ -479,10 +496,16 @@ class Validator {
       this.variableName(p, name)
       if (env.has(name)) this.fail(p, `${name} is also under \`${[...path.slice(0, -1), 'env'].join('.')}\`; a variable is either a value or a file, not both`)
       let refText: unknown = value
+      let template: string | undefined
       let mode = 0o600
       let fileName = name
       if (isPlainObject(value)) {
-        this.onlyKeys(p, value, ['ref', 'mode', 'name'])
+        this.onlyKeys(p, value, ['ref', 'template', 'mode', 'name'])
+        if (value.template !== undefined) {
+          if (value.ref !== undefined) this.fail([...p, 'template'], 'a file holds either a secret (`ref:`) or a rendered template (`template:`), not both')
+          if (typeof value.template !== 'string' || value.template === '') this.fail([...p, 'template'], 'must be the path of a template file, relative to secrets.yaml')
+          template = resolve(dirname(this.file), value.template)
+        }
         refText = value.ref
         if (value.mode !== undefined) mode = this.fileMode([...p, 'mode'], value.mode)
         if (value.name !== undefined) {
@@ -492,11 +515,12 @@ class Validator {
           fileName = value.name
         }
       }
-      if (typeof refText !== 'string') this.fail(isPlainObject(value) ? [...p, 'ref'] : p, 'must be a reference string such as `local://TLS_CERT` (secret values never go in this file)')
+      if (template === undefined && typeof refText !== 'string') this.fail(isPlainObject(value) ? [...p, 'ref'] : p, 'must be a reference string such as `local://TLS_CERT` (secret values never go in this file)')
       const clash = fileNames.get(fileName)
       if (clash !== undefined) this.fail(p, `writes the file ${JSON.stringify(fileName)}, as ${clash} does; give one of them another \`name:\``)
       fileNames.set(fileName, name)
-      out.set(name, this.withLine({name, ref: this.reference(isPlainObject(value) ? [...p, 'ref'] : p, refText, providers), mode, fileName}, p))
+      const source = template === undefined ? {ref: this.reference(isPlainObject(value) ? [...p, 'ref'] : p, refText as string, providers)} : {template}
+      out.set(name, this.withLine({name, ...source, mode, fileName}, p))
     }
     return out
   }

@@ -15,6 +15,8 @@ export interface ResolveOptions {
 /** A resolved `files:` entry: where it goes and what it holds. */
 export interface ResolvedFile extends Resolved {
   entry: FileEntry
+  /** For a rendered template: the secret values in it, masked in exec's output instead of the whole file. */
+  masks?: Resolved[]
 }
 
 /**
@@ -24,9 +26,14 @@ export interface ResolvedFile extends Resolved {
 export async function resolveEnvironment(session: Session, o: ResolveOptions = {}): Promise<{resolved: Resolved[]; files: ResolvedFile[]; missing: string[]}> {
   const vars: Map<string, Reference> = await session.variables(o.environment)
   const fileEntries = o.files ? session.files(o.environment) : new Map<string, FileEntry>()
-  for (const [name, entry] of fileEntries) vars.set(name, entry.ref)
+  const templates = new Map<string, FileEntry>()
+  for (const [name, entry] of fileEntries) {
+    if (entry.ref === undefined) templates.set(name, entry)
+    else vars.set(name, entry.ref)
+  }
   if (o.only && o.only.length > 0) {
-    const unknown = o.only.filter((n) => !vars.has(n))
+    for (const name of [...templates.keys()]) if (!o.only.includes(name)) templates.delete(name)
+    const unknown = o.only.filter((n) => !vars.has(n) && !fileEntries.has(n))
     if (unknown.length > 0) {
       throw new SecretsError('NOT_FOUND', `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not a variable of this environment.`, {
         suggestions: [`Variables: ${[...vars.keys()].sort().join(', ') || 'none'}.`],
@@ -34,7 +41,11 @@ export async function resolveEnvironment(session: Session, o: ResolveOptions = {
     }
     for (const name of [...vars.keys()]) if (!o.only.includes(name)) vars.delete(name)
   }
-  const {resolved, missing} = await session.resolve(vars, {allowMissing: o.allowMissing})
+  // Templates (`files:` with `template:`) load their code only when a config has one.
+  const rendering = templates.size > 0 ? (await import('./on-demand.js')).prepareTemplates(session, [...templates.values()], vars, session.env) : undefined
+  const {resolved: all, missing} = await session.resolve(vars, {allowMissing: o.allowMissing})
+  const rendered = rendering?.finish(all, missing) ?? []
+  const resolved = rendering === undefined ? all : all.filter((r) => !rendering.labels.has(r.name))
   for (const m of missing) session.ui.warn(`${m.name} (${m.ref.raw}) was not found and is left out (--allow-missing).`)
   resolved.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const files: ResolvedFile[] = []
@@ -42,6 +53,7 @@ export async function resolveEnvironment(session: Session, o: ResolveOptions = {
     const entry = fileEntries.get(r.name)
     if (entry !== undefined) files.push({...r, entry})
   }
+  files.push(...rendered)
   return {resolved: resolved.filter((r) => !fileEntries.has(r.name)), files, missing: missing.map((m) => m.name)}
 }
 

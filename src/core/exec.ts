@@ -87,6 +87,8 @@ export interface ExecOptions {
   redact: boolean
   killTimeoutMs: number
   watch?: {intervalMs: number; reloadSignal?: NodeJS.Signals}
+  /** Take the variables from this encrypted file (`export --encrypt`) instead of secrets.yaml. */
+  fromFile?: string
   parentEnv: NodeJS.ProcessEnv
   ui: Interaction
 }
@@ -126,7 +128,9 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
   const [command, ...args] = o.command
   session.child = command
   const resolve = async (): Promise<Snapshot> => {
-    const {resolved, files} = await resolveEnvironment(session, {environment: o.environment, only: o.only, allowMissing: o.allowMissing, files: true})
+    const {resolved, files} = o.fromFile === undefined
+      ? await resolveEnvironment(session, {environment: o.environment, only: o.only, allowMissing: o.allowMissing, files: true})
+      : {resolved: await (await import('./on-demand.js')).readEncryptedEnv(session, o.fromFile, o.only), files: []}
     return {resolved, files, fingerprint: fingerprintOf([...resolved, ...files])}
   }
   let snapshot = await resolve()
@@ -150,7 +154,8 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
     }
     if (mode === 'inherit') return {env}
     // Values seen earlier in a --watch run stay masked: the child may still print an old value.
-    for (const r of [...snap.resolved, ...snap.files]) everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
+    // A rendered template is masked by the secret values in it, not by its whole text.
+    for (const r of [...snap.resolved, ...snap.files.flatMap((f) => f.masks ?? [f])]) everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
     const found = patternsFor([...everSeen.values()].map((r) => ({name: r.name, value: r.value.reveal()})))
     if (warn) for (const name of found.tooShort) o.ui.warn(`${name} is shorter than 4 characters, so it is not masked in the command's output.`)
     patterns = found.patterns

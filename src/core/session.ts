@@ -3,6 +3,7 @@ import {openProvider} from '../providers/registry.js'
 import type {DeleteOptions, ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
 import {currentActor, type Actor} from './actor.js'
 import {appendAudit, type AuditEvent, type AuditOutcome} from './audit.js'
+import type {FallbackSettings} from './fallback.js'
 import {loadConfig, selectEnvironment, selectFiles, type FileEntry, type ProjectConfig} from './config.js'
 import type {Interaction} from './interaction.js'
 import {looksLikeReference, parseReference, type Reference} from './reference.js'
@@ -17,6 +18,8 @@ export interface Resolved {
   version?: string
   /** Facts about the version read (dates, state, tags; never a value), where the read returned them. */
   metadata?: Record<string, unknown>
+  /** Set when the value came from the offline fallback cache: when it was fetched, and its age. */
+  cached?: {fetched: string; ageSeconds: number}
 }
 
 /** A variable that could not be resolved, and why (never a value). */
@@ -91,6 +94,8 @@ export class Session {
   readonly command: string
   /** The child command (argv[0]) that `exec` runs, recorded with every access it causes. */
   child?: string
+  /** The offline fallback cache (--fallback, --offline, `cache:`); its code loads only when this is set. */
+  fallback?: FallbackSettings
   private configCache?: ProjectConfig
   private readonly providers = new Map<string, Promise<SecretProvider>>()
 
@@ -260,7 +265,7 @@ export class Session {
     const vars = new Map<string, Reference>()
     const files = selectFiles(this.config, environment)
     // A local secret that `files:` turns into a file is not also injected as a value under its own name.
-    const asFiles = new Set([...files.values()].map((f) => `${f.ref.alias}://${f.ref.path}`))
+    const asFiles = new Set([...files.values()].flatMap((f) => (f.ref === undefined ? [] : [`${f.ref.alias}://${f.ref.path}`])))
     for (const p of this.config.providers.values()) {
       if (p.type !== 'local') continue
       // eslint-disable-next-line no-await-in-loop
@@ -315,6 +320,8 @@ export class Session {
     await Promise.all([...byAlias].map(async ([alias, group]) => {
       let outcomes: ReadOutcome[]
       try {
+        // --offline: no connection at all; the fallback cache answers below.
+        if (this.fallback?.offline && this.providerConfig(alias).type !== 'local') throw (await import('./on-demand.js')).offlineError(alias)
         const provider = await this.provider(alias)
         outcomes = []
         const size = Math.max(1, provider.capabilities.batchSize)
@@ -340,10 +347,11 @@ export class Session {
         }
       }
     }))
+    if (this.fallback !== undefined) await (await import('./on-demand.js')).applyFallback(this, out, this.fallback)
     const child = this.child === undefined ? {} : {child: this.child}
     await this.audit(out.map((r): AuditEvent => ('error' in r
       ? {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, outcome: outcomeOf(r.error), code: r.error.code}
-      : {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, version: r.version, outcome: 'ok', value: r.value})))
+      : {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, version: r.version, outcome: 'ok', value: r.value, ...(r.cached ? {source: 'cache' as const, ...r.cached} : {})})))
     const internal = out.find((r): r is Unresolved => 'error' in r && r.error.code === 'INTERNAL')
     if (internal) throw (internal.error.cause ?? internal.error)
     return out

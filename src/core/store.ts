@@ -684,3 +684,9 @@ export async function createStore(
     return store
   })
 }
+
+/** A new, empty store in memory under a fresh data key (nothing written): for files in the store format, such as `export --encrypt`. */
+export function emptyStore(file: string): OpenStore {
+  const dataKey = randomBytes(32)
+  return new OpenStore(file, {format: STORE_FORMAT, keyId: keyIdOf(dataKey), recipients: [], secrets: {}, mac: ''}, dataKey)
+}

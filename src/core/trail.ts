@@ -59,7 +59,7 @@ export function configuredRefs(session: Session, alias: string): Reference[] {
     ...c.env.values(), ...c.files.values(),
     ...[...c.environments.values()].flatMap((m) => [...m.values()]),
     ...[...c.environmentFiles.values()].flatMap((m) => [...m.values()]),
-  ].map((e) => e.ref).filter((r) => r.alias === alias)
+  ].flatMap((e) => (e.ref === undefined ? [] : [e.ref])).filter((r) => r.alias === alias)
   // One per secret: `#field`, `?version=` and other parameters name parts of the same secret.
   const seen = new Map<string, Reference>()
   for (const r of all) {

@@ -55,7 +55,7 @@ environments:
     ['an undeclared alias', 'providers:\n  local: {type: local}\nenv:\n  DB: vault://secret/x#y\n', '/p/secrets.yaml:4: `env.DB` uses provider alias "vault", which is not declared under `providers:` (declared: local).'],
     ['a value instead of a reference', 'providers:\n  local: {type: local}\nenv:\n  DB: hunter2-password\n', '/p/secrets.yaml:4: `env.DB` is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file.'],
     ['a bad variable name', 'providers:\n  local: {type: local}\nenv:\n  1DB: local://x\n', '/p/secrets.yaml:4: `env.1DB` variable names are letters, digits and "_", not starting with a digit.'],
-    ['an unknown top-level field', 'providers:\n  local: {type: local}\nsecrets: {}\n', '/p/secrets.yaml:3: `secrets` is not a known field here (expected version, providers, env, files, environments).'],
+    ['an unknown top-level field', 'providers:\n  local: {type: local}\nsecrets: {}\n', '/p/secrets.yaml:3: `secrets` is not a known field here (expected version, providers, env, files, environments, cache).'],
     ['a duplicate key', 'providers:\n  local: {type: local}\n  local: {type: local}\n', '/p/secrets.yaml:3: invalid YAML: Map keys must be unique'],
     ['an unknown local setting', 'providers:\n  local: {type: local, pth: x}\n', '/p/secrets.yaml:2: `providers.local.pth` unknown setting for a local provider; known settings: path, inject.'],
     ['a bad reference in an environment', 'providers:\n  local: {type: local}\nenvironments:\n  prod:\n    env:\n      X: nope://y\n', '/p/secrets.yaml:6: `environments.prod.env.X` uses provider alias "nope", which is not declared under `providers:` (declared: local).'],
@@ -74,7 +74,10 @@ environments:
     ['two files with one name', 'providers:\n  local: {type: local}\nfiles:\n  A: {ref: local://C, name: x.pem}\n  B: {ref: local://D, name: x.pem}\n', '/p/secrets.yaml:5: `files.B` writes the file "x.pem", as A does; give one of them another `name:`.'],
     ['a variable that is both a value and a file', 'providers:\n  local: {type: local}\nenv:\n  CERT: local://C\nfiles:\n  CERT: local://C\n', '/p/secrets.yaml:6: `files.CERT` CERT is also under `env`; a variable is either a value or a file, not both.'],
     ['a value instead of a file reference', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: "-----BEGIN CERT"}\n', '/p/secrets.yaml:4: `files.CERT.ref` is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file.'],
-    ['an unknown file setting', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, owner: me}\n', '/p/secrets.yaml:4: `files.CERT.owner` is not a known field here (expected ref, mode, name).'],
+    ['a cache maxAge that is not a duration', 'providers:\n  local: {type: local}\ncache: {maxAge: soon}\n', '/p/secrets.yaml:3: `cache.maxAge` must be a duration such as 30m, 24h or 7d.'],
+    ['an unknown cache setting', 'providers:\n  local: {type: local}\ncache:\n  dir: /tmp\n', '/p/secrets.yaml:4: `cache.dir` is not a known field here (expected maxAge).'],
+    ['a template that is not a path', 'providers:\n  local: {type: local}\nfiles:\n  CONF: {template: 3}\n', '/p/secrets.yaml:4: `files.CONF.template` must be the path of a template file, relative to secrets.yaml.'],
+    ['an unknown file setting', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, owner: me}\n', '/p/secrets.yaml:4: `files.CERT.owner` is not a known field here (expected ref, template, mode, name).'],
   ]
   for (const [what, text, expected] of cases) {
     it(`rejects ${what}, naming file, line and field`, () => {
@@ -114,7 +117,7 @@ environments:
       API: local://API_FILE
 `, FILE)
     const base = selectFiles(c, undefined)
-    assert.deepEqual([...base.values()].map((f) => [f.name, f.ref.raw, f.mode.toString(8), f.fileName, f.line]), [
+    assert.deepEqual([...base.values()].map((f) => [f.name, f.ref?.raw, f.mode.toString(8), f.fileName, f.line]), [
       ['TLS_CERT', 'local://CERT', '600', 'TLS_CERT', 6],
       ['SA', 'local://SA_JSON', '400', 'sa.json', 7],
     ])

@@ -35,7 +35,7 @@ export async function indexConfiguredValues(session: Session, environment: strin
   let vars: Map<string, Reference>
   try {
     vars = await session.variables(environment)
-    for (const [name, entry] of session.files(environment)) vars.set(name, entry.ref)
+    for (const [name, entry] of session.files(environment)) if (entry.ref) vars.set(name, entry.ref)
   } catch (error) {
     if (!(error instanceof SecretsError)) throw error
     if (error.code === 'CONFIG_NOT_FOUND' && !configNamed) return {index, variables: 0, unresolved: [], note: 'no secrets.yaml found: scanning for credential patterns only'}
