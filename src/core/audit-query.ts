@@ -1,5 +1,6 @@
 import {SecretsError} from '../errors.js'
 import type {AuditOutcome, AuditRecord} from './audit.js'
+import {parseDuration} from './config.js'
 import {openAuditSnapshot, snapshotRecords} from './audit-read.js'
 
 /** What `audit log` keeps. Every field is optional; all given ones must match. */
@@ -15,7 +16,6 @@ export interface AuditFilter {
   outcome?: AuditOutcome
 }
 
-const UNITS: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000}
 
 /** "Now" for commands that compare times: `--now` (hidden) or SECRETS_NOW, both for tests only; else the clock. */
 export function currentTime(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Date {
@@ -26,12 +26,6 @@ export function currentTime(flag: string | undefined, env: NodeJS.ProcessEnv = p
     throw new SecretsError('USAGE', `${flag === undefined ? 'SECRETS_NOW' : '--now'} must be an ISO 8601 time such as 2026-11-30T12:00:00Z, not ${JSON.stringify(given)}.`)
   }
   return new Date(t)
-}
-
-/** A duration (`90s`, `30m`, `24h`, `7d`, `2w`) in milliseconds, or undefined if `text` is not one. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim())
-  return m ? Number(m[1]) * UNITS[m[2]] : undefined
 }
 
 /** `--since` / `--until`: a duration before now (`24h`, `7d`) or a date (`2026-11-01`, `2026-11-01T08:00Z`). */

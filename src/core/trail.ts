@@ -33,24 +33,6 @@ export interface TrailRequest {
   auditDevice?: string
 }
 
-const UNITS: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000}
-
-/**
- * A point in time from a flag: a duration ago (`30m`, `24h`, `7d`, `2w`) or an ISO 8601 date or
- * date-time (`2026-11-01`, `2026-11-01T12:00:00Z`).
- */
-export function parseTime(text: string, flag: string, now = new Date()): Date {
-  const t = text.trim()
-  const m = /^(\d+)([smhdw])$/.exec(t)
-  if (m !== null) return new Date(now.getTime() - Number(m[1]) * UNITS[m[2]])
-  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) {
-    const d = new Date(/T|\s/.test(t) || t.length > 10 ? t : `${t}T00:00:00Z`)
-    if (!Number.isNaN(d.getTime())) return d
-  }
-  throw new SecretsError('USAGE', `${flag} ${JSON.stringify(text)} is neither a duration nor a date.`, {
-    suggestions: [`Write a duration ago (${flag} 24h, 7d, 30m) or an ISO date (${flag} 2026-11-01 or 2026-11-01T12:00:00Z).`],
-  })
-}
 
 /** The secrets one provider holds for this project: every `env:` and `files:` entry, in every environment, as `alias://path`. */
 export function configuredRefs(session: Session, alias: string): Reference[] {

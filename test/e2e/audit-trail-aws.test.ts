@@ -171,7 +171,7 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     config()
     const bad = await run(['audit', 'trail', '--provider', 'aws', '--since', 'yesterday'])
     assert.equal(bad.code, 2)
-    assert.match(bad.stderr, /--since "yesterday" is neither a duration nor a date/)
+    assert.match(bad.stderr, /--since expects a duration before now \(90s, 30m, 24h, 7d, 2w\) or a date \(2026-11-01, 2026-11-01T08:00:00Z\), not "yesterday"\./)
     const missing = await run(['audit', 'trail', '--provider'])
     assert.equal(missing.code, 2, missing.stderr)
     const wrongFlag = await run(['audit', 'trail', '--provider', 'aws', '--vault-audit-file', '/tmp/x'])

@@ -1,7 +1,8 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../base-command.js'
-import {auditTrail, parseTime, type TrailEntry} from '../../core/trail.js'
+import {parseWhen} from '../../core/audit-query.js'
+import {auditTrail, type TrailEntry} from '../../core/trail.js'
 import {table} from '../../output/style.js'
 
 export default class AuditTrail extends BaseCommand<typeof AuditTrail> {
@@ -26,8 +27,8 @@ export default class AuditTrail extends BaseCommand<typeof AuditTrail> {
     const now = new Date()
     const {entries, refs} = await auditTrail(this.session(), {
       alias: this.flags.provider,
-      ...(this.flags.since === undefined ? {} : {since: parseTime(this.flags.since, '--since', now)}),
-      ...(this.flags.until === undefined ? {} : {until: parseTime(this.flags.until, '--until', now)}),
+      ...(this.flags.since === undefined ? {} : {since: parseWhen(this.flags.since, now, '--since')}),
+      ...(this.flags.until === undefined ? {} : {until: parseWhen(this.flags.until, now, '--until')}),
       ...(this.flags['vault-audit-file'] === undefined ? {} : {auditFile: this.flags['vault-audit-file']}),
       ...(this.flags['vault-audit-device'] === undefined ? {} : {auditDevice: this.flags['vault-audit-device']}),
     })
