@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Builds dist/ with esbuild: one small module per command (the paths oclif.manifest.json names) and per
 // provider, with the code they share in chunks. Node then loads a handful of files instead of ~200
-// (`secrets exec` starts about 100 ms sooner than from tsc's file-per-module output). @oclif/core stays
-// external (the runtime that loads the commands must share its classes), and so do provider SDKs and
-// node-pty, which load only when a reference or a terminal needs them. Type checking is `npm run typecheck`.
-import {readdirSync, rmSync} from 'node:fs'
+// (`secrets exec` starts about 100 ms sooner than from tsc's file-per-module output). @oclif/core is
+// bundled too: bin/run.js starts from dist/execute.js, and the runtime and the commands it loads share one
+// copy in a chunk (one file to read and compile instead of oclif's ~100 CommonJS modules, each resolved,
+// read and wrapped). Provider SDKs and node-pty stay external: they load only when a reference or a
+// terminal needs them. Type checking is `npm run typecheck`.
+import {readFileSync, readdirSync, rmSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
@@ -23,7 +25,24 @@ const entryPoints = [
   ...find(join(src, 'commands'), (p) => p.endsWith('.ts')),
   ...find(join(src, 'providers'), (p) => p.endsWith('/index.ts')),
   join(src, 'help.ts'),
+  join(src, 'execute.ts'),
 ]
+
+// oclif's CommonJS files use __dirname only in fallbacks and defaults that secrets does not reach (its
+// package.json when require() cannot find it, Config.load() without a root, ts-node in development).
+// ES modules have no __dirname: give those files one that names their folder inside @oclif/core.
+const oclifDirname = {
+  name: 'oclif-dirname',
+  setup(b) {
+    b.onLoad({filter: /[/\\]node_modules[/\\]@oclif[/\\]core[/\\]lib[/\\].*\.js$/}, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+      if (!text.includes('__dirname')) return undefined
+      const sub = args.path.replace(/\\/g, '/').replace(/^.*\/node_modules\/@oclif\/core\//, '').replace(/\/[^/]*$/, '')
+      const fn = `function __oclifDirname() { const p = require('node:path'); return p.join(p.dirname(require.resolve('@oclif/core/package.json')), ${JSON.stringify(sub)}) }\n`
+      return {contents: fn + text.replace(/\b__dirname\b/g, '__oclifDirname()'), loader: 'js'}
+    })
+  },
+}
 
 rmSync(join(root, 'dist'), {recursive: true, force: true})
 await build({
@@ -40,8 +59,10 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // yaml's ES module build (the same code as its CommonJS one) lets esbuild keep only what is used.
   alias: {yaml: './node_modules/yaml/browser/index.js'},
-  external: ['@oclif/core', 'node-pty', 'node-vault', '@aws-sdk/*', '@smithy/*', '@azure/*'],
+  // typescript, ts-node and tsx are what oclif looks for to run TypeScript sources in development.
+  external: ['typescript', 'ts-node', 'tsx', 'node-pty', 'node-vault', '@aws-sdk/*', '@smithy/*', '@azure/*'],
   // Bundled CommonJS dependencies call require(); give the ESM output one.
   banner: {js: "import {createRequire as __secretsCreateRequire} from 'node:module'; const require = __secretsCreateRequire(import.meta.url);"},
+  plugins: [oclifDirname],
   logLevel: 'warning',
 })
