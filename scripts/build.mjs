@@ -56,6 +56,10 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  // Node parses every byte of a module before it runs it: without the indentation and comments the
+  // files it loads at start are a third smaller (about 3% of `secrets exec -- true`'s instructions).
+  // Names are kept, so stack traces still name functions; the linked source maps give the lines.
+  minifyWhitespace: true,
   chunkNames: 'chunks/[name]-[hash]',
   // yaml's ES module build (the same code as its CommonJS one) lets esbuild keep only what is used.
   alias: {yaml: './node_modules/yaml/browser/index.js'},
