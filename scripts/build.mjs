@@ -31,15 +31,28 @@ const entryPoints = [
 // oclif's CommonJS files use __dirname only in fallbacks and defaults that secrets does not reach (its
 // package.json when require() cannot find it, Config.load() without a root, ts-node in development).
 // ES modules have no __dirname: give those files one that names their folder inside @oclif/core.
-const oclifDirname = {
-  name: 'oclif-dirname',
+//
+// And one call: oclif sorts a plugin's commands by id with localeCompare(). The first localeCompare() of a
+// process sets up an ICU collator, about 70 M instructions (more than all of exec's own work), for an
+// order nothing shows: help sorts commands and topics again, by plain comparison. So the build compares
+// command ids with < instead (they are lowercase ASCII names with ":"). The build fails if that code changes.
+const LOCALE_SORT = '.sort((a, b) => a.id.localeCompare(b.id));'
+const oclifPatches = {
+  name: 'oclif-patches',
   setup(b) {
     b.onLoad({filter: /[/\\]node_modules[/\\]@oclif[/\\]core[/\\]lib[/\\].*\.js$/}, (args) => {
-      const text = readFileSync(args.path, 'utf8')
-      if (!text.includes('__dirname')) return undefined
-      const sub = args.path.replace(/\\/g, '/').replace(/^.*\/node_modules\/@oclif\/core\//, '').replace(/\/[^/]*$/, '')
-      const fn = `function __oclifDirname() { const p = require('node:path'); return p.join(p.dirname(require.resolve('@oclif/core/package.json')), ${JSON.stringify(sub)}) }\n`
-      return {contents: fn + text.replace(/\b__dirname\b/g, '__oclifDirname()'), loader: 'js'}
+      const path = args.path.replace(/\\/g, '/')
+      let text = readFileSync(args.path, 'utf8')
+      if (path.endsWith('/lib/config/plugin.js')) {
+        if (!text.includes(LOCALE_SORT)) throw new Error(`${path} no longer has ${LOCALE_SORT}: review the patch in scripts/build.mjs`)
+        text = text.replace(LOCALE_SORT, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));')
+      }
+      if (text.includes('__dirname')) {
+        const sub = path.replace(/^.*\/node_modules\/@oclif\/core\//, '').replace(/\/[^/]*$/, '')
+        const fn = `function __oclifDirname() { const p = require('node:path'); return p.join(p.dirname(require.resolve('@oclif/core/package.json')), ${JSON.stringify(sub)}) }\n`
+        text = fn + text.replace(/\b__dirname\b/g, '__oclifDirname()')
+      }
+      return {contents: text, loader: 'js'}
     })
   },
 }
@@ -67,6 +80,6 @@ await build({
   external: ['typescript', 'ts-node', 'tsx', 'node-pty', 'node-vault', '@aws-sdk/*', '@smithy/*', '@azure/*'],
   // Bundled CommonJS dependencies call require(); give the ESM output one.
   banner: {js: "import {createRequire as __secretsCreateRequire} from 'node:module'; const require = __secretsCreateRequire(import.meta.url);"},
-  plugins: [oclifDirname],
+  plugins: [oclifPatches],
   logLevel: 'warning',
 })
