@@ -2,7 +2,8 @@
 // `secrets exec -- true` with 50 secrets in the local store, side by side in one run with:
 //   - a minimal oclif CLI whose one command spawns `true` (bench/minimal-oclif, as oclif's template
 //     writes it: the floor for an oclif tool), and the same loading oclif through its subpath exports
-//     (bench/minimal-oclif-subpath), as secrets itself does: the like-for-like floor,
+//     (bench/minimal-oclif-subpath), and the same with oclif bundled by esbuild into a few files
+//     (bench/minimal-oclif-bundled, built here first), as secrets itself ships: the like-for-like floor,
 //   - `dotenvx run -f .env -- true` with the same 50 values encrypted by dotenvx,
 // interleaved round by round so machine noise hits all of them alike. Also the peak RSS of
 // `secrets exec` (GNU time's %M). With --instructions, also the instructions each one executes under
@@ -22,6 +23,7 @@ const instructions = process.argv.includes('--instructions')
 const SECRETS = join(root, 'bin', 'run.js')
 const MINIMAL = join(root, 'bench', 'minimal-oclif', 'bin', 'run.js')
 const MINIMAL_SUBPATH = join(root, 'bench', 'minimal-oclif-subpath', 'bin', 'run.js')
+const MINIMAL_BUNDLED = join(root, 'bench', 'minimal-oclif-bundled', 'bin', 'run.js')
 const DOTENVX = join(root, 'node_modules', '@dotenvx', 'dotenvx', 'src', 'cli', 'dotenvx.js')
 
 const tmp = mkdtempSync(join(tmpdir(), 'secrets-bench-'))
@@ -38,6 +40,7 @@ function run(cmd, args, o = {}) {
 }
 
 try {
+  run(process.execPath, [join(root, 'bench', 'minimal-oclif-bundled', 'build.mjs')], {cwd: root})
   run(process.execPath, [SECRETS, 'init', '--yes', '--no-passphrase'], {cwd: project})
   let dotenv = ''
   for (let i = 0; i < 50; i++) {
@@ -55,6 +58,7 @@ try {
   const cases = {
     'minimal oclif (spawns true)': [[MINIMAL, 'exec', '--', 'true'], project],
     'minimal oclif, subpath imports': [[MINIMAL_SUBPATH, 'exec', '--', 'true'], project],
+    'minimal oclif, bundled': [[MINIMAL_BUNDLED, 'exec', '--', 'true'], project],
     'secrets exec -- true': [[SECRETS, 'exec', '--', 'true'], project],
     'secrets exec --no-redact -- true': [[SECRETS, 'exec', '--no-redact', '--', 'true'], project],
     'dotenvx run -f .env -- true': [[DOTENVX, 'run', '-q', '-f', '.env', '--', 'true'], dotenvDir],
@@ -80,7 +84,7 @@ try {
   }
   const counts = {}
   if (instructions) {
-    for (const name of ['minimal oclif (spawns true)', 'minimal oclif, subpath imports', 'secrets exec -- true']) {
+    for (const name of ['minimal oclif (spawns true)', 'minimal oclif, subpath imports', 'minimal oclif, bundled', 'secrets exec -- true']) {
       const [argv, cwd] = cases[name]
       const runs = []
       for (let i = 0; i < 3; i++) {
@@ -97,12 +101,14 @@ try {
     median_ms: medians,
     ratio_vs_minimal_oclif: Number((s / medians['minimal oclif (spawns true)']).toFixed(2)),
     ratio_vs_minimal_oclif_subpath: Number((s / medians['minimal oclif, subpath imports']).toFixed(2)),
+    ratio_vs_minimal_oclif_bundled: Number((s / medians['minimal oclif, bundled']).toFixed(2)),
     dotenvx_over_secrets: Number((medians['dotenvx run -f .env -- true'] / s).toFixed(2)),
     peak_rss_mb: Math.round(Math.max(...rss) / 1024),
     ...(instructions ? {
       million_instructions: counts,
       instructions_ratio_vs_minimal_oclif: Number((counts['secrets exec -- true'] / counts['minimal oclif (spawns true)']).toFixed(2)),
       instructions_ratio_vs_minimal_oclif_subpath: Number((counts['secrets exec -- true'] / counts['minimal oclif, subpath imports']).toFixed(2)),
+      instructions_ratio_vs_minimal_oclif_bundled: Number((counts['secrets exec -- true'] / counts['minimal oclif, bundled']).toFixed(2)),
     } : {}),
   }, null, 2))
 } finally {

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core/execute'
+import {execute} from '../dist/execute.js'
 await execute({dir: import.meta.url})

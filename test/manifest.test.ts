@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
@@ -29,5 +29,15 @@ describe('oclif.manifest.json', () => {
   it('lists every command file', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8'))
     assert.deepEqual(Object.keys(manifest.commands).sort(), ['audit:log', 'audit:report', 'audit:trail', 'audit:verify', 'delete', 'doctor', 'exec', 'export', 'get', 'init', 'key:add', 'key:list', 'key:remove', 'key:rotate', 'list', 'purge', 'render', 'restore', 'rollback', 'rotate', 'scan', 'set', 'status', 'sync', 'versions'])
+  })
+
+  it('command ids sort the same with < as with localeCompare (the build swaps oclif\'s localeCompare sort for <)', () => {
+    const ids = Object.keys(JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')).commands)
+    const plain = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    assert.deepEqual(plain, [...ids].sort((a, b) => a.localeCompare(b)))
+    assert.notDeepEqual(plain, ids, 'the manifest is not already sorted, so the comparison means something')
+    // And the bundled oclif really has the swap (scripts/build.mjs fails if oclif's code changed under it).
+    const chunks = readdirSync(join(ROOT, 'dist', 'chunks')).filter((f) => f.endsWith('.js'))
+    assert.deepEqual(chunks.filter((f) => readFileSync(join(ROOT, 'dist', 'chunks', f), 'utf8').includes('a.id.localeCompare(b.id)')), [])
   })
 })

@@ -75,8 +75,8 @@ export function bech32Encode(hrp: string, bytes: Uint8Array): string {
   return `${hrp}1${[...data, ...checksum].map((v) => BECH32_CHARSET[v]).join('')}`
 }
 
-const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
-const SPKI_X25519_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
+// Raw X25519 keys are imported as JWK, not as DER: OpenSSL 3 then sets the raw key directly instead of
+// running its DER decoder, which costs about 1 ms of a start (two decodes per run, cold).
 
 /** An X25519 identity parsed from `AGE-SECRET-KEY-1...`. */
 export interface X25519Identity {
@@ -90,9 +90,10 @@ export interface X25519Identity {
 export function parseX25519Identity(text: string): X25519Identity {
   const {hrp, bytes} = bech32Decode(text.trim())
   if (hrp !== 'age-secret-key-' || bytes.length !== 32) throw new Error('not an age X25519 identity')
-  const privateKey = createPrivateKey({key: Buffer.concat([PKCS8_X25519_PREFIX, bytes]), format: 'der', type: 'pkcs8'})
-  const publicKey = createPublicKey(privateKey).export({format: 'der', type: 'spki'}).subarray(-32)
-  return {privateKey, publicKey: Buffer.from(publicKey), recipient: bech32Encode('age', publicKey)}
+  // A private JWK needs an `x` member; Node ignores it and derives the public key from `d`.
+  const privateKey = createPrivateKey({key: {kty: 'OKP', crv: 'X25519', d: bytes.toString('base64url'), x: ''}, format: 'jwk'})
+  const publicKey = Buffer.from(privateKey.export({format: 'jwk'}).x!, 'base64url')
+  return {privateKey, publicKey, recipient: bech32Encode('age', publicKey)}
 }
 
 function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string, length = 32): Buffer {
@@ -171,7 +172,7 @@ export function decryptX25519(file: Buffer, identity: X25519Identity): Buffer | 
     if (s.args.length !== 1 || s.body.length !== 32) throw new Error('age: malformed X25519 stanza')
     const share = b64(s.args[0])
     if (share.length !== 32) throw new Error('age: malformed X25519 share')
-    const shared = diffieHellman({privateKey: identity.privateKey, publicKey: createPublicKey({key: Buffer.concat([SPKI_X25519_PREFIX, share]), format: 'der', type: 'spki'})})
+    const shared = diffieHellman({privateKey: identity.privateKey, publicKey: createPublicKey({key: {kty: 'OKP', crv: 'X25519', x: share.toString('base64url')}, format: 'jwk'})})
     if (shared.every((b) => b === 0)) throw new Error('age: low-order X25519 share')
     const wrapKey = hkdf(shared, Buffer.concat([share, identity.publicKey]), X25519_LABEL)
     fileKey = openChaCha(wrapKey, Buffer.alloc(12), s.body)

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import {constants} from 'node:os'
+import {isatty} from 'node:tty'
 
 import {SecretsError} from '../errors.js'
 import {exitStatus, findExecutable, loadPty, spawnChild, type ChildExit, type ChildHandle, type IoMode} from './child.js'
@@ -113,7 +114,8 @@ function changedNames(a: Map<string, string>, b: Map<string, string>): string[] 
 /** Which I/O mode to use: a pty when we are on a terminal (and node-pty loads), pipes otherwise. */
 async function chooseMode(redact: boolean, ui: Interaction): Promise<IoMode> {
   if (!redact) return 'inherit'
-  if (!(process.stdin.isTTY && process.stdout.isTTY)) return 'pipe'
+  // isatty(0) rather than process.stdin.isTTY, which would build a stdin stream that pipe mode never uses.
+  if (!(isatty(0) && process.stdout.isTTY)) return 'pipe'
   if (await loadPty()) return 'pty'
   ui.warn('node-pty could not be loaded, so the command runs without a terminal (output is still masked); use --no-redact to give it your terminal.')
   return 'pipe'

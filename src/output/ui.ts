@@ -1,3 +1,5 @@
+import {isatty} from 'node:tty'
+
 import type {Interaction} from '../core/interaction.js'
 import {SecretsError} from '../errors.js'
 import {makeChalk} from './style.js'
@@ -8,7 +10,8 @@ const prompts = () => import('@inquirer/prompts')
 /** Prompts only when stdin and stderr are terminals and CI is not set. */
 export function canPrompt(env: NodeJS.ProcessEnv = process.env): boolean {
   const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0'
-  return Boolean(process.stdin.isTTY && process.stderr.isTTY) && !ci
+  // isatty(0), not process.stdin.isTTY: the getter builds the stdin stream, which most commands never read.
+  return isatty(0) && Boolean(process.stderr.isTTY) && !ci
 }
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
