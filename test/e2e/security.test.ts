@@ -134,6 +134,21 @@ describe('a secret value never leaks', () => {
     await run('bad field', ['get', 'local://CANARY_SECRET#nofield'])
     await run('bad version', ['get', 'local://CANARY_SECRET?version=9'])
     await run('help', ['set', '--help'])
+    // The commands that came with rotation, the access log and scanning see values too.
+    await run('versions', ['versions', 'CANARY_SECRET', '--json'])
+    await run('rotate dry run', ['rotate', 'CANARY_SECRET', '--dry-run', '--json'])
+    // Verification resolves the whole environment as exec does, so MISSING_ONE stops it before any write.
+    await run('rotate verified', ['rotate', 'CANARY_SECRET', '--yes', '--json', '--generate', 'hex', '--verify-cmd', 'test -n "$ALIAS_OF_CANARY"'])
+    await run('rotate', ['rotate', 'CANARY_SECRET', '--yes', '--json', '--generate', 'hex'])
+    await run('rollback', ['rollback', 'CANARY_SECRET', '--yes', '--json'])
+    await run('status', ['status', '--json'])
+    await run('key rotate', ['key', 'rotate', '--yes', '--json'])
+    await run('audit log', ['audit', 'log', '--json'])
+    await run('audit report', ['audit', 'report', '--json'])
+    await run('audit verify', ['audit', 'verify'])
+    // After the rollback the current value is the second one written.
+    writeFileSync(join(sb.project, 'config.js'), `export const key = '${CANARY}-2'\n`)
+    await run('scan', ['scan', '--format', 'sarif'])
     await run('delete', ['delete', 'CANARY_SECRET', '--yes'])
   })
   after(() => sb.cleanup())
@@ -145,18 +160,33 @@ describe('a secret value never leaks', () => {
     }
   })
 
+  it('the rotation commands ran as expected (so their output above was worth checking)', () => {
+    const code = (label: string) => outputs.find(([l]) => l === label)![1].code
+    assert.deepEqual(['versions', 'rotate dry run', 'rotate verified', 'rotate', 'rollback', 'status', 'key rotate', 'audit log', 'audit report', 'audit verify', 'scan'].map((l) => [l, code(l)]), [
+      ['versions', 0], ['rotate dry run', 0], ['rotate verified', 5], ['rotate', 0], ['rollback', 0], ['status', 0], ['key rotate', 0],
+      ['audit log', 0], ['audit report', 0], ['audit verify', 0], ['scan', 16],
+    ])
+    assert.match(outputs.find(([l]) => l === 'rotate verified')![1].stdout, /MISSING_ONE = local:\/\/NOT_THERE/)
+  })
+
   it('in the audit log, which still records every access', () => {
     const text = sb.auditText()
     assert.ok(!text.includes('CANARY-7f3a9c'))
     const records = text.trim().split('\n').map((l) => JSON.parse(l))
     assert.deepEqual(records.filter((r) => r.ref === 'local://CANARY_SECRET').map((r) => [r.command, r.action, r.outcome]), [
-      ['set', 'write', 'ok'], ['set', 'write', 'ok'], ['exec', 'read', 'ok'], ['exec', 'read', 'ok'], ['delete', 'delete', 'ok'],
+      ['set', 'write', 'ok'], ['set', 'write', 'ok'], ['exec', 'read', 'ok'], ['exec', 'read', 'ok'],
+      // rotate: four reads across the dry run, the refused verified run and the real run, which then
+      // stages and promotes (no verify step without --verify-cmd); the refused run wrote nothing.
+      ['rotate', 'read', 'ok'], ['rotate', 'read', 'ok'], ['rotate', 'read', 'ok'], ['rotate', 'read', 'ok'],
+      ['rotate', 'rotate-pending', 'ok'], ['rotate', 'rotate-promoted', 'ok'], ['rollback', 'rollback', 'ok'],
+      // scan resolves ALIAS_OF_CANARY and the store's own CANARY_SECRET, both this secret.
+      ['scan', 'read', 'ok'], ['scan', 'read', 'ok'], ['delete', 'delete', 'ok'],
     ])
     assert.deepEqual(records.filter((r) => r.ref.startsWith('local://CANARY_SECRET') && r.command === 'get').map((r) => [r.ref, r.outcome, r.code]), [
       ['local://CANARY_SECRET#nofield', 'not_found', 'NOT_FOUND'],
       ['local://CANARY_SECRET?version=9', 'not_found', 'NOT_FOUND'],
     ])
-    assert.deepEqual(records.filter((r) => r.ref === 'local://NOT_THERE').map((r) => [r.command, r.outcome]), [['exec', 'not_found']])
+    assert.deepEqual(records.filter((r) => r.ref === 'local://NOT_THERE').map((r) => [r.command, r.outcome]), [['exec', 'not_found'], ['rotate', 'not_found'], ['scan', 'not_found']])
   })
 
   it('the failing exec named the missing variable, its reference and provider, and started nothing', () => {
