@@ -67,7 +67,11 @@ Exits 16 (FINDINGS) when something not accepted by --baseline is found; when a c
     if (report.values.tooShort.length > 0) this.ui.warn(`Values shorter than 8 characters are not looked for: ${report.values.tooShort.join(', ')}.`)
     if (report.values.note) this.ui.info(report.values.note)
     process.exitCode = report.exitCode
-    if (this.jsonEnabled()) return report
+    if (this.jsonEnabled()) {
+      // --json prints the report on stdout; -o still gets its file.
+      if (this.flags.output) writeFileAtomic(this.flags.output, renderScanReport(report, 'json', this.config.version), 0o644)
+      return report
+    }
     const format = this.flags['update-baseline'] ? 'text' : this.flags.format as 'text' | 'json' | 'sarif'
     const text = renderScanReport(report, format, this.config.version)
     if (this.flags.output) writeFileAtomic(this.flags.output, text, 0o644)

@@ -120,6 +120,16 @@ describe('scan: configured values and credential patterns', () => {
     assert.ok(!readFileSync(out, 'utf8').includes(VALUE))
   })
 
+  it('--json with --output prints the report and writes the file too', async () => {
+    const out = join(sb.root, 'scan.json')
+    const r = await sb.run(['scan', '--json', '-o', out])
+    assert.equal(r.code, 16, r.stderr)
+    const written = JSON.parse(readFileSync(out, 'utf8'))
+    assert.deepEqual(written.findings.map((f: {rule: string}) => f.rule), JSON.parse(r.stdout).findings.map((f: {rule: string}) => f.rule))
+    assert.ok(written.findings.length > 0)
+    assert.ok(!readFileSync(out, 'utf8').includes(VALUE) && !r.stdout.includes(VALUE))
+  })
+
   it('through a symlinked directory, paths stay relative to the repository root', async () => {
     const link = join(sb.root, 'link')
     symlinkSync(sb.project, link)
