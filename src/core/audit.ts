@@ -77,8 +77,8 @@ export function segmentBytes(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** The SHA-256 of a line: the link of version 1 records, which were not keyed. */
-export function hashLine(line: string): string {
-  return createHash('sha256').update(line, 'utf8').digest('hex')
+export function hashLine(line: string | Uint8Array): string {
+  return createHash('sha256').update(line).digest('hex')
 }
 
 /** The link to a line: HMAC-SHA256 under the chain key. */
