@@ -1,8 +1,8 @@
-import {createHash, createHmac, webcrypto} from 'node:crypto'
+import {createHmac, webcrypto} from 'node:crypto'
 import {closeSync, existsSync, fstatSync, openSync, readSync} from 'node:fs'
 
 import {SecretsError} from '../errors.js'
-import {GENESIS, auditHeadFile, auditLogFile, headMac, segmentName} from './audit.js'
+import {GENESIS, auditHeadFile, auditLogFile, hashLine, headMac, segmentName} from './audit.js'
 import {auditKeyFile, fastMac, loadAuditKeys, type AuditKeys} from './audit-key.js'
 import {lineChunks, openAuditSnapshot, type AuditSnapshot, type SegmentSnapshot} from './audit-read.js'
 
@@ -381,7 +381,7 @@ function readLine(buf: Buffer, start: number, end: number, file: string, lineNo:
   }
   if (r === null || typeof r !== 'object' || typeof r.prev !== 'string') return {corrupt: 'no `prev` link'}
   if (r.v === 1) {
-    return {file, line: lineNo, v: 1, seq: 0, prev: r.prev, link: mac(bytes), ...(legacyPossible ? {sha: createHash('sha256').update(bytes).digest('hex')} : {})}
+    return {file, line: lineNo, v: 1, seq: 0, prev: r.prev, link: mac(bytes), ...(legacyPossible ? {sha: hashLine(bytes)} : {})}
   }
   if (r.v === 2 && Number.isSafeInteger(r.seq)) return {file, line: lineNo, v: 2, seq: r.seq as number, prev: r.prev, link: mac(bytes)}
   return {corrupt: 'unknown record version'}

@@ -5,7 +5,6 @@ import {basename, dirname, join} from 'node:path'
 import {SecretsError, fsError} from '../errors.js'
 import type {Actor} from './actor.js'
 import {loadAuditKeys, valueFingerprint, type AuditKeys} from './audit-key.js'
-import {ensureDir} from './atomic-write.js'
 import {userStateDir} from './identity.js'
 import {withLock} from './lock.js'
 import type {SecretValue} from './secret-value.js'
@@ -78,8 +77,8 @@ export function segmentBytes(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** The SHA-256 of a line: the link of version 1 records, which were not keyed. */
-export function hashLine(line: string): string {
-  return createHash('sha256').update(line, 'utf8').digest('hex')
+export function hashLine(line: string | Uint8Array): string {
+  return createHash('sha256').update(line).digest('hex')
 }
 
 /** The link to a line: HMAC-SHA256 under the chain key. */
@@ -160,11 +159,7 @@ function seqOf(line: string, file: string): number {
 export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (events.length === 0) return
   const file = auditLogFile(env)
-  try {
-    ensureDir(dirname(file))
-  } catch (error) {
-    throw auditError(error, file)
-  }
+  // withLock creates the log's directory (0700) before it takes the lock.
   await withLock(file, async () => {
     let fd: number | undefined
     try {

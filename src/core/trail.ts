@@ -1,6 +1,7 @@
 import {SecretsError} from '../errors.js'
 import type {TrailEvent} from '../providers/types.js'
 import {readAuditRecords, type AuditRecord} from './audit.js'
+import {secretOf} from './audit-query.js'
 import {parseReference, type Reference} from './reference.js'
 import type {Session} from './session.js'
 
@@ -57,14 +58,13 @@ function inRange(time: string, since?: Date, until?: Date): boolean {
 }
 
 function fromLocal(r: AuditRecord): TrailEntry {
-  const ref = r.ref.replace(/#[^?]*/, '')
   return {
     time: r.time,
     source: 'local',
     provider: r.provider,
     actor: `${r.user}@${r.host}`,
     action: r.child === undefined ? `${r.action} (${r.command})` : `${r.action} (${r.command} ${r.child})`,
-    secret: ref.replace(/\?.*$/, ''),
+    secret: secretOf(r.ref),
     outcome: r.outcome,
     ...(r.version === undefined ? {} : {version: r.version}),
     ...(r.code === undefined ? {} : {code: r.code}),

@@ -87,6 +87,17 @@ describe('access log: records', () => {
     assert.notEqual((await collect(other.env))[0].fp, records[0].fp)
   })
 
+  it('the first append creates the missing state directories 0700, and the log and its head 0600', async () => {
+    const {env, log, dir} = sandbox()
+    assert.equal(existsSync(dir), false)
+    await appendAudit([read('local://A')], alice, env)
+    assert.equal(statMode(dir), 0o700)
+    assert.equal(statMode(join(dir, '..')), 0o700)
+    assert.equal(statMode(log), 0o600)
+    assert.equal(statMode(`${log}.head`), 0o600)
+    assert.deepEqual((await collect(env)).map((r) => [r.seq, r.ref]), [[1, 'local://A']])
+  })
+
   it('roll over into numbered segments by size without breaking the chain, and are read back oldest first', async () => {
     const {env, log, dir} = sandbox({SECRETS_AUDIT_SEGMENT_BYTES: '1000'})
     for (let i = 1; i <= 20; i++) await appendAudit([read(`local://S${i}`)], alice, env)

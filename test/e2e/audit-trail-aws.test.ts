@@ -138,6 +138,10 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     assert.match(table.stdout, /PutSecretValue +aws:\/\/app\/token/)
     for (const text of [json.r.stdout, json.r.stderr, table.stdout, table.stderr, JSON.stringify(server.cloudtrail.all())]) assert.ok(!text.includes(CANARY))
     assert.ok(json.rows.some((e) => e.action === 'PutSecretValue' && e.secret === 'aws://app/token' && e.source === 'provider'))
+    // The local record of `get aws://app/db#password` names the secret, without its #field.
+    const local = json.rows.filter((e) => e.source === 'local').map((e) => e.secret)
+    assert.ok(local.includes('aws://app/db'), local.join(' '))
+    assert.ok(local.every((secret) => secret === 'aws://app/db' || secret === 'aws://app/token'), local.join(' '))
   })
 
   it('exec with an aws reference never loads the CloudTrail client; audit trail does', async () => {
