@@ -114,6 +114,12 @@ export function fsError(err: unknown, file: string, doing: string): Error {
   if (code === 'ENOENT') {
     return new SecretsError('NOT_FOUND', `${file} does not exist (while ${doing} it).`, {cause: err})
   }
+  if (code === 'ENOTDIR') {
+    return new SecretsError('NOT_FOUND', `${file} cannot exist: a part of its path is a file, not a directory (while ${doing} it).`, {
+      cause: err,
+      suggestions: [`Check the directories leading to ${file}.`],
+    })
+  }
   if (code === 'ENOSPC' || code === 'EROFS' || code === 'EDQUOT') {
     return new SecretsError('UNAVAILABLE', `Could not finish ${doing} ${file}: ${code}. Nothing was changed.`, {
       cause: err,

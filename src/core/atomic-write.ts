@@ -2,13 +2,21 @@ import {randomBytes} from 'node:crypto'
 import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
-import {fsError} from '../errors.js'
+import {SecretsError, fsError} from '../errors.js'
 
 /** Create `dir` (and parents) if missing; new directories get `mode` (0700 for anything private). */
 export function ensureDir(dir: string, mode = 0o700): void {
   try {
     mkdirSync(dir, {recursive: true, mode})
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    // mkdir -p fails with EEXIST (or ENOTDIR) when the path, or a directory above it, is a file.
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new SecretsError('NOT_FOUND', `Cannot create the directory ${dir}: it, or a directory above it, is a file.`, {
+        cause: error,
+        suggestions: ['Move that file away, or point the setting that names this path (SECRETS_AUDIT_LOG, XDG_STATE_HOME, XDG_CACHE_HOME, a store path ...) elsewhere.'],
+      })
+    }
     throw fsError(error, dir, 'creating directory')
   }
 }

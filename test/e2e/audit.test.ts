@@ -66,6 +66,15 @@ describe('secrets audit', () => {
     for (const r of [json, denied, child, table]) assert.ok(!r.stdout.includes(CANARY) && !r.stderr.includes(CANARY))
   })
 
+  it('an access log path under a regular file is a clear NOT_FOUND (exit 5), and the read does not happen', async () => {
+    const blocker = join(sb.root, 'not-a-directory')
+    writeFileSync(blocker, 'x')
+    const r = await sb.run(['get', 'DB_PASSWORD'], {env: {SECRETS_AUDIT_LOG: join(blocker, 'audit.jsonl')}})
+    assert.deepEqual([r.code, r.stdout], [5, ''])
+    assert.equal(r.stderr.split('\n')[0], `Error [NOT_FOUND]: Cannot create the directory ${blocker}: it, or a directory above it, is a file.`)
+    assert.ok(!r.stderr.includes(CANARY))
+  })
+
   it('audit report: ages and unread with controlled time, table, markdown and JSON', async () => {
     const written = Date.parse(JSON.parse(sb.auditText().split('\n')[1]).time)
     const now = new Date(written + 40 * DAY + 3_600_000).toISOString()
