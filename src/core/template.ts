@@ -7,6 +7,7 @@ import {writeFileAtomic} from './atomic-write.js'
 import type {FileEntry} from './config.js'
 import type {ResolvedFile} from './environment.js'
 import type {Reference} from './reference.js'
+import {gitEnv} from './scan/git.js'
 import {SecretValue} from './secret-value.js'
 import type {Resolved, Session, Unresolved} from './session.js'
 
@@ -200,9 +201,13 @@ export async function renderTemplate(session: Session, file: string, display: st
   return {value: rendered.value, refs: [...new Set([...vars.values()].map((r) => r.raw))]}
 }
 
-/** Whether git tracks `file` (false when git is missing or the file is outside a work tree). */
+/**
+ * Whether git tracks `file` (false when git is missing or the file is outside a work tree). git gets
+ * scan's pared-down environment, so no credential of ours (SECRETS_AGE_KEY, VAULT_TOKEN...) reaches it.
+ */
 function gitStatus(file: string): {tracked: boolean; ignored: boolean; repo: boolean} {
-  const run = (args: string[]) => spawnSync('git', args, {cwd: dirname(file), stdio: 'ignore', env: {...process.env, GIT_OPTIONAL_LOCKS: '0'}}).status
+  const env = {...gitEnv(process.env), GIT_OPTIONAL_LOCKS: '0'}
+  const run = (args: string[]) => spawnSync('git', args, {cwd: dirname(file), stdio: 'ignore', env}).status
   if (run(['rev-parse', '--is-inside-work-tree']) !== 0) return {tracked: false, ignored: false, repo: false}
   return {tracked: run(['ls-files', '--error-unmatch', '--', basename(file)]) === 0, ignored: run(['check-ignore', '-q', '--', basename(file)]) === 0, repo: true}
 }
