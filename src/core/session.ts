@@ -291,9 +291,7 @@ export class Session {
    * reference, provider and reason, never a value) and returns nothing.
    */
   async resolve(vars: Map<string, Reference>, options: {allowMissing?: boolean} = {}): Promise<{resolved: Resolved[]; missing: Unresolved[]}> {
-    const results = await this.readMany([...vars].map(([name, ref]) => ({name, ref})))
-    const resolved = results.filter((r): r is Resolved => !('error' in r))
-    const failed = results.filter((r): r is Unresolved => 'error' in r)
+    const {resolved, failed} = await this.tryResolve(vars)
     const missing = options.allowMissing ? failed.filter((f) => f.error.code === 'NOT_FOUND') : []
     const fatal = failed.filter((f) => !missing.includes(f))
     if (fatal.length > 0) throw resolutionError(fatal, vars.size)
