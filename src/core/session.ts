@@ -280,6 +280,13 @@ export class Session {
     return vars
   }
 
+  /** Every secret an environment reads: its variables and the references of its `files:` entries (a template has none). */
+  async references(environment?: string): Promise<Map<string, Reference>> {
+    const refs = await this.variables(environment)
+    for (const [name, entry] of this.files(environment)) if (entry.ref !== undefined) refs.set(name, entry.ref)
+    return refs
+  }
+
   /** The `files:` entries of an environment (see selectFiles). */
   files(environment?: string): Map<string, FileEntry> {
     return selectFiles(this.config, environment)
