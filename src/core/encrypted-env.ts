@@ -30,7 +30,7 @@ export async function writeEncryptedEnv(file: string, recipients: string[], entr
   writeFileAtomic(file, store.serialize(), 0o600)
 }
 
-/** The variables of an encrypted environment file, decrypted with the caller's identity; each read is audited. */
+/** The variables of an encrypted environment file, decrypted with the caller's identity; each read is audited (with the value's fingerprint, as every other read). */
 export async function readEncryptedEnv(session: Session, file: string, only?: string[]): Promise<Resolved[]> {
   const store = await openStore(file, new Keyring(session.env, session.ui))
   let names = store.names().filter((n) => ENV_NAME_PATTERN.test(n)).sort()
@@ -48,6 +48,6 @@ export async function readEncryptedEnv(session: Session, file: string, only?: st
     return {name, ref: {alias: 'file', path: name, params: {}, raw: `${file}#${name}`}, provider: 'file', value, version: String(version)}
   })
   const child = session.child === undefined ? {} : {child: session.child}
-  await session.audit(resolved.map((r) => ({command: session.command, ...child, action: 'read' as const, provider: 'file', ref: r.ref.raw, version: r.version, outcome: 'ok' as const})))
+  await session.audit(resolved.map((r) => ({command: session.command, ...child, action: 'read' as const, provider: 'file', ref: r.ref.raw, version: r.version, outcome: 'ok' as const, value: r.value})))
   return resolved
 }

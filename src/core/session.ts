@@ -280,6 +280,13 @@ export class Session {
     return vars
   }
 
+  /** Every secret an environment reads: its variables and the references of its `files:` entries (a template has none). */
+  async references(environment?: string): Promise<Map<string, Reference>> {
+    const refs = await this.variables(environment)
+    for (const [name, entry] of this.files(environment)) if (entry.ref !== undefined) refs.set(name, entry.ref)
+    return refs
+  }
+
   /** The `files:` entries of an environment (see selectFiles). */
   files(environment?: string): Map<string, FileEntry> {
     return selectFiles(this.config, environment)
@@ -291,9 +298,7 @@ export class Session {
    * reference, provider and reason, never a value) and returns nothing.
    */
   async resolve(vars: Map<string, Reference>, options: {allowMissing?: boolean} = {}): Promise<{resolved: Resolved[]; missing: Unresolved[]}> {
-    const results = await this.readMany([...vars].map(([name, ref]) => ({name, ref})))
-    const resolved = results.filter((r): r is Resolved => !('error' in r))
-    const failed = results.filter((r): r is Unresolved => 'error' in r)
+    const {resolved, failed} = await this.tryResolve(vars)
     const missing = options.allowMissing ? failed.filter((f) => f.error.code === 'NOT_FOUND') : []
     const fatal = failed.filter((f) => !missing.includes(f))
     if (fatal.length > 0) throw resolutionError(fatal, vars.size)

@@ -78,8 +78,7 @@ function checkTarget(session: Session, text: string, flag: string): string {
 export async function planSync(session: Session, o: SyncOptions): Promise<SyncPlan> {
   const fromAlias = checkTarget(session, o.from, '--from')
   const toAlias = checkTarget(session, o.to, '--to')
-  const all = await session.variables(o.environment)
-  for (const [name, entry] of session.files(o.environment)) if (entry.ref !== undefined) all.set(name, entry.ref)
+  const all = await session.references(o.environment)
   // A prefix matches whole path segments: vault://secret/app takes vault://secret/app#k and vault://secret/app/db, not vault://secret/app2.
   const matches = (ref: Reference): boolean => {
     if (!o.from.includes('://')) return ref.alias === fromAlias

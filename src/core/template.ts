@@ -7,6 +7,7 @@ import {writeFileAtomic} from './atomic-write.js'
 import type {FileEntry} from './config.js'
 import type {ResolvedFile} from './environment.js'
 import type {Reference} from './reference.js'
+import {gitEnv} from './scan/git.js'
 import {SecretValue} from './secret-value.js'
 import type {Resolved, Session, Unresolved} from './session.js'
 
@@ -111,7 +112,7 @@ export function loadTemplate(file: string, display: string): TemplatePart[] {
 
 /** A template whose references are being resolved. */
 interface Pending {
-  name: string
+  entry: FileEntry
   display: string
   parts: TemplatePart[]
   /** Reference text -> the label it is resolved under. */
@@ -137,7 +138,7 @@ export function prepareTemplates(
   for (const entry of entries) {
     const display = displayOf(entry.template!)
     const parts = loadTemplate(entry.template!, display)
-    const p: Pending = {name: entry.name, display, parts, labels: new Map()}
+    const p: Pending = {entry, display, parts, labels: new Map()}
     for (const part of parts) {
       if (part.kind === 'env' && parentEnv[part.arg] === undefined) {
         throw new SecretsError('NOT_FOUND', `${display}:${part.line}:${part.col}: {{ env "${part.arg}" }}: the variable ${part.arg} is not set.`, {suggestions: [`Set ${part.arg}, or remove the placeholder from the template.`]})
@@ -166,17 +167,16 @@ export function prepareTemplates(
       }
       const byLabel = new Map(resolved.filter((r) => labels.has(r.name)).map((r) => [r.name, r]))
       return pending.map((p) => {
-        const entry = entries.find((e) => e.name === p.name)!
         const masks: Resolved[] = []
         const chunks = p.parts.map((part) => {
           if (part.kind === 'text') return Buffer.from(part.text, 'utf8')
           if (part.kind === 'env') return Buffer.from(parentEnv[part.arg] ?? '', 'utf8')
           const r = byLabel.get(p.labels.get(part.arg)!)!
-          masks.push({...r, name: p.name})
+          masks.push({...r, name: p.entry.name})
           return r.value.reveal()
         })
         const ref: Reference = {alias: 'template', path: p.display, params: {}, raw: p.display}
-        return {name: p.name, ref, provider: 'template', value: new SecretValue(Buffer.concat(chunks)), entry, masks}
+        return {name: p.entry.name, ref, provider: 'template', value: new SecretValue(Buffer.concat(chunks)), entry: p.entry, masks}
       })
     },
   }
@@ -200,9 +200,13 @@ export async function renderTemplate(session: Session, file: string, display: st
   return {value: rendered.value, refs: [...new Set([...vars.values()].map((r) => r.raw))]}
 }
 
-/** Whether git tracks `file` (false when git is missing or the file is outside a work tree). */
+/**
+ * Whether git tracks `file` (false when git is missing or the file is outside a work tree). git gets
+ * scan's pared-down environment, so no credential of ours (SECRETS_AGE_KEY, VAULT_TOKEN...) reaches it.
+ */
 function gitStatus(file: string): {tracked: boolean; ignored: boolean; repo: boolean} {
-  const run = (args: string[]) => spawnSync('git', args, {cwd: dirname(file), stdio: 'ignore', env: {...process.env, GIT_OPTIONAL_LOCKS: '0'}}).status
+  const env = {...gitEnv(process.env), GIT_OPTIONAL_LOCKS: '0'}
+  const run = (args: string[]) => spawnSync('git', args, {cwd: dirname(file), stdio: 'ignore', env}).status
   if (run(['rev-parse', '--is-inside-work-tree']) !== 0) return {tracked: false, ignored: false, repo: false}
   return {tracked: run(['ls-files', '--error-unmatch', '--', basename(file)]) === 0, ignored: run(['check-ignore', '-q', '--', basename(file)]) === 0, repo: true}
 }

@@ -54,6 +54,11 @@ describe('export --encrypt and exec --from-file', () => {
     assert.deepEqual(log.slice(0, 2).map((e) => [e.command, e.child, e.action, e.provider, e.ref, e.outcome]), [
       ['exec', 'sh', 'read', 'file', `${file()}#API_KEY`, 'ok'], ['exec', 'sh', 'read', 'file', `${file()}#NOTE`, 'ok'],
     ])
+    // Each read carries the value's keyed fingerprint, as reads from a provider do: the same value, the same fp.
+    assert.deepEqual(log.map((e) => /^[0-9a-f]{32}$/.test(e.fp)), [true, true, true])
+    assert.equal(log[2].ref, `${file()}#API_KEY`)
+    assert.equal(log[2].fp, log[0].fp)
+    assert.notEqual(log[1].fp, log[0].fp)
   })
 
   it('a third identity is refused (DECRYPT_FAILED), no identity is IDENTITY_MISSING, an edited file INTEGRITY; no child starts', async () => {

@@ -2,8 +2,8 @@ import {isAbsolute, resolve} from 'node:path'
 
 import {EXIT_CODES} from '../../errors.js'
 import type {Session} from '../session.js'
-import {writeBaseline} from './baseline.js'
-import {baselineFingerprints, DEFAULT_MAX_BYTES, scanFiles, type ScanResult} from './scan.js'
+import {readBaseline, writeBaseline} from './baseline.js'
+import {DEFAULT_MAX_BYTES, scanFiles, type ScanResult} from './scan.js'
 import {indexConfiguredValues, type UnresolvedVariable} from './values.js'
 
 export {installHook, HOOK_BLOCK, type HookResult} from './hook.js'
@@ -60,7 +60,7 @@ export function exitCodeOf(r: Pick<ScanReport, 'findings' | 'values'>, updatingB
 export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   const baselineFile = o.baseline === undefined ? undefined : isAbsolute(o.baseline) ? o.baseline : resolve(o.cwd, o.baseline)
   // Read the baseline first: a broken one is an error before any secret is resolved.
-  const accepted = baselineFile === undefined || o.updateBaseline ? undefined : baselineFingerprints(baselineFile, o.cwd)
+  const accepted = baselineFile === undefined || o.updateBaseline ? undefined : new Set(readBaseline(baselineFile).map((e) => e.fingerprint))
   const configured = o.values ? await indexConfiguredValues(o.session, o.environment, o.configNamed) : undefined
   const result = await scanFiles({cwd: o.cwd, env: o.env, paths: o.paths, staged: o.staged, values: configured?.index, maxBytes: o.maxBytes ?? DEFAULT_MAX_BYTES, baseline: accepted})
   const report: ScanReport = {

@@ -1,8 +1,8 @@
 import {closeSync, constants, openSync, readSync, readdirSync, realpathSync, statSync} from 'node:fs'
-import {isAbsolute, join, relative, resolve, sep} from 'node:path'
+import {join, relative, resolve, sep} from 'node:path'
 
 import {SecretsError} from '../../errors.js'
-import {readBaseline, fingerprint} from './baseline.js'
+import {fingerprint} from './baseline.js'
 import {gitOutput, gitTopLevel, readBlobs, splitZ, type GitOptions} from './git.js'
 import {isBinary, matchBuffer, position, type RawMatch} from './matcher.js'
 import type {ValueIndex} from './value-index.js'
@@ -273,10 +273,4 @@ export async function scanFiles(o: ScanOptions): Promise<ScanResult> {
   if (o.staged) await scanIndex(o, sink, root)
   else scanWorkTree(o, sink, top)
   return result
-}
-
-/** Fingerprints accepted by a baseline file (resolved against cwd). */
-export function baselineFingerprints(file: string, cwd: string, allowMissing = false): Set<string> {
-  const abs = isAbsolute(file) ? file : resolve(cwd, file)
-  return new Set(readBaseline(abs, allowMissing).map((e) => e.fingerprint))
 }

@@ -34,8 +34,7 @@ export async function indexConfiguredValues(session: Session, environment: strin
   const index = new ValueIndex()
   let vars: Map<string, Reference>
   try {
-    vars = await session.variables(environment)
-    for (const [name, entry] of session.files(environment)) if (entry.ref) vars.set(name, entry.ref)
+    vars = await session.references(environment)
   } catch (error) {
     if (!(error instanceof SecretsError)) throw error
     if (error.code === 'CONFIG_NOT_FOUND' && !configNamed) return {index, variables: 0, unresolved: [], note: 'no secrets.yaml found: scanning for credential patterns only'}
