@@ -210,7 +210,8 @@ export class AzureProvider implements SecretProvider {
       if (options.force) {
         // A purge is refused while the deletion is still in progress: wait until it is listed as deleted.
         await poller.pollUntilDone()
-        await client.purgeDeletedSecret(t.name)
+        // Through purge(), so a refused purge names the purge permission, not the delete one just used.
+        await this.purge(ref)
         return {versions}
       }
       const purgeDate = poller.getResult()?.properties.scheduledPurgeDate
