@@ -7,7 +7,7 @@ import {checkRecipient} from './identity.js'
 import type {Interaction} from './interaction.js'
 import {removeStaleTemps, writeFileAtomic} from './atomic-write.js'
 import {withLock} from './lock.js'
-import {canonicalJson, checkRekeyed, dataKeyId, Keyring, newDataKey, openStore, unwrapWithPassphrase, updateStore, wrapFor, type RecipientEntry, type RecipientSpec} from './store.js'
+import {canonicalJson, checkRekeyed, Keyring, keyIdOf, newDataKey, openStore, unwrapWithPassphrase, updateStore, wrapFor, type RecipientEntry, type RecipientSpec} from './store.js'
 import {checkpoint} from './test-hooks.js'
 
 export const DEFAULT_STORE_PATH = '.secrets/store.json'
@@ -201,7 +201,7 @@ async function passphraseOf(r: RecipientEntry, keyId: string, file: string, keyr
   const label = r.label ?? 'passphrase'
   const opens = async (p: string) => {
     const k = await ui.progress(`Checking the passphrase of "${label}"`, () => unwrapWithPassphrase(r, p))
-    return k !== undefined && dataKeyId(k) === keyId
+    return k !== undefined && keyIdOf(k) === keyId
   }
   const known = keyring.knownPassphrase()
   if (known !== undefined && (await opens(known))) return known

@@ -39,7 +39,8 @@ export interface SessionOptions {
   configFlag?: string
 }
 
-function outcomeOf(error: unknown): AuditOutcome {
+/** The audit outcome of a failed operation: not_found, denied (no permission, key or identity) or error. */
+export function outcomeOf(error: unknown): AuditOutcome {
   if (error instanceof SecretsError) {
     if (error.code === 'NOT_FOUND') return 'not_found'
     if (error.code === 'PERMISSION_DENIED' || error.code === 'DECRYPT_FAILED' || error.code === 'IDENTITY_MISSING') return 'denied'

@@ -96,7 +96,8 @@ function derive(dataKey: Buffer, purpose: string, length = 32): Buffer {
   return key
 }
 
-function keyIdOf(dataKey: Buffer): string {
+/** The id of a data key, as written in the store's `keyId` field. */
+export function keyIdOf(dataKey: Buffer): string {
   return derive(dataKey, 'key id', 8).toString('hex')
 }
 
@@ -265,11 +266,6 @@ export function newDataKey(): {key: Buffer; keyId: string} {
   return {key, keyId: keyIdOf(key)}
 }
 
-/** The id of a data key, as written in the store's `keyId` field. */
-export function dataKeyId(key: Buffer): string {
-  return keyIdOf(key)
-}
-
 /**
  * Unwraps data keys with the identities and passphrase available to this process, caching them by key
  * id so a store is unwrapped once per process however many times it is opened.
@@ -335,17 +331,10 @@ export class Keyring {
     if (dataKey === undefined && scrypt.length > 0 && (serviceError === undefined || this.env.SECRETS_PASSPHRASE || this.ui.interactive)) {
       const passphrase = await this.getPassphrase(`Passphrase for ${file}`)
       if (passphrase !== undefined) {
-        const age = await ageLibrary()
         for (const r of scrypt) {
-          const d = new age.Decrypter()
-          d.addPassphrase(passphrase)
-          try {
-            // eslint-disable-next-line no-await-in-loop
-            dataKey = await this.ui.progress('Deriving key from passphrase', () => decryptAll(d, Buffer.from(r.wrapped, 'base64')))
-            break
-          } catch {
-            // Try the next passphrase recipient.
-          }
+          // eslint-disable-next-line no-await-in-loop
+          dataKey = await this.ui.progress('Deriving key from passphrase', () => unwrapWithPassphrase(r, passphrase))
+          if (dataKey !== undefined) break // else try the next passphrase recipient
         }
         if (dataKey === undefined) {
           const mine = identities.map((i) => i.recipient)
@@ -674,8 +663,7 @@ export async function createStore(
   if (recipients.length === 0) throw new SecretsError('USAGE', 'A store needs at least one recipient.')
   return withLock(file, async () => {
     if (existsSync(file)) throw new SecretsError('CONFLICT', `The store ${file} already exists; not overwriting it.`)
-    const dataKey = randomBytes(32)
-    const store = new OpenStore(file, {format: STORE_FORMAT, keyId: keyIdOf(dataKey), recipients: [], secrets: {}, mac: ''}, dataKey)
+    const store = emptyStore(file)
     for (const r of recipients) {
       // eslint-disable-next-line no-await-in-loop
       await store.addRecipient(r)
@@ -687,6 +675,6 @@ export async function createStore(
 
 /** A new, empty store in memory under a fresh data key (nothing written): for files in the store format, such as `export --encrypt`. */
 export function emptyStore(file: string): OpenStore {
-  const dataKey = randomBytes(32)
-  return new OpenStore(file, {format: STORE_FORMAT, keyId: keyIdOf(dataKey), recipients: [], secrets: {}, mac: ''}, dataKey)
+  const {key, keyId} = newDataKey()
+  return new OpenStore(file, {format: STORE_FORMAT, keyId, recipients: [], secrets: {}, mac: ''}, key)
 }

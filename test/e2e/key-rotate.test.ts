@@ -96,6 +96,17 @@ describe('key rotate', () => {
     assert.deepEqual(readFileSync(sb.storeFile), original)
   })
 
+  it('a wrong SECRETS_PASSPHRASE is DECRYPT_FAILED (exit 7), changing nothing, and the audit record says denied', async () => {
+    const auditLines = () => sb.auditText().split('\n').filter(Boolean)
+    const auditBefore = auditLines().length
+    const r = await rotate(['--yes'], {SECRETS_PASSPHRASE: 'not the team passphrase'})
+    assert.equal(r.code, 7, r.stderr)
+    assert.equal(r.stderr.split('\n')[0], `Error [DECRYPT_FAILED]: SECRETS_PASSPHRASE does not open the passphrase recipient "team" of ${sb.storeFile}, so the new data key cannot be wrapped for it. Nothing was changed.`)
+    assert.deepEqual(readFileSync(sb.storeFile), original)
+    const records = auditLines().slice(auditBefore).map((l) => JSON.parse(l))
+    assert.deepEqual(records.map((x) => [x.command, x.action, x.ref, x.outcome, x.code]), [['key rotate', 'rekey', sb.storeFile, 'denied', 'DECRYPT_FAILED']])
+  })
+
   it('passes exactly the documented checkpoints (so the crash test below kills it at every one)', async () => {
     const log = join(sb.root, 'steps.log')
     const r = await rotate(['--yes'], {SECRETS_TEST_STEPS_LOG: log})

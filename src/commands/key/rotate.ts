@@ -2,6 +2,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../base-command.js'
 import {localStoreFile, pickLocalProvider, rekeyStore, type RekeyResult} from '../../core/keys.js'
+import {outcomeOf} from '../../core/session.js'
 import {Keyring} from '../../core/store.js'
 import {checkpoint} from '../../core/test-hooks.js'
 import {SecretsError} from '../../errors.js'
@@ -28,13 +29,11 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
     const status = rekeyStatus(this.jsonEnabled())
     let result: RekeyResult
     try {
-      result = await rekeyStore(file, new Keyring(process.env, this.ui), this.ui, {onProgress: status.onProgress})
+      result = await rekeyStore(file, new Keyring(process.env, this.ui), this.ui, {onProgress: status.onProgress}).finally(status.done)
     } catch (error) {
-      status.done()
-      await this.session().audit([{command: 'key rotate', action: 'rekey', provider: provider.alias, ref: file, outcome: error instanceof SecretsError && error.code === 'PERMISSION_DENIED' ? 'denied' : 'error', code: error instanceof SecretsError ? error.code : 'INTERNAL'}]).catch(() => undefined)
+      await this.session().audit([{command: 'key rotate', action: 'rekey', provider: provider.alias, ref: file, outcome: outcomeOf(error), code: error instanceof SecretsError ? error.code : 'INTERNAL'}]).catch(() => undefined)
       throw error
     }
-    status.done()
     checkpoint('unlocked')
     await this.session().audit([{command: 'key rotate', action: 'rekey', provider: provider.alias, ref: file, outcome: 'ok'}])
     checkpoint('audited')

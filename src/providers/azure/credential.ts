@@ -111,11 +111,35 @@ export function keyVaultClientOptions(settings: Record<string, any>, maxRetries:
   }
 }
 
-/** A vault's URL from its name: the provider's `vaults:` entry (name=https://...), else https://<name>.<vaultDomain>. */
-export function vaultUrlFor(name: string, settings: Record<string, any>): string {
+/** A Key Vault URL from the configuration, checked: https only, no trailing slash. */
+export function checkVaultUrl(url: string, where: string): string {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    throw new SecretsError('CONFIG_INVALID', `${where}: "${url}" is not a URL (expected https://<vault-name>.vault.azure.net).`)
+  }
+  if (u.protocol !== 'https:') throw new SecretsError('CONFIG_INVALID', `${where}: ${url} must use https:// (Key Vault only talks TLS).`)
+  return url.replace(/\/+$/, '')
+}
+
+/** The provider's `vaults:` entries (name=https://...), checked: lower-case vault name -> URL. */
+export function vaultsOf(settings: Record<string, any>, alias: string): Map<string, string> {
+  const vaults = new Map<string, string>()
   for (const entry of (settings.vaults ?? []) as string[]) {
     const eq = entry.indexOf('=')
-    if (eq > 0 && entry.slice(0, eq).toLowerCase() === name.toLowerCase()) return entry.slice(eq + 1).replace(/\/+$/, '')
+    if (eq < 1) throw new SecretsError('CONFIG_INVALID', `providers.${alias}.vaults: "${entry}" must be name=https://url.`)
+    vaults.set(entry.slice(0, eq).toLowerCase(), checkVaultUrl(entry.slice(eq + 1), `providers.${alias}.vaults`))
   }
-  return `https://${name.toLowerCase()}.${settings.vaultDomain ?? 'vault.azure.net'}`
+  return vaults
+}
+
+/** A vault's URL from its name: its `vaults:` entry (see vaultsOf), else https://<name>.<vaultDomain>. */
+export function vaultUrlFor(name: string, settings: Record<string, any>, vaults: Map<string, string>): string {
+  return vaults.get(name.toLowerCase()) ?? `https://${name.toLowerCase()}.${settings.vaultDomain ?? 'vault.azure.net'}`
+}
+
+/** A count setting (concurrency, maxRetries): a non-negative integer, else `fallback`. */
+export function countSetting(v: unknown, fallback: number): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : fallback
 }

@@ -61,24 +61,29 @@ function errorCode(err: any): string | undefined {
   return err?.code ?? err?.cause?.code
 }
 
-function networkError(err: any, host: string, ctx: AzureErrorContext, role: string): SecretsError | undefined {
+/**
+ * UNAVAILABLE for a TLS failure or an unreachable host (by error code, or named in the message), else
+ * undefined. `setting` is what to check when the host cannot be reached.
+ */
+function networkError(err: any, host: string, ref: string | undefined, role: string, setting = `the ${role === 'vault' ? 'vaultUrl' : 'authorityHost'} setting`): SecretsError | undefined {
   const code = errorCode(err)
   const text = String(err?.message ?? '')
   const tls = code !== undefined ? TLS_CODES[code] : undefined
   const tlsByText = Object.entries(TLS_CODES).find(([c]) => text.includes(c))
   if (tls !== undefined || tlsByText !== undefined) {
     return new SecretsError('UNAVAILABLE', `TLS to ${role} ${host} failed: ${tls ?? tlsByText![1]} (${code ?? tlsByText![0]}).`, {
-      ref: ctx.ref,
+      ref,
       cause: err,
       retryable: false,
       suggestions: ['If the server uses a private CA, give its certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (verification stays on).'],
     })
   }
-  if ((code !== undefined && NETWORK_CODES.has(code)) || /ECONNREFUSED|ECONNRESET|ENOTFOUND|socket hang up/.test(text)) {
-    return new SecretsError('UNAVAILABLE', `Cannot reach ${role} ${host} (${code ?? 'network error'}).`, {
-      ref: ctx.ref,
+  const byText = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|socket hang up/.exec(text)
+  if ((code !== undefined && NETWORK_CODES.has(code)) || byText !== null) {
+    return new SecretsError('UNAVAILABLE', `Cannot reach ${role} ${host} (${code ?? byText?.[0] ?? 'network error'}).`, {
+      ref,
       cause: err,
-      suggestions: [`Check the ${role === 'vault' ? 'vaultUrl' : 'authorityHost'} setting, the network and any proxy, then try again.`],
+      suggestions: [`Check ${setting}, the network and any proxy, then try again.`],
     })
   }
   return undefined
@@ -114,10 +119,10 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
   }
   if (name === 'AuthenticationError' || name === 'AuthenticationRequiredError') {
     const description: string = e.errorResponse?.errorDescription ?? e.message ?? ''
-    const net = networkError(e.cause ?? e, 'authority', ctx, 'the sign-in endpoint')
+    const net = networkError(e.cause ?? e, 'authority', ctx.ref, 'the sign-in endpoint')
     if (net !== undefined && !/AADSTS/.test(description)) return net
     if (!/AADSTS/.test(description)) {
-      const fromText = networkError({message: description}, 'authority', ctx, 'the sign-in endpoint')
+      const fromText = networkError({message: description}, 'authority', ctx.ref, 'the sign-in endpoint')
       if (fromText !== undefined) return fromText
     }
     const error: string = /\b(invalid_\w+|unauthorized_client|unsupported_grant_type)\b/.exec(`${e.errorResponse?.error ?? ''} ${description}`)?.[1] ?? 'authentication failed'
@@ -141,7 +146,7 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
     })
   }
   if (status === undefined) {
-    const net = networkError(e, ctx.vault, ctx, 'vault')
+    const net = networkError(e, ctx.vault, ctx.ref, 'vault')
     if (net !== undefined) return net
     return new SecretsError('INTERNAL', `Unexpected error from Azure Key Vault ${ctx.vault}: ${e?.message ?? String(err)}`, {ref: ctx.ref, cause: err})
   }
@@ -249,15 +254,8 @@ export function logsError(err: unknown, ctx: LogsErrorContext): SecretsError {
   const inner: string = body?.innererror?.message ?? body?.message ?? e?.message ?? ''
   const line = String(inner).split(/\r?\n/)[0].slice(0, 300)
   if (status === undefined) {
-    const net = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|socket hang up/.exec(`${errorCode(e) ?? ''} ${e?.message ?? ''}`)
-    const tls = Object.entries(TLS_CODES).find(([c]) => `${errorCode(e) ?? ''} ${e?.message ?? ''}`.includes(c))
-    if (tls !== undefined) {
-      return new SecretsError('UNAVAILABLE', `TLS to the Log Analytics endpoint ${ctx.endpoint} failed: ${tls[1]} (${tls[0]}).`, {cause: err, retryable: false, suggestions: ['If the endpoint uses a private CA, give its certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (verification stays on).']})
-    }
-    if (net !== null) {
-      return new SecretsError('UNAVAILABLE', `Cannot reach the Log Analytics endpoint ${ctx.endpoint} (${net[0]}).`, {cause: err, suggestions: [`Check providers.${ctx.alias}.logAnalyticsEndpoint (default https://api.loganalytics.io), the network and any proxy, then try again.`]})
-    }
-    return new SecretsError('INTERNAL', `Unexpected error querying ${where}: ${e?.message ?? String(err)}`, {cause: err})
+    const net = networkError(e, ctx.endpoint, undefined, 'the Log Analytics endpoint', `providers.${ctx.alias}.logAnalyticsEndpoint (default https://api.loganalytics.io)`)
+    return net ?? new SecretsError('INTERNAL', `Unexpected error querying ${where}: ${e?.message ?? String(err)}`, {cause: err})
   }
   if (status === 403) {
     return new SecretsError('PERMISSION_DENIED', `Access denied to ${where}${login}: the identity may not query its logs (${code || 'Forbidden'}).`, {

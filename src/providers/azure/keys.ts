@@ -3,7 +3,7 @@ import {CryptographyClient} from '@azure/keyvault-keys'
 import {loadConfig} from '../../core/config.js'
 import {SecretsError} from '../../errors.js'
 import type {KeyWrapper} from '../types.js'
-import {AzureSignIn, keyVaultClientOptions, vaultUrlFor} from './credential.js'
+import {AzureSignIn, countSetting, keyVaultClientOptions, vaultUrlFor, vaultsOf} from './credential.js'
 import {azureError, type AzureErrorContext} from './errors.js'
 
 const PREFIX = 'azurekv://'
@@ -36,8 +36,9 @@ export class AzureKeyWrapper implements KeyWrapper {
     if (parts.length < 2 || parts.length > 3 || !KEY_NAME.test(key ?? '') || (version !== undefined && !KEY_VERSION.test(version))) {
       throw new SecretsError('USAGE', `${recipient} does not name a Key Vault key: ${FORMAT}.`)
     }
+    const vaults = vaultsOf(settings, alias)
     if (VAULT_NAME.test(vault)) {
-      this.vaultUrl = vaultUrlFor(vault, settings)
+      this.vaultUrl = vaultUrlFor(vault, settings, vaults)
     } else if (VAULT_HOST.test(vault) && /[.:]/.test(vault)) {
       this.vaultUrl = `https://${vault.toLowerCase()}`
     } else {
@@ -48,7 +49,7 @@ export class AzureKeyWrapper implements KeyWrapper {
     // The recipient URI sits in a file that is committed and edited in pull requests. Skipping the check
     // that a vault's challenge names its own domain (private endpoints, test servers) is for the vaults
     // the provider itself names; any other host gets the check, so no edited entry can collect a token.
-    const named = [env.AZURE_KEYVAULT_URL, settings.vaultUrl, ...((settings.vaults ?? []) as string[]).map((v) => v.slice(v.indexOf('=') + 1))]
+    const named = [env.AZURE_KEYVAULT_URL, settings.vaultUrl, ...vaults.values()]
       .flatMap((u) => (typeof u === 'string' && URL.canParse(u) ? [new URL(u).host] : []))
     this.settings = named.includes(new URL(this.vaultUrl).host) ? settings : {...settings, disableChallengeResourceVerification: false}
     this.signIn = new AzureSignIn(alias, settings, env)
@@ -56,8 +57,7 @@ export class AzureKeyWrapper implements KeyWrapper {
 
   private client(version: string | undefined): CryptographyClient {
     const id = `${this.vaultUrl}/keys/${this.keyName}${version ? `/${version}` : ''}`
-    const maxRetries = typeof this.settings.maxRetries === 'number' ? this.settings.maxRetries : 3
-    return new CryptographyClient(id, this.signIn.credential(), keyVaultClientOptions(this.settings, maxRetries))
+    return new CryptographyClient(id, this.signIn.credential(), keyVaultClientOptions(this.settings, countSetting(this.settings.maxRetries, 3)))
   }
 
   private context(op: 'wrap' | 'unwrap'): AzureErrorContext {

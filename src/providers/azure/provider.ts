@@ -5,7 +5,7 @@ import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
 import type {Capabilities, DeleteOptions, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions, VersionInfo} from '../types.js'
-import {AzureSignIn, keyVaultClientOptions, vaultUrlFor} from './credential.js'
+import {AzureSignIn, checkVaultUrl, countSetting, keyVaultClientOptions, vaultUrlFor, vaultsOf} from './credential.js'
 import {azureError, disabledError, validityError, type AzureErrorContext} from './errors.js'
 import {NAME_TAG, azureSecretName, collisionError, findCollisions} from './names.js'
 
@@ -42,7 +42,7 @@ export class AzureProvider implements SecretProvider {
   readonly alias: string
   private readonly settings: Record<string, any>
   private readonly vaultUrl: string
-  private readonly vaults = new Map<string, string>()
+  private readonly vaults: Map<string, string>
   private readonly clients = new Map<string, SecretClient>()
   private readonly concurrency: number
   readonly maxRetries: number
@@ -59,14 +59,10 @@ export class AzureProvider implements SecretProvider {
         suggestions: [`Add \`vaultUrl: https://<vault-name>.vault.azure.net\` under providers.${this.alias}.`],
       })
     }
-    this.vaultUrl = checkUrl(url, `providers.${this.alias}.vaultUrl`)
-    for (const entry of (this.settings.vaults ?? []) as string[]) {
-      const eq = entry.indexOf('=')
-      if (eq < 1) throw new SecretsError('CONFIG_INVALID', `providers.${this.alias}.vaults: "${entry}" must be name=https://url.`)
-      this.vaults.set(entry.slice(0, eq).toLowerCase(), checkUrl(entry.slice(eq + 1), `providers.${this.alias}.vaults`))
-    }
-    this.concurrency = positive(this.settings.concurrency, 8)
-    this.maxRetries = positive(this.settings.maxRetries, 3)
+    this.vaultUrl = checkVaultUrl(url, `providers.${this.alias}.vaultUrl`)
+    this.vaults = vaultsOf(this.settings, this.alias)
+    this.concurrency = countSetting(this.settings.concurrency, 8)
+    this.maxRetries = countSetting(this.settings.maxRetries, 3)
     this.signIn = new AzureSignIn(this.alias, this.settings, env)
     this.login = this.signIn.login
   }
@@ -93,7 +89,7 @@ export class AzureProvider implements SecretProvider {
     if (!/^[A-Za-z0-9-]{3,24}$/.test(vaultName)) {
       throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: "${vaultName}" is not a Key Vault name (3-24 letters, digits and "-").`, {ref: ref.raw})
     }
-    const url = this.vaults.get(vaultName.toLowerCase()) ?? vaultUrlFor(vaultName, this.settings)
+    const url = vaultUrlFor(vaultName, this.settings, this.vaults)
     return {vault: url, url, name, mapped}
   }
 
@@ -214,7 +210,8 @@ export class AzureProvider implements SecretProvider {
       if (options.force) {
         // A purge is refused while the deletion is still in progress: wait until it is listed as deleted.
         await poller.pollUntilDone()
-        await client.purgeDeletedSecret(t.name)
+        // Through purge(), so a refused purge names the purge permission, not the delete one just used.
+        await this.purge(ref)
         return {versions}
       }
       const purgeDate = poller.getResult()?.properties.scheduledPurgeDate
@@ -424,19 +421,4 @@ function metadataOf(p: SecretProperties): Record<string, unknown> {
     recoverableDays: p.recoverableDays,
   }
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
-}
-
-function checkUrl(url: string, where: string): string {
-  let u: URL
-  try {
-    u = new URL(url)
-  } catch {
-    throw new SecretsError('CONFIG_INVALID', `${where}: "${url}" is not a URL (expected https://<vault-name>.vault.azure.net).`)
-  }
-  if (u.protocol !== 'https:') throw new SecretsError('CONFIG_INVALID', `${where}: ${url} must use https:// (Key Vault only talks TLS).`)
-  return url.replace(/\/+$/, '')
-}
-
-function positive(v: unknown, fallback: number): number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : fallback
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {azureError, type AzureErrorContext} from '../../../src/providers/azure/errors.js'
+import {azureError, logsError, type AzureErrorContext} from '../../../src/providers/azure/errors.js'
 
 const ctx: AzureErrorContext = {vault: 'https://kv.vault.azure.net', secret: 'db-password', ref: 'azure://db-password', op: 'read', login: 'client-secret for client app-1'}
 
@@ -48,5 +48,22 @@ describe('azure error mapping', () => {
     assert.equal(t.code, 'UNAVAILABLE')
     assert.match(t.message, /TLS to vault .* self-signed CA this machine does not trust \(SELF_SIGNED_CERT_IN_CHAIN\)/)
     assert.match(t.suggestions[0], /NODE_EXTRA_CA_CERTS/)
+  })
+
+  it('Log Analytics: the same network and TLS mapping as the vault, naming the endpoint and its setting', () => {
+    const lctx = {workspace: 'ws-1', endpoint: 'https://api.loganalytics.io', table: 'AZKVAuditLogs', alias: 'azure'}
+    const refused = logsError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {name: 'RestError', code: 'ECONNREFUSED'}), lctx)
+    assert.equal(refused.code, 'UNAVAILABLE')
+    assert.equal(refused.message, 'Cannot reach the Log Analytics endpoint https://api.loganalytics.io (ECONNREFUSED).')
+    assert.deepEqual(refused.suggestions, ['Check providers.azure.logAnalyticsEndpoint (default https://api.loganalytics.io), the network and any proxy, then try again.'])
+    // A network code found only by its code (was INTERNAL, exit 1, for the Log Analytics query).
+    const unreachable = logsError(Object.assign(new Error('connect failed'), {name: 'RestError', code: 'ENETUNREACH'}), lctx)
+    assert.equal(unreachable.code, 'UNAVAILABLE')
+    assert.equal(unreachable.message, 'Cannot reach the Log Analytics endpoint https://api.loganalytics.io (ENETUNREACH).')
+    const tls = logsError(Object.assign(new Error('certificate has expired'), {name: 'RestError', code: 'CERT_HAS_EXPIRED'}), lctx)
+    assert.equal(tls.code, 'UNAVAILABLE')
+    assert.equal(tls.retryable, false)
+    assert.equal(tls.message, 'TLS to the Log Analytics endpoint https://api.loganalytics.io failed: its certificate has expired (CERT_HAS_EXPIRED).')
+    assert.equal(logsError(new Error('odd'), lctx).code, 'INTERNAL')
   })
 })

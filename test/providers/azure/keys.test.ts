@@ -103,4 +103,12 @@ describe('azure keys: the test vault speaks Key Vault\'s keys protocol to the re
     await assert.rejects(elsewhere.wrap(dataKey), (e: unknown) => e instanceof SecretsError && e.code === 'CONFIG_INVALID' && /is not in the domain its sign-in challenge names/.test(e.message))
     assert.equal(kv.counters.tokenRequests, 0)
   })
+
+  it('a `vaults:` entry that is not https is CONFIG_INVALID naming the setting, as for the provider (it was INTERNAL at the first wrap)', () => {
+    const env = {AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's'}
+    assert.throws(() => new AzureKeyWrapper('azurekv://team-kv/k', env, {vaults: ['team-kv=http://127.0.0.1:8443']}, 'kv'), (e: unknown) =>
+      e instanceof SecretsError && e.code === 'CONFIG_INVALID' && e.message === 'providers.kv.vaults: http://127.0.0.1:8443 must use https:// (Key Vault only talks TLS).')
+    assert.throws(() => new AzureKeyWrapper('azurekv://team-kv/k', env, {vaults: ['https://team-kv.example']}, 'kv'), (e: unknown) =>
+      e instanceof SecretsError && e.code === 'CONFIG_INVALID' && e.message === 'providers.kv.vaults: "https://team-kv.example" must be name=https://url.')
+  })
 })
