@@ -10,7 +10,7 @@ import {rekeyStatus} from '../../output/progress.js'
 
 export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
   static override summary = 'Replace the local store\'s data key and re-encrypt every value under it.'
-  static override description = 'A new random data key is wrapped for every recipient (age keys, passphrases, awskms://, vault-transit://), every version of every secret is re-encrypted under it, and the store is replaced in one atomic rename: killed at any moment, the store still opens with every recipient\'s key. A passphrase recipient needs its passphrase to be wrapped again: SECRETS_PASSPHRASE, or a prompt on a terminal. Asks for confirmation on a terminal; --yes otherwise.'
+  static override description = 'A new random data key is wrapped for every recipient (age keys, passphrases, awskms://, vault-transit://, azurekv://), every version of every secret is re-encrypted under it, and the store is replaced in one atomic rename: killed at any moment, the store still opens with every recipient\'s key. A passphrase recipient needs its passphrase to be wrapped again: SECRETS_PASSPHRASE, or a prompt on a terminal. Asks for confirmation on a terminal; --yes otherwise.'
   static override examples = ['<%= config.bin %> key rotate', '<%= config.bin %> key rotate --yes --json', 'SECRETS_PASSPHRASE=... <%= config.bin %> key rotate --yes --store team']
 
   static override flags = {
