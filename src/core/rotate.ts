@@ -119,8 +119,11 @@ function requireStaged(provider: SecretProvider, ref: Reference): asserts provid
   }
 }
 
-/** Replace `field` in a JSON object value, keeping the other fields. */
-function withField(current: SecretValue, field: string, value: SecretValue, ref: Reference): SecretValue {
+/**
+ * Replace `field` in a JSON object value, keeping the other fields; also the field's old value (to
+ * mask in the verify command's output), undefined when the rotation adds the field.
+ */
+function withField(current: SecretValue, field: string, value: SecretValue, ref: Reference): {whole: SecretValue; old?: SecretValue} {
   let obj: unknown
   try {
     obj = JSON.parse(current.text())
@@ -133,13 +136,12 @@ function withField(current: SecretValue, field: string, value: SecretValue, ref:
       suggestions: [`Rotate the whole secret (${wholeSecret(ref).raw}) with --value-stdin.`],
     })
   }
-  return new SecretValue(JSON.stringify({...(obj as Record<string, unknown>), [field]: value.text()}))
-}
-
-function fieldOf(whole: SecretValue, field: string | undefined): SecretValue {
-  if (field === undefined) return whole
-  const v = (JSON.parse(whole.text()) as Record<string, unknown>)[field]
-  return new SecretValue(typeof v === 'string' ? v : JSON.stringify(v))
+  const fields = obj as Record<string, unknown>
+  const old = fields[field]
+  return {
+    whole: new SecretValue(JSON.stringify({...fields, [field]: value.text()})),
+    ...(old === undefined ? {} : {old: new SecretValue(typeof old === 'string' ? old : JSON.stringify(old))}),
+  }
 }
 
 const journalKey = (config: string, ref: string) => `${config}\u0000${ref}`
@@ -281,7 +283,7 @@ export class Rotator {
     }
     const baseVersion = current.version
     const fresh = this.o.value ?? generateValue(this.o.generator ?? t.policy?.generate ?? DEFAULT_GENERATOR)
-    const newWhole = t.ref.field === undefined ? fresh : withField(current.value, t.ref.field, fresh, t.ref)
+    const {whole: newWhole, old} = t.ref.field === undefined ? {whole: fresh, old: current.value} : withField(current.value, t.ref.field, fresh, t.ref)
     const verify = this.o.verifyCmd ?? t.policy?.verify
     // Resolve the verify command's environment before writing anything (fail closed, like exec).
     const verifier = verify === undefined ? undefined : await import('./verify.js')
@@ -307,7 +309,7 @@ export class Rotator {
       await testPause(this.session.env.SECRETS_TEST_PAUSE_AFTER_PENDING)
       if (verify !== undefined) {
         this.o.onProgress?.(`verifying ${t.name}: ${verify}`)
-        const ok = await verifier!.runVerify({command: verify, prepared: prepared!, name: t.name, ref: t.ref, value: fresh, old: fieldOf(current.value, t.ref.field), parentEnv: this.o.parentEnv, output: this.o.output})
+        const ok = await verifier!.runVerify({command: verify, prepared: prepared!, name: t.name, ref: t.ref, value: fresh, old, parentEnv: this.o.parentEnv, output: this.o.output})
         if (!ok) {
           await provider.discardPending(whole, {pending, token})
           await this.audit('rotate-rolled-back', whole, {version: pending, outcome: 'error', code: 'VERIFY_FAILED'})
