@@ -106,11 +106,11 @@ export function selectTargets(session: Session, o: Pick<RotateOptions, 'inputs' 
   return [...entries.values()].filter((e) => policyOf(e.name) !== undefined).map((e) => ({name: e.name, ref: e.ref, policy: policyOf(e.name)}))
 }
 
-/** When the current version was written, from the provider's version history (or its list metadata). */
-export async function lastRotated(provider: SecretProvider, ref: Reference): Promise<string | undefined> {
+/** The current version (its id and when it was written) from the provider's version history; metadata only, no value. */
+async function currentVersion(provider: SecretProvider, ref: Reference): Promise<VersionInfo | undefined> {
   if (provider.versions === undefined) return undefined
   const versions = await provider.versions(wholeSecret(ref))
-  return versions.find((v) => v.current)?.created
+  return versions.find((v) => v.current)
 }
 
 function requireStaged(provider: SecretProvider, ref: Reference): asserts provider is SecretProvider & Required<Pick<SecretProvider, 'writePending' | 'promote' | 'discardPending' | 'readPending'>> {
@@ -185,15 +185,21 @@ export class Rotator {
       }
       const provider = await this.session.provider(t.ref.alias)
       if (!this.o.native) requireStaged(provider, t.ref)
+      // One listing of the versions serves both --due (the current version's age) and --dry-run (its id).
+      let current: VersionInfo | undefined
       if (this.o.due) {
         const every = t.policy?.every
         if (every === undefined) return undefined
-        const last = await lastRotated(provider, t.ref)
+        current = await currentVersion(provider, t.ref)
+        const last = current?.created
         base.lastRotated = last
         base.every = formatEvery(every)
         if (last !== undefined && this.o.now - Date.parse(last) < every) return undefined
       }
-      if (this.o.dryRun) return {...base, status: 'would-rotate', ...(await this.currentVersion(provider, whole))}
+      if (this.o.dryRun) {
+        if (!this.o.due) current = await currentVersion(provider, t.ref)
+        return {...base, status: 'would-rotate', ...(current === undefined ? {} : {oldVersion: current.version})}
+      }
       if (this.o.native) return await this.rotateNative(provider, t, whole, base)
       return await this.rotate(provider, t, whole, base)
     } catch (error) {
@@ -233,12 +239,6 @@ export class Rotator {
     }
     await this.audit('rotate-promoted', whole, {version})
     return {...result, status: 'rotated', ...(before === undefined ? {} : {oldVersion: before}), newVersion: version}
-  }
-
-  /** The current version's id, from metadata only (a dry run reads no value). */
-  private async currentVersion(provider: SecretProvider, whole: Reference): Promise<{oldVersion?: string}> {
-    const version = provider.versions === undefined ? undefined : (await provider.versions(whole)).find((v) => v.current)?.version
-    return version === undefined ? {} : {oldVersion: version}
   }
 
   private async rotate(provider: SecretProvider, t: RotationTarget, whole: Reference, result: RotationResult): Promise<RotationResult> {
@@ -394,7 +394,7 @@ export async function rotationAges(session: Session, environment: string | undef
     const row: StatusRow = {name: t.name, ref: t.ref.raw, provider: t.ref.alias, due: false, ...(t.policy?.every === undefined ? {} : {every: formatEvery(t.policy.every)})}
     try {
       const provider = await session.provider(t.ref.alias)
-      const last = await lastRotated(provider, t.ref)
+      const last = (await currentVersion(provider, t.ref))?.created
       if (last !== undefined) {
         row.lastRotated = last
         row.ageDays = Math.floor((now - Date.parse(last)) / 86_400_000)
