@@ -4,7 +4,7 @@ import {existsSync, writeFileSync} from 'node:fs'
 import {SecretsError} from '../errors.js'
 import type {SecretProvider, VersionInfo} from '../providers/types.js'
 import type {AuditEvent} from './audit.js'
-import {selectEnvironment, type GeneratorSpec, type RotationPolicy} from './config.js'
+import {formatDuration, selectEnvironment, type GeneratorSpec, type RotationPolicy} from './config.js'
 import {DEFAULT_GENERATOR, generateValue} from './generate.js'
 import {formatReference, type Reference} from './reference.js'
 import {journalEntries, journalHost, ownerAlive, updateJournal, type JournalEntry} from './rotation-journal.js'
@@ -193,7 +193,7 @@ export class Rotator {
         current = await currentVersion(provider, t.ref)
         const last = current?.created
         base.lastRotated = last
-        base.every = formatEvery(every)
+        base.every = formatDuration(every)
         if (last !== undefined && this.o.now - Date.parse(last) < every) return undefined
       }
       if (this.o.dryRun) {
@@ -356,11 +356,6 @@ export class Rotator {
   }
 }
 
-function formatEvery(ms: number): string {
-  const day = 86_400_000
-  return ms % day === 0 ? `${ms / day}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 60_000)}m`
-}
-
 /**
  * Test-only pause points: with SECRETS_TEST_PAUSE_AFTER_PENDING=FILE (or ..._AFTER_VERIFIED), rotate
  * creates FILE right after that step (journal updated) and waits until FILE is removed, so a test can
@@ -391,7 +386,7 @@ export interface StatusRow {
 export async function rotationAges(session: Session, environment: string | undefined, now: number): Promise<StatusRow[]> {
   const targets = selectTargets(session, {inputs: [], environment})
   return Promise.all(targets.map(async (t): Promise<StatusRow> => {
-    const row: StatusRow = {name: t.name, ref: t.ref.raw, provider: t.ref.alias, due: false, ...(t.policy?.every === undefined ? {} : {every: formatEvery(t.policy.every)})}
+    const row: StatusRow = {name: t.name, ref: t.ref.raw, provider: t.ref.alias, due: false, ...(t.policy?.every === undefined ? {} : {every: formatDuration(t.policy.every)})}
     try {
       const provider = await session.provider(t.ref.alias)
       const last = (await currentVersion(provider, t.ref))?.created
