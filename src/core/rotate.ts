@@ -144,8 +144,6 @@ function withField(current: SecretValue, field: string, value: SecretValue, ref:
   }
 }
 
-const journalKey = (config: string, ref: string) => `${config}\u0000${ref}`
-
 /**
  * `secrets rotate`: for each target, (1) write the new value as a pending version, (2) verify it with
  * the verify command (the new value in its environment, like `exec`), (3) promote it, or (4) drop the
@@ -245,7 +243,7 @@ export class Rotator {
     requireStaged(provider, t.ref)
     const config = this.session.config.file
     // An unfinished rotation of this secret: finish it (verified) or drop its pending version first.
-    const unfinished = journalEntries(this.session.env).find((e) => journalKey(e.config, e.ref) === journalKey(config, whole.raw))
+    const unfinished = journalEntries(this.session.env).find((e) => e.config === config && e.ref === whole.raw)
     if (unfinished !== undefined) {
       if (ownerAlive(unfinished)) {
         throw new SecretsError('CONFLICT', `${whole.raw} is being rotated by another process (pid ${unfinished.pid} on ${unfinished.host}, since ${unfinished.started}); nothing was changed.`, {
@@ -295,7 +293,7 @@ export class Rotator {
       id: token, ref: whole.raw, ...(t.ref.field === undefined ? {} : {field: t.ref.field}), name: t.name, provider: t.ref.alias, config,
       step: 'started', base: baseVersion, started: now, updated: now, pid: process.pid, host: journalHost(),
     }
-    await updateJournal(this.session.env, (entries) => ({entries: [...entries, entry], result: undefined}))
+    await updateJournal(this.session.env, (entries) => [...entries, entry])
     let pending: string | undefined
     try {
       try {
@@ -345,14 +343,11 @@ export class Rotator {
   }
 
   private async step(id: string, step: JournalEntry['step'], pending: string): Promise<void> {
-    await updateJournal(this.session.env, (entries) => ({
-      entries: entries.map((e) => (e.id === id ? {...e, step, pending, updated: new Date().toISOString()} : e)),
-      result: undefined,
-    }))
+    await updateJournal(this.session.env, (entries) => entries.map((e) => (e.id === id ? {...e, step, pending, updated: new Date().toISOString()} : e)))
   }
 
   private async forget(id: string): Promise<void> {
-    await updateJournal(this.session.env, (entries) => ({entries: entries.filter((e) => e.id !== id), result: undefined}))
+    await updateJournal(this.session.env, (entries) => entries.filter((e) => e.id !== id))
   }
 }
 

@@ -115,6 +115,15 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     const r = await run(['rotate', '--status'])
     assert.equal(r.code, 6)
     assert.match(r.stderr, /rotation journal .* can be read by group or others/)
+    // Not JSON, or JSON without a rotations list: INTEGRITY (8), and nothing is rotated.
+    for (const text of ['{"rotations": [', '{"rotations": {}}\n', 'null\n']) {
+      writeFileSync(journal, text)
+      chmodSync(journal, 0o600)
+      // eslint-disable-next-line no-await-in-loop
+      const bad = await run(['rotate', 'PLAIN', '--json'])
+      assert.equal(bad.code, 8, bad.stderr)
+      assert.equal(JSON.parse(bad.stdout).rotations[0].error.message, `The rotation journal ${journal} is not valid JSON.`)
+    }
     unlinkSync(journal)
     assert.equal((await run(['rotate'])).code, 2)
     assert.equal((await run(['rotate', 'GOOD', '--due'])).code, 2)
