@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {existsSync, writeFileSync} from 'node:fs'
 
-import {SecretsError} from '../errors.js'
+import {SecretsError, type ErrorCode} from '../errors.js'
 import type {SecretProvider, VersionInfo} from '../providers/types.js'
 import type {AuditEvent} from './audit.js'
 import {formatDuration, selectEnvironment, type GeneratorSpec, type RotationPolicy} from './config.js'
@@ -32,7 +32,7 @@ export interface RotationResult {
   every?: string
   /** An unfinished rotation of this secret that was abandoned (its pending version dropped) first. */
   abandoned?: string
-  error?: {code: string; message: string}
+  error?: {code: ErrorCode; message: string}
   /** What to do about the error (not part of the --json report). */
   suggestions?: string[]
 }
@@ -374,7 +374,7 @@ export interface StatusRow {
   lastRotated?: string
   ageDays?: number
   due: boolean
-  error?: {code: string; message: string}
+  error?: {code: ErrorCode; message: string}
 }
 
 /** `secrets status`: every variable with a rotation policy, its last rotation and whether it is due. */
