@@ -1,13 +1,14 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
-import {parseDuration} from '../core/config.js'
+import {GENERATOR_TYPES, parseDuration} from '../core/config.js'
 import {generatorFromFlags} from '../core/generate.js'
 import {readNewValue} from '../core/read-input.js'
 import {nowFrom, rotationStatus, Rotator, type RotationResult} from '../core/rotate.js'
 import type {JournalEntry} from '../core/rotation-journal.js'
-import {SecretsError} from '../errors.js'
+import {EXIT_CODES, SecretsError} from '../errors.js'
 import {table} from '../output/style.js'
+import {isCI} from '../output/ui.js'
 
 type Report = {rotations: RotationResult[]; exitCode: number} | {unfinished: Array<JournalEntry & {running: boolean}>}
 
@@ -36,7 +37,7 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
     all: Flags.boolean({description: 'Rotate every variable that declares `rotate:` in secrets.yaml.', exclusive: ['due', 'status']}),
     'dry-run': Flags.boolean({description: 'Show what would be rotated; change nothing.'}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation on a terminal.'}),
-    generate: Flags.string({description: 'Generator for the new value: password, hex, base64, base64url or uuid.', options: ['password', 'hex', 'base64', 'base64url', 'uuid'], exclusive: ['value-stdin']}),
+    generate: Flags.string({description: 'Generator for the new value: password, hex, base64, base64url or uuid.', options: [...GENERATOR_TYPES], exclusive: ['value-stdin']}),
     length: Flags.integer({description: 'Characters (password) or random bytes (hex, base64) of the new value.', exclusive: ['value-stdin']}),
     'value-stdin': Flags.boolean({description: 'Read the new value from stdin (one secret only), e.g. a key a vendor issued.'}),
     'verify-cmd': Flags.string({description: 'Shell command run with the new value in its environment; exit 0 means the new value works.'}),
@@ -72,8 +73,7 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
       if (!(await this.ui.confirm(`Rotate ${what}?`, false))) throw new SecretsError('ABORTED', 'Nothing was rotated.')
     }
     const value = this.flags['value-stdin'] ? await readNewValue({name: inputs[0] ?? 'the new value', ui: this.ui}) : undefined
-    const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0'
-    const quiet = this.jsonEnabled() || !process.stderr.isTTY || ci
+    const quiet = this.jsonEnabled() || !process.stderr.isTTY || isCI()
     const timeoutMs = this.flags.timeout === undefined ? undefined : parseDuration(this.flags.timeout)
     if (this.flags.timeout !== undefined && timeoutMs === undefined) throw new SecretsError('USAGE', `--timeout ${JSON.stringify(this.flags.timeout)} is not a duration.`, {suggestions: ['e.g. --timeout 90s or --timeout 10m.']})
     const rotator = new Rotator(session, {
@@ -87,7 +87,7 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
     if (!this.jsonEnabled() && rotations.length === 1 && rotations[0].status === 'failed' && rotations[0].error !== undefined) {
       // One secret, one failure: its own error, rendered like any other.
       const e = rotations[0].error
-      throw new SecretsError(e.code as never, e.message, {ref: rotations[0].ref, suggestions: rotations[0].suggestions})
+      throw new SecretsError(e.code, e.message, {ref: rotations[0].ref, suggestions: rotations[0].suggestions})
     }
     if (!this.jsonEnabled()) this.report(rotations)
     process.exitCode = exitCode
@@ -116,12 +116,13 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
 
 /** 0 all rotated (or a dry run), 13 nothing due, 14 every attempt failed verification, 15 partial; one failure kind: its code. */
 export function exitCodeOf(rotations: RotationResult[], due: boolean): number {
-  if (rotations.length === 0) return due ? 13 : 0
+  if (rotations.length === 0) return due ? EXIT_CODES.NOTHING_DUE : 0
   const failed = rotations.filter((r) => r.status === 'failed' || r.status === 'rolled-back')
   if (failed.length === 0) return 0
-  if (failed.length < rotations.length) return 15
-  if (failed.every((r) => r.status === 'rolled-back')) return 14
+  if (failed.length < rotations.length) return EXIT_CODES.ROTATION_PARTIAL
+  if (failed.every((r) => r.status === 'rolled-back')) return EXIT_CODES.VERIFY_FAILED
   const codes = new Set(failed.map((r) => r.error?.code))
-  if (codes.size === 1) return new SecretsError([...codes][0] as never, '').exitCode || 1
-  return 15
+  const [code] = codes
+  if (codes.size === 1) return code === undefined ? 1 : EXIT_CODES[code]
+  return EXIT_CODES.ROTATION_PARTIAL
 }

@@ -1,7 +1,7 @@
 import {randomBytes, randomInt, randomUUID} from 'node:crypto'
 
 import {SecretsError} from '../errors.js'
-import type {GeneratorSpec} from './config.js'
+import {GENERATOR_TYPES, type GeneratorSpec} from './config.js'
 import {SecretValue} from './secret-value.js'
 
 const CLASSES = {
@@ -53,8 +53,8 @@ function password(spec: GeneratorSpec): string {
 export function generatorFromFlags(type: string | undefined, length: number | undefined): GeneratorSpec | undefined {
   if (type === undefined && length === undefined) return undefined
   const t = (type ?? 'password') as GeneratorSpec['type']
-  if (!['password', 'hex', 'base64', 'base64url', 'uuid'].includes(t)) {
-    throw new SecretsError('USAGE', `--generate ${JSON.stringify(type)} is not a generator.`, {suggestions: ['Use one of password, hex, base64, base64url, uuid.']})
+  if (!GENERATOR_TYPES.includes(t)) {
+    throw new SecretsError('USAGE', `--generate ${JSON.stringify(type)} is not a generator.`, {suggestions: [`Use one of ${GENERATOR_TYPES.join(', ')}.`]})
   }
   if (length !== undefined && (!Number.isInteger(length) || length < 8 || length > 4096)) {
     throw new SecretsError('USAGE', `--length ${length} is out of range.`, {suggestions: ['Give a whole number from 8 to 4096 (characters for password, random bytes for hex and base64).']})

@@ -32,7 +32,8 @@ function readOwner(file: string): Owner | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` runs on this host (EPERM: it runs, as another user). */
+export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)

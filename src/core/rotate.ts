@@ -1,10 +1,10 @@
 import {randomUUID} from 'node:crypto'
 import {existsSync, writeFileSync} from 'node:fs'
 
-import {SecretsError} from '../errors.js'
+import {SecretsError, type ErrorCode} from '../errors.js'
 import type {SecretProvider, VersionInfo} from '../providers/types.js'
 import type {AuditEvent} from './audit.js'
-import {selectEnvironment, type GeneratorSpec, type RotationPolicy} from './config.js'
+import {formatDuration, selectEnvironment, type GeneratorSpec, type RotationPolicy} from './config.js'
 import {DEFAULT_GENERATOR, generateValue} from './generate.js'
 import {formatReference, type Reference} from './reference.js'
 import {journalEntries, journalHost, ownerAlive, updateJournal, type JournalEntry} from './rotation-journal.js'
@@ -32,7 +32,7 @@ export interface RotationResult {
   every?: string
   /** An unfinished rotation of this secret that was abandoned (its pending version dropped) first. */
   abandoned?: string
-  error?: {code: string; message: string}
+  error?: {code: ErrorCode; message: string}
   /** What to do about the error (not part of the --json report). */
   suggestions?: string[]
 }
@@ -106,11 +106,11 @@ export function selectTargets(session: Session, o: Pick<RotateOptions, 'inputs' 
   return [...entries.values()].filter((e) => policyOf(e.name) !== undefined).map((e) => ({name: e.name, ref: e.ref, policy: policyOf(e.name)}))
 }
 
-/** When the current version was written, from the provider's version history (or its list metadata). */
-export async function lastRotated(provider: SecretProvider, ref: Reference): Promise<string | undefined> {
+/** The current version (its id and when it was written) from the provider's version history; metadata only, no value. */
+async function currentVersion(provider: SecretProvider, ref: Reference): Promise<VersionInfo | undefined> {
   if (provider.versions === undefined) return undefined
   const versions = await provider.versions(wholeSecret(ref))
-  return versions.find((v) => v.current)?.created
+  return versions.find((v) => v.current)
 }
 
 function requireStaged(provider: SecretProvider, ref: Reference): asserts provider is SecretProvider & Required<Pick<SecretProvider, 'writePending' | 'promote' | 'discardPending' | 'readPending'>> {
@@ -119,8 +119,11 @@ function requireStaged(provider: SecretProvider, ref: Reference): asserts provid
   }
 }
 
-/** Replace `field` in a JSON object value, keeping the other fields. */
-function withField(current: SecretValue, field: string, value: SecretValue, ref: Reference): SecretValue {
+/**
+ * Replace `field` in a JSON object value, keeping the other fields; also the field's old value (to
+ * mask in the verify command's output), undefined when the rotation adds the field.
+ */
+function withField(current: SecretValue, field: string, value: SecretValue, ref: Reference): {whole: SecretValue; old?: SecretValue} {
   let obj: unknown
   try {
     obj = JSON.parse(current.text())
@@ -133,16 +136,13 @@ function withField(current: SecretValue, field: string, value: SecretValue, ref:
       suggestions: [`Rotate the whole secret (${wholeSecret(ref).raw}) with --value-stdin.`],
     })
   }
-  return new SecretValue(JSON.stringify({...(obj as Record<string, unknown>), [field]: value.text()}))
+  const fields = obj as Record<string, unknown>
+  const old = fields[field]
+  return {
+    whole: new SecretValue(JSON.stringify({...fields, [field]: value.text()})),
+    ...(old === undefined ? {} : {old: new SecretValue(typeof old === 'string' ? old : JSON.stringify(old))}),
+  }
 }
-
-function fieldOf(whole: SecretValue, field: string | undefined): SecretValue {
-  if (field === undefined) return whole
-  const v = (JSON.parse(whole.text()) as Record<string, unknown>)[field]
-  return new SecretValue(typeof v === 'string' ? v : JSON.stringify(v))
-}
-
-const journalKey = (config: string, ref: string) => `${config}\u0000${ref}`
 
 /**
  * `secrets rotate`: for each target, (1) write the new value as a pending version, (2) verify it with
@@ -183,15 +183,21 @@ export class Rotator {
       }
       const provider = await this.session.provider(t.ref.alias)
       if (!this.o.native) requireStaged(provider, t.ref)
+      // One listing of the versions serves both --due (the current version's age) and --dry-run (its id).
+      let current: VersionInfo | undefined
       if (this.o.due) {
         const every = t.policy?.every
         if (every === undefined) return undefined
-        const last = await lastRotated(provider, t.ref)
+        current = await currentVersion(provider, t.ref)
+        const last = current?.created
         base.lastRotated = last
-        base.every = formatEvery(every)
+        base.every = formatDuration(every)
         if (last !== undefined && this.o.now - Date.parse(last) < every) return undefined
       }
-      if (this.o.dryRun) return {...base, status: 'would-rotate', ...(await this.currentVersion(provider, whole))}
+      if (this.o.dryRun) {
+        if (!this.o.due) current = await currentVersion(provider, t.ref)
+        return {...base, status: 'would-rotate', ...(current === undefined ? {} : {oldVersion: current.version})}
+      }
       if (this.o.native) return await this.rotateNative(provider, t, whole, base)
       return await this.rotate(provider, t, whole, base)
     } catch (error) {
@@ -233,17 +239,11 @@ export class Rotator {
     return {...result, status: 'rotated', ...(before === undefined ? {} : {oldVersion: before}), newVersion: version}
   }
 
-  /** The current version's id, from metadata only (a dry run reads no value). */
-  private async currentVersion(provider: SecretProvider, whole: Reference): Promise<{oldVersion?: string}> {
-    const version = provider.versions === undefined ? undefined : (await provider.versions(whole)).find((v) => v.current)?.version
-    return version === undefined ? {} : {oldVersion: version}
-  }
-
   private async rotate(provider: SecretProvider, t: RotationTarget, whole: Reference, result: RotationResult): Promise<RotationResult> {
     requireStaged(provider, t.ref)
     const config = this.session.config.file
     // An unfinished rotation of this secret: finish it (verified) or drop its pending version first.
-    const unfinished = journalEntries(this.session.env).find((e) => journalKey(e.config, e.ref) === journalKey(config, whole.raw))
+    const unfinished = journalEntries(this.session.env).find((e) => e.config === config && e.ref === whole.raw)
     if (unfinished !== undefined) {
       if (ownerAlive(unfinished)) {
         throw new SecretsError('CONFLICT', `${whole.raw} is being rotated by another process (pid ${unfinished.pid} on ${unfinished.host}, since ${unfinished.started}); nothing was changed.`, {
@@ -281,7 +281,7 @@ export class Rotator {
     }
     const baseVersion = current.version
     const fresh = this.o.value ?? generateValue(this.o.generator ?? t.policy?.generate ?? DEFAULT_GENERATOR)
-    const newWhole = t.ref.field === undefined ? fresh : withField(current.value, t.ref.field, fresh, t.ref)
+    const {whole: newWhole, old} = t.ref.field === undefined ? {whole: fresh, old: current.value} : withField(current.value, t.ref.field, fresh, t.ref)
     const verify = this.o.verifyCmd ?? t.policy?.verify
     // Resolve the verify command's environment before writing anything (fail closed, like exec).
     const verifier = verify === undefined ? undefined : await import('./verify.js')
@@ -293,7 +293,7 @@ export class Rotator {
       id: token, ref: whole.raw, ...(t.ref.field === undefined ? {} : {field: t.ref.field}), name: t.name, provider: t.ref.alias, config,
       step: 'started', base: baseVersion, started: now, updated: now, pid: process.pid, host: journalHost(),
     }
-    await updateJournal(this.session.env, (entries) => ({entries: [...entries, entry], result: undefined}))
+    await updateJournal(this.session.env, (entries) => [...entries, entry])
     let pending: string | undefined
     try {
       try {
@@ -307,7 +307,7 @@ export class Rotator {
       await testPause(this.session.env.SECRETS_TEST_PAUSE_AFTER_PENDING)
       if (verify !== undefined) {
         this.o.onProgress?.(`verifying ${t.name}: ${verify}`)
-        const ok = await verifier!.runVerify({command: verify, prepared: prepared!, name: t.name, ref: t.ref, value: fresh, old: fieldOf(current.value, t.ref.field), parentEnv: this.o.parentEnv, output: this.o.output})
+        const ok = await verifier!.runVerify({command: verify, prepared: prepared!, name: t.name, ref: t.ref, value: fresh, old, parentEnv: this.o.parentEnv, output: this.o.output})
         if (!ok) {
           await provider.discardPending(whole, {pending, token})
           await this.audit('rotate-rolled-back', whole, {version: pending, outcome: 'error', code: 'VERIFY_FAILED'})
@@ -343,20 +343,12 @@ export class Rotator {
   }
 
   private async step(id: string, step: JournalEntry['step'], pending: string): Promise<void> {
-    await updateJournal(this.session.env, (entries) => ({
-      entries: entries.map((e) => (e.id === id ? {...e, step, pending, updated: new Date().toISOString()} : e)),
-      result: undefined,
-    }))
+    await updateJournal(this.session.env, (entries) => entries.map((e) => (e.id === id ? {...e, step, pending, updated: new Date().toISOString()} : e)))
   }
 
   private async forget(id: string): Promise<void> {
-    await updateJournal(this.session.env, (entries) => ({entries: entries.filter((e) => e.id !== id), result: undefined}))
+    await updateJournal(this.session.env, (entries) => entries.filter((e) => e.id !== id))
   }
-}
-
-function formatEvery(ms: number): string {
-  const day = 86_400_000
-  return ms % day === 0 ? `${ms / day}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 60_000)}m`
 }
 
 /**
@@ -382,17 +374,17 @@ export interface StatusRow {
   lastRotated?: string
   ageDays?: number
   due: boolean
-  error?: {code: string; message: string}
+  error?: {code: ErrorCode; message: string}
 }
 
 /** `secrets status`: every variable with a rotation policy, its last rotation and whether it is due. */
 export async function rotationAges(session: Session, environment: string | undefined, now: number): Promise<StatusRow[]> {
   const targets = selectTargets(session, {inputs: [], environment})
   return Promise.all(targets.map(async (t): Promise<StatusRow> => {
-    const row: StatusRow = {name: t.name, ref: t.ref.raw, provider: t.ref.alias, due: false, ...(t.policy?.every === undefined ? {} : {every: formatEvery(t.policy.every)})}
+    const row: StatusRow = {name: t.name, ref: t.ref.raw, provider: t.ref.alias, due: false, ...(t.policy?.every === undefined ? {} : {every: formatDuration(t.policy.every)})}
     try {
       const provider = await session.provider(t.ref.alias)
-      const last = await lastRotated(provider, t.ref)
+      const last = (await currentVersion(provider, t.ref))?.created
       if (last !== undefined) {
         row.lastRotated = last
         row.ageDays = Math.floor((now - Date.parse(last)) / 86_400_000)

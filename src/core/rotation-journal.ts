@@ -3,9 +3,9 @@ import {hostname} from 'node:os'
 import {join} from 'node:path'
 
 import {SecretsError, fsError} from '../errors.js'
-import {ensureDir, writeFileAtomic} from './atomic-write.js'
+import {writeFileAtomic} from './atomic-write.js'
 import {userStateDir} from './identity.js'
-import {withLock} from './lock.js'
+import {isAlive, withLock} from './lock.js'
 
 /**
  * The journal of unfinished rotations: one JSON file in the user's state directory (0600, written
@@ -40,6 +40,7 @@ export function journalFile(env: NodeJS.ProcessEnv = process.env): string {
 
 function readJournal(file: string): JournalEntry[] {
   if (!existsSync(file)) return []
+  let text: string
   try {
     const st = statSync(file)
     if ((st.mode & 0o077) !== 0) {
@@ -47,19 +48,23 @@ function readJournal(file: string): JournalEntry[] {
         suggestions: [`chmod 600 ${file}`],
       })
     }
-    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'))
-    const entries = (parsed as {rotations?: unknown})?.rotations
-    if (!Array.isArray(entries)) throw new Error('no rotations array')
-    return entries as JournalEntry[]
+    text = readFileSync(file, 'utf8')
   } catch (error) {
     if (error instanceof SecretsError) throw error
-    if (error instanceof SyntaxError || (error instanceof Error && error.message === 'no rotations array')) {
-      throw new SecretsError('INTEGRITY', `The rotation journal ${file} is not valid JSON.`, {
-        suggestions: [`Look at it, finish or undo the rotations it names by hand (see \`secrets versions\`), then delete ${file}.`],
-      })
-    }
     throw fsError(error, file, 'reading the rotation journal')
   }
+  let entries: unknown
+  try {
+    entries = (JSON.parse(text) as {rotations?: unknown} | null)?.rotations
+  } catch {
+    // Not JSON: refused below, like JSON without a rotations array.
+  }
+  if (!Array.isArray(entries)) {
+    throw new SecretsError('INTEGRITY', `The rotation journal ${file} is not valid JSON.`, {
+      suggestions: [`Look at it, finish or undo the rotations it names by hand (see \`secrets versions\`), then delete ${file}.`],
+    })
+  }
+  return entries as JournalEntry[]
 }
 
 /** The journal, read. */
@@ -67,35 +72,16 @@ export function journalEntries(env: NodeJS.ProcessEnv = process.env): JournalEnt
   return readJournal(journalFile(env))
 }
 
-/** Change the journal under its lock; `change` returns the new list. */
-export async function updateJournal<T>(env: NodeJS.ProcessEnv, change: (entries: JournalEntry[]) => {entries: JournalEntry[]; result: T}): Promise<T> {
+/** Change the journal under its lock (which also creates its directory); `change` returns the new list. */
+export async function updateJournal(env: NodeJS.ProcessEnv, change: (entries: JournalEntry[]) => JournalEntry[]): Promise<void> {
   const file = journalFile(env)
-  try {
-    ensureDir(join(file, '..'))
-  } catch (error) {
-    throw fsError(error, file, 'creating the directory of')
-  }
-  return withLock(file, () => {
-    const {entries, result} = change(readJournal(file))
-    try {
-      writeFileAtomic(file, `${JSON.stringify({rotations: entries}, null, 2)}\n`, 0o600)
-    } catch (error) {
-      throw fsError(error, file, 'writing the rotation journal')
-    }
-    return result
-  })
+  await withLock(file, () => writeFileAtomic(file, `${JSON.stringify({rotations: change(readJournal(file))}, null, 2)}\n`, 0o600))
 }
 
 /** Whether the process that owns an entry is still running (same host, live pid). */
 export function ownerAlive(e: JournalEntry): boolean {
   if (e.host !== hostname()) return true // cannot tell: assume it runs
-  if (e.pid === process.pid) return false
-  try {
-    process.kill(e.pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+  return e.pid !== process.pid && isAlive(e.pid)
 }
 
 export const journalHost = hostname

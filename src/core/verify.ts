@@ -24,7 +24,8 @@ export async function runVerify(o: {
   name: string
   ref: Reference
   value: SecretValue
-  old: SecretValue
+  /** The value being replaced, masked too (absent when the rotation adds a field). */
+  old?: SecretValue
   parentEnv: NodeJS.ProcessEnv
   output: NodeJS.WritableStream
 }): Promise<boolean> {
@@ -39,7 +40,7 @@ export async function runVerify(o: {
       for (const [name, path] of dir.write(files)) env[name] = path
     }
     // The old value is masked too: a verify script may well print both.
-    const {patterns} = patternsFor([...resolved, ...files, {name: o.name, value: o.old}].map((r) => ({name: r.name, value: r.value.reveal()})))
+    const {patterns} = patternsFor([...resolved, ...files, ...(o.old === undefined ? [] : [{name: o.name, value: o.old}])].map((r) => ({name: r.name, value: r.value.reveal()})))
     const matcher = new Matcher(patterns)
     const child = await spawnChild({command: '/bin/sh', args: ['-c', o.command], env, mode: 'pipe', matcher: () => matcher, stdout: o.output as never, stderr: o.output as never})
     return exitStatus(await child.done) === 0

@@ -7,11 +7,15 @@ import {makeChalk} from './style.js'
 /** The prompt library is loaded only when a prompt is shown: most runs never need it. */
 const prompts = () => import('@inquirer/prompts')
 
+/** Whether CI is set (to anything but empty, `false` or `0`). */
+export function isCI(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0'
+}
+
 /** Prompts only when stdin and stderr are terminals and CI is not set. */
 export function canPrompt(env: NodeJS.ProcessEnv = process.env): boolean {
-  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0'
   // isatty(0), not process.stdin.isTTY: the getter builds the stdin stream, which most commands never read.
-  return isatty(0) && Boolean(process.stderr.isTTY) && !ci
+  return isatty(0) && Boolean(process.stderr.isTTY) && !isCI(env)
 }
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']

@@ -60,6 +60,17 @@ describe('rotate on AWS Secrets Manager (test server)', () => {
       assert.equal(server.valueAt('rot/stages', 'AWSPREVIOUS'), 'CANARY-stages-old-77')
     })
 
+    it('rotate --due --dry-run lists the versions of a due secret once (its age and its id from one listing)', async () => {
+      const old = server.seed('rot/due-dry', 'CANARY-due-dry-66')
+      writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws}\nenv:\n  DUE_DRY: {ref: aws://rot/due-dry, rotate: {every: 1d}}\n')
+      const listed = server.counts.ListSecretVersionIds ?? 0
+      const r = await sb.run(['rotate', '--due', '--dry-run', '--json'], {env: {...env(), SECRETS_NOW: new Date(Date.now() + 2 * 86_400_000).toISOString()}})
+      writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws}\n')
+      assert.equal(r.code, 0, r.stderr)
+      assert.deepEqual(JSON.parse(r.stdout).rotations.map((x: {name: string; status: string; oldVersion: string; every: string}) => [x.name, x.status, x.oldVersion, x.every]), [['DUE_DRY', 'would-rotate', old, '1d']])
+      assert.equal((server.counts.ListSecretVersionIds ?? 0) - listed, 1)
+    })
+
     it('--native starts RotateSecret and waits until the new version is AWSCURRENT', async () => {
       const old = server.seed('rot/native', 'CANARY-native-old-88', {rotation: {days: 30}})
       server.rotationLambda = {delayMs: 300, fail: false}

@@ -115,6 +115,15 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     const r = await run(['rotate', '--status'])
     assert.equal(r.code, 6)
     assert.match(r.stderr, /rotation journal .* can be read by group or others/)
+    // Not JSON, or JSON without a rotations list: INTEGRITY (8), and nothing is rotated.
+    for (const text of ['{"rotations": [', '{"rotations": {}}\n', 'null\n']) {
+      writeFileSync(journal, text)
+      chmodSync(journal, 0o600)
+      // eslint-disable-next-line no-await-in-loop
+      const bad = await run(['rotate', 'PLAIN', '--json'])
+      assert.equal(bad.code, 8, bad.stderr)
+      assert.equal(JSON.parse(bad.stdout).rotations[0].error.message, `The rotation journal ${journal} is not valid JSON.`)
+    }
     unlinkSync(journal)
     assert.equal((await run(['rotate'])).code, 2)
     assert.equal((await run(['rotate', 'GOOD', '--due'])).code, 2)
@@ -133,5 +142,19 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     const v = await run(['versions', 'GOOD'])
     assert.equal(v.code, 0, v.stderr)
     assert.match(v.stdout, /^VERSION +CREATED +CURRENT +LABELS\n3 +\S+ +yes *\n2 +\S+ *\n1 +\S+ *$/m)
+  })
+
+  it('a field the JSON secret does not have yet is added, verified with the new value (it was an internal error)', async () => {
+    const seen = join(sb.root, 'seen-new-field')
+    const before = JSON.parse(await get('JSONCFG'))
+    assert.equal(before.token, undefined)
+    const r = await run(['rotate', 'local://JSONCFG#token', '--verify-cmd', `printf %s "$TOKEN" > ${seen}; echo "token=$TOKEN"`])
+    assert.equal(r.code, 0, r.stderr)
+    const token = readFileSync(seen, 'utf8')
+    assert.match(token, /^[A-Za-z0-9]{32}$/)
+    assert.deepEqual(JSON.parse(await get('JSONCFG')), {...before, token})
+    // The verify command's output is masked like exec's.
+    assert.ok(r.stderr.includes('token=<secret:TOKEN>\n') && !r.stderr.includes(token), r.stderr)
+    assert.match(r.stderr, /^✓ TOKEN \(local:\/\/JSONCFG#token\) rotated: \d+ -> \d+, verified$/m)
   })
 })

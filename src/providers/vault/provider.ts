@@ -38,6 +38,17 @@ const LIST_LIMIT = 5000
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/** A value as a Vault secret's map of fields: a JSON object, else undefined. */
+function fieldMap(value: SecretValue): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(value.text())
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>
+  } catch {
+    // Not JSON.
+  }
+  return undefined
+}
+
 function encodePath(p: string): string {
   return p.split('/').map((s) => encodeURIComponent(s)).join('/')
 }
@@ -180,6 +191,11 @@ export class VaultProvider implements SecretProvider {
     return loc.version === 2 ? `${loc.mount}/data/${encodePath(loc.rest)}` : `${loc.mount}/${encodePath(loc.rest)}`
   }
 
+  /** KV v2's metadata endpoint of a location (versions, delete with history). */
+  private metadataPath(loc: Location): string {
+    return `${loc.mount}/metadata/${encodePath(loc.rest)}`
+  }
+
   /** Read the map at a location. Undefined when there is none (for KV v2: `current` is the metadata's version even if deleted). */
   private async readMap(loc: Location, version: number | undefined, ref: string): Promise<{data?: Record<string, unknown>; version?: number; deletedAt?: string}> {
     const api = this.dataPath(loc)
@@ -258,12 +274,7 @@ export class VaultProvider implements SecretProvider {
     const loc = await this.locate(ref.path, ref.raw)
     let fields: Record<string, unknown> | undefined
     if (ref.field === undefined) {
-      try {
-        const parsed: unknown = JSON.parse(value.text())
-        if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, unknown>
-      } catch {
-        // Not JSON: refused below.
-      }
+      fields = fieldMap(value)
       if (fields === undefined) {
         throw new SecretsError('USAGE', `Cannot write ${ref.raw}: a Vault secret is a map of fields, so the value must be a JSON object, or name the field to set.`, {
           ref: ref.raw,
@@ -325,7 +336,7 @@ export class VaultProvider implements SecretProvider {
       await this.call(() => this.client.delete(api), {op: 'delete', path: api, ref: ref.raw, capability: 'delete'})
       return {versions: 1}
     }
-    const api = `${loc.mount}/metadata/${encodePath(loc.rest)}`
+    const api = this.metadataPath(loc)
     const meta = (await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, ref: ref.raw, capability: 'read'}))?.data
     await this.call(() => this.client.delete(api), {op: 'delete', path: api, ref: ref.raw, capability: 'delete'})
     return {versions: Object.keys(meta?.versions ?? {}).length}
@@ -449,13 +460,8 @@ export class VaultProvider implements SecretProvider {
 
   async writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
     const loc = await this.rotationLocation(ref, 'rotate')
-    let data: unknown
-    try {
-      data = JSON.parse(value.text())
-    } catch {
-      data = undefined
-    }
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    const data = fieldMap(value)
+    if (data === undefined) {
       throw new SecretsError('USAGE', `Cannot rotate ${ref.raw}: a Vault secret is a map of fields; rotate one field (${ref.raw}#<field>) or give a JSON object.`, {ref: ref.raw})
     }
     const current = await this.currentForWrite(loc, ref.raw)
@@ -471,7 +477,7 @@ export class VaultProvider implements SecretProvider {
       })
     }
     // cas 0: of two rotations starting together, only the first creates the staging secret.
-    return {pending: String(await this.writeCas(stage, data as Record<string, unknown>, 0, ref.raw))}
+    return {pending: String(await this.writeCas(stage, data, 0, ref.raw))}
   }
 
   async readPending(ref: Reference, pending: string): Promise<SecretValue> {
@@ -506,7 +512,7 @@ export class VaultProvider implements SecretProvider {
   }
 
   private async deleteStaging(stage: Location, ref: string): Promise<void> {
-    const api = `${stage.mount}/metadata/${encodePath(stage.rest)}`
+    const api = this.metadataPath(stage)
     try {
       await this.call(() => this.client.delete(api), {op: 'delete', path: api, ref, capability: 'delete'})
     } catch (error) {
@@ -516,7 +522,7 @@ export class VaultProvider implements SecretProvider {
 
   async versions(ref: Reference): Promise<VersionInfo[]> {
     const loc = await this.rotationLocation(ref, 'list the versions of')
-    const api = `${loc.mount}/metadata/${encodePath(loc.rest)}`
+    const api = this.metadataPath(loc)
     const data = (await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, ref: ref.raw, capability: 'read'}))?.data
     const versions = (data?.versions ?? {}) as Record<string, {created_time?: string; deletion_time?: string; destroyed?: boolean}>
     return Object.entries(versions).map(([v, m]) => ({
