@@ -17,13 +17,16 @@ export interface AuditFilter {
 }
 
 
-/** "Now" for commands that compare times: `--now` (hidden) or SECRETS_NOW, both for tests only; else the clock. */
+/**
+ * "Now" for commands that compare times (audit log and report, rotate --due, status): `--now` (hidden) or
+ * SECRETS_NOW, an ISO 8601 time or epoch milliseconds, for tests and reproducible dry runs; else the clock.
+ */
 export function currentTime(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Date {
   const given = flag ?? env.SECRETS_NOW
   if (given === undefined || given === '') return new Date()
-  const t = Date.parse(given)
-  if (Number.isNaN(t)) {
-    throw new SecretsError('USAGE', `${flag === undefined ? 'SECRETS_NOW' : '--now'} must be an ISO 8601 time such as 2026-11-30T12:00:00Z, not ${JSON.stringify(given)}.`)
+  const t = /^\d+$/.test(given) ? Number(given) : Date.parse(given)
+  if (!Number.isFinite(t)) {
+    throw new SecretsError('USAGE', `${flag === undefined ? 'SECRETS_NOW' : '--now'} must be an ISO 8601 time such as 2026-11-30T12:00:00Z or epoch milliseconds, not ${JSON.stringify(given)}.`)
   }
   return new Date(t)
 }

@@ -4,6 +4,7 @@ import {existsSync, writeFileSync} from 'node:fs'
 import {SecretsError, type ErrorCode} from '../errors.js'
 import type {SecretProvider, VersionInfo} from '../providers/types.js'
 import type {AuditEvent} from './audit.js'
+import {currentTime} from './audit-query.js'
 import {formatDuration, selectEnvironment, type GeneratorSpec, type RotationPolicy} from './config.js'
 import {DEFAULT_GENERATOR, generateValue} from './generate.js'
 import {formatReference, type Reference} from './reference.js'
@@ -63,13 +64,9 @@ export interface RotateOptions {
   onProgress?: (message: string) => void
 }
 
-/** `SECRETS_NOW` (ISO 8601 or epoch milliseconds) for tests and reproducible CI dry runs; else the clock. */
+/** Now in milliseconds: SECRETS_NOW for tests and reproducible CI dry runs (see currentTime), else the clock. */
 export function nowFrom(env: NodeJS.ProcessEnv): number {
-  const raw = env.SECRETS_NOW
-  if (raw === undefined || raw === '') return Date.now()
-  const n = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw)
-  if (!Number.isFinite(n)) throw new SecretsError('USAGE', `SECRETS_NOW=${JSON.stringify(raw)} is not a time.`, {suggestions: ['Give an ISO 8601 time (2026-01-31T00:00:00Z) or epoch milliseconds, or unset it.']})
-  return n
+  return currentTime(undefined, env).getTime()
 }
 
 /** The whole secret a reference points into: no #field, no ?version. */

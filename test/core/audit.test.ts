@@ -427,6 +427,7 @@ describe('access log: queries and report', () => {
     ])
     assert.throws(() => parseWhen('24 hours', now, '--until'), /^SecretsError: --until expects a duration before now/)
     assert.throws(() => currentTime('noon', {}), /^SecretsError: --now must be an ISO 8601 time/)
+    assert.equal(currentTime(undefined, {SECRETS_NOW: '1767225600000'}).toISOString(), '2026-01-01T00:00:00.000Z')
   })
 
   it('rotationEvery takes `every` of the variables that declare a rotation policy', () => {

@@ -97,7 +97,7 @@ describe('secrets audit', () => {
     const fresh = await sb.run(['audit', 'report', '--json'])
     assert.deepEqual(JSON.parse(fresh.stdout).secrets.map((s: {unread: boolean; ageDays?: number}) => [s.unread, s.ageDays]), [[false, 0], [false, 0], [true, undefined]])
     const badNow = await sb.run(['audit', 'report'], {env: {SECRETS_NOW: 'soon'}})
-    assert.deepEqual([badNow.code, badNow.stderr], [2, 'Error [USAGE]: SECRETS_NOW must be an ISO 8601 time such as 2026-11-30T12:00:00Z, not "soon".\n'])
+    assert.deepEqual([badNow.code, badNow.stderr], [2, 'Error [USAGE]: SECRETS_NOW must be an ISO 8601 time such as 2026-11-30T12:00:00Z or epoch milliseconds, not "soon".\n'])
   })
 
   it('audit report: the policy comes from `rotate: {every}` in secrets.yaml', async () => {

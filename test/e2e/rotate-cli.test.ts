@@ -130,7 +130,7 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     assert.equal((await run(['rotate', '--due', '--all'])).code, 2)
     const now = await run(['rotate', '--due'], {env: {SECRETS_NOW: 'yesterday'}})
     assert.equal(now.code, 2)
-    assert.match(now.stderr, /SECRETS_NOW="yesterday" is not a time/)
+    assert.match(now.stderr, /SECRETS_NOW must be an ISO 8601 time such as 2026-11-30T12:00:00Z or epoch milliseconds, not "yesterday"\./)
   })
 
   it('status shows ages against policies; versions lists the history without values', async () => {
