@@ -16,9 +16,9 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {appendAudit, auditLogFile, headMac, segmentBytes, segmentName, sealedSegments} from '../src/core/audit.ts'
-import {fastMac, loadAuditKeys, valueFingerprint} from '../src/core/audit-key.ts'
-import {verifyAudit} from '../src/core/audit-verify.ts'
+import {appendAudit, auditLogFile, headMac, segmentBytes, segmentName, sealedSegments} from '../src/core/audit/log.ts'
+import {fastMac, loadAuditKeys, valueFingerprint} from '../src/core/audit/key.ts'
+import {verifyAudit} from '../src/core/audit/verify-log.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const records = Number(process.argv[2] ?? 1_000_000)

@@ -18,7 +18,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {nonInteractive} from '../src/core/interaction.ts'
-import {createStore, Keyring, updateStore} from '../src/core/store.ts'
+import {createStore, Keyring, updateStore} from '../src/core/store/store.ts'
 import {SecretValue} from '../src/core/secret-value.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')

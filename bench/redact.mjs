@@ -5,7 +5,7 @@
 import {randomBytes} from 'node:crypto'
 import {PassThrough, Readable, Writable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
-import {Matcher, patternsFor, RedactStream} from '../src/core/redact-stream.ts'
+import {Matcher, patternsFor, RedactStream} from '../src/core/exec/redact-stream.ts'
 
 const mib = Number(process.argv[2] ?? 64)
 const rounds = Number(process.argv[3] ?? 5)

@@ -24,7 +24,7 @@ function find(dir, keep) {
 const entryPoints = [
   ...find(join(src, 'commands'), (p) => p.endsWith('.ts')),
   ...find(join(src, 'providers'), (p) => p.endsWith('/index.ts')),
-  join(src, 'help.ts'),
+  join(src, 'cli', 'help.ts'),
   join(src, 'execute.ts'),
 ]
 

@@ -1,5 +1,5 @@
-import {BaseCommand} from '../base-command.js'
-import {runDoctor, type Check} from '../core/doctor.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {runDoctor, type Check} from '../core/setup/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Check the config, your identity, every provider and the audit log.'

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
-import {parseInterval, parseSignal, runExec} from '../core/exec.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../cli/base-command.js'
+import {parseInterval, parseSignal, runExec} from '../core/exec/exec.js'
 import {SecretsError} from '../errors.js'
 
 export default class Exec extends BaseCommand<typeof Exec> {

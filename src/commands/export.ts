@@ -2,9 +2,9 @@ import {appendFileSync} from 'node:fs'
 
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../cli/base-command.js'
 import {actorLabel} from '../core/actor.js'
-import {writeFileAtomic} from '../core/atomic-write.js'
+import {writeFileAtomic} from '../core/lib/atomic-write.js'
 import {asText, resolveEnvironment} from '../core/environment.js'
 import {SecretsError, fsError} from '../errors.js'
 import {EXPORT_FORMATS, formatEntries, githubEnvBlock, githubMasks, type ExportFormat} from '../output/export-formats.js'

@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args'
 
-import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../cli/base-command.js'
 
 export default class Get extends BaseCommand<typeof Get> {
   static override summary = 'Print one secret value, exactly.'

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
-import {initProject, type InitResult} from '../core/init.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {initProject, type InitResult} from '../core/setup/init.js'
 
 export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Create secrets.yaml, the encrypted local store and (if missing) your identity.'

@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args'
 
-import {BaseCommand} from '../base-command.js'
-import {table} from '../output/style.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {table} from '../cli/style.js'
 import type {SecretMeta} from '../providers/types.js'
 
 export default class List extends BaseCommand<typeof List> {

@@ -2,8 +2,8 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 import {resolve} from 'node:path'
 
-import {BaseCommand, fallbackFlags, useFallback} from '../base-command.js'
-import {renderTemplate, writeRendered} from '../core/template.js'
+import {BaseCommand, fallbackFlags, useFallback} from '../cli/base-command.js'
+import {renderTemplate, writeRendered} from '../core/exec/template.js'
 import {SecretsError} from '../errors.js'
 
 export default class Render extends BaseCommand<typeof Render> {

@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 
 export default class Restore extends BaseCommand<typeof Restore> {
   static override summary = 'Cancel a scheduled deletion, or recover a soft-deleted secret, within the provider\'s recovery window.'

@@ -1,8 +1,8 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
-import {rollback} from '../core/rotate.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {rollback} from '../core/rotation/rotate.js'
 import {SecretsError} from '../errors.js'
 
 export default class Rollback extends BaseCommand<typeof Rollback> {

@@ -1,14 +1,14 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
-import {GENERATOR_TYPES, parseDuration} from '../core/config.js'
-import {generatorFromFlags} from '../core/generate.js'
-import {readNewValue} from '../core/read-input.js'
-import {nowFrom, rotationStatus, Rotator, type RotationResult} from '../core/rotate.js'
-import type {JournalEntry} from '../core/rotation-journal.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {GENERATOR_TYPES, parseDuration} from '../core/config/config.js'
+import {generatorFromFlags} from '../core/rotation/generate.js'
+import {readNewValue} from '../core/lib/read-input.js'
+import {nowFrom, rotationStatus, Rotator, type RotationResult} from '../core/rotation/rotate.js'
+import type {JournalEntry} from '../core/rotation/journal.js'
 import {EXIT_CODES, SecretsError} from '../errors.js'
-import {table} from '../output/style.js'
-import {isCI} from '../output/ui.js'
+import {table} from '../cli/style.js'
+import {isCI} from '../cli/ui.js'
 
 type Report = {rotations: RotationResult[]; exitCode: number} | {unfinished: Array<JournalEntry & {running: boolean}>}
 

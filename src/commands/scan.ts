@@ -1,12 +1,12 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
-import {writeFileAtomic} from '../core/atomic-write.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {writeFileAtomic} from '../core/lib/atomic-write.js'
 import {scrub} from '../core/redact.js'
 import {DEFAULT_MAX_BYTES, installHook, runScan, type HookResult, type ScanReport} from '../core/scan/index.js'
 import {renderScanReport, scanSummary, unresolvedMessage} from '../output/scan-report.js'
-import {makeChalk} from '../output/style.js'
+import {makeChalk} from '../cli/style.js'
 
 export default class Scan extends BaseCommand<typeof Scan> {
   static override summary = 'Find hardcoded secrets: the values of your configured secrets, and well-known credential patterns.'

@@ -1,8 +1,8 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
-import {readNewValue} from '../core/read-input.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {readNewValue} from '../core/lib/read-input.js'
 
 export default class Set extends BaseCommand<typeof Set> {
   static override summary = 'Store a secret value (from stdin, a file, or a hidden prompt).'

@@ -1,6 +1,6 @@
-import {BaseCommand} from '../base-command.js'
-import {nowFrom, rotationAges, type StatusRow} from '../core/rotate.js'
-import {table} from '../output/style.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {nowFrom, rotationAges, type StatusRow} from '../core/rotation/rotate.js'
+import {table} from '../cli/style.js'
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show each secret\'s age against its rotation policy.'

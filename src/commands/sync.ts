@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
-import {applySync, formatPlan, planSync, type SyncItem} from '../core/sync.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {applySync, formatPlan, planSync, type SyncItem} from '../core/sync/sync.js'
 import {SecretsError} from '../errors.js'
 
 export default class Sync extends BaseCommand<typeof Sync> {

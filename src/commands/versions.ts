@@ -1,8 +1,8 @@
 import * as Args from '@oclif/core/args'
 
-import {BaseCommand} from '../base-command.js'
-import {listVersions} from '../core/rotate.js'
-import {table} from '../output/style.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {listVersions} from '../core/rotation/rotate.js'
+import {table} from '../cli/style.js'
 import type {VersionInfo} from '../providers/types.js'
 
 export default class Versions extends BaseCommand<typeof Versions> {

@@ -4,6 +4,6 @@
  * module, so the bundler gives them one chunk of their own and leaves the chunks on `exec`'s path as
  * they were: a run that uses none of these features loads not one byte more.
  */
-export {readEncryptedEnv, writeEncryptedEnv} from './encrypted-env.js'
-export {applyFallback, offlineError} from './fallback.js'
-export {prepareTemplates} from './template.js'
+export {readEncryptedEnv, writeEncryptedEnv} from './store/encrypted-env.js'
+export {applyFallback, offlineError} from './sync/fallback.js'
+export {prepareTemplates} from './exec/template.js'

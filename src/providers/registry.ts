@@ -1,4 +1,4 @@
-import type {SettingsSchema} from '../core/config.js'
+import type {SettingsSchema} from '../core/config/config.js'
 import type {KeyWrapper, KeyWrapperModule, ProviderContext, ProviderModule, SecretProvider} from './types.js'
 
 import {SecretsError} from '../errors.js'

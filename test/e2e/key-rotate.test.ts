@@ -6,7 +6,7 @@ import {after, before, describe, it} from 'node:test'
 import * as age from 'age-encryption'
 
 import {nonInteractive} from '../../src/core/interaction.js'
-import {Keyring, OpenStore, openStore, parseStore} from '../../src/core/store.js'
+import {Keyring, OpenStore, openStore, parseStore} from '../../src/core/store/store.js'
 import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
 import {VaultTestServer} from '../servers/vault/server.js'

@@ -9,7 +9,7 @@ import dotenv from 'dotenv'
 import {parse as parseYaml} from 'yaml'
 
 import {Sandbox} from '../helpers/cli.js'
-import {TRICKY} from '../output/export-formats.test.js'
+import {TRICKY} from '../unit/output/export-formats.test.js'
 
 describe('init, set, get, list, export, delete (as a user runs them)', () => {
   const sb = new Sandbox()

@@ -1,5 +1,5 @@
 // A process that appends `count` audit records, one append per record, for the concurrency test.
-import {appendAudit} from '../../src/core/audit.js'
+import {appendAudit} from '../../src/core/audit/log.js'
 import {SecretValue} from '../../src/core/secret-value.js'
 
 const [id, count] = process.argv.slice(2)

@@ -8,9 +8,9 @@ import {fileURLToPath} from 'node:url'
 import {nonInteractive} from '../../src/core/interaction.js'
 import {parseReference} from '../../src/core/reference.js'
 import {SecretValue} from '../../src/core/secret-value.js'
-import {wholeSecret} from '../../src/core/rotate.js'
+import {wholeSecret} from '../../src/core/rotation/rotate.js'
 import {selectField, Session} from '../../src/core/session.js'
-import {auditTrail} from '../../src/core/trail.js'
+import {auditTrail} from '../../src/core/audit/trail.js'
 import {SecretsError} from '../../src/errors.js'
 
 /** How to reach one provider for the conformance suite. */

@@ -1,9 +1,9 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../base-command.js'
-import type {AuditRecord} from '../../core/audit.js'
-import {currentTime, parseWhen, queryAudit, recordsToCsv} from '../../core/audit-query.js'
-import {table} from '../../output/style.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import type {AuditRecord} from '../../core/audit/log.js'
+import {currentTime, parseWhen, queryAudit, recordsToCsv} from '../../core/audit/query.js'
+import {table} from '../../cli/style.js'
 
 export default class AuditLog extends BaseCommand<typeof AuditLog> {
   static override summary = 'Show the local access log: who read or wrote which secret, when, and with what outcome.'

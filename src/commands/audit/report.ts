@@ -1,9 +1,9 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../base-command.js'
-import {currentTime} from '../../core/audit-query.js'
-import {rowStatus, sessionReport, type ReportRow} from '../../core/audit-report.js'
-import {table} from '../../output/style.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {currentTime} from '../../core/audit/query.js'
+import {rowStatus, sessionReport, type ReportRow} from '../../core/audit/report.js'
+import {table} from '../../cli/style.js'
 
 export default class AuditReport extends BaseCommand<typeof AuditReport> {
   static override summary = 'Per secret: last access and by whom, number of readers, last rotation and its age against the policy.'

@@ -1,9 +1,9 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../base-command.js'
-import {parseWhen} from '../../core/audit-query.js'
-import {auditTrail, type TrailEntry} from '../../core/trail.js'
-import {table} from '../../output/style.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {parseWhen} from '../../core/audit/query.js'
+import {auditTrail, type TrailEntry} from '../../core/audit/trail.js'
+import {table} from '../../cli/style.js'
 
 export default class AuditTrail extends BaseCommand<typeof AuditTrail> {
   static override summary = 'Show a provider\'s own record of access to the configured secrets, merged with the local access log by time.'

@@ -1,5 +1,5 @@
-import {BaseCommand} from '../../base-command.js'
-import {verifyAudit, type VerifyResult} from '../../core/audit-verify.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {verifyAudit, type VerifyResult} from '../../core/audit/verify-log.js'
 import {EXIT_CODES} from '../../errors.js'
 
 export default class AuditVerify extends BaseCommand<typeof AuditVerify> {

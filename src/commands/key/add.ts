@@ -1,9 +1,9 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../base-command.js'
-import {addRecipient, localStoreFile, pickLocalProvider, type RecipientInfo} from '../../core/keys.js'
-import {Keyring} from '../../core/store.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {addRecipient, localStoreFile, pickLocalProvider, type RecipientInfo} from '../../core/store/keys.js'
+import {Keyring} from '../../core/store/store.js'
 import {SecretsError} from '../../errors.js'
 
 export default class KeyAdd extends BaseCommand<typeof KeyAdd> {

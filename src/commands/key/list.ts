@@ -1,9 +1,9 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../base-command.js'
-import {listRecipients, localStoreFile, pickLocalProvider, type RecipientInfo} from '../../core/keys.js'
-import {Keyring} from '../../core/store.js'
-import {table} from '../../output/style.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {listRecipients, localStoreFile, pickLocalProvider, type RecipientInfo} from '../../core/store/keys.js'
+import {Keyring} from '../../core/store/store.js'
+import {table} from '../../cli/style.js'
 
 export default class KeyList extends BaseCommand<typeof KeyList> {
   static override summary = 'List who can decrypt the local store (age public keys and passphrases).'

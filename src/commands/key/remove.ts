@@ -1,11 +1,11 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../base-command.js'
-import {localStoreFile, pickLocalProvider, removeRecipient, type RecipientInfo} from '../../core/keys.js'
-import {Keyring} from '../../core/store.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {localStoreFile, pickLocalProvider, removeRecipient, type RecipientInfo} from '../../core/store/keys.js'
+import {Keyring} from '../../core/store/store.js'
 import {SecretsError} from '../../errors.js'
-import {rekeyStatus} from '../../output/progress.js'
+import {rekeyStatus} from '../../cli/progress.js'
 
 export default class KeyRemove extends BaseCommand<typeof KeyRemove> {
   static override summary = 'Remove a recipient and rotate the store\'s data key.'

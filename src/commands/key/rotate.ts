@@ -1,12 +1,12 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../base-command.js'
-import {localStoreFile, pickLocalProvider, rekeyStore, type RekeyResult} from '../../core/keys.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {localStoreFile, pickLocalProvider, rekeyStore, type RekeyResult} from '../../core/store/keys.js'
 import {outcomeOf} from '../../core/session.js'
-import {Keyring} from '../../core/store.js'
+import {Keyring} from '../../core/store/store.js'
 import {checkpoint} from '../../core/test-hooks.js'
 import {SecretsError} from '../../errors.js'
-import {rekeyStatus} from '../../output/progress.js'
+import {rekeyStatus} from '../../cli/progress.js'
 
 export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
   static override summary = 'Replace the local store\'s data key and re-encrypt every value under it.'

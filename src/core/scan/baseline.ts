@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
 import {SecretsError, fsError} from '../../errors.js'
-import {writeFileAtomic} from '../atomic-write.js'
+import {writeFileAtomic} from '../lib/atomic-write.js'
 
 /** The baseline format version written by this code. */
 export const BASELINE_VERSION = 1

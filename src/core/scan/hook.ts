@@ -2,7 +2,7 @@ import {chmodSync, readFileSync, statSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 
 import {SecretsError, fsError} from '../../errors.js'
-import {writeFileAtomic} from '../atomic-write.js'
+import {writeFileAtomic} from '../lib/atomic-write.js'
 import {gitOutput, gitTopLevel, type GitOptions} from './git.js'
 
 const BEGIN = '# >>> secrets scan (added by `secrets scan --install-hook`) >>>'

@@ -1,0 +1,155 @@
+import * as Errors from '@oclif/core/errors'
+import * as Flags from '@oclif/core/flags'
+import type * as Interfaces from '@oclif/core/interfaces'
+import {Command} from '@oclif/core/command'
+
+import {parseDuration} from '../core/config/config.js'
+import type {Interaction} from '../core/interaction.js'
+import {scrub} from '../core/redact.js'
+import {Session} from '../core/session.js'
+import {SecretsError} from '../errors.js'
+import {makeChalk} from './style.js'
+import {terminalInteraction} from './ui.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * Shared flags (--config, --env, --json) and the one error renderer. Commands parse, make one call into
+ * core, format, and return a typed result that `--json` prints.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    config: Flags.string({
+      description: 'Path to secrets.yaml (default: found by walking up from the current directory).',
+      env: 'SECRETS_CONFIG',
+      helpGroup: 'GLOBAL',
+    }),
+    env: Flags.string({
+      description: 'Named environment from `environments:` in secrets.yaml.',
+      env: 'SECRETS_ENV',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  private sessionInstance?: Session
+  private uiInstance?: Interaction
+
+  protected get ui(): Interaction {
+    this.uiInstance ??= terminalInteraction({quiet: this.jsonEnabled()})
+    return this.uiInstance
+  }
+
+  /** The session for this command (config is loaded lazily, on first use). */
+  protected session(): Session {
+    this.sessionInstance ??= new Session({
+      cwd: process.cwd(),
+      env: process.env,
+      ui: this.ui,
+      command: this.id ?? 'unknown',
+      configFlag: this.flags?.config,
+    })
+    return this.sessionInstance
+  }
+
+  protected get chalk() {
+    return makeChalk(process.stdout)
+  }
+
+  override async init(): Promise<void> {
+    await super.init()
+    const ctor = this.ctor as typeof BaseCommand
+    const {args, flags} = await this.parse({
+      args: ctor.args,
+      baseFlags: ctor.baseFlags,
+      enableJsonFlag: ctor.enableJsonFlag,
+      flags: ctor.flags,
+      strict: ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    await this.sessionInstance?.close().catch(() => undefined)
+    return super.finally(err)
+  }
+
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
+  /** Render any error: SecretsErrors as message + suggestions; parse errors as USAGE; the rest as a bug. */
+  override async catch(err: Error & {exitCode?: number}): Promise<void> {
+    if (err instanceof Errors.ExitError) throw err
+    const error = toSecretsError(err)
+    process.exitCode = error.exitCode
+    if (this.jsonEnabled()) {
+      const json = error.toJSON()
+      this.logJson({error: {...json, message: scrub(json.message)}})
+      return
+    }
+    const chalk = makeChalk(process.stderr)
+    let text = `${chalk.red(`Error [${error.code}]:`)} ${scrub(error.message)}\n`
+    for (const s of error.suggestions) text += `  ${chalk.dim('→')} ${scrub(s)}\n`
+    if (error.code === 'INTERNAL') {
+      text += process.env.DEBUG ? `${scrub(String(err.stack ?? err))}\n` : `  ${chalk.dim('→')} This is a bug in secrets. Run again with DEBUG=1 for the stack trace and report it.\n`
+    }
+    process.stderr.write(text)
+  }
+}
+
+/** Map anything thrown to the error tree. */
+export function toSecretsError(err: unknown): SecretsError {
+  if (err instanceof SecretsError) return err
+  if (err instanceof Errors.CLIError) {
+    const isParse = 'parse' in err || /flag|argument|expects|Missing|Unexpected|Nonexistent/i.test(err.message)
+    if (isParse || (err as {oclif?: {exit?: number}}).oclif?.exit === 2) {
+      return new SecretsError('USAGE', err.message.replace(/\n?See more help with --help\s*$/, '').trim(), {
+        cause: err,
+        suggestions: ['See `secrets <command> --help` for the flags and arguments.'],
+      })
+    }
+    return new SecretsError('INTERNAL', err.message, {cause: err})
+  }
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+  return new SecretsError('INTERNAL', `Unexpected error: ${message}`, {cause: err})
+}
+
+/** The offline fallback flags of the commands that resolve secrets (exec, export, get, render). */
+export const fallbackFlags = {
+  fallback: Flags.boolean({
+    description: 'Cache every value read from a remote provider (encrypted to your identity) and use a cached value when the provider cannot be reached, within --max-age.',
+    helpGroup: 'OFFLINE',
+  }),
+  'max-age': Flags.string({
+    description: 'How old a cached value may be to be used (e.g. 1h, 7d); implies --fallback. Without it, cached values are never used silently.',
+    helpGroup: 'OFFLINE',
+  }),
+  offline: Flags.boolean({
+    description: 'Contact no remote provider: their values come only from the cache (within --max-age when given).',
+    helpGroup: 'OFFLINE',
+  }),
+}
+
+/**
+ * Turn the flags (or `cache:` in secrets.yaml when no flag is given) into the session's fallback
+ * settings. Nothing is set, and no cache code loads, when neither asks for it.
+ */
+export function useFallback(session: Session, flags: {fallback?: boolean; 'max-age'?: string; offline?: boolean}): void {
+  let maxAgeMs: number | undefined
+  if (flags['max-age'] !== undefined) {
+    maxAgeMs = parseDuration(flags['max-age'])
+    if (maxAgeMs === undefined || maxAgeMs <= 0) {
+      throw new SecretsError('USAGE', `--max-age ${JSON.stringify(flags['max-age'])} is not a duration.`, {suggestions: ['Write it as a number with a unit: --max-age 90s, 30m, 24h or 7d.']})
+    }
+  }
+  const asked = flags.fallback || flags.offline || maxAgeMs !== undefined
+  const configured = session.config.cache
+  if (!asked && configured === undefined) return
+  session.fallback = {maxAgeMs: maxAgeMs ?? configured?.maxAgeMs, offline: Boolean(flags.offline)}
+}

@@ -1,0 +1,95 @@
+import {SecretsError} from '../../errors.js'
+import type {AuditOutcome, AuditRecord} from './log.js'
+import {parseDuration} from '../config/config.js'
+import {openAuditSnapshot, snapshotRecords} from './read.js'
+
+/** What `audit log` keeps. Every field is optional; all given ones must match. */
+export interface AuditFilter {
+  since?: Date
+  until?: Date
+  /** A reference, or a secret (`alias://path`, or a bare local name) whose every field and version matches. */
+  secret?: string
+  /** OS user, or user@host. */
+  actor?: string
+  /** The secrets command (`get`, `exec`, `key remove`) or the child command `exec` ran. */
+  command?: string
+  outcome?: AuditOutcome
+}
+
+
+/**
+ * "Now" for commands that compare times (audit log and report, rotate --due, status): `--now` (hidden) or
+ * SECRETS_NOW, an ISO 8601 time or epoch milliseconds, for tests and reproducible dry runs; else the clock.
+ */
+export function currentTime(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Date {
+  const given = flag ?? env.SECRETS_NOW
+  if (given === undefined || given === '') return new Date()
+  const t = /^\d+$/.test(given) ? Number(given) : Date.parse(given)
+  if (!Number.isFinite(t)) {
+    throw new SecretsError('USAGE', `${flag === undefined ? 'SECRETS_NOW' : '--now'} must be an ISO 8601 time such as 2026-11-30T12:00:00Z or epoch milliseconds, not ${JSON.stringify(given)}.`)
+  }
+  return new Date(t)
+}
+
+/** `--since` / `--until`: a duration before now (`24h`, `7d`) or a date (`2026-11-01`, `2026-11-01T08:00Z`). */
+export function parseWhen(text: string, now: Date, flag: string): Date {
+  const ms = parseDuration(text)
+  if (ms !== undefined) return new Date(now.getTime() - ms)
+  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
+    const t = Date.parse(text)
+    if (!Number.isNaN(t)) return new Date(t)
+  }
+  throw new SecretsError('USAGE', `${flag} expects a duration before now (90s, 30m, 24h, 7d, 2w) or a date (2026-11-01, 2026-11-01T08:00:00Z), not ${JSON.stringify(text)}.`)
+}
+
+/** The secret a reference points at: `alias://path`, without `#field` and `?version`. */
+export function secretOf(ref: string): string {
+  const cut = ref.search(/[#?]/)
+  return cut === -1 ? ref : ref.slice(0, cut)
+}
+
+export function matchesSecret(ref: string, wanted: string): boolean {
+  if (ref === wanted) return true
+  const secret = secretOf(ref)
+  if (secret === wanted) return true
+  return !wanted.includes('://') && secret.slice(secret.indexOf('://') + 3) === wanted
+}
+
+export function matchesFilter(r: AuditRecord, f: AuditFilter): boolean {
+  if (f.since && Date.parse(r.time) < f.since.getTime()) return false
+  if (f.until && Date.parse(r.time) > f.until.getTime()) return false
+  if (f.secret !== undefined && !matchesSecret(r.ref, f.secret)) return false
+  if (f.actor !== undefined && r.user !== f.actor && `${r.user}@${r.host}` !== f.actor) return false
+  if (f.command !== undefined && r.command !== f.command && r.child !== f.command) return false
+  if (f.outcome !== undefined && r.outcome !== f.outcome) return false
+  return true
+}
+
+/**
+ * The records that match, oldest first. Lines that cannot match (they do not contain the secret, actor or
+ * command asked for) are skipped before they are parsed.
+ */
+export async function queryAudit(filter: AuditFilter, env: NodeJS.ProcessEnv = process.env): Promise<AuditRecord[]> {
+  const needle = filter.secret ?? filter.actor?.split('@')[0] ?? filter.command
+  const snapshot = await openAuditSnapshot(env)
+  try {
+    const out: AuditRecord[] = []
+    for (const r of snapshotRecords(snapshot, needle === undefined ? undefined : [needle])) if (matchesFilter(r, filter)) out.push(r)
+    return out
+  } finally {
+    snapshot.close()
+  }
+}
+
+const CSV_COLUMNS = ['time', 'seq', 'user', 'host', 'ci', 'run', 'command', 'child', 'action', 'provider', 'ref', 'version', 'outcome', 'code', 'fp'] as const
+
+function csvCell(value: unknown): string {
+  const text = value === undefined || value === null ? '' : String(value)
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+/** RFC 4180 CSV with a header line. */
+export function recordsToCsv(records: AuditRecord[]): string {
+  const rows = records.map((r) => CSV_COLUMNS.map((c) => csvCell(c === 'ci' ? r.ci?.system : c === 'run' ? r.ci?.runId : r[c])).join(','))
+  return `${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n`
+}

@@ -1,0 +1,296 @@
+import {spawn} from 'node:child_process'
+import {accessSync, constants as fsConstants, readSync, statSync} from 'node:fs'
+import {constants} from 'node:os'
+import {delimiter, isAbsolute, join, resolve} from 'node:path'
+import type {Writable} from 'node:stream'
+
+import {SecretsError} from '../../errors.js'
+import {Matcher, RedactStream} from './redact-stream.js'
+
+/**
+ * How the child's output reaches the user:
+ * - `inherit`: the child writes straight to our stdout/stderr (`--no-redact`);
+ * - `pipe`: through the masking stream, stdin inherited (no terminal on our side, or no pty support);
+ * - `pty`: on a pseudo-terminal, so the child still sees a terminal, its output masked on the way out.
+ */
+export type IoMode = 'inherit' | 'pipe' | 'pty'
+
+/** How a child ended. */
+export interface ChildExit {
+  code: number | null
+  signal: number | null
+}
+
+/** A running child: signal it, and wait for it to end with all of its output written. */
+export interface ChildHandle {
+  readonly pid: number
+  readonly mode: IoMode
+  /** Send a signal the way a terminal would (to the pty's process group in `pty` mode). */
+  kill(signal: NodeJS.Signals): void
+  readonly done: Promise<ChildExit>
+}
+
+export interface SpawnOptions {
+  command: string
+  args: string[]
+  env: Record<string, string>
+  cwd?: string
+  mode: IoMode
+  /** The masking matcher for `pipe` and `pty`, read at every chunk (so --watch can add values). */
+  matcher?: () => Matcher
+  stdout?: Writable
+  stderr?: Writable
+}
+
+/** The exit status to report: the child's own, or 128+N for signal N. */
+export function exitStatus(e: ChildExit): number {
+  if (e.signal !== null && e.signal > 0) return 128 + e.signal
+  return e.code ?? 1
+}
+
+function notFound(command: string): SecretsError {
+  return new SecretsError('COMMAND_NOT_FOUND', `Command not found: ${command}. Nothing was run.`, {suggestions: ['Check the spelling and PATH.']})
+}
+
+function notExecutable(command: string): SecretsError {
+  return new SecretsError('COMMAND_NOT_EXECUTABLE', `Cannot execute ${command}: permission denied.`, {suggestions: [`Check that ${command} is executable (chmod +x).`]})
+}
+
+/**
+ * Find a command the way execvp does (PATH from the child's environment), so a missing or
+ * non-executable command is reported as 127/126 before anything starts, in every mode.
+ */
+export function findExecutable(command: string, env: Record<string, string>, cwd = process.cwd()): string {
+  const candidates = command.includes('/')
+    ? [isAbsolute(command) ? command : resolve(cwd, command)]
+    : (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).map((dir) => join(dir === '' ? cwd : resolve(cwd, dir), command))
+  let sawNonExecutable = false
+  for (const file of candidates) {
+    let isFile = false
+    try {
+      isFile = statSync(file).isFile()
+    } catch {
+      continue
+    }
+    if (!isFile) {
+      sawNonExecutable = true
+      continue
+    }
+    try {
+      accessSync(file, fsConstants.X_OK)
+      return file
+    } catch {
+      sawNonExecutable = true
+    }
+  }
+  throw sawNonExecutable ? notExecutable(command) : notFound(command)
+}
+
+/**
+ * Copy the masker's output to `out` (never ending `out`), with backpressure. If `out` fails (a closed
+ * pipe: `secrets exec ... | head`), the rest is discarded and `onGone` runs. Resolves when everything
+ * the masker produced has been handed to `out`.
+ */
+function forward(redact: RedactStream, out: Writable, onGone: () => void): Promise<void> {
+  redact.pipe(out, {end: false})
+  const gone = () => {
+    redact.unpipe(out)
+    redact.resume()
+    onGone()
+  }
+  out.once('error', gone)
+  return new Promise((resolve) => {
+    const finish = () => {
+      out.removeListener('error', gone)
+      resolve()
+    }
+    redact.once('end', finish)
+    redact.once('error', finish)
+  })
+}
+
+/** Mask a child's output pipe into `out`. */
+function masked(from: NodeJS.ReadableStream & {destroy(): void}, matcher: () => Matcher, out: Writable): Promise<void> {
+  const redact = new RedactStream(matcher)
+  from.pipe(redact)
+  // A pipe destroyed early (see the grace period below) never ends the masker by itself.
+  from.once('close', () => {
+    if (!redact.writableEnded) redact.end()
+  })
+  // When our own output is gone, close the child's pipe too, so it gets EPIPE/SIGPIPE exactly as if
+  // it had written to the closed pipe itself.
+  return forward(redact, out, () => from.destroy())
+}
+
+/** How long to wait, after the child exits, for its output pipes to close (a background grandchild may hold them). */
+const OUTPUT_GRACE_MS = 500
+
+function spawnPlain(o: SpawnOptions): Promise<ChildHandle> {
+  const stdout = o.stdout ?? process.stdout
+  const stderr = o.stderr ?? process.stderr
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(o.command, o.args, {env: o.env, cwd: o.cwd, stdio: o.mode === 'inherit' ? 'inherit' : ['inherit', 'pipe', 'pipe']})
+    let exited: ChildExit | undefined
+    const done = new Promise<ChildExit>((resolveDone) => {
+      const outputs: Array<Promise<void>> = []
+      if (o.mode === 'pipe' && child.stdout && child.stderr) {
+        const none = new Matcher([])
+        const matcher = o.matcher ?? (() => none)
+        outputs.push(masked(child.stdout, matcher, stdout), masked(child.stderr, matcher, stderr))
+      }
+      child.once('exit', (code, signal) => {
+        exited = {code, signal: signal ? (constants.signals[signal] ?? 0) : null}
+        if (outputs.length === 0) {
+          resolveDone(exited)
+          return
+        }
+        const grace = setTimeout(() => {
+          child.stdout?.destroy()
+          child.stderr?.destroy()
+        }, OUTPUT_GRACE_MS)
+        grace.unref()
+        void Promise.all(outputs).then(() => {
+          clearTimeout(grace)
+          resolveDone(exited!)
+        })
+      })
+    })
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      if (exited !== undefined) return
+      if (error.code === 'ENOENT') reject(notFound(o.command))
+      else if (error.code === 'EACCES') reject(notExecutable(o.command))
+      else reject(error)
+    })
+    child.once('spawn', () => {
+      resolvePromise({
+        pid: child.pid!,
+        mode: o.mode,
+        kill: (signal) => {
+          if (exited === undefined) child.kill(signal)
+        },
+        done,
+      })
+    })
+  })
+}
+
+interface PtyModule {
+  spawn(file: string, args: string[], options: {name: string; cols: number; rows: number; cwd?: string; env: Record<string, string>; encoding: null}): PtyProcess
+}
+
+interface PtyProcess {
+  readonly pid: number
+  onData(listener: (data: Buffer | string) => void): void
+  onExit(listener: (e: {exitCode: number; signal?: number}) => void): void
+  write(data: string | Buffer): void
+  resize(cols: number, rows: number): void
+  kill(signal?: string): void
+}
+
+let ptyModule: Promise<PtyModule | undefined> | undefined
+
+/** node-pty is an optional dependency with a native part: load it only when a terminal needs it. */
+export function loadPty(): Promise<PtyModule | undefined> {
+  ptyModule ??= import('node-pty').then((m) => ((m as {default?: PtyModule}).default ?? (m as unknown as PtyModule)), () => undefined)
+  return ptyModule
+}
+
+async function spawnPty(o: SpawnOptions): Promise<ChildHandle> {
+  const pty = await loadPty()
+  if (pty === undefined) throw new Error('node-pty is not available')
+  const file = findExecutable(o.command, o.env, o.cwd)
+  const stdout = (o.stdout ?? process.stdout) as Writable & {columns?: number; rows?: number}
+  const stdin = process.stdin
+  const term = pty.spawn(file, o.args, {
+    name: o.env.TERM || 'xterm-256color',
+    cols: stdout.columns || 80,
+    rows: stdout.rows || 24,
+    cwd: o.cwd,
+    env: o.env,
+    encoding: null,
+  })
+  const none = new Matcher([])
+  const redact = new RedactStream(o.matcher ?? (() => none))
+  const written = forward(redact, stdout, () => undefined)
+  term.onData((d) => redact.write(typeof d === 'string' ? Buffer.from(d, 'utf8') : d))
+  drainBeforeDestroy(term, (d) => redact.write(d))
+  // Keystrokes go to the pty raw: the pty's own line discipline echoes, edits, and turns Ctrl-C into
+  // SIGINT for the child's process group, so Ctrl-C reaches the child exactly once.
+  const wasRaw = stdin.isTTY ? stdin.isRaw : false
+  const onInput = (d: Buffer) => term.write(d)
+  if (stdin.isTTY) stdin.setRawMode(true)
+  stdin.on('data', onInput)
+  stdin.resume()
+  const onResize = () => term.resize(stdout.columns || 80, stdout.rows || 24)
+  stdout.on('resize', onResize)
+  const restore = () => {
+    stdin.removeListener('data', onInput)
+    stdin.pause()
+    if (stdin.isTTY) stdin.setRawMode(wasRaw)
+    stdout.removeListener('resize', onResize)
+  }
+  process.once('exit', restore)
+  let exited = false
+  const done = new Promise<ChildExit>((resolveDone) => {
+    term.onExit(({exitCode, signal}) => {
+      exited = true
+      process.removeListener('exit', restore)
+      restore()
+      redact.end()
+      void written.then(() => resolveDone({code: exitCode, signal: signal && signal > 0 ? signal : null}))
+    })
+  })
+  return {
+    pid: term.pid,
+    mode: 'pty',
+    kill: (signal) => {
+      if (exited) return
+      try {
+        // The child leads its own session on the pty: signal its process group, as a terminal does.
+        process.kill(-term.pid, signal)
+      } catch {
+        try {
+          process.kill(term.pid, signal)
+        } catch {
+          // Already gone.
+        }
+      }
+    },
+    done,
+  }
+}
+
+/**
+ * node-pty waits at most 200 ms after the child's exit for its read side to close, then destroys it.
+ * On a busy machine that timer can fire before the last output was read (timers run before I/O in
+ * Node's loop), and the child's final lines would be lost. So before the socket is destroyed, read
+ * what is left on the pty synchronously (until it is empty, or closed).
+ */
+function drainBeforeDestroy(term: PtyProcess, push: (data: Buffer) => void): void {
+  const socket = (term as unknown as {_socket?: {fd?: number; destroyed?: boolean; destroy: (...args: unknown[]) => unknown}})._socket
+  if (socket === undefined || typeof socket.fd !== 'number') return
+  const destroy = socket.destroy.bind(socket)
+  const fd = socket.fd
+  socket.destroy = (...args: unknown[]) => {
+    // Only while the socket still owns the descriptor: once closed, the number may belong to another file.
+    if (socket.destroyed !== false) return destroy(...args)
+    const buf = Buffer.alloc(65_536)
+    for (let i = 0; i < 1024; i++) {
+      let n = 0
+      try {
+        n = readSync(fd, buf, 0, buf.length, null)
+      } catch {
+        break // EAGAIN: nothing left; EIO: the other side is closed.
+      }
+      if (n <= 0) break
+      push(Buffer.from(buf.subarray(0, n)))
+    }
+    return destroy(...args)
+  }
+}
+
+/** Start the child in the given mode; a command that is missing or not executable rejects with 127/126. */
+export async function spawnChild(o: SpawnOptions): Promise<ChildHandle> {
+  if (o.mode === 'pty') return spawnPty(o)
+  return spawnPlain(o)
+}

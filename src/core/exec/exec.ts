@@ -1,0 +1,277 @@
+import {createHash} from 'node:crypto'
+import {constants} from 'node:os'
+import {isatty} from 'node:tty'
+
+import {SecretsError} from '../../errors.js'
+import {exitStatus, findExecutable, loadPty, spawnChild, type ChildExit, type ChildHandle, type IoMode} from './child.js'
+import {resolveEnvironment, type ResolvedFile} from '../environment.js'
+import type {Interaction} from '../interaction.js'
+import {Matcher, patternsFor, type RedactPattern} from './redact-stream.js'
+import {SecretFilesDir} from './secret-files.js'
+import type {Resolved, Session} from '../session.js'
+
+/** Variables that configure secrets itself: never passed to a child. */
+export function isOwnVariable(name: string): boolean {
+  return name.startsWith('SECRETS_')
+}
+
+/** The minimal environment `--pristine` starts from. */
+export const PRISTINE_ALLOWLIST = ['PATH', 'HOME', 'USER', 'LANG', 'TERM', 'TZ'] as const
+
+export interface ChildEnvOptions {
+  pristine?: boolean
+  only?: string[]
+}
+
+/**
+ * The child's environment: the parent's (or the pristine allowlist), minus secrets' own variables,
+ * plus the secrets. A secret wins over a parent variable of the same name; the clashes are returned
+ * so the caller can warn.
+ */
+export function childEnvironment(parent: NodeJS.ProcessEnv, secrets: Resolved[], o: ChildEnvOptions = {}): {env: Record<string, string>; clashes: string[]} {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(parent)) {
+    if (v === undefined || isOwnVariable(k)) continue
+    if (o.pristine && !(PRISTINE_ALLOWLIST as readonly string[]).includes(k)) continue
+    env[k] = v
+  }
+  const clashes: string[] = []
+  for (const s of secrets) {
+    if (o.only && !o.only.includes(s.name)) continue
+    if (!s.value.isEnvSafe()) {
+      throw new SecretsError('USAGE', `The value of ${s.name} (${s.ref.raw}) is binary or holds a NUL byte, so it cannot be an environment variable.`, {
+        ref: s.ref.raw,
+        suggestions: ['Declare it under `files:` in secrets.yaml (the variable then holds a file path), store it base64-encoded, or leave it out with --only.'],
+      })
+    }
+    if (Object.hasOwn(env, s.name) && env[s.name] !== s.value.text()) clashes.push(s.name)
+    env[s.name] = s.value.text()
+  }
+  return {env, clashes}
+}
+
+/** Signals forwarded to the child. */
+export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const
+
+/** Signals after which a --watch run stops restarting and ends with the child. */
+const STOPPING_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'])
+
+/** Parse an interval such as `30s`, `5m`, `1h`, `1500ms` or a plain number of seconds; at least 1 s. */
+export function parseInterval(text: string, flag = '--interval'): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
+  if (m === null) {
+    throw new SecretsError('USAGE', `${flag} ${JSON.stringify(text)} is not a duration.`, {suggestions: [`Write it as a number with a unit, e.g. ${flag} 30s, 5m or 1h.`]})
+  }
+  const ms = Number(m[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  if (ms < 1000) throw new SecretsError('USAGE', `${flag} ${text} is shorter than 1s.`, {suggestions: ['Poll at most once a second; providers rate-limit reads.']})
+  return ms
+}
+
+/** A signal name as a flag value: `HUP`, `SIGHUP` or a number. */
+export function parseSignal(text: string, flag = '--reload-signal'): NodeJS.Signals {
+  const upper = text.trim().toUpperCase()
+  const name = (upper.startsWith('SIG') ? upper : `SIG${upper}`) as NodeJS.Signals
+  if (Object.hasOwn(constants.signals, name) && name !== 'SIGKILL' && name !== 'SIGSTOP') return name
+  const byNumber = Object.entries(constants.signals).find(([, n]) => String(n) === upper)?.[0] as NodeJS.Signals | undefined
+  if (byNumber !== undefined && byNumber !== 'SIGKILL' && byNumber !== 'SIGSTOP') return byNumber
+  throw new SecretsError('USAGE', `${flag} ${JSON.stringify(text)} is not a signal a process can handle.`, {suggestions: [`Use a name such as ${flag} HUP or ${flag} USR1.`]})
+}
+
+export interface ExecOptions {
+  /** The command and its arguments (everything after `--`). */
+  command: string[]
+  environment?: string
+  only?: string[]
+  pristine?: boolean
+  allowMissing?: boolean
+  /** Mask secret values in the child's output (default) or hand it our stdio as it is. */
+  redact: boolean
+  killTimeoutMs: number
+  watch?: {intervalMs: number; reloadSignal?: NodeJS.Signals}
+  /** Take the variables from this encrypted file (`export --encrypt`) instead of secrets.yaml. */
+  fromFile?: string
+  parentEnv: NodeJS.ProcessEnv
+  ui: Interaction
+}
+
+/** One resolution of the environment, ready to start a child with. */
+interface Snapshot {
+  resolved: Resolved[]
+  files: ResolvedFile[]
+  /** Variable name -> SHA-256 of its value, to tell what changed (kept in memory only). */
+  fingerprint: Map<string, string>
+}
+
+function fingerprintOf(items: Resolved[]): Map<string, string> {
+  return new Map(items.map((r) => [r.name, createHash('sha256').update(r.value.reveal()).digest('hex')]))
+}
+
+function changedNames(a: Map<string, string>, b: Map<string, string>): string[] {
+  const names = new Set([...a.keys(), ...b.keys()])
+  return [...names].filter((n) => a.get(n) !== b.get(n)).sort()
+}
+
+/** Which I/O mode to use: a pty when we are on a terminal (and node-pty loads), pipes otherwise. */
+async function chooseMode(redact: boolean, ui: Interaction): Promise<IoMode> {
+  if (!redact) return 'inherit'
+  // isatty(0) rather than process.stdin.isTTY, which would build a stdin stream that pipe mode never uses.
+  if (!(isatty(0) && process.stdout.isTTY)) return 'pipe'
+  if (await loadPty()) return 'pty'
+  ui.warn('node-pty could not be loaded, so the command runs without a terminal (output is still masked); use --no-redact to give it your terminal.')
+  return 'pipe'
+}
+
+/**
+ * `secrets exec`: resolve everything first (fail closed), then run the command with the secrets in its
+ * environment and files, masking values in its output, forwarding signals, and (with --watch)
+ * restarting it when a value changes. Resolves with the exit status to use.
+ */
+export async function runExec(session: Session, o: ExecOptions): Promise<number> {
+  const [command, ...args] = o.command
+  session.child = command
+  const resolve = async (): Promise<Snapshot> => {
+    const {resolved, files} = o.fromFile === undefined
+      ? await resolveEnvironment(session, {environment: o.environment, only: o.only, allowMissing: o.allowMissing, files: true})
+      : {resolved: await (await import('../on-demand.js')).readEncryptedEnv(session, o.fromFile, o.only), files: []}
+    return {resolved, files, fingerprint: fingerprintOf([...resolved, ...files])}
+  }
+  let snapshot = await resolve()
+  const mode = await chooseMode(o.redact, o.ui)
+  let filesDir: SecretFilesDir | undefined
+  const everSeen = new Map<string, Resolved>()
+
+  /** The environment for one start; also checks the command exists before anything is written. */
+  // Built on first output (a command that prints nothing never pays for it), rebuilt when --watch adds values.
+  let patterns: RedactPattern[] = []
+  let matcher: Matcher | undefined
+  const currentMatcher = () => (matcher ??= new Matcher(patterns))
+  const prepare = (snap: Snapshot, warn: boolean): {env: Record<string, string>} => {
+    const {env, clashes} = childEnvironment(o.parentEnv, snap.resolved, {pristine: o.pristine, only: o.only})
+    for (const f of snap.files) if (Object.hasOwn(env, f.name)) clashes.push(f.name)
+    if (warn) for (const name of clashes) o.ui.warn(`${name} is set in your environment too; the secret's value is used.`)
+    findExecutable(command, env)
+    if (snap.files.length > 0) {
+      filesDir ??= new SecretFilesDir(o.parentEnv)
+      for (const [name, path] of filesDir.write(snap.files)) env[name] = path
+    }
+    if (mode === 'inherit') return {env}
+    // Values seen earlier in a --watch run stay masked: the child may still print an old value.
+    // A rendered template is masked by the secret values in it, not by its whole text.
+    for (const r of [...snap.resolved, ...snap.files.flatMap((f) => f.masks ?? [f])]) everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
+    const found = patternsFor([...everSeen.values()].map((r) => ({name: r.name, value: r.value.reveal()})))
+    if (warn) for (const name of found.tooShort) o.ui.warn(`${name} is shorter than 4 characters, so it is not masked in the command's output.`)
+    patterns = found.patterns
+    matcher = undefined
+    return {env}
+  }
+
+  let child: ChildHandle | undefined
+  const pending: NodeJS.Signals[] = []
+  let terms = 0
+  let stopping = false
+  let killTimer: NodeJS.Timeout | undefined
+
+  const stopChild = (target: ChildHandle) => {
+    target.kill('SIGTERM')
+    const timer = setTimeout(() => target.kill('SIGKILL'), o.killTimeoutMs)
+    void target.done.then(() => clearTimeout(timer))
+  }
+  const deliver = (sig: NodeJS.Signals) => {
+    if (child === undefined) {
+      pending.push(sig)
+      return
+    }
+    if (STOPPING_SIGNALS.has(sig)) stopping = true
+    if (child.mode === 'pty') {
+      // The pty tells the child about size changes itself (resize sends SIGWINCH to its process group).
+      if (sig === 'SIGWINCH') return
+    } else if ((sig === 'SIGINT' || sig === 'SIGQUIT') && process.stdin.isTTY) {
+      // Ctrl-C on a terminal already reached the child (same process group): do not send it twice.
+      return
+    }
+    if (sig === 'SIGTERM') {
+      terms++
+      if (terms > 1) {
+        child.kill('SIGKILL')
+        return
+      }
+      const target = child
+      killTimer ??= setTimeout(() => target.kill('SIGKILL'), o.killTimeoutMs)
+    }
+    child.kill(sig)
+  }
+  // Handlers go in before the child exists: a signal that arrives while it starts is held, then
+  // forwarded, instead of killing us with the default action and orphaning the child.
+  const handlers = new Map<NodeJS.Signals, () => void>()
+  for (const sig of FORWARDED_SIGNALS) {
+    const handler = () => deliver(sig)
+    handlers.set(sig, handler)
+    process.on(sig, handler)
+  }
+
+  const start = async (snap: Snapshot, first: boolean): Promise<ChildHandle> => {
+    const {env} = prepare(snap, first)
+    const handle = await spawnChild({command, args, env, mode, matcher: currentMatcher})
+    child = handle
+    for (const sig of pending.splice(0)) deliver(sig)
+    return handle
+  }
+
+  try {
+    let current = await start(snapshot, true)
+    if (o.watch === undefined) return exitStatus(await current.done)
+    const {intervalMs, reloadSignal} = o.watch
+    for (;;) {
+      const wait = intervalMs * (0.9 + 0.2 * Math.random())
+      let timer: NodeJS.Timeout | undefined
+      // eslint-disable-next-line no-await-in-loop
+      const ended = await Promise.race([
+        current.done,
+        new Promise<undefined>((r) => {
+          timer = setTimeout(() => r(undefined), wait)
+        }),
+      ])
+      clearTimeout(timer)
+      if (ended !== undefined || stopping) return exitStatus(ended ?? await current.done)
+      let next: Snapshot
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        next = await resolve()
+      } catch (error) {
+        const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', String(error))
+        o.ui.warn(`--watch could not re-resolve the secrets [${e.code}] ${e.message.split('\n')[0]}; the command keeps running with the values it has.`)
+        continue
+      }
+      // The child may have ended while we were resolving: then its status is ours, not a restart.
+      // eslint-disable-next-line no-await-in-loop
+      const endedMeanwhile = await Promise.race([current.done, Promise.resolve(undefined)])
+      if (endedMeanwhile !== undefined) return exitStatus(endedMeanwhile)
+      const changed = changedNames(snapshot.fingerprint, next.fingerprint)
+      if (changed.length === 0 || stopping) continue
+      const fileNames = new Set(next.files.map((f) => f.name))
+      const onlyFiles = changed.every((n) => fileNames.has(n) && snapshot.fingerprint.has(n))
+      if (reloadSignal !== undefined && onlyFiles) {
+        o.ui.info(`${changed.join(', ')} changed: rewrote the file(s) and sent ${reloadSignal} to the command.`)
+        prepare(next, false)
+        snapshot = next
+        current.kill(reloadSignal)
+        continue
+      }
+      o.ui.info(`${changed.join(', ')} changed: restarting the command.`)
+      snapshot = next
+      stopChild(current)
+      // eslint-disable-next-line no-await-in-loop
+      const previous: ChildExit = await current.done
+      if (stopping) return exitStatus(previous)
+      terms = 0
+      clearTimeout(killTimer)
+      killTimer = undefined
+      // eslint-disable-next-line no-await-in-loop
+      current = await start(snapshot, false)
+    }
+  } finally {
+    for (const [sig, h] of handlers) process.removeListener(sig, h)
+    clearTimeout(killTimer)
+    filesDir?.remove()
+  }
+}

@@ -1,0 +1,228 @@
+import {spawnSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {basename, dirname, relative, resolve as resolvePath} from 'node:path'
+
+import {SecretsError, fsError} from '../../errors.js'
+import {writeFileAtomic} from '../lib/atomic-write.js'
+import type {FileEntry} from '../config/config.js'
+import type {ResolvedFile} from '../environment.js'
+import type {Reference} from '../reference.js'
+import {gitEnv} from '../scan/git.js'
+import {SecretValue} from '../secret-value.js'
+import type {Resolved, Session, Unresolved} from '../session.js'
+
+/**
+ * Templates: text with `{{ ref "REFERENCE" }}`, `{{ env "VAR" }}` and `{{ "literal" }}` placeholders.
+ * The parser is strict on purpose: an unknown function, a missing quote or a placeholder left open is
+ * CONFIG_INVALID naming file:line:column, never text passed through as it is.
+ */
+export type TemplatePart =
+  | {kind: 'text'; text: string}
+  | {kind: 'ref' | 'env'; arg: string; line: number; col: number}
+
+const FUNCTIONS = ['ref', 'env'] as const
+
+function position(text: string, index: number): {line: number; col: number} {
+  const before = text.slice(0, index)
+  const line = before.split('\n').length
+  return {line, col: index - before.lastIndexOf('\n')}
+}
+
+/** Parse a template; `file` is the name used in messages. */
+export function parseTemplate(text: string, file: string): TemplatePart[] {
+  const parts: TemplatePart[] = []
+  const fail = (index: number, what: string): never => {
+    const {line, col} = position(text, index)
+    throw new SecretsError('CONFIG_INVALID', `${file}:${line}:${col}: ${what}.`, {
+      suggestions: ['Placeholders are {{ ref "vault://secret/app#key" }}, {{ env "NAME" }} or {{ "literal text" }}; fix the template.'],
+    })
+  }
+  let i = 0
+  for (;;) {
+    const open = text.indexOf('{{', i)
+    if (open === -1) {
+      if (i < text.length) parts.push({kind: 'text', text: text.slice(i)})
+      return parts
+    }
+    if (open > i) parts.push({kind: 'text', text: text.slice(i, open)})
+    const close = text.indexOf('}}', open + 2)
+    if (close === -1) fail(open, 'unterminated placeholder: "{{" without a closing "}}"')
+    let j = open + 2
+    const skip = () => {
+      while (j < close && /\s/.test(text[j])) j++
+    }
+    const literal = (): string => {
+      if (text[j] !== '"') fail(j, `expected a quoted string, found ${j >= close ? '"}}"' : JSON.stringify(text[j])}`)
+      let out = ''
+      const start = j++
+      for (;;) {
+        if (j >= close) fail(start, 'unterminated string in a placeholder')
+        const ch = text[j]
+        if (ch === '"') {
+          j++
+          return out
+        }
+        if (ch === '\\') {
+          const next = text[j + 1]
+          if (next !== '"' && next !== '\\') fail(j, 'unknown escape in a string (only \\" and \\\\)')
+          out += next
+          j += 2
+          continue
+        }
+        if (ch === '\n') fail(start, 'unterminated string in a placeholder')
+        out += ch
+        j++
+      }
+    }
+    skip()
+    if (text[j] === '"') {
+      parts.push({kind: 'text', text: literal()})
+    } else {
+      const nameStart = j
+      while (j < close && /[A-Za-z0-9_]/.test(text[j])) j++
+      const name = text.slice(nameStart, j)
+      if (name === '') fail(nameStart, `expected a function (${FUNCTIONS.join(', ')}) or a quoted string`)
+      if (!(FUNCTIONS as readonly string[]).includes(name)) fail(nameStart, `unknown function ${JSON.stringify(name)} in a placeholder (known: ${FUNCTIONS.join(', ')})`)
+      const argStart = j
+      skip()
+      if (j === argStart) fail(j, `expected a space and a quoted argument after ${name}`)
+      const {line, col} = position(text, nameStart)
+      parts.push({kind: name as 'ref' | 'env', arg: literal(), line, col})
+    }
+    skip()
+    if (j !== close) fail(j, `unexpected ${JSON.stringify(text[j])}, expected "}}"`)
+    i = close + 2
+  }
+}
+
+/** Read and parse a template file. */
+export function loadTemplate(file: string, display: string): TemplatePart[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    const e = fsError(error, display, 'reading the template')
+    if (e instanceof SecretsError && e.code === 'NOT_FOUND') {
+      throw new SecretsError('CONFIG_INVALID', `The template ${display} does not exist.`, {suggestions: ['Fix the `template:` path (relative to secrets.yaml) or create the file.']})
+    }
+    throw e
+  }
+  return parseTemplate(text, display)
+}
+
+/** A template whose references are being resolved. */
+interface Pending {
+  entry: FileEntry
+  display: string
+  parts: TemplatePart[]
+  /** Reference text -> the label it is resolved under. */
+  labels: Map<string, string>
+}
+
+/**
+ * Parse templates and add their references to `vars` under labels (`DB_CONFIG (db.json.tpl:3:9)`),
+ * so they resolve with everything else, failing closed. `finish` renders them from the results.
+ */
+export function prepareTemplates(
+  session: Session,
+  entries: FileEntry[],
+  vars: Map<string, Reference>,
+  parentEnv: NodeJS.ProcessEnv,
+  displayOf: (file: string) => string = (file) => displayPath(session, file),
+): {
+  finish(resolved: Resolved[], missing: Unresolved[]): ResolvedFile[]
+  labels: Set<string>
+} {
+  const pending: Pending[] = []
+  const labels = new Set<string>()
+  for (const entry of entries) {
+    const display = displayOf(entry.template!)
+    const parts = loadTemplate(entry.template!, display)
+    const p: Pending = {entry, display, parts, labels: new Map()}
+    for (const part of parts) {
+      if (part.kind === 'env' && parentEnv[part.arg] === undefined) {
+        throw new SecretsError('NOT_FOUND', `${display}:${part.line}:${part.col}: {{ env "${part.arg}" }}: the variable ${part.arg} is not set.`, {suggestions: [`Set ${part.arg}, or remove the placeholder from the template.`]})
+      }
+      if (part.kind !== 'ref' || p.labels.has(part.arg)) continue
+      let ref: Reference
+      try {
+        ref = session.toReference(part.arg)
+      } catch (error) {
+        if (!(error instanceof SecretsError)) throw error
+        throw new SecretsError('CONFIG_INVALID', `${display}:${part.line}:${part.col}: ${error.message}`, {suggestions: error.suggestions, cause: error})
+      }
+      const label = `${entry.name} (${display}:${part.line}:${part.col})`
+      p.labels.set(part.arg, label)
+      labels.add(label)
+      vars.set(label, ref)
+    }
+    pending.push(p)
+  }
+  return {
+    labels,
+    finish(resolved, missing) {
+      const lost = missing.filter((m) => labels.has(m.name))
+      if (lost.length > 0) {
+        throw new SecretsError('NOT_FOUND', `A template needs ${lost.map((m) => `${m.ref.raw} at ${m.name}`).join(', ')}, which does not exist; nothing was rendered.`, {ref: lost[0].ref.raw})
+      }
+      const byLabel = new Map(resolved.filter((r) => labels.has(r.name)).map((r) => [r.name, r]))
+      return pending.map((p) => {
+        const masks: Resolved[] = []
+        const chunks = p.parts.map((part) => {
+          if (part.kind === 'text') return Buffer.from(part.text, 'utf8')
+          if (part.kind === 'env') return Buffer.from(parentEnv[part.arg] ?? '', 'utf8')
+          const r = byLabel.get(p.labels.get(part.arg)!)!
+          masks.push({...r, name: p.entry.name})
+          return r.value.reveal()
+        })
+        const ref: Reference = {alias: 'template', path: p.display, params: {}, raw: p.display}
+        return {name: p.entry.name, ref, provider: 'template', value: new SecretValue(Buffer.concat(chunks)), entry: p.entry, masks}
+      })
+    },
+  }
+}
+
+function displayPath(session: Session, file: string): string {
+  const rel = relative(session.config.dir, file)
+  return rel.startsWith('..') ? file : rel
+}
+
+/**
+ * `secrets render TEMPLATE`: resolve every reference of one template (failing closed) and return the
+ * rendered bytes.
+ */
+export async function renderTemplate(session: Session, file: string, display: string, parentEnv: NodeJS.ProcessEnv): Promise<{value: SecretValue; refs: string[]}> {
+  const vars = new Map<string, Reference>()
+  const entry: FileEntry = {name: 'TEMPLATE', template: file, mode: 0o600, fileName: 'TEMPLATE'}
+  const prepared = prepareTemplates(session, [entry], vars, parentEnv, () => display)
+  const {resolved, missing} = await session.resolve(vars)
+  const [rendered] = prepared.finish(resolved, missing)
+  return {value: rendered.value, refs: [...new Set([...vars.values()].map((r) => r.raw))]}
+}
+
+/**
+ * Whether git tracks `file` (false when git is missing or the file is outside a work tree). git gets
+ * scan's pared-down environment, so no credential of ours (SECRETS_AGE_KEY, VAULT_TOKEN...) reaches it.
+ */
+function gitStatus(file: string): {tracked: boolean; ignored: boolean; repo: boolean} {
+  const env = {...gitEnv(process.env), GIT_OPTIONAL_LOCKS: '0'}
+  const run = (args: string[]) => spawnSync('git', args, {cwd: dirname(file), stdio: 'ignore', env}).status
+  if (run(['rev-parse', '--is-inside-work-tree']) !== 0) return {tracked: false, ignored: false, repo: false}
+  return {tracked: run(['ls-files', '--error-unmatch', '--', basename(file)]) === 0, ignored: run(['check-ignore', '-q', '--', basename(file)]) === 0, repo: true}
+}
+
+/**
+ * Write a rendered template atomically with mode 0600, refusing a file that git tracks (a rendered
+ * file holds secrets and must never be committed); warns when git would not ignore it.
+ */
+export function writeRendered(file: string, value: SecretValue, warn: (m: string) => void): void {
+  const target = resolvePath(file)
+  const git = gitStatus(target)
+  if (git.tracked) {
+    throw new SecretsError('USAGE', `Refusing to write ${file}: git tracks it, and a rendered template holds secret values.`, {
+      suggestions: [`Render to a path that git ignores (add it to .gitignore), or run \`git rm --cached ${file}\` first if it should never have been committed.`],
+    })
+  }
+  if (git.repo && !git.ignored) warn(`${file} is not ignored by git; add it to .gitignore so the rendered secrets are never committed.`)
+  writeFileAtomic(target, value.reveal(), 0o600)
+}

@@ -1,0 +1,111 @@
+import {existsSync} from 'node:fs'
+import {join, relative, resolve} from 'node:path'
+
+import {SecretsError} from '../../errors.js'
+import {writeFileAtomic} from '../lib/atomic-write.js'
+import {CONFIG_FILE_NAME, loadConfig} from '../config/config.js'
+import {createIdentityFile, defaultIdentityFile, loadIdentities, type AgeIdentity} from '../store/identity.js'
+import type {Interaction} from '../interaction.js'
+import {DEFAULT_STORE_PATH, localStoreFile, pickLocalProvider} from '../store/keys.js'
+import {createStore, Keyring, openStore} from '../store/store.js'
+
+export interface InitOptions {
+  cwd: string
+  env: NodeJS.ProcessEnv
+  ui: Interaction
+  /** Take every default without asking. */
+  yes: boolean
+  configFlag?: string
+  storePath?: string
+  /** Also protect the store with a passphrase (from SECRETS_PASSPHRASE or a prompt). */
+  passphrase?: boolean
+}
+
+export interface InitResult {
+  config: {path: string; created: boolean}
+  identity: {source: string; recipient: string; created: boolean}
+  store: {path: string; created: boolean; recipients: number}
+}
+
+function configTemplate(storePath: string): string {
+  return `# secrets.yaml: which providers exist and which variables come from where.
+# Never put a secret value or a credential in this file; it is meant to be committed.
+# Every secret in the local store is injected under its own name; env: adds references on top.
+providers:
+  local: {type: local, path: ${storePath}}
+env: {}
+# env:
+#   DATABASE_URL: local://DATABASE_URL
+# environments:
+#   staging:
+#     env:
+#       DATABASE_URL: local://STAGING_DATABASE_URL
+`
+}
+
+/**
+ * Create what is missing of: the identity, the local store (encrypted to that identity), and
+ * secrets.yaml, in that order, so a failure never leaves a config pointing at a store that is not
+ * there. Existing files are kept and checked, never overwritten.
+ */
+export async function initProject(o: InitOptions): Promise<InitResult> {
+  const configFile = resolve(o.cwd, o.configFlag ?? (o.env.SECRETS_CONFIG || CONFIG_FILE_NAME))
+  const configExists = existsSync(configFile)
+  let storeFile: string
+  if (configExists) {
+    const project = loadConfig({cwd: o.cwd, env: o.env, flag: configFile})
+    storeFile = localStoreFile(project, pickLocalProvider(project))
+  } else {
+    let storePath = o.storePath ?? DEFAULT_STORE_PATH
+    if (!o.yes && o.storePath === undefined && o.ui.interactive) storePath = await o.ui.input('Where should the encrypted store live?', storePath)
+    storeFile = resolve(join(configFile, '..'), storePath)
+  }
+
+  let identity: AgeIdentity
+  let identityCreated = false
+  const existing = o.env.SECRETS_IDENTITY && !existsSync(o.env.SECRETS_IDENTITY) ? [] : await loadIdentities(o.env)
+  if (existing.length > 0) {
+    identity = existing[0]
+  } else {
+    const file = o.env.SECRETS_IDENTITY || defaultIdentityFile(o.env)
+    identity = await createIdentityFile(file)
+    identityCreated = true
+  }
+
+  let storeCreated = false
+  let recipients: number
+  if (existsSync(storeFile)) {
+    const store = await openStore(storeFile, new Keyring(o.env, o.ui))
+    recipients = store.recipients().length
+  } else {
+    let wantPassphrase = o.passphrase ?? false
+    if (!o.yes && o.passphrase === undefined && o.ui.interactive) {
+      wantPassphrase = await o.ui.confirm('Also let a passphrase open the store (for people without the identity file)?', false)
+    }
+    const specs: Parameters<typeof createStore>[1] = [{type: 'age', recipient: identity.recipient}]
+    if (wantPassphrase) {
+      let passphrase = o.env.SECRETS_PASSPHRASE
+      if (!passphrase && o.ui.interactive) {
+        passphrase = await o.ui.password('New store passphrase')
+        if ((await o.ui.password('Repeat the passphrase')) !== passphrase) throw new SecretsError('USAGE', 'The two passphrases differ; nothing was created.')
+      }
+      if (!passphrase) {
+        throw new SecretsError('USAGE', '--passphrase needs the passphrase in SECRETS_PASSPHRASE when there is no terminal to ask on (or CI is set).')
+      }
+      specs.push({type: 'scrypt', passphrase, label: 'passphrase'})
+    }
+    await o.ui.progress('Creating the encrypted store', () => createStore(storeFile, specs))
+    storeCreated = true
+    recipients = specs.length
+  }
+
+  if (!configExists) {
+    const rel = relative(join(configFile, '..'), storeFile) || DEFAULT_STORE_PATH
+    writeFileAtomic(configFile, configTemplate(rel), 0o644)
+  }
+  return {
+    config: {path: configFile, created: !configExists},
+    identity: {source: identity.source, recipient: identity.recipient, created: identityCreated},
+    store: {path: storeFile, created: storeCreated, recipients},
+  }
+}

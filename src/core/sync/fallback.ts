@@ -1,0 +1,148 @@
+import {createHash} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+
+import {SecretsError} from '../../errors.js'
+import {actorLabel} from '../actor.js'
+import {assertPrivateFile} from '../store/identity.js'
+import {createStore, Keyring, openStore, updateStore} from '../store/store.js'
+import type {Resolved, Session, Unresolved} from '../session.js'
+
+/**
+ * The offline fallback cache (`--fallback`, `--max-age`, `--offline`, `cache:` in secrets.yaml).
+ *
+ * Every value resolved from a remote provider is written to a cache file in the local store format,
+ * encrypted to the user's own age identity (one file per identity, 0600, atomic writes under the
+ * store lock, in `$XDG_CACHE_HOME/secrets`). Each entry is keyed by the project file and the
+ * reference, and its version's `created` time is the time it was fetched. When a provider cannot be
+ * reached (UNAVAILABLE: unreachable, 5xx after retries, timeouts; never NOT_FOUND or
+ * PERMISSION_DENIED), a cached value no older than `--max-age` is used instead, and the run says so
+ * on stderr and in the access log. Without a max age the cache is never used silently.
+ */
+export interface FallbackSettings {
+  /** How old a cached value may be; undefined: cached values are not used (unless --offline). */
+  maxAgeMs?: number
+  /** Contact no remote provider at all: every remote value comes from the cache. */
+  offline?: boolean
+}
+
+/** `$XDG_CACHE_HOME/secrets`, or `~/.cache/secrets`. */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'secrets')
+}
+
+/** The cache file of one identity (by its public key, so a different identity never reads another's cache). */
+export function cacheFileFor(recipient: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(userCacheDir(env), `cache-${createHash('sha256').update(recipient).digest('hex').slice(0, 16)}.json`)
+}
+
+/** The entry name of one reference of one project (store names cannot hold `://`). */
+function entryName(project: string, ref: string): string {
+  return `v-${createHash('sha256').update(`${project}\0${ref}`).digest('hex').slice(0, 48)}`
+}
+
+/** `2h 5m`, `40s`, `3d 4h`: how old, for messages. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000))
+  const units: Array<[number, string]> = [[86_400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']]
+  const parts: string[] = []
+  let rest = s
+  for (const [size, unit] of units) {
+    if (rest >= size || (unit === 's' && parts.length === 0)) {
+      parts.push(`${Math.floor(rest / size)}${unit}`)
+      rest %= size
+    }
+    if (parts.length === 2) break
+  }
+  return parts.join(' ')
+}
+
+/** Whether a failure may fall back to the cache: the provider could not be reached, nothing else. */
+export function isUnavailable(error: SecretsError): boolean {
+  return error.code === 'UNAVAILABLE'
+}
+
+/** The error `--offline` gives a remote reference before the cache is consulted. */
+export function offlineError(alias: string): SecretsError {
+  return new SecretsError('UNAVAILABLE', `--offline: provider ${alias} was not contacted`)
+}
+
+/**
+ * Replace UNAVAILABLE failures of remote references by cached values (within the max age), then cache
+ * every value freshly read from a remote provider. Changes `results` in place.
+ */
+export async function applyFallback(session: Session, results: Array<Resolved | Unresolved>, settings: FallbackSettings): Promise<void> {
+  const isRemote = (alias: string) => session.providerConfig(alias).type !== 'local'
+  const failed = results.map((r, i) => [r, i] as const).filter((x): x is readonly [Unresolved, number] => 'error' in x[0] && isRemote(x[0].provider) && isUnavailable(x[0].error))
+  const fresh = results.filter((r): r is Resolved => !('error' in r) && isRemote(r.provider))
+  // Nothing remote was read: the cache is neither needed nor touched.
+  if (failed.length === 0 && fresh.length === 0) return
+  const keyring = new Keyring(session.env, session.ui)
+  const [identity] = await keyring.ageIdentities()
+  if (identity === undefined) {
+    throw new SecretsError('IDENTITY_MISSING', 'The offline cache is encrypted to your age identity, and none is available.', {
+      suggestions: ['Run `secrets init` to create your identity, or set SECRETS_IDENTITY / SECRETS_AGE_KEY; or run without --fallback, --offline and `cache:`.'],
+    })
+  }
+  const file = cacheFileFor(identity.recipient, session.env)
+  const exists = existsSync(file)
+  if (exists) assertPrivateFile(file, 'The offline cache')
+  const project = session.config.file
+  if (failed.length > 0) {
+    const cache = exists ? await openStore(file, keyring) : undefined
+    const now = Date.now()
+    for (const [r, index] of failed) {
+      const name = entryName(project, r.ref.raw)
+      const first = r.error.message.split('\n')[0].replace(/\.$/, '')
+      if (cache === undefined || !cache.has(name)) {
+        results[index] = {...r, error: new SecretsError('UNAVAILABLE', `${first}; the offline cache has no value for ${r.ref.raw}.`, {
+          ref: r.ref.raw,
+          suggestions: [...r.error.suggestions, 'Run once with --fallback while the provider is reachable, to fill the cache.'],
+        })}
+        continue
+      }
+      const {value} = cache.read(name)
+      const fetched = cache.meta(name).updated
+      const ageMs = now - Date.parse(fetched)
+      const age = formatAge(ageMs)
+      if (settings.maxAgeMs === undefined && !settings.offline) {
+        results[index] = {...r, error: new SecretsError('UNAVAILABLE', `${first}; a cached value from ${age} ago exists, but the cache is used only within a maximum age.`, {
+          ref: r.ref.raw,
+          suggestions: [...r.error.suggestions, 'Pass --max-age (e.g. --max-age 24h) or set `cache: {maxAge: 24h}` in secrets.yaml to use cached values that recent.'],
+        })}
+        continue
+      }
+      if (settings.maxAgeMs !== undefined && ageMs > settings.maxAgeMs) {
+        results[index] = {...r, error: new SecretsError('UNAVAILABLE', `${first}; the cached value is ${age} old (fetched ${fetched}), older than the maximum age of ${formatAge(settings.maxAgeMs)}, so it was not used.`, {
+          ref: r.ref.raw,
+          suggestions: ['Run again when the provider is reachable, or raise --max-age if a value that old is acceptable.'],
+        })}
+        continue
+      }
+      results[index] = {name: r.name, ref: r.ref, provider: r.provider, value, cached: {fetched, ageSeconds: Math.floor(ageMs / 1000)}}
+      session.ui.warn(`${r.name} (${r.ref.raw}) came from the offline cache: fetched ${fetched}, ${age} ago (${settings.offline ? '--offline' : `provider ${r.provider} could not be reached`}).`)
+    }
+  }
+  if (fresh.length === 0) return
+  try {
+    if (!existsSync(file)) {
+      await createStore(file, [{type: 'age', recipient: identity.recipient, label: 'offline cache'}]).catch((error: unknown) => {
+        // Another process created it first: fine, it is updated below.
+        if (!(error instanceof SecretsError && error.code === 'CONFLICT')) throw error
+      })
+    }
+    const actor = actorLabel(session.actor)
+    await updateStore(file, keyring, (store) => {
+      for (const r of fresh) {
+        const name = entryName(project, r.ref.raw)
+        // One version per entry: its time is the fetch time, and no history of old values is kept.
+        if (store.has(name)) store.remove(name)
+        store.write(name, r.value, actor)
+      }
+    })
+  } catch (error) {
+    if (!(error instanceof SecretsError)) throw error
+    session.ui.warn(`Could not update the offline cache ${file} [${error.code}] ${error.message.split('\n')[0]}; the values were used but not cached.`)
+  }
+}
