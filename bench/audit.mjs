@@ -64,7 +64,9 @@ function generate() {
       action: command === 'set' ? 'write' : 'read',
       provider: 'local',
       ref: `local://SECRET_${secret}`,
-      ...(outcome === 'ok' ? {version: String(1 + (seq % 4)), outcome, fp: fps[secret]} : {outcome, code: 'PERMISSION_DENIED'}),
+      ...(outcome === 'ok'
+        ? {version: String(1 + (seq % 4)), outcome, fp: fps[secret]}
+        : {outcome, code: 'PERMISSION_DENIED'}),
       prev,
     })
   }
@@ -118,7 +120,11 @@ function run(cmd, args, ok = [0]) {
 function measure(cmd, args, ok = [0]) {
   const cpuFile = join(tmp, 'cpu.txt')
   const t0 = process.hrtime.bigint()
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, cmd, ...args], {env, encoding: 'utf8', maxBuffer: 1 << 30})
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, cmd, ...args], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  })
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
   if (!ok.includes(r.status)) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
   const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number)
@@ -131,7 +137,13 @@ try {
   const gen = time(generate)
   const log = gen.out
   const files = [...sealedSegments(log).map((s) => s.file), log]
-  const size = Number(run('du', ['-cb', ...files]).stdout.trim().split('\n').at(-1).split('\t')[0])
+  const size = Number(
+    run('du', ['-cb', ...files])
+      .stdout.trim()
+      .split('\n')
+      .at(-1)
+      .split('\t')[0],
+  )
   const secret = 'local://SECRET_123'
   const results = {wc: [], verifyCli: [], verifyCore: [], logCli: [], grep: []}
   const cpu = {wc: [], verifyCli: [], verifyCore: [], logCli: [], grep: []}
@@ -162,32 +174,71 @@ try {
   }
   // Appends to the 1M-record log: one record per call, and 50 per call.
   const actor = {user: 'bench', host: 'bench-host'}
-  const event = (i) => ({command: 'exec', child: 'true', action: 'read', provider: 'local', ref: `local://APPEND_${i % 50}`, version: '1', outcome: 'ok'})
+  const event = (i) => ({
+    command: 'exec',
+    child: 'true',
+    action: 'read',
+    provider: 'local',
+    ref: `local://APPEND_${i % 50}`,
+    version: '1',
+    outcome: 'ok',
+  })
   const singles = 500
   const one = await timeAsync(async () => {
     for (let i = 0; i < singles; i++) await appendAudit([event(i)], actor, env)
   })
   const batches = 100
   const fifty = await timeAsync(async () => {
-    for (let i = 0; i < batches; i++) await appendAudit(Array.from({length: 50}, (_, k) => event(k)), actor, env)
+    for (let i = 0; i < batches; i++)
+      await appendAudit(
+        Array.from({length: 50}, (_, k) => event(k)),
+        actor,
+        env,
+      )
   })
   const noSync = {...env, SECRETS_AUDIT_FSYNC: '0'}
   const oneNoSync = await timeAsync(async () => {
     for (let i = 0; i < singles; i++) await appendAudit([event(i)], actor, noSync)
   })
   const after = await verifyAudit(env)
-  if (!after.intact || after.records !== records + 2 * singles + batches * 50) throw new Error(`after appends: ${JSON.stringify(after.problem)}`)
+  if (!after.intact || after.records !== records + 2 * singles + batches * 50)
+    throw new Error(`after appends: ${JSON.stringify(after.problem)}`)
   const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(median(v))]))
   const mc = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(median(v))]))
-  console.log(JSON.stringify({
-    records, lines, segments: files.length, log_mib: Math.round(size / 1048576), rounds, generate_s: Math.round(gen.ms / 100) / 10,
-    median_ms: m,
-    ratio_to_wc: {verifyCli: +(m.verifyCli / m.wc).toFixed(1), verifyCore: +(m.verifyCore / m.wc).toFixed(1), logCli: +(m.logCli / m.wc).toFixed(1), grep: +(m.grep / m.wc).toFixed(1)},
-    median_cpu_ms: mc,
-    cpu_ratio_to_wc: {verifyCli: +(mc.verifyCli / mc.wc).toFixed(1), verifyCore: +(mc.verifyCore / mc.wc).toFixed(1), logCli: +(mc.logCli / mc.wc).toFixed(1), grep: +(mc.grep / mc.wc).toFixed(1)},
-    log_secret_matches: found,
-    append_ms_per_record: {one_per_call: +(one.ms / singles).toFixed(3), fifty_per_call: +(fifty.ms / (batches * 50)).toFixed(3), one_per_call_without_fsync: +(oneNoSync.ms / singles).toFixed(3)},
-  }, null, 2))
+  console.log(
+    JSON.stringify(
+      {
+        records,
+        lines,
+        segments: files.length,
+        log_mib: Math.round(size / 1048576),
+        rounds,
+        generate_s: Math.round(gen.ms / 100) / 10,
+        median_ms: m,
+        ratio_to_wc: {
+          verifyCli: +(m.verifyCli / m.wc).toFixed(1),
+          verifyCore: +(m.verifyCore / m.wc).toFixed(1),
+          logCli: +(m.logCli / m.wc).toFixed(1),
+          grep: +(m.grep / m.wc).toFixed(1),
+        },
+        median_cpu_ms: mc,
+        cpu_ratio_to_wc: {
+          verifyCli: +(mc.verifyCli / mc.wc).toFixed(1),
+          verifyCore: +(mc.verifyCore / mc.wc).toFixed(1),
+          logCli: +(mc.logCli / mc.wc).toFixed(1),
+          grep: +(mc.grep / mc.wc).toFixed(1),
+        },
+        log_secret_matches: found,
+        append_ms_per_record: {
+          one_per_call: +(one.ms / singles).toFixed(3),
+          fifty_per_call: +(fifty.ms / (batches * 50)).toFixed(3),
+          one_per_call_without_fsync: +(oneNoSync.ms / singles).toFixed(3),
+        },
+      },
+      null,
+      2,
+    ),
+  )
 } finally {
   rmSync(tmp, {recursive: true, force: true})
 }

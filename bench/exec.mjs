@@ -51,8 +51,14 @@ try {
   writeFileSync(join(dotenvDir, '.env'), dotenv)
   run(process.execPath, [DOTENVX, 'encrypt', '-f', '.env'], {cwd: dotenvDir})
   // Both tools must really hand over the values: check one before timing.
-  const check = run(process.execPath, [SECRETS, 'exec', '--no-redact', '--', 'sh', '-c', 'printf %s "$SECRET_7"'], {cwd: project}).stdout
-  const checkDotenvx = run(process.execPath, [DOTENVX, 'run', '-q', '-f', '.env', '--', 'sh', '-c', 'printf %s "$SECRET_7"'], {cwd: dotenvDir}).stdout
+  const check = run(process.execPath, [SECRETS, 'exec', '--no-redact', '--', 'sh', '-c', 'printf %s "$SECRET_7"'], {
+    cwd: project,
+  }).stdout
+  const checkDotenvx = run(
+    process.execPath,
+    [DOTENVX, 'run', '-q', '-f', '.env', '--', 'sh', '-c', 'printf %s "$SECRET_7"'],
+    {cwd: dotenvDir},
+  ).stdout
   if (check !== checkDotenvx || check.length !== 32) throw new Error('the two tools disagree on SECRET_7')
 
   const cases = {
@@ -84,33 +90,54 @@ try {
   }
   const counts = {}
   if (instructions) {
-    for (const name of ['minimal oclif (spawns true)', 'minimal oclif, subpath imports', 'minimal oclif, bundled', 'secrets exec -- true']) {
+    for (const name of [
+      'minimal oclif (spawns true)',
+      'minimal oclif, subpath imports',
+      'minimal oclif, bundled',
+      'secrets exec -- true',
+    ]) {
       const [argv, cwd] = cases[name]
       const runs = []
       for (let i = 0; i < 3; i++) {
-        const r = run('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...argv], {cwd})
+        const r = run('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...argv], {
+          cwd,
+        })
         runs.push(Number(/Collected : (\d+)/.exec(r.stderr)[1]))
       }
       counts[name] = Math.round(median(runs) / 1e6)
     }
   }
   const s = medians['secrets exec -- true']
-  console.log(JSON.stringify({
-    rounds,
-    secrets: 50,
-    median_ms: medians,
-    ratio_vs_minimal_oclif: Number((s / medians['minimal oclif (spawns true)']).toFixed(2)),
-    ratio_vs_minimal_oclif_subpath: Number((s / medians['minimal oclif, subpath imports']).toFixed(2)),
-    ratio_vs_minimal_oclif_bundled: Number((s / medians['minimal oclif, bundled']).toFixed(2)),
-    dotenvx_over_secrets: Number((medians['dotenvx run -f .env -- true'] / s).toFixed(2)),
-    peak_rss_mb: Math.round(Math.max(...rss) / 1024),
-    ...(instructions ? {
-      million_instructions: counts,
-      instructions_ratio_vs_minimal_oclif: Number((counts['secrets exec -- true'] / counts['minimal oclif (spawns true)']).toFixed(2)),
-      instructions_ratio_vs_minimal_oclif_subpath: Number((counts['secrets exec -- true'] / counts['minimal oclif, subpath imports']).toFixed(2)),
-      instructions_ratio_vs_minimal_oclif_bundled: Number((counts['secrets exec -- true'] / counts['minimal oclif, bundled']).toFixed(2)),
-    } : {}),
-  }, null, 2))
+  console.log(
+    JSON.stringify(
+      {
+        rounds,
+        secrets: 50,
+        median_ms: medians,
+        ratio_vs_minimal_oclif: Number((s / medians['minimal oclif (spawns true)']).toFixed(2)),
+        ratio_vs_minimal_oclif_subpath: Number((s / medians['minimal oclif, subpath imports']).toFixed(2)),
+        ratio_vs_minimal_oclif_bundled: Number((s / medians['minimal oclif, bundled']).toFixed(2)),
+        dotenvx_over_secrets: Number((medians['dotenvx run -f .env -- true'] / s).toFixed(2)),
+        peak_rss_mb: Math.round(Math.max(...rss) / 1024),
+        ...(instructions
+          ? {
+              million_instructions: counts,
+              instructions_ratio_vs_minimal_oclif: Number(
+                (counts['secrets exec -- true'] / counts['minimal oclif (spawns true)']).toFixed(2),
+              ),
+              instructions_ratio_vs_minimal_oclif_subpath: Number(
+                (counts['secrets exec -- true'] / counts['minimal oclif, subpath imports']).toFixed(2),
+              ),
+              instructions_ratio_vs_minimal_oclif_bundled: Number(
+                (counts['secrets exec -- true'] / counts['minimal oclif, bundled']).toFixed(2),
+              ),
+            }
+          : {}),
+      },
+      null,
+      2,
+    ),
+  )
 } finally {
   rmSync(tmp, {recursive: true, force: true})
 }

@@ -27,7 +27,14 @@ const SECRETS = join(root, 'bin', 'run.js')
 const PASSPHRASE = 'bench passphrase, long enough'
 const tmp = mkdtempSync(join(tmpdir(), 'secrets-bench-rotate-'))
 const home = join(tmp, 'home')
-const env = {PATH: process.env.PATH, HOME: home, USER: 'bench', LANG: 'C.UTF-8', NO_COLOR: '1', SECRETS_PASSPHRASE: PASSPHRASE}
+const env = {
+  PATH: process.env.PATH,
+  HOME: home,
+  USER: 'bench',
+  LANG: 'C.UTF-8',
+  NO_COLOR: '1',
+  SECRETS_PASSPHRASE: PASSPHRASE,
+}
 
 function run(args, cwd, input) {
   const t0 = process.hrtime.bigint()
@@ -45,12 +52,20 @@ async function project(name, count, versions, withPassphrase) {
   writeFileSync(join(dir, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n')
   const key = readFileSync(join(home, '.config', 'secrets', 'identity.txt'), 'utf8')
   const recipient = /# public key: (age1\w+)/.exec(key)[1]
-  await createStore(file, [{type: 'age', recipient}, ...(withPassphrase ? [{type: 'scrypt', passphrase: PASSPHRASE, label: 'team'}] : [])])
-  await updateStore(file, new Keyring({SECRETS_IDENTITY: join(home, '.config', 'secrets', 'identity.txt')}, nonInteractive()), (s) => {
-    for (let v = 0; v < versions; v++) {
-      for (let i = 0; i < count; i++) s.write(`SECRET_${i}`, new SecretValue(randomBytes(24).toString('base64url')), 'bench@host')
-    }
-  })
+  await createStore(file, [
+    {type: 'age', recipient},
+    ...(withPassphrase ? [{type: 'scrypt', passphrase: PASSPHRASE, label: 'team'}] : []),
+  ])
+  await updateStore(
+    file,
+    new Keyring({SECRETS_IDENTITY: join(home, '.config', 'secrets', 'identity.txt')}, nonInteractive()),
+    (s) => {
+      for (let v = 0; v < versions; v++) {
+        for (let i = 0; i < count; i++)
+          s.write(`SECRET_${i}`, new SecretValue(randomBytes(24).toString('base64url')), 'bench@host')
+      }
+    },
+  )
   return dir
 }
 
@@ -68,7 +83,8 @@ try {
   const times = {}
   const add = (k, ms) => (times[k] ??= []).push(ms)
   for (let r = 0; r < rounds; r++) {
-    for (const [name, dir] of Object.entries(stores)) add(`key rotate --yes: ${name}`, run(['key', 'rotate', '--yes'], dir).ms)
+    for (const [name, dir] of Object.entries(stores))
+      add(`key rotate --yes: ${name}`, run(['key', 'rotate', '--yes'], dir).ms)
     add('get SECRET_7 (floor)', run(['get', 'SECRET_7'], one).ms)
     add('set SECRET_7 (one of the 1,000 a by-hand re-encryption needs)', run(['set', 'SECRET_7'], one, before).ms)
   }
@@ -76,13 +92,21 @@ try {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   const medians = Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, Math.round(median(xs))]))
   const setMs = medians['set SECRET_7 (one of the 1,000 a by-hand re-encryption needs)']
-  console.log(JSON.stringify({
-    rounds,
-    node: process.version,
-    median_ms: medians,
-    set_x_1000_ms: setMs * 1000,
-    set_x_1000_over_rotate: Number(((setMs * 1000) / medians['key rotate --yes: 1,000 secrets x 1 version']).toFixed(1)),
-  }, null, 2))
+  console.log(
+    JSON.stringify(
+      {
+        rounds,
+        node: process.version,
+        median_ms: medians,
+        set_x_1000_ms: setMs * 1000,
+        set_x_1000_over_rotate: Number(
+          ((setMs * 1000) / medians['key rotate --yes: 1,000 secrets x 1 version']).toFixed(1),
+        ),
+      },
+      null,
+      2,
+    ),
+  )
 } finally {
   rmSync(tmp, {recursive: true, force: true})
 }

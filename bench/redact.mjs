@@ -9,8 +9,16 @@ import {Matcher, patternsFor, RedactStream} from '../src/core/exec/redact-stream
 
 const mib = Number(process.argv[2] ?? 64)
 const rounds = Number(process.argv[3] ?? 5)
-const secrets = Array.from({length: 100}, (_, i) => ({name: `S${i}`, value: Buffer.from(randomBytes(48).toString('base64url').slice(0, 8 + ((i * 7) % 57)))}))
-const line = (i) => `2026-11-23T10:00:00.${String(i % 1000).padStart(3, '0')}Z INFO request handled path=/api/v1/items/${i} status=200 duration_ms=${i % 97}\n`
+const secrets = Array.from({length: 100}, (_, i) => ({
+  name: `S${i}`,
+  value: Buffer.from(
+    randomBytes(48)
+      .toString('base64url')
+      .slice(0, 8 + ((i * 7) % 57)),
+  ),
+}))
+const line = (i) =>
+  `2026-11-23T10:00:00.${String(i % 1000).padStart(3, '0')}Z INFO request handled path=/api/v1/items/${i} status=200 duration_ms=${i % 97}\n`
 let text = ''
 for (let i = 0; text.length < 64 * 1024; i++) text += line(i)
 const chunk = Buffer.from(text).subarray(0, 64 * 1024)
@@ -21,7 +29,20 @@ const chunks = Math.round((mib * 1024 * 1024) / chunk.length)
 async function run(makeStream) {
   let bytes = 0
   const t0 = process.hrtime.bigint()
-  await pipeline(Readable.from((function* () { for (let i = 0; i < chunks; i++) yield chunk })()), makeStream(), new Writable({write(c, _e, cb) { bytes += c.length; cb() }}))
+  await pipeline(
+    Readable.from(
+      (function* () {
+        for (let i = 0; i < chunks; i++) yield chunk
+      })(),
+    ),
+    makeStream(),
+    new Writable({
+      write(c, _e, cb) {
+        bytes += c.length
+        cb()
+      },
+    }),
+  )
   const s = Number(process.hrtime.bigint() - t0) / 1e9
   return {mbps: (chunks * chunk.length) / s / 1e6, bytes}
 }
@@ -33,4 +54,11 @@ for (let r = 0; r < rounds; r++) {
   results.redact.push((await run(() => new RedactStream(matcher))).mbps)
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-console.log(JSON.stringify({input_mib: mib, rounds, secrets: 100, median_mb_per_s: {redact: Math.round(median(results.redact)), passthrough: Math.round(median(results.passthrough))}}))
+console.log(
+  JSON.stringify({
+    input_mib: mib,
+    rounds,
+    secrets: 100,
+    median_mb_per_s: {redact: Math.round(median(results.redact)), passthrough: Math.round(median(results.passthrough))},
+  }),
+)

@@ -22,7 +22,16 @@ const home = join(root, 'home')
 const repo = join(root, 'repo')
 mkdirSync(home, {recursive: true})
 mkdirSync(repo, {recursive: true})
-const env = {PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', NO_COLOR: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.com'}
+const env = {
+  PATH: process.env.PATH,
+  HOME: home,
+  LANG: 'C.UTF-8',
+  NO_COLOR: '1',
+  GIT_AUTHOR_NAME: 'b',
+  GIT_AUTHOR_EMAIL: 'b@example.com',
+  GIT_COMMITTER_NAME: 'b',
+  GIT_COMMITTER_EMAIL: 'b@example.com',
+}
 const run = (cmd, args, input) => spawnSync(cmd, args, {cwd: repo, env, input, encoding: 'utf8', maxBuffer: 1 << 28})
 
 // A deterministic PRNG, so every run scans the same tree.
@@ -31,8 +40,30 @@ const rnd = (n) => {
   seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
   return seed % n
 }
-const words = ['user', 'order', 'item', 'token', 'count', 'request', 'response', 'config', 'key', 'value', 'cache', 'session', 'handler', 'password', 'result', 'index', 'buffer', 'stream', 'client', 'secret']
-const id = () => `${words[rnd(words.length)]}${words[rnd(words.length)][0].toUpperCase()}${words[rnd(words.length)].slice(1)}${rnd(100)}`
+const words = [
+  'user',
+  'order',
+  'item',
+  'token',
+  'count',
+  'request',
+  'response',
+  'config',
+  'key',
+  'value',
+  'cache',
+  'session',
+  'handler',
+  'password',
+  'result',
+  'index',
+  'buffer',
+  'stream',
+  'client',
+  'secret',
+]
+const id = () =>
+  `${words[rnd(words.length)]}${words[rnd(words.length)][0].toUpperCase()}${words[rnd(words.length)].slice(1)}${rnd(100)}`
 const hex = (n) => Array.from({length: n}, () => '0123456789abcdef'[rnd(16)]).join('')
 const templates = [
   () => `import {${id()}} from './${id()}.js'`,
@@ -64,9 +95,15 @@ function generate() {
     writeFileSync(join(repo, `pkg${Math.floor(i / 100)}`, 'src', `file${i}.js`), text)
   }
   for (const [cmd, args, input] of [
-    ['git', ['init', '-q']], ['git', ['add', '-A']], ['git', ['commit', '-q', '-m', 'tree']],
+    ['git', ['init', '-q']],
+    ['git', ['add', '-A']],
+    ['git', ['commit', '-q', '-m', 'tree']],
     [process.execPath, [BIN, 'init', '--yes']],
-    ...Array.from({length: 20}, (_, i) => [process.execPath, [BIN, 'set', `SECRET_${i}`], `bench-value-${i}-${hex(24)}`]),
+    ...Array.from({length: 20}, (_, i) => [
+      process.execPath,
+      [BIN, 'set', `SECRET_${i}`],
+      `bench-value-${i}-${hex(24)}`,
+    ]),
   ]) {
     const r = run(cmd, args, input)
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`)
@@ -79,7 +116,15 @@ const cases = {
   'git grep -F (one fixed string)': ['git', ['grep', '-F', '-c', AWS]],
   // For scale: git grep of the pattern rules' anchors (what our prefilter looks for), case-insensitive
   // keyword stems left out.
-  'git grep -E (the pattern rules\' 17 anchors)': ['git', ['grep', '-E', '-c', 'AKIA|ASIA|-----BEGIN|AGE-SECRET-KEY-1|eyJ|hv[sbr]\\.|AccountKey=|SharedAccessKey=|Q~|gh[pousr]_|github_pat_']],
+  "git grep -E (the pattern rules' 17 anchors)": [
+    'git',
+    [
+      'grep',
+      '-E',
+      '-c',
+      'AKIA|ASIA|-----BEGIN|AGE-SECRET-KEY-1|eyJ|hv[sbr]\\.|AccountKey=|SharedAccessKey=|Q~|gh[pousr]_|github_pat_',
+    ],
+  ],
   'secrets scan --no-values': [process.execPath, [BIN, 'scan', '--no-values']],
   'secrets scan (20 configured values + patterns)': [process.execPath, [BIN, 'scan']],
 }
@@ -96,13 +141,20 @@ for (let r = 0; r < rounds; r++) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const base = times['git grep -F (one fixed string)']
-console.log(`${files} files, ${(bytes / 1e6).toFixed(1)} MB, ${rounds} interleaved rounds, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}\n`)
-console.log('| case | median wall ms | median CPU ms (user+sys) | wall vs git grep | CPU vs git grep | exit, stdout |\n|---|---:|---:|---:|---:|---|')
+console.log(
+  `${files} files, ${(bytes / 1e6).toFixed(1)} MB, ${rounds} interleaved rounds, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}\n`,
+)
+console.log(
+  '| case | median wall ms | median CPU ms (user+sys) | wall vs git grep | CPU vs git grep | exit, stdout |\n|---|---:|---:|---:|---:|---|',
+)
 for (const [name, t] of Object.entries(times)) {
-  console.log(`| ${name} | ${Math.round(median(t.wall))} | ${Math.round(median(t.cpu))} | ${(median(t.wall) / median(base.wall)).toFixed(1)} | ${(median(t.cpu) / median(base.cpu)).toFixed(1)} | ${outputs[name]} |`)
+  console.log(
+    `| ${name} | ${Math.round(median(t.wall))} | ${Math.round(median(t.cpu))} | ${(median(t.wall) / median(base.wall)).toFixed(1)} | ${(median(t.cpu) / median(base.cpu)).toFixed(1)} | ${outputs[name]} |`,
+  )
 }
-if (keep === undefined) try {
-  rmSync(root, {recursive: true, force: true, maxRetries: 3})
-} catch (error) {
-  console.error(`could not remove ${root}: ${error.message}`)
-}
+if (keep === undefined)
+  try {
+    rmSync(root, {recursive: true, force: true, maxRetries: 3})
+  } catch (error) {
+    console.error(`could not remove ${root}: ${error.message}`)
+  }

@@ -44,7 +44,8 @@ const oclifPatches = {
       const path = args.path.replace(/\\/g, '/')
       let text = readFileSync(args.path, 'utf8')
       if (path.endsWith('/lib/config/plugin.js')) {
-        if (!text.includes(LOCALE_SORT)) throw new Error(`${path} no longer has ${LOCALE_SORT}: review the patch in scripts/build.mjs`)
+        if (!text.includes(LOCALE_SORT))
+          throw new Error(`${path} no longer has ${LOCALE_SORT}: review the patch in scripts/build.mjs`)
         text = text.replace(LOCALE_SORT, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));')
       }
       if (text.includes('__dirname')) {
@@ -79,7 +80,9 @@ await build({
   // typescript, ts-node and tsx are what oclif looks for to run TypeScript sources in development.
   external: ['typescript', 'ts-node', 'tsx', 'node-pty', 'node-vault', '@aws-sdk/*', '@smithy/*', '@azure/*'],
   // Bundled CommonJS dependencies call require(); give the ESM output one.
-  banner: {js: "import {createRequire as __secretsCreateRequire} from 'node:module'; const require = __secretsCreateRequire(import.meta.url);"},
+  banner: {
+    js: "import {createRequire as __secretsCreateRequire} from 'node:module'; const require = __secretsCreateRequire(import.meta.url);",
+  },
   plugins: [oclifPatches],
   logLevel: 'warning',
 })

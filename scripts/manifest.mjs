@@ -24,7 +24,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = at === -1 ? join(root, 'oclif.manifest.json') : process.argv[at + 1]
   if (process.argv.includes('--check')) {
     let current = ''
-    try { current = readFileSync(file, 'utf8') } catch {}
+    try {
+      current = readFileSync(file, 'utf8')
+    } catch {}
     if (current !== text) {
       console.error(`${file} is stale: run \`npm run build && npm run manifest\` and commit it.`)
       process.exit(1)

@@ -17,7 +17,9 @@ const only = process.argv.slice(2)
 const files = only.length > 0 ? only : find('test').sort()
 const env = {...process.env, NO_COLOR: '1'}
 delete env.FORCE_COLOR
-const result = spawnSync(process.execPath, [
-  '--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000', ...files,
-], {stdio: 'inherit', env})
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000', ...files],
+  {stdio: 'inherit', env},
+)
 process.exit(result.status ?? 1)

@@ -38,24 +38,56 @@ export type ErrorCode = keyof typeof EXIT_CODES
 export const EXIT_CODE_TABLE: ReadonlyArray<{exit: number | string; codes: string; meaning: string}> = [
   {exit: 0, codes: '', meaning: 'success'},
   {exit: 1, codes: 'INTERNAL', meaning: 'a bug in secrets (set DEBUG=1 for the stack trace)'},
-  {exit: 2, codes: 'USAGE', meaning: 'bad command line (unknown flag, flag without value, missing argument), or a prompt needed without a TTY'},
-  {exit: 3, codes: 'CONFIG_NOT_FOUND, CONFIG_INVALID', meaning: 'secrets.yaml missing or invalid (the message names file, line and field)'},
+  {
+    exit: 2,
+    codes: 'USAGE',
+    meaning: 'bad command line (unknown flag, flag without value, missing argument), or a prompt needed without a TTY',
+  },
+  {
+    exit: 3,
+    codes: 'CONFIG_NOT_FOUND, CONFIG_INVALID',
+    meaning: 'secrets.yaml missing or invalid (the message names file, line and field)',
+  },
   {exit: 4, codes: 'REFERENCE_INVALID', meaning: 'a malformed reference (the message points at the character)'},
   {exit: 5, codes: 'NOT_FOUND', meaning: 'secret, version or field does not exist'},
-  {exit: 6, codes: 'PERMISSION_DENIED, INSECURE_PERMISSIONS', meaning: 'access denied, or a key file readable by others'},
-  {exit: 7, codes: 'IDENTITY_MISSING, DECRYPT_FAILED', meaning: 'no identity that can open the store, or the wrong key/passphrase'},
+  {
+    exit: 6,
+    codes: 'PERMISSION_DENIED, INSECURE_PERMISSIONS',
+    meaning: 'access denied, or a key file readable by others',
+  },
+  {
+    exit: 7,
+    codes: 'IDENTITY_MISSING, DECRYPT_FAILED',
+    meaning: 'no identity that can open the store, or the wrong key/passphrase',
+  },
   {exit: 8, codes: 'INTEGRITY', meaning: 'a store or file that is corrupt, truncated or tampered with'},
   {exit: 9, codes: 'UNAVAILABLE', meaning: 'a provider or server that cannot be reached (retryable)'},
   {exit: 10, codes: 'UNSUPPORTED', meaning: 'the provider cannot do this (see its capabilities)'},
-  {exit: 11, codes: 'CONFLICT, LOCKED', meaning: 'a concurrent change won, or the store lock could not be taken in time'},
+  {
+    exit: 11,
+    codes: 'CONFLICT, LOCKED',
+    meaning: 'a concurrent change won, or the store lock could not be taken in time',
+  },
   {exit: 12, codes: 'ABORTED', meaning: 'you declined a confirmation'},
   {exit: 13, codes: 'NOTHING_DUE', meaning: '`rotate --due`: no secret is due, nothing was changed'},
-  {exit: 14, codes: 'VERIFY_FAILED', meaning: '`rotate`: verification failed and every attempted rotation was rolled back (current values unchanged)'},
-  {exit: 15, codes: 'ROTATION_PARTIAL', meaning: '`rotate`: some secrets were rotated and others were not (see the report)'},
+  {
+    exit: 14,
+    codes: 'VERIFY_FAILED',
+    meaning: '`rotate`: verification failed and every attempted rotation was rolled back (current values unchanged)',
+  },
+  {
+    exit: 15,
+    codes: 'ROTATION_PARTIAL',
+    meaning: '`rotate`: some secrets were rotated and others were not (see the report)',
+  },
   {exit: 16, codes: 'FINDINGS', meaning: '`scan`: it completed and found hardcoded secrets (not an error)'},
   {exit: 126, codes: 'COMMAND_NOT_EXECUTABLE', meaning: '`exec`: the command exists but cannot be run'},
   {exit: 127, codes: 'COMMAND_NOT_FOUND', meaning: '`exec`: the command was not found on PATH'},
-  {exit: '128+N', codes: 'exec', meaning: 'the child died from signal N; otherwise `exec` exits with exactly the child\'s own status'},
+  {
+    exit: '128+N',
+    codes: 'exec',
+    meaning: "the child died from signal N; otherwise `exec` exits with exactly the child's own status",
+  },
 ]
 
 export interface SecretsErrorOptions {
@@ -115,10 +147,14 @@ export function fsError(err: unknown, file: string, doing: string): Error {
     return new SecretsError('NOT_FOUND', `${file} does not exist (while ${doing} it).`, {cause: err})
   }
   if (code === 'ENOTDIR') {
-    return new SecretsError('NOT_FOUND', `${file} cannot exist: a part of its path is a file, not a directory (while ${doing} it).`, {
-      cause: err,
-      suggestions: [`Check the directories leading to ${file}.`],
-    })
+    return new SecretsError(
+      'NOT_FOUND',
+      `${file} cannot exist: a part of its path is a file, not a directory (while ${doing} it).`,
+      {
+        cause: err,
+        suggestions: [`Check the directories leading to ${file}.`],
+      },
+    )
   }
   if (code === 'ENOSPC' || code === 'EROFS' || code === 'EDQUOT') {
     return new SecretsError('UNAVAILABLE', `Could not finish ${doing} ${file}: ${code}. Nothing was changed.`, {

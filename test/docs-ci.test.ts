@@ -15,7 +15,8 @@ describe('docs/ci/rotate.yml', () => {
     assert.equal(wf.permissions['id-token'], 'write')
     const steps: Array<{uses?: string; with?: Record<string, unknown>; run?: string}> = wf.jobs.rotate.steps
     const uses = steps.map((s) => s.uses?.split('@')[0]).filter(Boolean)
-    for (const action of ['aws-actions/configure-aws-credentials', 'azure/login', 'actions/github-script']) assert.ok(uses.includes(action), action)
+    for (const action of ['aws-actions/configure-aws-credentials', 'azure/login', 'actions/github-script'])
+      assert.ok(uses.includes(action), action)
     assert.doesNotMatch(text, /secrets\.(AWS|AZURE|VAULT)_/)
     assert.doesNotMatch(text, /client-secret|aws-secret-access-key|VAULT_TOKEN/)
   })

@@ -11,8 +11,13 @@ const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
 describe('README', () => {
   it('has the exit-code table exactly as src/errors.ts defines it', () => {
     const section = readme.slice(readme.indexOf('## Exit codes'))
-    const rows = [...section.matchAll(/^\| ([^|]+) \| ([^|]*) \| (.+) \|$/gm)].map((m) => [m[1].trim(), m[2].trim(), m[3].trim()]).filter((r) => r[0] !== 'exit')
-    assert.deepEqual(rows.slice(0, EXIT_CODE_TABLE.length), EXIT_CODE_TABLE.map((r) => [String(r.exit), r.codes, r.meaning]))
+    const rows = [...section.matchAll(/^\| ([^|]+) \| ([^|]*) \| (.+) \|$/gm)]
+      .map((m) => [m[1].trim(), m[2].trim(), m[3].trim()])
+      .filter((r) => r[0] !== 'exit')
+    assert.deepEqual(
+      rows.slice(0, EXIT_CODE_TABLE.length),
+      EXIT_CODE_TABLE.map((r) => [String(r.exit), r.codes, r.meaning]),
+    )
   })
 
   it('documents every error code in the table', () => {
@@ -20,7 +25,7 @@ describe('README', () => {
     for (const code of Object.keys(EXIT_CODES)) assert.ok(documented.includes(code), code)
   })
 
-  it('.ci/run runs the README\'s test command', () => {
+  it(".ci/run runs the README's test command", () => {
     assert.match(readme, /```sh\nnpm test\n```/)
     assert.match(readFileSync(join(ROOT, '.ci', 'run'), 'utf8'), /^npm ci\nnpm test$/m)
   })

@@ -7,7 +7,11 @@ import {describe, it} from 'node:test'
 
 import {ROOT} from './helpers/cli.js'
 
-const check = (file?: string) => spawnSync(process.execPath, [join(ROOT, 'scripts', 'manifest.mjs'), '--check', ...(file ? ['--file', file] : [])], {encoding: 'utf8', cwd: ROOT})
+const check = (file?: string) =>
+  spawnSync(process.execPath, [join(ROOT, 'scripts', 'manifest.mjs'), '--check', ...(file ? ['--file', file] : [])], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  })
 
 describe('oclif.manifest.json', () => {
   it('matches the built commands (regenerate with `npm run manifest`)', () => {
@@ -28,17 +32,49 @@ describe('oclif.manifest.json', () => {
 
   it('lists every command file', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8'))
-    assert.deepEqual(Object.keys(manifest.commands).sort(), ['audit:log', 'audit:report', 'audit:trail', 'audit:verify', 'delete', 'doctor', 'exec', 'export', 'get', 'init', 'key:add', 'key:list', 'key:remove', 'key:rotate', 'list', 'purge', 'render', 'restore', 'rollback', 'rotate', 'scan', 'set', 'status', 'sync', 'versions'])
+    assert.deepEqual(Object.keys(manifest.commands).sort(), [
+      'audit:log',
+      'audit:report',
+      'audit:trail',
+      'audit:verify',
+      'delete',
+      'doctor',
+      'exec',
+      'export',
+      'get',
+      'init',
+      'key:add',
+      'key:list',
+      'key:remove',
+      'key:rotate',
+      'list',
+      'purge',
+      'render',
+      'restore',
+      'rollback',
+      'rotate',
+      'scan',
+      'set',
+      'status',
+      'sync',
+      'versions',
+    ])
   })
 
-  it('command ids sort the same with < as with localeCompare (the build swaps oclif\'s localeCompare sort for <)', () => {
+  it("command ids sort the same with < as with localeCompare (the build swaps oclif's localeCompare sort for <)", () => {
     // The manifest lists them sorted (scripts/manifest.mjs), so start from the reverse order.
     const ids = Object.keys(JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')).commands).reverse()
     const plain = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    assert.deepEqual(plain, [...ids].sort((a, b) => a.localeCompare(b)))
+    assert.deepEqual(
+      plain,
+      [...ids].sort((a, b) => a.localeCompare(b)),
+    )
     assert.notDeepEqual(plain, ids, 'the input is not already sorted, so the comparison means something')
     // And the bundled oclif really has the swap (scripts/build.mjs fails if oclif's code changed under it).
     const chunks = readdirSync(join(ROOT, 'dist', 'chunks')).filter((f) => f.endsWith('.js'))
-    assert.deepEqual(chunks.filter((f) => readFileSync(join(ROOT, 'dist', 'chunks', f), 'utf8').includes('a.id.localeCompare(b.id)')), [])
+    assert.deepEqual(
+      chunks.filter((f) => readFileSync(join(ROOT, 'dist', 'chunks', f), 'utf8').includes('a.id.localeCompare(b.id)')),
+      [],
+    )
   })
 })

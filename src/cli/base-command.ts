@@ -11,7 +11,9 @@ import {SecretsError} from '../errors.js'
 import {makeChalk} from './style.js'
 import {terminalInteraction} from './ui.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
@@ -97,7 +99,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     let text = `${chalk.red(`Error [${error.code}]:`)} ${scrub(error.message)}\n`
     for (const s of error.suggestions) text += `  ${chalk.dim('→')} ${scrub(s)}\n`
     if (error.code === 'INTERNAL') {
-      text += process.env.DEBUG ? `${scrub(String(err.stack ?? err))}\n` : `  ${chalk.dim('→')} This is a bug in secrets. Run again with DEBUG=1 for the stack trace and report it.\n`
+      text += process.env.DEBUG
+        ? `${scrub(String(err.stack ?? err))}\n`
+        : `  ${chalk.dim('→')} This is a bug in secrets. Run again with DEBUG=1 for the stack trace and report it.\n`
     }
     process.stderr.write(text)
   }
@@ -123,11 +127,13 @@ export function toSecretsError(err: unknown): SecretsError {
 /** The offline fallback flags of the commands that resolve secrets (exec, export, get, render). */
 export const fallbackFlags = {
   fallback: Flags.boolean({
-    description: 'Cache every value read from a remote provider (encrypted to your identity) and use a cached value when the provider cannot be reached, within --max-age.',
+    description:
+      'Cache every value read from a remote provider (encrypted to your identity) and use a cached value when the provider cannot be reached, within --max-age.',
     helpGroup: 'OFFLINE',
   }),
   'max-age': Flags.string({
-    description: 'How old a cached value may be to be used (e.g. 1h, 7d); implies --fallback. Without it, cached values are never used silently.',
+    description:
+      'How old a cached value may be to be used (e.g. 1h, 7d); implies --fallback. Without it, cached values are never used silently.',
     helpGroup: 'OFFLINE',
   }),
   offline: Flags.boolean({
@@ -140,12 +146,17 @@ export const fallbackFlags = {
  * Turn the flags (or `cache:` in secrets.yaml when no flag is given) into the session's fallback
  * settings. Nothing is set, and no cache code loads, when neither asks for it.
  */
-export function useFallback(session: Session, flags: {fallback?: boolean; 'max-age'?: string; offline?: boolean}): void {
+export function useFallback(
+  session: Session,
+  flags: {fallback?: boolean; 'max-age'?: string; offline?: boolean},
+): void {
   let maxAgeMs: number | undefined
   if (flags['max-age'] !== undefined) {
     maxAgeMs = parseDuration(flags['max-age'])
     if (maxAgeMs === undefined || maxAgeMs <= 0) {
-      throw new SecretsError('USAGE', `--max-age ${JSON.stringify(flags['max-age'])} is not a duration.`, {suggestions: ['Write it as a number with a unit: --max-age 90s, 30m, 24h or 7d.']})
+      throw new SecretsError('USAGE', `--max-age ${JSON.stringify(flags['max-age'])} is not a duration.`, {
+        suggestions: ['Write it as a number with a unit: --max-age 90s, 30m, 24h or 7d.'],
+      })
     }
   }
   const asked = flags.fallback || flags.offline || maxAgeMs !== undefined

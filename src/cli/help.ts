@@ -5,7 +5,9 @@ import {EXIT_CODE_TABLE} from '../errors.js'
 
 /** The exit-code table, as printed at the end of every `--help`. */
 export function exitCodesSection(): string {
-  const rows = EXIT_CODE_TABLE.map((r) => `  ${String(r.exit).padStart(5)}  ${r.codes ? `${r.codes}: ` : ''}${r.meaning}`)
+  const rows = EXIT_CODE_TABLE.map(
+    (r) => `  ${String(r.exit).padStart(5)}  ${r.codes ? `${r.codes}: ` : ''}${r.meaning}`,
+  )
   return `EXIT CODES\n${rows.join('\n')}`
 }
 

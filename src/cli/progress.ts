@@ -6,7 +6,10 @@ import {makeChalk} from './style.js'
  * ui.ts cannot change its label, and re-encryption is synchronous, so it would never draw). Quiet when
  * stderr is not a terminal (CI logs) or with --json. Redraws at most every 50 ms.
  */
-export function statusLine(quiet: boolean, stream: NodeJS.WriteStream = process.stderr): {update(text: string): void; done(): void} {
+export function statusLine(
+  quiet: boolean,
+  stream: NodeJS.WriteStream = process.stderr,
+): {update(text: string): void; done(): void} {
   const enabled = Boolean(stream.isTTY) && !quiet
   const chalk = makeChalk(stream)
   let last = 0

@@ -6,8 +6,13 @@ import {SecretsError} from '../errors.js'
 
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Delete a secret and its version history.'
-  static override description = 'Asks for confirmation on a terminal; without one, --yes is required. A provider with a recovery window (AWS Secrets Manager, Azure Key Vault soft delete) schedules the deletion, and `secrets restore` undoes it; --force deletes at once (Azure: deletes, then purges).'
-  static override examples = ['<%= config.bin %> delete OLD_TOKEN', '<%= config.bin %> delete local://OLD_TOKEN --yes', '<%= config.bin %> delete aws://old/api-key --force']
+  static override description =
+    'Asks for confirmation on a terminal; without one, --yes is required. A provider with a recovery window (AWS Secrets Manager, Azure Key Vault soft delete) schedules the deletion, and `secrets restore` undoes it; --force deletes at once (Azure: deletes, then purges).'
+  static override examples = [
+    '<%= config.bin %> delete OLD_TOKEN',
+    '<%= config.bin %> delete local://OLD_TOKEN --yes',
+    '<%= config.bin %> delete aws://old/api-key --force',
+  ]
 
   static override args = {
     ref: Args.string({ignoreStdin: true, description: 'Local name or reference to delete.', required: true}),
@@ -15,7 +20,10 @@ export default class Delete extends BaseCommand<typeof Delete> {
 
   static override flags = {
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.'}),
-    force: Flags.boolean({description: 'Skip the provider\'s recovery window (AWS Secrets Manager; Azure Key Vault purges): the secret cannot be restored.'}),
+    force: Flags.boolean({
+      description:
+        "Skip the provider's recovery window (AWS Secrets Manager; Azure Key Vault purges): the secret cannot be restored.",
+    }),
   }
 
   async run(): Promise<{ref: string; deleted: boolean; versions: number; recoverableUntil?: string}> {
@@ -23,17 +31,30 @@ export default class Delete extends BaseCommand<typeof Delete> {
     const ref = session.toReference(this.args.ref)
     if (!this.flags.yes) {
       if (!this.ui.interactive) {
-        throw new SecretsError('USAGE', `Refusing to delete ${ref.raw} without confirmation: there is no terminal to ask on (or CI is set).`, {suggestions: ['Pass --yes to confirm.']})
+        throw new SecretsError(
+          'USAGE',
+          `Refusing to delete ${ref.raw} without confirmation: there is no terminal to ask on (or CI is set).`,
+          {suggestions: ['Pass --yes to confirm.']},
+        )
       }
-      const question = this.flags.force ? `Delete ${ref.raw} and all its versions now, with no recovery window?` : `Delete ${ref.raw} and all its versions?`
+      const question = this.flags.force
+        ? `Delete ${ref.raw} and all its versions now, with no recovery window?`
+        : `Delete ${ref.raw} and all its versions?`
       if (!(await this.ui.confirm(question, false))) {
         throw new SecretsError('ABORTED', `Did not delete ${ref.raw}.`)
       }
     }
     const r = await session.delete(ref.raw, {force: this.flags.force})
-    this.logToStderr(r.recoverableUntil === undefined
-      ? `${this.chalk.green('✓')} deleted ${r.ref.raw} (${r.versions} version(s))`
-      : `${this.chalk.green('✓')} scheduled ${r.ref.raw} for deletion (${r.versions} version(s)); recoverable until ${r.recoverableUntil}`)
-    return {ref: r.ref.raw, deleted: true, versions: r.versions, ...(r.recoverableUntil === undefined ? {} : {recoverableUntil: r.recoverableUntil})}
+    this.logToStderr(
+      r.recoverableUntil === undefined
+        ? `${this.chalk.green('✓')} deleted ${r.ref.raw} (${r.versions} version(s))`
+        : `${this.chalk.green('✓')} scheduled ${r.ref.raw} for deletion (${r.versions} version(s)); recoverable until ${r.recoverableUntil}`,
+    )
+    return {
+      ref: r.ref.raw,
+      deleted: true,
+      versions: r.versions,
+      ...(r.recoverableUntil === undefined ? {} : {recoverableUntil: r.recoverableUntil}),
+    }
   }
 }

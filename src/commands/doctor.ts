@@ -3,7 +3,8 @@ import {runDoctor, type Check} from '../core/setup/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Check the config, your identity, every provider and the audit log.'
-  static override description = 'Runs every check even when one fails. Exits 0 when all pass, otherwise with the exit code of the first failure.'
+  static override description =
+    'Runs every check even when one fails. Exits 0 when all pass, otherwise with the exit code of the first failure.'
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json']
 
   async run(): Promise<{ok: boolean; checks: Check[]}> {

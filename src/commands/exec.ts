@@ -25,14 +25,35 @@ Everything after -- belongs to the command.`
 
   static override flags = {
     only: Flags.string({description: 'Only pass this variable (repeatable).', multiple: true}),
-    pristine: Flags.boolean({description: 'Start from a minimal environment (PATH, HOME, USER, LANG, TERM, TZ) instead of the parent\'s.'}),
+    pristine: Flags.boolean({
+      description: "Start from a minimal environment (PATH, HOME, USER, LANG, TERM, TZ) instead of the parent's.",
+    }),
     'allow-missing': Flags.boolean({description: 'Start even if some secrets do not exist (each is warned about).'}),
-    'kill-timeout': Flags.integer({description: 'Seconds to wait after forwarding SIGTERM before SIGKILL.', default: 10, min: 0}),
-    redact: Flags.boolean({description: 'Mask secret values in the command\'s output (--no-redact: plain inherited stdio).', default: true, allowNo: true}),
+    'kill-timeout': Flags.integer({
+      description: 'Seconds to wait after forwarding SIGTERM before SIGKILL.',
+      default: 10,
+      min: 0,
+    }),
+    redact: Flags.boolean({
+      description: "Mask secret values in the command's output (--no-redact: plain inherited stdio).",
+      default: true,
+      allowNo: true,
+    }),
     watch: Flags.boolean({description: 'Resolve again every --interval and restart the command when a value changed.'}),
-    interval: Flags.string({description: 'How often --watch resolves (default 30s; e.g. 5m; at least 1s; jittered by ±10%).', dependsOn: ['watch']}),
-    'reload-signal': Flags.string({description: 'With --watch: when only `files:` changed, rewrite them and send this signal (e.g. HUP) instead of restarting.', dependsOn: ['watch']}),
-    'from-file': Flags.string({description: 'Take the variables from this encrypted file (written by `export --encrypt`) instead of secrets.yaml; no provider is contacted.', exclusive: ['fallback', 'offline', 'max-age']}),
+    interval: Flags.string({
+      description: 'How often --watch resolves (default 30s; e.g. 5m; at least 1s; jittered by ±10%).',
+      dependsOn: ['watch'],
+    }),
+    'reload-signal': Flags.string({
+      description:
+        'With --watch: when only `files:` changed, rewrite them and send this signal (e.g. HUP) instead of restarting.',
+      dependsOn: ['watch'],
+    }),
+    'from-file': Flags.string({
+      description:
+        'Take the variables from this encrypted file (written by `export --encrypt`) instead of secrets.yaml; no provider is contacted.',
+      exclusive: ['fallback', 'offline', 'max-age'],
+    }),
     ...fallbackFlags,
   }
 
@@ -44,7 +65,11 @@ Everything after -- belongs to the command.`
       throw new SecretsError('USAGE', 'No command to run: put it after --, e.g. `secrets exec -- npm start`.')
     }
     const watch = this.flags.watch
-      ? {intervalMs: parseInterval(this.flags.interval ?? '30s'), reloadSignal: this.flags['reload-signal'] === undefined ? undefined : parseSignal(this.flags['reload-signal'])}
+      ? {
+          intervalMs: parseInterval(this.flags.interval ?? '30s'),
+          reloadSignal:
+            this.flags['reload-signal'] === undefined ? undefined : parseSignal(this.flags['reload-signal']),
+        }
       : undefined
     if (this.flags['from-file'] === undefined) useFallback(this.session(), this.flags)
     process.exitCode = await runExec(this.session(), {

@@ -7,12 +7,21 @@ export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Create secrets.yaml, the encrypted local store and (if missing) your identity.'
   static override description = `Creates, in the current directory, whatever is missing of: your age identity (in $XDG_CONFIG_HOME/secrets/identity.txt, mode 0600, unless SECRETS_AGE_KEY or SECRETS_IDENTITY is set), the encrypted store (.secrets/store.json, safe to commit) and secrets.yaml. Existing files are checked, never overwritten. Asks questions on a terminal; with --yes or without a terminal it takes the defaults.`
 
-  static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --yes', 'SECRETS_PASSPHRASE=... <%= config.bin %> init --yes --passphrase']
+  static override examples = [
+    '<%= config.bin %> init',
+    '<%= config.bin %> init --yes',
+    'SECRETS_PASSPHRASE=... <%= config.bin %> init --yes --passphrase',
+  ]
 
   static override flags = {
     yes: Flags.boolean({char: 'y', description: 'Take every default without asking.'}),
-    'store-path': Flags.string({description: 'Where to create the store, relative to secrets.yaml (default .secrets/store.json).'}),
-    passphrase: Flags.boolean({description: 'Also let a passphrase open the store (SECRETS_PASSPHRASE, or asked on a terminal).', allowNo: true}),
+    'store-path': Flags.string({
+      description: 'Where to create the store, relative to secrets.yaml (default .secrets/store.json).',
+    }),
+    passphrase: Flags.boolean({
+      description: 'Also let a passphrase open the store (SECRETS_PASSPHRASE, or asked on a terminal).',
+      allowNo: true,
+    }),
   }
 
   async run(): Promise<InitResult> {

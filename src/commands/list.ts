@@ -17,7 +17,12 @@ export default class List extends BaseCommand<typeof List> {
     if (secrets.length === 0) {
       this.logToStderr('No secrets yet. Add one with: printf %s "$VALUE" | secrets set NAME')
     } else {
-      this.log(table(['NAME', 'PROVIDER', 'VERSION', 'UPDATED', 'BY'], secrets.map((s) => [s.name, s.provider, s.version ?? '', s.updated ?? '', s.actor ?? ''])))
+      this.log(
+        table(
+          ['NAME', 'PROVIDER', 'VERSION', 'UPDATED', 'BY'],
+          secrets.map((s) => [s.name, s.provider, s.version ?? '', s.updated ?? '', s.actor ?? '']),
+        ),
+      )
     }
     return {secrets}
   }

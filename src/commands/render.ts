@@ -22,24 +22,38 @@ export default class Render extends BaseCommand<typeof Render> {
   }
 
   static override flags = {
-    output: Flags.string({char: 'o', description: 'Write to this file (atomically, mode 0600; refused if git tracks it).'}),
+    output: Flags.string({
+      char: 'o',
+      description: 'Write to this file (atomically, mode 0600; refused if git tracks it).',
+    }),
     ...fallbackFlags,
   }
 
   async run(): Promise<{template: string; output?: string; references: string[]}> {
     const {output} = this.flags
     if (output === undefined && process.stdout.isTTY && !this.jsonEnabled()) {
-      throw new SecretsError('USAGE', 'Refusing to print a rendered template to a terminal: its secret values would stay on screen and in the scrollback.', {
-        suggestions: ['Pass --output FILE, or pipe the output into the program that needs it.'],
-      })
+      throw new SecretsError(
+        'USAGE',
+        'Refusing to print a rendered template to a terminal: its secret values would stay on screen and in the scrollback.',
+        {
+          suggestions: ['Pass --output FILE, or pipe the output into the program that needs it.'],
+        },
+      )
     }
     useFallback(this.session(), this.flags)
-    const {value, refs} = await renderTemplate(this.session(), resolve(this.args.template), this.args.template, process.env)
+    const {value, refs} = await renderTemplate(
+      this.session(),
+      resolve(this.args.template),
+      this.args.template,
+      process.env,
+    )
     if (output === undefined) {
       if (!this.jsonEnabled()) process.stdout.write(value.reveal())
     } else {
       writeRendered(output, value, (m) => this.ui.warn(m))
-      this.logToStderr(`${this.chalk.green('✓')} rendered ${this.args.template} into ${output} (${refs.length} reference(s))`)
+      this.logToStderr(
+        `${this.chalk.green('✓')} rendered ${this.args.template} into ${output} (${refs.length} reference(s))`,
+      )
     }
     return {template: this.args.template, ...(output === undefined ? {} : {output}), references: refs}
   }

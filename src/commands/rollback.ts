@@ -7,11 +7,20 @@ import {SecretsError} from '../errors.js'
 
 export default class Rollback extends BaseCommand<typeof Rollback> {
   static override summary = 'Make an earlier version of a secret current again.'
-  static override description = 'Default: the version before the current one. Local store: moves its current mark; AWS: moves AWSCURRENT (AWSPREVIOUS keeps the version you leave); Vault KV v2 and Azure: write the earlier value as a new version (check-and-set on Vault). Fails with CONFLICT if the secret changes meanwhile. Asks on a terminal unless --yes.'
-  static override examples = ['<%= config.bin %> rollback DB_PASSWORD', '<%= config.bin %> rollback aws://prod/db --to 5b1c2d3e-...', '<%= config.bin %> rollback vault://secret/app/db --to 3 --yes']
+  static override description =
+    'Default: the version before the current one. Local store: moves its current mark; AWS: moves AWSCURRENT (AWSPREVIOUS keeps the version you leave); Vault KV v2 and Azure: write the earlier value as a new version (check-and-set on Vault). Fails with CONFLICT if the secret changes meanwhile. Asks on a terminal unless --yes.'
+  static override examples = [
+    '<%= config.bin %> rollback DB_PASSWORD',
+    '<%= config.bin %> rollback aws://prod/db --to 5b1c2d3e-...',
+    '<%= config.bin %> rollback vault://secret/app/db --to 3 --yes',
+  ]
 
   static override args = {
-    ref: Args.string({ignoreStdin: true, description: 'Local name or reference (the whole secret, no #field).', required: true}),
+    ref: Args.string({
+      ignoreStdin: true,
+      description: 'Local name or reference (the whole secret, no #field).',
+      required: true,
+    }),
   }
 
   static override flags = {
@@ -22,12 +31,19 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
   async run(): Promise<{ref: string; from: string; to: string; version: string}> {
     const session = this.session()
     if (!this.flags.yes && this.ui.interactive) {
-      if (!(await this.ui.confirm(`Roll ${this.args.ref} back${this.flags.to ? ` to version ${this.flags.to}` : ' to its previous version'}?`, false))) {
+      if (
+        !(await this.ui.confirm(
+          `Roll ${this.args.ref} back${this.flags.to ? ` to version ${this.flags.to}` : ' to its previous version'}?`,
+          false,
+        ))
+      ) {
         throw new SecretsError('ABORTED', `Did not roll back ${this.args.ref}.`)
       }
     }
     const r = await rollback(session, this.args.ref, this.flags.to)
-    this.logToStderr(`${this.chalk.green('✓')} ${r.ref}: version ${r.to} is current again${r.version === r.to ? '' : ` (as new version ${r.version})`}; it was ${r.from}`)
+    this.logToStderr(
+      `${this.chalk.green('✓')} ${r.ref}: version ${r.to} is current again${r.version === r.to ? '' : ` (as new version ${r.version})`}; it was ${r.from}`,
+    )
     return r
   }
 }

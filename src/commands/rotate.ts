@@ -33,18 +33,46 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
   static override strict = false
 
   static override flags = {
-    due: Flags.boolean({description: 'Rotate the variables whose `rotate.every` has passed.', exclusive: ['all', 'status']}),
-    all: Flags.boolean({description: 'Rotate every variable that declares `rotate:` in secrets.yaml.', exclusive: ['due', 'status']}),
+    due: Flags.boolean({
+      description: 'Rotate the variables whose `rotate.every` has passed.',
+      exclusive: ['all', 'status'],
+    }),
+    all: Flags.boolean({
+      description: 'Rotate every variable that declares `rotate:` in secrets.yaml.',
+      exclusive: ['due', 'status'],
+    }),
     'dry-run': Flags.boolean({description: 'Show what would be rotated; change nothing.'}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation on a terminal.'}),
-    generate: Flags.string({description: 'Generator for the new value: password, hex, base64, base64url or uuid.', options: [...GENERATOR_TYPES], exclusive: ['value-stdin']}),
-    length: Flags.integer({description: 'Characters (password) or random bytes (hex, base64) of the new value.', exclusive: ['value-stdin']}),
-    'value-stdin': Flags.boolean({description: 'Read the new value from stdin (one secret only), e.g. a key a vendor issued.'}),
-    'verify-cmd': Flags.string({description: 'Shell command run with the new value in its environment; exit 0 means the new value works.'}),
+    generate: Flags.string({
+      description: 'Generator for the new value: password, hex, base64, base64url or uuid.',
+      options: [...GENERATOR_TYPES],
+      exclusive: ['value-stdin'],
+    }),
+    length: Flags.integer({
+      description: 'Characters (password) or random bytes (hex, base64) of the new value.',
+      exclusive: ['value-stdin'],
+    }),
+    'value-stdin': Flags.boolean({
+      description: 'Read the new value from stdin (one secret only), e.g. a key a vendor issued.',
+    }),
+    'verify-cmd': Flags.string({
+      description: 'Shell command run with the new value in its environment; exit 0 means the new value works.',
+    }),
     status: Flags.boolean({description: 'List unfinished (interrupted) rotations and exit.'}),
-    'abandon-pending': Flags.boolean({description: 'First drop any pending version these secrets have, whoever left it (an interrupted rotation on another machine, e.g. a killed CI job), then rotate.', exclusive: ['native', 'status']}),
-    native: Flags.boolean({description: 'AWS: start the secret\'s own rotation function (RotateSecret) and wait until its new version is AWSCURRENT.', exclusive: ['value-stdin', 'generate', 'length', 'verify-cmd']}),
-    timeout: Flags.string({description: 'With --native: how long to wait for the rotation function (default 5m).', dependsOn: ['native']}),
+    'abandon-pending': Flags.boolean({
+      description:
+        'First drop any pending version these secrets have, whoever left it (an interrupted rotation on another machine, e.g. a killed CI job), then rotate.',
+      exclusive: ['native', 'status'],
+    }),
+    native: Flags.boolean({
+      description:
+        "AWS: start the secret's own rotation function (RotateSecret) and wait until its new version is AWSCURRENT.",
+      exclusive: ['value-stdin', 'generate', 'length', 'verify-cmd'],
+    }),
+    timeout: Flags.string({
+      description: 'With --native: how long to wait for the rotation function (default 5m).',
+      dependsOn: ['native'],
+    }),
   }
 
   async run(): Promise<Report> {
@@ -55,12 +83,28 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
       const unfinished = rotationStatus(process.env)
       if (!this.jsonEnabled()) {
         if (unfinished.length === 0) this.logToStderr('No unfinished rotations.')
-        else this.log(table(['SECRET', 'VARIABLE', 'STEP', 'CURRENT', 'PENDING', 'STARTED', 'STATE'], unfinished.map((e) => [e.ref, e.name, e.step, e.base, e.pending ?? '', e.started, e.running ? `running (pid ${e.pid})` : 'interrupted: run rotate again to finish or abandon'])))
+        else
+          this.log(
+            table(
+              ['SECRET', 'VARIABLE', 'STEP', 'CURRENT', 'PENDING', 'STARTED', 'STATE'],
+              unfinished.map((e) => [
+                e.ref,
+                e.name,
+                e.step,
+                e.base,
+                e.pending ?? '',
+                e.started,
+                e.running ? `running (pid ${e.pid})` : 'interrupted: run rotate again to finish or abandon',
+              ]),
+            ),
+          )
       }
       return {unfinished}
     }
     if (inputs.length === 0 && !this.flags.due && !this.flags.all) {
-      throw new SecretsError('USAGE', 'Nothing to rotate: name variables or references, or pass --due or --all.', {suggestions: ['e.g. `secrets rotate DB_PASSWORD`, `secrets rotate --due`.']})
+      throw new SecretsError('USAGE', 'Nothing to rotate: name variables or references, or pass --due or --all.', {
+        suggestions: ['e.g. `secrets rotate DB_PASSWORD`, `secrets rotate --due`.'],
+      })
     }
     if (inputs.length > 0 && (this.flags.due || this.flags.all)) {
       throw new SecretsError('USAGE', `Give variables or --${this.flags.due ? 'due' : 'all'}, not both.`)
@@ -69,22 +113,48 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
     const generator = generatorFromFlags(this.flags.generate, this.flags.length)
     const now = nowFrom(process.env)
     if (!this.flags['dry-run'] && !this.flags.yes && this.ui.interactive) {
-      const what = inputs.length > 0 ? inputs.join(', ') : this.flags.due ? 'every secret that is due' : 'every secret with a rotation policy'
+      const what =
+        inputs.length > 0
+          ? inputs.join(', ')
+          : this.flags.due
+            ? 'every secret that is due'
+            : 'every secret with a rotation policy'
       if (!(await this.ui.confirm(`Rotate ${what}?`, false))) throw new SecretsError('ABORTED', 'Nothing was rotated.')
     }
-    const value = this.flags['value-stdin'] ? await readNewValue({name: inputs[0] ?? 'the new value', ui: this.ui}) : undefined
+    const value = this.flags['value-stdin']
+      ? await readNewValue({name: inputs[0] ?? 'the new value', ui: this.ui})
+      : undefined
     const quiet = this.jsonEnabled() || !process.stderr.isTTY || isCI()
     const timeoutMs = this.flags.timeout === undefined ? undefined : parseDuration(this.flags.timeout)
-    if (this.flags.timeout !== undefined && timeoutMs === undefined) throw new SecretsError('USAGE', `--timeout ${JSON.stringify(this.flags.timeout)} is not a duration.`, {suggestions: ['e.g. --timeout 90s or --timeout 10m.']})
+    if (this.flags.timeout !== undefined && timeoutMs === undefined)
+      throw new SecretsError('USAGE', `--timeout ${JSON.stringify(this.flags.timeout)} is not a duration.`, {
+        suggestions: ['e.g. --timeout 90s or --timeout 10m.'],
+      })
     const rotator = new Rotator(session, {
-      native: this.flags.native, timeoutMs, abandonPending: this.flags['abandon-pending'],
-      inputs, due: this.flags.due, all: this.flags.all, environment: this.flags.env, dryRun: this.flags['dry-run'], generator, value,
-      verifyCmd: this.flags['verify-cmd'], now, parentEnv: process.env, output: process.stderr,
+      native: this.flags.native,
+      timeoutMs,
+      abandonPending: this.flags['abandon-pending'],
+      inputs,
+      due: this.flags.due,
+      all: this.flags.all,
+      environment: this.flags.env,
+      dryRun: this.flags['dry-run'],
+      generator,
+      value,
+      verifyCmd: this.flags['verify-cmd'],
+      now,
+      parentEnv: process.env,
+      output: process.stderr,
       onProgress: quiet ? undefined : (m) => this.ui.info(m),
     })
     const rotations = await rotator.run()
     const exitCode = exitCodeOf(rotations, this.flags.due === true)
-    if (!this.jsonEnabled() && rotations.length === 1 && rotations[0].status === 'failed' && rotations[0].error !== undefined) {
+    if (
+      !this.jsonEnabled() &&
+      rotations.length === 1 &&
+      rotations[0].status === 'failed' &&
+      rotations[0].error !== undefined
+    ) {
       // One secret, one failure: its own error, rendered like any other.
       const e = rotations[0].error
       throw new SecretsError(e.code, e.message, {ref: rotations[0].ref, suggestions: rotations[0].suggestions})

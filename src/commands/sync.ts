@@ -21,7 +21,10 @@ First shows a diff of names, references and versions (never values; values are c
 
   static override flags = {
     from: Flags.string({description: 'Provider alias or reference prefix to copy from.', required: true}),
-    to: Flags.string({description: 'Provider alias or reference prefix to copy to (see the description).', required: true}),
+    to: Flags.string({
+      description: 'Provider alias or reference prefix to copy to (see the description).',
+      required: true,
+    }),
     only: Flags.string({description: 'Only this variable (repeatable).', multiple: true}),
     'dry-run': Flags.boolean({description: 'Show the diff and write nothing.'}),
     yes: Flags.boolean({char: 'y', description: 'Write without asking for confirmation.'}),
@@ -29,9 +32,20 @@ First shows a diff of names, references and versions (never values; values are c
 
   async run(): Promise<{from: string; to: string; dryRun: boolean; items: SyncItem[]; written: number}> {
     const session = this.session()
-    const plan = await planSync(session, {from: this.flags.from, to: this.flags.to, only: this.flags.only, environment: this.flags.env})
+    const plan = await planSync(session, {
+      from: this.flags.from,
+      to: this.flags.to,
+      only: this.flags.only,
+      environment: this.flags.env,
+    })
     const pending = plan.items.filter((i) => i.status !== 'same')
-    const result = (written: number) => ({from: plan.from, to: plan.to, dryRun: Boolean(this.flags['dry-run']), items: plan.items, written})
+    const result = (written: number) => ({
+      from: plan.from,
+      to: plan.to,
+      dryRun: Boolean(this.flags['dry-run']),
+      items: plan.items,
+      written,
+    })
     if (!this.jsonEnabled()) {
       process.stdout.write(`${formatPlan(plan).join('\n')}\n`)
       process.stdout.write(`${pending.length} to write, ${plan.items.length - pending.length} unchanged.\n`)
@@ -42,9 +56,13 @@ First shows a diff of names, references and versions (never values; values are c
     }
     if (!this.flags.yes) {
       if (!this.ui.interactive) {
-        throw new SecretsError('USAGE', `Refusing to write ${pending.length} secret(s) to ${plan.to} without confirmation: there is no terminal to ask on (or CI is set).`, {
-          suggestions: ['Pass --yes to write them, or --dry-run to only see the diff.'],
-        })
+        throw new SecretsError(
+          'USAGE',
+          `Refusing to write ${pending.length} secret(s) to ${plan.to} without confirmation: there is no terminal to ask on (or CI is set).`,
+          {
+            suggestions: ['Pass --yes to write them, or --dry-run to only see the diff.'],
+          },
+        )
       }
       if (!(await this.ui.confirm(`Write ${pending.length} secret(s) to ${plan.to}?`, false))) {
         throw new SecretsError('ABORTED', `Nothing was written to ${plan.to}.`)

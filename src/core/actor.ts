@@ -17,7 +17,11 @@ function osUser(): string {
 
 /** Detect the CI system and its run id from the standard variables each one sets. */
 export function detectCi(env: NodeJS.ProcessEnv): Actor['ci'] {
-  if (env.GITHUB_ACTIONS === 'true') return {system: 'github-actions', runId: env.GITHUB_RUN_ID && `${env.GITHUB_RUN_ID}/${env.GITHUB_RUN_ATTEMPT ?? '1'}`}
+  if (env.GITHUB_ACTIONS === 'true')
+    return {
+      system: 'github-actions',
+      runId: env.GITHUB_RUN_ID && `${env.GITHUB_RUN_ID}/${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+    }
   if (env.GITLAB_CI) return {system: 'gitlab', runId: env.CI_JOB_ID ?? env.CI_PIPELINE_ID}
   if (env.CIRCLECI) return {system: 'circleci', runId: env.CIRCLE_WORKFLOW_JOB_ID ?? env.CIRCLE_BUILD_NUM}
   if (env.BUILDKITE) return {system: 'buildkite', runId: env.BUILDKITE_JOB_ID ?? env.BUILDKITE_BUILD_ID}

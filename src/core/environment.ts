@@ -23,7 +23,10 @@ export interface ResolvedFile extends Resolved {
  * Resolve the selected environment to values, failing closed (see Session.resolve). `only` names that
  * are not variables of the environment are an error, not silently ignored.
  */
-export async function resolveEnvironment(session: Session, o: ResolveOptions = {}): Promise<{resolved: Resolved[]; files: ResolvedFile[]; missing: string[]}> {
+export async function resolveEnvironment(
+  session: Session,
+  o: ResolveOptions = {},
+): Promise<{resolved: Resolved[]; files: ResolvedFile[]; missing: string[]}> {
   const vars: Map<string, Reference> = await session.variables(o.environment)
   const fileEntries = o.files ? session.files(o.environment) : new Map<string, FileEntry>()
   const templates = new Map<string, FileEntry>()
@@ -35,14 +38,21 @@ export async function resolveEnvironment(session: Session, o: ResolveOptions = {
     for (const name of [...templates.keys()]) if (!o.only.includes(name)) templates.delete(name)
     const unknown = o.only.filter((n) => !vars.has(n) && !fileEntries.has(n))
     if (unknown.length > 0) {
-      throw new SecretsError('NOT_FOUND', `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not a variable of this environment.`, {
-        suggestions: [`Variables: ${[...vars.keys()].sort().join(', ') || 'none'}.`],
-      })
+      throw new SecretsError(
+        'NOT_FOUND',
+        `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not a variable of this environment.`,
+        {
+          suggestions: [`Variables: ${[...vars.keys()].sort().join(', ') || 'none'}.`],
+        },
+      )
     }
     for (const name of [...vars.keys()]) if (!o.only.includes(name)) vars.delete(name)
   }
   // Templates (`files:` with `template:`) load their code only when a config has one.
-  const rendering = templates.size > 0 ? (await import('./on-demand.js')).prepareTemplates(session, [...templates.values()], vars, session.env) : undefined
+  const rendering =
+    templates.size > 0
+      ? (await import('./on-demand.js')).prepareTemplates(session, [...templates.values()], vars, session.env)
+      : undefined
   const {resolved: all, missing} = await session.resolve(vars, {allowMissing: o.allowMissing})
   const rendered = rendering?.finish(all, missing) ?? []
   const resolved = rendering === undefined ? all : all.filter((r) => !rendering.labels.has(r.name))
@@ -61,10 +71,14 @@ export async function resolveEnvironment(session: Session, o: ResolveOptions = {
 export function asText(resolved: Resolved[]): Array<{name: string; value: string}> {
   return resolved.map((r) => {
     if (!r.value.isEnvSafe()) {
-      throw new SecretsError('UNSUPPORTED', `The value of ${r.name} (${r.ref.raw}) is binary or holds a NUL byte and cannot be written as text.`, {
-        ref: r.ref.raw,
-        suggestions: ['Store it base64-encoded, or leave it out with --only.'],
-      })
+      throw new SecretsError(
+        'UNSUPPORTED',
+        `The value of ${r.name} (${r.ref.raw}) is binary or holds a NUL byte and cannot be written as text.`,
+        {
+          ref: r.ref.raw,
+          suggestions: ['Store it base64-encoded, or leave it out with --only.'],
+        },
+      )
     }
     return {name: r.name, value: r.value.text()}
   })

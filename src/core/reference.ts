@@ -24,7 +24,9 @@ function fail(raw: string, index: number, what: string, context?: string): never
     `Invalid reference${context ? ` in ${context}` : ''}: ${what} at character ${index + 1}:\n  ${shown}\n${caret}`,
     {
       ref: raw,
-      suggestions: ['References look like alias://path[#field][?version=N], for example vault://secret/app#db_url or local://API_KEY.'],
+      suggestions: [
+        'References look like alias://path[#field][?version=N], for example vault://secret/app#db_url or local://API_KEY.',
+      ],
     },
   )
 }
@@ -51,7 +53,13 @@ export function parseReference(raw: string, context?: string): Reference {
   for (let i = 0; i < alias.length; i++) {
     const ch = alias[i]
     const ok = i === 0 ? /[a-z]/.test(ch) : /[a-z0-9-]/.test(ch)
-    if (!ok) fail(raw, i, `unexpected ${JSON.stringify(ch)} in provider alias (lowercase letters, digits and "-", starting with a letter)`, context)
+    if (!ok)
+      fail(
+        raw,
+        i,
+        `unexpected ${JSON.stringify(ch)} in provider alias (lowercase letters, digits and "-", starting with a letter)`,
+        context,
+      )
   }
   let i = sep + 3
   const pathStart = i
@@ -60,7 +68,13 @@ export function parseReference(raw: string, context?: string): Reference {
     i++
   }
   const path = raw.slice(pathStart, i)
-  if (path.length === 0) fail(raw, i, i < raw.length ? `unexpected ${JSON.stringify(raw[i])}, expected a path` : 'missing path after "://"', context)
+  if (path.length === 0)
+    fail(
+      raw,
+      i,
+      i < raw.length ? `unexpected ${JSON.stringify(raw[i])}, expected a path` : 'missing path after "://"',
+      context,
+    )
   if (path.endsWith('/')) fail(raw, i - 1, 'path ends with "/"', context)
   let field: string | undefined
   const params: Record<string, string> = {}
@@ -71,7 +85,8 @@ export function parseReference(raw: string, context?: string): Reference {
       if (field !== undefined) fail(raw, i, 'a second "#"', context)
       const start = ++i
       while (i < raw.length && raw[i] !== '?' && isPathChar(raw[i])) i++
-      if (i < raw.length && raw[i] !== '?' && raw[i] !== '#') fail(raw, i, `unexpected ${JSON.stringify(raw[i])} in field`, context)
+      if (i < raw.length && raw[i] !== '?' && raw[i] !== '#')
+        fail(raw, i, `unexpected ${JSON.stringify(raw[i])} in field`, context)
       field = raw.slice(start, i)
       if (field.length === 0) fail(raw, start, 'empty field after "#"', context)
     } else if (ch === '?') {
@@ -111,7 +126,9 @@ export function looksLikeReference(s: string): boolean {
 
 /** Render a reference back to its canonical text. */
 export function formatReference(ref: Omit<Reference, 'raw'>): string {
-  const query = Object.entries(ref.params).map(([k, v]) => `${k}=${v}`).join('&')
+  const query = Object.entries(ref.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&')
   return `${ref.alias}://${ref.path}${ref.field === undefined ? '' : `#${ref.field}`}${query ? `?${query}` : ''}`
 }
 
@@ -120,7 +137,11 @@ export function checkParams(ref: Reference, allowed: readonly string[]): void {
   for (const key of Object.keys(ref.params)) {
     if (!allowed.includes(key)) {
       const offset = ref.raw.indexOf(`${key}=`)
-      fail(ref.raw, offset === -1 ? 0 : offset, `unknown parameter ${JSON.stringify(key)} for this provider (allowed: ${allowed.join(', ') || 'none'})`)
+      fail(
+        ref.raw,
+        offset === -1 ? 0 : offset,
+        `unknown parameter ${JSON.stringify(key)} for this provider (allowed: ${allowed.join(', ') || 'none'})`,
+      )
     }
   }
 }

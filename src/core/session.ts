@@ -43,7 +43,8 @@ export interface SessionOptions {
 export function outcomeOf(error: unknown): AuditOutcome {
   if (error instanceof SecretsError) {
     if (error.code === 'NOT_FOUND') return 'not_found'
-    if (error.code === 'PERMISSION_DENIED' || error.code === 'DECRYPT_FAILED' || error.code === 'IDENTITY_MISSING') return 'denied'
+    if (error.code === 'PERMISSION_DENIED' || error.code === 'DECRYPT_FAILED' || error.code === 'IDENTITY_MISSING')
+      return 'denied'
   }
   return 'error'
 }
@@ -58,27 +59,38 @@ export function selectField(value: SecretValue, ref: Reference): SecretValue {
   let fields: Record<string, unknown> | undefined
   try {
     const parsed: unknown = JSON.parse(text)
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, unknown>
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+      fields = parsed as Record<string, unknown>
   } catch {
     // Not JSON: try key=value lines below.
   }
   if (fields === undefined) {
     const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'))
     if (lines.length > 0 && lines.every((l) => /^\s*[\w.-]+\s*=/.test(l))) {
-      fields = Object.fromEntries(lines.map((l) => {
-        const eq = l.indexOf('=')
-        return [l.slice(0, eq).trim(), l.slice(eq + 1)]
-      }))
+      fields = Object.fromEntries(
+        lines.map((l) => {
+          const eq = l.indexOf('=')
+          return [l.slice(0, eq).trim(), l.slice(eq + 1)]
+        }),
+      )
     }
   }
   if (fields === undefined) {
-    throw new SecretsError('NOT_FOUND', `${ref.raw} asks for field "${ref.field}", but the secret is neither a JSON object nor key=value lines.`, {
-      ref: ref.raw,
-      suggestions: ['Drop the #field part to get the whole value.'],
-    })
+    throw new SecretsError(
+      'NOT_FOUND',
+      `${ref.raw} asks for field "${ref.field}", but the secret is neither a JSON object nor key=value lines.`,
+      {
+        ref: ref.raw,
+        suggestions: ['Drop the #field part to get the whole value.'],
+      },
+    )
   }
   if (!Object.hasOwn(fields, ref.field)) {
-    throw new SecretsError('NOT_FOUND', `Field "${ref.field}" is not in ${ref.raw.split('#')[0]} (fields: ${Object.keys(fields).join(', ') || 'none'}).`, {ref: ref.raw})
+    throw new SecretsError(
+      'NOT_FOUND',
+      `Field "${ref.field}" is not in ${ref.raw.split('#')[0]} (fields: ${Object.keys(fields).join(', ') || 'none'}).`,
+      {ref: ref.raw},
+    )
   }
   const v = fields[ref.field]
   return new SecretValue(typeof v === 'string' ? v : JSON.stringify(v))
@@ -117,9 +129,15 @@ export class Session {
     const locals = [...this.config.providers.values()].filter((p) => p.type === 'local')
     const chosen = locals.find((p) => p.alias === 'local') ?? locals[0]
     if (chosen === undefined) {
-      throw new SecretsError('CONFIG_INVALID', `${this.config.file} declares no local provider, so a bare name cannot be resolved.`, {
-        suggestions: ['Use a full reference such as vault://secret/app#key, or add `local: {type: local, path: .secrets/store.json}` under providers.'],
-      })
+      throw new SecretsError(
+        'CONFIG_INVALID',
+        `${this.config.file} declares no local provider, so a bare name cannot be resolved.`,
+        {
+          suggestions: [
+            'Use a full reference such as vault://secret/app#key, or add `local: {type: local, path: .secrets/store.json}` under providers.',
+          ],
+        },
+      )
     }
     return chosen.alias
   }
@@ -134,9 +152,15 @@ export class Session {
     const bad = [...input].findIndex((ch, i) => !(i === 0 ? /[A-Za-z0-9_]/ : /[A-Za-z0-9_.-]/).test(ch))
     if (bad !== -1 || input.length === 0 || input.length > 255) {
       const at = Math.max(0, bad)
-      throw new SecretsError('REFERENCE_INVALID', `${JSON.stringify(input)} is neither a local secret name nor a reference: unexpected ${JSON.stringify(input[at] ?? '')} at character ${at + 1}:\n  ${JSON.stringify(input)}\n${' '.repeat(at + 3)}^`, {
-        suggestions: ['Local names are letters, digits, "_", "." and "-" (e.g. DB_PASSWORD); references look like alias://path[#field][?version=N].'],
-      })
+      throw new SecretsError(
+        'REFERENCE_INVALID',
+        `${JSON.stringify(input)} is neither a local secret name nor a reference: unexpected ${JSON.stringify(input[at] ?? '')} at character ${at + 1}:\n  ${JSON.stringify(input)}\n${' '.repeat(at + 3)}^`,
+        {
+          suggestions: [
+            'Local names are letters, digits, "_", "." and "-" (e.g. DB_PASSWORD); references look like alias://path[#field][?version=N].',
+          ],
+        },
+      )
     }
     const alias = this.defaultLocalAlias()
     return parseReference(`${alias}://${input}`)
@@ -145,9 +169,15 @@ export class Session {
   providerConfig(alias: string) {
     const p = this.config.providers.get(alias)
     if (p === undefined) {
-      throw new SecretsError('REFERENCE_INVALID', `No provider with alias "${alias}" is declared in ${this.config.file}.`, {
-        suggestions: [`Declared aliases: ${[...this.config.providers.keys()].join(', ') || 'none'}. Add "${alias}" under providers: or fix the reference.`],
-      })
+      throw new SecretsError(
+        'REFERENCE_INVALID',
+        `No provider with alias "${alias}" is declared in ${this.config.file}.`,
+        {
+          suggestions: [
+            `Declared aliases: ${[...this.config.providers.keys()].join(', ') || 'none'}. Add "${alias}" under providers: or fix the reference.`,
+          ],
+        },
+      )
     }
     return p
   }
@@ -155,7 +185,13 @@ export class Session {
   provider(alias: string): Promise<SecretProvider> {
     let p = this.providers.get(alias)
     if (p === undefined) {
-      p = openProvider({project: this.config, config: this.providerConfig(alias), env: this.env, ui: this.ui, actor: this.actor})
+      p = openProvider({
+        project: this.config,
+        config: this.providerConfig(alias),
+        env: this.env,
+        ui: this.ui,
+        actor: this.actor,
+      })
       this.providers.set(alias, p)
     }
     return p
@@ -179,7 +215,9 @@ export class Session {
     this.require(provider, 'write', ref)
     try {
       const {version} = await provider.write(ref, value)
-      await this.audit([{command: this.command, action: 'write', provider: ref.alias, ref: ref.raw, version, outcome: 'ok', value}])
+      await this.audit([
+        {command: this.command, action: 'write', provider: ref.alias, ref: ref.raw, version, outcome: 'ok', value},
+      ])
       return {ref, version}
     } catch (error) {
       await this.auditFailure('write', ref, error)
@@ -187,7 +225,10 @@ export class Session {
     }
   }
 
-  async delete(input: string, options: DeleteOptions = {}): Promise<{ref: Reference; versions: number; recoverableUntil?: string}> {
+  async delete(
+    input: string,
+    options: DeleteOptions = {},
+  ): Promise<{ref: Reference; versions: number; recoverableUntil?: string}> {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
     this.require(provider, 'delete', ref)
@@ -205,7 +246,11 @@ export class Session {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
     if (provider.restore === undefined) {
-      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) has no recovery window, so there is nothing to restore.`, {ref: ref.raw})
+      throw new SecretsError(
+        'UNSUPPORTED',
+        `Provider ${provider.alias} (${provider.type}) has no recovery window, so there is nothing to restore.`,
+        {ref: ref.raw},
+      )
     }
     try {
       await provider.restore(ref)
@@ -225,10 +270,16 @@ export class Session {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
     if (provider.purge === undefined) {
-      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) cannot purge deleted secrets.`, {
-        ref: ref.raw,
-        suggestions: ['`secrets delete --force` deletes without a recovery window where a provider has one (AWS Secrets Manager: also a secret already scheduled for deletion); elsewhere `secrets delete` is final.'],
-      })
+      throw new SecretsError(
+        'UNSUPPORTED',
+        `Provider ${provider.alias} (${provider.type}) cannot purge deleted secrets.`,
+        {
+          ref: ref.raw,
+          suggestions: [
+            '`secrets delete --force` deletes without a recovery window where a provider has one (AWS Secrets Manager: also a secret already scheduled for deletion); elsewhere `secrets delete` is final.',
+          ],
+        },
+      )
     }
     await confirm(ref)
     try {
@@ -246,13 +297,12 @@ export class Session {
     const aliases = alias === undefined ? [...this.config.providers.keys()] : [this.providerConfig(alias).alias]
     const out: Array<SecretMeta & {provider: string}> = []
     for (const a of aliases) {
-      // eslint-disable-next-line no-await-in-loop
       const provider = await this.provider(a)
       if (!provider.capabilities.list) {
         if (alias !== undefined) this.require(provider, 'list', undefined)
         continue
       }
-      // eslint-disable-next-line no-await-in-loop
+
       for (const m of await provider.list()) out.push({...m, provider: a})
     }
     return out
@@ -266,14 +316,17 @@ export class Session {
     const vars = new Map<string, Reference>()
     const files = selectFiles(this.config, environment)
     // A local secret that `files:` turns into a file is not also injected as a value under its own name.
-    const asFiles = new Set([...files.values()].flatMap((f) => (f.ref === undefined ? [] : [`${f.ref.alias}://${f.ref.path}`])))
+    const asFiles = new Set(
+      [...files.values()].flatMap((f) => (f.ref === undefined ? [] : [`${f.ref.alias}://${f.ref.path}`])),
+    )
     for (const p of this.config.providers.values()) {
       if (p.type !== 'local') continue
-      // eslint-disable-next-line no-await-in-loop
+
       const provider = await this.provider(p.alias)
-      // eslint-disable-next-line no-await-in-loop
+
       const implicit = (await provider.implicitEnv?.()) ?? new Map()
-      for (const [name, ref] of implicit) if (!vars.has(name) && !asFiles.has(`${ref.alias}://${ref.path}`)) vars.set(name, ref)
+      for (const [name, ref] of implicit)
+        if (!vars.has(name) && !asFiles.has(`${ref.alias}://${ref.path}`)) vars.set(name, ref)
     }
     for (const [name, entry] of selectEnvironment(this.config, environment)) vars.set(name, entry.ref)
     // A variable declared under `files:` holds a path, never the value itself.
@@ -298,7 +351,10 @@ export class Session {
    * Fails closed: if any variable cannot be resolved, throws one error naming every failure (variable,
    * reference, provider and reason, never a value) and returns nothing.
    */
-  async resolve(vars: Map<string, Reference>, options: {allowMissing?: boolean} = {}): Promise<{resolved: Resolved[]; missing: Unresolved[]}> {
+  async resolve(
+    vars: Map<string, Reference>,
+    options: {allowMissing?: boolean} = {},
+  ): Promise<{resolved: Resolved[]; missing: Unresolved[]}> {
     const {resolved, failed} = await this.tryResolve(vars)
     const missing = options.allowMissing ? failed.filter((f) => f.error.code === 'NOT_FOUND') : []
     const fatal = failed.filter((f) => !missing.includes(f))
@@ -312,7 +368,10 @@ export class Session {
    */
   async tryResolve(vars: Map<string, Reference>): Promise<{resolved: Resolved[]; failed: Unresolved[]}> {
     const results = await this.readMany([...vars].map(([name, ref]) => ({name, ref})))
-    return {resolved: results.filter((r): r is Resolved => !('error' in r)), failed: results.filter((r): r is Unresolved => 'error' in r)}
+    return {
+      resolved: results.filter((r): r is Resolved => !('error' in r)),
+      failed: results.filter((r): r is Unresolved => 'error' in r),
+    }
   }
 
   private async readMany(items: Array<{name: string; ref: Reference}>): Promise<Array<Resolved | Unresolved>> {
@@ -323,55 +382,102 @@ export class Session {
       byAlias.set(item.ref.alias, list)
     }
     const out: Array<Resolved | Unresolved> = Array.from({length: items.length})
-    await Promise.all([...byAlias].map(async ([alias, group]) => {
-      let outcomes: ReadOutcome[]
-      try {
-        // --offline: no connection at all; the fallback cache answers below.
-        if (this.fallback?.offline && this.providerConfig(alias).type !== 'local') throw (await import('./on-demand.js')).offlineError(alias)
-        const provider = await this.provider(alias)
-        outcomes = []
-        const size = Math.max(1, provider.capabilities.batchSize)
-        for (let i = 0; i < group.length; i += size) {
-          // eslint-disable-next-line no-await-in-loop
-          outcomes.push(...await provider.read(group.slice(i, i + size).map((g) => g.ref)))
-        }
-      } catch (error) {
-        // A provider-level failure (unreachable, no key) fails every reference of that provider.
-        const err = error instanceof SecretsError ? error : new SecretsError('INTERNAL', error instanceof Error ? error.message : String(error), {cause: error})
-        outcomes = group.map((g) => ({ok: false, ref: g.ref, error: err}))
-      }
-      for (const [i, g] of group.entries()) {
-        const o = outcomes[i]
-        if (o.ok) {
-          try {
-            out[g.index] = {name: g.name, ref: g.ref, provider: alias, value: selectField(o.value, g.ref), version: o.version, ...(o.metadata === undefined ? {} : {metadata: o.metadata})}
-          } catch (error) {
-            out[g.index] = {name: g.name, ref: g.ref, provider: alias, error: error as SecretsError}
+    await Promise.all(
+      [...byAlias].map(async ([alias, group]) => {
+        let outcomes: ReadOutcome[]
+        try {
+          // --offline: no connection at all; the fallback cache answers below.
+          if (this.fallback?.offline && this.providerConfig(alias).type !== 'local')
+            throw (await import('./on-demand.js')).offlineError(alias)
+          const provider = await this.provider(alias)
+          outcomes = []
+          const size = Math.max(1, provider.capabilities.batchSize)
+          for (let i = 0; i < group.length; i += size) {
+            outcomes.push(...(await provider.read(group.slice(i, i + size).map((g) => g.ref))))
           }
-        } else {
-          out[g.index] = {name: g.name, ref: g.ref, provider: alias, error: o.error}
+        } catch (error) {
+          // A provider-level failure (unreachable, no key) fails every reference of that provider.
+          const err =
+            error instanceof SecretsError
+              ? error
+              : new SecretsError('INTERNAL', error instanceof Error ? error.message : String(error), {cause: error})
+          outcomes = group.map((g) => ({ok: false, ref: g.ref, error: err}))
         }
-      }
-    }))
+        for (const [i, g] of group.entries()) {
+          const o = outcomes[i]
+          if (o.ok) {
+            try {
+              out[g.index] = {
+                name: g.name,
+                ref: g.ref,
+                provider: alias,
+                value: selectField(o.value, g.ref),
+                version: o.version,
+                ...(o.metadata === undefined ? {} : {metadata: o.metadata}),
+              }
+            } catch (error) {
+              out[g.index] = {name: g.name, ref: g.ref, provider: alias, error: error as SecretsError}
+            }
+          } else {
+            out[g.index] = {name: g.name, ref: g.ref, provider: alias, error: o.error}
+          }
+        }
+      }),
+    )
     if (this.fallback !== undefined) await (await import('./on-demand.js')).applyFallback(this, out, this.fallback)
     const child = this.child === undefined ? {} : {child: this.child}
-    await this.audit(out.map((r): AuditEvent => ('error' in r
-      ? {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, outcome: outcomeOf(r.error), code: r.error.code}
-      : {command: this.command, ...child, action: 'read', provider: r.provider, ref: r.ref.raw, version: r.version, outcome: 'ok', value: r.value, ...(r.cached ? {source: 'cache' as const, ...r.cached} : {})})))
+    await this.audit(
+      out.map((r): AuditEvent =>
+        'error' in r
+          ? {
+              command: this.command,
+              ...child,
+              action: 'read',
+              provider: r.provider,
+              ref: r.ref.raw,
+              outcome: outcomeOf(r.error),
+              code: r.error.code,
+            }
+          : {
+              command: this.command,
+              ...child,
+              action: 'read',
+              provider: r.provider,
+              ref: r.ref.raw,
+              version: r.version,
+              outcome: 'ok',
+              value: r.value,
+              ...(r.cached ? {source: 'cache' as const, ...r.cached} : {}),
+            },
+      ),
+    )
     const internal = out.find((r): r is Unresolved => 'error' in r && r.error.code === 'INTERNAL')
-    if (internal) throw (internal.error.cause ?? internal.error)
+    if (internal) throw internal.error.cause ?? internal.error
     return out
   }
 
   private require(provider: SecretProvider, capability: 'write' | 'delete' | 'list', ref: Reference | undefined): void {
     if (!provider.capabilities[capability]) {
-      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) cannot ${capability} secrets.`, {ref: ref?.raw})
+      throw new SecretsError(
+        'UNSUPPORTED',
+        `Provider ${provider.alias} (${provider.type}) cannot ${capability} secrets.`,
+        {ref: ref?.raw},
+      )
     }
   }
 
   private async auditFailure(action: AuditEvent['action'], ref: Reference, error: unknown): Promise<void> {
     try {
-      await this.audit([{command: this.command, action, provider: ref.alias, ref: ref.raw, outcome: outcomeOf(error), code: error instanceof SecretsError ? error.code : 'INTERNAL'}])
+      await this.audit([
+        {
+          command: this.command,
+          action,
+          provider: ref.alias,
+          ref: ref.raw,
+          outcome: outcomeOf(error),
+          code: error instanceof SecretsError ? error.code : 'INTERNAL',
+        },
+      ])
     } catch {
       // The original error matters more than a failure to record it.
     }
@@ -383,11 +489,17 @@ export class Session {
 }
 
 function resolutionError(failed: Unresolved[], total: number): SecretsError {
-  const lines = failed.map((f) => `  ${f.name} = ${f.ref.raw} (provider ${f.provider}): [${f.error.code}] ${f.error.message.split('\n')[0]}`)
+  const lines = failed.map(
+    (f) => `  ${f.name} = ${f.ref.raw} (provider ${f.provider}): [${f.error.code}] ${f.error.message.split('\n')[0]}`,
+  )
   const suggestions = [...new Set(failed.flatMap((f) => f.error.suggestions))]
-  return new SecretsError(failed[0].error.code, `Could not resolve ${failed.length} of ${total} variable(s); nothing was used:\n${lines.join('\n')}`, {
-    ref: failed[0].ref.raw,
-    suggestions,
-    retryable: failed.every((f) => f.error.retryable),
-  })
+  return new SecretsError(
+    failed[0].error.code,
+    `Could not resolve ${failed.length} of ${total} variable(s); nothing was used:\n${lines.join('\n')}`,
+    {
+      ref: failed[0].ref.raw,
+      suggestions,
+      retryable: failed.every((f) => f.error.retryable),
+    },
+  )
 }

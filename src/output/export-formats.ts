@@ -13,10 +13,14 @@ export const EXPORT_FORMATS = ['dotenv', 'json', 'yaml', 'shell', 'github'] as c
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
 function unrepresentable(name: string, format: string, why: string): SecretsError {
-  return new SecretsError('UNSUPPORTED', `The value of ${name} cannot be written exactly in ${format} format: ${why}.`, {
-    ref: name,
-    suggestions: ['Use --format json or --format shell, which can hold any text.'],
-  })
+  return new SecretsError(
+    'UNSUPPORTED',
+    `The value of ${name} cannot be written exactly in ${format} format: ${why}.`,
+    {
+      ref: name,
+      suggestions: ['Use --format json or --format shell, which can hold any text.'],
+    },
+  )
 }
 
 /**
@@ -25,11 +29,21 @@ function unrepresentable(name: string, format: string, why: string): SecretsErro
  * `\n` escapes. Values those parsers cannot hold exactly are refused, not mangled.
  */
 export function dotenvLine({name, value}: ExportEntry): string {
-  if (value.includes('\r')) throw unrepresentable(name, 'dotenv', 'it holds a carriage return, which dotenv parsers turn into a plain line break')
+  if (value.includes('\r'))
+    throw unrepresentable(
+      name,
+      'dotenv',
+      'it holds a carriage return, which dotenv parsers turn into a plain line break',
+    )
   if (!value.includes("'")) return `${name}='${value}'`
   if (!value.includes('`')) return `${name}=\`${value}\``
   if (value.includes('"')) throw unrepresentable(name, 'dotenv', 'it holds all three quote characters')
-  if (/\\n/.test(value)) throw unrepresentable(name, 'dotenv', 'it needs double quotes, where a backslash followed by "n" means a line break')
+  if (/\\n/.test(value))
+    throw unrepresentable(
+      name,
+      'dotenv',
+      'it needs double quotes, where a backslash followed by "n" means a line break',
+    )
   return `${name}="${value.replaceAll('\n', '\\n')}"`
 }
 
@@ -66,7 +80,9 @@ export function formatEntries(entries: ExportEntry[], format: Exclude<ExportForm
       return `${JSON.stringify(Object.fromEntries(entries.map((e) => [e.name, e.value])), null, 2)}\n`
     }
     case 'yaml': {
-      return entries.length === 0 ? '{}\n' : stringify(Object.fromEntries(entries.map((e) => [e.name, e.value])), {lineWidth: 0})
+      return entries.length === 0
+        ? '{}\n'
+        : stringify(Object.fromEntries(entries.map((e) => [e.name, e.value])), {lineWidth: 0})
     }
     case 'shell': {
       return entries.map((e) => `export ${e.name}=${shellQuote(e.value)}\n`).join('')

@@ -30,13 +30,17 @@ export function scanSummary(r: ScanReport, maxBytes: number, c: ChalkInstance): 
   const where = r.staged ? 'staged file(s)' : 'file(s)'
   const skipped = [
     r.skipped.binary > 0 ? `${r.skipped.binary} binary` : '',
-    r.skipped.tooLarge.length > 0 ? `${r.skipped.tooLarge.length} over ${maxBytes} bytes (${some(r.skipped.tooLarge)})` : '',
+    r.skipped.tooLarge.length > 0
+      ? `${r.skipped.tooLarge.length} over ${maxBytes} bytes (${some(r.skipped.tooLarge)})`
+      : '',
     r.skipped.unreadable.length > 0 ? `${r.skipped.unreadable.length} unreadable (${some(r.skipped.unreadable)})` : '',
   ].filter(Boolean)
   const tail = skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''
-  if (r.baseline?.written) return `${c.green('✓')} ${r.baseline.entries} finding(s) accepted in ${r.baseline.file} (${r.scanned} ${where} scanned${tail}).`
+  if (r.baseline?.written)
+    return `${c.green('✓')} ${r.baseline.entries} finding(s) accepted in ${r.baseline.file} (${r.scanned} ${where} scanned${tail}).`
   const accepted = r.suppressed.length > 0 ? `, ${r.suppressed.length} more accepted by the baseline` : ''
-  if (r.findings.length === 0) return `${c.green('✓')} No hardcoded secrets in ${r.scanned} ${where} scanned${accepted}${tail}.`
+  if (r.findings.length === 0)
+    return `${c.green('✓')} No hardcoded secrets in ${r.scanned} ${where} scanned${accepted}${tail}.`
   const files = new Set(r.findings.map((f) => f.file)).size
   return `${c.red('✗')} ${r.findings.length} hardcoded secret(s) in ${files} of ${r.scanned} ${where} scanned${accepted}${tail}.`
 }

@@ -1,4 +1,4 @@
-import type {SettingsSchema} from '../core/config/config.js'
+import type {SettingsSchema} from '../core/config/settings-schema.js'
 import type {KeyWrapper, KeyWrapperModule, ProviderContext, ProviderModule, SecretProvider} from './types.js'
 
 import {SecretsError} from '../errors.js'
@@ -45,8 +45,22 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
     load: () => import('./vault/index.js'),
   },
   aws: {
-    settings: {region: 'string', profile: 'string', endpoint: 'string', recoveryWindowDays: 'number', maxAttempts: 'number', concurrency: 'number', kmsKeyId: 'string', prefix: 'string', roleArn: 'string', externalId: 'string', roleSessionName: 'string', cloudTrailEndpoint: 'string'},
-    credentialHint: 'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity',
+    settings: {
+      region: 'string',
+      profile: 'string',
+      endpoint: 'string',
+      recoveryWindowDays: 'number',
+      maxAttempts: 'number',
+      concurrency: 'number',
+      kmsKeyId: 'string',
+      prefix: 'string',
+      roleArn: 'string',
+      externalId: 'string',
+      roleSessionName: 'string',
+      cloudTrailEndpoint: 'string',
+    },
+    credentialHint:
+      'the AWS credential chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity',
     load: () => import('./aws/index.js'),
   },
   azure: {
@@ -64,7 +78,13 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
       logAnalyticsWorkspaceId: 'string',
       logAnalyticsEndpoint: 'string',
       logAnalyticsTable: {oneOf: ['AzureDiagnostics', 'AZKVAuditLogs']},
-      auth: {method: 'string', tenantId: 'string', clientId: 'string', certificatePath: 'string', tokenFilePath: 'string'},
+      auth: {
+        method: 'string',
+        tenantId: 'string',
+        clientId: 'string',
+        certificatePath: 'string',
+        tokenFilePath: 'string',
+      },
     },
     credentialHint: 'AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file',
     load: () => import('./azure/index.js'),
@@ -75,16 +95,24 @@ export const PROVIDER_TYPES: Record<string, ProviderTypeSpec> = {
 export async function openProvider(ctx: ProviderContext): Promise<SecretProvider> {
   const spec = PROVIDER_TYPES[ctx.config.type]
   if (spec?.load === undefined) {
-    throw new SecretsError('UNSUPPORTED', `Provider ${ctx.config.alias} has type ${ctx.config.type}, which this build of secrets cannot use yet.`, {
-      suggestions: [`Upgrade secrets, or copy these secrets into the local store for now (types available: ${availableTypes().join(', ')}).`],
-    })
+    throw new SecretsError(
+      'UNSUPPORTED',
+      `Provider ${ctx.config.alias} has type ${ctx.config.type}, which this build of secrets cannot use yet.`,
+      {
+        suggestions: [
+          `Upgrade secrets, or copy these secrets into the local store for now (types available: ${availableTypes().join(', ')}).`,
+        ],
+      },
+    )
   }
   const mod = await spec.load()
   return mod.createProvider(ctx)
 }
 
 export function availableTypes(): string[] {
-  return Object.entries(PROVIDER_TYPES).filter(([, s]) => s.load !== undefined).map(([t]) => t)
+  return Object.entries(PROVIDER_TYPES)
+    .filter(([, s]) => s.load !== undefined)
+    .map(([t]) => t)
 }
 
 /** Key services that can hold the local store's data key, by recipient scheme (`awskms://...`). */
@@ -104,7 +132,12 @@ export function keyServiceOf(recipient: string | undefined): string | undefined 
 export async function openKeyWrapper(recipient: string, env: NodeJS.ProcessEnv): Promise<KeyWrapper> {
   const scheme = keyServiceOf(recipient)
   if (scheme === undefined) {
-    throw new SecretsError('UNSUPPORTED', `${recipient} is not a key service this build of secrets knows (known: ${Object.keys(KEY_SERVICES).map((k) => `${k}://`).join(', ')}).`)
+    throw new SecretsError(
+      'UNSUPPORTED',
+      `${recipient} is not a key service this build of secrets knows (known: ${Object.keys(KEY_SERVICES)
+        .map((k) => `${k}://`)
+        .join(', ')}).`,
+    )
   }
   return (await KEY_SERVICES[scheme].load()).createKeyWrapper(recipient, env)
 }

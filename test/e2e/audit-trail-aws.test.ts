@@ -16,30 +16,70 @@ const SECRET_KEY = 'e2e/trail+access/key00000000000000000000'
 const CANARY = 'CANARY-trail-aws-7d2e-do-not-print'
 const HOUR = 3_600_000
 
-interface Row {time: string; source: string; provider: string; actor: string; action: string; secret: string; outcome: string; code?: string; version?: string}
+interface Row {
+  time: string
+  source: string
+  provider: string
+  actor: string
+  action: string
+  secret: string
+  outcome: string
+  code?: string
+  version?: string
+}
 
 describe('audit trail --provider aws (CloudTrail)', () => {
   const sb = new Sandbox()
   let server: SecretsManagerServer
   let run: (args: string[], o?: {input?: string; env?: Record<string, string | undefined>}) => Promise<RunResult>
   let awsEnv: Record<string, string>
-  const config = (extra = '') => writeFileSync(join(sb.project, 'secrets.yaml'), `providers:\n  local: {type: local, path: .secrets/store.json}\n  aws: {type: aws, cloudTrailEndpoint: ${server.url}${extra}}\nenv:\n  DB_PASSWORD: aws://app/db#password\n  TOKEN: aws://app/token\n`)
+  const config = (extra = '') =>
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `providers:\n  local: {type: local, path: .secrets/store.json}\n  aws: {type: aws, cloudTrailEndpoint: ${server.url}${extra}}\nenv:\n  DB_PASSWORD: aws://app/db#password\n  TOKEN: aws://app/token\n`,
+    )
   const trail = async (args: string[] = []): Promise<{r: RunResult; rows: Row[]}> => {
     const r = await run(['audit', 'trail', '--provider', 'aws', '--json', ...args])
     return {r, rows: r.code === 0 ? (JSON.parse(r.stdout) as {events: Row[]}).events : []}
   }
 
   before(async () => {
-    server = await SecretsManagerServer.start({credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: USER_ARN}]})
-    const env = awsEnv = {AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url, AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_EC2_METADATA_DISABLED: 'true'}
+    server = await SecretsManagerServer.start({
+      credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: USER_ARN}],
+    })
+    const env = (awsEnv = {
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
+      AWS_ACCESS_KEY_ID: KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    })
     run = (args, o = {}) => sb.run(args, {input: o.input, env: {...env, ...o.env}})
     await sb.init()
     server.seed('app/db', JSON.stringify({user: 'app', password: CANARY}))
     server.seed('app/token', 'tok-trail-1')
     server.seed('other/secret', 'not-configured')
-    server.cloudtrail.plant({eventName: 'GetSecretValue', secretId: 'app/db', arn: server.arn('app/db'), time: new Date(Date.now() - 72 * HOUR), actor: OTHER_ARN})
-    server.cloudtrail.plant({eventName: 'GetSecretValue', secretId: server.arn('app/token'), time: new Date(Date.now() - 48 * HOUR), actor: OTHER_ARN, errorCode: 'AccessDenied', errorMessage: 'not authorized'})
-    server.cloudtrail.plant({eventName: 'GetSecretValue', secretId: 'other/secret', time: new Date(Date.now() - 24 * HOUR), actor: OTHER_ARN})
+    server.cloudtrail.plant({
+      eventName: 'GetSecretValue',
+      secretId: 'app/db',
+      arn: server.arn('app/db'),
+      time: new Date(Date.now() - 72 * HOUR),
+      actor: OTHER_ARN,
+    })
+    server.cloudtrail.plant({
+      eventName: 'GetSecretValue',
+      secretId: server.arn('app/token'),
+      time: new Date(Date.now() - 48 * HOUR),
+      actor: OTHER_ARN,
+      errorCode: 'AccessDenied',
+      errorMessage: 'not authorized',
+    })
+    server.cloudtrail.plant({
+      eventName: 'GetSecretValue',
+      secretId: 'other/secret',
+      time: new Date(Date.now() - 24 * HOUR),
+      actor: OTHER_ARN,
+    })
   })
   afterEach(() => {
     server.clearFaults()
@@ -57,16 +97,22 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     assert.equal(got.code, 0, got.stderr)
     const {r, rows} = await trail()
     assert.equal(r.code, 0, r.stderr)
-    assert.deepEqual(rows.map((e) => [e.source, e.actor, e.action, e.secret, e.outcome]), [
-      ['provider', OTHER_ARN, 'GetSecretValue', 'aws://app/db', 'ok'],
-      ['provider', OTHER_ARN, 'GetSecretValue', 'aws://app/token', 'denied'],
-      ['provider', USER_ARN, 'GetSecretValue', 'aws://app/token', 'ok'],
-      ['local', rows[3].actor, 'read (get)', 'aws://app/token', 'ok'],
-    ])
+    assert.deepEqual(
+      rows.map((e) => [e.source, e.actor, e.action, e.secret, e.outcome]),
+      [
+        ['provider', OTHER_ARN, 'GetSecretValue', 'aws://app/db', 'ok'],
+        ['provider', OTHER_ARN, 'GetSecretValue', 'aws://app/token', 'denied'],
+        ['provider', USER_ARN, 'GetSecretValue', 'aws://app/token', 'ok'],
+        ['local', rows[3].actor, 'read (get)', 'aws://app/token', 'ok'],
+      ],
+    )
     assert.match(rows[3].actor, /^[^@\s]+@[^@\s]+$/)
     assert.equal(rows[1].code, 'AccessDenied')
     const times = rows.map((e) => Date.parse(e.time))
-    assert.deepEqual([...times].sort((a, b) => a - b), times)
+    assert.deepEqual(
+      [...times].sort((a, b) => a - b),
+      times,
+    )
     assert.deepEqual((JSON.parse(r.stdout) as {secrets: string[]}).secrets, ['aws://app/db', 'aws://app/token'])
     assert.equal(server.counts['cloudtrail:LookupEvents'], 1)
     assert.ok(!r.stdout.includes('other/secret'))
@@ -86,7 +132,13 @@ describe('audit trail --provider aws (CloudTrail)', () => {
   it('follows NextToken through every page (50 events a page)', async () => {
     config()
     const t0 = Date.now() - 10 * HOUR
-    for (let i = 0; i < 120; i++) server.cloudtrail.plant({eventName: 'DescribeSecret', secretId: 'app/db', time: new Date(t0 + i * 1000), actor: OTHER_ARN})
+    for (let i = 0; i < 120; i++)
+      server.cloudtrail.plant({
+        eventName: 'DescribeSecret',
+        secretId: 'app/db',
+        time: new Date(t0 + i * 1000),
+        actor: OTHER_ARN,
+      })
     const {r, rows} = await trail(['--since', '11h', '--until', '9h'])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(rows.filter((e) => e.action === 'DescribeSecret').length, 120)
@@ -98,13 +150,19 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     server.inject({op: 'cloudtrail:LookupEvents', kind: 'throttle', times: 1})
     const ok = await trail(['--since', '60h', '--until', '30h'])
     assert.equal(ok.r.code, 0, ok.r.stderr)
-    assert.deepEqual(ok.rows.map((e) => e.outcome), ['denied'])
+    assert.deepEqual(
+      ok.rows.map((e) => e.outcome),
+      ['denied'],
+    )
     assert.equal(server.counts['cloudtrail:LookupEvents'], 2)
     config(', maxAttempts: 2')
     server.inject({op: 'cloudtrail:LookupEvents', kind: 'throttle'})
     const r = await run(['audit', 'trail', '--provider', 'aws'])
     assert.equal(r.code, 9, r.stderr)
-    assert.match(r.stderr, /Error \[UNAVAILABLE\]: AWS CloudTrail kept throttling requests \(ThrottlingException\) after 2 attempt\(s\); cloudtrail:LookupEvents/)
+    assert.match(
+      r.stderr,
+      /Error \[UNAVAILABLE\]: AWS CloudTrail kept throttling requests \(ThrottlingException\) after 2 attempt\(s\); cloudtrail:LookupEvents/,
+    )
   })
 
   it('a caller without cloudtrail:LookupEvents gets PERMISSION_DENIED (exit 6) naming the permission', async () => {
@@ -112,13 +170,19 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     server.deny(USER_ARN, 'cloudtrail:LookupEvents')
     const r = await run(['audit', 'trail', '--provider', 'aws'])
     assert.equal(r.code, 6, r.stderr)
-    assert.match(r.stderr, /Error \[PERMISSION_DENIED\]: Access denied to AWS CloudTrail in us-east-1: the caller may not cloudtrail:LookupEvents/)
+    assert.match(
+      r.stderr,
+      /Error \[PERMISSION_DENIED\]: Access denied to AWS CloudTrail in us-east-1: the caller may not cloudtrail:LookupEvents/,
+    )
     assert.match(r.stderr, /Allow cloudtrail:LookupEvents/)
     assert.equal(r.stdout, '')
   })
 
   it('an unreachable CloudTrail endpoint is UNAVAILABLE (exit 9) naming the endpoint setting', async () => {
-    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws, cloudTrailEndpoint: "http://127.0.0.1:1", maxAttempts: 1}\nenv:\n  TOKEN: aws://app/token\n')
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      'providers:\n  aws: {type: aws, cloudTrailEndpoint: "http://127.0.0.1:1", maxAttempts: 1}\nenv:\n  TOKEN: aws://app/token\n',
+    )
     const r = await run(['audit', 'trail', '--provider', 'aws', '--json'])
     assert.equal(r.code, 9, r.stdout)
     const error = (JSON.parse(r.stdout) as {error: {code: string; message: string; suggestions: string[]}}).error
@@ -136,12 +200,24 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     assert.equal(table.code, 0, table.stderr)
     assert.match(table.stdout, /^TIME +SOURCE +ACTOR +ACTION +SECRET +OUTCOME\n/)
     assert.match(table.stdout, /PutSecretValue +aws:\/\/app\/token/)
-    for (const text of [json.r.stdout, json.r.stderr, table.stdout, table.stderr, JSON.stringify(server.cloudtrail.all())]) assert.ok(!text.includes(CANARY))
-    assert.ok(json.rows.some((e) => e.action === 'PutSecretValue' && e.secret === 'aws://app/token' && e.source === 'provider'))
+    for (const text of [
+      json.r.stdout,
+      json.r.stderr,
+      table.stdout,
+      table.stderr,
+      JSON.stringify(server.cloudtrail.all()),
+    ])
+      assert.ok(!text.includes(CANARY))
+    assert.ok(
+      json.rows.some((e) => e.action === 'PutSecretValue' && e.secret === 'aws://app/token' && e.source === 'provider'),
+    )
     // The local record of `get aws://app/db#password` names the secret, without its #field.
     const local = json.rows.filter((e) => e.source === 'local').map((e) => e.secret)
     assert.ok(local.includes('aws://app/db'), local.join(' '))
-    assert.ok(local.every((secret) => secret === 'aws://app/db' || secret === 'aws://app/token'), local.join(' '))
+    assert.ok(
+      local.every((secret) => secret === 'aws://app/db' || secret === 'aws://app/token'),
+      local.join(' '),
+    )
   })
 
   it('exec with an aws reference never loads the CloudTrail client; audit trail does', async () => {
@@ -149,7 +225,11 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     // Asynchronous: the test server answers from this process.
     const traced = async (args: string[]): Promise<string[]> => {
       const file = join(sb.root, `imports-${args[0]}.txt`)
-      const child = spawn(process.execPath, ['--import', join(ROOT, 'test', 'helpers', 'trace-imports.mjs'), BIN, ...args], {cwd: sb.project, env: sb.env({...awsEnv, TRACE_IMPORTS_FILE: file}), stdio: ['ignore', 'ignore', 'pipe']})
+      const child = spawn(
+        process.execPath,
+        ['--import', join(ROOT, 'test', 'helpers', 'trace-imports.mjs'), BIN, ...args],
+        {cwd: sb.project, env: sb.env({...awsEnv, TRACE_IMPORTS_FILE: file}), stdio: ['ignore', 'ignore', 'pipe']},
+      )
       let stderr = ''
       child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
       const code = await new Promise((resolve) => child.on('close', resolve))
@@ -157,8 +237,16 @@ describe('audit trail --provider aws (CloudTrail)', () => {
       return readFileSync(file, 'utf8').split('\n')
     }
     const exec = await traced(['exec', '--', 'true'])
-    assert.ok(exec.some((l) => l.includes('node_modules/@aws-sdk/client-secrets-manager/')), 'the trace saw the Secrets Manager client')
-    assert.deepEqual(exec.filter((l) => /node_modules\/@aws-sdk\/client-cloudtrail\/|\/dist\/(commands\/audit|chunks\/trail-)/.test(l)), [])
+    assert.ok(
+      exec.some((l) => l.includes('node_modules/@aws-sdk/client-secrets-manager/')),
+      'the trace saw the Secrets Manager client',
+    )
+    assert.deepEqual(
+      exec.filter((l) =>
+        /node_modules\/@aws-sdk\/client-cloudtrail\/|\/dist\/(commands\/audit|chunks\/trail-)/.test(l),
+      ),
+      [],
+    )
     const trail = await traced(['audit', 'trail', '--provider', 'aws'])
     assert.ok(trail.some((l) => l.includes('node_modules/@aws-sdk/client-cloudtrail/')))
   })
@@ -175,7 +263,10 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     config()
     const bad = await run(['audit', 'trail', '--provider', 'aws', '--since', 'yesterday'])
     assert.equal(bad.code, 2)
-    assert.match(bad.stderr, /--since expects a duration before now \(90s, 30m, 24h, 7d, 2w\) or a date \(2026-11-01, 2026-11-01T08:00:00Z\), not "yesterday"\./)
+    assert.match(
+      bad.stderr,
+      /--since expects a duration before now \(90s, 30m, 24h, 7d, 2w\) or a date \(2026-11-01, 2026-11-01T08:00:00Z\), not "yesterday"\./,
+    )
     const missing = await run(['audit', 'trail', '--provider'])
     assert.equal(missing.code, 2, missing.stderr)
     const wrongFlag = await run(['audit', 'trail', '--provider', 'aws', '--vault-audit-file', '/tmp/x'])

@@ -13,15 +13,22 @@ const CANARY = 'CANARY-kms-5e1d-do-not-print'
 describe('AWS KMS as a recipient of the local store', () => {
   const sb = new Sandbox()
   let server: SecretsManagerServer
-  let keyArn: string
   let run: (args: string[], o?: {input?: string; env?: Record<string, string | undefined>}) => Promise<RunResult>
   const hideIdentity = () => renameSync(sb.identityFile, `${sb.identityFile}.away`)
   const restoreIdentity = () => renameSync(`${sb.identityFile}.away`, sb.identityFile)
 
   before(async () => {
-    server = await SecretsManagerServer.start({credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: USER_ARN}]})
-    keyArn = server.createKmsKey(['alias/secrets'])
-    const awsEnv = {AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_KMS: server.url, AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_EC2_METADATA_DISABLED: 'true'}
+    server = await SecretsManagerServer.start({
+      credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: USER_ARN}],
+    })
+    server.createKmsKey(['alias/secrets'])
+    const awsEnv = {
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_KMS: server.url,
+      AWS_ACCESS_KEY_ID: KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }
     run = (args, o = {}) => sb.run(args, {input: o.input, env: {...awsEnv, ...o.env}})
     await sb.init()
     assert.equal((await run(['set', 'DB_PASSWORD'], {input: CANARY})).code, 0)
@@ -41,8 +48,16 @@ describe('AWS KMS as a recipient of the local store', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stderr, `✓ added awskms://alias/secrets to ${sb.storeFile}\n`)
     assert.deepEqual(server.counts, {'kms:Encrypt': 1})
-    const store = JSON.parse(readFileSync(sb.storeFile, 'utf8')) as {recipients: Array<{type: string; recipient?: string; label?: string}>}
-    assert.deepEqual(store.recipients.map((x) => [x.type, x.recipient?.slice(0, 4), x.label]), [['age', 'age1', undefined], ['awskms', 'awsk', 'ci']])
+    const store = JSON.parse(readFileSync(sb.storeFile, 'utf8')) as {
+      recipients: Array<{type: string; recipient?: string; label?: string}>
+    }
+    assert.deepEqual(
+      store.recipients.map((x) => [x.type, x.recipient?.slice(0, 4), x.label]),
+      [
+        ['age', 'age1', undefined],
+        ['awskms', 'awsk', 'ci'],
+      ],
+    )
     const list = await run(['key', 'list'])
     assert.match(list.stdout, /\nawskms +awskms:\/\/alias\/secrets +ci +\d{4}-/)
     const again = await run(['key', 'add', 'awskms://alias/secrets'])
@@ -67,8 +82,11 @@ describe('AWS KMS as a recipient of the local store', () => {
       const r = await run(['get', 'DB_PASSWORD'])
       assert.equal(r.code, 6)
       assert.equal(r.stdout, '')
-      assert.equal(r.stderr, 'Error [PERMISSION_DENIED]: Access denied to the KMS key alias/secrets: the caller may not kms:Decrypt.\n'
-        + '  → Check the key policy and your IAM policy allow kms:Decrypt on this key (grants count too).\n')
+      assert.equal(
+        r.stderr,
+        'Error [PERMISSION_DENIED]: Access denied to the KMS key alias/secrets: the caller may not kms:Decrypt.\n' +
+          '  → Check the key policy and your IAM policy allow kms:Decrypt on this key (grants count too).\n',
+      )
     } finally {
       restoreIdentity()
     }
@@ -77,9 +95,14 @@ describe('AWS KMS as a recipient of the local store', () => {
   it('neither an age identity nor AWS credentials: IDENTITY_MISSING (exit 7) listing both recipients', async () => {
     hideIdentity()
     try {
-      const r = await run(['get', 'DB_PASSWORD'], {env: {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined}})
+      const r = await run(['get', 'DB_PASSWORD'], {
+        env: {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined},
+      })
       assert.equal(r.code, 7)
-      assert.match(r.stderr, /^Error \[IDENTITY_MISSING\]: No identity is available to open the store .* \(it is encrypted to: age1\w+, awskms:\/\/alias\/secrets\)\.\n/)
+      assert.match(
+        r.stderr,
+        /^Error \[IDENTITY_MISSING\]: No identity is available to open the store .* \(it is encrypted to: age1\w+, awskms:\/\/alias\/secrets\)\.\n/,
+      )
       assert.match(r.stderr, /→ The key service recipient failed too: No AWS credentials found/)
       assert.deepEqual(server.counts, {})
     } finally {
@@ -112,7 +135,10 @@ describe('AWS KMS as a recipient of the local store', () => {
       writeFileSync(sb.storeFile, JSON.stringify(doc))
       const tampered = await run(['get', 'DB_PASSWORD'])
       assert.equal(tampered.code, 8, tampered.stderr)
-      assert.match(tampered.stderr, /^Error \[INTEGRITY\]: The store's data key wrapped for awskms:\/\/alias\/secrets does not decrypt with that KMS key/)
+      assert.match(
+        tampered.stderr,
+        /^Error \[INTEGRITY\]: The store's data key wrapped for awskms:\/\/alias\/secrets does not decrypt with that KMS key/,
+      )
     } finally {
       restoreIdentity()
     }

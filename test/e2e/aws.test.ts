@@ -80,7 +80,10 @@ describe('aws provider against the Secrets Manager test server', () => {
     const arn = server.arn('app/token')
     const full = await run(['get', `aws://${arn}`])
     assert.deepEqual([full.code, full.stdout, full.stderr], [0, 'tok-123', ''])
-    writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n  A: aws://${arn.slice(0, -7)}\n  B: aws://${server.arn('app/db')}#user\n  C: aws://arn-test/plain\n`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `${CONFIG}env:\n  A: aws://${arn.slice(0, -7)}\n  B: aws://${server.arn('app/db')}#user\n  C: aws://arn-test/plain\n`,
+    )
     server.seed('arn-test/plain', 'value-0')
     server.resetCounts()
     const r = await run(['exec', '--no-redact', '--', 'sh', '-c', 'printf "%s|%s|%s" "$A" "$B" "$C"'])
@@ -90,8 +93,14 @@ describe('aws provider against the Secrets Manager test server', () => {
 
   it('credentials and region from a shared profile (`profile:` or AWS_PROFILE), nothing in secrets.yaml', async () => {
     mkdirSync(join(sb.home, '.aws'), {recursive: true})
-    writeFileSync(join(sb.home, '.aws', 'credentials'), `[ci]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = ${SECRET_KEY}\n[broken]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = not-the-key\n`)
-    writeFileSync(join(sb.home, '.aws', 'config'), '[profile ci]\nregion = us-east-1\n[profile broken]\nregion = us-east-1\n')
+    writeFileSync(
+      join(sb.home, '.aws', 'credentials'),
+      `[ci]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = ${SECRET_KEY}\n[broken]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = not-the-key\n`,
+    )
+    writeFileSync(
+      join(sb.home, '.aws', 'config'),
+      '[profile ci]\nregion = us-east-1\n[profile broken]\nregion = us-east-1\n',
+    )
     const env = {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_REGION: undefined}
     try {
       writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws, profile: ci}\n')
@@ -113,11 +122,17 @@ describe('aws provider against the Secrets Manager test server', () => {
     const r = await run(['get', 'aws://app/nope'])
     assert.equal(r.code, 5)
     assert.equal(r.stdout, '')
-    assert.equal(r.stderr, 'Error [NOT_FOUND]: AWS secret "app/nope" was not found in us-east-1.\n'
-      + '  → Check the secret name or ARN, the region (AWS_REGION or `region:` in secrets.yaml) and the account your credentials belong to.\n')
+    assert.equal(
+      r.stderr,
+      'Error [NOT_FOUND]: AWS secret "app/nope" was not found in us-east-1.\n' +
+        '  → Check the secret name or ARN, the region (AWS_REGION or `region:` in secrets.yaml) and the account your credentials belong to.\n',
+    )
     const stage = await run(['get', 'aws://app/token?stage=AWSPENDING'])
     assert.equal(stage.code, 5)
-    assert.match(stage.stderr, /^Error \[NOT_FOUND\]: AWS secret "app\/token" was not found in us-east-1 \(secret value for staging label: AWSPENDING\)\.\n/)
+    assert.match(
+      stage.stderr,
+      /^Error \[NOT_FOUND\]: AWS secret "app\/token" was not found in us-east-1 \(secret value for staging label: AWSPENDING\)\.\n/,
+    )
     const field = await run(['get', 'aws://app/db#nope'])
     assert.equal(field.code, 5)
     assert.ok(!field.stderr.includes(CANARY))
@@ -126,16 +141,25 @@ describe('aws provider against the Secrets Manager test server', () => {
   it('an unknown query parameter is a reference error before any request', async () => {
     const r = await run(['get', 'aws://app/db?colour=red'])
     assert.equal(r.code, 4)
-    assert.match(r.stderr, /unknown parameter "colour" for this provider \(allowed: stage, version, versionId, encoding\)/)
+    assert.match(
+      r.stderr,
+      /unknown parameter "colour" for this provider \(allowed: stage, version, versionId, encoding\)/,
+    )
     assert.deepEqual(server.counts, {})
   })
 
   it('a malformed reference fails alone, naming its variable; the others are still read', async () => {
-    writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n  A: aws://app/token\n  B: aws://app/db?version=short\n`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `${CONFIG}env:\n  A: aws://app/token\n  B: aws://app/db?version=short\n`,
+    )
     const r = await run(['exec', '--', 'true'])
     assert.equal(r.code, 4)
-    assert.equal(r.stderr, 'Error [REFERENCE_INVALID]: Could not resolve 1 of 2 variable(s); nothing was used:\n'
-      + '  B = aws://app/db?version=short (provider aws): [REFERENCE_INVALID] Invalid reference aws://app/db?version=short: an AWS version id is 32 to 64 letters, digits and "-" (a UUID).\n')
+    assert.equal(
+      r.stderr,
+      'Error [REFERENCE_INVALID]: Could not resolve 1 of 2 variable(s); nothing was used:\n' +
+        '  B = aws://app/db?version=short (provider aws): [REFERENCE_INVALID] Invalid reference aws://app/db?version=short: an AWS version id is 32 to 64 letters, digits and "-" (a UUID).\n',
+    )
     assert.deepEqual(server.counts, {GetSecretValue: 1})
   })
 
@@ -166,15 +190,26 @@ describe('aws provider against the Secrets Manager test server', () => {
   it('list shows names, current version and last change, never values', async () => {
     const r = await run(['list', 'aws', '--json'])
     assert.equal(r.code, 0, r.stderr)
-    const secrets = JSON.parse(r.stdout).secrets as Array<{name: string; ref: string; version: string; provider: string}>
+    const secrets = JSON.parse(r.stdout).secrets as Array<{
+      name: string
+      ref: string
+      version: string
+      provider: string
+    }>
     const db = secrets.find((s) => s.name === 'app/db')!
     assert.equal(db.ref, 'aws://app/db')
     assert.equal(db.provider, 'aws')
     assert.deepEqual(server.stages('app/db')[db.version], ['AWSCURRENT'])
     assert.ok(!r.stdout.includes(CANARY))
-    server.seed('rotated/db', 'x', {description: 'Primary DB', tags: {owner: 'payments'}, rotation: {days: 30, lastRotated: new Date('2026-11-01T00:00:00Z')}})
+    server.seed('rotated/db', 'x', {
+      description: 'Primary DB',
+      tags: {owner: 'payments'},
+      rotation: {days: 30, lastRotated: new Date('2026-11-01T00:00:00Z')},
+    })
     const withRotation = await run(['list', 'aws', '--json'])
-    const rotated = (JSON.parse(withRotation.stdout).secrets as Array<{name: string; details: Record<string, unknown>}>).find((x) => x.name === 'rotated/db')!
+    const rotated = (
+      JSON.parse(withRotation.stdout).secrets as Array<{name: string; details: Record<string, unknown>}>
+    ).find((x) => x.name === 'rotated/db')!
     assert.deepEqual(rotated.details, {
       arn: server.arn('rotated/db'),
       description: 'Primary DB',
@@ -204,7 +239,10 @@ describe('aws provider against the Secrets Manager test server', () => {
   it('exec with 60 AWS references makes 3 BatchGetSecretValue calls and no single gets', async () => {
     const env = Array.from({length: 60}, (_, i) => `  V${i}: aws://many/s${i}`)
     for (let i = 0; i < 60; i++) server.seed(`many/s${i}`, `value-${i}`)
-    writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n${env.join('\n')}\n  DB_USER: aws://app/db#user\n  DB_PASS: aws://app/db#password\n`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `${CONFIG}env:\n${env.join('\n')}\n  DB_USER: aws://app/db#user\n  DB_PASS: aws://app/db#password\n`,
+    )
     server.resetCounts()
     const out = join(sb.root, 'exec-60')
     const r = await run(['exec', '--', 'sh', '-c', `printf "%s|%s|%s|%s" "$V0" "$V59" "$DB_USER" "$DB_PASS" > ${out}`])
@@ -224,7 +262,10 @@ describe('aws provider against the Secrets Manager test server', () => {
 
   it('a denied batch falls back to one GetSecretValue per secret', async () => {
     server.deny(USER_ARN, 'secretsmanager:BatchGetSecretValue')
-    writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n  A: aws://app/token\n  B: aws://app/db#user\n  C: aws://many/s1\n`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `${CONFIG}env:\n  A: aws://app/token\n  B: aws://app/db#user\n  C: aws://many/s1\n`,
+    )
     const r = await run(['exec', '--no-redact', '--', 'sh', '-c', 'printf "%s|%s|%s" "$A" "$B" "$C"'])
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123|app|value-1', ''])
     assert.deepEqual(server.counts, {BatchGetSecretValue: 1, GetSecretValue: 3})
@@ -232,14 +273,20 @@ describe('aws provider against the Secrets Manager test server', () => {
 
   it('a secret denied inside a batch fails that variable with exit 6, naming it and no value', async () => {
     server.deny(USER_ARN, 'secretsmanager:GetSecretValue', 'app/db')
-    writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n  A: aws://app/token\n  DB_PASS: aws://app/db#password\n`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `${CONFIG}env:\n  A: aws://app/token\n  DB_PASS: aws://app/db#password\n`,
+    )
     const r = await run(['exec', '--', 'sh', '-c', 'echo started'])
     assert.equal(r.code, 6)
     assert.equal(r.stdout, '')
-    assert.equal(r.stderr, 'Error [PERMISSION_DENIED]: Could not resolve 1 of 2 variable(s); nothing was used:\n'
-      + '  DB_PASS = aws://app/db#password (provider aws): [PERMISSION_DENIED] Access denied to AWS secret "app/db" in us-east-1: the caller may not secretsmanager:GetSecretValue.\n'
-      + '  → Check that the IAM policy of the role or user you run as allows secretsmanager:GetSecretValue on this secret\'s ARN (and that no resource policy or SCP denies it).\n'
-      + '  → If the secret is encrypted with a customer managed KMS key, the caller also needs kms:Decrypt on that key.\n')
+    assert.equal(
+      r.stderr,
+      'Error [PERMISSION_DENIED]: Could not resolve 1 of 2 variable(s); nothing was used:\n' +
+        '  DB_PASS = aws://app/db#password (provider aws): [PERMISSION_DENIED] Access denied to AWS secret "app/db" in us-east-1: the caller may not secretsmanager:GetSecretValue.\n' +
+        "  → Check that the IAM policy of the role or user you run as allows secretsmanager:GetSecretValue on this secret's ARN (and that no resource policy or SCP denies it).\n" +
+        '  → If the secret is encrypted with a customer managed KMS key, the caller also needs kms:Decrypt on that key.\n',
+    )
     assert.deepEqual(server.counts, {BatchGetSecretValue: 1})
     const audit = sb.auditText()
     assert.ok(!audit.includes(CANARY) && !audit.includes('tok-123'))
@@ -251,7 +298,10 @@ describe('aws provider against the Secrets Manager test server', () => {
     const r = await run(['get', 'aws://app/db#password'])
     assert.equal(r.code, 6)
     assert.equal(r.stdout, '')
-    assert.match(r.stderr, /^Error \[PERMISSION_DENIED\]: Access denied to AWS secret "app\/db" in us-east-1: the caller may not secretsmanager:GetSecretValue\.\n/)
+    assert.match(
+      r.stderr,
+      /^Error \[PERMISSION_DENIED\]: Access denied to AWS secret "app\/db" in us-east-1: the caller may not secretsmanager:GetSecretValue\.\n/,
+    )
     assert.ok(!r.stderr.includes(CANARY))
   })
 
@@ -259,16 +309,24 @@ describe('aws provider against the Secrets Manager test server', () => {
     server.inject({kind: 'decryptionFailure', op: 'GetSecretValue'})
     const r = await run(['get', 'aws://app/token'])
     assert.equal(r.code, 6)
-    assert.equal(r.stderr, 'Error [PERMISSION_DENIED]: AWS could not decrypt AWS secret "app/token" with its KMS key.\n'
-      + '  → Check that the caller has kms:Decrypt on the KMS key that encrypts the secret, that the key is enabled, and that its key policy allows the caller.\n')
+    assert.equal(
+      r.stderr,
+      'Error [PERMISSION_DENIED]: AWS could not decrypt AWS secret "app/token" with its KMS key.\n' +
+        '  → Check that the caller has kms:Decrypt on the KMS key that encrypts the secret, that the key is enabled, and that its key policy allows the caller.\n',
+    )
   })
 
   it('a wrong secret access key is an authentication error (exit 6) that shows no key', async () => {
-    const r = await run(['get', 'aws://app/token'], {env: {AWS_SECRET_ACCESS_KEY: 'wrong-secret-key-0000000000000000000000'}})
+    const r = await run(['get', 'aws://app/token'], {
+      env: {AWS_SECRET_ACCESS_KEY: 'wrong-secret-key-0000000000000000000000'},
+    })
     assert.equal(r.code, 6)
     assert.equal(r.stdout, '')
-    assert.equal(r.stderr, 'Error [PERMISSION_DENIED]: AWS rejected the request signature in us-east-1: the secret access key does not match the access key id.\n'
-      + '  → Check AWS_SECRET_ACCESS_KEY (or the profile\'s aws_secret_access_key) belongs to AWS_ACCESS_KEY_ID; rotate the key pair if unsure.\n')
+    assert.equal(
+      r.stderr,
+      'Error [PERMISSION_DENIED]: AWS rejected the request signature in us-east-1: the secret access key does not match the access key id.\n' +
+        "  → Check AWS_SECRET_ACCESS_KEY (or the profile's aws_secret_access_key) belongs to AWS_ACCESS_KEY_ID; rotate the key pair if unsure.\n",
+    )
     const unknown = await run(['get', 'aws://app/token'], {env: {AWS_ACCESS_KEY_ID: 'AKIAUNKNOWN000000000'}})
     assert.equal(unknown.code, 6)
     assert.match(unknown.stderr, /^Error \[PERMISSION_DENIED\]: AWS does not recognise the access key in us-east-1/)
@@ -276,7 +334,9 @@ describe('aws provider against the Secrets Manager test server', () => {
   })
 
   it('no credentials at all is IDENTITY_MISSING (exit 7)', async () => {
-    const r = await run(['get', 'aws://app/token'], {env: {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined}})
+    const r = await run(['get', 'aws://app/token'], {
+      env: {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined},
+    })
     assert.equal(r.code, 7, r.stderr)
     assert.match(r.stderr, /^Error \[IDENTITY_MISSING\]: No AWS credentials found/)
     assert.deepEqual(server.counts, {})
@@ -292,7 +352,13 @@ describe('aws provider against the Secrets Manager test server', () => {
   it('web identity credentials from a token file (CI OIDC) work through STS', async () => {
     const tokenFile = join(sb.root, 'oidc-token')
     writeFileSync(tokenFile, 'oidc-token-for-ci')
-    const env = {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE_ARN, AWS_ENDPOINT_URL_STS: server.url}
+    const env = {
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+      AWS_ROLE_ARN: ROLE_ARN,
+      AWS_ENDPOINT_URL_STS: server.url,
+    }
     const r = await run(['get', 'aws://app/db#user'], {env})
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'app', ''])
     assert.deepEqual(server.counts, {AssumeRoleWithWebIdentity: 1, GetSecretValue: 1})
@@ -302,8 +368,11 @@ describe('aws provider against the Secrets Manager test server', () => {
     assert.match(bad.stderr, /^Error \[PERMISSION_DENIED\]: AWS STS rejected the web identity token/)
   })
 
-  it('roleArn: the default chain\'s credentials assume the role, and Secrets Manager sees the role', async () => {
-    writeFileSync(join(sb.project, 'secrets.yaml'), `providers:\n  aws: {type: aws, roleArn: '${READER_ROLE}', roleSessionName: e2e}\n`)
+  it("roleArn: the default chain's credentials assume the role, and Secrets Manager sees the role", async () => {
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `providers:\n  aws: {type: aws, roleArn: '${READER_ROLE}', roleSessionName: e2e}\n`,
+    )
     const env = {AWS_ENDPOINT_URL_STS: server.url}
     const r = await run(['get', 'aws://app/token'], {env})
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123', ''])
@@ -312,24 +381,40 @@ describe('aws provider against the Secrets Manager test server', () => {
     server.deny('arn:aws:sts::123456789012:assumed-role/secrets-reader/e2e', 'secretsmanager:GetSecretValue')
     const denied = await run(['get', 'aws://app/token'], {env})
     assert.equal(denied.code, 6, denied.stderr)
-    writeFileSync(join(sb.project, 'secrets.yaml'), `providers:\n  aws: {type: aws, roleArn: 'arn:aws:iam::123456789012:role/other'}\n`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `providers:\n  aws: {type: aws, roleArn: 'arn:aws:iam::123456789012:role/other'}\n`,
+    )
     const notTrusted = await run(['get', 'aws://app/token'], {env})
     assert.equal(notTrusted.code, 6)
-    assert.match(notTrusted.stderr, /^Error \[PERMISSION_DENIED\]: Could not assume the role in roleArn: User: arn:aws:iam::123456789012:user\/e2e is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role\/other\n/)
+    assert.match(
+      notTrusted.stderr,
+      /^Error \[PERMISSION_DENIED\]: Could not assume the role in roleArn: User: arn:aws:iam::123456789012:user\/e2e is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role\/other\n/,
+    )
     writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws, roleArn: not-an-arn}\n')
     const invalid = await run(['get', 'aws://app/token'], {env})
     assert.equal(invalid.code, 3)
   })
 
   it('container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI, as on ECS and EKS) come through the chain', async () => {
-    const env = {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONTAINER_CREDENTIALS_FULL_URI: `${server.url}/container-credentials`, AWS_CONTAINER_AUTHORIZATION_TOKEN: 'container-auth-token'}
+    const env = {
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `${server.url}/container-credentials`,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: 'container-auth-token',
+    }
     const r = await run(['get', 'aws://app/token'], {env})
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123', ''])
     assert.deepEqual(server.counts, {ContainerCredentials: 1, GetSecretValue: 1})
   })
 
-  it('instance metadata credentials (IMDSv2) are the chain\'s last resort', async () => {
-    const env = {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_EC2_METADATA_DISABLED: undefined, AWS_EC2_METADATA_SERVICE_ENDPOINT: server.url}
+  it("instance metadata credentials (IMDSv2) are the chain's last resort", async () => {
+    const env = {
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_EC2_METADATA_DISABLED: undefined,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: server.url,
+    }
     const r = await run(['get', 'aws://app/token'], {env})
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123', ''])
     assert.equal(server.counts['IMDS PUT /latest/api/token'] >= 1, true)
@@ -338,7 +423,10 @@ describe('aws provider against the Secrets Manager test server', () => {
   })
 
   it('export resolves AWS references in one batch too', async () => {
-    writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n  TOKEN: aws://app/token\n  DB_USER: aws://app/db#user\n`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `${CONFIG}env:\n  TOKEN: aws://app/token\n  DB_USER: aws://app/db#user\n`,
+    )
     const r = await run(['export', '--format', 'dotenv'])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, "DB_USER='app'\nTOKEN='tok-123'\n")
@@ -348,15 +436,39 @@ describe('aws provider against the Secrets Manager test server', () => {
   it('an IAM Identity Center (SSO) profile with a cached login works, and an expired login says to sign in', async () => {
     const startUrl = 'https://acme.awsapps.com/start'
     mkdirSync(join(sb.home, '.aws', 'sso', 'cache'), {recursive: true})
-    writeFileSync(join(sb.home, '.aws', 'config'), `[profile sso]\nsso_start_url = ${startUrl}\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = ReadSecrets\nregion = us-east-1\n`)
+    writeFileSync(
+      join(sb.home, '.aws', 'config'),
+      `[profile sso]\nsso_start_url = ${startUrl}\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = ReadSecrets\nregion = us-east-1\n`,
+    )
     const cache = join(sb.home, '.aws', 'sso', 'cache', `${createHash('sha1').update(startUrl).digest('hex')}.json`)
-    const env = {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'sso', AWS_ENDPOINT_URL_SSO: server.url}
+    const env = {
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_PROFILE: 'sso',
+      AWS_ENDPOINT_URL_SSO: server.url,
+    }
     try {
-      writeFileSync(cache, JSON.stringify({accessToken: 'sso-access-token', expiresAt: new Date(Date.now() + 3600_000).toISOString(), region: 'us-east-1', startUrl}))
+      writeFileSync(
+        cache,
+        JSON.stringify({
+          accessToken: 'sso-access-token',
+          expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+          region: 'us-east-1',
+          startUrl,
+        }),
+      )
       const r = await run(['get', 'aws://app/token'], {env})
       assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123', ''])
       assert.deepEqual(server.counts, {GetRoleCredentials: 1, GetSecretValue: 1})
-      writeFileSync(cache, JSON.stringify({accessToken: 'sso-access-token', expiresAt: new Date(Date.now() - 60_000).toISOString(), region: 'us-east-1', startUrl}))
+      writeFileSync(
+        cache,
+        JSON.stringify({
+          accessToken: 'sso-access-token',
+          expiresAt: new Date(Date.now() - 60_000).toISOString(),
+          region: 'us-east-1',
+          startUrl,
+        }),
+      )
       const expired = await run(['get', 'aws://app/token'], {env})
       assert.equal(expired.code, 7, expired.stderr)
       assert.match(expired.stderr, /^Error \[IDENTITY_MISSING\]: No AWS credentials found: .*SSO/)
@@ -375,8 +487,11 @@ describe('aws provider against the Secrets Manager test server', () => {
     server.inject({kind: 'throttle429', op: 'GetSecretValue'})
     const r = await run(['get', 'aws://app/token'])
     assert.equal(r.code, 9)
-    assert.equal(r.stderr, 'Error [UNAVAILABLE]: AWS Secrets Manager kept throttling requests (ThrottlingException) after 3 attempt(s); secretsmanager:GetSecretValue for AWS secret "app/token" did not complete.\n'
-      + '  → Try again in a moment; fewer parallel runs help. `maxAttempts:` in secrets.yaml raises the retry bound.\n')
+    assert.equal(
+      r.stderr,
+      'Error [UNAVAILABLE]: AWS Secrets Manager kept throttling requests (ThrottlingException) after 3 attempt(s); secretsmanager:GetSecretValue for AWS secret "app/token" did not complete.\n' +
+        '  → Try again in a moment; fewer parallel runs help. `maxAttempts:` in secrets.yaml raises the retry bound.\n',
+    )
     assert.deepEqual(server.counts, {GetSecretValue: 3})
   })
 
@@ -391,7 +506,10 @@ describe('aws provider against the Secrets Manager test server', () => {
     server.inject({kind: 'error500'})
     const r = await run(['get', 'aws://app/token'])
     assert.equal(r.code, 9)
-    assert.match(r.stderr, /^Error \[UNAVAILABLE\]: AWS Secrets Manager failed \(InternalServiceError\) during secretsmanager:GetSecretValue for AWS secret "app\/token"\.\n/)
+    assert.match(
+      r.stderr,
+      /^Error \[UNAVAILABLE\]: AWS Secrets Manager failed \(InternalServiceError\) during secretsmanager:GetSecretValue for AWS secret "app\/token"\.\n/,
+    )
   })
 
   it('latency is waited out, and an unreachable endpoint is exit 9', async () => {
@@ -400,11 +518,17 @@ describe('aws provider against the Secrets Manager test server', () => {
     assert.deepEqual([slow.code, slow.stdout], [0, 'tok-123'], slow.stderr)
     const r = await run(['get', 'aws://app/token'], {env: {AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:1'}})
     assert.equal(r.code, 9)
-    assert.match(r.stderr, /^Error \[UNAVAILABLE\]: Could not reach AWS Secrets Manager at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)\.\n/)
+    assert.match(
+      r.stderr,
+      /^Error \[UNAVAILABLE\]: Could not reach AWS Secrets Manager at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)\.\n/,
+    )
   })
 
   it('a binary secret goes raw into a file and base64 into a variable', async () => {
-    writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n  CERT_B64: aws://app/cert?encoding=base64\nfiles:\n  CERT_FILE: aws://app/cert\n`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `${CONFIG}env:\n  CERT_B64: aws://app/cert?encoding=base64\nfiles:\n  CERT_FILE: aws://app/cert\n`,
+    )
     const copy = join(sb.root, 'cert-copy')
     const r = await run(['exec', '--no-redact', '--', 'sh', '-c', `cp "$CERT_FILE" ${copy}; printf %s "$CERT_B64"`])
     assert.equal(r.code, 0, r.stderr)
@@ -423,14 +547,22 @@ describe('aws provider against the Secrets Manager test server', () => {
     const until = server.deletionDate('old/one')!
     const days = (until.getTime() - Date.now()) / 86_400_000
     assert.ok(days > 29.9 && days <= 30, String(days))
-    assert.deepEqual(JSON.parse(r.stdout), {ref: 'aws://old/one', deleted: true, versions: 1, recoverableUntil: until.toISOString()})
+    assert.deepEqual(JSON.parse(r.stdout), {
+      ref: 'aws://old/one',
+      deleted: true,
+      versions: 1,
+      recoverableUntil: until.toISOString(),
+    })
     assert.deepEqual(server.counts, {DescribeSecret: 1, DeleteSecret: 1})
     const noTty = await run(['delete', 'aws://app/token', '--force'])
     assert.equal(noTty.code, 2, 'still asks for confirmation')
     assert.ok(server.has('app/token'))
     const get = await run(['get', 'aws://old/one'])
     assert.equal(get.code, 5)
-    assert.equal(get.stderr, 'Error [NOT_FOUND]: AWS secret "old/one" is scheduled for deletion in us-east-1.\n  → Restore it first: secrets restore aws://old/one\n')
+    assert.equal(
+      get.stderr,
+      'Error [NOT_FOUND]: AWS secret "old/one" is scheduled for deletion in us-east-1.\n  → Restore it first: secrets restore aws://old/one\n',
+    )
     const again = await run(['delete', 'aws://old/one', '--yes'])
     assert.equal(again.code, 5)
     const restored = await run(['restore', 'aws://old/one'])
@@ -461,16 +593,37 @@ describe('aws provider against the Secrets Manager test server', () => {
   it('delete --force asks on a terminal, naming the missing recovery window', async () => {
     server.seed('tty/one', 'x')
     // On a pseudo-terminal (test/helpers/pty_run.py), asynchronously: the test server answers from this process.
-    const onTerminal = (answer: string) => new Promise<{code: number; output: string}>((resolve, reject) => {
-      const child = spawn('python3', [join(ROOT, 'test', 'helpers', 'pty_run.py'), JSON.stringify([['with no recovery window?', answer]]), '--', process.execPath, BIN, 'delete', 'aws://tty/one', '--force'], {
-        cwd: sb.project,
-        env: sb.env({TERM: 'xterm', CI: undefined, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url, AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_KEY}),
+    const onTerminal = (answer: string) =>
+      new Promise<{code: number; output: string}>((resolve, reject) => {
+        const child = spawn(
+          'python3',
+          [
+            join(ROOT, 'test', 'helpers', 'pty_run.py'),
+            JSON.stringify([['with no recovery window?', answer]]),
+            '--',
+            process.execPath,
+            BIN,
+            'delete',
+            'aws://tty/one',
+            '--force',
+          ],
+          {
+            cwd: sb.project,
+            env: sb.env({
+              TERM: 'xterm',
+              CI: undefined,
+              AWS_REGION: 'us-east-1',
+              AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
+              AWS_ACCESS_KEY_ID: KEY_ID,
+              AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+            }),
+          },
+        )
+        let out = ''
+        child.stdout.on('data', (d) => (out += d))
+        child.on('error', reject)
+        child.on('close', () => resolve(JSON.parse(out) as {code: number; output: string}))
       })
-      let out = ''
-      child.stdout.on('data', (d) => (out += d))
-      child.on('error', reject)
-      child.on('close', () => resolve(JSON.parse(out) as {code: number; output: string}))
-    })
     const no = await onTerminal('n\r')
     assert.equal(no.code, 12, no.output)
     assert.match(no.output, /Delete aws:\/\/tty\/one and all its versions now, with no recovery window\?/)
@@ -484,8 +637,14 @@ describe('aws provider against the Secrets Manager test server', () => {
     const r = await run(['doctor', '--json'])
     const checks = JSON.parse(r.stdout) as {checks: Array<{name: string; status: string; detail: string}>}
     const aws = checks.checks.find((c) => c.name === 'provider aws')!
-    assert.deepEqual(aws, {name: 'provider aws', status: 'ok', detail: `AWS Secrets Manager in us-east-1 at ${server.url}: credentials accepted, secretsmanager:ListSecrets allowed`})
-    const bad = await run(['doctor', '--json'], {env: {AWS_SECRET_ACCESS_KEY: 'nope-0000000000000000000000000000000000'}})
+    assert.deepEqual(aws, {
+      name: 'provider aws',
+      status: 'ok',
+      detail: `AWS Secrets Manager in us-east-1 at ${server.url}: credentials accepted, secretsmanager:ListSecrets allowed`,
+    })
+    const bad = await run(['doctor', '--json'], {
+      env: {AWS_SECRET_ACCESS_KEY: 'nope-0000000000000000000000000000000000'},
+    })
     const failed = (JSON.parse(bad.stdout) as typeof checks).checks.find((c) => c.name === 'provider aws')!
     assert.equal(failed.status, 'fail')
     assert.match(failed.detail, /secret access key does not match/)

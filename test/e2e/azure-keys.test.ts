@@ -12,7 +12,9 @@ const SECRETS_ONLY = '55555555-5555-5555-5555-555555555555'
 const SECRETS_ONLY_SECRET = 'secrets-only-client-secret'
 const CANARY = 'CANARY-azurekv-4b7e-do-not-print'
 
-interface Doc {recipients: Array<{type: string; recipient?: string; label?: string; wrapped: string}>}
+interface Doc {
+  recipients: Array<{type: string; recipient?: string; label?: string; wrapped: string}>
+}
 
 describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', () => {
   const sb = new Sandbox()
@@ -33,9 +35,17 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
     kv.createKey('no-unwrap', {ops: ['wrapKey']})
     // The provider settings the key recipient signs in with: the same as the azure provider's.
     await sb.init()
-    writeFileSync(join(sb.project, 'secrets.yaml'), `providers:\n  local: {type: local, path: .secrets/store.json}\n  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: client-secret}\n`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `providers:\n  local: {type: local, path: .secrets/store.json}\n  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: client-secret}\n`,
+    )
     recipient = `azurekv://${kv.url.slice('https://'.length)}/store-key`
-    const login = {NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: APP, AZURE_CLIENT_SECRET: APP_SECRET}
+    const login = {
+      NODE_EXTRA_CA_CERTS: kv.caFile,
+      AZURE_TENANT_ID: kv.tenantId,
+      AZURE_CLIENT_ID: APP,
+      AZURE_CLIENT_SECRET: APP_SECRET,
+    }
     run = (args, o = {}) => sb.run(args, {input: o.input, env: {...login, ...o.env}})
     assert.equal((await run(['set', 'DB_PASSWORD'], {input: CANARY})).code, 0)
   })
@@ -77,11 +87,16 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
   it('an identity without key permissions is PERMISSION_DENIED (exit 6) naming the key, the vault and the role', async () => {
     hideIdentity()
     try {
-      const r = await run(['get', 'DB_PASSWORD'], {env: {AZURE_CLIENT_ID: SECRETS_ONLY, AZURE_CLIENT_SECRET: SECRETS_ONLY_SECRET}})
+      const r = await run(['get', 'DB_PASSWORD'], {
+        env: {AZURE_CLIENT_ID: SECRETS_ONLY, AZURE_CLIENT_SECRET: SECRETS_ONLY_SECRET},
+      })
       assert.equal(r.code, 6, r.stderr)
       assert.equal(r.stdout, '')
-      assert.equal(r.stderr, `Error [PERMISSION_DENIED]: Access denied to the key "store-key" in vault ${kv.url} (client-secret for client ${SECRETS_ONLY} in tenant ${kv.tenantId}): the identity lacks permission to unwrap (ForbiddenByRbac).\n`
-        + '  → Grant this identity the "Key Vault Crypto Service Encryption User" role (or an access policy with key permissions get and unwrapKey) on the vault or the key.\n')
+      assert.equal(
+        r.stderr,
+        `Error [PERMISSION_DENIED]: Access denied to the key "store-key" in vault ${kv.url} (client-secret for client ${SECRETS_ONLY} in tenant ${kv.tenantId}): the identity lacks permission to unwrap (ForbiddenByRbac).\n` +
+          '  → Grant this identity the "Key Vault Crypto Service Encryption User" role (or an access policy with key permissions get and unwrapKey) on the vault or the key.\n',
+      )
       assert.ok(!r.stderr.includes(CANARY) && !r.stderr.includes(SECRETS_ONLY_SECRET))
     } finally {
       restoreIdentity()
@@ -93,7 +108,10 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
     try {
       const r = await run(['get', 'DB_PASSWORD'], {env: {AZURE_CLIENT_SECRET: 'wrong-guess-123'}})
       assert.equal(r.code, 6, r.stderr)
-      assert.match(r.stderr, /^Error \[PERMISSION_DENIED\]: Azure sign-in for https:\/\/127\.0\.0\.1:\d+ failed \(client-secret for client 1{8}-.*AADSTS7000215: Invalid client secret provided\./)
+      assert.match(
+        r.stderr,
+        /^Error \[PERMISSION_DENIED\]: Azure sign-in for https:\/\/127\.0\.0\.1:\d+ failed \(client-secret for client 1{8}-.*AADSTS7000215: Invalid client secret provided\./,
+      )
       assert.ok(!r.stderr.includes('wrong-guess-123'))
     } finally {
       restoreIdentity()
@@ -106,7 +124,10 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
     try {
       const r = await run(['get', 'DB_PASSWORD'])
       assert.equal(r.code, 6, r.stderr)
-      assert.match(r.stderr, /^Error \[PERMISSION_DENIED\]: The key "store-key" in vault https:\/\/127\.0\.0\.1:\d+ is disabled, so it cannot unwrap the store's data key\.\n {2}→ Enable it \(`az keyvault key set-attributes --enabled true`\)/)
+      assert.match(
+        r.stderr,
+        /^Error \[PERMISSION_DENIED\]: The key "store-key" in vault https:\/\/127\.0\.0\.1:\d+ is disabled, so it cannot unwrap the store's data key\.\n {2}→ Enable it \(`az keyvault key set-attributes --enabled true`\)/,
+      )
     } finally {
       restoreIdentity()
       kv.setKeyEnabled('store-key', true)
@@ -118,8 +139,11 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
     const elsewhere = `azurekv://localhost:${new URL(kv.url).port}/store-key`
     const r = await run(['key', 'add', elsewhere])
     assert.equal(r.code, 3, r.stderr)
-    assert.equal(r.stderr, `Error [CONFIG_INVALID]: https://localhost:${new URL(kv.url).port} is not in the domain its sign-in challenge names, so secrets does not send it a token.\n`
-      + '  → For a private endpoint or another host you trust, set `disableChallengeResourceVerification: true` on the Azure provider, and name the host in its `vaultUrl` or `vaults:` (azurekv:// recipients skip the check only for those).\n')
+    assert.equal(
+      r.stderr,
+      `Error [CONFIG_INVALID]: https://localhost:${new URL(kv.url).port} is not in the domain its sign-in challenge names, so secrets does not send it a token.\n` +
+        '  → For a private endpoint or another host you trust, set `disableChallengeResourceVerification: true` on the Azure provider, and name the host in its `vaultUrl` or `vaults:` (azurekv:// recipients skip the check only for those).\n',
+    )
     assert.equal(kv.counters.tokenRequests, 0)
     assert.equal(kv.counters.challenges, 1)
   })
@@ -128,7 +152,10 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
     const before = readFileSync(sb.storeFile, 'utf8')
     const r = await run(['key', 'add', recipient.replace('store-key', 'missing-key')])
     assert.equal(r.code, 5, r.stderr)
-    assert.match(r.stderr, /^Error \[NOT_FOUND\]: The key "missing-key" in vault https:\/\/127\.0\.0\.1:\d+ does not exist \(KeyNotFound\)\.\n {2}→ Check the key name and version/)
+    assert.match(
+      r.stderr,
+      /^Error \[NOT_FOUND\]: The key "missing-key" in vault https:\/\/127\.0\.0\.1:\d+ does not exist \(KeyNotFound\)\.\n {2}→ Check the key name and version/,
+    )
     assert.equal(readFileSync(sb.storeFile, 'utf8'), before)
   })
 
@@ -153,7 +180,10 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
     const mine = /# public key: (age1\w+)/.exec(readFileSync(sb.identityFile, 'utf8'))![1]
     const r = await run(['key', 'remove', mine, '--yes'])
     assert.equal(r.code, 0, r.stderr)
-    assert.deepEqual(doc().recipients.map((x) => x.type), ['azurekv'])
+    assert.deepEqual(
+      doc().recipients.map((x) => x.type),
+      ['azurekv'],
+    )
     hideIdentity()
     try {
       const get = await run(['get', 'DB_PASSWORD'])
@@ -166,7 +196,10 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
       writeFileSync(sb.storeFile, JSON.stringify(d))
       const tampered = await run(['get', 'DB_PASSWORD'])
       assert.equal(tampered.code, 8, tampered.stderr)
-      assert.match(tampered.stderr, /^Error \[INTEGRITY\]: The store's data key wrapped for azurekv:\/\/\S+\/store-key does not unwrap with that Key Vault key/)
+      assert.match(
+        tampered.stderr,
+        /^Error \[INTEGRITY\]: The store's data key wrapped for azurekv:\/\/\S+\/store-key does not unwrap with that Key Vault key/,
+      )
       assert.ok(!tampered.stderr.includes(CANARY))
     } finally {
       restoreIdentity()
@@ -174,8 +207,12 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
   })
 
   it('a malformed azurekv:// recipient is refused (exit 2) before any call', async () => {
-    for (const bad of ['azurekv://acme-kv', 'azurekv://acme-kv/key_with_underscore', 'azurekv://a/b', 'azurekv://acme-kv/k/v/extra']) {
-      // eslint-disable-next-line no-await-in-loop
+    for (const bad of [
+      'azurekv://acme-kv',
+      'azurekv://acme-kv/key_with_underscore',
+      'azurekv://a/b',
+      'azurekv://acme-kv/k/v/extra',
+    ]) {
       const r = await run(['key', 'add', bad])
       assert.equal(r.code, 2, `${bad}: ${r.stderr}`)
       assert.match(r.stderr, /use azurekv:\/\/<vault-name or host>\/<key-name>\[\/<version>\]/)

@@ -19,15 +19,19 @@ describe('azure sign-in with a managed identity and with the Azure CLI', () => {
   const azArgs = join(sb.root, 'az-args.txt')
   const azOutput = join(sb.root, 'az-output.json')
 
-  const writeConfig = (method: string) => writeFileSync(join(sb.project, 'secrets.yaml'),
-    `providers:\n  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: ${method}}\n`)
+  const writeConfig = (method: string) =>
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `providers:\n  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: ${method}}\n`,
+    )
 
   /** A fake `az` first on PATH: records its arguments, prints what the test put in az-output.json, or fails like a signed-out CLI. */
   const fakeAz = (mode: 'ok' | 'signed-out') => {
     mkdirSync(bin, {recursive: true})
-    const body = mode === 'ok'
-      ? `printf '%s\\n' "$*" >> '${azArgs}'\ncat '${azOutput}'\n`
-      : `printf '%s\\n' "$*" >> '${azArgs}'\necho "ERROR: Please run 'az login' to setup account." >&2\nexit 1\n`
+    const body =
+      mode === 'ok'
+        ? `printf '%s\\n' "$*" >> '${azArgs}'\ncat '${azOutput}'\n`
+        : `printf '%s\\n' "$*" >> '${azArgs}'\necho "ERROR: Please run 'az login' to setup account." >&2\nexit 1\n`
     writeFileSync(join(bin, 'az'), `#!/bin/sh\n${body}`)
     chmodSync(join(bin, 'az'), 0o755)
     rmSync(azArgs, {force: true})
@@ -37,7 +41,21 @@ describe('azure sign-in with a managed identity and with the Azure CLI', () => {
   const cliToken = (clientId: string) => {
     const {token, expiresOn} = kv.issueToken(clientId)
     const local = new Date(expiresOn * 1000).toISOString().replace('T', ' ').replace('Z', '000')
-    writeFileSync(azOutput, JSON.stringify({accessToken: token, expiresOn: local, expires_on: expiresOn, subscription: '00000000-aaaa-bbbb-cccc-000000000000', tenant: kv.tenantId, tokenType: 'Bearer'}, null, 2))
+    writeFileSync(
+      azOutput,
+      JSON.stringify(
+        {
+          accessToken: token,
+          expiresOn: local,
+          expires_on: expiresOn,
+          subscription: '00000000-aaaa-bbbb-cccc-000000000000',
+          tenant: kv.tenantId,
+          tokenType: 'Bearer',
+        },
+        null,
+        2,
+      ),
+    )
   }
 
   before(async () => {
@@ -71,7 +89,12 @@ describe('azure sign-in with a managed identity and with the Azure CLI', () => {
     assert.deepEqual(kv.counters.managedIdentity, [USER_MI])
     const denied = await sb.run(['get', 'azure://other-secret'], {env})
     assert.equal(denied.code, 6, denied.stderr)
-    assert.match(denied.stderr, new RegExp(`^Error \\[PERMISSION_DENIED\\]: Access denied to the secret "other-secret" in vault \\S+ \\(managed-identity for client ${USER_MI}\\)`))
+    assert.match(
+      denied.stderr,
+      new RegExp(
+        `^Error \\[PERMISSION_DENIED\\]: Access denied to the secret "other-secret" in vault \\S+ \\(managed-identity for client ${USER_MI}\\)`,
+      ),
+    )
     assert.ok(!denied.stderr.includes('CANARY-other'))
   })
 
@@ -84,10 +107,15 @@ describe('azure sign-in with a managed identity and with the Azure CLI', () => {
 
   it('a user-assigned identity not assigned to this resource fails with a clear message and never prints the identity header', async () => {
     writeConfig('managed-identity')
-    const r = await sb.run(['get', 'azure://db-password'], {env: {NODE_EXTRA_CA_CERTS: kv.caFile, ...mi, AZURE_CLIENT_ID: CLI_USER}})
+    const r = await sb.run(['get', 'azure://db-password'], {
+      env: {NODE_EXTRA_CA_CERTS: kv.caFile, ...mi, AZURE_CLIENT_ID: CLI_USER},
+    })
     assert.equal(r.code, 7, r.stderr)
-    assert.equal(r.stderr, `Error [IDENTITY_MISSING]: No Azure credential is available to sign in to ${kv.url} (managed-identity for client ${CLI_USER}): No user-assigned managed identity with client id ${CLI_USER} is assigned to this resource.\n`
-      + '  → Run where a managed identity is available (VM, App Service, Functions, AKS ...); for a user-assigned one, set its client id in AZURE_CLIENT_ID or `clientId`, and check it is assigned to this resource.\n')
+    assert.equal(
+      r.stderr,
+      `Error [IDENTITY_MISSING]: No Azure credential is available to sign in to ${kv.url} (managed-identity for client ${CLI_USER}): No user-assigned managed identity with client id ${CLI_USER} is assigned to this resource.\n` +
+        '  → Run where a managed identity is available (VM, App Service, Functions, AKS ...); for a user-assigned one, set its client id in AZURE_CLIENT_ID or `clientId`, and check it is assigned to this resource.\n',
+    )
     assert.equal(r.stdout, '')
     assert.ok(!r.stderr.includes(IDENTITY_HEADER))
     assert.deepEqual(kv.counters.managedIdentity.slice(0, 1), [CLI_USER])
@@ -98,24 +126,42 @@ describe('azure sign-in with a managed identity and with the Azure CLI', () => {
     writeConfig('azure-cli')
     fakeAz('ok')
     cliToken(CLI_USER)
-    const r = await sb.run(['get', 'azure://db-password'], {env: {NODE_EXTRA_CA_CERTS: kv.caFile, PATH: `${bin}:${process.env.PATH}`, AZURE_TENANT_ID: kv.tenantId}})
+    const r = await sb.run(['get', 'azure://db-password'], {
+      env: {NODE_EXTRA_CA_CERTS: kv.caFile, PATH: `${bin}:${process.env.PATH}`, AZURE_TENANT_ID: kv.tenantId},
+    })
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'pw-via-platform-identity', ''])
-    assert.equal(readFileSync(azArgs, 'utf8'), `account get-access-token --output json --resource https://vault.azure.net --tenant ${kv.tenantId}\n`)
+    assert.equal(
+      readFileSync(azArgs, 'utf8'),
+      `account get-access-token --output json --resource https://vault.azure.net --tenant ${kv.tenantId}\n`,
+    )
     assert.equal(kv.counters.tokenRequests, 0)
-    const denied = await sb.run(['get', 'azure://other-secret'], {env: {NODE_EXTRA_CA_CERTS: kv.caFile, PATH: `${bin}:${process.env.PATH}`}})
+    const denied = await sb.run(['get', 'azure://other-secret'], {
+      env: {NODE_EXTRA_CA_CERTS: kv.caFile, PATH: `${bin}:${process.env.PATH}`},
+    })
     assert.equal(denied.code, 6, denied.stderr)
     assert.match(denied.stderr, /Access denied to the secret "other-secret" in vault \S+ \(azure-cli\)/)
     // Without AZURE_TENANT_ID the SDK still passes the tenant that the vault's challenge names.
-    assert.equal(readFileSync(azArgs, 'utf8').split('\n')[1], `account get-access-token --output json --resource https://vault.azure.net --tenant ${kv.tenantId}`)
+    assert.equal(
+      readFileSync(azArgs, 'utf8').split('\n')[1],
+      `account get-access-token --output json --resource https://vault.azure.net --tenant ${kv.tenantId}`,
+    )
   })
 
   it('Azure CLI signed out: IDENTITY_MISSING (exit 7) saying to sign in', async () => {
     writeConfig('azure-cli')
     fakeAz('signed-out')
-    const r = await sb.run(['get', 'azure://db-password'], {env: {NODE_EXTRA_CA_CERTS: kv.caFile, PATH: `${bin}:${process.env.PATH}`}})
+    const r = await sb.run(['get', 'azure://db-password'], {
+      env: {NODE_EXTRA_CA_CERTS: kv.caFile, PATH: `${bin}:${process.env.PATH}`},
+    })
     assert.equal(r.code, 7, r.stderr)
-    assert.equal(r.stderr, `Error [IDENTITY_MISSING]: No Azure credential is available to sign in to ${kv.url} (azure-cli): Please run 'az login' from a command prompt to authenticate before using this credential.\n`
-      + '  → Sign in with `az login` as this user (and check `az account show`); the Azure CLI must be on PATH.\n')
-    assert.equal(readFileSync(azArgs, 'utf8'), `account get-access-token --output json --resource https://vault.azure.net --tenant ${kv.tenantId}\n`)
+    assert.equal(
+      r.stderr,
+      `Error [IDENTITY_MISSING]: No Azure credential is available to sign in to ${kv.url} (azure-cli): Please run 'az login' from a command prompt to authenticate before using this credential.\n` +
+        '  → Sign in with `az login` as this user (and check `az account show`); the Azure CLI must be on PATH.\n',
+    )
+    assert.equal(
+      readFileSync(azArgs, 'utf8'),
+      `account get-access-token --output json --resource https://vault.azure.net --tenant ${kv.tenantId}\n`,
+    )
   })
 })

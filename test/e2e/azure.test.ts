@@ -33,11 +33,21 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
   })
 
   /** Run the CLI on a pseudo-terminal answering prompts (asynchronously: the vault runs in this process). */
-  const onTerminal = (args: string[], script: Array<[string, string]>, env: Record<string, string>): Promise<{code: number; output: string}> =>
+  const onTerminal = (
+    args: string[],
+    script: Array<[string, string]>,
+    env: Record<string, string>,
+  ): Promise<{code: number; output: string}> =>
     new Promise((resolve, reject) => {
-      const child = spawn('python3', [join(ROOT, 'test', 'helpers', 'pty_run.py'), JSON.stringify(script), '--', process.execPath, BIN, ...args], {
-        cwd: sb.project, env: sb.env({TERM: 'xterm', CI: undefined, ...env}), stdio: ['ignore', 'pipe', 'pipe'],
-      })
+      const child = spawn(
+        'python3',
+        [join(ROOT, 'test', 'helpers', 'pty_run.py'), JSON.stringify(script), '--', process.execPath, BIN, ...args],
+        {
+          cwd: sb.project,
+          env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      )
       let out = ''
       let err = ''
       child.stdout.setEncoding('utf8').on('data', (d) => (out += d))
@@ -108,7 +118,10 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
 
     const del = await sb.run(['delete', 'azure://rotating', '--yes'], {env: login()})
     assert.equal(del.code, 0, del.stderr)
-    assert.match(del.stderr, /^✓ scheduled azure:\/\/rotating for deletion \(2 version\(s\)\); recoverable until \d{4}-\d\d-\d\dT[\d:.]+Z\n$/)
+    assert.match(
+      del.stderr,
+      /^✓ scheduled azure:\/\/rotating for deletion \(2 version\(s\)\); recoverable until \d{4}-\d\d-\d\dT[\d:.]+Z\n$/,
+    )
     assert.equal(kv.isDeleted('rotating'), true)
     const gone = await sb.run(['get', 'azure://rotating'], {env: login()})
     assert.equal(gone.code, 5, gone.stderr)
@@ -119,7 +132,9 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     for (let i = 0; i < 60; i++) kv.seed(`page-item-${String(i).padStart(2, '0')}`, `value-${i}`)
     const r = await sb.run(['list', 'azure', '--json'], {env: login()})
     assert.equal(r.code, 0, r.stderr)
-    const names = (JSON.parse(r.stdout).secrets as Array<{name: string}>).map((s) => s.name).filter((n) => n.startsWith('page-item-'))
+    const names = (JSON.parse(r.stdout).secrets as Array<{name: string}>)
+      .map((s) => s.name)
+      .filter((n) => n.startsWith('page-item-'))
     assert.equal(names.length, 60)
     assert.ok(kv.counters.log.filter((l) => l.startsWith('GET /secrets')).length >= 3, kv.counters.log.join('\n'))
   })
@@ -132,9 +147,22 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
       kv.seed(`par-${i}`, `parallel-${i}`)
       env.push(`  PAR_${i}: azure://par-${i}`)
     }
-    writeConfig(config(), `env:\n  DB_PASSWORD: azure://DB_PASSWORD\n  API_TOKEN: azure://api-config#token\n  OLD: azure://versioned?version=${v1}\n${env.join('\n')}\n`)
+    writeConfig(
+      config(),
+      `env:\n  DB_PASSWORD: azure://DB_PASSWORD\n  API_TOKEN: azure://api-config#token\n  OLD: azure://versioned?version=${v1}\n${env.join('\n')}\n`,
+    )
     kv.resetCounters()
-    const r = await sb.run(['exec', '--no-redact', '--', 'sh', '-c', 'printf "%s|%s|%s|%s|%s" "$DB_PASSWORD" "$API_TOKEN" "$OLD" "$PAR_0" "$PAR_39"'], {env: login()})
+    const r = await sb.run(
+      [
+        'exec',
+        '--no-redact',
+        '--',
+        'sh',
+        '-c',
+        'printf "%s|%s|%s|%s|%s" "$DB_PASSWORD" "$API_TOKEN" "$OLD" "$PAR_0" "$PAR_39"',
+      ],
+      {env: login()},
+    )
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'pw-from-azure|tok-from-json|old-value|parallel-0|parallel-39')
     assert.ok(kv.counters.maxInFlight > 1, `max concurrency ${kv.counters.maxInFlight}`)
@@ -146,13 +174,27 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     const tokenFile = join(sb.root, 'federated-token')
     writeFileSync(tokenFile, kv.federatedToken('repo:acme/app:ref:refs/heads/main'))
     writeConfig(config('workload-identity'))
-    const r = await sb.run(['get', 'azure://db-password'], {env: {NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: CI, AZURE_FEDERATED_TOKEN_FILE: tokenFile}})
+    const r = await sb.run(['get', 'azure://db-password'], {
+      env: {
+        NODE_EXTRA_CA_CERTS: kv.caFile,
+        AZURE_TENANT_ID: kv.tenantId,
+        AZURE_CLIENT_ID: CI,
+        AZURE_FEDERATED_TOKEN_FILE: tokenFile,
+      },
+    })
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'pw-from-azure')
     assert.equal(kv.counters.tokenRequests, 1)
 
     writeFileSync(tokenFile, kv.federatedToken('repo:evil/fork:ref:refs/heads/main'))
-    const bad = await sb.run(['get', 'azure://db-password'], {env: {NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: CI, AZURE_FEDERATED_TOKEN_FILE: tokenFile}})
+    const bad = await sb.run(['get', 'azure://db-password'], {
+      env: {
+        NODE_EXTRA_CA_CERTS: kv.caFile,
+        AZURE_TENANT_ID: kv.tenantId,
+        AZURE_CLIENT_ID: CI,
+        AZURE_FEDERATED_TOKEN_FILE: tokenFile,
+      },
+    })
     assert.equal(bad.code, 6, bad.stderr)
     assert.match(bad.stderr, /AADSTS70021: No matching federated identity record found for presented assertion\./)
   })
@@ -161,7 +203,12 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     const cert = generateClientCertificate(sb.root, 'cert-app')
     kv.addIdentity({clientId: CERT_APP, certificatePem: cert.certPem, access: 'all'})
     writeConfig(config('client-certificate'))
-    const env = {NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: CERT_APP, AZURE_CLIENT_CERTIFICATE_PATH: cert.file}
+    const env = {
+      NODE_EXTRA_CA_CERTS: kv.caFile,
+      AZURE_TENANT_ID: kv.tenantId,
+      AZURE_CLIENT_ID: CERT_APP,
+      AZURE_CLIENT_CERTIFICATE_PATH: cert.file,
+    }
     const r = await sb.run(['get', 'azure://db-password'], {env})
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'pw-from-azure')
@@ -182,7 +229,10 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     const r = await sb.run(['get', 'azure://db-password'], {env: login(APP, 'wrong-secret-guess')})
     assert.equal(r.code, 6, r.stderr)
     assert.equal(r.stdout, '')
-    assert.match(r.stderr, /Azure sign-in for https:\/\/127\.0\.0\.1:\d+ failed \(client-secret for client 11111111-1111-1111-1111-111111111111 in tenant [0-9a-f-]+\): invalid_client: AADSTS7000215: Invalid client secret provided\./)
+    assert.match(
+      r.stderr,
+      /Azure sign-in for https:\/\/127\.0\.0\.1:\d+ failed \(client-secret for client 11111111-1111-1111-1111-111111111111 in tenant [0-9a-f-]+\): invalid_client: AADSTS7000215: Invalid client secret provided\./,
+    )
     assert.match(r.stderr, /Check AZURE_CLIENT_SECRET/)
     assert.ok(!r.stderr.includes('wrong-secret-guess'))
     assert.equal(kv.counters.vaultRequests, 1)
@@ -200,7 +250,10 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     const r = await sb.run(['get', 'azure://api-config'], {env: login(LIMITED, LIMITED_SECRET)})
     assert.equal(r.code, 6, r.stderr)
     assert.equal(r.stdout, '')
-    assert.match(r.stderr, /Access denied to the secret "api-config" in vault https:\/\/127\.0\.0\.1:\d+ \(client-secret for client 33333333/)
+    assert.match(
+      r.stderr,
+      /Access denied to the secret "api-config" in vault https:\/\/127\.0\.0\.1:\d+ \(client-secret for client 33333333/,
+    )
     assert.match(r.stderr, /Key Vault Secrets User/)
     assert.ok(!r.stderr.includes('tok-from-json'))
     const w = await sb.run(['set', 'azure://limited-note'], {env: login(LIMITED, LIMITED_SECRET), input: 'x'})
@@ -214,7 +267,6 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
       ['future-secret', /The secret "future-secret" in vault \S+ is not valid until \d{4}-\d\d-\d\dT.*\(not-before\)/],
     ]
     for (const [name, message] of cases) {
-      // eslint-disable-next-line no-await-in-loop
       const r = await sb.run(['get', `azure://${name}`], {env: login()})
       assert.equal(r.code, 6, `${name}: ${r.stderr}`)
       assert.equal(r.stdout, '')
@@ -261,14 +313,20 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     const r = await sb.run(['exec', '--no-redact', '--', 'sh', '-c', 'printf %s "$DB_PASSWORD"'], {env: login()})
     assert.equal(r.code, 4, r.stderr)
     assert.equal(r.stdout, '')
-    assert.match(r.stderr, /Name collision: azure:\/\/DB_PASSWORD and azure:\/\/db_password all map to the Key Vault secret "db-password"/)
+    assert.match(
+      r.stderr,
+      /Name collision: azure:\/\/DB_PASSWORD and azure:\/\/db_password all map to the Key Vault secret "db-password"/,
+    )
 
     writeConfig(config())
     assert.equal((await sb.run(['set', 'azure://SMTP_USER'], {env: login(), input: 'mailer'})).code, 0)
     assert.equal(kv.latest('smtp-user')?.tags?.['secrets-name'], 'SMTP_USER')
     const clash = await sb.run(['set', 'azure://smtp_user'], {env: login(), input: 'other'})
     assert.equal(clash.code, 4, clash.stderr)
-    assert.match(clash.stderr, /Name collision: azure:\/\/smtp_user and SMTP_USER \(which wrote it\) all map to the Key Vault secret "smtp-user"/)
+    assert.match(
+      clash.stderr,
+      /Name collision: azure:\/\/smtp_user and SMTP_USER \(which wrote it\) all map to the Key Vault secret "smtp-user"/,
+    )
     assert.equal(kv.versionsOf('smtp-user'), 1)
   })
 
@@ -294,8 +352,11 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
 
     const reuse = await sb.run(['set', 'azure://recoverable'], {env: login(), input: 'third-value'})
     assert.equal(reuse.code, 11, reuse.stderr)
-    assert.equal(reuse.stderr, `Error [CONFLICT]: The secret "recoverable" in vault ${kv.url} is deleted but recoverable, so its name cannot be reused until it is recovered or purged (ObjectIsDeletedButRecoverable).\n`
-      + '  → Recover it (`secrets restore azure://recoverable`) or purge it for good (`secrets purge azure://recoverable`), then try again.\n')
+    assert.equal(
+      reuse.stderr,
+      `Error [CONFLICT]: The secret "recoverable" in vault ${kv.url} is deleted but recoverable, so its name cannot be reused until it is recovered or purged (ObjectIsDeletedButRecoverable).\n` +
+        '  → Recover it (`secrets restore azure://recoverable`) or purge it for good (`secrets purge azure://recoverable`), then try again.\n',
+    )
 
     kv.resetCounters()
     const r = await sb.run(['restore', 'azure://recoverable'], {env: login()})
@@ -305,27 +366,39 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     assert.equal(kv.versionsOf('recoverable'), 2)
     assert.equal((await sb.run(['get', 'azure://recoverable'], {env: login()})).stdout, 'second-value')
     const audit = readFileSync(sb.auditFile, 'utf8')
-    assert.match(audit, /"command":"restore","action":"restore","provider":"azure","ref":"azure:\/\/recoverable","outcome":"ok"/)
+    assert.match(
+      audit,
+      /"command":"restore","action":"restore","provider":"azure","ref":"azure:\/\/recoverable","outcome":"ok"/,
+    )
     assert.ok(!audit.includes('second-value'))
 
     const again = await sb.run(['restore', 'azure://recoverable'], {env: login()})
     assert.equal(again.code, 0, again.stderr)
     const never = await sb.run(['restore', 'azure://never-existed'], {env: login()})
     assert.equal(never.code, 5, never.stderr)
-    assert.match(never.stderr, /^Error \[NOT_FOUND\]: There is no deleted secret "never-existed" in vault \S+ to recover \(SecretNotFound\)\.\n/)
+    assert.match(
+      never.stderr,
+      /^Error \[NOT_FOUND\]: There is no deleted secret "never-existed" in vault \S+ to recover \(SecretNotFound\)\.\n/,
+    )
   })
 
   it('purge erases a soft-deleted secret for good: --yes required without a terminal, then nothing to recover', async () => {
     assert.equal((await sb.run(['set', 'azure://purgeable'], {env: login(), input: 'CANARY-purge-value'})).code, 0)
     const live = await sb.run(['purge', 'azure://purgeable', '--yes'], {env: login()})
     assert.equal(live.code, 5, live.stderr)
-    assert.match(live.stderr, /^Error \[NOT_FOUND\]: There is no deleted secret "purgeable" in vault \S+ to purge \(SecretNotFound\)\.\n {2}→ Only a soft-deleted secret can be purged: delete it first/)
+    assert.match(
+      live.stderr,
+      /^Error \[NOT_FOUND\]: There is no deleted secret "purgeable" in vault \S+ to purge \(SecretNotFound\)\.\n {2}→ Only a soft-deleted secret can be purged: delete it first/,
+    )
     assert.equal(kv.versionsOf('purgeable'), 1)
 
     assert.equal((await sb.run(['delete', 'azure://purgeable', '--yes'], {env: login()})).code, 0)
     const unconfirmed = await sb.run(['purge', 'azure://purgeable'], {env: login()})
     assert.equal(unconfirmed.code, 2, unconfirmed.stderr)
-    assert.equal(unconfirmed.stderr, 'Error [USAGE]: Refusing to purge azure://purgeable without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm; a purged secret cannot be recovered.\n')
+    assert.equal(
+      unconfirmed.stderr,
+      'Error [USAGE]: Refusing to purge azure://purgeable without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm; a purged secret cannot be recovered.\n',
+    )
     assert.equal(kv.isDeleted('purgeable'), true)
 
     const r = await sb.run(['purge', 'azure://purgeable', '--yes', '--json'], {env: login()})
@@ -334,7 +407,10 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     assert.equal(kv.versionsOf('purgeable'), 0)
     const gone = await sb.run(['restore', 'azure://purgeable'], {env: login()})
     assert.equal(gone.code, 5, gone.stderr)
-    assert.match(readFileSync(sb.auditFile, 'utf8'), /"command":"purge","action":"purge","provider":"azure","ref":"azure:\/\/purgeable","outcome":"ok"/)
+    assert.match(
+      readFileSync(sb.auditFile, 'utf8'),
+      /"command":"purge","action":"purge","provider":"azure","ref":"azure:\/\/purgeable","outcome":"ok"/,
+    )
     // The name is free again.
     assert.equal((await sb.run(['set', 'azure://purgeable'], {env: login(), input: 'reborn'})).code, 0)
     assert.equal(kv.versionsOf('purgeable'), 1)
@@ -372,7 +448,12 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
 
   it('list --json details and get --json metadata: dates, enabled, expiry, not-before, contentType, tags, recovery level; never the value', async () => {
     const t = Math.floor(Date.now() / 1000)
-    const version = kv.seed('with-meta', 'CANARY-meta-value', {contentType: 'application/x-pem-file', tags: {owner: 'payments', rotate: '90d'}, exp: t + 86_400, nbf: t - 60})
+    const version = kv.seed('with-meta', 'CANARY-meta-value', {
+      contentType: 'application/x-pem-file',
+      tags: {owner: 'payments', rotate: '90d'},
+      exp: t + 86_400,
+      nbf: t - 60,
+    })
     const latest = kv.latest('with-meta')!
     const expected = {
       enabled: true,
@@ -387,7 +468,9 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     }
     const list = await sb.run(['list', 'azure', '--json'], {env: login()})
     assert.equal(list.code, 0, list.stderr)
-    const entry = (JSON.parse(list.stdout).secrets as Array<{name: string; version: string; details: unknown}>).find((x) => x.name === 'with-meta')
+    const entry = (JSON.parse(list.stdout).secrets as Array<{name: string; version: string; details: unknown}>).find(
+      (x) => x.name === 'with-meta',
+    )
     assert.equal(entry?.version, version)
     assert.deepEqual(entry?.details, expected)
     assert.ok(!list.stdout.includes('CANARY-meta-value'))
@@ -408,8 +491,14 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     kv.tokenLifetime = 5
     kv.fault({path: '/secrets', authorized: true, skip: 1, latencyMs: 6100, times: 1})
     const r = await sb.run(['list', 'azure', '--json'], {env: login()})
-    assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${kv.counters.log.join('\n')}\nexpired ${kv.counters.expiredTokens} tokens ${kv.counters.tokenRequests}`)
-    const names = (JSON.parse(r.stdout).secrets as Array<{name: string}>).map((s) => s.name).filter((n) => n.startsWith('refresh-item-'))
+    assert.equal(
+      r.code,
+      0,
+      `${r.stdout}${r.stderr}\n${kv.counters.log.join('\n')}\nexpired ${kv.counters.expiredTokens} tokens ${kv.counters.tokenRequests}`,
+    )
+    const names = (JSON.parse(r.stdout).secrets as Array<{name: string}>)
+      .map((s) => s.name)
+      .filter((n) => n.startsWith('refresh-item-'))
     assert.equal(names.length, 30)
     assert.ok(kv.counters.expiredTokens >= 1, `expired tokens seen by the vault: ${kv.counters.expiredTokens}`)
     assert.ok(kv.counters.tokenRequests >= 2, `token requests: ${kv.counters.tokenRequests}`)

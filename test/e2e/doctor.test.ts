@@ -15,7 +15,15 @@ describe('doctor', () => {
     assert.equal(r.code, 0, r.stdout)
     const json = JSON.parse(r.stdout)
     assert.equal(json.ok, true)
-    assert.deepEqual(json.checks.map((c: {name: string; status: string}) => [c.name, c.status]), [['config', 'ok'], ['identity', 'ok'], ['provider local', 'ok'], ['audit log', 'ok']])
+    assert.deepEqual(
+      json.checks.map((c: {name: string; status: string}) => [c.name, c.status]),
+      [
+        ['config', 'ok'],
+        ['identity', 'ok'],
+        ['provider local', 'ok'],
+        ['audit log', 'ok'],
+      ],
+    )
     assert.equal(json.checks[2].detail, `${sb.storeFile}: 0 secret(s), 1 recipient(s), decrypts and verifies`)
   })
 
@@ -27,16 +35,28 @@ describe('doctor', () => {
     assert.deepEqual(audit, {name: 'audit log', status: 'ok', detail: sb.auditFile})
   })
 
-  it('reports every failure and exits with the first one\'s code', async () => {
+  it("reports every failure and exits with the first one's code", async () => {
     chmodSync(sb.identityFile, 0o604)
-    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\n')
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\n',
+    )
     try {
       const r = await sb.run(['doctor'])
       assert.equal(r.code, 6)
       const lines = r.stdout.trimEnd().split('\n')
-      assert.deepEqual(lines.map((l) => l.slice(0, 22).trimEnd()), ['ok    config', 'FAIL  identity', 'FAIL  provider local', 'FAIL  provider vault', 'ok    audit log'])
-      assert.match(lines[1], /is accessible by group or others \(mode 0604\); refusing to use it\. \[INSECURE_PERMISSIONS\]$/)
-      assert.match(lines[3], /No Vault token for provider vault: VAULT_TOKEN is not set and .*\.vault-token does not exist\. \[IDENTITY_MISSING\]$/)
+      assert.deepEqual(
+        lines.map((l) => l.slice(0, 22).trimEnd()),
+        ['ok    config', 'FAIL  identity', 'FAIL  provider local', 'FAIL  provider vault', 'ok    audit log'],
+      )
+      assert.match(
+        lines[1],
+        /is accessible by group or others \(mode 0604\); refusing to use it\. \[INSECURE_PERMISSIONS\]$/,
+      )
+      assert.match(
+        lines[3],
+        /No Vault token for provider vault: VAULT_TOKEN is not set and .*\.vault-token does not exist\. \[IDENTITY_MISSING\]$/,
+      )
     } finally {
       chmodSync(sb.identityFile, 0o600)
     }

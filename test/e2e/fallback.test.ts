@@ -9,7 +9,8 @@ import {VaultTestServer} from '../servers/vault/server.js'
 
 const CANARY = 'CANARY-fallback-51c2-never-print'
 const PRINT = ['sh', '-c', 'printf %s "$A|$B"']
-const CONFIG = 'providers:\n  local: {type: local, path: .secrets/store.json, inject: false}\n  vault: {type: vault, retries: 1}\nenv:\n  A: vault://secret/app#a\n  B: vault://secret/app#b\n'
+const CONFIG =
+  'providers:\n  local: {type: local, path: .secrets/store.json, inject: false}\n  vault: {type: vault, retries: 1}\nenv:\n  A: vault://secret/app#a\n  B: vault://secret/app#b\n'
 
 describe('offline fallback cache (--fallback, --max-age, --offline, cache:) against the Vault test server', () => {
   const sb = new Sandbox()
@@ -17,8 +18,14 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
   let url: string
   const cacheDir = () => join(sb.home, '.cache', 'secrets')
   const cacheFiles = () => readdirSync(cacheDir()).filter((f) => /^cache-[0-9a-f]{16}\.json$/.test(f))
-  const run = (args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> => sb.run(args, {env: {VAULT_ADDR: url, VAULT_TOKEN: server.rootToken, ...env}})
-  const audit = () => sb.auditText().trim().split('\n').map((l) => JSON.parse(l))
+  const run = (args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> =>
+    sb.run(args, {env: {VAULT_ADDR: url, VAULT_TOKEN: server.rootToken, ...env}})
+  const audit = () =>
+    sb
+      .auditText()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
 
   before(async () => {
     server = await VaultTestServer.start()
@@ -46,7 +53,10 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
     const doc = JSON.parse(text)
     assert.equal(doc.format, 'secrets-store/1')
     assert.equal(Object.keys(doc.secrets).length, 2)
-    assert.ok(!text.includes(CANARY) && !text.includes('alpha') && !text.includes('secret/app'), 'the cache shows a value or a reference')
+    assert.ok(
+      !text.includes(CANARY) && !text.includes('alpha') && !text.includes('secret/app'),
+      'the cache shows a value or a reference',
+    )
   })
 
   it('--offline opens no connection: the values come from the cache, and stderr and the audit log say how old', async () => {
@@ -57,17 +67,27 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
     assert.equal(server.requests.length, 0, 'the Vault test server was contacted')
     const lines = r.stderr.trim().split('\n')
     assert.equal(lines.length, 2)
-    assert.match(lines[0], /^Warning: A \(vault:\/\/secret\/app#a\) came from the offline cache: fetched \d{4}-\d\d-\d\dT[\d:.]+Z, \d+s ago \(--offline\)\.$/)
+    assert.match(
+      lines[0],
+      /^Warning: A \(vault:\/\/secret\/app#a\) came from the offline cache: fetched \d{4}-\d\d-\d\dT[\d:.]+Z, \d+s ago \(--offline\)\.$/,
+    )
     assert.match(lines[1], /^Warning: B \(vault:\/\/secret\/app#b\) came from the offline cache/)
     const reads = audit().filter((e) => e.command === 'exec' && e.source === 'cache')
-    assert.deepEqual(reads.map((e) => [e.ref, e.outcome, typeof e.fetched, typeof e.ageSeconds]), [
-      ['vault://secret/app#a', 'ok', 'string', 'number'], ['vault://secret/app#b', 'ok', 'string', 'number'],
-    ])
+    assert.deepEqual(
+      reads.map((e) => [e.ref, e.outcome, typeof e.fetched, typeof e.ageSeconds]),
+      [
+        ['vault://secret/app#a', 'ok', 'string', 'number'],
+        ['vault://secret/app#b', 'ok', 'string', 'number'],
+      ],
+    )
     assert.ok(!sb.auditText().includes(CANARY))
     const json = await run(['get', 'vault://secret/app#a', '--offline', '--json'])
     assert.equal(json.code, 0, json.stderr)
     const got = JSON.parse(json.stdout)
-    assert.deepEqual([got.value, got.provider, typeof got.cached.fetched, typeof got.cached.ageSeconds], ['alpha', 'vault', 'string', 'number'])
+    assert.deepEqual(
+      [got.value, got.provider, typeof got.cached.fetched, typeof got.cached.ageSeconds],
+      ['alpha', 'vault', 'string', 'number'],
+    )
     assert.equal(server.requests.length, 0)
   })
 
@@ -86,7 +106,10 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
       const r = await run(['exec', '--no-redact', '--', ...PRINT])
       assert.equal(r.code, 0, r.stderr)
       assert.equal(r.stdout, `alpha|${CANARY}`)
-      assert.match(r.stderr, /came from the offline cache: fetched .*, \d+s ago \(provider vault could not be reached\)\./)
+      assert.match(
+        r.stderr,
+        /came from the offline cache: fetched .*, \d+s ago \(provider vault could not be reached\)\./,
+      )
     } finally {
       server.clearFaults()
       writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
@@ -98,7 +121,10 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
     const fresh = await run(['exec', '--fallback', '--max-age', '1h', '--no-redact', '--', ...PRINT])
     assert.equal(fresh.code, 0, fresh.stderr)
     assert.equal(fresh.stdout, `alpha|${CANARY}`)
-    assert.match(fresh.stderr, /^Warning: A \(vault:\/\/secret\/app#a\) came from the offline cache: fetched .*\(provider vault could not be reached\)\.\n/)
+    assert.match(
+      fresh.stderr,
+      /^Warning: A \(vault:\/\/secret\/app#a\) came from the offline cache: fetched .*\(provider vault could not be reached\)\.\n/,
+    )
 
     const noAge = await run(['exec', '--fallback', '--', 'sh', '-c', 'echo started'])
     assert.equal(noAge.code, 9)
@@ -110,7 +136,10 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
     const stale = await run(['exec', '--fallback', '--max-age', '1s', '--', 'sh', '-c', 'echo started'])
     assert.equal(stale.code, 9)
     assert.equal(stale.stdout, '', 'a child started')
-    assert.match(stale.stderr, /^Error \[UNAVAILABLE\]: Could not resolve 2 of 2 variable\(s\); nothing was used:\n {2}A = vault:\/\/secret\/app#a \(provider vault\): \[UNAVAILABLE\] .*; the cached value is \d+s old \(fetched [^)]+\), older than the maximum age of 1s, so it was not used\.\n/)
+    assert.match(
+      stale.stderr,
+      /^Error \[UNAVAILABLE\]: Could not resolve 2 of 2 variable\(s\); nothing was used:\n {2}A = vault:\/\/secret\/app#a \(provider vault\): \[UNAVAILABLE\] .*; the cached value is \d+s old \(fetched [^)]+\), older than the maximum age of 1s, so it was not used\.\n/,
+    )
     assert.ok(!stale.stderr.includes(CANARY))
   })
 
@@ -118,13 +147,19 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
     const {generateIdentity} = await import('age-encryption')
     const other = await sb.run(['exec', '--offline', '--', 'true'], {env: {SECRETS_AGE_KEY: await generateIdentity()}})
     assert.equal(other.code, 9, other.stderr)
-    assert.match(other.stderr, /--offline: provider vault was not contacted; the offline cache has no value for vault:\/\/secret\/app#a\./)
+    assert.match(
+      other.stderr,
+      /--offline: provider vault was not contacted; the offline cache has no value for vault:\/\/secret\/app#a\./,
+    )
     const file = join(cacheDir(), cacheFiles()[0])
     chmodSync(file, 0o644)
     try {
       const r = await run(['exec', '--offline', '--', 'true'])
       assert.equal(r.code, 6)
-      assert.match(r.stderr, /^Error \[INSECURE_PERMISSIONS\]: The offline cache .* is accessible by group or others \(mode 0644\); refusing to use it\./)
+      assert.match(
+        r.stderr,
+        /^Error \[INSECURE_PERMISSIONS\]: The offline cache .* is accessible by group or others \(mode 0644\); refusing to use it\./,
+      )
     } finally {
       chmodSync(file, 0o600)
     }

@@ -9,7 +9,12 @@ import {BIN, ROOT, Sandbox} from '../helpers/cli.js'
 const PTY = join(ROOT, 'test', 'helpers', 'pty_run.py')
 
 /** Run the CLI on a pseudo-terminal, answering prompts in order. */
-function onTerminal(sb: Sandbox, args: string[], script: Array<[string, string]>, env: Record<string, string> = {}): {code: number; output: string} {
+function onTerminal(
+  sb: Sandbox,
+  args: string[],
+  script: Array<[string, string]>,
+  env: Record<string, string> = {},
+): {code: number; output: string} {
   const r = spawnSync('python3', [PTY, JSON.stringify(script), '--', process.execPath, BIN, ...args], {
     cwd: sb.project,
     env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
@@ -24,17 +29,24 @@ describe('on a terminal', () => {
   after(() => sb.cleanup())
 
   it('init asks where the store goes and whether to add a passphrase', () => {
-    const r = onTerminal(sb, ['init'], [
-      ['Where should the encrypted store live?', '\r'],
-      ['Also let a passphrase open the store', 'y\r'],
-      ['New store passphrase', 'terminal passphrase 1\r'],
-      ['Repeat the passphrase', 'terminal passphrase 1\r'],
-    ])
+    const r = onTerminal(
+      sb,
+      ['init'],
+      [
+        ['Where should the encrypted store live?', '\r'],
+        ['Also let a passphrase open the store', 'y\r'],
+        ['New store passphrase', 'terminal passphrase 1\r'],
+        ['Repeat the passphrase', 'terminal passphrase 1\r'],
+      ],
+    )
     assert.equal(r.code, 0, r.output)
     assert.match(r.output, /created {2}store {5}.*store\.json \(2 recipient\(s\)\)/)
     assert.ok(!r.output.includes('terminal passphrase 1'), 'the passphrase was echoed')
     const store = JSON.parse(readFileSync(join(sb.project, '.secrets', 'store.json'), 'utf8'))
-    assert.deepEqual(store.recipients.map((x: {type: string}) => x.type), ['age', 'scrypt'])
+    assert.deepEqual(
+      store.recipients.map((x: {type: string}) => x.type),
+      ['age', 'scrypt'],
+    )
   })
 
   it('set asks for the value with a hidden prompt', () => {
@@ -55,6 +67,9 @@ describe('on a terminal', () => {
   it('CI=true never prompts, even on a terminal', () => {
     const r = onTerminal(sb, ['delete', 'TYPED'], [], {CI: 'true'})
     assert.equal(r.code, 2, r.output)
-    assert.match(r.output, /Refusing to delete local:\/\/TYPED without confirmation: there is no terminal to ask on \(or CI is set\)\./)
+    assert.match(
+      r.output,
+      /Refusing to delete local:\/\/TYPED without confirmation: there is no terminal to ask on \(or CI is set\)\./,
+    )
   })
 })

@@ -26,9 +26,22 @@ const EXPECTED: Array<[string, number, Buffer]> = [
 
 /** The checkpoints `key rotate` passes, in order, for this store (3 recipients, 3 secrets). */
 const STEPS = [
-  'opened', 'wrapped:1', 'wrapped:2', 'wrapped:3', 'locked',
-  'reencrypted:DB_PASSWORD', 'reencrypted:TLS_KEY', 'reencrypted:Z_TOKEN', 'checked',
-  'temp-partial', 'temp-written', 'temp-synced', 'renamed', 'written', 'unlocked', 'audited',
+  'opened',
+  'wrapped:1',
+  'wrapped:2',
+  'wrapped:3',
+  'locked',
+  'reencrypted:DB_PASSWORD',
+  'reencrypted:TLS_KEY',
+  'reencrypted:Z_TOKEN',
+  'checked',
+  'temp-partial',
+  'temp-written',
+  'temp-synced',
+  'renamed',
+  'written',
+  'unlocked',
+  'audited',
 ]
 /** From this step on, the store file on disk is the new one. */
 const FIRST_NEW = STEPS.indexOf('renamed')
@@ -40,7 +53,8 @@ describe('key rotate', () => {
   let oldKeyId: string
   const lockFile = () => `${sb.storeFile}.lock`
   const temps = () => readdirSync(join(sb.project, '.secrets')).filter((f) => f.startsWith('.store.json.tmp-'))
-  const rotate = (extra: string[] = [], env: Record<string, string | undefined> = {}) => sb.run(['key', 'rotate', ...extra], {env: {SECRETS_PASSPHRASE: PASS, ...env}})
+  const rotate = (extra: string[] = [], env: Record<string, string | undefined> = {}) =>
+    sb.run(['key', 'rotate', ...extra], {env: {SECRETS_PASSPHRASE: PASS, ...env}})
 
   /** Open the store in-process with each recipient's own key and check every version of every value. */
   async function assertOpensWithEveryRecipient(): Promise<string> {
@@ -51,9 +65,9 @@ describe('key rotate', () => {
     }
     let keyId = ''
     for (const [who, k] of Object.entries(keyrings)) {
-      // eslint-disable-next-line no-await-in-loop
       const store = await openStore(sb.storeFile, k)
-      for (const [name, version, value] of EXPECTED) assert.deepEqual(store.read(name, version).value.reveal(), value, `${who}: ${name} v${version}`)
+      for (const [name, version, value] of EXPECTED)
+        assert.deepEqual(store.read(name, version).value.reveal(), value, `${who}: ${name} v${version}`)
       assert.equal(store.read('DB_PASSWORD').version, 2)
       keyId = store.keyId
     }
@@ -71,7 +85,6 @@ describe('key rotate', () => {
       [['key', 'add', '--passphrase', '--label', 'team'], '', {SECRETS_NEW_PASSPHRASE: PASS}],
     ]
     for (const [args, input, env] of steps) {
-      // eslint-disable-next-line no-await-in-loop
       const r = await sb.run(args, {input, env})
       assert.equal(r.code, 0, r.stderr)
     }
@@ -85,14 +98,20 @@ describe('key rotate', () => {
   it('refuses without --yes when there is no terminal, changing nothing', async () => {
     const r = await rotate()
     assert.deepEqual([r.code, r.stdout], [2, ''])
-    assert.equal(r.stderr, 'Error [USAGE]: Refusing to rotate the data key without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm.\n')
+    assert.equal(
+      r.stderr,
+      'Error [USAGE]: Refusing to rotate the data key without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm.\n',
+    )
     assert.deepEqual(readFileSync(sb.storeFile), original)
   })
 
   it('a passphrase recipient without its passphrase is a clear USAGE error (exit 2), changing nothing', async () => {
     const r = await rotate(['--yes'], {SECRETS_PASSPHRASE: undefined})
     assert.equal(r.code, 2)
-    assert.equal(r.stderr.split('\n')[0], `Error [USAGE]: The store ${sb.storeFile} has a passphrase recipient "team": wrapping the new data key for it needs its passphrase, and there is no terminal to ask on (or CI is set). Nothing was changed.`)
+    assert.equal(
+      r.stderr.split('\n')[0],
+      `Error [USAGE]: The store ${sb.storeFile} has a passphrase recipient "team": wrapping the new data key for it needs its passphrase, and there is no terminal to ask on (or CI is set). Nothing was changed.`,
+    )
     assert.deepEqual(readFileSync(sb.storeFile), original)
   })
 
@@ -101,10 +120,18 @@ describe('key rotate', () => {
     const auditBefore = auditLines().length
     const r = await rotate(['--yes'], {SECRETS_PASSPHRASE: 'not the team passphrase'})
     assert.equal(r.code, 7, r.stderr)
-    assert.equal(r.stderr.split('\n')[0], `Error [DECRYPT_FAILED]: SECRETS_PASSPHRASE does not open the passphrase recipient "team" of ${sb.storeFile}, so the new data key cannot be wrapped for it. Nothing was changed.`)
+    assert.equal(
+      r.stderr.split('\n')[0],
+      `Error [DECRYPT_FAILED]: SECRETS_PASSPHRASE does not open the passphrase recipient "team" of ${sb.storeFile}, so the new data key cannot be wrapped for it. Nothing was changed.`,
+    )
     assert.deepEqual(readFileSync(sb.storeFile), original)
-    const records = auditLines().slice(auditBefore).map((l) => JSON.parse(l))
-    assert.deepEqual(records.map((x) => [x.command, x.action, x.ref, x.outcome, x.code]), [['key rotate', 'rekey', sb.storeFile, 'denied', 'DECRYPT_FAILED']])
+    const records = auditLines()
+      .slice(auditBefore)
+      .map((l) => JSON.parse(l))
+    assert.deepEqual(
+      records.map((x) => [x.command, x.action, x.ref, x.outcome, x.code]),
+      [['key rotate', 'rekey', sb.storeFile, 'denied', 'DECRYPT_FAILED']],
+    )
   })
 
   it('passes exactly the documented checkpoints (so the crash test below kills it at every one)', async () => {
@@ -127,7 +154,11 @@ describe('key rotate', () => {
       assert.ok(!killed.stderr.includes(CANARY))
 
       const keyId = await assertOpensWithEveryRecipient()
-      assert.equal(keyId === oldKeyId, i < FIRST_NEW, `store on disk after "${step}" has ${keyId === oldKeyId ? 'the old' : 'a new'} key`)
+      assert.equal(
+        keyId === oldKeyId,
+        i < FIRST_NEW,
+        `store on disk after "${step}" has ${keyId === oldKeyId ? 'the old' : 'a new'} key`,
+      )
       const locked = i >= STEPS.indexOf('locked') && i <= STEPS.indexOf('written')
       assert.equal(existsSync(lockFile()), locked, 'the lock is left behind only by a process killed while holding it')
       const partial = i >= STEPS.indexOf('temp-partial') && i <= STEPS.indexOf('temp-synced')
@@ -151,9 +182,15 @@ describe('key rotate', () => {
       const bobRecipient = await age.identityToRecipient(bob)
       const killed = await runUntil(sb, step, async () => undefined, ['key', 'remove', bobRecipient, '--yes'])
       assert.equal(killed.signal, 'SIGKILL')
-      const store = await openStore(sb.storeFile, new Keyring({SECRETS_PASSPHRASE: PASS, HOME: sb.root}, nonInteractive()))
+      const store = await openStore(
+        sb.storeFile,
+        new Keyring({SECRETS_PASSPHRASE: PASS, HOME: sb.root}, nonInteractive()),
+      )
       for (const [name, version, value] of EXPECTED) assert.deepEqual(store.read(name, version).value.reveal(), value)
-      const bobStill = await openStore(sb.storeFile, new Keyring({SECRETS_AGE_KEY: bob}, nonInteractive())).then(() => true, () => false)
+      const bobStill = await openStore(sb.storeFile, new Keyring({SECRETS_AGE_KEY: bob}, nonInteractive())).then(
+        () => true,
+        () => false,
+      )
       assert.equal(bobStill, step !== 'renamed', 'bob opens the old store, not the new one')
       const done = await sb.run(['key', 'remove', bobRecipient, '--yes'], {env: {SECRETS_PASSPHRASE: PASS}})
       assert.equal(done.code, step === 'renamed' ? 5 : 0, done.stderr)
@@ -167,12 +204,24 @@ describe('key rotate', () => {
   it('on a terminal: asks to confirm and for the passphrase (not echoed), shows progress; declining is ABORTED (exit 12)', async () => {
     writeFileSync(sb.storeFile, original)
     const onTerminal = (script: Array<[string, string]>) => {
-      const r = spawnSync('python3', [join(ROOT, 'test', 'helpers', 'pty_run.py'), JSON.stringify(script), '--', process.execPath, BIN, 'key', 'rotate'], {
-        cwd: sb.project,
-        env: sb.env({TERM: 'xterm', CI: undefined}),
-        encoding: 'utf8',
-        timeout: 90_000,
-      })
+      const r = spawnSync(
+        'python3',
+        [
+          join(ROOT, 'test', 'helpers', 'pty_run.py'),
+          JSON.stringify(script),
+          '--',
+          process.execPath,
+          BIN,
+          'key',
+          'rotate',
+        ],
+        {
+          cwd: sb.project,
+          env: sb.env({TERM: 'xterm', CI: undefined}),
+          encoding: 'utf8',
+          timeout: 90_000,
+        },
+      )
       assert.equal(r.status, 0, r.stderr)
       return JSON.parse(r.stdout) as {code: number; output: string}
     }
@@ -189,7 +238,12 @@ describe('key rotate', () => {
     assert.equal(r.code, 0, r.output)
     assert.ok(!r.output.includes(PASS), 'the passphrase was echoed')
     assert.match(r.output, /Wrapping the new data key for age1\w+ \(1\/3\)/)
-    assert.ok(r.output.includes(`✓ rotated the data key of ${sb.storeFile}: wrapped for 3 recipient(s), 4 version(s) of 3 secret(s) re-encrypted`), r.output)
+    assert.ok(
+      r.output.includes(
+        `✓ rotated the data key of ${sb.storeFile}: wrapped for 3 recipient(s), 4 version(s) of 3 secret(s) re-encrypted`,
+      ),
+      r.output,
+    )
     assert.notEqual(await assertOpensWithEveryRecipient(), oldKeyId)
   })
 
@@ -203,17 +257,44 @@ describe('key rotate', () => {
     const report = JSON.parse(r.stdout)
     const after = parseStore(readFileSync(sb.storeFile, 'utf8'), sb.storeFile)
     assert.deepEqual(Object.keys(report), ['store', 'oldKeyId', 'keyId', 'recipients', 'secrets', 'versions'])
-    assert.deepEqual([report.store, report.oldKeyId, report.keyId, report.secrets, report.versions], [sb.storeFile, oldKeyId, after.keyId, 3, 4])
-    assert.deepEqual(report.recipients.map((x: {type: string; label?: string}) => [x.type, x.label]), [['age', undefined], ['age', 'bob'], ['scrypt', 'team']])
+    assert.deepEqual(
+      [report.store, report.oldKeyId, report.keyId, report.secrets, report.versions],
+      [sb.storeFile, oldKeyId, after.keyId, 3, 4],
+    )
+    assert.deepEqual(
+      report.recipients.map((x: {type: string; label?: string}) => [x.type, x.label]),
+      [
+        ['age', undefined],
+        ['age', 'bob'],
+        ['scrypt', 'team'],
+      ],
+    )
     assert.ok(!r.stdout.includes(CANARY) && !r.stdout.includes('wrapped'))
 
-    const records = sb.auditText().trim().split('\n').slice(auditBefore - 1).map((l) => JSON.parse(l))
-    assert.deepEqual(records.map((x) => [x.command, x.action, x.provider, x.ref, x.outcome]), [['key rotate', 'rekey', 'local', sb.storeFile, 'ok']])
+    const records = sb
+      .auditText()
+      .trim()
+      .split('\n')
+      .slice(auditBefore - 1)
+      .map((l) => JSON.parse(l))
+    assert.deepEqual(
+      records.map((x) => [x.command, x.action, x.provider, x.ref, x.outcome]),
+      [['key rotate', 'rekey', 'local', sb.storeFile, 'ok']],
+    )
 
     await assertOpensWithEveryRecipient()
-    const listAfter = JSON.parse((await sb.run(['list', '--json'])).stdout) as {secrets: Array<{name: string; versions: number}>}
+    const listAfter = JSON.parse((await sb.run(['list', '--json'])).stdout) as {
+      secrets: Array<{name: string; versions: number}>
+    }
     assert.deepEqual(listAfter, listBefore, 'names, versions, times and authors are unchanged')
-    assert.deepEqual(listAfter.secrets.map((x) => [x.name, x.versions]), [['DB_PASSWORD', 2], ['TLS_KEY', 1], ['Z_TOKEN', 1]])
+    assert.deepEqual(
+      listAfter.secrets.map((x) => [x.name, x.versions]),
+      [
+        ['DB_PASSWORD', 2],
+        ['TLS_KEY', 1],
+        ['Z_TOKEN', 1],
+      ],
+    )
 
     const before = parseStore(original.toString('utf8'), sb.storeFile)
     const oldKey = await new Keyring({SECRETS_IDENTITY: sb.identityFile}, nonInteractive()).unwrap(before, sb.storeFile)
@@ -222,7 +303,10 @@ describe('key rotate', () => {
     // The new file with the old wrapped keys and key id spliced in: the old key does not verify its MAC.
     const franken = join(sb.root, 'franken.json')
     writeFileSync(franken, JSON.stringify({...after, keyId: before.keyId, recipients: before.recipients}))
-    await assert.rejects(openStore(franken, new Keyring({SECRETS_IDENTITY: sb.identityFile}, nonInteractive())), {code: 'INTEGRITY', message: /integrity check \(MAC\) does not match/})
+    await assert.rejects(openStore(franken, new Keyring({SECRETS_IDENTITY: sb.identityFile}, nonInteractive())), {
+      code: 'INTEGRITY',
+      message: /integrity check \(MAC\) does not match/,
+    })
   })
 })
 
@@ -230,7 +314,12 @@ describe('key rotate', () => {
  * Run `key rotate --yes` (or `args`) with SECRETS_TEST_PAUSE_AT=step, wait until it reports that it stopped there,
  * run `whilePaused`, then SIGKILL it. Fails if the command ends without reaching the step.
  */
-function runUntil(sb: Sandbox, step: string, whilePaused: () => Promise<void>, args = ['key', 'rotate', '--yes']): Promise<RunResult> {
+function runUntil(
+  sb: Sandbox,
+  step: string,
+  whilePaused: () => Promise<void>,
+  args = ['key', 'rotate', '--yes'],
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: sb.project,
@@ -245,15 +334,19 @@ function runUntil(sb: Sandbox, step: string, whilePaused: () => Promise<void>, a
       stderr += d
       if (!reached && stderr.includes(`secrets-test: paused at ${step}\n`)) {
         reached = true
-        whilePaused().then(() => child.kill('SIGKILL'), (error) => {
-          child.kill('SIGKILL')
-          reject(error)
-        })
+        whilePaused().then(
+          () => child.kill('SIGKILL'),
+          (error) => {
+            child.kill('SIGKILL')
+            reject(error)
+          },
+        )
       }
     })
     child.on('error', reject)
     child.on('close', (code, signal) => {
-      if (!reached) reject(new Error(`key rotate ended (code ${code}, signal ${signal}) without reaching step ${step}: ${stderr}`))
+      if (!reached)
+        reject(new Error(`key rotate ended (code ${code}, signal ${signal}) without reaching step ${step}: ${stderr}`))
       else resolve({code, signal, stdout, stderr})
     })
   })
@@ -264,24 +357,40 @@ describe('key rotate with key-service recipients (AWS KMS, Vault transit)', () =
   let aws: SecretsManagerServer
   let vault: VaultTestServer
   let env: Record<string, string>
-  const run = (args: string[], o: {input?: string; env?: Record<string, string | undefined>} = {}) => sb.run(args, {input: o.input, env: {...env, ...o.env}})
+  const run = (args: string[], o: {input?: string; env?: Record<string, string | undefined>} = {}) =>
+    sb.run(args, {input: o.input, env: {...env, ...o.env}})
   const hideIdentity = () => renameSync(sb.identityFile, `${sb.identityFile}.away`)
   const restoreIdentity = () => renameSync(`${sb.identityFile}.away`, sb.identityFile)
 
   before(async () => {
-    aws = await SecretsManagerServer.start({credentials: [{accessKeyId: 'AKIAKEYROTATE0000001', secretAccessKey: 'key-rotate-secret-access-key-00000000000', arn: KMS_USER}]})
+    aws = await SecretsManagerServer.start({
+      credentials: [
+        {
+          accessKeyId: 'AKIAKEYROTATE0000001',
+          secretAccessKey: 'key-rotate-secret-access-key-00000000000',
+          arn: KMS_USER,
+        },
+      ],
+    })
     aws.createKmsKey(['alias/secrets'])
     vault = await VaultTestServer.start()
     vault.mountTransit()
     vault.policy('unlock', {'transit/encrypt/store': ['update'], 'transit/decrypt/store': ['update']})
     vault.policy('decrypt-only', {'transit/decrypt/store': ['update']})
     env = {
-      AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_KMS: aws.url, AWS_ACCESS_KEY_ID: 'AKIAKEYROTATE0000001', AWS_SECRET_ACCESS_KEY: 'key-rotate-secret-access-key-00000000000', AWS_EC2_METADATA_DISABLED: 'true',
-      VAULT_ADDR: vault.url, VAULT_TOKEN: vault.createToken(['unlock']),
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_KMS: aws.url,
+      AWS_ACCESS_KEY_ID: 'AKIAKEYROTATE0000001',
+      AWS_SECRET_ACCESS_KEY: 'key-rotate-secret-access-key-00000000000',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      VAULT_ADDR: vault.url,
+      VAULT_TOKEN: vault.createToken(['unlock']),
     }
     await sb.init()
-    for (const args of [['key', 'add', 'awskms://alias/secrets'], ['key', 'add', 'vault-transit://transit/store']]) {
-      // eslint-disable-next-line no-await-in-loop
+    for (const args of [
+      ['key', 'add', 'awskms://alias/secrets'],
+      ['key', 'add', 'vault-transit://transit/store'],
+    ]) {
       const r = await run(args)
       assert.equal(r.code, 0, r.stderr)
     }
@@ -306,7 +415,9 @@ describe('key rotate with key-service recipients (AWS KMS, Vault transit)', () =
     try {
       const viaKms = await run(['get', 'DB_PASSWORD'], {env: {VAULT_ADDR: undefined, VAULT_TOKEN: undefined}})
       assert.deepEqual([viaKms.code, viaKms.stdout], [0, CANARY], viaKms.stderr)
-      const viaTransit = await run(['get', 'DB_PASSWORD'], {env: {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined}})
+      const viaTransit = await run(['get', 'DB_PASSWORD'], {
+        env: {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined},
+      })
       assert.deepEqual([viaTransit.code, viaTransit.stdout], [0, CANARY], viaTransit.stderr)
     } finally {
       restoreIdentity()
@@ -322,6 +433,9 @@ describe('key rotate with key-service recipients (AWS KMS, Vault transit)', () =
     assert.deepEqual(readFileSync(sb.storeFile), before)
     assert.deepEqual(readdirSync(join(sb.project, '.secrets')).sort(), ['store.json'])
     const last = JSON.parse(sb.auditText().trim().split('\n').at(-1)!)
-    assert.deepEqual([last.command, last.action, last.outcome, last.code], ['key rotate', 'rekey', 'denied', 'PERMISSION_DENIED'])
+    assert.deepEqual(
+      [last.command, last.action, last.outcome, last.code],
+      ['key rotate', 'rekey', 'denied', 'PERMISSION_DENIED'],
+    )
   })
 })

@@ -27,7 +27,10 @@ describe('init, set, get, list, export, delete (as a user runs them)', () => {
     assert.match(identity, /^AGE-SECRET-KEY-1[0-9A-Z]+$/m)
     assert.match(r.stdout, new RegExp(`^created  identity  ${sb.identityFile}$`, 'm'))
     assert.match(r.stdout, new RegExp(`^Your public key: ${recipient}$`, 'm'))
-    assert.match(readFileSync(join(sb.project, 'secrets.yaml'), 'utf8'), /^ {2}local: \{type: local, path: \.secrets\/store\.json\}$/m)
+    assert.match(
+      readFileSync(join(sb.project, 'secrets.yaml'), 'utf8'),
+      /^ {2}local: \{type: local, path: \.secrets\/store\.json\}$/m,
+    )
     const again = await sb.run(['init', '--yes', '--json'])
     assert.equal(again.code, 0, again.stderr)
     const json = JSON.parse(again.stdout)
@@ -51,7 +54,13 @@ describe('init, set, get, list, export, delete (as a user runs them)', () => {
     assert.equal((await sb.run(['set', 'API_KEY'], {input: 'sk_live_v2'})).code, 0)
     assert.equal((await sb.run(['get', 'local://API_KEY?version=1'])).stdout, 'sk_live_abc123')
     const json = JSON.parse((await sb.run(['get', 'API_KEY', '--json'])).stdout)
-    assert.deepEqual(json, {name: 'API_KEY', ref: 'local://API_KEY', provider: 'local', version: '2', value: 'sk_live_v2'})
+    assert.deepEqual(json, {
+      name: 'API_KEY',
+      ref: 'local://API_KEY',
+      provider: 'local',
+      version: '2',
+      value: 'sk_live_v2',
+    })
   })
 
   it('set --from-file keeps bytes exactly; an empty value is refused', async () => {
@@ -61,7 +70,10 @@ describe('init, set, get, list, export, delete (as a user runs them)', () => {
     assert.equal((await sb.run(['get', 'CERT'])).stdout, '-----BEGIN-----\nabc\n-----END-----\n')
     const empty = await sb.run(['set', 'EMPTY'])
     assert.equal(empty.code, 2)
-    assert.equal(empty.stderr, 'Error [USAGE]: The value for local://EMPTY is empty; nothing was written.\n  → Pipe the value on stdin (printf %s "$VALUE" | secrets set NAME) or pass --from-file FILE.\n')
+    assert.equal(
+      empty.stderr,
+      'Error [USAGE]: The value for local://EMPTY is empty; nothing was written.\n  → Pipe the value on stdin (printf %s "$VALUE" | secrets set NAME) or pass --from-file FILE.\n',
+    )
   })
 
   it('a value on argv is accepted with a warning about shell history', async () => {
@@ -77,22 +89,36 @@ describe('init, set, get, list, export, delete (as a user runs them)', () => {
     const lines = r.stdout.trimEnd().split('\n')
     assert.match(lines[0], /^NAME +PROVIDER +VERSION +UPDATED +BY$/)
     const by = `${userInfo().username}@${hostname()}`
-    assert.deepEqual(lines.slice(1).map((l) => l.split(/ +/)), [
-      ['API_KEY', 'local', '2', lines[1].split(/ +/)[3], by],
-      ['ARGV_SECRET', 'local', '1', lines[2].split(/ +/)[3], by],
-      ['CERT', 'local', '1', lines[3].split(/ +/)[3], by],
-      ['MULTI', 'local', '1', lines[4].split(/ +/)[3], by],
-    ])
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(/ +/)),
+      [
+        ['API_KEY', 'local', '2', lines[1].split(/ +/)[3], by],
+        ['ARGV_SECRET', 'local', '1', lines[2].split(/ +/)[3], by],
+        ['CERT', 'local', '1', lines[3].split(/ +/)[3], by],
+        ['MULTI', 'local', '1', lines[4].split(/ +/)[3], by],
+      ],
+    )
     for (const line of lines.slice(1)) assert.match(line.split(/ +/)[3], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     assert.ok(!r.stdout.includes('sk_live'))
     const json = JSON.parse((await sb.run(['list', '--json'])).stdout)
-    assert.deepEqual(json.secrets.map((s: {name: string; version: string; versions: number}) => [s.name, s.version, s.versions]), [['API_KEY', '2', 2], ['ARGV_SECRET', '1', 1], ['CERT', '1', 1], ['MULTI', '1', 1]])
+    assert.deepEqual(
+      json.secrets.map((s: {name: string; version: string; versions: number}) => [s.name, s.version, s.versions]),
+      [
+        ['API_KEY', '2', 2],
+        ['ARGV_SECRET', '1', 1],
+        ['CERT', '1', 1],
+        ['MULTI', '1', 1],
+      ],
+    )
   })
 
   it('delete asks for --yes without a TTY, then removes the secret', async () => {
     const refused = await sb.run(['delete', 'ARGV_SECRET'])
     assert.equal(refused.code, 2)
-    assert.equal(refused.stderr, 'Error [USAGE]: Refusing to delete local://ARGV_SECRET without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm.\n')
+    assert.equal(
+      refused.stderr,
+      'Error [USAGE]: Refusing to delete local://ARGV_SECRET without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm.\n',
+    )
     const r = await sb.run(['delete', 'ARGV_SECRET', '--yes'])
     assert.equal(r.code, 0, r.stderr)
     const get = await sb.run(['get', 'ARGV_SECRET'])
@@ -108,7 +134,7 @@ describe('export round-trips every value exactly', () => {
     for (const [name, value] of Object.entries(TRICKY)) {
       const file = join(sb.root, `v-${name}`)
       writeFileSync(file, value)
-      // eslint-disable-next-line no-await-in-loop
+
       const r = await sb.run(['set', name, '--from-file', file])
       assert.equal(r.code, 0, r.stderr)
     }
@@ -132,16 +158,21 @@ describe('export round-trips every value exactly', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.equal(statSync(join(sb.root, 'env.sh')).mode & 0o777, 0o600)
     for (const [name, value] of Object.entries(TRICKY)) {
-      const out = spawnSync('sh', ['-c', `. "$1"; printf '%s' "$${name}"`, 'sh', join(sb.root, 'env.sh')], {encoding: 'utf8'})
+      const out = spawnSync('sh', ['-c', `. "$1"; printf '%s' "$${name}"`, 'sh', join(sb.root, 'env.sh')], {
+        encoding: 'utf8',
+      })
       assert.equal(out.stdout, value, name)
     }
   })
 
-  it('dotenv, through the dotenv package and Node\'s parser; a value dotenv cannot hold is refused by name', async () => {
+  it("dotenv, through the dotenv package and Node's parser; a value dotenv cannot hold is refused by name", async () => {
     const refused = await sb.run(['export'])
     assert.equal(refused.code, 10)
     assert.equal(refused.stdout, '')
-    assert.equal(refused.stderr, 'Error [UNSUPPORTED]: The value of CRLF cannot be written exactly in dotenv format: it holds a carriage return, which dotenv parsers turn into a plain line break.\n  → Use --format json or --format shell, which can hold any text.\n')
+    assert.equal(
+      refused.stderr,
+      'Error [UNSUPPORTED]: The value of CRLF cannot be written exactly in dotenv format: it holds a carriage return, which dotenv parsers turn into a plain line break.\n  → Use --format json or --format shell, which can hold any text.\n',
+    )
     const names = Object.keys(TRICKY).filter((n) => n !== 'CRLF')
     const r = await sb.run(['export', ...names.flatMap((n) => ['--only', n])])
     assert.equal(r.code, 0, r.stderr)
@@ -152,15 +183,27 @@ describe('export round-trips every value exactly', () => {
 
   it('github: masks on stdout, heredoc blocks in $GITHUB_ENV', async () => {
     const ghEnv = join(sb.root, 'github_env')
-    const r = await sb.run(['export', '--format', 'github', '--only', 'MULTILINE', '--only', 'DOLLAR'], {env: {GITHUB_ENV: ghEnv}})
+    const r = await sb.run(['export', '--format', 'github', '--only', 'MULTILINE', '--only', 'DOLLAR'], {
+      env: {GITHUB_ENV: ghEnv},
+    })
     assert.equal(r.code, 0, r.stderr)
-    assert.equal(r.stdout, [
-      '::add-mask::pa$$word $HOME ${PATH} $(id) `id`',
-      '::add-mask::-----BEGIN KEY-----', '::add-mask::MIIB', '::add-mask::line3', '::add-mask::-----END KEY-----', '',
-    ].join('\n'))
+    assert.equal(
+      r.stdout,
+      [
+        '::add-mask::pa$$word $HOME ${PATH} $(id) `id`',
+        '::add-mask::-----BEGIN KEY-----',
+        '::add-mask::MIIB',
+        '::add-mask::line3',
+        '::add-mask::-----END KEY-----',
+        '',
+      ].join('\n'),
+    )
     const text = readFileSync(ghEnv, 'utf8')
     const blocks = [...text.matchAll(/^(\w+)<<(ghadelimiter_[0-9a-f]+)\n([\s\S]*?)\n\2\n/gm)].map((m) => [m[1], m[3]])
-    assert.deepEqual(blocks, [['DOLLAR', TRICKY.DOLLAR], ['MULTILINE', TRICKY.MULTILINE]])
+    assert.deepEqual(blocks, [
+      ['DOLLAR', TRICKY.DOLLAR],
+      ['MULTILINE', TRICKY.MULTILINE],
+    ])
     const missing = await sb.run(['export', '--format', 'github'])
     assert.equal(missing.code, 2)
     assert.ok(!existsSync(join(sb.project, 'github_env')))

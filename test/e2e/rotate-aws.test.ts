@@ -16,7 +16,9 @@ describe('rotate on AWS Secrets Manager (test server)', () => {
   const names = {A: 'rot/a', B: 'rot/b'}
   let round = 0
   before(async () => {
-    server = await SecretsManagerServer.start({credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: 'arn:aws:iam::123456789012:user/rotator'}]})
+    server = await SecretsManagerServer.start({
+      credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: 'arn:aws:iam::123456789012:user/rotator'}],
+    })
   })
   after(async () => {
     await server.close()
@@ -46,7 +48,11 @@ describe('rotate on AWS Secrets Manager (test server)', () => {
 
   describe('AWS specifics', () => {
     const env = () => ({
-      AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url, AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
+      AWS_ACCESS_KEY_ID: KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+      AWS_EC2_METADATA_DISABLED: 'true',
     })
     const run = (args: string[]) => sb.run(args, {env: env()})
     before(() => writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws}\n'))
@@ -62,12 +68,25 @@ describe('rotate on AWS Secrets Manager (test server)', () => {
 
     it('rotate --due --dry-run lists the versions of a due secret once (its age and its id from one listing)', async () => {
       const old = server.seed('rot/due-dry', 'CANARY-due-dry-66')
-      writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws}\nenv:\n  DUE_DRY: {ref: aws://rot/due-dry, rotate: {every: 1d}}\n')
+      writeFileSync(
+        join(sb.project, 'secrets.yaml'),
+        'providers:\n  aws: {type: aws}\nenv:\n  DUE_DRY: {ref: aws://rot/due-dry, rotate: {every: 1d}}\n',
+      )
       const listed = server.counts.ListSecretVersionIds ?? 0
-      const r = await sb.run(['rotate', '--due', '--dry-run', '--json'], {env: {...env(), SECRETS_NOW: new Date(Date.now() + 2 * 86_400_000).toISOString()}})
+      const r = await sb.run(['rotate', '--due', '--dry-run', '--json'], {
+        env: {...env(), SECRETS_NOW: new Date(Date.now() + 2 * 86_400_000).toISOString()},
+      })
       writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws}\n')
       assert.equal(r.code, 0, r.stderr)
-      assert.deepEqual(JSON.parse(r.stdout).rotations.map((x: {name: string; status: string; oldVersion: string; every: string}) => [x.name, x.status, x.oldVersion, x.every]), [['DUE_DRY', 'would-rotate', old, '1d']])
+      assert.deepEqual(
+        JSON.parse(r.stdout).rotations.map((x: {name: string; status: string; oldVersion: string; every: string}) => [
+          x.name,
+          x.status,
+          x.oldVersion,
+          x.every,
+        ]),
+        [['DUE_DRY', 'would-rotate', old, '1d']],
+      )
       assert.equal((server.counts.ListSecretVersionIds ?? 0) - listed, 1)
     })
 

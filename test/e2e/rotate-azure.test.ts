@@ -25,7 +25,12 @@ describe('rotate on Azure Key Vault (test server)', () => {
   })
   rotationSuite(() => ({
     sb,
-    env: {NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: APP, AZURE_CLIENT_SECRET: APP_SECRET},
+    env: {
+      NODE_EXTRA_CA_CERTS: kv.caFile,
+      AZURE_TENANT_ID: kv.tenantId,
+      AZURE_CLIENT_ID: APP,
+      AZURE_CLIENT_SECRET: APP_SECRET,
+    },
     config: `providers:\n  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: client-secret}\nenv:\n  A_VAR: {{REF}}\n  B_VAR: {{REF2}}\n`,
     async seed(name, value) {
       current[name] = `rot-${name.toLowerCase()}-${++round}`
@@ -39,19 +44,43 @@ describe('rotate on Azure Key Vault (test server)', () => {
   }))
 
   describe('Azure specifics', () => {
-    const env = () => ({NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: APP, AZURE_CLIENT_SECRET: APP_SECRET})
+    const env = () => ({
+      NODE_EXTRA_CA_CERTS: kv.caFile,
+      AZURE_TENANT_ID: kv.tenantId,
+      AZURE_CLIENT_ID: APP,
+      AZURE_CLIENT_SECRET: APP_SECRET,
+    })
     const run = (args: string[]) => sb.run(args, {env: env()})
-    before(() => writeFileSync(join(sb.project, 'secrets.yaml'), `providers:\n  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: client-secret}\n`))
+    before(() =>
+      writeFileSync(
+        join(sb.project, 'secrets.yaml'),
+        `providers:\n  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: client-secret}\n`,
+      ),
+    )
 
     it('the staging secret holds the pending value enabled, is disabled after promotion, and list does not show it; tags are kept', async () => {
       kv.seed('rot-tags', 'CANARY-azure-tags-44', {tags: {owner: 'payments'}, contentType: 'text/plain'})
-      const r = await run(['rotate', 'azure://rot-tags', '--verify-cmd', 'test "$(printf %s "$ROT_TAGS" | wc -c)" -eq 32', '--json'])
+      const r = await run([
+        'rotate',
+        'azure://rot-tags',
+        '--verify-cmd',
+        'test "$(printf %s "$ROT_TAGS" | wc -c)" -eq 32',
+        '--json',
+      ])
       assert.equal(r.code, 0, r.stderr)
       const staging = kv.latest('rot-tags-pending')!
       assert.equal(staging.enabled, false)
-      assert.deepEqual(staging.tags, {'managed-by': 'secrets', 'secrets-rotation-of': 'rot-tags', 'secrets-rotation': 'promoted', 'secrets-rotation-base': JSON.parse(r.stdout).rotations[0].oldVersion})
+      assert.deepEqual(staging.tags, {
+        'managed-by': 'secrets',
+        'secrets-rotation-of': 'rot-tags',
+        'secrets-rotation': 'promoted',
+        'secrets-rotation-base': JSON.parse(r.stdout).rotations[0].oldVersion,
+      })
       const current = kv.latest('rot-tags')!
-      assert.deepEqual([current.tags, current.contentType, current.value], [{owner: 'payments'}, 'text/plain', staging.value])
+      assert.deepEqual(
+        [current.tags, current.contentType, current.value],
+        [{owner: 'payments'}, 'text/plain', staging.value],
+      )
       const list = await run(['list', 'azure', '--json'])
       assert.equal(list.code, 0, list.stderr)
       const names = JSON.parse(list.stdout).secrets.map((x: {name: string}) => x.name)
@@ -63,7 +92,10 @@ describe('rotate on Azure Key Vault (test server)', () => {
       kv.seed('rot-clash-pending', 'someone-elses-secret')
       const r = await run(['rotate', 'azure://rot-clash'])
       assert.equal(r.code, 11, r.stderr)
-      assert.match(r.stderr, /the secret rot-clash-pending, where its pending value would wait, exists and is not a staging secret of rot-clash/)
+      assert.match(
+        r.stderr,
+        /the secret rot-clash-pending, where its pending value would wait, exists and is not a staging secret of rot-clash/,
+      )
       assert.equal(kv.latest('rot-clash')!.value, 'CANARY-clash-55')
       assert.equal(kv.latest('rot-clash-pending')!.value, 'someone-elses-secret')
     })

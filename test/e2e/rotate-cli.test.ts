@@ -26,8 +26,12 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
   before(async () => {
     await sb.init()
     writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
-    for (const [name, value] of [['GOOD', 'CANARY-good-0001'], ['BAD', 'CANARY-bad-0002'], ['JSONCFG', '{"user":"app","password":"CANARY-json-0003"}'], ['PLAIN', 'CANARY-plain-0004']]) {
-      // eslint-disable-next-line no-await-in-loop
+    for (const [name, value] of [
+      ['GOOD', 'CANARY-good-0001'],
+      ['BAD', 'CANARY-bad-0002'],
+      ['JSONCFG', '{"user":"app","password":"CANARY-json-0003"}'],
+      ['PLAIN', 'CANARY-plain-0004'],
+    ]) {
       assert.equal((await run(['set', name], {input: value})).code, 0)
     }
   })
@@ -56,7 +60,10 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     assert.equal(bad.stderr, '✗ BAD (local://BAD): verification failed; rolled back, version 1 is still current\n')
     const missing = await run(['rotate', 'NOPE'])
     assert.equal(missing.code, 5)
-    assert.match(missing.stderr, /^Error \[NOT_FOUND\]: No secret named NOPE in the local store .*\n  → Run `secrets list` to see the names/)
+    assert.match(
+      missing.stderr,
+      /^Error \[NOT_FOUND\]: No secret named NOPE in the local store .*\n {2}→ Run `secrets list` to see the names/,
+    )
     const json = await run(['rotate', 'NOPE', '--json'])
     assert.equal(json.code, 5)
     assert.equal(JSON.parse(json.stdout).rotations[0].error.code, 'NOT_FOUND')
@@ -83,10 +90,13 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
   it('killed after verification: --status says verified; the next run finishes it with the verified value', async () => {
     const pause = join(sb.root, 'pause-verified')
     const seen = join(sb.root, 'seen-verified')
-    const child = spawn(process.execPath, [BIN, 'rotate', 'PLAIN', '--verify-cmd', `printf %s "$PLAIN" > ${seen}`], {cwd: sb.project, env: sb.env({SECRETS_TEST_PAUSE_AFTER_VERIFIED: pause}), stdio: 'ignore'})
+    const child = spawn(process.execPath, [BIN, 'rotate', 'PLAIN', '--verify-cmd', `printf %s "$PLAIN" > ${seen}`], {
+      cwd: sb.project,
+      env: sb.env({SECRETS_TEST_PAUSE_AFTER_VERIFIED: pause}),
+      stdio: 'ignore',
+    })
     const done = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_c, s) => r(s)))
     for (let i = 0; i < 1500 && !existsSync(pause); i++) {
-      // eslint-disable-next-line no-await-in-loop
       await new Promise((r) => setTimeout(r, 20))
     }
     const before = await get('PLAIN')
@@ -99,7 +109,10 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     const text = readFileSync(journal, 'utf8')
     assert.ok(!text.includes(readFileSync(seen, 'utf8')) && !text.includes(before), 'a value in the journal')
     const status = JSON.parse((await run(['rotate', '--status', '--json'])).stdout).unfinished
-    assert.deepEqual(status.map((e: {ref: string; step: string; running: boolean}) => [e.ref, e.step, e.running]), [['local://PLAIN', 'verified', false]])
+    assert.deepEqual(
+      status.map((e: {ref: string; step: string; running: boolean}) => [e.ref, e.step, e.running]),
+      [['local://PLAIN', 'verified', false]],
+    )
     const r: RunResult = await run(['rotate', 'PLAIN', '--json'])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(JSON.parse(r.stdout).rotations[0].status, 'finished')
@@ -119,10 +132,13 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     for (const text of ['{"rotations": [', '{"rotations": {}}\n', 'null\n']) {
       writeFileSync(journal, text)
       chmodSync(journal, 0o600)
-      // eslint-disable-next-line no-await-in-loop
+
       const bad = await run(['rotate', 'PLAIN', '--json'])
       assert.equal(bad.code, 8, bad.stderr)
-      assert.equal(JSON.parse(bad.stdout).rotations[0].error.message, `The rotation journal ${journal} is not valid JSON.`)
+      assert.equal(
+        JSON.parse(bad.stdout).rotations[0].error.message,
+        `The rotation journal ${journal} is not valid JSON.`,
+      )
     }
     unlinkSync(journal)
     assert.equal((await run(['rotate'])).code, 2)
@@ -130,7 +146,10 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     assert.equal((await run(['rotate', '--due', '--all'])).code, 2)
     const now = await run(['rotate', '--due'], {env: {SECRETS_NOW: 'yesterday'}})
     assert.equal(now.code, 2)
-    assert.match(now.stderr, /SECRETS_NOW must be an ISO 8601 time such as 2026-11-30T12:00:00Z or epoch milliseconds, not "yesterday"\./)
+    assert.match(
+      now.stderr,
+      /SECRETS_NOW must be an ISO 8601 time such as 2026-11-30T12:00:00Z or epoch milliseconds, not "yesterday"\./,
+    )
   })
 
   it('status shows ages against policies; versions lists the history without values', async () => {
@@ -148,7 +167,12 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     const seen = join(sb.root, 'seen-new-field')
     const before = JSON.parse(await get('JSONCFG'))
     assert.equal(before.token, undefined)
-    const r = await run(['rotate', 'local://JSONCFG#token', '--verify-cmd', `printf %s "$TOKEN" > ${seen}; echo "token=$TOKEN"`])
+    const r = await run([
+      'rotate',
+      'local://JSONCFG#token',
+      '--verify-cmd',
+      `printf %s "$TOKEN" > ${seen}; echo "token=$TOKEN"`,
+    ])
     assert.equal(r.code, 0, r.stderr)
     const token = readFileSync(seen, 'utf8')
     assert.match(token, /^[A-Za-z0-9]{32}$/)

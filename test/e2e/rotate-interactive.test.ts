@@ -7,15 +7,25 @@ import {BIN, ROOT, Sandbox} from '../helpers/cli.js'
 
 const PTY = join(ROOT, 'test', 'helpers', 'pty_run.py')
 
-function onTerminal(sb: Sandbox, args: string[], script: Array<[string, string]>, env: Record<string, string | undefined> = {}): {code: number; output: string} {
-  const r = spawnSync('python3', [PTY, JSON.stringify(script), '--', process.execPath, BIN, ...args], {cwd: sb.project, env: sb.env({TERM: 'xterm', CI: undefined, ...env}), encoding: 'utf8'})
+function onTerminal(
+  sb: Sandbox,
+  args: string[],
+  script: Array<[string, string]>,
+  env: Record<string, string | undefined> = {},
+): {code: number; output: string} {
+  const r = spawnSync('python3', [PTY, JSON.stringify(script), '--', process.execPath, BIN, ...args], {
+    cwd: sb.project,
+    env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
+    encoding: 'utf8',
+  })
   assert.equal(r.status, 0, r.stderr)
   return JSON.parse(r.stdout)
 }
 
 describe('rotate on a terminal', () => {
   const sb = new Sandbox()
-  const get = () => spawnSync(process.execPath, [BIN, 'get', 'TTY_KEY'], {cwd: sb.project, env: sb.env(), encoding: 'utf8'}).stdout
+  const get = () =>
+    spawnSync(process.execPath, [BIN, 'get', 'TTY_KEY'], {cwd: sb.project, env: sb.env(), encoding: 'utf8'}).stdout
   before(async () => {
     await sb.init()
     assert.equal((await sb.run(['set', 'TTY_KEY'], {input: 'CANARY-tty-old-66'})).code, 0)

@@ -15,7 +15,8 @@ describe('rotate on the local store', () => {
   rotationSuite(() => ({
     sb,
     env: {},
-    config: 'providers:\n  local: {type: local, path: .secrets/store.json, inject: false}\nenv:\n  A_VAR: {{REF}}\n  B_VAR: {{REF2}}\n',
+    config:
+      'providers:\n  local: {type: local, path: .secrets/store.json, inject: false}\nenv:\n  A_VAR: {{REF}}\n  B_VAR: {{REF2}}\n',
     async seed(name, value) {
       await sb.run(['delete', names[name], '--yes'])
       const r = await sb.run(['set', names[name]], {input: value})

@@ -26,25 +26,33 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function waitFor(file: string): Promise<void> {
   for (let i = 0; i < 1500 && !existsSync(file); i++) {
-    // eslint-disable-next-line no-await-in-loop
     await wait(20)
   }
   assert.ok(existsSync(file), `${file} did not appear`)
 }
 
 export function rotationSuite(f: () => RotationFixture): void {
-  const run = (args: string[], o: {input?: string; env?: Record<string, string | undefined>} = {}): Promise<RunResult> => {
+  const run = (
+    args: string[],
+    o: {input?: string; env?: Record<string, string | undefined>} = {},
+  ): Promise<RunResult> => {
     const fx = f()
     return fx.sb.run(args, {input: o.input, env: {...fx.env, ...o.env}})
   }
   const spawnRun = (args: string[], env: Record<string, string | undefined>) => {
     const fx = f()
-    const child = spawn(process.execPath, [BIN, ...args], {cwd: fx.sb.project, env: fx.sb.env({...fx.env, ...env}), stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: fx.sb.project,
+      env: fx.sb.env({...fx.env, ...env}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
     child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
-    const done = new Promise<RunResult>((resolve) => child.on('close', (code, signal) => resolve({code, signal, stdout, stderr})))
+    const done = new Promise<RunResult>((resolve) =>
+      child.on('close', (code, signal) => resolve({code, signal, stdout, stderr})),
+    )
     return {child, done}
   }
   const get = async (ref: string): Promise<string> => {
@@ -75,7 +83,10 @@ export function rotationSuite(f: () => RotationFixture): void {
     const fresh = await get(a)
     assert.match(fresh, /^[A-Za-z0-9]{32}$/)
     assert.notEqual(fresh, old)
-    assert.equal(await get(`${a.split('#')[0]}?version=${one.oldVersion}${a.includes('#') ? `#${a.split('#')[1]}` : ''}`), old)
+    assert.equal(
+      await get(`${a.split('#')[0]}?version=${one.oldVersion}${a.includes('#') ? `#${a.split('#')[1]}` : ''}`),
+      old,
+    )
     const versions = JSON.parse((await run(['versions', a, '--json'])).stdout)
     assert.equal(versions.versions.find((v: {current: boolean}) => v.current).version, one.newVersion)
     assert.ok(versions.versions.some((v: {version: string}) => v.version === one.oldVersion))
@@ -92,7 +103,13 @@ export function rotationSuite(f: () => RotationFixture): void {
     const old = 'CANARY-verify-old-41d2'
     const {a} = await setup(old)
     const seen = join(f().sb.root, 'seen')
-    const failing = await run(['rotate', a, '--verify-cmd', `printf %s "$A_VAR" > ${seen}; echo "got $A_VAR"; exit 3`, '--json'])
+    const failing = await run([
+      'rotate',
+      a,
+      '--verify-cmd',
+      `printf %s "$A_VAR" > ${seen}; echo "got $A_VAR"; exit 3`,
+      '--json',
+    ])
     assert.equal(failing.code, 14, failing.stderr)
     const report = JSON.parse(failing.stdout)
     assert.equal(report.rotations[0].status, 'rolled-back')
@@ -194,23 +211,49 @@ export function rotationSuite(f: () => RotationFixture): void {
   it('--due rotates exactly the overdue secrets (time from SECRETS_NOW); nothing due exits 13', async () => {
     const {a, b} = await setup('CANARY-due-a-1111', 'CANARY-due-b-2222')
     const fx = f()
-    writeFileSync(join(fx.sb.project, 'secrets.yaml'), fx.config.replaceAll('{{REF}}', a).replaceAll('{{REF2}}', b)
-      .replace('A_VAR: ', 'A_VAR: {rotate: {every: 10d}, ref: ').replace(/(A_VAR: \{.*)$/m, '$1}')
-      .replace('B_VAR: ', 'B_VAR: {rotate: {every: 30d}, ref: ').replace(/(B_VAR: \{.*)$/m, '$1}'))
+    writeFileSync(
+      join(fx.sb.project, 'secrets.yaml'),
+      fx.config
+        .replaceAll('{{REF}}', a)
+        .replaceAll('{{REF2}}', b)
+        .replace('A_VAR: ', 'A_VAR: {rotate: {every: 10d}, ref: ')
+        .replace(/(A_VAR: \{.*)$/m, '$1}')
+        .replace('B_VAR: ', 'B_VAR: {rotate: {every: 30d}, ref: ')
+        .replace(/(B_VAR: \{.*)$/m, '$1}'),
+    )
     const in20days = new Date(Date.now() + 20 * 86_400_000).toISOString()
     const status = await run(['status', '--json'], {env: {SECRETS_NOW: in20days}})
     assert.equal(status.code, 0, status.stderr)
     const rows = JSON.parse(status.stdout).secrets
-    assert.deepEqual(rows.map((s: {name: string; due: boolean; every: string; ageDays: number}) => [s.name, s.due, s.every, s.ageDays]), [['A_VAR', true, '10d', 20], ['B_VAR', false, '30d', 20]])
+    assert.deepEqual(
+      rows.map((s: {name: string; due: boolean; every: string; ageDays: number}) => [
+        s.name,
+        s.due,
+        s.every,
+        s.ageDays,
+      ]),
+      [
+        ['A_VAR', true, '10d', 20],
+        ['B_VAR', false, '30d', 20],
+      ],
+    )
     const dry = await run(['rotate', '--due', '--dry-run', '--json'], {env: {SECRETS_NOW: in20days}})
     assert.equal(dry.code, 0, dry.stderr)
-    assert.deepEqual(JSON.parse(dry.stdout).rotations.map((r: {name: string; status: string}) => [r.name, r.status]), [['A_VAR', 'would-rotate']])
+    assert.deepEqual(
+      JSON.parse(dry.stdout).rotations.map((r: {name: string; status: string}) => [r.name, r.status]),
+      [['A_VAR', 'would-rotate']],
+    )
     const due = await run(['rotate', '--due', '--json'], {env: {SECRETS_NOW: in20days}})
     assert.equal(due.code, 0, due.stderr)
-    assert.deepEqual(JSON.parse(due.stdout).rotations.map((r: {name: string; status: string}) => [r.name, r.status]), [['A_VAR', 'rotated']])
+    assert.deepEqual(
+      JSON.parse(due.stdout).rotations.map((r: {name: string; status: string}) => [r.name, r.status]),
+      [['A_VAR', 'rotated']],
+    )
     assert.notEqual(await get(a), 'CANARY-due-a-1111')
     assert.equal(await get(b), 'CANARY-due-b-2222')
-    const none = await run(['rotate', '--due', '--json'], {env: {SECRETS_NOW: new Date(Date.now() + 5 * 86_400_000).toISOString()}})
+    const none = await run(['rotate', '--due', '--json'], {
+      env: {SECRETS_NOW: new Date(Date.now() + 5 * 86_400_000).toISOString()},
+    })
     assert.equal(none.code, 13, none.stderr)
     assert.deepEqual(JSON.parse(none.stdout), {rotations: [], exitCode: 13})
   })

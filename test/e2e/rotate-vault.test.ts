@@ -56,7 +56,10 @@ describe('rotate on Vault KV v2 (test server)', () => {
     })
 
     it('a token that may not write the .pending sibling is refused before anything changes (exit 6)', async () => {
-      server.policy('narrow', {'secret/data/rot/narrow': ['read', 'create', 'update'], 'secret/metadata/rot/narrow': ['read']})
+      server.policy('narrow', {
+        'secret/data/rot/narrow': ['read', 'create', 'update'],
+        'secret/metadata/rot/narrow': ['read'],
+      })
       server.put('secret', 'rot/narrow', {password: 'CANARY-narrow-22'})
       const r = await run(['rotate', 'vault://secret/rot/narrow#password'], server.createToken(['narrow']))
       assert.equal(r.code, 6, r.stderr)
@@ -69,7 +72,10 @@ describe('rotate on Vault KV v2 (test server)', () => {
       server.put('legacy', 'old', {password: 'CANARY-v1-33'})
       const r = await run(['rotate', 'vault://legacy/old#password'], server.rootToken)
       assert.equal(r.code, 10, r.stderr)
-      assert.match(r.stderr, /^Error \[UNSUPPORTED\]: vault:\/\/legacy\/old keeps no versions \(a Vault KV v1 mount\?\), so it cannot be rotated in stages\.\n$/)
+      assert.match(
+        r.stderr,
+        /^Error \[UNSUPPORTED\]: vault:\/\/legacy\/old keeps no versions \(a Vault KV v1 mount\?\), so it cannot be rotated in stages\.\n$/,
+      )
       assert.deepEqual(server.peek('legacy', 'old'), {password: 'CANARY-v1-33'})
     })
   })

@@ -13,11 +13,31 @@ import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
 const VALUE = 'canary-Db-7Qx9Lm2Vp4Rt8Zw'
 const AWS_KEY = 'AKIAQ3EGRRNJ5XW7PZ2D'
 const GH_TOKEN = 'ghp_Q8x2LmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2m'
-const LEAKS = [VALUE, VALUE.slice(0, 8), VALUE.slice(-8), AWS_KEY, AWS_KEY.slice(0, 10), AWS_KEY.slice(-8), GH_TOKEN.slice(0, 10), GH_TOKEN.slice(-8)]
+const LEAKS = [
+  VALUE,
+  VALUE.slice(0, 8),
+  VALUE.slice(-8),
+  AWS_KEY,
+  AWS_KEY.slice(0, 10),
+  AWS_KEY.slice(-8),
+  GH_TOKEN.slice(0, 10),
+  GH_TOKEN.slice(-8),
+]
 
-const GIT_ENV = {GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_NOSYSTEM: '1'}
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+}
 
-function git(sb: Sandbox, args: string[], cwd = sb.project, env: Record<string, string | undefined> = {}): {status: number | null; stdout: string; stderr: string} {
+function git(
+  sb: Sandbox,
+  args: string[],
+  cwd = sb.project,
+  env: Record<string, string | undefined> = {},
+): {status: number | null; stdout: string; stderr: string} {
   const r = spawnSync('git', args, {cwd, env: sb.env({...GIT_ENV, ...env}), encoding: 'utf8'})
   return {status: r.status, stdout: r.stdout, stderr: r.stderr}
 }
@@ -39,7 +59,11 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'sarif-schema-2.1.0.json'), 'utf8'))
 // Strict mode on: the official schema compiles without unknown keywords or formats.
 const compiled = addFormats(new Ajv({allErrors: true})).compile(schema)
-const validateSarif = Object.assign((doc: unknown): boolean => compiled(doc), {get errors() { return compiled.errors }})
+const validateSarif = Object.assign((doc: unknown): boolean => compiled(doc), {
+  get errors() {
+    return compiled.errors
+  },
+})
 
 /** A project in a git repository, with a local store holding DB_PASSWORD = VALUE. */
 async function project(): Promise<Sandbox> {
@@ -63,31 +87,68 @@ describe('scan: configured values and credential patterns', () => {
   it('finds the planted value and the planted AWS key with file, line, column, rule and variable, and exits 16', async () => {
     const r = await sb.run(['scan'])
     assert.equal(r.code, 16, r.stderr)
-    assert.equal(r.stdout, [
-      'deploy/aws.env:2:19: aws-access-key-id: AWS access key ID hardcoded here.',
-      'src/config.js:3:14: configured-secret-value: The value of DB_PASSWORD (a secret configured in secrets.yaml) is hardcoded here.',
-      '',
-    ].join('\n'))
+    assert.equal(
+      r.stdout,
+      [
+        'deploy/aws.env:2:19: aws-access-key-id: AWS access key ID hardcoded here.',
+        'src/config.js:3:14: configured-secret-value: The value of DB_PASSWORD (a secret configured in secrets.yaml) is hardcoded here.',
+        '',
+      ].join('\n'),
+    )
     assert.equal(r.stderr, '✗ 2 hardcoded secret(s) in 2 of 4 file(s) scanned.\n')
     assertNoLeak(r, 'text')
     // Reading the value for the scan is an access like any other: recorded, without the value.
-    const audit = sb.auditText().trim().split('\n').map((l) => JSON.parse(l))
-    assert.deepEqual(audit.filter((e) => e.command === 'scan').map((e) => [e.action, e.ref, e.outcome]), [['read', 'local://DB_PASSWORD', 'ok']])
+    const audit = sb
+      .auditText()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    assert.deepEqual(
+      audit.filter((e) => e.command === 'scan').map((e) => [e.action, e.ref, e.outcome]),
+      [['read', 'local://DB_PASSWORD', 'ok']],
+    )
     assert.ok(!sb.auditText().includes(VALUE))
   })
 
   it('--format json and --json give the same findings, never a value', async () => {
-    for (const args of [['scan', '--format', 'json'], ['scan', '--json']]) {
-      // eslint-disable-next-line no-await-in-loop
+    for (const args of [
+      ['scan', '--format', 'json'],
+      ['scan', '--json'],
+    ]) {
       const r = await sb.run(args)
       assert.equal(r.code, 16, r.stderr)
       assertNoLeak(r, args.join(' '))
       const report = JSON.parse(r.stdout)
-      assert.deepEqual(report.findings.map((f: Record<string, unknown>) => ({...f, fingerprint: typeof f.fingerprint})), [
-        {rule: 'aws-access-key-id', file: 'deploy/aws.env', line: 2, column: 19, endLine: 2, endColumn: 39, source: 'worktree', fingerprint: 'string'},
-        {rule: 'configured-secret-value', file: 'src/config.js', line: 3, column: 14, endLine: 3, endColumn: 14 + VALUE.length, variable: 'DB_PASSWORD', source: 'worktree', fingerprint: 'string'},
-      ])
-      assert.deepEqual([report.scanned, report.values.variables, report.values.checked, report.values.unresolved, report.exitCode], [4, 1, 1, [], 16])
+      assert.deepEqual(
+        report.findings.map((f: Record<string, unknown>) => ({...f, fingerprint: typeof f.fingerprint})),
+        [
+          {
+            rule: 'aws-access-key-id',
+            file: 'deploy/aws.env',
+            line: 2,
+            column: 19,
+            endLine: 2,
+            endColumn: 39,
+            source: 'worktree',
+            fingerprint: 'string',
+          },
+          {
+            rule: 'configured-secret-value',
+            file: 'src/config.js',
+            line: 3,
+            column: 14,
+            endLine: 3,
+            endColumn: 14 + VALUE.length,
+            variable: 'DB_PASSWORD',
+            source: 'worktree',
+            fingerprint: 'string',
+          },
+        ],
+      )
+      assert.deepEqual(
+        [report.scanned, report.values.variables, report.values.checked, report.values.unresolved, report.exitCode],
+        [4, 1, 1, [], 16],
+      )
     }
   })
 
@@ -99,10 +160,25 @@ describe('scan: configured values and credential patterns', () => {
     assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors, null, 2))
     const run = sarif.runs[0]
     assert.equal(sarif.version, '2.1.0')
-    assert.deepEqual(run.results.map((x: {ruleId: string; locations: Array<{physicalLocation: {artifactLocation: {uri: string}; region: {startLine: number; startColumn: number}}}>}) => [x.ruleId, x.locations[0].physicalLocation.artifactLocation.uri, x.locations[0].physicalLocation.region.startLine, x.locations[0].physicalLocation.region.startColumn]), [
-      ['aws-access-key-id', 'deploy/aws.env', 2, 19],
-      ['configured-secret-value', 'src/config.js', 3, 14],
-    ])
+    assert.deepEqual(
+      run.results.map(
+        (x: {
+          ruleId: string
+          locations: Array<{
+            physicalLocation: {artifactLocation: {uri: string}; region: {startLine: number; startColumn: number}}
+          }>
+        }) => [
+          x.ruleId,
+          x.locations[0].physicalLocation.artifactLocation.uri,
+          x.locations[0].physicalLocation.region.startLine,
+          x.locations[0].physicalLocation.region.startColumn,
+        ],
+      ),
+      [
+        ['aws-access-key-id', 'deploy/aws.env', 2, 19],
+        ['configured-secret-value', 'src/config.js', 3, 14],
+      ],
+    )
     assert.equal(run.tool.driver.rules[run.results[1].ruleIndex].id, 'configured-secret-value')
     assert.equal(run.invocations[0].executionSuccessful, true)
   })
@@ -125,7 +201,10 @@ describe('scan: configured values and credential patterns', () => {
     const r = await sb.run(['scan', '--json', '-o', out])
     assert.equal(r.code, 16, r.stderr)
     const written = JSON.parse(readFileSync(out, 'utf8'))
-    assert.deepEqual(written.findings.map((f: {rule: string}) => f.rule), JSON.parse(r.stdout).findings.map((f: {rule: string}) => f.rule))
+    assert.deepEqual(
+      written.findings.map((f: {rule: string}) => f.rule),
+      JSON.parse(r.stdout).findings.map((f: {rule: string}) => f.rule),
+    )
     assert.ok(written.findings.length > 0)
     assert.ok(!readFileSync(out, 'utf8').includes(VALUE) && !r.stdout.includes(VALUE))
   })
@@ -135,7 +214,10 @@ describe('scan: configured values and credential patterns', () => {
     symlinkSync(sb.project, link)
     const r = await sb.run(['scan', '.'], {cwd: join(link, 'src')})
     assert.equal(r.code, 16, r.stderr)
-    assert.equal(r.stdout, 'src/config.js:3:14: configured-secret-value: The value of DB_PASSWORD (a secret configured in secrets.yaml) is hardcoded here.\n')
+    assert.equal(
+      r.stdout,
+      'src/config.js:3:14: configured-secret-value: The value of DB_PASSWORD (a secret configured in secrets.yaml) is hardcoded here.\n',
+    )
   })
 
   it('--no-values reads no secret (works without any identity) and still finds patterns', async () => {
@@ -143,7 +225,13 @@ describe('scan: configured values and credential patterns', () => {
     assert.equal(r.code, 16, r.stderr)
     const report = JSON.parse(r.stdout)
     // Without values, the configured password is still caught as a random-looking assignment.
-    assert.deepEqual(report.findings.map((f: {rule: string; variable?: string}) => [f.rule, f.variable]), [['aws-access-key-id', undefined], ['generic-secret-assignment', 'password']])
+    assert.deepEqual(
+      report.findings.map((f: {rule: string; variable?: string}) => [f.rule, f.variable]),
+      [
+        ['aws-access-key-id', undefined],
+        ['generic-secret-assignment', 'password'],
+      ],
+    )
     assert.equal(report.values.note, 'configured values not looked for (--no-values)')
   })
 
@@ -154,7 +242,10 @@ describe('scan: configured values and credential patterns', () => {
     assert.match(r.stdout, /^src\/config\.js:3:14: configured-secret-value/)
     const missing = await sb.run(['scan', 'nope'])
     assert.equal(missing.code, 5)
-    assert.equal(missing.stderr, 'Error [NOT_FOUND]: nope does not exist, so it cannot be scanned.\n  → Pass files or directories that exist (default: the current directory).\n')
+    assert.equal(
+      missing.stderr,
+      'Error [NOT_FOUND]: nope does not exist, so it cannot be scanned.\n  → Pass files or directories that exist (default: the current directory).\n',
+    )
   })
 })
 
@@ -177,10 +268,18 @@ describe('scan: baseline', () => {
     const text = readFileSync(file, 'utf8')
     for (const leak of LEAKS) assert.ok(!text.includes(leak))
     const doc = JSON.parse(text)
-    assert.deepEqual(doc.findings.map((f: {rule: string; file: string; line: number; variable?: string}) => [f.rule, f.file, f.line, f.variable]), [
-      ['aws-access-key-id', 'deploy/aws.env', 1, undefined],
-      ['configured-secret-value', 'src/config.js', 1, 'DB_PASSWORD'],
-    ])
+    assert.deepEqual(
+      doc.findings.map((f: {rule: string; file: string; line: number; variable?: string}) => [
+        f.rule,
+        f.file,
+        f.line,
+        f.variable,
+      ]),
+      [
+        ['aws-access-key-id', 'deploy/aws.env', 1, undefined],
+        ['configured-secret-value', 'src/config.js', 1, 'DB_PASSWORD'],
+      ],
+    )
 
     const again = await sb.run(['scan', '--baseline', '.secrets-baseline.json'])
     assert.equal(again.code, 0, again.stderr)
@@ -199,9 +298,17 @@ describe('scan: baseline', () => {
     const sarif = await sb.run(['scan', '--baseline', '.secrets-baseline.json', '--format', 'sarif'])
     const doc = JSON.parse(sarif.stdout)
     assert.ok(validateSarif(doc), JSON.stringify(validateSarif.errors))
-    assert.deepEqual(doc.runs[0].results.map((x: {ruleId: string; suppressions?: unknown[]}) => [x.ruleId, x.suppressions?.length ?? 0]), [
-      ['github-token', 0], ['aws-access-key-id', 1], ['configured-secret-value', 1],
-    ])
+    assert.deepEqual(
+      doc.runs[0].results.map((x: {ruleId: string; suppressions?: unknown[]}) => [
+        x.ruleId,
+        x.suppressions?.length ?? 0,
+      ]),
+      [
+        ['github-token', 0],
+        ['aws-access-key-id', 1],
+        ['configured-secret-value', 1],
+      ],
+    )
   })
 
   it('the same baseline applies to --staged (fingerprints do not depend on where the bytes were read)', async () => {
@@ -215,11 +322,17 @@ describe('scan: baseline', () => {
   it('a missing or malformed baseline is a clear error; --update-baseline needs --baseline', async () => {
     const missing = await sb.run(['scan', '--baseline', 'none.json'])
     assert.equal(missing.code, 5)
-    assert.match(missing.stderr, /^Error \[NOT_FOUND\]: Baseline .*none\.json does not exist\.\n {2}→ Create it with `secrets scan --baseline .*none\.json --update-baseline`/)
+    assert.match(
+      missing.stderr,
+      /^Error \[NOT_FOUND\]: Baseline .*none\.json does not exist\.\n {2}→ Create it with `secrets scan --baseline .*none\.json --update-baseline`/,
+    )
     write(sb, 'bad.json', '{"version": 1, "findings": {}}')
     const bad = await sb.run(['scan', '--baseline', 'bad.json'])
     assert.equal(bad.code, 8)
-    assert.match(bad.stderr, /^Error \[INTEGRITY\]: Baseline .*bad\.json is not a valid secrets scan baseline: "findings" is not an array\./)
+    assert.match(
+      bad.stderr,
+      /^Error \[INTEGRITY\]: Baseline .*bad\.json is not a valid secrets scan baseline: "findings" is not an array\./,
+    )
     const usage = await sb.run(['scan', '--update-baseline'])
     assert.equal(usage.code, 2)
     assert.match(usage.stderr, /^Error \[USAGE\]: [\s\S]*--update-baseline: --baseline\n/)
@@ -259,7 +372,10 @@ describe('scan --staged', () => {
     assert.equal(staged.stderr, '✓ No hardcoded secrets in 0 staged file(s) scanned.\n')
     const tree = await sb.run(['scan'])
     assert.equal(tree.code, 16)
-    assert.equal(tree.stdout, 'app.js:1:12: configured-secret-value: The value of DB_PASSWORD (a secret configured in secrets.yaml) is hardcoded here.\n')
+    assert.equal(
+      tree.stdout,
+      'app.js:1:12: configured-secret-value: The value of DB_PASSWORD (a secret configured in secrets.yaml) is hardcoded here.\n',
+    )
   })
 
   it('PATH arguments restrict --staged to those paths', async () => {
@@ -339,10 +455,13 @@ describe('scan --install-hook', () => {
   it('refuses a hook it cannot safely append to, and leaves it unchanged', async () => {
     for (const existing of ['#!/bin/sh\nnpx lint-staged\nexit 0\n', '#!/usr/bin/env python3\nprint("hi")\n']) {
       writeFileSync(hookFile(), existing)
-      // eslint-disable-next-line no-await-in-loop
+
       const r = await sb.run(['scan', '--install-hook'])
       assert.equal(r.code, 11, r.stderr)
-      assert.match(r.stderr, /^Error \[CONFLICT\]: A pre-commit hook already exists at .*pre-commit and (has a top-level `exit` or `exec`|is not a shell script \(#!\/usr\/bin\/env python3\)).*; it was left unchanged\.\n {2}→ Add `secrets scan --staged \|\| exit \$\?` to it/)
+      assert.match(
+        r.stderr,
+        /^Error \[CONFLICT\]: A pre-commit hook already exists at .*pre-commit and (has a top-level `exit` or `exec`|is not a shell script \(#!\/usr\/bin\/env python3\)).*; it was left unchanged\.\n {2}→ Add `secrets scan --staged \|\| exit \$\?` to it/,
+      )
       assert.equal(readFileSync(hookFile(), 'utf8'), existing)
     }
   })
@@ -369,9 +488,14 @@ describe('scan: child processes', () => {
       assert.ok(identity)
       write(sb, 'staged.js', `const k = "${AWS_KEY}"\n`)
       assert.equal(git(sb, ['add', 'staged.js']).status, 0)
-      const canaries = {SECRETS_AGE_KEY: identity, SECRETS_PASSPHRASE: 'canary-pass-1', VAULT_TOKEN: 'hvs.canaryVaultToken0123456789', AWS_SECRET_ACCESS_KEY: 'canary-aws-secret-0123', AZURE_CLIENT_SECRET: 'canary-azure-0123'}
+      const canaries = {
+        SECRETS_AGE_KEY: identity,
+        SECRETS_PASSPHRASE: 'canary-pass-1',
+        VAULT_TOKEN: 'hvs.canaryVaultToken0123456789',
+        AWS_SECRET_ACCESS_KEY: 'canary-aws-secret-0123',
+        AZURE_CLIENT_SECRET: 'canary-azure-0123',
+      }
       for (const args of [['scan'], ['scan', '--staged'], ['scan', '--install-hook']]) {
-        // eslint-disable-next-line no-await-in-loop
         const r = await sb.run(args, {env: {...canaries, PATH: `${shimDir}:${process.env.PATH}`}})
         assert.ok(r.code === 16 || r.code === 0, r.stderr)
       }
@@ -399,8 +523,14 @@ describe('scan: what is skipped, clean trees, unreadable secrets', () => {
       assert.equal(r.code, 16, r.stderr)
       const sarif = JSON.parse(r.stdout)
       assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors))
-      assert.equal(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, 'my%20notes/%C3%A9%201.txt')
-      assert.equal((await sb.run(['scan', '--no-values'])).stdout, 'my notes/é 1.txt:1:7: github-token: GitHub token hardcoded here.\n')
+      assert.equal(
+        sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri,
+        'my%20notes/%C3%A9%201.txt',
+      )
+      assert.equal(
+        (await sb.run(['scan', '--no-values'])).stdout,
+        'my notes/é 1.txt:1:7: github-token: GitHub token hardcoded here.\n',
+      )
     } finally {
       sb.cleanup()
     }
@@ -432,7 +562,10 @@ describe('scan: what is skipped, clean trees, unreadable secrets', () => {
       write(sb, 'big.txt', `${'x'.repeat(5000)}\n${AWS_KEY}\n`)
       const r = await sb.run(['scan', '--max-bytes', '4096'])
       assert.equal(r.code, 0, r.stderr)
-      assert.equal(r.stderr, '✓ No hardcoded secrets in 3 file(s) scanned; skipped 1 binary, 1 over 4096 bytes (big.txt).\n')
+      assert.equal(
+        r.stderr,
+        '✓ No hardcoded secrets in 3 file(s) scanned; skipped 1 binary, 1 over 4096 bytes (big.txt).\n',
+      )
       const all = await sb.run(['scan', '--max-bytes', '100000'])
       assert.equal(all.code, 16)
       assert.equal(all.stdout, 'big.txt:2:1: aws-access-key-id: AWS access key ID hardcoded here.\n')
@@ -460,16 +593,25 @@ describe('scan: what is skipped, clean trees, unreadable secrets', () => {
   it('a secret that cannot be read is reported on stderr; the pattern scan goes on; the exit code says which', async () => {
     const sb = await project()
     try {
-      writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\nenv:\n  API_KEY: local://MISSING_KEY\n')
+      writeFileSync(
+        join(sb.project, 'secrets.yaml'),
+        'providers:\n  local: {type: local, path: .secrets/store.json}\nenv:\n  API_KEY: local://MISSING_KEY\n',
+      )
       write(sb, 'app.js', `const k = "${AWS_KEY}"\nconst p = "${VALUE}"\n`)
       const r = await sb.run(['scan'])
       assert.equal(r.code, 16, r.stderr)
-      assert.match(r.stderr, /^Warning: API_KEY \(local:\/\/MISSING_KEY\) could not be read, so its value was not looked for: \[NOT_FOUND\] /)
-      assert.equal(r.stdout, [
-        'app.js:1:12: aws-access-key-id: AWS access key ID hardcoded here.',
-        'app.js:2:12: configured-secret-value: The value of DB_PASSWORD (a secret configured in secrets.yaml) is hardcoded here.',
-        '',
-      ].join('\n'))
+      assert.match(
+        r.stderr,
+        /^Warning: API_KEY \(local:\/\/MISSING_KEY\) could not be read, so its value was not looked for: \[NOT_FOUND\] /,
+      )
+      assert.equal(
+        r.stdout,
+        [
+          'app.js:1:12: aws-access-key-id: AWS access key ID hardcoded here.',
+          'app.js:2:12: configured-secret-value: The value of DB_PASSWORD (a secret configured in secrets.yaml) is hardcoded here.',
+          '',
+        ].join('\n'),
+      )
       assertNoLeak(r, 'unresolved')
       write(sb, 'app.js', 'const k = process.env.AWS_ACCESS_KEY_ID\n')
       const clean = await sb.run(['scan'])
@@ -477,7 +619,10 @@ describe('scan: what is skipped, clean trees, unreadable secrets', () => {
       const sarif = JSON.parse((await sb.run(['scan', '--format', 'sarif'])).stdout)
       assert.ok(validateSarif(sarif))
       assert.equal(sarif.runs[0].invocations[0].executionSuccessful, false)
-      assert.match(sarif.runs[0].invocations[0].toolExecutionNotifications[0].message.text, /^API_KEY \(local:\/\/MISSING_KEY\) could not be read/)
+      assert.match(
+        sarif.runs[0].invocations[0].toolExecutionNotifications[0].message.text,
+        /^API_KEY \(local:\/\/MISSING_KEY\) could not be read/,
+      )
     } finally {
       sb.cleanup()
     }

@@ -35,14 +35,21 @@ function scenario(remote: () => Remote): void {
   const sb = new Sandbox()
   let r: Remote
   let refs: {user: string; pass: string}
-  const run = (args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> => sb.run(args, {env: {...r.env(), ...env}})
+  const run = (args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> =>
+    sb.run(args, {env: {...r.env(), ...env}})
 
   before(async () => {
     r = remote()
     await sb.init()
     refs = r.seed()
-    writeFileSync(join(sb.project, 'secrets.yaml'), `providers:\n  local: {type: local, path: .secrets/store.json}\n${r.providerYaml()}env:\n  DB_USER: ${refs.user}\n  DB_PASS: ${refs.pass}\n`)
-    writeFileSync(join(sb.project, 'back.yaml'), `providers:\n  local: {type: local, path: .secrets/store.json}\n${r.providerYaml()}`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `providers:\n  local: {type: local, path: .secrets/store.json}\n${r.providerYaml()}env:\n  DB_USER: ${refs.user}\n  DB_PASS: ${refs.pass}\n`,
+    )
+    writeFileSync(
+      join(sb.project, 'back.yaml'),
+      `providers:\n  local: {type: local, path: .secrets/store.json}\n${r.providerYaml()}`,
+    )
   })
   after(() => sb.cleanup())
 
@@ -64,7 +71,10 @@ function scenario(remote: () => Remote): void {
     assert.equal(dry.stderr, 'Dry run: nothing was written.\n')
     const refused = await run(['sync', '--from', r.alias, '--to', 'local'])
     assert.equal(refused.code, 2)
-    assert.match(refused.stderr, /^Error \[USAGE\]: Refusing to write 2 secret\(s\) to local without confirmation: there is no terminal to ask on \(or CI is set\)\.\n {2}→ Pass --yes to write them, or --dry-run to only see the diff\.\n$/)
+    assert.match(
+      refused.stderr,
+      /^Error \[USAGE\]: Refusing to write 2 secret\(s\) to local without confirmation: there is no terminal to ask on \(or CI is set\)\.\n {2}→ Pass --yes to write them, or --dry-run to only see the diff\.\n$/,
+    )
     assert.equal(readFileSync(sb.storeFile, 'utf8'), store)
     for (const out of [dry, refused]) assert.ok(!out.stdout.includes(CANARY) && !out.stderr.includes(CANARY))
   })
@@ -76,18 +86,32 @@ function scenario(remote: () => Remote): void {
     assert.equal(first.stderr, '✓ wrote local://DB_PASS (v1), local://DB_USER (v1)\n')
     assert.equal((await run(['get', 'local://DB_PASS'])).stdout, CANARY)
     assert.equal((await run(['get', 'local://DB_USER'])).stdout, 'app-user')
-    const writes = sb.auditText().trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.command === 'sync' && e.action === 'write')
-    assert.deepEqual(writes.map((e) => [e.provider, e.ref, e.version, e.outcome]), [['local', 'local://DB_PASS', '1', 'ok'], ['local', 'local://DB_USER', '1', 'ok']])
+    const writes = sb
+      .auditText()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.command === 'sync' && e.action === 'write')
+    assert.deepEqual(
+      writes.map((e) => [e.provider, e.ref, e.version, e.outcome]),
+      [
+        ['local', 'local://DB_PASS', '1', 'ok'],
+        ['local', 'local://DB_USER', '1', 'ok'],
+      ],
+    )
     assert.ok(!sb.auditText().includes(CANARY))
 
     const store = readFileSync(sb.storeFile, 'utf8')
     r.reset()
     const second = await run(['sync', '--from', r.alias, '--to', 'local', '--yes'])
     assert.equal(second.code, 0, second.stderr)
-    assert.equal(second.stdout.replaceAll(/\(v[^)]{3,}\)/g, '(v1)'), `${diff([
-      ['=', 'DB_PASS', `${refs.pass} (v1)`, '=', 'local://DB_PASS (v1)'],
-      ['=', 'DB_USER', `${refs.user} (v1)`, '=', 'local://DB_USER (v1)'],
-    ])}0 to write, 2 unchanged.\n`)
+    assert.equal(
+      second.stdout.replaceAll(/\(v[^)]{3,}\)/g, '(v1)'),
+      `${diff([
+        ['=', 'DB_PASS', `${refs.pass} (v1)`, '=', 'local://DB_PASS (v1)'],
+        ['=', 'DB_USER', `${refs.user} (v1)`, '=', 'local://DB_USER (v1)'],
+      ])}0 to write, 2 unchanged.\n`,
+    )
     assert.equal(second.stderr, '')
     assert.equal(readFileSync(sb.storeFile, 'utf8'), store, 'the second sync rewrote the store')
     assert.equal(r.writes(), 0)
@@ -102,10 +126,19 @@ function scenario(remote: () => Remote): void {
     const changed = await run(['sync', '--from', r.alias, '--to', 'local', '--yes', '--json'])
     assert.equal(changed.code, 0, changed.stderr)
     const json = JSON.parse(changed.stdout)
-    assert.deepEqual(json.items.map((i: {name: string; status: string; to: string; toVersion?: string; written?: string}) => [i.name, i.status, i.to, i.toVersion, i.written]), [
-      ['DB_PASS', 'same', 'local://DB_PASS', '1', undefined],
-      ['DB_USER', 'change', 'local://DB_USER', '1', '2'],
-    ])
+    assert.deepEqual(
+      json.items.map((i: {name: string; status: string; to: string; toVersion?: string; written?: string}) => [
+        i.name,
+        i.status,
+        i.to,
+        i.toVersion,
+        i.written,
+      ]),
+      [
+        ['DB_PASS', 'same', 'local://DB_PASS', '1', undefined],
+        ['DB_USER', 'change', 'local://DB_USER', '1', '2'],
+      ],
+    )
     assert.equal(json.written, 1)
     assert.equal((await run(['get', 'local://DB_USER'])).stdout, 'app-user-2')
   })
@@ -114,10 +147,15 @@ function scenario(remote: () => Remote): void {
     r.reset()
     const back = await run(['sync', '--config', 'back.yaml', '--from', 'local', '--to', r.back.to, '--yes'])
     assert.equal(back.code, 0, back.stderr)
-    assert.match(back.stdout, /^\+ DB_PASS {2}local:\/\/DB_PASS \(v1\) {2}→ .* \(new\)\n\+ DB_USER {2}local:\/\/DB_USER \(v2\) {2}→ .* \(new\)\n2 to write, 0 unchanged\.\n$/)
+    assert.match(
+      back.stdout,
+      /^\+ DB_PASS {2}local:\/\/DB_PASS \(v1\) {2}→ .* \(new\)\n\+ DB_USER {2}local:\/\/DB_USER \(v2\) {2}→ .* \(new\)\n2 to write, 0 unchanged\.\n$/,
+    )
     assert.ok(r.writes() >= 2)
-    for (const [name, value] of [['DB_PASS', CANARY], ['DB_USER', 'app-user-2']]) {
-      // eslint-disable-next-line no-await-in-loop
+    for (const [name, value] of [
+      ['DB_PASS', CANARY],
+      ['DB_USER', 'app-user-2'],
+    ]) {
       const got = await run(['get', r.back.refs(name)])
       assert.deepEqual([got.code, got.stdout], [0, value], got.stderr)
     }
@@ -157,13 +195,21 @@ describe('sync: AWS Secrets Manager <-> local store', () => {
   const KEY_ID = 'AKIASYNCTESTKEY00001'
   const SECRET_KEY = 'sync/secret+access/key00000000000000000'
   before(async () => {
-    server = await SecretsManagerServer.start({credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: 'arn:aws:iam::123456789012:user/sync'}]})
+    server = await SecretsManagerServer.start({
+      credentials: [{accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, arn: 'arn:aws:iam::123456789012:user/sync'}],
+    })
   })
   after(() => server.close())
   scenario(() => ({
     alias: 'aws',
     providerYaml: () => '  aws: {type: aws}\n',
-    env: () => ({AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url, AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_EC2_METADATA_DISABLED: 'true'}),
+    env: () => ({
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
+      AWS_ACCESS_KEY_ID: KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }),
     seed: () => {
       server.seed('app/db', JSON.stringify({user: 'app-user'}))
       server.seed('app/pass', CANARY)
@@ -188,8 +234,14 @@ describe('sync: Azure Key Vault <-> local store', () => {
   after(() => kv.close())
   scenario(() => ({
     alias: 'azure',
-    providerYaml: () => `  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: client-secret}\n`,
-    env: () => ({NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: APP, AZURE_CLIENT_SECRET: APP_SECRET}),
+    providerYaml: () =>
+      `  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: client-secret}\n`,
+    env: () => ({
+      NODE_EXTRA_CA_CERTS: kv.caFile,
+      AZURE_TENANT_ID: kv.tenantId,
+      AZURE_CLIENT_ID: APP,
+      AZURE_CLIENT_SECRET: APP_SECRET,
+    }),
     seed: () => {
       kv.seed('app-user', 'app-user')
       kv.seed('app-pass', CANARY)
@@ -211,7 +263,10 @@ describe('sync on a terminal asks before writing', () => {
     server.put('secret', 'app', {a: 'value-a-1234'})
     server.put('secret', 'app2', {b: 'value-b-5678'})
     await sb.init()
-    writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\nenv:\n  A: vault://secret/app#a\nenvironments:\n  two:\n    env:\n      B: vault://secret/app2#b\n')
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      'providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault}\nenv:\n  A: vault://secret/app#a\nenvironments:\n  two:\n    env:\n      B: vault://secret/app2#b\n',
+    )
   })
   after(async () => {
     await server.close()
@@ -219,28 +274,52 @@ describe('sync on a terminal asks before writing', () => {
   })
 
   // On a pseudo-terminal (test/helpers/pty_run.py), asynchronously: the test server answers from this process.
-  const onTerminal = (answer: string) => new Promise<{code: number; output: string}>((resolve, reject) => {
-    const child = spawn('python3', [join(ROOT, 'test', 'helpers', 'pty_run.py'), JSON.stringify([['Write 1 secret(s) to local?', answer]]), '--', process.execPath, BIN, 'sync', '--from', 'vault', '--to', 'local'], {
-      cwd: sb.project,
-      env: sb.env({TERM: 'xterm', CI: undefined, VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken}),
+  const onTerminal = (answer: string) =>
+    new Promise<{code: number; output: string}>((resolve, reject) => {
+      const child = spawn(
+        'python3',
+        [
+          join(ROOT, 'test', 'helpers', 'pty_run.py'),
+          JSON.stringify([['Write 1 secret(s) to local?', answer]]),
+          '--',
+          process.execPath,
+          BIN,
+          'sync',
+          '--from',
+          'vault',
+          '--to',
+          'local',
+        ],
+        {
+          cwd: sb.project,
+          env: sb.env({TERM: 'xterm', CI: undefined, VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken}),
+        },
+      )
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.on('error', reject)
+      child.on('close', () => resolve(JSON.parse(out) as {code: number; output: string}))
     })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.on('error', reject)
-    child.on('close', () => resolve(JSON.parse(out) as {code: number; output: string}))
-  })
 
   it('a reference prefix takes whole path segments; an unknown --only, no source variable and a --to with #field are refused', async () => {
     const env = {VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken}
-    const r = await sb.run(['sync', '--env', 'two', '--from', 'vault://secret/app', '--to', 'local', '--dry-run'], {env})
+    const r = await sb.run(['sync', '--env', 'two', '--from', 'vault://secret/app', '--to', 'local', '--dry-run'], {
+      env,
+    })
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, '+ A  vault://secret/app#a (v1)  → local://A (new)\n1 to write, 0 unchanged.\n')
     const only = await sb.run(['sync', '--from', 'vault', '--to', 'local', '--only', 'NOPE'], {env})
     assert.equal(only.code, 5)
-    assert.equal(only.stderr, 'Error [NOT_FOUND]: --only names NOPE, which is not a variable read from vault.\n  → Variables read from vault: A.\n')
+    assert.equal(
+      only.stderr,
+      'Error [NOT_FOUND]: --only names NOPE, which is not a variable read from vault.\n  → Variables read from vault: A.\n',
+    )
     const none = await sb.run(['sync', '--from', 'local', '--to', 'vault://secret/x'], {env})
     assert.equal(none.code, 5)
-    assert.match(none.stderr, /^Error \[NOT_FOUND\]: No variable of this environment is read from local, so there is nothing to sync\.\n {2}→ Providers the variables use: vault\./)
+    assert.match(
+      none.stderr,
+      /^Error \[NOT_FOUND\]: No variable of this environment is read from local, so there is nothing to sync\.\n {2}→ Providers the variables use: vault\./,
+    )
     const badTo = await sb.run(['sync', '--from', 'vault', '--to', 'vault://secret/x#f'], {env})
     assert.equal(badTo.code, 2)
     assert.match(badTo.stderr, /--to vault:\/\/secret\/x#f may not hold #field or \?parameters/)

@@ -35,7 +35,9 @@ describe('Vault transit as a recipient of the local store', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stderr, `✓ added vault-transit://transit/store to ${sb.storeFile}\n`)
     assert.equal(server.count('POST transit/encrypt/store'), 1)
-    const store = JSON.parse(readFileSync(sb.storeFile, 'utf8')) as {recipients: Array<{type: string; recipient?: string; wrapped?: string; label?: string}>}
+    const store = JSON.parse(readFileSync(sb.storeFile, 'utf8')) as {
+      recipients: Array<{type: string; recipient?: string; wrapped?: string; label?: string}>
+    }
     const entry = store.recipients.find((x) => x.type === 'vault-transit')
     assert.deepEqual([entry?.recipient, entry?.label], ['vault-transit://transit/store', 'ci'])
     assert.match(entry?.wrapped ?? '', /^vault:v1:/)
@@ -59,9 +61,12 @@ describe('Vault transit as a recipient of the local store', () => {
       const r = await run(['get', 'DB_PASSWORD'], {env: {VAULT_TOKEN: server.createToken(['encrypt-only'])}})
       assert.equal(r.code, 6, r.stderr)
       assert.equal(r.stdout, '')
-      assert.equal(r.stderr, 'Error [PERMISSION_DENIED]: Vault denied decrypt on transit/decrypt/store (vault-transit://transit/store): permission denied.\n'
-        + '  → Ask your Vault admin for a policy granting "update" on this path, e.g. path "transit/decrypt/store" { capabilities = ["update"] }.\n'
-        + '  → Check that the token is still valid: `vault token lookup`, or log in again.\n')
+      assert.equal(
+        r.stderr,
+        'Error [PERMISSION_DENIED]: Vault denied decrypt on transit/decrypt/store (vault-transit://transit/store): permission denied.\n' +
+          '  → Ask your Vault admin for a policy granting "update" on this path, e.g. path "transit/decrypt/store" { capabilities = ["update"] }.\n' +
+          '  → Check that the token is still valid: `vault token lookup`, or log in again.\n',
+      )
       assert.ok(!r.stderr.includes(CANARY))
     } finally {
       restoreIdentity()

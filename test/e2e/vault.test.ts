@@ -41,8 +41,13 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
   const sb = new Sandbox()
   let server: VaultTestServer
   let token: string
-  const yaml = (extra = ''): string => `providers:\n  vault: {type: vault${extra}}\nenv:\n  A: vault://secret/app#db_user\n  B: vault://secret/app#db_pass\n  C: vault://secret/app#api_key\n  D: vault://kv1/legacy#token\n`
-  const env = (extra: Record<string, string | undefined> = {}): Record<string, string | undefined> => ({VAULT_ADDR: server.url, VAULT_TOKEN: token, ...extra})
+  const yaml = (extra = ''): string =>
+    `providers:\n  vault: {type: vault${extra}}\nenv:\n  A: vault://secret/app#db_user\n  B: vault://secret/app#db_pass\n  C: vault://secret/app#api_key\n  D: vault://kv1/legacy#token\n`
+  const env = (extra: Record<string, string | undefined> = {}): Record<string, string | undefined> => ({
+    VAULT_ADDR: server.url,
+    VAULT_TOKEN: token,
+    ...extra,
+  })
 
   before(async () => {
     server = await VaultTestServer.start()
@@ -96,9 +101,14 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
   })
 
   it('a missing token is IDENTITY_MISSING (exit 7) naming both places', async () => {
-    const r = await sb.run(['get', 'vault://secret/app#db_pass'], {env: env({VAULT_TOKEN: undefined, HOME: join(sb.root, 'nohome')})})
+    const r = await sb.run(['get', 'vault://secret/app#db_pass'], {
+      env: env({VAULT_TOKEN: undefined, HOME: join(sb.root, 'nohome')}),
+    })
     assert.equal(r.code, 7)
-    assert.match(r.stderr, /No Vault token for provider vault: VAULT_TOKEN is not set and .*\.vault-token does not exist\./)
+    assert.match(
+      r.stderr,
+      /No Vault token for provider vault: VAULT_TOKEN is not set and .*\.vault-token does not exist\./,
+    )
   })
 
   it('set writes KV v2 with check-and-set (a new version) and KV v1 in place; ?version reads an old one', async () => {
@@ -123,7 +133,7 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     assert.match(notJson.stderr, /the value must be a JSON object, or name the field to set/)
   })
 
-  it('rolls back by writing an old version\'s map as the new version', async () => {
+  it("rolls back by writing an old version's map as the new version", async () => {
     const old = await sb.run(['get', 'vault://secret/app?version=1'], {env: env()})
     assert.equal(old.code, 0, old.stderr)
     const back = await sb.run(['set', 'vault://secret/app'], {env: env(), input: old.stdout})
@@ -143,7 +153,10 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     ])
     assert.deepEqual([a.code, b.code].sort(), [0, 11], a.stderr + b.stderr)
     const [winner, loser] = a.code === 0 ? [a, b] : [b, a]
-    assert.match(loser.stderr, /vault:\/\/secret\/shared#k was changed by someone else while secrets was writing it \(Vault: check-and-set parameter did not match the current version\); nothing was overwritten\./)
+    assert.match(
+      loser.stderr,
+      /vault:\/\/secret\/shared#k was changed by someone else while secrets was writing it \(Vault: check-and-set parameter did not match the current version\); nothing was overwritten\./,
+    )
     assert.equal(winner.stderr, '✓ vault://secret/shared#k is now version 2\n')
     assert.deepEqual(server.peek('secret', 'shared'), {k: winner === a ? 'one' : 'two'})
     assert.deepEqual(server.peekMeta('secret', 'shared'), {current: 2, versions: 2})
@@ -152,7 +165,10 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
   it('403 is PERMISSION_DENIED (exit 6) naming the path and a policy hint, never the value', async () => {
     const r = await sb.run(['get', 'vault://secret/admin#root'], {env: env()})
     assert.equal(r.code, 6)
-    assert.match(r.stderr, /Vault denied read on secret\/data\/admin \(vault:\/\/secret\/admin#root\): permission denied\./)
+    assert.match(
+      r.stderr,
+      /Vault denied read on secret\/data\/admin \(vault:\/\/secret\/admin#root\): permission denied\./,
+    )
     assert.match(r.stderr, /path "secret\/data\/admin" \{ capabilities = \["read"\] \}/)
     assert.doesNotMatch(r.stderr + r.stdout + sb.auditText(), /top-secret-admin/)
     assert.ok(!(r.stderr + sb.auditText()).includes(token))
@@ -185,7 +201,10 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     server.inject({kind: 'sealed', times: 100, match: 'GET secret/data/app'})
     const r = await sb.run(['get', 'vault://secret/app#db_user'], {env: env()})
     assert.equal(r.code, 9)
-    assert.match(r.stderr, /Vault at http:\/\/127\.0\.0\.1:\d+ is sealed; gave up after retrying read on secret\/data\/app\./)
+    assert.match(
+      r.stderr,
+      /Vault at http:\/\/127\.0\.0\.1:\d+ is sealed; gave up after retrying read on secret\/data\/app\./,
+    )
     assert.equal(server.count('GET secret/data/app'), 4)
     server.clearFaults()
     server.inject({kind: 'status', status: 500, times: 100, match: 'GET secret/data/app'})
@@ -216,7 +235,10 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     assert.equal(root.code, 0, root.stderr)
     const app = JSON.parse(root.stdout).secrets.find((s: {name: string}) => s.name === 'secret/app')
     assert.deepEqual([app.ref, app.version, app.versions, typeof app.updated], ['vault://secret/app', '3', 3, 'string'])
-    assert.deepEqual({...app.details, created: typeof app.details.created}, {mount: 'secret', kv: 2, created: 'string', oldestVersion: 1, customMetadata: {owner: 'payments', rotate: '90d'}})
+    assert.deepEqual(
+      {...app.details, created: typeof app.details.created},
+      {mount: 'secret', kv: 2, created: 'string', oldestVersion: 1, customMetadata: {owner: 'payments', rotate: '90d'}},
+    )
     const field = await sb.run(['delete', 'vault://secret/tmp#c', '--yes'], {env: env()})
     assert.equal(field.code, 0, field.stderr)
     assert.equal(field.stderr, '✓ deleted vault://secret/tmp#c (0 version(s))\n')
@@ -234,11 +256,16 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     const doc = await sb.run(['doctor', '--json'], {env: env()})
     const check = JSON.parse(doc.stdout).checks.find((c: {name: string}) => c.name === 'provider vault')
     assert.equal(check.status, 'ok')
-    assert.equal(check.detail, `${server.url}: Vault 1.17.0+test, active; token auth, token policies default, app, ttl ${check.detail.match(/ttl (\d+)s/)[1]}s`)
+    assert.equal(
+      check.detail,
+      `${server.url}: Vault 1.17.0+test, active; token auth, token policies default, app, ttl ${check.detail.match(/ttl (\d+)s/)[1]}s`,
+    )
   })
 
   it('refuses plain http:// to a non-loopback address (exit 3)', async () => {
-    const r = await sb.run(['get', 'vault://secret/app#db_user'], {env: env({VAULT_ADDR: 'http://vault.example.com:8200'})})
+    const r = await sb.run(['get', 'vault://secret/app#db_user'], {
+      env: env({VAULT_ADDR: 'http://vault.example.com:8200'}),
+    })
     assert.equal(r.code, 3)
     assert.match(r.stderr, /Refusing plain http:\/\/ for Vault at vault\.example\.com:8200/)
   })
@@ -249,7 +276,8 @@ describe('vault auth methods: AppRole, JWT, Kubernetes (tokens revoked on exit)'
   let server: VaultTestServer
   const {privateKey, publicKey} = generateKeyPairSync('rsa', {modulusLength: 2048})
   const other = generateKeyPairSync('rsa', {modulusLength: 2048})
-  const yaml = (auth: string): string => `providers:\n  vault: {type: vault, auth: {${auth}}}\nenv:\n  A: vault://secret/app#db_user\n  B: vault://secret/app#db_pass\n  C: vault://secret/app#api_key\n  D: vault://kv1/legacy#token\n`
+  const yaml = (auth: string): string =>
+    `providers:\n  vault: {type: vault, auth: {${auth}}}\nenv:\n  A: vault://secret/app#db_user\n  B: vault://secret/app#db_pass\n  C: vault://secret/app#api_key\n  D: vault://kv1/legacy#token\n`
   const run = (auth: string, extra: Record<string, string | undefined> = {}) => {
     writeFileSync(join(sb.project, 'secrets.yaml'), yaml(auth))
     return sb.run(['exec', '--no-redact', '--', ...PRINT], {env: {VAULT_ADDR: server.url, ...extra}})
@@ -259,9 +287,21 @@ describe('vault auth methods: AppRole, JWT, Kubernetes (tokens revoked on exit)'
   before(async () => {
     server = await VaultTestServer.start()
     seed(server)
-    server.jwtConfig([{...publicKey.export({format: 'jwk'}), kid: 'k1', alg: 'RS256', use: 'sig'}], 'https://ci.example')
-    server.jwtRole('ci', {policies: ['app'], user_claim: 'sub', bound_audiences: ['vault'], bound_claims: {ref: 'refs/heads/main'}})
-    server.kubernetesRole('app', {bound_service_account_names: ['app-sa'], bound_service_account_namespaces: ['prod'], policies: ['app']}, 'k8s-prod')
+    server.jwtConfig(
+      [{...publicKey.export({format: 'jwk'}), kid: 'k1', alg: 'RS256', use: 'sig'}],
+      'https://ci.example',
+    )
+    server.jwtRole('ci', {
+      policies: ['app'],
+      user_claim: 'sub',
+      bound_audiences: ['vault'],
+      bound_claims: {ref: 'refs/heads/main'},
+    })
+    server.kubernetesRole(
+      'app',
+      {bound_service_account_names: ['app-sa'], bound_service_account_namespaces: ['prod'], policies: ['app']},
+      'k8s-prod',
+    )
     server.kubernetesServiceAccount('sa-token-app', 'app-sa', 'prod', 'k8s-prod')
     server.kubernetesServiceAccount('sa-token-other', 'other-sa', 'prod', 'k8s-prod')
   })
@@ -284,7 +324,9 @@ describe('vault auth methods: AppRole, JWT, Kubernetes (tokens revoked on exit)'
     const {roleId, secretId} = server.approle('short', ['app'], 'approle-short', 2)
     writeFileSync(join(sb.project, 'secrets.yaml'), yaml('method: approle, mount: approle-short'))
     server.resetCounters()
-    const r = await sb.run(['exec', '--no-redact', '--', 'sh', '-c', 'sleep 1.6; printf %s "$A"'], {env: {VAULT_ADDR: server.url, VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId}})
+    const r = await sb.run(['exec', '--no-redact', '--', 'sh', '-c', 'sleep 1.6; printf %s "$A"'], {
+      env: {VAULT_ADDR: server.url, VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId},
+    })
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'alice')
     assert.equal(server.count('POST auth/token/renew-self'), 1)
@@ -308,7 +350,17 @@ describe('vault auth methods: AppRole, JWT, Kubernetes (tokens revoked on exit)'
   })
 
   it('JWT from tokenFile, verified against the JWKS with bound claims', async () => {
-    const jwt = signJwt({iss: 'https://ci.example', aud: 'vault', sub: 'repo:acme/app', ref: 'refs/heads/main', exp: now() + 600, iat: now()}, privateKey)
+    const jwt = signJwt(
+      {
+        iss: 'https://ci.example',
+        aud: 'vault',
+        sub: 'repo:acme/app',
+        ref: 'refs/heads/main',
+        exp: now() + 600,
+        iat: now(),
+      },
+      privateKey,
+    )
     writeFileSync(join(sb.project, 'id-token'), jwt)
     const r = await run('method: jwt, role: ci, tokenFile: id-token')
     assert.equal(r.code, 0, r.stderr)
@@ -321,10 +373,12 @@ describe('vault auth methods: AppRole, JWT, Kubernetes (tokens revoked on exit)'
     const cases: Array<[string, RegExp]> = [
       [signJwt({...base, exp: now() - 3600}, privateKey), /validation failed, token is expired \(exp\)/],
       [signJwt({...base, exp: now() + 600}, other.privateKey), /failed to verify id token signature/],
-      [signJwt({...base, ref: 'refs/heads/dev', exp: now() + 600}, privateKey), /claim "ref" does not match any associated bound claim values/],
+      [
+        signJwt({...base, ref: 'refs/heads/dev', exp: now() + 600}, privateKey),
+        /claim "ref" does not match any associated bound claim values/,
+      ],
     ]
     for (const [jwt, why] of cases) {
-      // eslint-disable-next-line no-await-in-loop
       const r = await run('method: jwt, role: ci', {VAULT_JWT: jwt})
       assert.equal(r.code, 6, r.stderr)
       assert.match(r.stderr, /Vault jwt login at auth\/jwt\/login \(role ci\) was refused: error validating/)
@@ -341,7 +395,10 @@ describe('vault auth methods: AppRole, JWT, Kubernetes (tokens revoked on exit)'
     writeFileSync(join(sb.project, 'sa-token'), 'sa-token-other')
     const bad = await run('method: kubernetes, role: app, mount: k8s-prod, tokenFile: sa-token')
     assert.equal(bad.code, 6)
-    assert.match(bad.stderr, /Vault kubernetes login at auth\/k8s-prod\/login \(role app\) was refused: service account name not authorized\./)
+    assert.match(
+      bad.stderr,
+      /Vault kubernetes login at auth\/k8s-prod\/login \(role app\) was refused: service account name not authorized\./,
+    )
   })
 })
 
@@ -365,10 +422,17 @@ describe('vault over TLS: CA per run, mutual TLS', () => {
     sb.cleanup()
   })
 
-  const get = (server: VaultTestServer, extra: Record<string, string | undefined>) => sb.run(['get', 'vault://secret/app#db_pass'], {env: {VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken, ...extra}})
+  const get = (server: VaultTestServer, extra: Record<string, string | undefined>) =>
+    sb.run(['get', 'vault://secret/app#db_pass'], {
+      env: {VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken, ...extra},
+    })
 
   it('mutual TLS with VAULT_CACERT, VAULT_CLIENT_CERT and VAULT_CLIENT_KEY', async () => {
-    const r = await get(mtls, {VAULT_CACERT: pki.ca.certFile, VAULT_CLIENT_CERT: pki.client.certFile, VAULT_CLIENT_KEY: pki.client.keyFile})
+    const r = await get(mtls, {
+      VAULT_CACERT: pki.ca.certFile,
+      VAULT_CLIENT_CERT: pki.client.certFile,
+      VAULT_CLIENT_KEY: pki.client.keyFile,
+    })
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 's3cr3t-pass')
   })
@@ -378,15 +442,25 @@ describe('vault over TLS: CA per run, mutual TLS', () => {
     assert.equal(none.code, 6, none.stderr)
     assert.match(none.stderr, /the server did not accept a client certificate \(tlsv13 alert certificate required\)\./)
     assert.match(none.stderr, /set VAULT_CLIENT_CERT and VAULT_CLIENT_KEY/)
-    const foreign = await get(mtls, {VAULT_CACERT: pki.ca.certFile, VAULT_CLIENT_CERT: pki.otherClient.certFile, VAULT_CLIENT_KEY: pki.otherClient.keyFile})
+    const foreign = await get(mtls, {
+      VAULT_CACERT: pki.ca.certFile,
+      VAULT_CLIENT_CERT: pki.otherClient.certFile,
+      VAULT_CLIENT_KEY: pki.otherClient.keyFile,
+    })
     assert.equal(foreign.code, 6, foreign.stderr)
-    assert.match(foreign.stderr, /the server did not accept a client certificate \(the server closed the connection right after the TLS handshake\)\./)
+    assert.match(
+      foreign.stderr,
+      /the server did not accept a client certificate \(the server closed the connection right after the TLS handshake\)\./,
+    )
   })
 
   it('a server certificate from a CA that is not trusted is a TLS error naming the problem (exit 9)', async () => {
     const wrong = await get(tls, {VAULT_CACERT: pki.otherCa.certFile})
     assert.equal(wrong.code, 9, wrong.stderr)
-    assert.match(wrong.stderr, /TLS error talking to Vault at https:\/\/127\.0\.0\.1:\d+: the server certificate (is signed by|chains to) a CA that is not trusted \([A-Z_]+\)\./)
+    assert.match(
+      wrong.stderr,
+      /TLS error talking to Vault at https:\/\/127\.0\.0\.1:\d+: the server certificate (is signed by|chains to) a CA that is not trusted \([A-Z_]+\)\./,
+    )
     const name = await get(tls, {VAULT_CACERT: pki.ca.certFile, VAULT_TLS_SERVER_NAME: 'other.test'})
     assert.equal(name.code, 9)
     assert.match(name.stderr, /the server certificate does not name this host \(ERR_TLS_CERT_ALTNAME_INVALID\)/)
@@ -398,6 +472,9 @@ describe('vault over TLS: CA per run, mutual TLS', () => {
     const r = await get(tls, {VAULT_SKIP_VERIFY: '1'})
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 's3cr3t-pass')
-    assert.match(r.stderr, /^Warning: VAULT_SKIP_VERIFY is set: the TLS certificate of Vault at https:\/\/127\.0\.0\.1:\d+ is NOT verified/)
+    assert.match(
+      r.stderr,
+      /^Warning: VAULT_SKIP_VERIFY is set: the TLS certificate of Vault at https:\/\/127\.0\.0\.1:\d+ is NOT verified/,
+    )
   })
 })

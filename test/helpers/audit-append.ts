@@ -4,6 +4,17 @@ import {SecretValue} from '../../src/core/secret-value.js'
 
 const [id, count] = process.argv.slice(2)
 for (let i = 0; i < Number(count); i++) {
-  // eslint-disable-next-line no-await-in-loop
-  await appendAudit([{command: 'get', action: 'read', provider: 'local', ref: `local://P${id}_${i}`, outcome: 'ok', value: new SecretValue(`v-${id}-${i}`)}], {user: `w${id}`, host: 'h'})
+  await appendAudit(
+    [
+      {
+        command: 'get',
+        action: 'read',
+        provider: 'local',
+        ref: `local://P${id}_${i}`,
+        outcome: 'ok',
+        value: new SecretValue(`v-${id}-${i}`),
+      },
+    ],
+    {user: `w${id}`, host: 'h'},
+  )
 }

@@ -47,9 +47,16 @@ export class Sandbox {
   }
 
   /** Run bin/run.js with args; `input` is piped on stdin (stdin is always a pipe, never a TTY). */
-  run(args: string[], o: {input?: string | Buffer; env?: Record<string, string | undefined>; cwd?: string} = {}): Promise<RunResult> {
+  run(
+    args: string[],
+    o: {input?: string | Buffer; env?: Record<string, string | undefined>; cwd?: string} = {},
+  ): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {cwd: o.cwd ?? this.project, env: this.env(o.env), stdio: ['pipe', 'pipe', 'pipe']})
+      const child = spawn(process.execPath, [BIN, ...args], {
+        cwd: o.cwd ?? this.project,
+        env: this.env(o.env),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
       let stdout = ''
       let stderr = ''
       child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))

@@ -5,7 +5,16 @@ import {describe} from 'node:test'
 
 import {conformance} from './conformance.js'
 
-const target = JSON.parse(process.env.CONFORMANCE_TARGET ?? '{}') as {alias: string; cwd: string; env: NodeJS.ProcessEnv; refPrefix: string}
+const target = JSON.parse(process.env.CONFORMANCE_TARGET ?? '{}') as {
+  alias: string
+  cwd: string
+  env: NodeJS.ProcessEnv
+  refPrefix: string
+}
 describe(`${target.alias} provider conformance`, () => {
-  conformance({alias: target.alias, project: () => ({cwd: target.cwd, env: target.env}), refFor: (name) => `${target.refPrefix}${name}`})
+  conformance({
+    alias: target.alias,
+    project: () => ({cwd: target.cwd, env: target.env}),
+    refFor: (name) => `${target.refPrefix}${name}`,
+  })
 })

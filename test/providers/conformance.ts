@@ -71,8 +71,14 @@ export function conformance(t: ConformanceTarget): void {
     const refs = names.map((n) => parseReference(t.refFor(n)))
     const out = await provider.read(refs)
     // A provider returns the value before `#field` is applied; core applies it (a Vault reference names a field of a map).
-    assert.deepEqual(out.map((o) => (o.ok ? selectField(o.value, o.ref).text() : o.error.code)), ['value-a', 'NOT_FOUND', 'value-c'])
-    assert.deepEqual(out.map((o) => o.ref.raw), refs.map((r) => r.raw))
+    assert.deepEqual(
+      out.map((o) => (o.ok ? selectField(o.value, o.ref).text() : o.error.code)),
+      ['value-a', 'NOT_FOUND', 'value-c'],
+    )
+    assert.deepEqual(
+      out.map((o) => o.ref.raw),
+      refs.map((r) => r.raw),
+    )
     await s.close()
   })
 
@@ -86,7 +92,11 @@ export function conformance(t: ConformanceTarget): void {
     const name = unique()
     if (provider.capabilities.write) await s.set(t.refFor(name), new SecretValue('listed-value-123'))
     const listed = await s.list(t.alias)
-    if (provider.capabilities.write) assert.ok(listed.some((m) => m.ref === t.refFor(name) || m.name === name || m.ref.includes(name)), `${name} not listed`)
+    if (provider.capabilities.write)
+      assert.ok(
+        listed.some((m) => m.ref === t.refFor(name) || m.name === name || m.ref.includes(name)),
+        `${name} not listed`,
+      )
     assert.ok(!JSON.stringify(listed).includes('listed-value-123'))
     await s.close()
   })
@@ -122,10 +132,16 @@ export function conformance(t: ConformanceTarget): void {
     const whole = wholeSecret(ref)
     const staged = [provider.writePending, provider.promote, provider.discardPending, provider.readPending]
     if (!provider.capabilities.stagedRotation) {
-      assert.ok(staged.every((m) => m === undefined), 'stagedRotation is false but staged methods exist')
+      assert.ok(
+        staged.every((m) => m === undefined),
+        'stagedRotation is false but staged methods exist',
+      )
       return
     }
-    assert.ok(staged.every((m) => m !== undefined), 'stagedRotation is true but a staged method is missing')
+    assert.ok(
+      staged.every((m) => m !== undefined),
+      'stagedRotation is true but a staged method is missing',
+    )
     const valueOf = async () => {
       const [o] = await provider.read([ref])
       assert.ok(o.ok)
@@ -134,14 +150,26 @@ export function conformance(t: ConformanceTarget): void {
     const before = await valueOf()
     if (before.version === undefined) {
       // A store without versions behind a provider that has them elsewhere (Vault KV v1 mounts).
-      assert.equal(await codeOf(provider.writePending!(whole, new SecretValue('{}'), {base: '0', token: randomUUID()})), 'UNSUPPORTED')
+      assert.equal(
+        await codeOf(provider.writePending!(whole, new SecretValue('{}'), {base: '0', token: randomUUID()})),
+        'UNSUPPORTED',
+      )
       return
     }
-    const withValue = (text: string) => new SecretValue(ref.field === undefined ? text : JSON.stringify({...JSON.parse(before.whole.text()), [ref.field]: text}))
-    const {pending} = await provider.writePending!(whole, withValue('after-rotation'), {base: before.version, token: randomUUID()})
+    const withValue = (text: string) =>
+      new SecretValue(
+        ref.field === undefined ? text : JSON.stringify({...JSON.parse(before.whole.text()), [ref.field]: text}),
+      )
+    const {pending} = await provider.writePending!(whole, withValue('after-rotation'), {
+      base: before.version,
+      token: randomUUID(),
+    })
     assert.deepEqual(await valueOf(), before)
     assert.equal(selectField(await provider.readPending!(whole, pending), ref).text(), 'after-rotation')
-    assert.equal(await codeOf(provider.writePending!(whole, withValue('second'), {base: before.version, token: randomUUID()})), 'CONFLICT')
+    assert.equal(
+      await codeOf(provider.writePending!(whole, withValue('second'), {base: before.version, token: randomUUID()})),
+      'CONFLICT',
+    )
     const {version} = await provider.promote!(whole, {base: before.version, pending})
     const after = await valueOf()
     assert.deepEqual([after.text, after.version], ['after-rotation', version])
@@ -176,14 +204,29 @@ export function conformance(t: ConformanceTarget): void {
  * Run the suite in a child process with `env` (e.g. NODE_EXTRA_CA_CERTS for a test server's CA) and
  * return its report; the caller asserts it passed. The child talks to the caller's test server on loopback.
  */
-export function conformanceInChild(target: {alias: string; cwd: string; env: NodeJS.ProcessEnv; refPrefix: string}): Promise<{status: number | null; output: string}> {
+export function conformanceInChild(target: {
+  alias: string
+  cwd: string
+  env: NodeJS.ProcessEnv
+  refPrefix: string
+}): Promise<{status: number | null; output: string}> {
   // NODE_TEST_CONTEXT would make the child believe it runs inside this test runner, and skip its tests.
   const {NODE_TEST_CONTEXT: _context, ...parentEnv} = process.env
   // Asynchronous: the test server answering the child lives in this process's event loop.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join(dirname(fileURLToPath(import.meta.url)), 'conformance-child.ts')], {
-    env: {...parentEnv, ...target.env, CONFORMANCE_TARGET: JSON.stringify(target)},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=tap',
+      join(dirname(fileURLToPath(import.meta.url)), 'conformance-child.ts'),
+    ],
+    {
+      env: {...parentEnv, ...target.env, CONFORMANCE_TARGET: JSON.stringify(target)},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let output = ''
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))

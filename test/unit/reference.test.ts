@@ -16,15 +16,50 @@ function errorOf(raw: string): SecretsError {
 
 describe('parseReference', () => {
   it('parses every part of the contract syntax', () => {
-    assert.deepEqual(parseReference('vault://secret/myapp/db#url'), {alias: 'vault', path: 'secret/myapp/db', field: 'url', params: {}, raw: 'vault://secret/myapp/db#url'})
-    assert.deepEqual(parseReference('aws://prod/stripe#api_key?version=3'), {alias: 'aws', path: 'prod/stripe', field: 'api_key', params: {version: '3'}, raw: 'aws://prod/stripe#api_key?version=3'})
-    assert.deepEqual(parseReference('aws://prod/stripe?stage=AWSPREVIOUS#key'), {alias: 'aws', path: 'prod/stripe', field: 'key', params: {stage: 'AWSPREVIOUS'}, raw: 'aws://prod/stripe?stage=AWSPREVIOUS#key'})
-    assert.deepEqual(parseReference('vault-eu://kv/app'), {alias: 'vault-eu', path: 'kv/app', field: undefined, params: {}, raw: 'vault-eu://kv/app'})
-    assert.deepEqual(parseReference('local://SESSION_SECRET'), {alias: 'local', path: 'SESSION_SECRET', field: undefined, params: {}, raw: 'local://SESSION_SECRET'})
+    assert.deepEqual(parseReference('vault://secret/myapp/db#url'), {
+      alias: 'vault',
+      path: 'secret/myapp/db',
+      field: 'url',
+      params: {},
+      raw: 'vault://secret/myapp/db#url',
+    })
+    assert.deepEqual(parseReference('aws://prod/stripe#api_key?version=3'), {
+      alias: 'aws',
+      path: 'prod/stripe',
+      field: 'api_key',
+      params: {version: '3'},
+      raw: 'aws://prod/stripe#api_key?version=3',
+    })
+    assert.deepEqual(parseReference('aws://prod/stripe?stage=AWSPREVIOUS#key'), {
+      alias: 'aws',
+      path: 'prod/stripe',
+      field: 'key',
+      params: {stage: 'AWSPREVIOUS'},
+      raw: 'aws://prod/stripe?stage=AWSPREVIOUS#key',
+    })
+    assert.deepEqual(parseReference('vault-eu://kv/app'), {
+      alias: 'vault-eu',
+      path: 'kv/app',
+      field: undefined,
+      params: {},
+      raw: 'vault-eu://kv/app',
+    })
+    assert.deepEqual(parseReference('local://SESSION_SECRET'), {
+      alias: 'local',
+      path: 'SESSION_SECRET',
+      field: undefined,
+      params: {},
+      raw: 'local://SESSION_SECRET',
+    })
   })
 
   it('round-trips through formatReference', () => {
-    for (const raw of ['local://A', 'vault://secret/app#db_url', 'aws://x/y#f?version=2', 'azure://vault/name?version=abc&stage=x']) {
+    for (const raw of [
+      'local://A',
+      'vault://secret/app#db_url',
+      'aws://x/y#f?version=2',
+      'azure://vault/name?version=abc&stage=x',
+    ]) {
       assert.equal(formatReference(parseReference(raw)), raw)
     }
   })
@@ -59,6 +94,9 @@ describe('parseReference', () => {
   }
 
   it('names the context it was given', () => {
-    assert.throws(() => parseReference('vault:x', 'secrets.yaml:4 (env.DB)'), /^SecretsError: Invalid reference in secrets\.yaml:4 \(env\.DB\): expected ":\/\/"/)
+    assert.throws(
+      () => parseReference('vault:x', 'secrets.yaml:4 (env.DB)'),
+      /^SecretsError: Invalid reference in secrets\.yaml:4 \(env\.DB\): expected ":\/\/"/,
+    )
   })
 })

@@ -7,7 +7,8 @@ import {table} from '../../cli/style.js'
 
 export default class AuditLog extends BaseCommand<typeof AuditLog> {
   static override summary = 'Show the local access log: who read or wrote which secret, when, and with what outcome.'
-  static override description = 'Reads every segment of the log, oldest first. Filters combine (all must match). Records never hold values; `fp` is a keyed fingerprint that changes when the value does.'
+  static override description =
+    'Reads every segment of the log, oldest first. Filters combine (all must match). Records never hold values; `fp` is a keyed fingerprint that changes when the value does.'
   static override examples = [
     '<%= config.bin %> audit log --since 24h',
     '<%= config.bin %> audit log --secret DB_PASSWORD --outcome denied',
@@ -15,13 +16,21 @@ export default class AuditLog extends BaseCommand<typeof AuditLog> {
   ]
 
   static override flags = {
-    since: Flags.string({description: 'Only records at or after this: a duration before now (90s, 30m, 24h, 7d, 2w) or a date.'}),
+    since: Flags.string({
+      description: 'Only records at or after this: a duration before now (90s, 30m, 24h, 7d, 2w) or a date.',
+    }),
     until: Flags.string({description: 'Only records at or before this: a duration before now or a date.'}),
-    secret: Flags.string({description: 'Only this secret: a reference, alias://path (every field and version), or a bare local name.'}),
+    secret: Flags.string({
+      description: 'Only this secret: a reference, alias://path (every field and version), or a bare local name.',
+    }),
     actor: Flags.string({description: 'Only this OS user (or user@host).'}),
     command: Flags.string({description: 'Only this secrets command (get, exec, set, ...) or the command exec ran.'}),
     outcome: Flags.string({description: 'Only this outcome.', options: ['ok', 'denied', 'not_found', 'error']}),
-    format: Flags.string({description: 'Output format (use --json for JSON).', options: ['table', 'csv'], default: 'table'}),
+    format: Flags.string({
+      description: 'Output format (use --json for JSON).',
+      options: ['table', 'csv'],
+      default: 'table',
+    }),
     now: Flags.string({hidden: true, description: 'Pretend the time is this (tests only; also SECRETS_NOW).'}),
   }
 
@@ -41,9 +50,21 @@ export default class AuditLog extends BaseCommand<typeof AuditLog> {
     } else if (records.length === 0) {
       this.logToStderr('No matching access records.')
     } else {
-      this.log(table(['TIME', 'USER', 'COMMAND', 'ACTION', 'REFERENCE', 'VERSION', 'OUTCOME', 'VALUE FP'], records.map((r) => [
-        r.time, `${r.user}@${r.host}`, r.child ? `${r.command} (${r.child})` : r.command, r.action, r.ref, r.version ?? '', r.code ? `${r.outcome} ${r.code}` : r.outcome, r.fp?.slice(0, 12) ?? '',
-      ])))
+      this.log(
+        table(
+          ['TIME', 'USER', 'COMMAND', 'ACTION', 'REFERENCE', 'VERSION', 'OUTCOME', 'VALUE FP'],
+          records.map((r) => [
+            r.time,
+            `${r.user}@${r.host}`,
+            r.child ? `${r.command} (${r.child})` : r.command,
+            r.action,
+            r.ref,
+            r.version ?? '',
+            r.code ? `${r.outcome} ${r.code}` : r.outcome,
+            r.fp?.slice(0, 12) ?? '',
+          ]),
+        ),
+      )
     }
     return {records}
   }

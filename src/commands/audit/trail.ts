@@ -6,7 +6,8 @@ import {auditTrail, type TrailEntry} from '../../core/audit/trail.js'
 import {table} from '../../cli/style.js'
 
 export default class AuditTrail extends BaseCommand<typeof AuditTrail> {
-  static override summary = 'Show a provider\'s own record of access to the configured secrets, merged with the local access log by time.'
+  static override summary =
+    "Show a provider's own record of access to the configured secrets, merged with the local access log by time."
   static override description = `The provider's trail comes from AWS CloudTrail (LookupEvents, Secrets Manager events), a Vault file audit device log (--vault-audit-file; HMAC'd fields are matched through sys/audit-hash), or Azure Key Vault diagnostic logs in a Log Analytics workspace (logAnalyticsWorkspaceId). Only events about the secrets secrets.yaml refers to are shown, never a value.`
 
   static override examples = [
@@ -16,11 +17,17 @@ export default class AuditTrail extends BaseCommand<typeof AuditTrail> {
   ]
 
   static override flags = {
-    provider: Flags.string({description: 'Alias of the provider whose trail to show (aws, vault or azure type).', required: true}),
+    provider: Flags.string({
+      description: 'Alias of the provider whose trail to show (aws, vault or azure type).',
+      required: true,
+    }),
     since: Flags.string({description: 'Only events since this time: a duration ago (24h, 7d, 30m) or an ISO date.'}),
     until: Flags.string({description: 'Only events until this time: a duration ago or an ISO date.'}),
     'vault-audit-file': Flags.string({description: 'Vault: the log file a file audit device writes (JSON lines).'}),
-    'vault-audit-device': Flags.string({description: 'Vault: the path of that audit device, for sys/audit-hash (default: file).', dependsOn: ['vault-audit-file']}),
+    'vault-audit-device': Flags.string({
+      description: 'Vault: the path of that audit device, for sys/audit-hash (default: file).',
+      dependsOn: ['vault-audit-file'],
+    }),
   }
 
   async run(): Promise<{provider: string; secrets: string[]; events: TrailEntry[]}> {
@@ -33,15 +40,26 @@ export default class AuditTrail extends BaseCommand<typeof AuditTrail> {
       ...(this.flags['vault-audit-device'] === undefined ? {} : {auditDevice: this.flags['vault-audit-device']}),
     })
     if (refs.length === 0) {
-      this.ui.warn(`No variable in secrets.yaml refers to provider ${this.flags.provider}, so there is no secret to look up in its trail.`)
+      this.ui.warn(
+        `No variable in secrets.yaml refers to provider ${this.flags.provider}, so there is no secret to look up in its trail.`,
+      )
     }
     if (entries.length === 0) {
       this.logToStderr('No events in this time range.')
     } else {
-      this.log(table(['TIME', 'SOURCE', 'ACTOR', 'ACTION', 'SECRET', 'OUTCOME'], entries.map((e) => [
-        e.time, e.source === 'provider' ? this.flags.provider : 'local', e.actor, e.action, `${e.secret}${e.version === undefined ? '' : ` (v ${e.version})`}`,
-        e.outcome === 'ok' ? 'ok' : `${e.outcome}${e.code === undefined ? '' : ` (${e.code})`}`,
-      ])))
+      this.log(
+        table(
+          ['TIME', 'SOURCE', 'ACTOR', 'ACTION', 'SECRET', 'OUTCOME'],
+          entries.map((e) => [
+            e.time,
+            e.source === 'provider' ? this.flags.provider : 'local',
+            e.actor,
+            e.action,
+            `${e.secret}${e.version === undefined ? '' : ` (v ${e.version})`}`,
+            e.outcome === 'ok' ? 'ok' : `${e.outcome}${e.code === undefined ? '' : ` (${e.code})`}`,
+          ]),
+        ),
+      )
     }
     return {provider: this.flags.provider, secrets: refs, events: entries}
   }

@@ -12,8 +12,13 @@ export default class AuditVerify extends BaseCommand<typeof AuditVerify> {
     const c = this.chalk
     if (result.intact) {
       const segments = result.segments.length
-      this.log(`${c.green('✓')} The access log is intact: ${result.records} record(s)${segments > 1 ? ` in ${segments} segments` : ''}${result.lastSeq === undefined ? '' : `, seq 1 to ${result.lastSeq}`}${result.keyId ? ` (audit key ${result.keyId})` : ''}.`)
-      if (result.legacy > 0) this.log(`  ${result.legacy} record(s) from before the keyed chain are linked by plain SHA-256: anyone could have rewritten them.`)
+      this.log(
+        `${c.green('✓')} The access log is intact: ${result.records} record(s)${segments > 1 ? ` in ${segments} segments` : ''}${result.lastSeq === undefined ? '' : `, seq 1 to ${result.lastSeq}`}${result.keyId ? ` (audit key ${result.keyId})` : ''}.`,
+      )
+      if (result.legacy > 0)
+        this.log(
+          `  ${result.legacy} record(s) from before the keyed chain are linked by plain SHA-256: anyone could have rewritten them.`,
+        )
     } else {
       this.log(`${c.red('✗')} The access log is NOT intact: ${result.problem?.message ?? 'segments are missing.'}`)
       if (result.missingSegments.length > 0) this.log(`  Missing segment(s): ${result.missingSegments.join(', ')}.`)

@@ -8,7 +8,8 @@ import {SecretsError} from '../../errors.js'
 
 export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
   static override summary = 'Let another age key, a passphrase or a KMS key open the local store.'
-  static override description = 'Wraps the store\'s data key for the new recipient; no value is re-encrypted. A passphrase comes from SECRETS_NEW_PASSPHRASE, or is asked twice on a terminal. A key-service recipient wraps it with that service: awskms://<key ARN or alias> (AWS KMS, the AWS credential chain) vault-transit://<mount>/<key> (Vault transit, VAULT_ADDR with VAULT_TOKEN or AppRole) or azurekv://<vault name or host>/<key>[/<version>] (an Azure Key Vault RSA key, signed in as the project\'s Azure provider). You need an identity that can already open the store.'
+  static override description =
+    "Wraps the store's data key for the new recipient; no value is re-encrypted. A passphrase comes from SECRETS_NEW_PASSPHRASE, or is asked twice on a terminal. A key-service recipient wraps it with that service: awskms://<key ARN or alias> (AWS KMS, the AWS credential chain) vault-transit://<mount>/<key> (Vault transit, VAULT_ADDR with VAULT_TOKEN or AppRole) or azurekv://<vault name or host>/<key>[/<version>] (an Azure Key Vault RSA key, signed in as the project's Azure provider). You need an identity that can already open the store."
   static override examples = [
     '<%= config.bin %> key add age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --label alice',
     '<%= config.bin %> key add --passphrase --label break-glass',
@@ -17,11 +18,19 @@ export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
   ]
 
   static override args = {
-    recipient: Args.string({ignoreStdin: true, description: 'An age public key (age1...), or a key-service key (awskms://..., vault-transit://..., azurekv://...).', required: false}),
+    recipient: Args.string({
+      ignoreStdin: true,
+      description:
+        'An age public key (age1...), or a key-service key (awskms://..., vault-transit://..., azurekv://...).',
+      required: false,
+    }),
   }
 
   static override flags = {
-    passphrase: Flags.boolean({description: 'Add a passphrase recipient instead of an age key.', exclusive: ['recipient']}),
+    passphrase: Flags.boolean({
+      description: 'Add a passphrase recipient instead of an age key.',
+      exclusive: ['recipient'],
+    }),
     label: Flags.string({description: 'A name to remember this recipient by.'}),
     store: Flags.string({description: 'Alias of the local provider (default: `local`, else the first local one).'}),
   }
@@ -32,21 +41,31 @@ export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
     const keyring = new Keyring(process.env, this.ui)
     let added: RecipientInfo
     if (this.flags.passphrase) {
-      if (this.args.recipient) throw new SecretsError('USAGE', 'Give either an age recipient or --passphrase, not both.')
+      if (this.args.recipient)
+        throw new SecretsError('USAGE', 'Give either an age recipient or --passphrase, not both.')
       let passphrase = process.env.SECRETS_NEW_PASSPHRASE
       if (!passphrase && this.ui.interactive) {
         passphrase = await this.ui.password('New passphrase')
-        if ((await this.ui.password('Repeat it')) !== passphrase) throw new SecretsError('USAGE', 'The two passphrases differ; nothing was changed.')
+        if ((await this.ui.password('Repeat it')) !== passphrase)
+          throw new SecretsError('USAGE', 'The two passphrases differ; nothing was changed.')
       }
       if (!passphrase) {
         throw new SecretsError('USAGE', 'No passphrase: set SECRETS_NEW_PASSPHRASE, or run on a terminal to be asked.')
       }
-      added = await this.ui.progress('Wrapping the key with the passphrase', () => addRecipient(file, keyring, {type: 'scrypt', passphrase, label: this.flags.label}))
+      added = await this.ui.progress('Wrapping the key with the passphrase', () =>
+        addRecipient(file, keyring, {type: 'scrypt', passphrase, label: this.flags.label}),
+      )
     } else {
-      if (!this.args.recipient) throw new SecretsError('USAGE', 'Give the age public key to add (age1...), a key-service key (awskms://..., vault-transit://..., azurekv://...), or --passphrase.')
+      if (!this.args.recipient)
+        throw new SecretsError(
+          'USAGE',
+          'Give the age public key to add (age1...), a key-service key (awskms://..., vault-transit://..., azurekv://...), or --passphrase.',
+        )
       const recipient = this.args.recipient
       added = recipient.includes('://')
-        ? await this.ui.progress(`Wrapping the key with ${recipient}`, () => addRecipient(file, keyring, {type: 'service', recipient, label: this.flags.label}))
+        ? await this.ui.progress(`Wrapping the key with ${recipient}`, () =>
+            addRecipient(file, keyring, {type: 'service', recipient, label: this.flags.label}),
+          )
         : await addRecipient(file, keyring, {type: 'age', recipient, label: this.flags.label})
     }
     this.logToStderr(`${this.chalk.green('✓')} added ${added.recipient ?? `passphrase "${added.label}"`} to ${file}`)

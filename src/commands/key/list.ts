@@ -17,7 +17,12 @@ export default class KeyList extends BaseCommand<typeof KeyList> {
     const project = this.session().config
     const file = localStoreFile(project, pickLocalProvider(project, this.flags.store))
     const recipients = await listRecipients(file, new Keyring(process.env, this.ui))
-    this.log(table(['TYPE', 'RECIPIENT', 'LABEL', 'ADDED'], recipients.map((r) => [r.type, r.recipient ?? '-', r.label ?? '', r.added])))
+    this.log(
+      table(
+        ['TYPE', 'RECIPIENT', 'LABEL', 'ADDED'],
+        recipients.map((r) => [r.type, r.recipient ?? '-', r.label ?? '', r.added]),
+      ),
+    )
     return {store: file, recipients}
   }
 }

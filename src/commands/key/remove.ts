@@ -8,12 +8,20 @@ import {SecretsError} from '../../errors.js'
 import {rekeyStatus} from '../../cli/progress.js'
 
 export default class KeyRemove extends BaseCommand<typeof KeyRemove> {
-  static override summary = 'Remove a recipient and rotate the store\'s data key.'
-  static override description = 'Every value (all versions) is re-encrypted under a new data key wrapped only for the remaining recipients, so the removed key cannot read anything written afterwards. Values it could read before should be rotated. Asks on a terminal; --yes otherwise. A remaining passphrase recipient needs SECRETS_PASSPHRASE (or a prompt).'
-  static override examples = ['<%= config.bin %> key remove age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --yes', '<%= config.bin %> key remove break-glass']
+  static override summary = "Remove a recipient and rotate the store's data key."
+  static override description =
+    'Every value (all versions) is re-encrypted under a new data key wrapped only for the remaining recipients, so the removed key cannot read anything written afterwards. Values it could read before should be rotated. Asks on a terminal; --yes otherwise. A remaining passphrase recipient needs SECRETS_PASSPHRASE (or a prompt).'
+  static override examples = [
+    '<%= config.bin %> key remove age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --yes',
+    '<%= config.bin %> key remove break-glass',
+  ]
 
   static override args = {
-    recipient: Args.string({ignoreStdin: true, description: 'The age public key, or the label of a passphrase recipient.', required: true}),
+    recipient: Args.string({
+      ignoreStdin: true,
+      description: 'The age public key, or the label of a passphrase recipient.',
+      required: true,
+    }),
   }
 
   static override flags = {
@@ -25,14 +33,32 @@ export default class KeyRemove extends BaseCommand<typeof KeyRemove> {
     const project = this.session().config
     const file = localStoreFile(project, pickLocalProvider(project, this.flags.store))
     if (!this.flags.yes) {
-      if (!this.ui.interactive) throw new SecretsError('USAGE', 'Refusing to remove a recipient without confirmation: there is no terminal to ask on (or CI is set).', {suggestions: ['Pass --yes to confirm.']})
-      if (!(await this.ui.confirm(`Remove ${this.args.recipient} from ${file} and re-encrypt everything?`, false))) throw new SecretsError('ABORTED', 'Nothing was changed.')
+      if (!this.ui.interactive)
+        throw new SecretsError(
+          'USAGE',
+          'Refusing to remove a recipient without confirmation: there is no terminal to ask on (or CI is set).',
+          {suggestions: ['Pass --yes to confirm.']},
+        )
+      if (!(await this.ui.confirm(`Remove ${this.args.recipient} from ${file} and re-encrypt everything?`, false)))
+        throw new SecretsError('ABORTED', 'Nothing was changed.')
     }
     const keyring = new Keyring(process.env, this.ui)
     const status = rekeyStatus(this.jsonEnabled())
-    const result = await removeRecipient(file, keyring, this.ui, this.args.recipient, status.onProgress).finally(status.done)
-    await this.session().audit([{command: 'key remove', action: 'rekey', provider: pickLocalProvider(project, this.flags.store).alias, ref: file, outcome: 'ok'}])
-    this.logToStderr(`${this.chalk.green('✓')} removed ${this.args.recipient}; data key rotated, ${result.remaining.length} recipient(s) remain`)
+    const result = await removeRecipient(file, keyring, this.ui, this.args.recipient, status.onProgress).finally(
+      status.done,
+    )
+    await this.session().audit([
+      {
+        command: 'key remove',
+        action: 'rekey',
+        provider: pickLocalProvider(project, this.flags.store).alias,
+        ref: file,
+        outcome: 'ok',
+      },
+    ])
+    this.logToStderr(
+      `${this.chalk.green('✓')} removed ${this.args.recipient}; data key rotated, ${result.remaining.length} recipient(s) remain`,
+    )
     return {store: file, ...result}
   }
 }

@@ -9,9 +9,14 @@ import {SecretsError} from '../../errors.js'
 import {rekeyStatus} from '../../cli/progress.js'
 
 export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
-  static override summary = 'Replace the local store\'s data key and re-encrypt every value under it.'
-  static override description = 'A new random data key is wrapped for every recipient (age keys, passphrases, awskms://, vault-transit://, azurekv://), every version of every secret is re-encrypted under it, and the store is replaced in one atomic rename: killed at any moment, the store still opens with every recipient\'s key. A passphrase recipient needs its passphrase to be wrapped again: SECRETS_PASSPHRASE, or a prompt on a terminal. Asks for confirmation on a terminal; --yes otherwise.'
-  static override examples = ['<%= config.bin %> key rotate', '<%= config.bin %> key rotate --yes --json', 'SECRETS_PASSPHRASE=... <%= config.bin %> key rotate --yes --store team']
+  static override summary = "Replace the local store's data key and re-encrypt every value under it."
+  static override description =
+    "A new random data key is wrapped for every recipient (age keys, passphrases, awskms://, vault-transit://, azurekv://), every version of every secret is re-encrypted under it, and the store is replaced in one atomic rename: killed at any moment, the store still opens with every recipient's key. A passphrase recipient needs its passphrase to be wrapped again: SECRETS_PASSPHRASE, or a prompt on a terminal. Asks for confirmation on a terminal; --yes otherwise."
+  static override examples = [
+    '<%= config.bin %> key rotate',
+    '<%= config.bin %> key rotate --yes --json',
+    'SECRETS_PASSPHRASE=... <%= config.bin %> key rotate --yes --store team',
+  ]
 
   static override flags = {
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.'}),
@@ -23,21 +28,44 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
     const provider = pickLocalProvider(project, this.flags.store)
     const file = localStoreFile(project, provider)
     if (!this.flags.yes) {
-      if (!this.ui.interactive) throw new SecretsError('USAGE', 'Refusing to rotate the data key without confirmation: there is no terminal to ask on (or CI is set).', {suggestions: ['Pass --yes to confirm.']})
-      if (!(await this.ui.confirm(`Rotate the data key of ${file} and re-encrypt every value?`, false))) throw new SecretsError('ABORTED', 'Nothing was changed.')
+      if (!this.ui.interactive)
+        throw new SecretsError(
+          'USAGE',
+          'Refusing to rotate the data key without confirmation: there is no terminal to ask on (or CI is set).',
+          {suggestions: ['Pass --yes to confirm.']},
+        )
+      if (!(await this.ui.confirm(`Rotate the data key of ${file} and re-encrypt every value?`, false)))
+        throw new SecretsError('ABORTED', 'Nothing was changed.')
     }
     const status = rekeyStatus(this.jsonEnabled())
     let result: RekeyResult
     try {
-      result = await rekeyStore(file, new Keyring(process.env, this.ui), this.ui, {onProgress: status.onProgress}).finally(status.done)
+      result = await rekeyStore(file, new Keyring(process.env, this.ui), this.ui, {
+        onProgress: status.onProgress,
+      }).finally(status.done)
     } catch (error) {
-      await this.session().audit([{command: 'key rotate', action: 'rekey', provider: provider.alias, ref: file, outcome: outcomeOf(error), code: error instanceof SecretsError ? error.code : 'INTERNAL'}]).catch(() => undefined)
+      await this.session()
+        .audit([
+          {
+            command: 'key rotate',
+            action: 'rekey',
+            provider: provider.alias,
+            ref: file,
+            outcome: outcomeOf(error),
+            code: error instanceof SecretsError ? error.code : 'INTERNAL',
+          },
+        ])
+        .catch(() => undefined)
       throw error
     }
     checkpoint('unlocked')
-    await this.session().audit([{command: 'key rotate', action: 'rekey', provider: provider.alias, ref: file, outcome: 'ok'}])
+    await this.session().audit([
+      {command: 'key rotate', action: 'rekey', provider: provider.alias, ref: file, outcome: 'ok'},
+    ])
     checkpoint('audited')
-    this.logToStderr(`${this.chalk.green('✓')} rotated the data key of ${file}: wrapped for ${result.recipients.length} recipient(s), ${result.versions} version(s) of ${result.secrets} secret(s) re-encrypted`)
+    this.logToStderr(
+      `${this.chalk.green('✓')} rotated the data key of ${file}: wrapped for ${result.recipients.length} recipient(s), ${result.versions} version(s) of ${result.secrets} secret(s) re-encrypted`,
+    )
     return result
   }
 }

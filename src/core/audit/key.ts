@@ -28,7 +28,14 @@ export function auditKeyFile(env: NodeJS.ProcessEnv = process.env): string {
 
 function derive(key: Buffer, file: string): AuditKeys {
   const sub = (label: string) => createHmac('sha256', key).update(`secrets-audit-v2:${label}`).digest()
-  return {file, kid: sub('key-id').toString('hex').slice(0, 16), chain: sub('chain'), value: sub('value'), head: sub('head'), seal: sub('seal')}
+  return {
+    file,
+    kid: sub('key-id').toString('hex').slice(0, 16),
+    chain: sub('chain'),
+    value: sub('value'),
+    head: sub('head'),
+    seal: sub('seal'),
+  }
 }
 
 /** Read the key file with one open/fstat/read: refuse it when group or others may access it. */
@@ -43,17 +50,27 @@ function readKeyFile(file: string): Buffer | undefined {
   try {
     const {mode, size} = fstatSync(fd)
     if ((mode & 0o077) !== 0) {
-      throw new SecretsError('INSECURE_PERMISSIONS', `The audit key ${file} is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it.`, {
-        suggestions: [`Run \`chmod 600 ${file}\`. Whoever could read it can rewrite the access log without detection.`],
-      })
+      throw new SecretsError(
+        'INSECURE_PERMISSIONS',
+        `The audit key ${file} is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it.`,
+        {
+          suggestions: [
+            `Run \`chmod 600 ${file}\`. Whoever could read it can rewrite the access log without detection.`,
+          ],
+        },
+      )
     }
     const buf = Buffer.alloc(Math.min(size, 4096))
     const n = readSync(fd, buf, 0, buf.length, 0)
     const text = buf.subarray(0, n).toString('utf8').trim()
     if (!/^[0-9a-f]{64}$/.test(text)) {
-      throw new SecretsError('INTEGRITY', `The audit key ${file} is not a key written by secrets (expected 64 hex digits).`, {
-        suggestions: ['Restore the key from a backup. Without it the access log cannot be verified or extended.'],
-      })
+      throw new SecretsError(
+        'INTEGRITY',
+        `The audit key ${file} is not a key written by secrets (expected 64 hex digits).`,
+        {
+          suggestions: ['Restore the key from a backup. Without it the access log cannot be verified or extended.'],
+        },
+      )
     }
     return Buffer.from(text, 'hex')
   } finally {
@@ -102,11 +119,17 @@ export function loadAuditKeys(env: NodeJS.ProcessEnv, options: {create: boolean;
   let key = readKeyFile(file)
   if (key === undefined) {
     if (!options.create || options.logExists) {
-      throw new SecretsError('IDENTITY_MISSING', `The audit key ${file} is missing${options.logExists ? ', but the access log already holds records keyed with it' : ''}.`, {
-        suggestions: options.logExists
-          ? ['Restore the key file from a backup (or point SECRETS_AUDIT_KEY_FILE at it). To start a new log instead, move the old log files aside; they can then no longer be verified.']
-          : ['Run any command that reads a secret to create the log and its key, or set SECRETS_AUDIT_KEY_FILE.'],
-      })
+      throw new SecretsError(
+        'IDENTITY_MISSING',
+        `The audit key ${file} is missing${options.logExists ? ', but the access log already holds records keyed with it' : ''}.`,
+        {
+          suggestions: options.logExists
+            ? [
+                'Restore the key file from a backup (or point SECRETS_AUDIT_KEY_FILE at it). To start a new log instead, move the old log files aside; they can then no longer be verified.',
+              ]
+            : ['Run any command that reads a secret to create the log and its key, or set SECRETS_AUDIT_KEY_FILE.'],
+        },
+      )
     }
     key = createKeyFile(file)
   }

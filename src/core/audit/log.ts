@@ -1,5 +1,18 @@
 import {createHash, createHmac} from 'node:crypto'
-import {closeSync, constants, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync} from 'node:fs'
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  writeSync,
+} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
 import {SecretsError, fsError} from '../../errors.js'
@@ -18,8 +31,18 @@ export interface AuditEvent {
   command: string
   /** The child command for `exec`, as argv[0] only. */
   child?: string
-  action: 'read' | 'write' | 'delete' | 'restore' | 'rekey' | 'purge'
-    | 'rotate-pending' | 'rotate-verified' | 'rotate-promoted' | 'rotate-rolled-back' | 'rollback'
+  action:
+    | 'read'
+    | 'write'
+    | 'delete'
+    | 'restore'
+    | 'rekey'
+    | 'purge'
+    | 'rotate-pending'
+    | 'rotate-verified'
+    | 'rotate-promoted'
+    | 'rotate-rolled-back'
+    | 'rollback'
   provider: string
   ref: string
   version?: string
@@ -143,9 +166,15 @@ function seqOf(line: string, file: string): number {
   } catch {
     // Reported below.
   }
-  throw new SecretsError('INTEGRITY', `The last record of the access log ${file} is corrupt, so no access can be recorded after it.`, {
-    suggestions: ['Run `secrets audit verify` to see what changed. To start a new log, move the old log files aside.'],
-  })
+  throw new SecretsError(
+    'INTEGRITY',
+    `The last record of the access log ${file} is corrupt, so no access can be recorded after it.`,
+    {
+      suggestions: [
+        'Run `secrets audit verify` to see what changed. To start a new log, move the old log files aside.',
+      ],
+    },
+  )
 }
 
 /**
@@ -156,7 +185,11 @@ function seqOf(line: string, file: string): number {
  * the chain goes on in a new file. All of it happens under the log's lock, so concurrent processes keep
  * one chain. A log that cannot be written is an error: an access that cannot be recorded does not happen.
  */
-export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function appendAudit(
+  events: AuditEvent[],
+  actor: Actor,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   if (events.length === 0) return
   const file = auditLogFile(env)
   // withLock creates the log's directory (0700) before it takes the lock.
@@ -221,20 +254,21 @@ export async function appendAudit(events: AuditEvent[], actor: Actor, env: NodeJ
         }
         return {bytes: Buffer.from(out, 'utf8'), last: prev}
       }
-      let {bytes, last} = render(size === 0 ? activeSeg ?? 1 : undefined)
+      let {bytes, last} = render(size === 0 ? (activeSeg ?? 1) : undefined)
       if (size > 0 && size + bytes.length > segmentBytes(env)) {
         // Rare (once per segment), so the checker loads only now.
         const {firstInfo, sealIfIntact} = await import('./verify-log.js')
         const seal = sealIfIntact(file, {file, fd, size}, keys, readHeadText(file))
         // The file becomes the segment its first record names (never over an existing file).
         let sealed = firstInfo({file, fd, size}).seg
-        if (sealed === undefined || existsSync(segmentName(file, sealed))) sealed = (sealedSegments(file).at(-1)?.n ?? 0) + 1
+        if (sealed === undefined || existsSync(segmentName(file, sealed)))
+          sealed = (sealedSegments(file).at(-1)?.n ?? 0) + 1
         closeSync(fd)
         fd = undefined
         renameSync(file, segmentName(file, sealed))
         fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600)
-        size = 0;
-        ({bytes, last} = render(sealed + 1, seal))
+        size = 0
+        ;({bytes, last} = render(sealed + 1, seal))
       }
       try {
         let off = 0
@@ -286,10 +320,17 @@ function auditError(error: unknown, file: string): Error {
   if (error instanceof SecretsError) return error
   const mapped = fsError(error, file, 'appending to the audit log')
   if (mapped instanceof SecretsError) {
-    return new SecretsError(mapped.code, `${mapped.message} The access was not performed because it could not be recorded.`, {
-      cause: error,
-      suggestions: [...mapped.suggestions, 'Set SECRETS_AUDIT_LOG to a writable file, or fix the state directory (XDG_STATE_HOME).'],
-    })
+    return new SecretsError(
+      mapped.code,
+      `${mapped.message} The access was not performed because it could not be recorded.`,
+      {
+        cause: error,
+        suggestions: [
+          ...mapped.suggestions,
+          'Set SECRETS_AUDIT_LOG to a writable file, or fix the state directory (XDG_STATE_HOME).',
+        ],
+      },
+    )
   }
   return mapped
 }

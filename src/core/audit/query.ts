@@ -16,7 +16,6 @@ export interface AuditFilter {
   outcome?: AuditOutcome
 }
 
-
 /**
  * "Now" for commands that compare times (audit log and report, rotate --due, status): `--now` (hidden) or
  * SECRETS_NOW, an ISO 8601 time or epoch milliseconds, for tests and reproducible dry runs; else the clock.
@@ -26,7 +25,10 @@ export function currentTime(flag: string | undefined, env: NodeJS.ProcessEnv = p
   if (given === undefined || given === '') return new Date()
   const t = /^\d+$/.test(given) ? Number(given) : Date.parse(given)
   if (!Number.isFinite(t)) {
-    throw new SecretsError('USAGE', `${flag === undefined ? 'SECRETS_NOW' : '--now'} must be an ISO 8601 time such as 2026-11-30T12:00:00Z or epoch milliseconds, not ${JSON.stringify(given)}.`)
+    throw new SecretsError(
+      'USAGE',
+      `${flag === undefined ? 'SECRETS_NOW' : '--now'} must be an ISO 8601 time such as 2026-11-30T12:00:00Z or epoch milliseconds, not ${JSON.stringify(given)}.`,
+    )
   }
   return new Date(t)
 }
@@ -39,7 +41,10 @@ export function parseWhen(text: string, now: Date, flag: string): Date {
     const t = Date.parse(text)
     if (!Number.isNaN(t)) return new Date(t)
   }
-  throw new SecretsError('USAGE', `${flag} expects a duration before now (90s, 30m, 24h, 7d, 2w) or a date (2026-11-01, 2026-11-01T08:00:00Z), not ${JSON.stringify(text)}.`)
+  throw new SecretsError(
+    'USAGE',
+    `${flag} expects a duration before now (90s, 30m, 24h, 7d, 2w) or a date (2026-11-01, 2026-11-01T08:00:00Z), not ${JSON.stringify(text)}.`,
+  )
 }
 
 /** The secret a reference points at: `alias://path`, without `#field` and `?version`. */
@@ -74,14 +79,31 @@ export async function queryAudit(filter: AuditFilter, env: NodeJS.ProcessEnv = p
   const snapshot = await openAuditSnapshot(env)
   try {
     const out: AuditRecord[] = []
-    for (const r of snapshotRecords(snapshot, needle === undefined ? undefined : [needle])) if (matchesFilter(r, filter)) out.push(r)
+    for (const r of snapshotRecords(snapshot, needle === undefined ? undefined : [needle]))
+      if (matchesFilter(r, filter)) out.push(r)
     return out
   } finally {
     snapshot.close()
   }
 }
 
-const CSV_COLUMNS = ['time', 'seq', 'user', 'host', 'ci', 'run', 'command', 'child', 'action', 'provider', 'ref', 'version', 'outcome', 'code', 'fp'] as const
+const CSV_COLUMNS = [
+  'time',
+  'seq',
+  'user',
+  'host',
+  'ci',
+  'run',
+  'command',
+  'child',
+  'action',
+  'provider',
+  'ref',
+  'version',
+  'outcome',
+  'code',
+  'fp',
+] as const
 
 function csvCell(value: unknown): string {
   const text = value === undefined || value === null ? '' : String(value)
@@ -90,6 +112,8 @@ function csvCell(value: unknown): string {
 
 /** RFC 4180 CSV with a header line. */
 export function recordsToCsv(records: AuditRecord[]): string {
-  const rows = records.map((r) => CSV_COLUMNS.map((c) => csvCell(c === 'ci' ? r.ci?.system : c === 'run' ? r.ci?.runId : r[c])).join(','))
+  const rows = records.map((r) =>
+    CSV_COLUMNS.map((c) => csvCell(c === 'ci' ? r.ci?.system : c === 'run' ? r.ci?.runId : r[c])).join(','),
+  )
   return `${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n`
 }

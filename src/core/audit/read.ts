@@ -114,9 +114,13 @@ export function parseRecord(text: string, file: string, lineNo: number | (() => 
   } catch {
     // Reported below.
   }
-  throw new SecretsError('INTEGRITY', `${file}:${typeof lineNo === 'number' ? lineNo : lineNo()} is not an access record (corrupt JSON line).`, {
-    suggestions: ['Run `secrets audit verify` to find what was changed.'],
-  })
+  throw new SecretsError(
+    'INTEGRITY',
+    `${file}:${typeof lineNo === 'number' ? lineNo : lineNo()} is not an access record (corrupt JSON line).`,
+    {
+      suggestions: ['Run `secrets audit verify` to find what was changed.'],
+    },
+  )
 }
 
 /**
@@ -153,7 +157,8 @@ export function* snapshotRecords(snapshot: AuditSnapshot, contains?: string[]): 
           pos = nl + 1
         }
       }
-      for (const [text, at] of batch) yield parseRecord(text, seg.file, 'line' in at ? at.line : () => lineAt(seg, at.offset))
+      for (const [text, at] of batch)
+        yield parseRecord(text, seg.file, 'line' in at ? at.line : () => lineAt(seg, at.offset))
     }
   }
 }

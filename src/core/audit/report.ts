@@ -48,7 +48,8 @@ export interface ReportInput {
 /** The rotation policy of each variable that declares one (`rotate: {every: 30d}` in secrets.yaml), in milliseconds. */
 export function rotationEvery(config: ProjectConfig): Map<string, number> {
   const out = new Map<string, number>()
-  for (const [name, policy] of config.rotation) if (policy.every !== undefined && policy.every > 0) out.set(name, policy.every)
+  for (const [name, policy] of config.rotation)
+    if (policy.every !== undefined && policy.every > 0) out.set(name, policy.every)
   return out
 }
 
@@ -66,7 +67,17 @@ export function buildReport(records: Iterable<AuditRecord>, input: ReportInput):
   const row = (secret: string, provider: string) => {
     let r = rows.get(secret)
     if (r === undefined) {
-      r = {secret, provider, variables: input.configured.get(secret) ?? [], readers: 0, reads: 0, overdue: false, neverRotated: false, unread: false, readerSet: new Set()}
+      r = {
+        secret,
+        provider,
+        variables: input.configured.get(secret) ?? [],
+        readers: 0,
+        reads: 0,
+        overdue: false,
+        neverRotated: false,
+        unread: false,
+        readerSet: new Set(),
+      }
       rows.set(secret, r)
     }
     return r
@@ -76,7 +87,13 @@ export function buildReport(records: Iterable<AuditRecord>, input: ReportInput):
     if (!rec.ref.includes('://')) continue
     const r = row(secretOf(rec.ref), rec.provider)
     const by = `${rec.user}@${rec.host}`
-    r.lastAccess = {time: rec.time, by, command: rec.child ? `${rec.command} (${rec.child})` : rec.command, action: rec.action, outcome: rec.outcome}
+    r.lastAccess = {
+      time: rec.time,
+      by,
+      command: rec.child ? `${rec.command} (${rec.child})` : rec.command,
+      action: rec.action,
+      outcome: rec.outcome,
+    }
     if (rec.outcome !== 'ok') continue
     if (rec.action === 'read') {
       r.reads += 1
@@ -129,11 +146,15 @@ export function rowStatus(r: ReportRow, unreadDays: number): string[] {
  * (when there is a secrets.yaml), each provider's listing for last-update times (a provider that cannot
  * be listed is skipped with a warning, or all are with `offline`), and the log.
  */
-export async function sessionReport(session: Session, options: {now: Date; unreadDays: number; environment?: string; offline?: boolean}): Promise<ReportRow[]> {
+export async function sessionReport(
+  session: Session,
+  options: {now: Date; unreadDays: number; environment?: string; offline?: boolean},
+): Promise<ReportRow[]> {
   const configured = new Map<string, string[]>()
   const policies = new Map<string, number>()
   const updated = new Map<string, string>()
-  const use = (secret: string, variable: string) => configured.set(secret, [...new Set([...(configured.get(secret) ?? []), variable])])
+  const use = (secret: string, variable: string) =>
+    configured.set(secret, [...new Set([...(configured.get(secret) ?? []), variable])])
   let config: ProjectConfig | undefined
   try {
     config = session.config
@@ -142,23 +163,26 @@ export async function sessionReport(session: Session, options: {now: Date; unrea
   }
   if (config !== undefined) {
     const bound = new Map<string, string>()
-    for (const [name, entry] of selectEnvironment(config, options.environment)) bound.set(name, `${entry.ref.alias}://${entry.ref.path}`)
+    for (const [name, entry] of selectEnvironment(config, options.environment))
+      bound.set(name, `${entry.ref.alias}://${entry.ref.path}`)
     // A template entry (no ref) renders several secrets; those appear under their own references.
-    for (const [name, entry] of selectFiles(config, options.environment)) if (entry.ref) bound.set(name, `${entry.ref.alias}://${entry.ref.path}`)
+    for (const [name, entry] of selectFiles(config, options.environment))
+      if (entry.ref) bound.set(name, `${entry.ref.alias}://${entry.ref.path}`)
     for (const [name, secret] of bound) use(secret, name)
     for (const p of options.offline ? [] : config.providers.values()) {
       try {
-        // eslint-disable-next-line no-await-in-loop
         const provider = await session.provider(p.alias)
         if (!provider.capabilities.list) continue
-        // eslint-disable-next-line no-await-in-loop
+
         for (const m of await provider.list()) {
           const secret = secretOf(m.ref)
           if (m.updated) updated.set(secret, m.updated)
           if (p.type === 'local') use(secret, m.name)
         }
       } catch (error) {
-        session.ui.warn(`Could not list ${p.alias}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)} Its secrets' last update times come from the log only.`)
+        session.ui.warn(
+          `Could not list ${p.alias}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)} Its secrets' last update times come from the log only.`,
+        )
       }
     }
     let localAlias: string | undefined
@@ -177,7 +201,13 @@ export async function sessionReport(session: Session, options: {now: Date; unrea
   }
   const snapshot = await openAuditSnapshot(session.env)
   try {
-    return buildReport(snapshotRecords(snapshot), {now: options.now, policies, updated, configured, unreadDays: options.unreadDays})
+    return buildReport(snapshotRecords(snapshot), {
+      now: options.now,
+      policies,
+      updated,
+      configured,
+      unreadDays: options.unreadDays,
+    })
   } finally {
     snapshot.close()
   }

@@ -97,7 +97,13 @@ async function precomputeSeals(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
   if (sealed.length < 2) return out
   let key: webcrypto.CryptoKey
   try {
-    key = await webcrypto.subtle.importKey('raw', loadAuditKeys(env, {create: false, logExists: true}).seal, {name: 'HMAC', hash: 'SHA-256'}, false, ['sign'])
+    key = await webcrypto.subtle.importKey(
+      'raw',
+      loadAuditKeys(env, {create: false, logExists: true}).seal,
+      {name: 'HMAC', hash: 'SHA-256'},
+      false,
+      ['sign'],
+    )
   } catch {
     return out
   }
@@ -108,7 +114,7 @@ async function precomputeSeals(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
       const buf = Buffer.allocUnsafe(seg.size)
       let pos = 0
       for (let n = 1; pos < seg.size && n > 0; pos += n) n = readSync(seg.fd, buf, pos, seg.size - pos, pos)
-      // eslint-disable-next-line no-await-in-loop
+
       out.set(seg, Buffer.from(await webcrypto.subtle.sign('HMAC', key, buf.subarray(0, pos))).toString('hex'))
     }
   }
@@ -116,7 +122,11 @@ async function precomputeSeals(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv):
   return out
 }
 
-export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv, seals: ReadonlyMap<SegmentSnapshot, string> = new Map()): VerifyResult {
+export function verifySnapshot(
+  snapshot: AuditSnapshot,
+  env: NodeJS.ProcessEnv,
+  seals: ReadonlyMap<SegmentSnapshot, string> = new Map(),
+): VerifyResult {
   const log = auditLogFile(env)
   const result: VerifyResult = {intact: true, log, records: 0, legacy: 0, segments: [], missingSegments: [], notes: []}
   const headFile = auditHeadFile(log)
@@ -125,7 +135,11 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv, 
     const key = auditKeyFile(env)
     if (existsSync(key)) {
       result.intact = false
-      result.problem = {kind: 'removed', file: log, message: `The access log ${log} is gone, but its audit key ${key} exists (it is made with the first record): the whole log was removed or moved. If you moved it on purpose, set SECRETS_AUDIT_LOG to its new place.`}
+      result.problem = {
+        kind: 'removed',
+        file: log,
+        message: `The access log ${log} is gone, but its audit key ${key} exists (it is made with the first record): the whole log was removed or moved. If you moved it on purpose, set SECRETS_AUDIT_LOG to its new place.`,
+      }
     } else {
       result.notes.push('No access log yet.')
     }
@@ -136,7 +150,11 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv, 
   const head = snapshot.head === undefined ? undefined : parseHead(snapshot.head, headFile)
   if (head && head.kid !== keys.kid) {
     result.intact = false
-    result.problem = {kind: 'wrong-key', file: keys.file, message: `The log was written with another audit key (key id ${head.kid}; ${keys.file} has key id ${keys.kid}), so it cannot be verified with this one.`}
+    result.problem = {
+      kind: 'wrong-key',
+      file: keys.file,
+      message: `The log was written with another audit key (key id ${head.kid}; ${keys.file} has key id ${keys.kid}), so it cannot be verified with this one.`,
+    }
     return result
   }
 
@@ -172,25 +190,75 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv, 
     const n1 = next[0]
     const where = (l: Line) => `${l.file}:${l.line}`
     if (pp && r.prev === bp) {
-      fail({kind: 'inserted', file: pp.file, line: pp.line, seq: pp.seq, message: `The record at ${where(pp)} was inserted: the record after it links to the one before it.`})
+      fail({
+        kind: 'inserted',
+        file: pp.file,
+        line: pp.line,
+        seq: pp.seq,
+        message: `The record at ${where(pp)} was inserted: the record after it links to the one before it.`,
+      })
     } else if (r.v === 2 && r.seq !== expectedSeq && n1?.seq === expectedSeq) {
-      fail({kind: 'reordered', file: r.file, line: r.line, seq: r.seq, message: `The record at ${where(r)} (seq ${r.seq}) is out of order: seq ${expectedSeq} comes after it.`})
-    } else if ((n1 && n1.prev === expectedPrev) || (pp?.v === 2 && head !== undefined && pp.seq === head.seq && headMac(keys, head.seq, pp.link) === head.mac)) {
-      fail({kind: 'inserted', file: r.file, line: r.line, seq: r.seq, message: `The record at ${where(r)} was inserted: the record after it links to the one before it.`})
+      fail({
+        kind: 'reordered',
+        file: r.file,
+        line: r.line,
+        seq: r.seq,
+        message: `The record at ${where(r)} (seq ${r.seq}) is out of order: seq ${expectedSeq} comes after it.`,
+      })
+    } else if (
+      (n1 && n1.prev === expectedPrev) ||
+      (pp?.v === 2 && head !== undefined && pp.seq === head.seq && headMac(keys, head.seq, pp.link) === head.mac)
+    ) {
+      fail({
+        kind: 'inserted',
+        file: r.file,
+        line: r.line,
+        seq: r.seq,
+        message: `The record at ${where(r)} was inserted: the record after it links to the one before it.`,
+      })
     } else if (r.v === 2 && r.seq > expectedSeq) {
       const range = r.seq - 1 === expectedSeq ? `seq ${expectedSeq} is` : `seq ${expectedSeq} to ${r.seq - 1} are`
-      fail({kind: 'removed', file: r.file, line: r.line, seq: expectedSeq, message: `Record ${range} missing before ${where(r)} (removed, or moved elsewhere${result.missingSegments.length > 0 ? ', or in a missing segment' : ''}).`})
+      fail({
+        kind: 'removed',
+        file: r.file,
+        line: r.line,
+        seq: expectedSeq,
+        message: `Record ${range} missing before ${where(r)} (removed, or moved elsewhere${result.missingSegments.length > 0 ? ', or in a missing segment' : ''}).`,
+      })
     } else if (pp && (r.v === 1 || r.seq === expectedSeq)) {
-      fail({kind: 'changed', file: pp.file, line: pp.line, seq: pp.seq, message: `The record at ${where(pp)}${pp.v === 2 ? ` (seq ${pp.seq})` : ''} was changed: the next record's link does not match it.`})
+      fail({
+        kind: 'changed',
+        file: pp.file,
+        line: pp.line,
+        seq: pp.seq,
+        message: `The record at ${where(pp)}${pp.v === 2 ? ` (seq ${pp.seq})` : ''} was changed: the next record's link does not match it.`,
+      })
     } else if (pp) {
-      fail({kind: 'reordered', file: r.file, line: r.line, seq: r.seq, message: `The record at ${where(r)} (seq ${r.seq}) is out of order: seq ${expectedSeq} was expected.`})
+      fail({
+        kind: 'reordered',
+        file: r.file,
+        line: r.line,
+        seq: r.seq,
+        message: `The record at ${where(r)} (seq ${r.seq}) is out of order: seq ${expectedSeq} was expected.`,
+      })
     } else {
-      fail({kind: 'changed', file: r.file, line: r.line, seq: r.seq, message: `The first record, at ${where(r)}, was changed: it does not start the chain.`})
+      fail({
+        kind: 'changed',
+        file: r.file,
+        line: r.line,
+        seq: r.seq,
+        message: `The first record, at ${where(r)}, was changed: it does not start the chain.`,
+      })
     }
   }
 
   if (misnamed) {
-    fail({kind: 'reordered', file: misnamed.s.file, line: 1, message: `${misnamed.s.file} holds segment ${misnamed.seg} of the log, not ${misnamed.s.n ?? maxSealed + 1}: segment files were renamed.`})
+    fail({
+      kind: 'reordered',
+      file: misnamed.s.file,
+      line: 1,
+      message: `${misnamed.s.file} holds segment ${misnamed.seg} of the log, not ${misnamed.s.n ?? maxSealed + 1}: segment files were renamed.`,
+    })
   }
   /** Check one record against the one before it; a broken link waits for two more records to say what happened. */
   const visit = (line: Line) => {
@@ -202,7 +270,12 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv, 
     }
     if (line.v === 1) {
       if (keyedSeen) {
-        fail({kind: 'inserted', file: line.file, line: line.line, message: `${line.file}:${line.line} is a version 1 record after keyed records: it was inserted.`})
+        fail({
+          kind: 'inserted',
+          file: line.file,
+          line: line.line,
+          message: `${line.file}:${line.line} is a version 1 record after keyed records: it was inserted.`,
+        })
         return
       }
       result.legacy += 1
@@ -219,7 +292,13 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv, 
     }
     if (line.v === 2 && !skipFirst && line.seq !== expectedSeq) {
       // The link holds but the number is wrong: written by someone holding the key, or renumbered and relinked.
-      fail({kind: 'changed', file: line.file, line: line.line, seq: line.seq, message: `${line.file}:${line.line} has seq ${line.seq} where ${expectedSeq} was expected.`})
+      fail({
+        kind: 'changed',
+        file: line.file,
+        line: line.line,
+        seq: line.seq,
+        message: `${line.file}:${line.line} has seq ${line.seq} where ${expectedSeq} was expected.`,
+      })
       return
     }
     beforeP = p?.link ?? GENESIS
@@ -274,7 +353,13 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv, 
         start = nl + 1
         if ('corrupt' in line) {
           if (pending) classify(pending.r, pending.p, pending.beforeP, pending.next)
-          else fail({kind: 'corrupt', file: seg.file, line: lineNo, message: `${seg.file}:${lineNo} is not an access record (${line.corrupt}).`})
+          else
+            fail({
+              kind: 'corrupt',
+              file: seg.file,
+              line: lineNo,
+              message: `${seg.file}:${lineNo} is not an access record (${line.corrupt}).`,
+            })
           break
         }
         visit(line)
@@ -282,33 +367,69 @@ export function verifySnapshot(snapshot: AuditSnapshot, env: NodeJS.ProcessEnv, 
       if (!done) step = chunks.next()
     }
     if (step.done && step.value.torn > 0 && !done) {
-      if (seg.n === undefined) result.notes.push(`${step.value.torn} bytes of an interrupted write at the end of ${seg.file}; the next append removes them.`)
-      else if (!pending) fail({kind: 'corrupt', file: seg.file, line: lineNo + 1, message: `${seg.file} ends in ${step.value.torn} bytes that are not a complete record.`})
+      if (seg.n === undefined)
+        result.notes.push(
+          `${step.value.torn} bytes of an interrupted write at the end of ${seg.file}; the next append removes them.`,
+        )
+      else if (!pending)
+        fail({
+          kind: 'corrupt',
+          file: seg.file,
+          line: lineNo + 1,
+          message: `${seg.file} ends in ${step.value.torn} bytes that are not a complete record.`,
+        })
     }
     if (sealed === 'mismatch') sealMismatch ??= seg.file
     result.segments.push({segment: seg.n ?? 'active', file: seg.file, records: result.records - before})
   }
   if (pending && !done) classify(pending.r, pending.p, pending.beforeP, pending.next)
   if (sealMismatch !== undefined && !done) {
-    fail({kind: 'changed', file: sealMismatch, message: `${sealMismatch} does not match the seal the next segment holds for it, though its records still link: it was rewritten by someone holding the audit key.`})
+    fail({
+      kind: 'changed',
+      file: sealMismatch,
+      message: `${sealMismatch} does not match the seal the next segment holds for it, though its records still link: it was rewritten by someone holding the audit key.`,
+    })
   }
   result.lastSeq = p?.v === 2 ? p.seq : undefined
 
   if (!done) {
     if (head === undefined) {
-      if (keyedSeen) fail({kind: 'head-missing', file: headFile, message: `The head file ${headFile} is missing, so records removed from the end could not be detected.`})
+      if (keyedSeen)
+        fail({
+          kind: 'head-missing',
+          file: headFile,
+          message: `The head file ${headFile} is missing, so records removed from the end could not be detected.`,
+        })
     } else if ((result.lastSeq ?? 0) < head.seq) {
       const from = (result.lastSeq ?? 0) + 1
       const last = p ? `${p.file}:${p.line}` : 'the start'
-      fail({kind: 'removed', file: p?.file ?? log, line: p ? p.line + 1 : undefined, seq: from, message: `Record${from === head.seq ? ` seq ${from} is` : `s seq ${from} to ${head.seq} are`} missing after ${last}: removed from the end of the log${snapshot.segments.at(-1)?.n === undefined ? '' : ', or the active segment was removed'}.`})
+      fail({
+        kind: 'removed',
+        file: p?.file ?? log,
+        line: p ? p.line + 1 : undefined,
+        seq: from,
+        message: `Record${from === head.seq ? ` seq ${from} is` : `s seq ${from} to ${head.seq} are`} missing after ${last}: removed from the end of the log${snapshot.segments.at(-1)?.n === undefined ? '' : ', or the active segment was removed'}.`,
+      })
     } else if (headLink === undefined || headMac(keys, head.seq, headLink) !== head.mac) {
-      fail({kind: 'changed', file: p!.file, line: p!.line, seq: head.seq, message: `The record with seq ${head.seq} (the last one the head file covers) was changed.`})
+      fail({
+        kind: 'changed',
+        file: p!.file,
+        line: p!.line,
+        seq: head.seq,
+        message: `The record with seq ${head.seq} (the last one the head file covers) was changed.`,
+      })
     } else if (result.lastSeq! > head.seq) {
-      result.notes.push(`${result.lastSeq! - head.seq} record(s) after seq ${head.seq} are newer than the head file (an append was interrupted before updating it).`)
+      result.notes.push(
+        `${result.lastSeq! - head.seq} record(s) after seq ${head.seq} are newer than the head file (an append was interrupted before updating it).`,
+      )
     }
   }
   if (result.missingSegments.length > 0 && result.problem === undefined) {
-    fail({kind: 'removed', file: segmentName(log, result.missingSegments[0]), message: `Segment(s) ${result.missingSegments.join(', ')} of ${log} are missing.`})
+    fail({
+      kind: 'removed',
+      file: segmentName(log, result.missingSegments[0]),
+      message: `Segment(s) ${result.missingSegments.join(', ')} of ${log} are missing.`,
+    })
   }
   if (result.missingSegments.length > 0) result.intact = false
   return result
@@ -321,14 +442,21 @@ export function firstInfo(seg: SegmentSnapshot): {seg?: number; seal?: string} {
   const nl = buf.indexOf(10)
   try {
     const r = JSON.parse(buf.toString('utf8', 0, nl === -1 ? buf.length : nl)) as {seg?: unknown; seal?: unknown}
-    return {seg: Number.isSafeInteger(r.seg) ? r.seg as number : undefined, seal: typeof r.seal === 'string' ? r.seal : undefined}
+    return {
+      seg: Number.isSafeInteger(r.seg) ? (r.seg as number) : undefined,
+      seal: typeof r.seal === 'string' ? r.seal : undefined,
+    }
   } catch {
     return {}
   }
 }
 
 /** The first or last complete line of a segment, parsed (keyed records only). */
-export function edgeLine(seg: SegmentSnapshot, which: 'first' | 'last', mac: (b: Uint8Array) => string): Line | undefined {
+export function edgeLine(
+  seg: SegmentSnapshot,
+  which: 'first' | 'last',
+  mac: (b: Uint8Array) => string,
+): Line | undefined {
   const n = Math.min(seg.size, 8192)
   const buf = Buffer.alloc(n)
   readSync(seg.fd, buf, 0, n, which === 'first' ? 0 : seg.size - n)
@@ -361,11 +489,25 @@ export function segmentSeal(keys: AuditKeys, seg: SegmentSnapshot): string {
   return h.digest('hex')
 }
 
-function readLine(buf: Buffer, start: number, end: number, file: string, lineNo: number, mac: (b: Uint8Array) => string, legacyPossible: boolean): Line | {corrupt: string} {
+function readLine(
+  buf: Buffer,
+  start: number,
+  end: number,
+  file: string,
+  lineNo: number,
+  mac: (b: Uint8Array) => string,
+  legacyPossible: boolean,
+): Line | {corrupt: string} {
   const bytes = buf.subarray(start, end)
   // The fast path reads seq and prev at their fixed places instead of parsing the JSON: the link
   // already proves the rest of the line is what was written.
-  if (end - start > 80 && buf.toString('latin1', start, start + PREFIX.length) === PREFIX && buf.toString('latin1', end - 74, end - 66) === PREV_TAG && buf[end - 1] === 0x7d && buf[end - 2] === 0x22) {
+  if (
+    end - start > 80 &&
+    buf.toString('latin1', start, start + PREFIX.length) === PREFIX &&
+    buf.toString('latin1', end - 74, end - 66) === PREV_TAG &&
+    buf[end - 1] === 0x7d &&
+    buf[end - 2] === 0x22
+  ) {
     let seq = 0
     let i = start + PREFIX.length
     for (; i < end && buf[i] >= 0x30 && buf[i] <= 0x39; i++) seq = seq * 10 + (buf[i] - 0x30)
@@ -381,9 +523,18 @@ function readLine(buf: Buffer, start: number, end: number, file: string, lineNo:
   }
   if (r === null || typeof r !== 'object' || typeof r.prev !== 'string') return {corrupt: 'no `prev` link'}
   if (r.v === 1) {
-    return {file, line: lineNo, v: 1, seq: 0, prev: r.prev, link: mac(bytes), ...(legacyPossible ? {sha: hashLine(bytes)} : {})}
+    return {
+      file,
+      line: lineNo,
+      v: 1,
+      seq: 0,
+      prev: r.prev,
+      link: mac(bytes),
+      ...(legacyPossible ? {sha: hashLine(bytes)} : {}),
+    }
   }
-  if (r.v === 2 && Number.isSafeInteger(r.seq)) return {file, line: lineNo, v: 2, seq: r.seq as number, prev: r.prev, link: mac(bytes)}
+  if (r.v === 2 && Number.isSafeInteger(r.seq))
+    return {file, line: lineNo, v: 2, seq: r.seq as number, prev: r.prev, link: mac(bytes)}
   return {corrupt: 'unknown record version'}
 }
 
@@ -392,7 +543,12 @@ function readLine(buf: Buffer, start: number, end: number, file: string, lineNo:
  * the previous segment's last record through to the head; otherwise none, and `verify` then checks
  * that segment record by record (and reports what is wrong with it).
  */
-export function sealIfIntact(log: string, seg: SegmentSnapshot, keys: AuditKeys, headText: string | undefined): string | undefined {
+export function sealIfIntact(
+  log: string,
+  seg: SegmentSnapshot,
+  keys: AuditKeys,
+  headText: string | undefined,
+): string | undefined {
   const mac = fastMac(keys.chain)
   const {seg: n} = firstInfo(seg)
   if (n === undefined) return undefined
@@ -431,7 +587,8 @@ export function sealIfIntact(log: string, seg: SegmentSnapshot, keys: AuditKeys,
   if (step.value.torn > 0 || headText === undefined) return undefined
   try {
     const head = parseHead(headText, '')
-    if (head.kid !== keys.kid || head.seq !== expectedSeq - 1 || headMac(keys, head.seq, expectedPrev) !== head.mac) return undefined
+    if (head.kid !== keys.kid || head.seq !== expectedSeq - 1 || headMac(keys, head.seq, expectedPrev) !== head.mac)
+      return undefined
   } catch {
     return undefined
   }

@@ -6,28 +6,10 @@ import type {Document, LineCounter} from 'yaml'
 
 import {SecretsError, fsError} from '../../errors.js'
 import {PROVIDER_TYPES} from '../../providers/registry.js'
+import {isEntries, isOneOf, type SettingKind, type SettingsSchema} from './settings-schema.js'
 import {ALIAS_PATTERN, ENV_NAME_PATTERN, parseReference, type Reference} from '../reference.js'
 
 export const CONFIG_FILE_NAME = 'secrets.yaml'
-
-/**
- * The type of one provider setting: a scalar, a list of strings, one of a few values (`{oneOf: [...]}`),
- * a mapping from free names to one kind (`{entries: kind}`, e.g. `kv: {secret: 2}`), or a nested
- * mapping with a schema of its own (`auth: {method: ..., role: 'string'}`). `oneOf` and `entries` are
- * therefore not usable as setting names.
- */
-export type SettingKind = 'string' | 'boolean' | 'number' | 'string[]' | {oneOf: ReadonlyArray<string | number>} | {entries: SettingKind} | SettingsSchema
-export interface SettingsSchema {
-  [key: string]: SettingKind
-}
-
-function isOneOf(kind: SettingKind): kind is {oneOf: ReadonlyArray<string | number>} {
-  return typeof kind === 'object' && Array.isArray((kind as {oneOf?: unknown}).oneOf)
-}
-
-function isEntries(kind: SettingKind): kind is {entries: SettingKind} {
-  return typeof kind === 'object' && Object.keys(kind).length === 1 && Object.hasOwn(kind, 'entries')
-}
 
 /** One provider declared under `providers:`. Only non-secret settings live here. */
 export interface ProviderConfig {
@@ -81,7 +63,12 @@ export function parseDuration(text: string): number | undefined {
 
 /** A duration in milliseconds as the largest whole unit that fits (`30d`, `36h`). */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['w', DURATION_UNITS.w], ['d', DURATION_UNITS.d], ['h', DURATION_UNITS.h], ['m', DURATION_UNITS.m]] as const) {
+  for (const [unit, size] of [
+    ['w', DURATION_UNITS.w],
+    ['d', DURATION_UNITS.d],
+    ['h', DURATION_UNITS.h],
+    ['m', DURATION_UNITS.m],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
   }
   return `${Math.round(ms / 1000)}s`
@@ -121,10 +108,23 @@ export interface ProjectConfig {
 }
 
 /** Setting names that would hold a credential; they belong in the environment, never in the file. */
-const CREDENTIAL_KEYS = new Set(
-  ['token', 'password', 'passphrase', 'secret', 'secretid', 'roleid', 'secretaccesskey', 'accesskeyid', 'sessiontoken',
-    'clientsecret', 'apikey', 'privatekey', 'key', 'identity', 'credentials'],
-)
+const CREDENTIAL_KEYS = new Set([
+  'token',
+  'password',
+  'passphrase',
+  'secret',
+  'secretid',
+  'roleid',
+  'secretaccesskey',
+  'accesskeyid',
+  'sessiontoken',
+  'clientsecret',
+  'apikey',
+  'privatekey',
+  'key',
+  'identity',
+  'credentials',
+])
 
 /** Find `secrets.yaml` by walking up from `start`. */
 export function findConfigFile(start: string): string | undefined {
@@ -156,9 +156,13 @@ export function locateConfig(loc: ConfigLocation): string | undefined {
 export function loadConfig(loc: ConfigLocation): ProjectConfig {
   const file = locateConfig(loc)
   if (file === undefined) {
-    throw new SecretsError('CONFIG_NOT_FOUND', `No ${CONFIG_FILE_NAME} found in ${resolve(loc.cwd)} or any parent directory.`, {
-      suggestions: ['Run `secrets init` to create one here, or pass --config PATH (or set SECRETS_CONFIG).'],
-    })
+    throw new SecretsError(
+      'CONFIG_NOT_FOUND',
+      `No ${CONFIG_FILE_NAME} found in ${resolve(loc.cwd)} or any parent directory.`,
+      {
+        suggestions: ['Run `secrets init` to create one here, or pass --config PATH (or set SECRETS_CONFIG).'],
+      },
+    )
   }
   let text: string
   try {
@@ -229,15 +233,28 @@ function validateConfig(root: unknown, v: Validator, file: string): ProjectConfi
 
   const providers = new Map<string, ProviderConfig>()
   const rawProviders = root.providers ?? {}
-  if (!isPlainObject(rawProviders)) v.fail(['providers'], 'must be a mapping of alias to provider settings, e.g. `local: {type: local, path: .secrets/store.json}`')
+  if (!isPlainObject(rawProviders))
+    v.fail(
+      ['providers'],
+      'must be a mapping of alias to provider settings, e.g. `local: {type: local, path: .secrets/store.json}`',
+    )
   for (const [alias, settings] of Object.entries(rawProviders)) {
     const path = ['providers', alias]
-    if (!ALIAS_PATTERN.test(alias)) v.fail(path, `provider alias ${JSON.stringify(alias)} must be lowercase letters, digits and "-", starting with a letter (it is the scheme of references)`)
+    if (!ALIAS_PATTERN.test(alias))
+      v.fail(
+        path,
+        `provider alias ${JSON.stringify(alias)} must be lowercase letters, digits and "-", starting with a letter (it is the scheme of references)`,
+      )
     if (!isPlainObject(settings)) v.fail(path, 'must be a mapping with at least `type:`')
     const type = settings.type
-    if (typeof type !== 'string') v.fail([...path, 'type'], `is required; one of ${Object.keys(PROVIDER_TYPES).join(', ')}`)
+    if (typeof type !== 'string')
+      v.fail([...path, 'type'], `is required; one of ${Object.keys(PROVIDER_TYPES).join(', ')}`)
     const spec = PROVIDER_TYPES[type]
-    if (spec === undefined) v.fail([...path, 'type'], `unknown provider type ${JSON.stringify(type)}; one of ${Object.keys(PROVIDER_TYPES).join(', ')}`)
+    if (spec === undefined)
+      v.fail(
+        [...path, 'type'],
+        `unknown provider type ${JSON.stringify(type)}; one of ${Object.keys(PROVIDER_TYPES).join(', ')}`,
+      )
     const {type: _type, ...rest} = settings
     v.settings(path, rest, spec.settings, `a ${type} provider`, spec.credentialHint, spec.openSettings === true)
     providers.set(alias, v.withLine({alias, type, settings}, path))
@@ -248,10 +265,12 @@ function validateConfig(root: unknown, v: Validator, file: string): ProjectConfi
   const environments = new Map<string, Map<string, EnvEntry>>()
   const environmentFiles = new Map<string, Map<string, FileEntry>>()
   const rawEnvironments = root.environments ?? {}
-  if (!isPlainObject(rawEnvironments)) v.fail(['environments'], 'must be a mapping of environment name to `{env: {...}}`')
+  if (!isPlainObject(rawEnvironments))
+    v.fail(['environments'], 'must be a mapping of environment name to `{env: {...}}`')
   for (const [name, body] of Object.entries(rawEnvironments)) {
     const path = ['environments', name]
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) v.fail(path, 'environment names are letters, digits, "_", "." and "-"')
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+      v.fail(path, 'environment names are letters, digits, "_", "." and "-"')
     if (!isPlainObject(body)) v.fail(path, 'must be a mapping with an `env:` and/or `files:` section')
     v.onlyKeys(path, body, ['env', 'files'])
     const envOverrides = v.envMap(body.env, [...path, 'env'], providers)
@@ -260,10 +279,21 @@ function validateConfig(root: unknown, v: Validator, file: string): ProjectConfi
   }
   const rotation = new Map<string, RotationPolicy>()
   for (const map of [env, ...environments.values()]) {
-    for (const [name, entry] of map) if (entry.rotate !== undefined && !rotation.has(name)) rotation.set(name, entry.rotate)
+    for (const [name, entry] of map)
+      if (entry.rotate !== undefined && !rotation.has(name)) rotation.set(name, entry.rotate)
   }
   const cache = v.cache(root.cache)
-  return {file, dir: dirname(file), providers, env, environments, files, environmentFiles, rotation, ...(cache === undefined ? {} : {cache})}
+  return {
+    file,
+    dir: dirname(file),
+    providers,
+    env,
+    environments,
+    files,
+    environmentFiles,
+    rotation,
+    ...(cache === undefined ? {} : {cache}),
+  }
 }
 
 /**
@@ -285,7 +315,11 @@ export function selectEnvironment(config: ProjectConfig, name: string | undefine
   if (overrides === undefined) {
     const known = [...config.environments.keys()]
     throw new SecretsError('CONFIG_INVALID', `Environment ${JSON.stringify(name)} is not defined in ${config.file}.`, {
-      suggestions: [known.length > 0 ? `Use one of: ${known.join(', ')}.` : 'Add it under `environments:` or drop --env / SECRETS_ENV.'],
+      suggestions: [
+        known.length > 0
+          ? `Use one of: ${known.join(', ')}.`
+          : 'Add it under `environments:` or drop --env / SECRETS_ENV.',
+      ],
     })
   }
   const merged = new Map(config.env)
@@ -346,11 +380,21 @@ class Validator {
    * Check provider settings against their schema, nested mappings included (e.g. `auth: {method, role}`).
    * A key that looks like a credential is refused at any depth.
    */
-  settings(path: string[], values: Record<string, unknown>, schema: SettingsSchema, what: string, credentialHint: string, open: boolean): void {
+  settings(
+    path: string[],
+    values: Record<string, unknown>,
+    schema: SettingsSchema,
+    what: string,
+    credentialHint: string,
+    open: boolean,
+  ): void {
     for (const [key, value] of Object.entries(values)) {
       const p = [...path, key]
       if (CREDENTIAL_KEYS.has(key.toLowerCase())) {
-        this.fail(p, `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${credentialHint})`)
+        this.fail(
+          p,
+          `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${credentialHint})`,
+        )
       }
       const kind = schema[key]
       if (kind === undefined) {
@@ -369,8 +413,15 @@ class Validator {
       for (const [name, sub] of Object.entries(value)) {
         // Free names are names (`kv: {secret: 2}` pins the mount called "secret"); only a name whose
         // value could hold text is refused when it looks like a credential.
-        const textual = kind.entries === 'string' || kind.entries === 'string[]' || (typeof kind.entries === 'object' && !isOneOf(kind.entries))
-        if (textual && CREDENTIAL_KEYS.has(name.toLowerCase())) this.fail([...p, name], `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${credentialHint})`)
+        const textual =
+          kind.entries === 'string' ||
+          kind.entries === 'string[]' ||
+          (typeof kind.entries === 'object' && !isOneOf(kind.entries))
+        if (textual && CREDENTIAL_KEYS.has(name.toLowerCase()))
+          this.fail(
+            [...p, name],
+            `looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (${credentialHint})`,
+          )
         this.setting([...p, name], name, sub, kind.entries, credentialHint)
       }
     } else if (typeof kind === 'object') {
@@ -388,32 +439,47 @@ class Validator {
     const where = `${this.file}${line === undefined ? '' : `:${line}`}`
     const field = path.length > 0 ? `\`${path.join('.')}\` ` : ''
     throw new SecretsError('CONFIG_INVALID', `${where}: ${field}${message}.`, {
-      suggestions: [`Edit ${this.file}${line === undefined ? '' : ` at line ${line}`}; the README documents every field.`],
+      suggestions: [
+        `Edit ${this.file}${line === undefined ? '' : ` at line ${line}`}; the README documents every field.`,
+      ],
     })
   }
 
   onlyKeys(path: string[], obj: Record<string, unknown>, allowed: string[]): void {
     for (const key of Object.keys(obj)) {
-      if (!allowed.includes(key)) this.fail([...path, key], `is not a known field here (expected ${allowed.join(', ')})`)
+      if (!allowed.includes(key))
+        this.fail([...path, key], `is not a known field here (expected ${allowed.join(', ')})`)
     }
   }
 
   envMap(raw: unknown, path: string[], providers: Map<string, ProviderConfig>): Map<string, EnvEntry> {
     const out = new Map<string, EnvEntry>()
     if (raw === undefined || raw === null) return out
-    if (!isPlainObject(raw)) this.fail(path, 'must be a mapping of VARIABLE_NAME to reference, e.g. `DB_URL: vault://secret/app#db_url`')
+    if (!isPlainObject(raw))
+      this.fail(path, 'must be a mapping of VARIABLE_NAME to reference, e.g. `DB_URL: vault://secret/app#db_url`')
     for (const [name, value] of Object.entries(raw)) {
       const p = [...path, name]
       this.variableName(p, name)
       if (isPlainObject(value)) {
         this.onlyKeys(p, value, ['ref', 'rotate'])
-        if (typeof value.ref !== 'string') this.fail([...p, 'ref'], 'must be a reference string such as `local://NAME` (secret values never go in this file)')
+        if (typeof value.ref !== 'string')
+          this.fail(
+            [...p, 'ref'],
+            'must be a reference string such as `local://NAME` (secret values never go in this file)',
+          )
         const ref = this.reference([...p, 'ref'], value.ref, providers)
-        const rotate = value.rotate === undefined || value.rotate === null ? undefined : this.rotation([...p, 'rotate'], value.rotate)
+        const rotate =
+          value.rotate === undefined || value.rotate === null
+            ? undefined
+            : this.rotation([...p, 'rotate'], value.rotate)
         out.set(name, this.withLine({name, ref, ...(rotate === undefined ? {} : {rotate})}, p))
         continue
       }
-      if (typeof value !== 'string') this.fail(p, 'must be a reference string such as `local://NAME` (secret values never go in this file), or `{ref: ..., rotate: {...}}`')
+      if (typeof value !== 'string')
+        this.fail(
+          p,
+          'must be a reference string such as `local://NAME` (secret values never go in this file), or `{ref: ..., rotate: {...}}`',
+        )
       out.set(name, this.withLine({name, ref: this.reference(p, value, providers)}, p))
     }
     return out
@@ -421,16 +487,25 @@ class Validator {
 
   /** `rotate: {every: 30d, generate: {type: password, length: 32}, verify: './check-db'}`. */
   private rotation(p: string[], raw: unknown): RotationPolicy {
-    if (!isPlainObject(raw)) this.fail(p, 'must be a mapping such as `{every: 30d, generate: {type: password, length: 32}, verify: "./check"}`')
+    if (!isPlainObject(raw))
+      this.fail(
+        p,
+        'must be a mapping such as `{every: 30d, generate: {type: password, length: 32}, verify: "./check"}`',
+      )
     this.onlyKeys(p, raw, ['every', 'generate', 'verify'])
     const policy: RotationPolicy = {}
     if (raw.every !== undefined) {
       const every = typeof raw.every === 'string' ? parseDuration(raw.every) : undefined
-      if (every === undefined) this.fail([...p, 'every'], `${JSON.stringify(raw.every)} is not a duration; write a number and a unit (s, m, h, d, w), e.g. 30d or 12h`)
+      if (every === undefined)
+        this.fail(
+          [...p, 'every'],
+          `${JSON.stringify(raw.every)} is not a duration; write a number and a unit (s, m, h, d, w), e.g. 30d or 12h`,
+        )
       policy.every = every
     }
     if (raw.verify !== undefined) {
-      if (typeof raw.verify !== 'string' || raw.verify.trim() === '') this.fail([...p, 'verify'], 'must be a shell command as a string, e.g. `./scripts/check-db`')
+      if (typeof raw.verify !== 'string' || raw.verify.trim() === '')
+        this.fail([...p, 'verify'], 'must be a shell command as a string, e.g. `./scripts/check-db`')
       policy.verify = raw.verify
     }
     if (raw.generate !== undefined) policy.generate = this.generator([...p, 'generate'], raw.generate)
@@ -439,26 +514,42 @@ class Validator {
 
   private generator(p: string[], raw: unknown): GeneratorSpec {
     const spec = typeof raw === 'string' ? {type: raw} : raw
-    if (!isPlainObject(spec)) this.fail(p, `must be a generator type (${GENERATOR_TYPES.join(', ')}) or a mapping such as \`{type: password, length: 32}\``)
+    if (!isPlainObject(spec))
+      this.fail(
+        p,
+        `must be a generator type (${GENERATOR_TYPES.join(', ')}) or a mapping such as \`{type: password, length: 32}\``,
+      )
     this.onlyKeys(p, spec, ['type', 'length', 'classes', 'symbols', 'charset'])
-    if (!(GENERATOR_TYPES as readonly unknown[]).includes(spec.type)) this.fail([...p, 'type'], `must be one of ${GENERATOR_TYPES.join(', ')}`)
+    if (!(GENERATOR_TYPES as readonly unknown[]).includes(spec.type))
+      this.fail([...p, 'type'], `must be one of ${GENERATOR_TYPES.join(', ')}`)
     const out: GeneratorSpec = {type: spec.type as GeneratorSpec['type']}
     if (spec.length !== undefined) {
-      if (!Number.isInteger(spec.length) || spec.length < 8 || spec.length > 4096) this.fail([...p, 'length'], 'must be a whole number from 8 to 4096')
+      if (!Number.isInteger(spec.length) || spec.length < 8 || spec.length > 4096)
+        this.fail([...p, 'length'], 'must be a whole number from 8 to 4096')
       if (spec.type === 'uuid') this.fail([...p, 'length'], 'does not apply to uuid')
       out.length = spec.length
     }
     for (const key of ['classes', 'symbols', 'charset'] as const) {
-      if (spec[key] !== undefined && spec.type !== 'password') this.fail([...p, key], 'applies to `type: password` only')
+      if (spec[key] !== undefined && spec.type !== 'password')
+        this.fail([...p, key], 'applies to `type: password` only')
     }
     if (spec.classes !== undefined) {
-      if (!Array.isArray(spec.classes) || spec.classes.length === 0 || !spec.classes.every((c: unknown) => (PASSWORD_CLASSES as readonly unknown[]).includes(c))) {
+      if (
+        !Array.isArray(spec.classes) ||
+        spec.classes.length === 0 ||
+        !spec.classes.every((c: unknown) => (PASSWORD_CLASSES as readonly unknown[]).includes(c))
+      ) {
         this.fail([...p, 'classes'], `must be a list of ${PASSWORD_CLASSES.join(', ')}`)
       }
       out.classes = [...new Set(spec.classes as NonNullable<GeneratorSpec['classes']>)]
     }
     if (spec.symbols !== undefined) {
-      if (typeof spec.symbols !== 'string' || spec.symbols.length === 0 || /[\s\p{L}\p{N}]/u.test(spec.symbols) || !/^[\x21-\x7e]+$/.test(spec.symbols)) {
+      if (
+        typeof spec.symbols !== 'string' ||
+        spec.symbols.length === 0 ||
+        /[\s\p{L}\p{N}]/u.test(spec.symbols) ||
+        !/^[\x21-\x7e]+$/.test(spec.symbols)
+      ) {
         this.fail([...p, 'symbols'], 'must be printable ASCII punctuation, e.g. "!#%+-.:=@^_~"')
       }
       out.symbols = spec.symbols
@@ -470,7 +561,8 @@ class Validator {
       if (spec.classes !== undefined) this.fail([...p, 'charset'], 'replaces `classes`; give one or the other')
       out.charset = spec.charset
     }
-    if (out.classes !== undefined && out.length !== undefined && out.classes.length > out.length) this.fail([...p, 'length'], 'is shorter than the number of required character classes')
+    if (out.classes !== undefined && out.length !== undefined && out.classes.length > out.length)
+      this.fail([...p, 'length'], 'is shorter than the number of required character classes')
     return out
   }
 
@@ -486,15 +578,25 @@ class Validator {
   }
 
   /** `files:`: VARIABLE: reference, or VARIABLE: {ref, mode, name}, or VARIABLE: {template, mode, name}. */
-  fileMap(raw: unknown, path: string[], providers: Map<string, ProviderConfig>, env: Map<string, EnvEntry>): Map<string, FileEntry> {
+  fileMap(
+    raw: unknown,
+    path: string[],
+    providers: Map<string, ProviderConfig>,
+    env: Map<string, EnvEntry>,
+  ): Map<string, FileEntry> {
     const out = new Map<string, FileEntry>()
     if (raw === undefined || raw === null) return out
-    if (!isPlainObject(raw)) this.fail(path, 'must be a mapping of VARIABLE_NAME to a reference or `{ref: ..., mode: "0400", name: cert.pem}`')
+    if (!isPlainObject(raw))
+      this.fail(path, 'must be a mapping of VARIABLE_NAME to a reference or `{ref: ..., mode: "0400", name: cert.pem}`')
     const fileNames = new Map<string, string>()
     for (const [name, value] of Object.entries(raw)) {
       const p = [...path, name]
       this.variableName(p, name)
-      if (env.has(name)) this.fail(p, `${name} is also under \`${[...path.slice(0, -1), 'env'].join('.')}\`; a variable is either a value or a file, not both`)
+      if (env.has(name))
+        this.fail(
+          p,
+          `${name} is also under \`${[...path.slice(0, -1), 'env'].join('.')}\`; a variable is either a value or a file, not both`,
+        )
       let refText: unknown = value
       let template: string | undefined
       let mode = 0o600
@@ -502,24 +604,47 @@ class Validator {
       if (isPlainObject(value)) {
         this.onlyKeys(p, value, ['ref', 'template', 'mode', 'name'])
         if (value.template !== undefined) {
-          if (value.ref !== undefined) this.fail([...p, 'template'], 'a file holds either a secret (`ref:`) or a rendered template (`template:`), not both')
-          if (typeof value.template !== 'string' || value.template === '') this.fail([...p, 'template'], 'must be the path of a template file, relative to secrets.yaml')
+          if (value.ref !== undefined)
+            this.fail(
+              [...p, 'template'],
+              'a file holds either a secret (`ref:`) or a rendered template (`template:`), not both',
+            )
+          if (typeof value.template !== 'string' || value.template === '')
+            this.fail([...p, 'template'], 'must be the path of a template file, relative to secrets.yaml')
           template = resolve(dirname(this.file), value.template)
         }
         refText = value.ref
         if (value.mode !== undefined) mode = this.fileMode([...p, 'mode'], value.mode)
         if (value.name !== undefined) {
-          if (typeof value.name !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(value.name) || value.name.length > 255) {
-            this.fail([...p, 'name'], 'must be a plain file name (letters, digits, "_", "." and "-"; no "/"), e.g. `cert.pem`')
+          if (
+            typeof value.name !== 'string' ||
+            !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(value.name) ||
+            value.name.length > 255
+          ) {
+            this.fail(
+              [...p, 'name'],
+              'must be a plain file name (letters, digits, "_", "." and "-"; no "/"), e.g. `cert.pem`',
+            )
           }
           fileName = value.name
         }
       }
-      if (template === undefined && typeof refText !== 'string') this.fail(isPlainObject(value) ? [...p, 'ref'] : p, 'must be a reference string such as `local://TLS_CERT` (secret values never go in this file)')
+      if (template === undefined && typeof refText !== 'string')
+        this.fail(
+          isPlainObject(value) ? [...p, 'ref'] : p,
+          'must be a reference string such as `local://TLS_CERT` (secret values never go in this file)',
+        )
       const clash = fileNames.get(fileName)
-      if (clash !== undefined) this.fail(p, `writes the file ${JSON.stringify(fileName)}, as ${clash} does; give one of them another \`name:\``)
+      if (clash !== undefined)
+        this.fail(
+          p,
+          `writes the file ${JSON.stringify(fileName)}, as ${clash} does; give one of them another \`name:\``,
+        )
       fileNames.set(fileName, name)
-      const source = template === undefined ? {ref: this.reference(isPlainObject(value) ? [...p, 'ref'] : p, refText as string, providers)} : {template}
+      const source =
+        template === undefined
+          ? {ref: this.reference(isPlainObject(value) ? [...p, 'ref'] : p, refText as string, providers)}
+          : {template}
       out.set(name, this.withLine({name, ...source, mode, fileName}, p))
     }
     return out
@@ -527,23 +652,31 @@ class Validator {
 
   private fileMode(p: string[], raw: unknown): number {
     const text = typeof raw === 'number' ? String(raw) : raw
-    if (typeof text !== 'string' || !/^0?[0-7]{3}$/.test(text)) this.fail(p, 'must be an octal mode as a quoted string, e.g. "0400" or "0600"')
+    if (typeof text !== 'string' || !/^0?[0-7]{3}$/.test(text))
+      this.fail(p, 'must be an octal mode as a quoted string, e.g. "0400" or "0600"')
     const mode = Number.parseInt(text, 8)
-    if ((mode & 0o077) !== 0) this.fail(p, `${text} lets group or others read the secret; use owner-only bits such as "0400" or "0600"`)
+    if ((mode & 0o077) !== 0)
+      this.fail(p, `${text} lets group or others read the secret; use owner-only bits such as "0400" or "0600"`)
     if ((mode & 0o400) === 0) this.fail(p, `${text} does not let the owner read the file; use "0400" or "0600"`)
     return mode
   }
 
   private variableName(p: string[], name: string): void {
-    if (!ENV_NAME_PATTERN.test(name)) this.fail(p, 'variable names are letters, digits and "_", not starting with a digit')
-    if (name.startsWith('SECRETS_')) this.fail(p, 'names starting with SECRETS_ configure secrets itself and are never passed to a child')
+    if (!ENV_NAME_PATTERN.test(name))
+      this.fail(p, 'variable names are letters, digits and "_", not starting with a digit')
+    if (name.startsWith('SECRETS_'))
+      this.fail(p, 'names starting with SECRETS_ configure secrets itself and are never passed to a child')
   }
 
   private reference(p: string[], value: string, providers: Map<string, ProviderConfig>): Reference {
     // Never echo a string that is not a reference: it may be a secret pasted by mistake.
     const scheme = /^([a-z][a-z0-9-]*):/.exec(value)?.[1]
     const attempt = value.includes('://') || (scheme !== undefined && providers.has(scheme))
-    if (!attempt) this.fail(p, 'is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file')
+    if (!attempt)
+      this.fail(
+        p,
+        'is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file',
+      )
     let ref: Reference
     try {
       try {
@@ -554,13 +687,20 @@ class Validator {
       }
     } catch (error) {
       if (error instanceof SecretsError) {
-        throw new SecretsError('CONFIG_INVALID', error.message, {ref: value, suggestions: error.suggestions, cause: error})
+        throw new SecretsError('CONFIG_INVALID', error.message, {
+          ref: value,
+          suggestions: error.suggestions,
+          cause: error,
+        })
       }
       throw error
     }
     if (!providers.has(ref.alias)) {
       const known = [...providers.keys()]
-      this.fail(p, `uses provider alias ${JSON.stringify(ref.alias)}, which is not declared under \`providers:\` (declared: ${known.join(', ') || 'none'})`)
+      this.fail(
+        p,
+        `uses provider alias ${JSON.stringify(ref.alias)}, which is not declared under \`providers:\` (declared: ${known.join(', ') || 'none'})`,
+      )
     }
     return ref
   }

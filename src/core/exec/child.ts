@@ -49,11 +49,15 @@ export function exitStatus(e: ChildExit): number {
 }
 
 function notFound(command: string): SecretsError {
-  return new SecretsError('COMMAND_NOT_FOUND', `Command not found: ${command}. Nothing was run.`, {suggestions: ['Check the spelling and PATH.']})
+  return new SecretsError('COMMAND_NOT_FOUND', `Command not found: ${command}. Nothing was run.`, {
+    suggestions: ['Check the spelling and PATH.'],
+  })
 }
 
 function notExecutable(command: string): SecretsError {
-  return new SecretsError('COMMAND_NOT_EXECUTABLE', `Cannot execute ${command}: permission denied.`, {suggestions: [`Check that ${command} is executable (chmod +x).`]})
+  return new SecretsError('COMMAND_NOT_EXECUTABLE', `Cannot execute ${command}: permission denied.`, {
+    suggestions: [`Check that ${command} is executable (chmod +x).`],
+  })
 }
 
 /**
@@ -63,7 +67,9 @@ function notExecutable(command: string): SecretsError {
 export function findExecutable(command: string, env: Record<string, string>, cwd = process.cwd()): string {
   const candidates = command.includes('/')
     ? [isAbsolute(command) ? command : resolve(cwd, command)]
-    : (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).map((dir) => join(dir === '' ? cwd : resolve(cwd, dir), command))
+    : (env.PATH ?? '/usr/local/bin:/usr/bin:/bin')
+        .split(delimiter)
+        .map((dir) => join(dir === '' ? cwd : resolve(cwd, dir), command))
   let sawNonExecutable = false
   for (const file of candidates) {
     let isFile = false
@@ -129,7 +135,11 @@ function spawnPlain(o: SpawnOptions): Promise<ChildHandle> {
   const stdout = o.stdout ?? process.stdout
   const stderr = o.stderr ?? process.stderr
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(o.command, o.args, {env: o.env, cwd: o.cwd, stdio: o.mode === 'inherit' ? 'inherit' : ['inherit', 'pipe', 'pipe']})
+    const child = spawn(o.command, o.args, {
+      env: o.env,
+      cwd: o.cwd,
+      stdio: o.mode === 'inherit' ? 'inherit' : ['inherit', 'pipe', 'pipe'],
+    })
     let exited: ChildExit | undefined
     const done = new Promise<ChildExit>((resolveDone) => {
       const outputs: Array<Promise<void>> = []
@@ -175,7 +185,11 @@ function spawnPlain(o: SpawnOptions): Promise<ChildHandle> {
 }
 
 interface PtyModule {
-  spawn(file: string, args: string[], options: {name: string; cols: number; rows: number; cwd?: string; env: Record<string, string>; encoding: null}): PtyProcess
+  spawn(
+    file: string,
+    args: string[],
+    options: {name: string; cols: number; rows: number; cwd?: string; env: Record<string, string>; encoding: null},
+  ): PtyProcess
 }
 
 interface PtyProcess {
@@ -191,7 +205,10 @@ let ptyModule: Promise<PtyModule | undefined> | undefined
 
 /** node-pty is an optional dependency with a native part: load it only when a terminal needs it. */
 export function loadPty(): Promise<PtyModule | undefined> {
-  ptyModule ??= import('node-pty').then((m) => ((m as {default?: PtyModule}).default ?? (m as unknown as PtyModule)), () => undefined)
+  ptyModule ??= import('node-pty').then(
+    (m) => (m as {default?: PtyModule}).default ?? (m as unknown as PtyModule),
+    () => undefined,
+  )
   return ptyModule
 }
 
@@ -267,7 +284,9 @@ async function spawnPty(o: SpawnOptions): Promise<ChildHandle> {
  * what is left on the pty synchronously (until it is empty, or closed).
  */
 function drainBeforeDestroy(term: PtyProcess, push: (data: Buffer) => void): void {
-  const socket = (term as unknown as {_socket?: {fd?: number; destroyed?: boolean; destroy: (...args: unknown[]) => unknown}})._socket
+  const socket = (
+    term as unknown as {_socket?: {fd?: number; destroyed?: boolean; destroy: (...args: unknown[]) => unknown}}
+  )._socket
   if (socket === undefined || typeof socket.fd !== 'number') return
   const destroy = socket.destroy.bind(socket)
   const fd = socket.fd

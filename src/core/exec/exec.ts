@@ -3,7 +3,15 @@ import {constants} from 'node:os'
 import {isatty} from 'node:tty'
 
 import {SecretsError} from '../../errors.js'
-import {exitStatus, findExecutable, loadPty, spawnChild, type ChildExit, type ChildHandle, type IoMode} from './child.js'
+import {
+  exitStatus,
+  findExecutable,
+  loadPty,
+  spawnChild,
+  type ChildExit,
+  type ChildHandle,
+  type IoMode,
+} from './child.js'
 import {resolveEnvironment, type ResolvedFile} from '../environment.js'
 import type {Interaction} from '../interaction.js'
 import {Matcher, patternsFor, type RedactPattern} from './redact-stream.js'
@@ -28,7 +36,11 @@ export interface ChildEnvOptions {
  * plus the secrets. A secret wins over a parent variable of the same name; the clashes are returned
  * so the caller can warn.
  */
-export function childEnvironment(parent: NodeJS.ProcessEnv, secrets: Resolved[], o: ChildEnvOptions = {}): {env: Record<string, string>; clashes: string[]} {
+export function childEnvironment(
+  parent: NodeJS.ProcessEnv,
+  secrets: Resolved[],
+  o: ChildEnvOptions = {},
+): {env: Record<string, string>; clashes: string[]} {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(parent)) {
     if (v === undefined || isOwnVariable(k)) continue
@@ -39,10 +51,16 @@ export function childEnvironment(parent: NodeJS.ProcessEnv, secrets: Resolved[],
   for (const s of secrets) {
     if (o.only && !o.only.includes(s.name)) continue
     if (!s.value.isEnvSafe()) {
-      throw new SecretsError('USAGE', `The value of ${s.name} (${s.ref.raw}) is binary or holds a NUL byte, so it cannot be an environment variable.`, {
-        ref: s.ref.raw,
-        suggestions: ['Declare it under `files:` in secrets.yaml (the variable then holds a file path), store it base64-encoded, or leave it out with --only.'],
-      })
+      throw new SecretsError(
+        'USAGE',
+        `The value of ${s.name} (${s.ref.raw}) is binary or holds a NUL byte, so it cannot be an environment variable.`,
+        {
+          ref: s.ref.raw,
+          suggestions: [
+            'Declare it under `files:` in secrets.yaml (the variable then holds a file path), store it base64-encoded, or leave it out with --only.',
+          ],
+        },
+      )
     }
     if (Object.hasOwn(env, s.name) && env[s.name] !== s.value.text()) clashes.push(s.name)
     env[s.name] = s.value.text()
@@ -60,10 +78,15 @@ const STOPPING_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP',
 export function parseInterval(text: string, flag = '--interval'): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
   if (m === null) {
-    throw new SecretsError('USAGE', `${flag} ${JSON.stringify(text)} is not a duration.`, {suggestions: [`Write it as a number with a unit, e.g. ${flag} 30s, 5m or 1h.`]})
+    throw new SecretsError('USAGE', `${flag} ${JSON.stringify(text)} is not a duration.`, {
+      suggestions: [`Write it as a number with a unit, e.g. ${flag} 30s, 5m or 1h.`],
+    })
   }
   const ms = Number(m[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
-  if (ms < 1000) throw new SecretsError('USAGE', `${flag} ${text} is shorter than 1s.`, {suggestions: ['Poll at most once a second; providers rate-limit reads.']})
+  if (ms < 1000)
+    throw new SecretsError('USAGE', `${flag} ${text} is shorter than 1s.`, {
+      suggestions: ['Poll at most once a second; providers rate-limit reads.'],
+    })
   return ms
 }
 
@@ -72,9 +95,12 @@ export function parseSignal(text: string, flag = '--reload-signal'): NodeJS.Sign
   const upper = text.trim().toUpperCase()
   const name = (upper.startsWith('SIG') ? upper : `SIG${upper}`) as NodeJS.Signals
   if (Object.hasOwn(constants.signals, name) && name !== 'SIGKILL' && name !== 'SIGSTOP') return name
-  const byNumber = Object.entries(constants.signals).find(([, n]) => String(n) === upper)?.[0] as NodeJS.Signals | undefined
+  const byNumber = Object.entries(constants.signals).find(([, n]) => String(n) === upper)?.[0] as
+    NodeJS.Signals | undefined
   if (byNumber !== undefined && byNumber !== 'SIGKILL' && byNumber !== 'SIGSTOP') return byNumber
-  throw new SecretsError('USAGE', `${flag} ${JSON.stringify(text)} is not a signal a process can handle.`, {suggestions: [`Use a name such as ${flag} HUP or ${flag} USR1.`]})
+  throw new SecretsError('USAGE', `${flag} ${JSON.stringify(text)} is not a signal a process can handle.`, {
+    suggestions: [`Use a name such as ${flag} HUP or ${flag} USR1.`],
+  })
 }
 
 export interface ExecOptions {
@@ -117,7 +143,9 @@ async function chooseMode(redact: boolean, ui: Interaction): Promise<IoMode> {
   // isatty(0) rather than process.stdin.isTTY, which would build a stdin stream that pipe mode never uses.
   if (!(isatty(0) && process.stdout.isTTY)) return 'pipe'
   if (await loadPty()) return 'pty'
-  ui.warn('node-pty could not be loaded, so the command runs without a terminal (output is still masked); use --no-redact to give it your terminal.')
+  ui.warn(
+    'node-pty could not be loaded, so the command runs without a terminal (output is still masked); use --no-redact to give it your terminal.',
+  )
   return 'pipe'
 }
 
@@ -130,9 +158,15 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
   const [command, ...args] = o.command
   session.child = command
   const resolve = async (): Promise<Snapshot> => {
-    const {resolved, files} = o.fromFile === undefined
-      ? await resolveEnvironment(session, {environment: o.environment, only: o.only, allowMissing: o.allowMissing, files: true})
-      : {resolved: await (await import('../on-demand.js')).readEncryptedEnv(session, o.fromFile, o.only), files: []}
+    const {resolved, files} =
+      o.fromFile === undefined
+        ? await resolveEnvironment(session, {
+            environment: o.environment,
+            only: o.only,
+            allowMissing: o.allowMissing,
+            files: true,
+          })
+        : {resolved: await (await import('../on-demand.js')).readEncryptedEnv(session, o.fromFile, o.only), files: []}
     return {resolved, files, fingerprint: fingerprintOf([...resolved, ...files])}
   }
   let snapshot = await resolve()
@@ -148,7 +182,8 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
   const prepare = (snap: Snapshot, warn: boolean): {env: Record<string, string>} => {
     const {env, clashes} = childEnvironment(o.parentEnv, snap.resolved, {pristine: o.pristine, only: o.only})
     for (const f of snap.files) if (Object.hasOwn(env, f.name)) clashes.push(f.name)
-    if (warn) for (const name of clashes) o.ui.warn(`${name} is set in your environment too; the secret's value is used.`)
+    if (warn)
+      for (const name of clashes) o.ui.warn(`${name} is set in your environment too; the secret's value is used.`)
     findExecutable(command, env)
     if (snap.files.length > 0) {
       filesDir ??= new SecretFilesDir(o.parentEnv)
@@ -157,9 +192,12 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
     if (mode === 'inherit') return {env}
     // Values seen earlier in a --watch run stay masked: the child may still print an old value.
     // A rendered template is masked by the secret values in it, not by its whole text.
-    for (const r of [...snap.resolved, ...snap.files.flatMap((f) => f.masks ?? [f])]) everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
+    for (const r of [...snap.resolved, ...snap.files.flatMap((f) => f.masks ?? [f])])
+      everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
     const found = patternsFor([...everSeen.values()].map((r) => ({name: r.name, value: r.value.reveal()})))
-    if (warn) for (const name of found.tooShort) o.ui.warn(`${name} is shorter than 4 characters, so it is not masked in the command's output.`)
+    if (warn)
+      for (const name of found.tooShort)
+        o.ui.warn(`${name} is shorter than 4 characters, so it is not masked in the command's output.`)
     patterns = found.patterns
     matcher = undefined
     return {env}
@@ -224,7 +262,7 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
     for (;;) {
       const wait = intervalMs * (0.9 + 0.2 * Math.random())
       let timer: NodeJS.Timeout | undefined
-      // eslint-disable-next-line no-await-in-loop
+
       const ended = await Promise.race([
         current.done,
         new Promise<undefined>((r) => {
@@ -232,18 +270,19 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
         }),
       ])
       clearTimeout(timer)
-      if (ended !== undefined || stopping) return exitStatus(ended ?? await current.done)
+      if (ended !== undefined || stopping) return exitStatus(ended ?? (await current.done))
       let next: Snapshot
       try {
-        // eslint-disable-next-line no-await-in-loop
         next = await resolve()
       } catch (error) {
         const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', String(error))
-        o.ui.warn(`--watch could not re-resolve the secrets [${e.code}] ${e.message.split('\n')[0]}; the command keeps running with the values it has.`)
+        o.ui.warn(
+          `--watch could not re-resolve the secrets [${e.code}] ${e.message.split('\n')[0]}; the command keeps running with the values it has.`,
+        )
         continue
       }
       // The child may have ended while we were resolving: then its status is ours, not a restart.
-      // eslint-disable-next-line no-await-in-loop
+
       const endedMeanwhile = await Promise.race([current.done, Promise.resolve(undefined)])
       if (endedMeanwhile !== undefined) return exitStatus(endedMeanwhile)
       const changed = changedNames(snapshot.fingerprint, next.fingerprint)
@@ -260,13 +299,13 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
       o.ui.info(`${changed.join(', ')} changed: restarting the command.`)
       snapshot = next
       stopChild(current)
-      // eslint-disable-next-line no-await-in-loop
+
       const previous: ChildExit = await current.done
       if (stopping) return exitStatus(previous)
       terms = 0
       clearTimeout(killTimer)
       killTimer = undefined
-      // eslint-disable-next-line no-await-in-loop
+
       current = await start(snapshot, false)
     }
   } finally {

@@ -19,7 +19,10 @@ export function marker(name: string): Buffer {
  * its own (a program may print one line of a key). Values shorter than MIN_MASK_LENGTH are skipped;
  * the caller warns about them.
  */
-export function patternsFor(secrets: Array<{name: string; value: Buffer}>): {patterns: RedactPattern[]; tooShort: string[]} {
+export function patternsFor(secrets: Array<{name: string; value: Buffer}>): {
+  patterns: RedactPattern[]
+  tooShort: string[]
+} {
   const patterns: RedactPattern[] = []
   const tooShort: string[] = []
   const seen = new Set<string>()
@@ -38,7 +41,8 @@ export function patternsFor(secrets: Array<{name: string; value: Buffer}>): {pat
     const text = value.toString('utf8')
     if (text.includes('\n')) {
       add(name, Buffer.from(text.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n'), 'utf8'))
-      for (const line of text.split(/\r?\n/)) if (line.trim().length >= 2 * MIN_MASK_LENGTH) add(name, Buffer.from(line, 'utf8'))
+      for (const line of text.split(/\r?\n/))
+        if (line.trim().length >= 2 * MIN_MASK_LENGTH) add(name, Buffer.from(line, 'utf8'))
     }
   }
   return {patterns, tooShort}
@@ -193,7 +197,12 @@ export class RedactStream extends Transform {
     // Never split a masked range: hold it back whole and find it again with the next chunk.
     const crossing = ranges.find((r) => r.start < boundary && r.end > boundary)
     if (crossing) boundary = crossing.start
-    this.emit_(buf, ranges.filter((r) => r.end <= boundary), 0, boundary)
+    this.emit_(
+      buf,
+      ranges.filter((r) => r.end <= boundary),
+      0,
+      boundary,
+    )
     this.held = Buffer.from(buf.subarray(boundary))
     callback()
   }
@@ -207,7 +216,12 @@ export class RedactStream extends Transform {
     callback()
   }
 
-  private emit_(buf: Buffer, ranges: Array<{start: number; end: number; name: string}>, from: number, to: number): void {
+  private emit_(
+    buf: Buffer,
+    ranges: Array<{start: number; end: number; name: string}>,
+    from: number,
+    to: number,
+  ): void {
     if (from >= to) return
     if (ranges.length === 0) {
       this.push(buf.subarray(from, to))

@@ -16,9 +16,7 @@ import type {Resolved, Session, Unresolved} from '../session.js'
  * The parser is strict on purpose: an unknown function, a missing quote or a placeholder left open is
  * CONFIG_INVALID naming file:line:column, never text passed through as it is.
  */
-export type TemplatePart =
-  | {kind: 'text'; text: string}
-  | {kind: 'ref' | 'env'; arg: string; line: number; col: number}
+export type TemplatePart = {kind: 'text'; text: string} | {kind: 'ref' | 'env'; arg: string; line: number; col: number}
 
 const FUNCTIONS = ['ref', 'env'] as const
 
@@ -34,7 +32,9 @@ export function parseTemplate(text: string, file: string): TemplatePart[] {
   const fail = (index: number, what: string): never => {
     const {line, col} = position(text, index)
     throw new SecretsError('CONFIG_INVALID', `${file}:${line}:${col}: ${what}.`, {
-      suggestions: ['Placeholders are {{ ref "vault://secret/app#key" }}, {{ env "NAME" }} or {{ "literal text" }}; fix the template.'],
+      suggestions: [
+        'Placeholders are {{ ref "vault://secret/app#key" }}, {{ env "NAME" }} or {{ "literal text" }}; fix the template.',
+      ],
     })
   }
   let i = 0
@@ -82,7 +82,8 @@ export function parseTemplate(text: string, file: string): TemplatePart[] {
       while (j < close && /[A-Za-z0-9_]/.test(text[j])) j++
       const name = text.slice(nameStart, j)
       if (name === '') fail(nameStart, `expected a function (${FUNCTIONS.join(', ')}) or a quoted string`)
-      if (!(FUNCTIONS as readonly string[]).includes(name)) fail(nameStart, `unknown function ${JSON.stringify(name)} in a placeholder (known: ${FUNCTIONS.join(', ')})`)
+      if (!(FUNCTIONS as readonly string[]).includes(name))
+        fail(nameStart, `unknown function ${JSON.stringify(name)} in a placeholder (known: ${FUNCTIONS.join(', ')})`)
       const argStart = j
       skip()
       if (j === argStart) fail(j, `expected a space and a quoted argument after ${name}`)
@@ -103,7 +104,9 @@ export function loadTemplate(file: string, display: string): TemplatePart[] {
   } catch (error) {
     const e = fsError(error, display, 'reading the template')
     if (e instanceof SecretsError && e.code === 'NOT_FOUND') {
-      throw new SecretsError('CONFIG_INVALID', `The template ${display} does not exist.`, {suggestions: ['Fix the `template:` path (relative to secrets.yaml) or create the file.']})
+      throw new SecretsError('CONFIG_INVALID', `The template ${display} does not exist.`, {
+        suggestions: ['Fix the `template:` path (relative to secrets.yaml) or create the file.'],
+      })
     }
     throw e
   }
@@ -141,7 +144,11 @@ export function prepareTemplates(
     const p: Pending = {entry, display, parts, labels: new Map()}
     for (const part of parts) {
       if (part.kind === 'env' && parentEnv[part.arg] === undefined) {
-        throw new SecretsError('NOT_FOUND', `${display}:${part.line}:${part.col}: {{ env "${part.arg}" }}: the variable ${part.arg} is not set.`, {suggestions: [`Set ${part.arg}, or remove the placeholder from the template.`]})
+        throw new SecretsError(
+          'NOT_FOUND',
+          `${display}:${part.line}:${part.col}: {{ env "${part.arg}" }}: the variable ${part.arg} is not set.`,
+          {suggestions: [`Set ${part.arg}, or remove the placeholder from the template.`]},
+        )
       }
       if (part.kind !== 'ref' || p.labels.has(part.arg)) continue
       let ref: Reference
@@ -149,7 +156,10 @@ export function prepareTemplates(
         ref = session.toReference(part.arg)
       } catch (error) {
         if (!(error instanceof SecretsError)) throw error
-        throw new SecretsError('CONFIG_INVALID', `${display}:${part.line}:${part.col}: ${error.message}`, {suggestions: error.suggestions, cause: error})
+        throw new SecretsError('CONFIG_INVALID', `${display}:${part.line}:${part.col}: ${error.message}`, {
+          suggestions: error.suggestions,
+          cause: error,
+        })
       }
       const label = `${entry.name} (${display}:${part.line}:${part.col})`
       p.labels.set(part.arg, label)
@@ -163,7 +173,11 @@ export function prepareTemplates(
     finish(resolved, missing) {
       const lost = missing.filter((m) => labels.has(m.name))
       if (lost.length > 0) {
-        throw new SecretsError('NOT_FOUND', `A template needs ${lost.map((m) => `${m.ref.raw} at ${m.name}`).join(', ')}, which does not exist; nothing was rendered.`, {ref: lost[0].ref.raw})
+        throw new SecretsError(
+          'NOT_FOUND',
+          `A template needs ${lost.map((m) => `${m.ref.raw} at ${m.name}`).join(', ')}, which does not exist; nothing was rendered.`,
+          {ref: lost[0].ref.raw},
+        )
       }
       const byLabel = new Map(resolved.filter((r) => labels.has(r.name)).map((r) => [r.name, r]))
       return pending.map((p) => {
@@ -176,7 +190,14 @@ export function prepareTemplates(
           return r.value.reveal()
         })
         const ref: Reference = {alias: 'template', path: p.display, params: {}, raw: p.display}
-        return {name: p.entry.name, ref, provider: 'template', value: new SecretValue(Buffer.concat(chunks)), entry: p.entry, masks}
+        return {
+          name: p.entry.name,
+          ref,
+          provider: 'template',
+          value: new SecretValue(Buffer.concat(chunks)),
+          entry: p.entry,
+          masks,
+        }
       })
     },
   }
@@ -191,7 +212,12 @@ function displayPath(session: Session, file: string): string {
  * `secrets render TEMPLATE`: resolve every reference of one template (failing closed) and return the
  * rendered bytes.
  */
-export async function renderTemplate(session: Session, file: string, display: string, parentEnv: NodeJS.ProcessEnv): Promise<{value: SecretValue; refs: string[]}> {
+export async function renderTemplate(
+  session: Session,
+  file: string,
+  display: string,
+  parentEnv: NodeJS.ProcessEnv,
+): Promise<{value: SecretValue; refs: string[]}> {
   const vars = new Map<string, Reference>()
   const entry: FileEntry = {name: 'TEMPLATE', template: file, mode: 0o600, fileName: 'TEMPLATE'}
   const prepared = prepareTemplates(session, [entry], vars, parentEnv, () => display)
@@ -208,7 +234,11 @@ function gitStatus(file: string): {tracked: boolean; ignored: boolean; repo: boo
   const env = {...gitEnv(process.env), GIT_OPTIONAL_LOCKS: '0'}
   const run = (args: string[]) => spawnSync('git', args, {cwd: dirname(file), stdio: 'ignore', env}).status
   if (run(['rev-parse', '--is-inside-work-tree']) !== 0) return {tracked: false, ignored: false, repo: false}
-  return {tracked: run(['ls-files', '--error-unmatch', '--', basename(file)]) === 0, ignored: run(['check-ignore', '-q', '--', basename(file)]) === 0, repo: true}
+  return {
+    tracked: run(['ls-files', '--error-unmatch', '--', basename(file)]) === 0,
+    ignored: run(['check-ignore', '-q', '--', basename(file)]) === 0,
+    repo: true,
+  }
 }
 
 /**
@@ -219,10 +249,17 @@ export function writeRendered(file: string, value: SecretValue, warn: (m: string
   const target = resolvePath(file)
   const git = gitStatus(target)
   if (git.tracked) {
-    throw new SecretsError('USAGE', `Refusing to write ${file}: git tracks it, and a rendered template holds secret values.`, {
-      suggestions: [`Render to a path that git ignores (add it to .gitignore), or run \`git rm --cached ${file}\` first if it should never have been committed.`],
-    })
+    throw new SecretsError(
+      'USAGE',
+      `Refusing to write ${file}: git tracks it, and a rendered template holds secret values.`,
+      {
+        suggestions: [
+          `Render to a path that git ignores (add it to .gitignore), or run \`git rm --cached ${file}\` first if it should never have been committed.`,
+        ],
+      },
+    )
   }
-  if (git.repo && !git.ignored) warn(`${file} is not ignored by git; add it to .gitignore so the rendered secrets are never committed.`)
+  if (git.repo && !git.ignored)
+    warn(`${file} is not ignored by git; add it to .gitignore so the rendered secrets are never committed.`)
   writeFileAtomic(target, value.reveal(), 0o600)
 }

@@ -12,10 +12,16 @@ export function ensureDir(dir: string, mode = 0o700): void {
     const code = (error as NodeJS.ErrnoException).code
     // mkdir -p fails with EEXIST (or ENOTDIR) when the path, or a directory above it, is a file.
     if (code === 'EEXIST' || code === 'ENOTDIR') {
-      throw new SecretsError('NOT_FOUND', `Cannot create the directory ${dir}: it, or a directory above it, is a file.`, {
-        cause: error,
-        suggestions: ['Move that file away, or point the setting that names this path (SECRETS_AUDIT_LOG, XDG_STATE_HOME, XDG_CACHE_HOME, a store path ...) elsewhere.'],
-      })
+      throw new SecretsError(
+        'NOT_FOUND',
+        `Cannot create the directory ${dir}: it, or a directory above it, is a file.`,
+        {
+          cause: error,
+          suggestions: [
+            'Move that file away, or point the setting that names this path (SECRETS_AUDIT_LOG, XDG_STATE_HOME, XDG_CACHE_HOME, a store path ...) elsewhere.',
+          ],
+        },
+      )
     }
     throw fsError(error, dir, 'creating directory')
   }
@@ -71,7 +77,12 @@ export function removeStaleTemps(file: string): number {
  * default), fsync, rename over the target, fsync the directory. A crash at any point leaves either the
  * old file or the new one, never a mix, and the temp file never has looser permissions than the result.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, step?: (name: AtomicWriteStep) => void): void {
+export function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  mode = 0o600,
+  step?: (name: AtomicWriteStep) => void,
+): void {
   const dir = dirname(file)
   ensureDir(dir)
   const tmp = join(dir, `${tempPrefix(file)}${process.pid}-${randomBytes(6).toString('hex')}`)

@@ -122,10 +122,14 @@ export async function withLock<T>(target: string, fn: () => Promise<T> | T): Pro
       continue
     }
     if (Date.now() > deadline) {
-      throw new SecretsError('LOCKED', `Timed out waiting for the lock on ${target} (held by process ${owner?.pid ?? '?'} on ${owner?.host ?? '?'}).`, {
-        retryable: true,
-        suggestions: [`Wait for that process to finish and retry. If it is certainly gone, delete ${file}.`],
-      })
+      throw new SecretsError(
+        'LOCKED',
+        `Timed out waiting for the lock on ${target} (held by process ${owner?.pid ?? '?'} on ${owner?.host ?? '?'}).`,
+        {
+          retryable: true,
+          suggestions: [`Wait for that process to finish and retry. If it is certainly gone, delete ${file}.`],
+        },
+      )
     }
     await sleep(delay + Math.random() * delay)
     delay = Math.min(delay * 2, 100)

@@ -16,14 +16,22 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
  * From stdin, one trailing newline is dropped from a single-line value (what `echo` adds); multiline
  * values are kept exactly.
  */
-export async function readNewValue(o: {argvValue?: string; fromFile?: string; name: string; ui: Interaction; stdin?: NodeJS.ReadStream}): Promise<SecretValue> {
+export async function readNewValue(o: {
+  argvValue?: string
+  fromFile?: string
+  name: string
+  ui: Interaction
+  stdin?: NodeJS.ReadStream
+}): Promise<SecretValue> {
   const stdin = o.stdin ?? process.stdin
   if (o.argvValue !== undefined && o.fromFile !== undefined) {
     throw new SecretsError('USAGE', 'Give the value either as an argument or with --from-file, not both.')
   }
   let bytes: Buffer
   if (o.argvValue !== undefined) {
-    o.ui.warn('A value given on the command line lands in your shell history and in the process list; pipe it on stdin or use --from-file instead.')
+    o.ui.warn(
+      'A value given on the command line lands in your shell history and in the process list; pipe it on stdin or use --from-file instead.',
+    )
     bytes = Buffer.from(o.argvValue, 'utf8')
   } else if (o.fromFile !== undefined) {
     try {

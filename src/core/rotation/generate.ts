@@ -21,12 +21,18 @@ export const DEFAULT_GENERATOR: GeneratorSpec = {type: 'password', length: 32}
  */
 export function generateValue(spec: GeneratorSpec = DEFAULT_GENERATOR): SecretValue {
   switch (spec.type) {
-    case 'uuid': return new SecretValue(randomUUID())
-    case 'hex': return new SecretValue(randomBytes(spec.length ?? 32).toString('hex'))
-    case 'base64': return new SecretValue(randomBytes(spec.length ?? 32).toString('base64'))
-    case 'base64url': return new SecretValue(randomBytes(spec.length ?? 32).toString('base64url'))
-    case 'password': return new SecretValue(password(spec))
-    default: throw new SecretsError('USAGE', `Unknown generator ${JSON.stringify((spec as {type: unknown}).type)}.`)
+    case 'uuid':
+      return new SecretValue(randomUUID())
+    case 'hex':
+      return new SecretValue(randomBytes(spec.length ?? 32).toString('hex'))
+    case 'base64':
+      return new SecretValue(randomBytes(spec.length ?? 32).toString('base64'))
+    case 'base64url':
+      return new SecretValue(randomBytes(spec.length ?? 32).toString('base64url'))
+    case 'password':
+      return new SecretValue(password(spec))
+    default:
+      throw new SecretsError('USAGE', `Unknown generator ${JSON.stringify((spec as {type: unknown}).type)}.`)
   }
 }
 
@@ -35,8 +41,12 @@ function password(spec: GeneratorSpec): string {
   const pick = (set: string) => set[randomInt(set.length)]
   if (spec.charset !== undefined) return Array.from({length}, () => pick(spec.charset!)).join('')
   const classes = spec.classes ?? ['lower', 'upper', 'digit']
-  const sets = classes.map((c) => (c === 'symbol' ? spec.symbols ?? CLASSES.symbol : CLASSES[c]))
-  if (sets.length > length) throw new SecretsError('USAGE', `A ${length}-character password cannot hold one character of each of ${classes.length} classes.`)
+  const sets = classes.map((c) => (c === 'symbol' ? (spec.symbols ?? CLASSES.symbol) : CLASSES[c]))
+  if (sets.length > length)
+    throw new SecretsError(
+      'USAGE',
+      `A ${length}-character password cannot hold one character of each of ${classes.length} classes.`,
+    )
   const pool = [...new Set(sets.join(''))].join('')
   const chars = Array.from({length}, () => pick(pool))
   // One character of each class, at distinct random positions (a partial Fisher-Yates over positions).
@@ -54,11 +64,16 @@ export function generatorFromFlags(type: string | undefined, length: number | un
   if (type === undefined && length === undefined) return undefined
   const t = (type ?? 'password') as GeneratorSpec['type']
   if (!GENERATOR_TYPES.includes(t)) {
-    throw new SecretsError('USAGE', `--generate ${JSON.stringify(type)} is not a generator.`, {suggestions: [`Use one of ${GENERATOR_TYPES.join(', ')}.`]})
+    throw new SecretsError('USAGE', `--generate ${JSON.stringify(type)} is not a generator.`, {
+      suggestions: [`Use one of ${GENERATOR_TYPES.join(', ')}.`],
+    })
   }
   if (length !== undefined && (!Number.isInteger(length) || length < 8 || length > 4096)) {
-    throw new SecretsError('USAGE', `--length ${length} is out of range.`, {suggestions: ['Give a whole number from 8 to 4096 (characters for password, random bytes for hex and base64).']})
+    throw new SecretsError('USAGE', `--length ${length} is out of range.`, {
+      suggestions: ['Give a whole number from 8 to 4096 (characters for password, random bytes for hex and base64).'],
+    })
   }
-  if (t === 'uuid' && length !== undefined) throw new SecretsError('USAGE', '--length does not apply to --generate uuid.')
+  if (t === 'uuid' && length !== undefined)
+    throw new SecretsError('USAGE', '--length does not apply to --generate uuid.')
   return {type: t, ...(length === undefined ? {} : {length})}
 }

@@ -44,9 +44,13 @@ function readJournal(file: string): JournalEntry[] {
   try {
     const st = statSync(file)
     if ((st.mode & 0o077) !== 0) {
-      throw new SecretsError('INSECURE_PERMISSIONS', `The rotation journal ${file} can be read by group or others (mode ${(st.mode & 0o777).toString(8)}).`, {
-        suggestions: [`chmod 600 ${file}`],
-      })
+      throw new SecretsError(
+        'INSECURE_PERMISSIONS',
+        `The rotation journal ${file} can be read by group or others (mode ${(st.mode & 0o777).toString(8)}).`,
+        {
+          suggestions: [`chmod 600 ${file}`],
+        },
+      )
     }
     text = readFileSync(file, 'utf8')
   } catch (error) {
@@ -61,7 +65,9 @@ function readJournal(file: string): JournalEntry[] {
   }
   if (!Array.isArray(entries)) {
     throw new SecretsError('INTEGRITY', `The rotation journal ${file} is not valid JSON.`, {
-      suggestions: [`Look at it, finish or undo the rotations it names by hand (see \`secrets versions\`), then delete ${file}.`],
+      suggestions: [
+        `Look at it, finish or undo the rotations it names by hand (see \`secrets versions\`), then delete ${file}.`,
+      ],
     })
   }
   return entries as JournalEntry[]
@@ -73,9 +79,14 @@ export function journalEntries(env: NodeJS.ProcessEnv = process.env): JournalEnt
 }
 
 /** Change the journal under its lock (which also creates its directory); `change` returns the new list. */
-export async function updateJournal(env: NodeJS.ProcessEnv, change: (entries: JournalEntry[]) => JournalEntry[]): Promise<void> {
+export async function updateJournal(
+  env: NodeJS.ProcessEnv,
+  change: (entries: JournalEntry[]) => JournalEntry[],
+): Promise<void> {
   const file = journalFile(env)
-  await withLock(file, () => writeFileAtomic(file, `${JSON.stringify({rotations: change(readJournal(file))}, null, 2)}\n`, 0o600))
+  await withLock(file, () =>
+    writeFileAtomic(file, `${JSON.stringify({rotations: change(readJournal(file))}, null, 2)}\n`, 0o600),
+  )
 }
 
 /** Whether the process that owns an entry is still running (same host, live pid). */

@@ -87,7 +87,10 @@ function variableNameFor(ref: Reference): string {
 }
 
 /** Pick the targets: named variables or references, every variable with a policy (--all), or the due ones. */
-export function selectTargets(session: Session, o: Pick<RotateOptions, 'inputs' | 'all' | 'due' | 'environment'>): RotationTarget[] {
+export function selectTargets(
+  session: Session,
+  o: Pick<RotateOptions, 'inputs' | 'all' | 'due' | 'environment'>,
+): RotationTarget[] {
   const entries = selectEnvironment(session.config, o.environment)
   const policyOf = (name: string) => entries.get(name)?.rotate ?? session.config.rotation.get(name)
   if (o.inputs.length > 0) {
@@ -100,7 +103,9 @@ export function selectTargets(session: Session, o: Pick<RotateOptions, 'inputs' 
       return {name: input.includes('://') ? variableNameFor(ref) : input, ref}
     })
   }
-  return [...entries.values()].filter((e) => policyOf(e.name) !== undefined).map((e) => ({name: e.name, ref: e.ref, policy: policyOf(e.name)}))
+  return [...entries.values()]
+    .filter((e) => policyOf(e.name) !== undefined)
+    .map((e) => ({name: e.name, ref: e.ref, policy: policyOf(e.name)}))
 }
 
 /** The current version (its id and when it was written) from the provider's version history; metadata only, no value. */
@@ -110,9 +115,23 @@ async function currentVersion(provider: SecretProvider, ref: Reference): Promise
   return versions.find((v) => v.current)
 }
 
-function requireStaged(provider: SecretProvider, ref: Reference): asserts provider is SecretProvider & Required<Pick<SecretProvider, 'writePending' | 'promote' | 'discardPending' | 'readPending'>> {
-  if (!provider.capabilities.stagedRotation || provider.writePending === undefined || provider.promote === undefined || provider.discardPending === undefined || provider.readPending === undefined) {
-    throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) cannot rotate secrets in stages, so ${ref.raw} was not rotated.`, {ref: ref.raw})
+function requireStaged(
+  provider: SecretProvider,
+  ref: Reference,
+): asserts provider is SecretProvider &
+  Required<Pick<SecretProvider, 'writePending' | 'promote' | 'discardPending' | 'readPending'>> {
+  if (
+    !provider.capabilities.stagedRotation ||
+    provider.writePending === undefined ||
+    provider.promote === undefined ||
+    provider.discardPending === undefined ||
+    provider.readPending === undefined
+  ) {
+    throw new SecretsError(
+      'UNSUPPORTED',
+      `Provider ${provider.alias} (${provider.type}) cannot rotate secrets in stages, so ${ref.raw} was not rotated.`,
+      {ref: ref.raw},
+    )
   }
 }
 
@@ -120,7 +139,12 @@ function requireStaged(provider: SecretProvider, ref: Reference): asserts provid
  * Replace `field` in a JSON object value, keeping the other fields; also the field's old value (to
  * mask in the verify command's output), undefined when the rotation adds the field.
  */
-function withField(current: SecretValue, field: string, value: SecretValue, ref: Reference): {whole: SecretValue; old?: SecretValue} {
+function withField(
+  current: SecretValue,
+  field: string,
+  value: SecretValue,
+  ref: Reference,
+): {whole: SecretValue; old?: SecretValue} {
   let obj: unknown
   try {
     obj = JSON.parse(current.text())
@@ -128,10 +152,14 @@ function withField(current: SecretValue, field: string, value: SecretValue, ref:
     obj = undefined
   }
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-    throw new SecretsError('USAGE', `Cannot rotate ${ref.raw}: the secret is not a JSON object, so the field "${field}" cannot be replaced on its own.`, {
-      ref: ref.raw,
-      suggestions: [`Rotate the whole secret (${wholeSecret(ref).raw}) with --value-stdin.`],
-    })
+    throw new SecretsError(
+      'USAGE',
+      `Cannot rotate ${ref.raw}: the secret is not a JSON object, so the field "${field}" cannot be replaced on its own.`,
+      {
+        ref: ref.raw,
+        suggestions: [`Rotate the whole secret (${wholeSecret(ref).raw}) with --value-stdin.`],
+      },
+    )
   }
   const fields = obj as Record<string, unknown>
   const old = fields[field]
@@ -148,22 +176,29 @@ function withField(current: SecretValue, field: string, value: SecretValue, ref:
  * from before the first write until the end, so a rotation killed at any step is found again.
  */
 export class Rotator {
-  constructor(private readonly session: Session, private readonly o: RotateOptions) {}
+  constructor(
+    private readonly session: Session,
+    private readonly o: RotateOptions,
+  ) {}
 
   private audit(action: AuditEvent['action'], ref: Reference, extra: Partial<AuditEvent> = {}): Promise<void> {
-    return this.session.audit([{command: this.session.command, action, provider: ref.alias, ref: ref.raw, outcome: 'ok', ...extra}])
+    return this.session.audit([
+      {command: this.session.command, action, provider: ref.alias, ref: ref.raw, outcome: 'ok', ...extra},
+    ])
   }
 
   /** Select, check due-ness, and rotate each target in turn. */
   async run(): Promise<RotationResult[]> {
     const targets = selectTargets(this.session, this.o)
     if (this.o.value !== undefined && targets.length !== 1) {
-      throw new SecretsError('USAGE', `--value-stdin gives one value, but ${targets.length} secrets were selected.`, {suggestions: ['Name exactly one variable or reference with --value-stdin.']})
+      throw new SecretsError('USAGE', `--value-stdin gives one value, but ${targets.length} secrets were selected.`, {
+        suggestions: ['Name exactly one variable or reference with --value-stdin.'],
+      })
     }
     const results: RotationResult[] = []
     for (const [i, t] of targets.entries()) {
       this.o.onProgress?.(`[${i + 1}/${targets.length}] ${t.name}`)
-      // eslint-disable-next-line no-await-in-loop
+
       const r = await this.one(t)
       if (r !== undefined) results.push(r)
     }
@@ -176,7 +211,11 @@ export class Rotator {
     const base: RotationResult = {name: t.name, ref: t.ref.raw, provider: t.ref.alias, status: 'failed'}
     try {
       if (Object.keys(t.ref.params).length > 0) {
-        throw new SecretsError('USAGE', `Cannot rotate ${t.ref.raw}: a rotation writes a new current version; drop the ?${Object.keys(t.ref.params)[0]}= part.`, {ref: t.ref.raw})
+        throw new SecretsError(
+          'USAGE',
+          `Cannot rotate ${t.ref.raw}: a rotation writes a new current version; drop the ?${Object.keys(t.ref.params)[0]}= part.`,
+          {ref: t.ref.raw},
+        )
       }
       const provider = await this.session.provider(t.ref.alias)
       if (!this.o.native) requireStaged(provider, t.ref)
@@ -198,7 +237,10 @@ export class Rotator {
       if (this.o.native) return await this.rotateNative(provider, t, whole, base)
       return await this.rotate(provider, t, whole, base)
     } catch (error) {
-      const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', error instanceof Error ? error.message : String(error), {cause: error})
+      const e =
+        error instanceof SecretsError
+          ? error
+          : new SecretsError('INTERNAL', error instanceof Error ? error.message : String(error), {cause: error})
       if (e.code === 'INTERNAL') throw error
       const failed: RotationResult = {...base, status: 'failed', error: {code: e.code, message: e.message}}
       // Kept off the JSON report (enumerable: false) but available to the command's error rendering.
@@ -207,46 +249,74 @@ export class Rotator {
   }
 
   /** AWS native rotation: RotateSecret, then wait until the new version is AWSCURRENT (or time out). */
-  private async rotateNative(provider: SecretProvider, t: RotationTarget, whole: Reference, result: RotationResult): Promise<RotationResult> {
+  private async rotateNative(
+    provider: SecretProvider,
+    t: RotationTarget,
+    whole: Reference,
+    result: RotationResult,
+  ): Promise<RotationResult> {
     if (provider.startNativeRotation === undefined || provider.versions === undefined) {
-      throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) has no rotation of its own; --native works with AWS Secrets Manager.`, {ref: t.ref.raw})
+      throw new SecretsError(
+        'UNSUPPORTED',
+        `Provider ${provider.alias} (${provider.type}) has no rotation of its own; --native works with AWS Secrets Manager.`,
+        {ref: t.ref.raw},
+      )
     }
-    if (t.ref.field !== undefined) throw new SecretsError('USAGE', `--native rotates whole secrets (its rotation function decides the fields); give ${whole.raw}.`, {ref: t.ref.raw})
+    if (t.ref.field !== undefined)
+      throw new SecretsError(
+        'USAGE',
+        `--native rotates whole secrets (its rotation function decides the fields); give ${whole.raw}.`,
+        {ref: t.ref.raw},
+      )
     const before = (await provider.versions(whole)).find((v) => v.current)?.version
     const {version} = await provider.startNativeRotation(whole, {token: randomUUID()})
     await this.audit('rotate-pending', whole, {version})
     const deadline = Date.now() + (this.o.timeoutMs ?? 300_000)
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      // eslint-disable-next-line no-await-in-loop
       const versions = await provider.versions(whole)
       if (versions.find((v) => v.current)?.version === version) break
       if (Date.now() + delay > deadline) {
         await this.audit('rotate-promoted', whole, {version, outcome: 'error', code: 'UNAVAILABLE'})
-        throw new SecretsError('UNAVAILABLE', `The rotation function of ${whole.raw} did not make version ${version} current within ${Math.round((this.o.timeoutMs ?? 300_000) / 1000)}s; ${before ?? 'the previous version'} is still current.`, {
-          ref: whole.raw,
-          suggestions: [
-            'Look at the rotation function\'s logs (CloudWatch). If it is still running, wait and check `secrets versions ' + whole.raw + '`; if it failed, fix it, remove the AWSPENDING label (aws secretsmanager update-secret-version-stage) and run again, or raise --timeout.',
-          ],
-        })
+        throw new SecretsError(
+          'UNAVAILABLE',
+          `The rotation function of ${whole.raw} did not make version ${version} current within ${Math.round((this.o.timeoutMs ?? 300_000) / 1000)}s; ${before ?? 'the previous version'} is still current.`,
+          {
+            ref: whole.raw,
+            suggestions: [
+              "Look at the rotation function's logs (CloudWatch). If it is still running, wait and check `secrets versions " +
+                whole.raw +
+                '`; if it failed, fix it, remove the AWSPENDING label (aws secretsmanager update-secret-version-stage) and run again, or raise --timeout.',
+            ],
+          },
+        )
       }
-      // eslint-disable-next-line no-await-in-loop
+
       await new Promise((r) => setTimeout(r, delay))
     }
     await this.audit('rotate-promoted', whole, {version})
     return {...result, status: 'rotated', ...(before === undefined ? {} : {oldVersion: before}), newVersion: version}
   }
 
-  private async rotate(provider: SecretProvider, t: RotationTarget, whole: Reference, result: RotationResult): Promise<RotationResult> {
+  private async rotate(
+    provider: SecretProvider,
+    t: RotationTarget,
+    whole: Reference,
+    result: RotationResult,
+  ): Promise<RotationResult> {
     requireStaged(provider, t.ref)
     const config = this.session.config.file
     // An unfinished rotation of this secret: finish it (verified) or drop its pending version first.
     const unfinished = journalEntries(this.session.env).find((e) => e.config === config && e.ref === whole.raw)
     if (unfinished !== undefined) {
       if (ownerAlive(unfinished)) {
-        throw new SecretsError('CONFLICT', `${whole.raw} is being rotated by another process (pid ${unfinished.pid} on ${unfinished.host}, since ${unfinished.started}); nothing was changed.`, {
-          ref: whole.raw,
-          suggestions: ['Wait for it to finish, or see `secrets rotate --status`.'],
-        })
+        throw new SecretsError(
+          'CONFLICT',
+          `${whole.raw} is being rotated by another process (pid ${unfinished.pid} on ${unfinished.host}, since ${unfinished.started}); nothing was changed.`,
+          {
+            ref: whole.raw,
+            suggestions: ['Wait for it to finish, or see `secrets rotate --status`.'],
+          },
+        )
       }
       if (unfinished.step === 'verified' && unfinished.pending !== undefined) {
         try {
@@ -260,7 +330,9 @@ export class Rotator {
         }
       }
       await provider.discardPending(whole, {pending: unfinished.pending, token: unfinished.id})
-      await this.audit('rotate-rolled-back', whole, {...(unfinished.pending === undefined ? {} : {version: unfinished.pending})})
+      await this.audit('rotate-rolled-back', whole, {
+        ...(unfinished.pending === undefined ? {} : {version: unfinished.pending}),
+      })
       await this.forget(unfinished.id)
       result.abandoned = unfinished.id
     }
@@ -271,14 +343,27 @@ export class Rotator {
       result.abandoned = 'pending version left by another run'
     }
     const [current] = await provider.read([whole])
-    await this.audit('read', whole, current.ok ? {version: current.version} : {outcome: current.error.code === 'NOT_FOUND' ? 'not_found' : 'error', code: current.error.code})
+    await this.audit(
+      'read',
+      whole,
+      current.ok
+        ? {version: current.version}
+        : {outcome: current.error.code === 'NOT_FOUND' ? 'not_found' : 'error', code: current.error.code},
+    )
     if (!current.ok) throw current.error
     if (current.version === undefined) {
-      throw new SecretsError('UNSUPPORTED', `${whole.raw} keeps no versions (a Vault KV v1 mount?), so it cannot be rotated in stages.`, {ref: whole.raw})
+      throw new SecretsError(
+        'UNSUPPORTED',
+        `${whole.raw} keeps no versions (a Vault KV v1 mount?), so it cannot be rotated in stages.`,
+        {ref: whole.raw},
+      )
     }
     const baseVersion = current.version
     const fresh = this.o.value ?? generateValue(this.o.generator ?? t.policy?.generate ?? DEFAULT_GENERATOR)
-    const {whole: newWhole, old} = t.ref.field === undefined ? {whole: fresh, old: current.value} : withField(current.value, t.ref.field, fresh, t.ref)
+    const {whole: newWhole, old} =
+      t.ref.field === undefined
+        ? {whole: fresh, old: current.value}
+        : withField(current.value, t.ref.field, fresh, t.ref)
     const verify = this.o.verifyCmd ?? t.policy?.verify
     // Resolve the verify command's environment before writing anything (fail closed, like exec).
     const verifier = verify === undefined ? undefined : await import('./verify-command.js')
@@ -287,8 +372,18 @@ export class Rotator {
     const token = randomUUID()
     const now = new Date().toISOString()
     const entry: JournalEntry = {
-      id: token, ref: whole.raw, ...(t.ref.field === undefined ? {} : {field: t.ref.field}), name: t.name, provider: t.ref.alias, config,
-      step: 'started', base: baseVersion, started: now, updated: now, pid: process.pid, host: journalHost(),
+      id: token,
+      ref: whole.raw,
+      ...(t.ref.field === undefined ? {} : {field: t.ref.field}),
+      name: t.name,
+      provider: t.ref.alias,
+      config,
+      step: 'started',
+      base: baseVersion,
+      started: now,
+      updated: now,
+      pid: process.pid,
+      host: journalHost(),
     }
     await updateJournal(this.session.env, (entries) => [...entries, entry])
     let pending: string | undefined
@@ -296,7 +391,10 @@ export class Rotator {
       try {
         pending = (await provider.writePending(whole, newWhole, {base: baseVersion, token})).pending
       } catch (error) {
-        await this.audit('rotate-pending', whole, {outcome: 'error', code: error instanceof SecretsError ? error.code : 'INTERNAL'}).catch(() => undefined)
+        await this.audit('rotate-pending', whole, {
+          outcome: 'error',
+          code: error instanceof SecretsError ? error.code : 'INTERNAL',
+        }).catch(() => undefined)
         throw error
       }
       await this.step(token, 'pending', pending)
@@ -304,12 +402,30 @@ export class Rotator {
       await testPause(this.session.env.SECRETS_TEST_PAUSE_AFTER_PENDING)
       if (verify !== undefined) {
         this.o.onProgress?.(`verifying ${t.name}: ${verify}`)
-        const ok = await verifier!.runVerify({command: verify, prepared: prepared!, name: t.name, ref: t.ref, value: fresh, old, parentEnv: this.o.parentEnv, output: this.o.output})
+        const ok = await verifier!.runVerify({
+          command: verify,
+          prepared: prepared!,
+          name: t.name,
+          ref: t.ref,
+          value: fresh,
+          old,
+          parentEnv: this.o.parentEnv,
+          output: this.o.output,
+        })
         if (!ok) {
           await provider.discardPending(whole, {pending, token})
           await this.audit('rotate-rolled-back', whole, {version: pending, outcome: 'error', code: 'VERIFY_FAILED'})
           await this.forget(token)
-          return {...result, status: 'rolled-back', oldVersion: baseVersion, verified: false, error: {code: 'VERIFY_FAILED', message: `The verify command failed for ${t.name}; the pending version was dropped and ${baseVersion} is still current.`}}
+          return {
+            ...result,
+            status: 'rolled-back',
+            oldVersion: baseVersion,
+            verified: false,
+            error: {
+              code: 'VERIFY_FAILED',
+              message: `The verify command failed for ${t.name}; the pending version was dropped and ${baseVersion} is still current.`,
+            },
+          }
         }
         await this.step(token, 'verified', pending)
         await this.audit('rotate-verified', whole, {version: pending})
@@ -318,7 +434,13 @@ export class Rotator {
       const {version} = await provider.promote(whole, {base: baseVersion, pending})
       await this.audit('rotate-promoted', whole, {version})
       await this.forget(token)
-      return {...result, status: 'rotated', oldVersion: baseVersion, newVersion: version, ...(verify === undefined ? {} : {verified: true})}
+      return {
+        ...result,
+        status: 'rotated',
+        oldVersion: baseVersion,
+        newVersion: version,
+        ...(verify === undefined ? {} : {verified: true}),
+      }
     } catch (error) {
       // Nothing was promoted: drop what this run wrote (best effort) so current stays as it was. A
       // pending write that failed for sure (CONFLICT, denied ...) wrote nothing; one whose outcome is
@@ -329,7 +451,17 @@ export class Rotator {
           await provider.discardPending(whole, {pending, token})
           await this.audit('rotate-rolled-back', whole, {version: pending, outcome: 'error', code})
           await this.forget(token)
-        } else if (['CONFLICT', 'LOCKED', 'PERMISSION_DENIED', 'NOT_FOUND', 'USAGE', 'UNSUPPORTED', 'REFERENCE_INVALID'].includes(code)) {
+        } else if (
+          [
+            'CONFLICT',
+            'LOCKED',
+            'PERMISSION_DENIED',
+            'NOT_FOUND',
+            'USAGE',
+            'UNSUPPORTED',
+            'REFERENCE_INVALID',
+          ].includes(code)
+        ) {
           await this.forget(token)
         }
       } catch {
@@ -340,7 +472,9 @@ export class Rotator {
   }
 
   private async step(id: string, step: JournalEntry['step'], pending: string): Promise<void> {
-    await updateJournal(this.session.env, (entries) => entries.map((e) => (e.id === id ? {...e, step, pending, updated: new Date().toISOString()} : e)))
+    await updateJournal(this.session.env, (entries) =>
+      entries.map((e) => (e.id === id ? {...e, step, pending, updated: new Date().toISOString()} : e)),
+    )
   }
 
   private async forget(id: string): Promise<void> {
@@ -357,7 +491,6 @@ async function testPause(file: string | undefined): Promise<void> {
   if (!file) return
   writeFileSync(file, String(process.pid))
   while (existsSync(file)) {
-    // eslint-disable-next-line no-await-in-loop
     await new Promise((r) => setTimeout(r, 20))
   }
 }
@@ -375,24 +508,36 @@ export interface StatusRow {
 }
 
 /** `secrets status`: every variable with a rotation policy, its last rotation and whether it is due. */
-export async function rotationAges(session: Session, environment: string | undefined, now: number): Promise<StatusRow[]> {
+export async function rotationAges(
+  session: Session,
+  environment: string | undefined,
+  now: number,
+): Promise<StatusRow[]> {
   const targets = selectTargets(session, {inputs: [], environment})
-  return Promise.all(targets.map(async (t): Promise<StatusRow> => {
-    const row: StatusRow = {name: t.name, ref: t.ref.raw, provider: t.ref.alias, due: false, ...(t.policy?.every === undefined ? {} : {every: formatDuration(t.policy.every)})}
-    try {
-      const provider = await session.provider(t.ref.alias)
-      const last = (await currentVersion(provider, t.ref))?.created
-      if (last !== undefined) {
-        row.lastRotated = last
-        row.ageDays = Math.floor((now - Date.parse(last)) / 86_400_000)
+  return Promise.all(
+    targets.map(async (t): Promise<StatusRow> => {
+      const row: StatusRow = {
+        name: t.name,
+        ref: t.ref.raw,
+        provider: t.ref.alias,
+        due: false,
+        ...(t.policy?.every === undefined ? {} : {every: formatDuration(t.policy.every)}),
       }
-      row.due = t.policy?.every !== undefined && (last === undefined || now - Date.parse(last) >= t.policy.every)
-    } catch (error) {
-      if (!(error instanceof SecretsError)) throw error
-      row.error = {code: error.code, message: error.message}
-    }
-    return row
-  }))
+      try {
+        const provider = await session.provider(t.ref.alias)
+        const last = (await currentVersion(provider, t.ref))?.created
+        if (last !== undefined) {
+          row.lastRotated = last
+          row.ageDays = Math.floor((now - Date.parse(last)) / 86_400_000)
+        }
+        row.due = t.policy?.every !== undefined && (last === undefined || now - Date.parse(last) >= t.policy.every)
+      } catch (error) {
+        if (!(error instanceof SecretsError)) throw error
+        row.error = {code: error.code, message: error.message}
+      }
+      return row
+    }),
+  )
 }
 
 /** Unfinished rotations for `rotate --status`, with whether their process still runs. */
@@ -401,44 +546,92 @@ export function rotationStatus(env: NodeJS.ProcessEnv): Array<JournalEntry & {ru
 }
 
 /** `secrets versions`: the history of one secret, newest first, never values. */
-export async function listVersions(session: Session, input: string): Promise<{ref: Reference; versions: VersionInfo[]}> {
+export async function listVersions(
+  session: Session,
+  input: string,
+): Promise<{ref: Reference; versions: VersionInfo[]}> {
   const ref = session.toReference(input)
   const provider = await session.provider(ref.alias)
   if (!provider.capabilities.versions || provider.versions === undefined) {
-    throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) keeps no versions.`, {ref: ref.raw})
+    throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) keeps no versions.`, {
+      ref: ref.raw,
+    })
   }
   return {ref, versions: await provider.versions(wholeSecret(ref))}
 }
 
 /** `secrets rollback`: make an earlier version current again (default: the one before current). */
-export async function rollback(session: Session, input: string, to?: string): Promise<{ref: string; from: string; to: string; version: string}> {
+export async function rollback(
+  session: Session,
+  input: string,
+  to?: string,
+): Promise<{ref: string; from: string; to: string; version: string}> {
   const ref = session.toReference(input)
   const whole = wholeSecret(ref)
   const provider = await session.provider(ref.alias)
   if (!provider.capabilities.versions || provider.versions === undefined || provider.restoreVersion === undefined) {
-    throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) keeps no versions, so there is nothing to roll back to.`, {ref: ref.raw})
+    throw new SecretsError(
+      'UNSUPPORTED',
+      `Provider ${provider.alias} (${provider.type}) keeps no versions, so there is nothing to roll back to.`,
+      {ref: ref.raw},
+    )
   }
   if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
-    throw new SecretsError('USAGE', `Cannot roll back ${ref.raw}: a rollback restores a whole secret; give ${whole.raw} and --to VERSION.`, {ref: ref.raw})
+    throw new SecretsError(
+      'USAGE',
+      `Cannot roll back ${ref.raw}: a rollback restores a whole secret; give ${whole.raw} and --to VERSION.`,
+      {ref: ref.raw},
+    )
   }
   const versions = await provider.versions(whole)
   const current = versions.find((v) => v.current)
   if (current === undefined) throw new SecretsError('NOT_FOUND', `${ref.raw} has no current version.`, {ref: ref.raw})
-  const usable = versions.filter((v) => !v.current && !v.pending && !(v.labels ?? []).some((l) => l === 'deleted' || l === 'destroyed' || l === 'disabled'))
-  const target = to === undefined ? usable.find((v) => v.created === undefined || current.created === undefined || v.created <= current.created) ?? usable[0] : versions.find((v) => v.version === to)
+  const usable = versions.filter(
+    (v) =>
+      !v.current &&
+      !v.pending &&
+      !(v.labels ?? []).some((l) => l === 'deleted' || l === 'destroyed' || l === 'disabled'),
+  )
+  const target =
+    to === undefined
+      ? (usable.find((v) => v.created === undefined || current.created === undefined || v.created <= current.created) ??
+        usable[0])
+      : versions.find((v) => v.version === to)
   if (target === undefined) {
-    throw new SecretsError('NOT_FOUND', to === undefined ? `${ref.raw} has no earlier version to roll back to.` : `${ref.raw} has no version ${to} (versions: ${versions.map((v) => v.version).join(', ')}).`, {
-      ref: ref.raw,
-      suggestions: [`See \`secrets versions ${ref.raw}\`.`],
-    })
+    throw new SecretsError(
+      'NOT_FOUND',
+      to === undefined
+        ? `${ref.raw} has no earlier version to roll back to.`
+        : `${ref.raw} has no version ${to} (versions: ${versions.map((v) => v.version).join(', ')}).`,
+      {
+        ref: ref.raw,
+        suggestions: [`See \`secrets versions ${ref.raw}\`.`],
+      },
+    )
   }
-  if (target.version === current.version) throw new SecretsError('USAGE', `Version ${to} of ${ref.raw} is already current; nothing was changed.`, {ref: ref.raw})
+  if (target.version === current.version)
+    throw new SecretsError('USAGE', `Version ${to} of ${ref.raw} is already current; nothing was changed.`, {
+      ref: ref.raw,
+    })
   try {
     const {version} = await provider.restoreVersion(whole, {version: target.version, expected: current.version})
-    await session.audit([{command: session.command, action: 'rollback', provider: ref.alias, ref: whole.raw, version, outcome: 'ok'}])
+    await session.audit([
+      {command: session.command, action: 'rollback', provider: ref.alias, ref: whole.raw, version, outcome: 'ok'},
+    ])
     return {ref: whole.raw, from: current.version, to: target.version, version}
   } catch (error) {
-    await session.audit([{command: session.command, action: 'rollback', provider: ref.alias, ref: whole.raw, outcome: 'error', code: error instanceof SecretsError ? error.code : 'INTERNAL'}]).catch(() => undefined)
+    await session
+      .audit([
+        {
+          command: session.command,
+          action: 'rollback',
+          provider: ref.alias,
+          ref: whole.raw,
+          outcome: 'error',
+          code: error instanceof SecretsError ? error.code : 'INTERNAL',
+        },
+      ])
+      .catch(() => undefined)
     throw error
   }
 }

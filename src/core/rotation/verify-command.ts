@@ -13,7 +13,10 @@ import type {Session} from '../session.js'
  */
 
 /** The environment exec would resolve, fail closed, before anything is written. */
-export function prepareVerify(session: Session, environment: string | undefined): ReturnType<typeof resolveEnvironment> {
+export function prepareVerify(
+  session: Session,
+  environment: string | undefined,
+): ReturnType<typeof resolveEnvironment> {
   return resolveEnvironment(session, {environment, files: true})
 }
 
@@ -31,7 +34,8 @@ export async function runVerify(o: {
 }): Promise<boolean> {
   const resolved = o.prepared.resolved.filter((r) => r.name !== o.name)
   const files = o.prepared.files.map((f) => (f.name === o.name ? {...f, value: o.value} : f))
-  if (!files.some((f) => f.name === o.name)) resolved.push({name: o.name, ref: o.ref, provider: o.ref.alias, value: o.value})
+  if (!files.some((f) => f.name === o.name))
+    resolved.push({name: o.name, ref: o.ref, provider: o.ref.alias, value: o.value})
   const {env} = childEnvironment(o.parentEnv, resolved)
   let dir: SecretFilesDir | undefined
   try {
@@ -40,9 +44,22 @@ export async function runVerify(o: {
       for (const [name, path] of dir.write(files)) env[name] = path
     }
     // The old value is masked too: a verify script may well print both.
-    const {patterns} = patternsFor([...resolved, ...files, ...(o.old === undefined ? [] : [{name: o.name, value: o.old}])].map((r) => ({name: r.name, value: r.value.reveal()})))
+    const {patterns} = patternsFor(
+      [...resolved, ...files, ...(o.old === undefined ? [] : [{name: o.name, value: o.old}])].map((r) => ({
+        name: r.name,
+        value: r.value.reveal(),
+      })),
+    )
     const matcher = new Matcher(patterns)
-    const child = await spawnChild({command: '/bin/sh', args: ['-c', o.command], env, mode: 'pipe', matcher: () => matcher, stdout: o.output as never, stderr: o.output as never})
+    const child = await spawnChild({
+      command: '/bin/sh',
+      args: ['-c', o.command],
+      env,
+      mode: 'pipe',
+      matcher: () => matcher,
+      stdout: o.output as never,
+      stderr: o.output as never,
+    })
     return exitStatus(await child.done) === 0
   } finally {
     dir?.remove()

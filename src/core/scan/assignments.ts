@@ -16,7 +16,10 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_
 const KEYWORD = new RegExp(`(?:${KEYWORDS})`, 'i')
 const VALUE_CHARS = 'A-Za-z0-9+/=_~!@#$%^&*.-'
 /** What follows the name: an optional closing quote or bracket, an operator, the (optionally quoted) value. */
-const ASSIGN = new RegExp(`["'\\]]?\\s*(?::=|=>|==|=|:)\\s*(?<quote>["'\`]?)(?<secret>[${VALUE_CHARS}]{16,256})\\k<quote>(?![${VALUE_CHARS}])`, 'y')
+const ASSIGN = new RegExp(
+  `["'\\]]?\\s*(?::=|=>|==|=|:)\\s*(?<quote>["'\`]?)(?<secret>[${VALUE_CHARS}]{16,256})\\k<quote>(?![${VALUE_CHARS}])`,
+  'y',
+)
 const AWS_SECRET_NAME = /aws.{0,20}?secret/i
 const AWS_SECRET_VALUE = /^[A-Za-z0-9/+]{40}$/
 
@@ -57,7 +60,10 @@ export function findAssignments(text: string, lower: string): Assignment[] {
       const secret = m?.groups?.secret
       if (m === null || secret === undefined || !looksRandom(secret)) continue
       const offset = m.index + m[0].length - (m.groups?.quote ?? '').length - secret.length
-      const rule = AWS_SECRET_NAME.test(name) && AWS_SECRET_VALUE.test(secret) ? 'aws-secret-access-key' : 'generic-secret-assignment'
+      const rule =
+        AWS_SECRET_NAME.test(name) && AWS_SECRET_VALUE.test(secret)
+          ? 'aws-secret-access-key'
+          : 'generic-secret-assignment'
       out.push({rule, offset, secret, name})
     }
   }

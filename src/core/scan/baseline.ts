@@ -23,13 +23,22 @@ export interface BaselineEntry {
  * guessable); for a configured value, the variable names instead of anything derived from the value.
  * Line numbers are left out, so edits elsewhere in the file keep the fingerprint.
  */
-export function fingerprint(rule: string, file: string, variable: string | undefined, digest: string | undefined): string {
-  return createHash('sha256').update(`secrets-scan/v1\0${rule}\0${file}\0${variable ?? ''}\0${digest ?? ''}`).digest('hex')
+export function fingerprint(
+  rule: string,
+  file: string,
+  variable: string | undefined,
+  digest: string | undefined,
+): string {
+  return createHash('sha256')
+    .update(`secrets-scan/v1\0${rule}\0${file}\0${variable ?? ''}\0${digest ?? ''}`)
+    .digest('hex')
 }
 
 function invalid(file: string, why: string): SecretsError {
   return new SecretsError('INTEGRITY', `Baseline ${file} is not a valid secrets scan baseline: ${why}.`, {
-    suggestions: [`Fix it, or write it anew with \`secrets scan --baseline ${file} --update-baseline\` (which accepts every current finding).`],
+    suggestions: [
+      `Fix it, or write it anew with \`secrets scan --baseline ${file} --update-baseline\` (which accepts every current finding).`,
+    ],
   })
 }
 
@@ -42,7 +51,9 @@ export function readBaseline(file: string, allowMissing = false): BaselineEntry[
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       if (allowMissing) return []
       throw new SecretsError('NOT_FOUND', `Baseline ${file} does not exist.`, {
-        suggestions: [`Create it with \`secrets scan --baseline ${file} --update-baseline\`, which accepts every current finding.`],
+        suggestions: [
+          `Create it with \`secrets scan --baseline ${file} --update-baseline\`, which accepts every current finding.`,
+        ],
       })
     }
     throw fsError(error, file, 'reading')
@@ -55,10 +66,16 @@ export function readBaseline(file: string, allowMissing = false): BaselineEntry[
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw invalid(file, 'not a JSON object')
   const {version, findings} = doc as {version?: unknown; findings?: unknown}
-  if (version !== BASELINE_VERSION) throw invalid(file, `"version" is ${JSON.stringify(version)}, expected ${BASELINE_VERSION}`)
+  if (version !== BASELINE_VERSION)
+    throw invalid(file, `"version" is ${JSON.stringify(version)}, expected ${BASELINE_VERSION}`)
   if (!Array.isArray(findings)) throw invalid(file, '"findings" is not an array')
   return findings.map((f, i) => {
-    if (f === null || typeof f !== 'object' || typeof (f as BaselineEntry).fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test((f as BaselineEntry).fingerprint)) {
+    if (
+      f === null ||
+      typeof f !== 'object' ||
+      typeof (f as BaselineEntry).fingerprint !== 'string' ||
+      !/^[0-9a-f]{64}$/.test((f as BaselineEntry).fingerprint)
+    ) {
       throw invalid(file, `findings[${i}] has no 64-hex-digit "fingerprint"`)
     }
     return f as BaselineEntry
@@ -67,12 +84,21 @@ export function readBaseline(file: string, allowMissing = false): BaselineEntry[
 
 /** Write a baseline atomically (mode 0644: it holds fingerprints only and is meant to be committed). */
 export function writeBaseline(file: string, entries: BaselineEntry[]): void {
-  const sorted = [...entries].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0) || (a.rule < b.rule ? -1 : 1)))
+  const sorted = [...entries].sort((a, b) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0) || (a.rule < b.rule ? -1 : 1),
+  )
   const unique = sorted.filter((e, i) => sorted.findIndex((x) => x.fingerprint === e.fingerprint) === i)
   const doc = {
     version: BASELINE_VERSION,
-    description: 'Findings of `secrets scan` accepted as known (fingerprints, never values). Rewrite with `secrets scan --baseline <this file> --update-baseline`.',
-    findings: unique.map((e) => ({fingerprint: e.fingerprint, rule: e.rule, file: e.file, ...(e.line === undefined ? {} : {line: e.line}), ...(e.variable === undefined ? {} : {variable: e.variable})})),
+    description:
+      'Findings of `secrets scan` accepted as known (fingerprints, never values). Rewrite with `secrets scan --baseline <this file> --update-baseline`.',
+    findings: unique.map((e) => ({
+      fingerprint: e.fingerprint,
+      rule: e.rule,
+      file: e.file,
+      ...(e.line === undefined ? {} : {line: e.line}),
+      ...(e.variable === undefined ? {} : {variable: e.variable}),
+    })),
   }
   writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`, 0o644)
 }

@@ -9,7 +9,8 @@ import {SecretsError} from '../../errors.js'
  */
 export function gitEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {}
-  for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'XDG_CONFIG_HOME', 'SYSTEMROOT']) if (env[k] !== undefined) out[k] = env[k]
+  for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'XDG_CONFIG_HOME', 'SYSTEMROOT'])
+    if (env[k] !== undefined) out[k] = env[k]
   for (const [k, v] of Object.entries(env)) if (k.startsWith('GIT_') && v !== undefined) out[k] = v
   out.GIT_TERMINAL_PROMPT = '0'
   out.LC_ALL = 'C'
@@ -30,7 +31,12 @@ function notInstalled(error: unknown): SecretsError {
 
 /** Run git with arguments (paths and options only, never a value); null when it exits non-zero. */
 export function gitOutput(args: string[], o: GitOptions): Buffer | null {
-  const r = spawnSync('git', args, {cwd: o.cwd, env: gitEnv(o.env), maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe']})
+  const r = spawnSync('git', args, {
+    cwd: o.cwd,
+    env: gitEnv(o.env),
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   if (r.error) {
     if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw notInstalled(r.error)
     throw r.error
@@ -67,7 +73,11 @@ export interface Blob {
  * Read blobs through one `git cat-file --batch` process, streaming: each blob is handed to `each` as it
  * arrives, and blobs over `maxBytes` are skipped without being kept in memory.
  */
-export async function readBlobs(ids: string[], o: GitOptions & {maxBytes: number}, each: (blob: Blob, index: number) => void): Promise<void> {
+export async function readBlobs(
+  ids: string[],
+  o: GitOptions & {maxBytes: number},
+  each: (blob: Blob, index: number) => void,
+): Promise<void> {
   if (ids.length === 0) return
   const child = spawn('git', ['cat-file', '--batch'], {cwd: o.cwd, env: gitEnv(o.env), stdio: ['pipe', 'pipe', 'pipe']})
   let stderr = ''
@@ -76,12 +86,21 @@ export async function readBlobs(ids: string[], o: GitOptions & {maxBytes: number
   let index = 0
   let current: {id: string; size: number; chunks: Buffer[]; got: number} | undefined
   const done = new Promise<void>((resolve, reject) => {
-    child.on('error', (error) => reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? notInstalled(error) : error))
+    child.on('error', (error) =>
+      reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? notInstalled(error) : error),
+    )
     child.on('close', (code) => {
       if (code === 0 && index === ids.length) resolve()
-      else reject(new SecretsError('INTEGRITY', `git cat-file could not read the staged files (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`, {
-        suggestions: ['Run `git fsck` to check the repository.'],
-      }))
+      else
+        reject(
+          new SecretsError(
+            'INTEGRITY',
+            `git cat-file could not read the staged files (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`,
+            {
+              suggestions: ['Run `git fsck` to check the repository.'],
+            },
+          ),
+        )
     })
   })
   child.stdout.on('data', (chunk: Buffer) => {

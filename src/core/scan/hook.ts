@@ -38,7 +38,10 @@ export function installHook(o: GitOptions): HookResult {
     })
   }
   const hooks = gitOutput(['rev-parse', '--git-path', 'hooks'], {cwd: top, env: o.env})?.toString('utf8').trim()
-  if (!hooks) throw new SecretsError('UNAVAILABLE', `git could not tell where the hooks of ${top} are.`, {suggestions: ['Run `git rev-parse --git-path hooks` there to see why.']})
+  if (!hooks)
+    throw new SecretsError('UNAVAILABLE', `git could not tell where the hooks of ${top} are.`, {
+      suggestions: ['Run `git rev-parse --git-path hooks` there to see why.'],
+    })
   const file = join(resolve(top, hooks), 'pre-commit')
   let existing: string | undefined
   let mode = 0o755
@@ -63,9 +66,15 @@ export function installHook(o: GitOptions): HookResult {
       ? 'has a top-level `exit` or `exec`, so lines appended to it might never run'
       : undefined
   if (why !== undefined) {
-    throw new SecretsError('CONFLICT', `A pre-commit hook already exists at ${file} and ${why}; it was left unchanged.`, {
-      suggestions: ['Add `secrets scan --staged || exit $?` to it where it runs for every commit (or to your hook manager\'s pre-commit list).'],
-    })
+    throw new SecretsError(
+      'CONFLICT',
+      `A pre-commit hook already exists at ${file} and ${why}; it was left unchanged.`,
+      {
+        suggestions: [
+          "Add `secrets scan --staged || exit $?` to it where it runs for every commit (or to your hook manager's pre-commit list).",
+        ],
+      },
+    )
   }
   write(file, `${existing}${existing.endsWith('\n') ? '' : '\n'}\n${HOOK_BLOCK}`, mode)
   return {file, action: 'appended'}

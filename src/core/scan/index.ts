@@ -58,11 +58,23 @@ export function exitCodeOf(r: Pick<ScanReport, 'findings' | 'values'>, updatingB
 
 /** Resolve the configured values, scan, apply (or write) the baseline. */
 export async function runScan(o: RunScanOptions): Promise<ScanReport> {
-  const baselineFile = o.baseline === undefined ? undefined : isAbsolute(o.baseline) ? o.baseline : resolve(o.cwd, o.baseline)
+  const baselineFile =
+    o.baseline === undefined ? undefined : isAbsolute(o.baseline) ? o.baseline : resolve(o.cwd, o.baseline)
   // Read the baseline first: a broken one is an error before any secret is resolved.
-  const accepted = baselineFile === undefined || o.updateBaseline ? undefined : new Set(readBaseline(baselineFile).map((e) => e.fingerprint))
+  const accepted =
+    baselineFile === undefined || o.updateBaseline
+      ? undefined
+      : new Set(readBaseline(baselineFile).map((e) => e.fingerprint))
   const configured = o.values ? await indexConfiguredValues(o.session, o.environment, o.configNamed) : undefined
-  const result = await scanFiles({cwd: o.cwd, env: o.env, paths: o.paths, staged: o.staged, values: configured?.index, maxBytes: o.maxBytes ?? DEFAULT_MAX_BYTES, baseline: accepted})
+  const result = await scanFiles({
+    cwd: o.cwd,
+    env: o.env,
+    paths: o.paths,
+    staged: o.staged,
+    values: configured?.index,
+    maxBytes: o.maxBytes ?? DEFAULT_MAX_BYTES,
+    baseline: accepted,
+  })
   const report: ScanReport = {
     ...result,
     values: {
@@ -70,14 +82,27 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
       checked: configured?.index.size ?? 0,
       unresolved: configured?.unresolved ?? [],
       tooShort: configured?.index.tooShort ?? [],
-      ...(o.values ? (configured?.note === undefined ? {} : {note: configured.note}) : {note: 'configured values not looked for (--no-values)'}),
+      ...(o.values
+        ? configured?.note === undefined
+          ? {}
+          : {note: configured.note}
+        : {note: 'configured values not looked for (--no-values)'}),
     },
     exitCode: 0,
   }
   if (baselineFile !== undefined) {
     if (o.updateBaseline) {
       const all = [...result.findings, ...result.suppressed]
-      writeBaseline(baselineFile, all.map((f) => ({fingerprint: f.fingerprint, rule: f.rule, file: f.file, line: f.line, ...(f.variable === undefined ? {} : {variable: f.variable})})))
+      writeBaseline(
+        baselineFile,
+        all.map((f) => ({
+          fingerprint: f.fingerprint,
+          rule: f.rule,
+          file: f.file,
+          line: f.line,
+          ...(f.variable === undefined ? {} : {variable: f.variable}),
+        })),
+      )
       report.baseline = {file: baselineFile, written: true, entries: new Set(all.map((f) => f.fingerprint)).size}
       report.suppressed = all
       report.findings = []

@@ -46,10 +46,19 @@ const PREFILTER = new RegExp(REGEX_RULES.map((r) => r.prefilter ?? r.anchors.map
 export function matchBuffer(buf: Buffer, end: number, values: ValueIndex | undefined): RawMatch[] {
   const found: RawMatch[] = []
   if (values !== undefined) {
-    for (const hit of values.scan(buf, end)) found.push({rule: CONFIGURED_VALUE_RULE.id, offset: hit.offset, length: hit.length, variable: hit.names.join(', ')})
+    for (const hit of values.scan(buf, end))
+      found.push({
+        rule: CONFIGURED_VALUE_RULE.id,
+        offset: hit.offset,
+        length: hit.length,
+        variable: hit.names.join(', '),
+      })
   }
   const text = buf.toString('latin1', 0, end)
-  const digest = (offset: number, length: number) => createHash('sha256').update(buf.subarray(offset, offset + length)).digest('hex')
+  const digest = (offset: number, length: number) =>
+    createHash('sha256')
+      .update(buf.subarray(offset, offset + length))
+      .digest('hex')
   if (PREFILTER.test(text)) {
     for (const rule of REGEX_RULES) {
       if (rule.prefilter === undefined && !rule.anchors.some((a) => text.includes(a))) continue
@@ -63,7 +72,13 @@ export function matchBuffer(buf: Buffer, end: number, values: ValueIndex | undef
     }
   }
   for (const a of findAssignments(text, text.toLowerCase())) {
-    found.push({rule: a.rule, offset: a.offset, length: a.secret.length, variable: a.name, digest: digest(a.offset, a.secret.length)})
+    found.push({
+      rule: a.rule,
+      offset: a.offset,
+      length: a.secret.length,
+      variable: a.name,
+      digest: digest(a.offset, a.secret.length),
+    })
   }
   if (found.length < 2) return found
   found.sort((a, b) => priority(a.rule) - priority(b.rule) || a.offset - b.offset || b.length - a.length)

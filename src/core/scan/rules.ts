@@ -45,13 +45,15 @@ export const GENERIC_ENTROPY_THRESHOLD = 3.5
 /** Hex strings can reach at most 4 bits per character, so they get a lower bar. */
 export const HEX_ENTROPY_THRESHOLD = 3
 
-const PLACEHOLDER = /^(?:x+|\*+|\.+|0+|1234.*|.*(?:example|changeme|placeholder|your[_-]|dummy|redacted|sample|<|>|\$\{|\{\{).*)$/i
+const PLACEHOLDER =
+  /^(?:x+|\*+|\.+|0+|1234.*|.*(?:example|changeme|placeholder|your[_-]|dummy|redacted|sample|<|>|\$\{|\{\{).*)$/i
 
 /**
  * Code or prose, not a random value: a member access (process.env.API_KEY_2, config.auth.token1), a
  * CONSTANT_NAME, or lower-case words joined by - or _ with at most a short number (test-client-secret-1).
  */
-const CODE_LIKE = /^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z]{2,}(?:[-_][a-z]{2,})+(?:[-_]?\d{1,4})?)$/
+const CODE_LIKE =
+  /^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z]{2,}(?:[-_][a-z]{2,})+(?:[-_]?\d{1,4})?)$/
 
 /** Whether a value assigned to a keyword-named variable looks random enough to be a real secret. */
 export function looksRandom(value: string): boolean {
@@ -67,7 +69,8 @@ function mixedAlnum(value: string): boolean {
 }
 
 /** Names of variables that hold secrets (every alternative contains one of ASSIGNMENT_STEMS). */
-export const KEYWORDS = 'secret|passw(?:or)?d|pwd|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?key|signing[_-]?key|encryption[_-]?key'
+export const KEYWORDS =
+  'secret|passw(?:or)?d|pwd|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?key|signing[_-]?key|encryption[_-]?key'
 
 /** Lower-case substrings that every KEYWORDS alternative contains: the assignment pass looks for these. */
 export const ASSIGNMENT_STEMS = ['secret', 'passw', 'pwd', 'token', 'key', 'credential'] as const
@@ -76,44 +79,51 @@ export const PATTERN_RULES: readonly PatternRule[] = [
   {
     id: 'aws-access-key-id',
     name: 'AWS access key ID',
-    description: 'An AWS access key ID (AKIA... long-term, ASIA... temporary). Deactivate the key in IAM and load credentials from the environment or a role instead.',
+    description:
+      'An AWS access key ID (AKIA... long-term, ASIA... temporary). Deactivate the key in IAM and load credentials from the environment or a role instead.',
     anchors: ['AKIA', 'ASIA'],
     regex: /(?<![A-Z0-9])(?<secret>(?:AKIA|ASIA)[A-Z2-7]{16})(?![A-Z0-9])/g,
   },
   {
     id: 'aws-secret-access-key',
     name: 'AWS secret access key',
-    description: 'A 40-character AWS secret access key assigned to an aws...secret...key variable. Rotate it in IAM and reference it through secrets.yaml instead.',
+    description:
+      'A 40-character AWS secret access key assigned to an aws...secret...key variable. Rotate it in IAM and reference it through secrets.yaml instead.',
     anchors: [],
     assignment: true,
-    regex: /aws[\w.-]{0,20}?secret[\w.-]{0,20}?["']?\s*(?::=|=>|=|:)\s*["'`]?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
+    regex:
+      /aws[\w.-]{0,20}?secret[\w.-]{0,20}?["']?\s*(?::=|=>|=|:)\s*["'`]?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
     accept: (s) => looksRandom(s),
   },
   {
     id: 'private-key',
     name: 'private key',
-    description: 'A PEM private key block (RSA, EC, DSA, OpenSSH, PKCS#8, PGP). Replace the key pair and keep the private key in a secret store (a `files:` entry for `secrets exec`).',
+    description:
+      'A PEM private key block (RSA, EC, DSA, OpenSSH, PKCS#8, PGP). Replace the key pair and keep the private key in a secret store (a `files:` entry for `secrets exec`).',
     anchors: ['-----BEGIN'],
     regex: /(?<secret>-----BEGIN[ A-Z0-9]{0,20}PRIVATE KEY(?: BLOCK)?-----[^-]{0,200}?[A-Za-z0-9+/=]{40,})/g,
   },
   {
     id: 'age-secret-key',
     name: 'age identity',
-    description: 'An age secret key (AGE-SECRET-KEY-1...), which decrypts everything encrypted to its recipient. Remove the recipient (`secrets key remove`) and make a new identity.',
+    description:
+      'An age secret key (AGE-SECRET-KEY-1...), which decrypts everything encrypted to its recipient. Remove the recipient (`secrets key remove`) and make a new identity.',
     anchors: ['AGE-SECRET-KEY-1'],
     regex: /(?<secret>AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58})(?![0-9A-Z])/g,
   },
   {
     id: 'jwt',
     name: 'JSON Web Token',
-    description: 'A signed JSON Web Token (header.payload.signature). Tokens often stay valid for a long time: revoke it or rotate the signing key.',
+    description:
+      'A signed JSON Web Token (header.payload.signature). Tokens often stay valid for a long time: revoke it or rotate the signing key.',
     anchors: ['eyJ'],
     regex: /(?<![\w-])(?<secret>eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})(?![\w-])/g,
   },
   {
     id: 'vault-token',
     name: 'HashiCorp Vault token',
-    description: 'A Vault service, batch or recovery token (hvs., hvb., hvr., or a legacy s. token). Revoke it (`vault token revoke`) and let `secrets` log in through an auth method.',
+    description:
+      'A Vault service, batch or recovery token (hvs., hvb., hvr., or a legacy s. token). Revoke it (`vault token revoke`) and let `secrets` log in through an auth method.',
     anchors: ['hvs.', 'hvb.', 'hvr.', 's.'],
     prefilter: '(?<![\\w.-])(?:hv[sbr]|s)\\.[A-Za-z0-9_-]{24}',
     regex: /(?<![\w.-])(?<secret>hv[sbr]\.[A-Za-z0-9_-]{24,}|s\.[A-Za-z0-9]{24})(?![\w-])/g,
@@ -122,28 +132,32 @@ export const PATTERN_RULES: readonly PatternRule[] = [
   {
     id: 'azure-storage-connection-string',
     name: 'Azure Storage account key',
-    description: 'An Azure Storage connection string or account key (AccountKey=...). Rotate the key in the storage account and use a managed identity or a Key Vault reference.',
+    description:
+      'An Azure Storage connection string or account key (AccountKey=...). Rotate the key in the storage account and use a managed identity or a Key Vault reference.',
     anchors: ['AccountKey='],
     regex: /AccountKey=(?<secret>[A-Za-z0-9+/]{40,}={0,2})/g,
   },
   {
     id: 'azure-service-bus-connection-string',
     name: 'Azure Service Bus / Event Hubs key',
-    description: 'A shared access key in an Azure Service Bus or Event Hubs connection string (SharedAccessKey=...). Regenerate the key of that policy.',
+    description:
+      'A shared access key in an Azure Service Bus or Event Hubs connection string (SharedAccessKey=...). Regenerate the key of that policy.',
     anchors: ['SharedAccessKey='],
     regex: /SharedAccessKey=(?<secret>[A-Za-z0-9+/]{20,}={0,2})/g,
   },
   {
     id: 'azure-client-secret',
     name: 'Azure AD client secret',
-    description: 'A Microsoft Entra ID (Azure AD) application client secret (xxxNQ~...). Delete it from the app registration and use a certificate, workload identity or a Key Vault reference.',
+    description:
+      'A Microsoft Entra ID (Azure AD) application client secret (xxxNQ~...). Delete it from the app registration and use a certificate, workload identity or a Key Vault reference.',
     anchors: ['Q~'],
     regex: /(?<![\w~.-])(?<secret>[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?![\w~.-])/g,
   },
   {
     id: 'github-token',
     name: 'GitHub token',
-    description: 'A GitHub personal access, OAuth, app or refresh token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_). Revoke it in GitHub settings.',
+    description:
+      'A GitHub personal access, OAuth, app or refresh token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_). Revoke it in GitHub settings.',
     anchors: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
     regex: /(?<![\w])(?<secret>gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})(?![\w])/g,
   },
@@ -153,7 +167,10 @@ export const PATTERN_RULES: readonly PatternRule[] = [
     description: `A random-looking value (Shannon entropy of at least ${GENERIC_ENTROPY_THRESHOLD} bits per character, ${HEX_ENTROPY_THRESHOLD} for hex, with letters and digits, 16 characters or more) assigned to a variable named like a secret (password, token, api_key, secret...). Move it to the secret store and reference it from secrets.yaml.`,
     anchors: [],
     assignment: true,
-    regex: new RegExp(`(?<name>[A-Za-z0-9_.-]*(?:${KEYWORDS})[A-Za-z0-9_.-]*)["'\\]]?\\s*(?::=|=>|==|=|:)\\s*(?<quote>["'\`]?)(?<secret>[A-Za-z0-9+/=_~!@#$%^&*.-]{16,256})\\k<quote>(?![A-Za-z0-9+/=_~!@#$%^&*.-])`, 'gi'),
+    regex: new RegExp(
+      `(?<name>[A-Za-z0-9_.-]*(?:${KEYWORDS})[A-Za-z0-9_.-]*)["'\\]]?\\s*(?::=|=>|==|=|:)\\s*(?<quote>["'\`]?)(?<secret>[A-Za-z0-9+/=_~!@#$%^&*.-]{16,256})\\k<quote>(?![A-Za-z0-9+/=_~!@#$%^&*.-])`,
+      'gi',
+    ),
     accept: (s, m) => !(m.groups?.name ?? '').includes('://') && looksRandom(s),
   },
 ]
@@ -162,8 +179,12 @@ export const PATTERN_RULES: readonly PatternRule[] = [
 export const CONFIGURED_VALUE_RULE = {
   id: 'configured-secret-value',
   name: 'configured secret value',
-  description: 'The exact value of a secret that secrets.yaml references (compared by keyed hash, never printed). Remove it from the file, reference the variable instead, and rotate the secret if the file was ever committed or shared.',
+  description:
+    'The exact value of a secret that secrets.yaml references (compared by keyed hash, never printed). Remove it from the file, reference the variable instead, and rotate the secret if the file was ever committed or shared.',
 } as const
 
 /** Every rule id with its name and description, configured values first (for SARIF `rules`). */
-export const ALL_RULES: ReadonlyArray<{id: string; name: string; description: string}> = [CONFIGURED_VALUE_RULE, ...PATTERN_RULES]
+export const ALL_RULES: ReadonlyArray<{id: string; name: string; description: string}> = [
+  CONFIGURED_VALUE_RULE,
+  ...PATTERN_RULES,
+]

@@ -79,7 +79,9 @@ function walk(dir: string, out: string[]): void {
 }
 
 function missingPath(p: string): SecretsError {
-  return new SecretsError('NOT_FOUND', `${p} does not exist, so it cannot be scanned.`, {suggestions: ['Pass files or directories that exist (default: the current directory).']})
+  return new SecretsError('NOT_FOUND', `${p} does not exist, so it cannot be scanned.`, {
+    suggestions: ['Pass files or directories that exist (default: the current directory).'],
+  })
 }
 
 /**
@@ -112,8 +114,14 @@ function workTreeFiles(o: ScanOptions, top: string | undefined, root: string): A
       for (const f of out) add(f)
       continue
     }
-    const listed = gitOutput(['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', abs], {cwd: repo, env: o.env})
-    if (listed === null) throw new SecretsError('UNAVAILABLE', `git ls-files failed in ${repo}.`, {suggestions: ['Run `git status` there to see what is wrong with the repository.']})
+    const listed = gitOutput(['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', abs], {
+      cwd: repo,
+      env: o.env,
+    })
+    if (listed === null)
+      throw new SecretsError('UNAVAILABLE', `git ls-files failed in ${repo}.`, {
+        suggestions: ['Run `git status` there to see what is wrong with the repository.'],
+      })
     // git lists paths relative to the repository root with `/`: when that root is ours, they are ours.
     for (const rel of splitZ(listed)) {
       if (repo === root) add(`${repo}${sep}${rel}`, rel)
@@ -223,8 +231,14 @@ function stagedEntries(o: ScanOptions, git: GitOptions): Array<{id: string; path
   const hasHead = gitOutput(['rev-parse', '--verify', '-q', 'HEAD'], git) !== null
   const entries: Array<{id: string; path: string; mode: string}> = []
   if (hasHead) {
-    const out = gitOutput(['diff-index', '--cached', '-z', '--no-renames', '--diff-filter=AMT', 'HEAD', '--', ...specs], git)
-    if (out === null) throw new SecretsError('UNAVAILABLE', 'git diff-index could not list the staged changes.', {suggestions: ['Run `git status` to see what is wrong with the repository.']})
+    const out = gitOutput(
+      ['diff-index', '--cached', '-z', '--no-renames', '--diff-filter=AMT', 'HEAD', '--', ...specs],
+      git,
+    )
+    if (out === null)
+      throw new SecretsError('UNAVAILABLE', 'git diff-index could not list the staged changes.', {
+        suggestions: ['Run `git status` to see what is wrong with the repository.'],
+      })
     const parts = splitZ(out)
     for (let i = 0; i + 1 < parts.length; i += 2) {
       // ":<old mode> <new mode> <old id> <new id> <status>" then the path
@@ -233,7 +247,10 @@ function stagedEntries(o: ScanOptions, git: GitOptions): Array<{id: string; path
     }
   } else {
     const out = gitOutput(['ls-files', '-s', '-z', '--', ...specs], git)
-    if (out === null) throw new SecretsError('UNAVAILABLE', 'git ls-files could not list the index.', {suggestions: ['Run `git status` to see what is wrong with the repository.']})
+    if (out === null)
+      throw new SecretsError('UNAVAILABLE', 'git ls-files could not list the index.', {
+        suggestions: ['Run `git status` to see what is wrong with the repository.'],
+      })
     for (const line of splitZ(out)) {
       const tab = line.indexOf('\t')
       const [mode, id] = line.slice(0, tab).split(' ')
@@ -248,15 +265,19 @@ async function scanIndex(o: ScanOptions, sink: Sink, top: string): Promise<void>
   const git = {cwd: top, env: o.env}
   const entries = stagedEntries(o, git)
   const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES
-  await readBlobs(entries.map((e) => e.id), {...git, maxBytes}, (blob, i) => {
-    const path = entries[i].path
-    if (blob.data === null) {
-      if (blob.size > maxBytes) sink.result.skipped.tooLarge.push(path)
-      else sink.result.skipped.unreadable.push(path)
-      return
-    }
-    scanBuffer(sink, path, blob.data, blob.data.length, o.values)
-  })
+  await readBlobs(
+    entries.map((e) => e.id),
+    {...git, maxBytes},
+    (blob, i) => {
+      const path = entries[i].path
+      if (blob.data === null) {
+        if (blob.size > maxBytes) sink.result.skipped.tooLarge.push(path)
+        else sink.result.skipped.unreadable.push(path)
+        return
+      }
+      scanBuffer(sink, path, blob.data, blob.data.length, o.values)
+    },
+  )
 }
 
 /** Scan the work tree (or, with `staged`, the git index) for configured values and credential patterns. */
@@ -268,7 +289,15 @@ export async function scanFiles(o: ScanOptions): Promise<ScanResult> {
     })
   }
   const root = top ?? o.cwd
-  const result: ScanResult = {root, git: top !== undefined, staged: o.staged === true, scanned: 0, skipped: {binary: 0, tooLarge: [], unreadable: []}, findings: [], suppressed: []}
+  const result: ScanResult = {
+    root,
+    git: top !== undefined,
+    staged: o.staged === true,
+    scanned: 0,
+    skipped: {binary: 0, tooLarge: [], unreadable: []},
+    findings: [],
+    suppressed: [],
+  }
   const sink: Sink = {root, staged: o.staged, result, baseline: o.baseline}
   if (o.staged) await scanIndex(o, sink, root)
   else scanWorkTree(o, sink, top)

@@ -62,7 +62,8 @@ export class ValueIndex {
     const bytes = value.reveal()
     const variants = [bytes]
     // A value read from a file often ends with one newline that the text it is pasted into lacks.
-    if (bytes.length > 1 && bytes[bytes.length - 1] === 0x0a) variants.push(bytes.subarray(0, bytes[bytes.length - 2] === 0x0d ? -2 : -1))
+    if (bytes.length > 1 && bytes[bytes.length - 1] === 0x0a)
+      variants.push(bytes.subarray(0, bytes[bytes.length - 2] === 0x0d ? -2 : -1))
     let added = false
     for (const v of variants) {
       if (v.length < Q) continue

@@ -30,15 +30,21 @@ function asUnresolved(variable: string, ref: string, error: SecretsError): Unres
  * hash. Never throws for a secret that cannot be read: it is reported in `unresolved`, and the pattern
  * scan goes on. A missing secrets.yaml (when none was named) just means there are no values to look for.
  */
-export async function indexConfiguredValues(session: Session, environment: string | undefined, configNamed: boolean): Promise<ConfiguredValues> {
+export async function indexConfiguredValues(
+  session: Session,
+  environment: string | undefined,
+  configNamed: boolean,
+): Promise<ConfiguredValues> {
   const index = new ValueIndex()
   let vars: Map<string, Reference>
   try {
     vars = await session.references(environment)
   } catch (error) {
     if (!(error instanceof SecretsError)) throw error
-    if (error.code === 'CONFIG_NOT_FOUND' && !configNamed) return {index, variables: 0, unresolved: [], note: 'no secrets.yaml found: scanning for credential patterns only'}
-    if (error.code === 'CONFIG_NOT_FOUND' || error.code === 'CONFIG_INVALID' || error.code === 'REFERENCE_INVALID') throw error
+    if (error.code === 'CONFIG_NOT_FOUND' && !configNamed)
+      return {index, variables: 0, unresolved: [], note: 'no secrets.yaml found: scanning for credential patterns only'}
+    if (error.code === 'CONFIG_NOT_FOUND' || error.code === 'CONFIG_INVALID' || error.code === 'REFERENCE_INVALID')
+      throw error
     // The environment itself could not be listed (e.g. a local store without an identity to open it).
     return {index, variables: 0, unresolved: [asUnresolved('*', 'secrets.yaml', error)]}
   }

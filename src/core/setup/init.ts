@@ -57,7 +57,8 @@ export async function initProject(o: InitOptions): Promise<InitResult> {
     storeFile = localStoreFile(project, pickLocalProvider(project))
   } else {
     let storePath = o.storePath ?? DEFAULT_STORE_PATH
-    if (!o.yes && o.storePath === undefined && o.ui.interactive) storePath = await o.ui.input('Where should the encrypted store live?', storePath)
+    if (!o.yes && o.storePath === undefined && o.ui.interactive)
+      storePath = await o.ui.input('Where should the encrypted store live?', storePath)
     storeFile = resolve(join(configFile, '..'), storePath)
   }
 
@@ -80,17 +81,24 @@ export async function initProject(o: InitOptions): Promise<InitResult> {
   } else {
     let wantPassphrase = o.passphrase ?? false
     if (!o.yes && o.passphrase === undefined && o.ui.interactive) {
-      wantPassphrase = await o.ui.confirm('Also let a passphrase open the store (for people without the identity file)?', false)
+      wantPassphrase = await o.ui.confirm(
+        'Also let a passphrase open the store (for people without the identity file)?',
+        false,
+      )
     }
     const specs: Parameters<typeof createStore>[1] = [{type: 'age', recipient: identity.recipient}]
     if (wantPassphrase) {
       let passphrase = o.env.SECRETS_PASSPHRASE
       if (!passphrase && o.ui.interactive) {
         passphrase = await o.ui.password('New store passphrase')
-        if ((await o.ui.password('Repeat the passphrase')) !== passphrase) throw new SecretsError('USAGE', 'The two passphrases differ; nothing was created.')
+        if ((await o.ui.password('Repeat the passphrase')) !== passphrase)
+          throw new SecretsError('USAGE', 'The two passphrases differ; nothing was created.')
       }
       if (!passphrase) {
-        throw new SecretsError('USAGE', '--passphrase needs the passphrase in SECRETS_PASSPHRASE when there is no terminal to ask on (or CI is set).')
+        throw new SecretsError(
+          'USAGE',
+          '--passphrase needs the passphrase in SECRETS_PASSPHRASE when there is no terminal to ask on (or CI is set).',
+        )
       }
       specs.push({type: 'scrypt', passphrase, label: 'passphrase'})
     }

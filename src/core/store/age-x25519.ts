@@ -1,4 +1,13 @@
-import {createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, timingSafeEqual, type KeyObject} from 'node:crypto'
+import {
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto'
 
 /**
  * The read side of age (https://age-encryption.org/v1) for X25519 identities, on Node's native crypto:
@@ -91,7 +100,10 @@ export function parseX25519Identity(text: string): X25519Identity {
   const {hrp, bytes} = bech32Decode(text.trim())
   if (hrp !== 'age-secret-key-' || bytes.length !== 32) throw new Error('not an age X25519 identity')
   // A private JWK needs an `x` member; Node ignores it and derives the public key from `d`.
-  const privateKey = createPrivateKey({key: {kty: 'OKP', crv: 'X25519', d: bytes.toString('base64url'), x: ''}, format: 'jwk'})
+  const privateKey = createPrivateKey({
+    key: {kty: 'OKP', crv: 'X25519', d: bytes.toString('base64url'), x: ''},
+    format: 'jwk',
+  })
   const publicKey = Buffer.from(privateKey.export({format: 'jwk'}).x!, 'base64url')
   return {privateKey, publicKey, recipient: bech32Encode('age', publicKey)}
 }
@@ -172,14 +184,19 @@ export function decryptX25519(file: Buffer, identity: X25519Identity): Buffer | 
     if (s.args.length !== 1 || s.body.length !== 32) throw new Error('age: malformed X25519 stanza')
     const share = b64(s.args[0])
     if (share.length !== 32) throw new Error('age: malformed X25519 share')
-    const shared = diffieHellman({privateKey: identity.privateKey, publicKey: createPublicKey({key: {kty: 'OKP', crv: 'X25519', x: share.toString('base64url')}, format: 'jwk'})})
+    const shared = diffieHellman({
+      privateKey: identity.privateKey,
+      publicKey: createPublicKey({key: {kty: 'OKP', crv: 'X25519', x: share.toString('base64url')}, format: 'jwk'}),
+    })
     if (shared.every((b) => b === 0)) throw new Error('age: low-order X25519 share')
     const wrapKey = hkdf(shared, Buffer.concat([share, identity.publicKey]), X25519_LABEL)
     fileKey = openChaCha(wrapKey, Buffer.alloc(12), s.body)
     if (fileKey !== undefined) break
   }
   if (fileKey === undefined) return undefined
-  const expected = createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(macInput).digest()
+  const expected = createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
+    .update(macInput)
+    .digest()
   if (mac.length !== 32 || !timingSafeEqual(mac, expected)) throw new Error('age: header MAC mismatch')
   if (payload.length < 16 + 16) throw new Error('age: truncated payload')
   const streamKey = hkdf(fileKey, payload.subarray(0, 16), 'payload')
@@ -192,7 +209,8 @@ export function decryptX25519(file: Buffer, identity: X25519Identity): Buffer | 
     nonce.writeUIntBE(counter, 5, 6)
     if (last) nonce[11] = 1
     const chunk = openChaCha(streamKey, nonce, body.subarray(offset, end))
-    if (chunk === undefined || (last && chunk.length === 0 && counter > 0)) throw new Error('age: payload authentication failed')
+    if (chunk === undefined || (last && chunk.length === 0 && counter > 0))
+      throw new Error('age: payload authentication failed')
     out.push(chunk)
     if (last) break
     offset = end

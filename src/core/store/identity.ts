@@ -42,9 +42,13 @@ export function assertPrivateFile(file: string, what: string): void {
     throw fsError(error, file, `checking ${what}`)
   }
   if ((mode & 0o077) !== 0) {
-    throw new SecretsError('INSECURE_PERMISSIONS', `${what} ${file} is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it.`, {
-      suggestions: [`Run \`chmod 600 ${file}\`, and consider the key compromised if others could read it.`],
-    })
+    throw new SecretsError(
+      'INSECURE_PERMISSIONS',
+      `${what} ${file} is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); refusing to use it.`,
+      {
+        suggestions: [`Run \`chmod 600 ${file}\`, and consider the key compromised if others could read it.`],
+      },
+    )
   }
 }
 
@@ -55,17 +59,25 @@ async function parseIdentityText(text: string, source: string): Promise<AgeIdent
     const line = raw.trim()
     if (line === '' || line.startsWith('#')) continue
     if (!line.startsWith('AGE-SECRET-KEY-')) {
-      throw new SecretsError('IDENTITY_MISSING', `${source}${source.includes('/') ? `:${index + 1}` : ''} is not an age identity (expected a line starting with AGE-SECRET-KEY-).`, {
-        suggestions: ['Use an identity file made by `secrets init` or `age-keygen`, or unset the variable.'],
-      })
+      throw new SecretsError(
+        'IDENTITY_MISSING',
+        `${source}${source.includes('/') ? `:${index + 1}` : ''} is not an age identity (expected a line starting with AGE-SECRET-KEY-).`,
+        {
+          suggestions: ['Use an identity file made by `secrets init` or `age-keygen`, or unset the variable.'],
+        },
+      )
     }
     let x25519: X25519Identity
     try {
       x25519 = parseX25519Identity(line)
     } catch {
-      throw new SecretsError('IDENTITY_MISSING', `${source}${source.includes('/') ? `:${index + 1}` : ''} holds a malformed age identity.`, {
-        suggestions: ['Check that the key was copied whole (it is one line starting with AGE-SECRET-KEY-).'],
-      })
+      throw new SecretsError(
+        'IDENTITY_MISSING',
+        `${source}${source.includes('/') ? `:${index + 1}` : ''} holds a malformed age identity.`,
+        {
+          suggestions: ['Check that the key was copied whole (it is one line starting with AGE-SECRET-KEY-).'],
+        },
+      )
     }
     out.push({secretKey: line, recipient: x25519.recipient, x25519, source})
   }
@@ -114,9 +126,15 @@ export async function createIdentityFile(file: string): Promise<AgeIdentity> {
 /** Validate an age recipient string (`age1...`). */
 export async function checkRecipient(recipient: string): Promise<void> {
   if (recipient.toUpperCase().startsWith('AGE-SECRET-KEY-')) {
-    throw new SecretsError('USAGE', 'That is an age private key, not a recipient; it must not be shared or passed on a command line.', {
-      suggestions: ['Pass the public key (age1...) that `age-keygen -y` prints for it, and treat the private key as exposed if it went into shell history.'],
-    })
+    throw new SecretsError(
+      'USAGE',
+      'That is an age private key, not a recipient; it must not be shared or passed on a command line.',
+      {
+        suggestions: [
+          'Pass the public key (age1...) that `age-keygen -y` prints for it, and treat the private key as exposed if it went into shell history.',
+        ],
+      },
+    )
   }
   const age = await ageLibrary()
   try {
@@ -125,7 +143,9 @@ export async function checkRecipient(recipient: string): Promise<void> {
     await e.encrypt(new Uint8Array(1))
   } catch {
     throw new SecretsError('USAGE', `${JSON.stringify(recipient)} is not a valid age recipient.`, {
-      suggestions: ['Recipients are public keys starting with age1..., as printed by `age-keygen -y` or `secrets key list`.'],
+      suggestions: [
+        'Recipients are public keys starting with age1..., as printed by `age-keygen -y` or `secrets key list`.',
+      ],
     })
   }
 }

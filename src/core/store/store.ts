@@ -1,4 +1,12 @@
-import {createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual} from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 import type {Decrypter} from 'age-encryption'
 
@@ -103,7 +111,9 @@ export function keyIdOf(dataKey: Buffer): string {
 
 function macOf(doc: Omit<StoreDoc, 'mac'>, dataKey: Buffer): string {
   const {format, keyId, recipients, secrets} = doc
-  return createHmac('sha256', derive(dataKey, 'mac')).update(canonicalJson({format, keyId, recipients, secrets})).digest('hex')
+  return createHmac('sha256', derive(dataKey, 'mac'))
+    .update(canonicalJson({format, keyId, recipients, secrets}))
+    .digest('hex')
 }
 
 function aad(name: string, version: number): Buffer {
@@ -133,9 +143,13 @@ function open(file: string, dataKey: Buffer, name: string, v: VersionEntry): Buf
 }
 
 function corrupt(file: string, detail: string): SecretsError {
-  return new SecretsError('INTEGRITY', `The store ${file} is corrupt or has been tampered with: ${detail}. Nothing was decrypted.`, {
-    suggestions: [`Restore ${file} from version control or a backup (\`git checkout -- ${file}\`), then retry.`],
-  })
+  return new SecretsError(
+    'INTEGRITY',
+    `The store ${file} is corrupt or has been tampered with: ${detail}. Nothing was decrypted.`,
+    {
+      suggestions: [`Restore ${file} from version control or a backup (\`git checkout -- ${file}\`), then retry.`],
+    },
+  )
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
@@ -154,9 +168,13 @@ export function parseStore(text: string, file: string): StoreDoc {
   if (raw.format !== STORE_FORMAT) {
     const newer = isStr(raw.format) ? /^secrets-store\/([2-9]|[1-9]\d+)$/.exec(raw.format) : null
     if (newer) {
-      throw new SecretsError('UNSUPPORTED', `The store ${file} has format ${raw.format}, which this version of secrets does not read.`, {
-        suggestions: ['Upgrade secrets to the version that wrote this store.'],
-      })
+      throw new SecretsError(
+        'UNSUPPORTED',
+        `The store ${file} has format ${raw.format}, which this version of secrets does not read.`,
+        {
+          suggestions: ['Upgrade secrets to the version that wrote this store.'],
+        },
+      )
     }
     throw corrupt(file, 'the "format" field is missing or unknown')
   }
@@ -164,7 +182,8 @@ export function parseStore(text: string, file: string): StoreDoc {
   if (!isStr(raw.mac) || !/^[0-9a-f]{64}$/.test(raw.mac)) throw corrupt(file, 'the "mac" field is malformed')
   if (!Array.isArray(raw.recipients) || raw.recipients.length === 0) throw corrupt(file, 'there are no recipients')
   for (const r of raw.recipients) {
-    if (!isObj(r) || !isStr(r.type) || !isStr(r.wrapped) || !isStr(r.added)) throw corrupt(file, 'a recipient entry is malformed')
+    if (!isObj(r) || !isStr(r.type) || !isStr(r.wrapped) || !isStr(r.added))
+      throw corrupt(file, 'a recipient entry is malformed')
   }
   if (!isObj(raw.secrets)) throw corrupt(file, 'the "secrets" field is not an object')
   for (const [name, entry] of Object.entries(raw.secrets)) {
@@ -173,12 +192,21 @@ export function parseStore(text: string, file: string): StoreDoc {
       throw corrupt(file, `the entry for ${name} is malformed`)
     }
     for (const v of entry.versions) {
-      if (!isObj(v) || !isPosInt(v.version) || !isStr(v.nonce) || !isStr(v.data) || !isStr(v.created) || !isStr(v.actor)) {
+      if (
+        !isObj(v) ||
+        !isPosInt(v.version) ||
+        !isStr(v.nonce) ||
+        !isStr(v.data) ||
+        !isStr(v.created) ||
+        !isStr(v.actor)
+      ) {
         throw corrupt(file, `a version of ${name} is malformed`)
       }
-      if (v.state !== undefined && v.state !== 'pending') throw corrupt(file, `a version of ${name} has an unknown state`)
+      if (v.state !== undefined && v.state !== 'pending')
+        throw corrupt(file, `a version of ${name} has an unknown state`)
     }
-    if (!entry.versions.some((v: VersionEntry) => v.version === entry.current)) throw corrupt(file, `the current version of ${name} is missing`)
+    if (!entry.versions.some((v: VersionEntry) => v.version === entry.current))
+      throw corrupt(file, `the current version of ${name} is missing`)
   }
   return raw as unknown as StoreDoc
 }
@@ -214,7 +242,6 @@ async function decryptAll(d: Decrypter, data: Uint8Array): Promise<Buffer> {
   const reader = (await d.decrypt(input)).getReader()
   const chunks: Uint8Array[] = []
   for (;;) {
-    // eslint-disable-next-line no-await-in-loop
     const {done, value} = await reader.read()
     if (done) break
     chunks.push(value)
@@ -312,7 +339,8 @@ export class Keyring {
       } catch {
         dataKey = undefined
       }
-      if (dataKey === undefined) throw corrupt(file, `the wrapped key for recipient ${r.recipient} does not decrypt with its identity`)
+      if (dataKey === undefined)
+        throw corrupt(file, `the wrapped key for recipient ${r.recipient} does not decrypt with its identity`)
       break
     }
     // Key services (KMS) next: no prompt, but a network call with the service's own credentials.
@@ -321,18 +349,20 @@ export class Keyring {
       if (dataKey !== undefined) break
       if (keyServiceOf(r.recipient) === undefined || r.type !== keyServiceOf(r.recipient)) continue
       try {
-        // eslint-disable-next-line no-await-in-loop
         dataKey = await (await openKeyWrapper(r.recipient!, this.env)).unwrap(r.wrapped)
       } catch (error) {
         serviceError ??= error
       }
     }
     const scrypt = doc.recipients.filter((r) => r.type === 'scrypt')
-    if (dataKey === undefined && scrypt.length > 0 && (serviceError === undefined || this.env.SECRETS_PASSPHRASE || this.ui.interactive)) {
+    if (
+      dataKey === undefined &&
+      scrypt.length > 0 &&
+      (serviceError === undefined || this.env.SECRETS_PASSPHRASE || this.ui.interactive)
+    ) {
       const passphrase = await this.getPassphrase(`Passphrase for ${file}`)
       if (passphrase !== undefined) {
         for (const r of scrypt) {
-          // eslint-disable-next-line no-await-in-loop
           dataKey = await this.ui.progress('Deriving key from passphrase', () => unwrapWithPassphrase(r, passphrase))
           if (dataKey !== undefined) break // else try the next passphrase recipient
         }
@@ -341,7 +371,9 @@ export class Keyring {
           throw new SecretsError('DECRYPT_FAILED', `The passphrase does not open the store ${file}.`, {
             suggestions: [
               'Check SECRETS_PASSPHRASE or retype the passphrase; a holder of a key can add you with `secrets key add`.',
-              ...(mine.length > 0 ? [`Your identity (${mine.join(', ')}) is not a recipient of this store either.`] : []),
+              ...(mine.length > 0
+                ? [`Your identity (${mine.join(', ')}) is not a recipient of this store either.`]
+                : []),
             ],
           })
         }
@@ -354,28 +386,50 @@ export class Keyring {
       if (identities.length === 0 && !noCredentials) throw serviceError
       const e = this.noKey(doc, file, identities)
       const why = serviceError instanceof Error ? serviceError.message.split('\n')[0] : String(serviceError)
-      throw new SecretsError(e.code, e.message, {suggestions: [...e.suggestions, `The key service recipient failed too: ${why}`], cause: serviceError})
+      throw new SecretsError(e.code, e.message, {
+        suggestions: [...e.suggestions, `The key service recipient failed too: ${why}`],
+        cause: serviceError,
+      })
     }
     if (dataKey === undefined) throw this.noKey(doc, file, identities)
-    if (dataKey.length !== 32 || keyIdOf(dataKey) !== doc.keyId) throw corrupt(file, 'the data key does not match the store')
+    if (dataKey.length !== 32 || keyIdOf(dataKey) !== doc.keyId)
+      throw corrupt(file, 'the data key does not match the store')
     this.cache.set(doc.keyId, dataKey)
     return dataKey
   }
 
   private noKey(doc: StoreDoc, file: string, identities: AgeIdentity[]): SecretsError {
-    const listed = doc.recipients.map((r) => (r.type === 'age' || keyServiceOf(r.recipient) !== undefined ? r.recipient : `${r.type}${r.label ? ` (${r.label})` : ''}`)).join(', ')
+    const listed = doc.recipients
+      .map((r) =>
+        r.type === 'age' || keyServiceOf(r.recipient) !== undefined
+          ? r.recipient
+          : `${r.type}${r.label ? ` (${r.label})` : ''}`,
+      )
+      .join(', ')
     if (identities.length === 0) {
-      return new SecretsError('IDENTITY_MISSING', `No identity is available to open the store ${file} (it is encrypted to: ${listed}).`, {
-        suggestions: [
-          'Set SECRETS_AGE_KEY (the key itself, for CI) or SECRETS_IDENTITY (a key file), or run `secrets init` to create your default identity.',
-          ...(doc.recipients.some((r) => r.type === 'scrypt') ? ['Or set SECRETS_PASSPHRASE for the store passphrase.'] : []),
-        ],
-      })
+      return new SecretsError(
+        'IDENTITY_MISSING',
+        `No identity is available to open the store ${file} (it is encrypted to: ${listed}).`,
+        {
+          suggestions: [
+            'Set SECRETS_AGE_KEY (the key itself, for CI) or SECRETS_IDENTITY (a key file), or run `secrets init` to create your default identity.',
+            ...(doc.recipients.some((r) => r.type === 'scrypt')
+              ? ['Or set SECRETS_PASSPHRASE for the store passphrase.']
+              : []),
+          ],
+        },
+      )
     }
     const mine = identities.map((i) => `${i.recipient} (from ${i.source})`).join(', ')
-    return new SecretsError('DECRYPT_FAILED', `Your identity cannot open the store ${file}: you have ${mine}, but the store is encrypted to: ${listed}.`, {
-      suggestions: [`Ask someone who can open it to run \`secrets key add ${identities[0].recipient}\`, or use the right identity (SECRETS_IDENTITY / SECRETS_AGE_KEY).`],
-    })
+    return new SecretsError(
+      'DECRYPT_FAILED',
+      `Your identity cannot open the store ${file}: you have ${mine}, but the store is encrypted to: ${listed}.`,
+      {
+        suggestions: [
+          `Ask someone who can open it to run \`secrets key add ${identities[0].recipient}\`, or use the right identity (SECRETS_IDENTITY / SECRETS_AGE_KEY).`,
+        ],
+      },
+    )
   }
 }
 
@@ -415,7 +469,13 @@ export class OpenStore {
   /** The history of one secret, without values. */
   history(name: string): Array<Omit<VersionEntry, 'nonce' | 'data'> & {current: boolean}> {
     const entry = this.entry(name)
-    return entry.versions.map(({version, state, created, actor}) => ({version, state, created, actor, current: version === entry.current}))
+    return entry.versions.map(({version, state, created, actor}) => ({
+      version,
+      state,
+      created,
+      actor,
+      current: version === entry.current,
+    }))
   }
 
   read(name: string, version?: number): {value: SecretValue; version: number} {
@@ -423,9 +483,13 @@ export class OpenStore {
     const want = version ?? entry.current
     const v = entry.versions.find((x) => x.version === want)
     if (v === undefined) {
-      throw new SecretsError('NOT_FOUND', `Version ${want} of ${name} does not exist in ${this.file} (versions: ${entry.versions.map((x) => x.version).join(', ')}).`, {
-        ref: `local://${name}?version=${want}`,
-      })
+      throw new SecretsError(
+        'NOT_FOUND',
+        `Version ${want} of ${name} does not exist in ${this.file} (versions: ${entry.versions.map((x) => x.version).join(', ')}).`,
+        {
+          ref: `local://${name}?version=${want}`,
+        },
+      )
     }
     return {value: new SecretValue(open(this.file, this.dataKey, name, v)), version: want}
   }
@@ -434,13 +498,21 @@ export class OpenStore {
   write(name: string, value: SecretValue, actor: string, options: {pending?: boolean} = {}): number {
     if (!SECRET_NAME_PATTERN.test(name)) {
       throw new SecretsError('USAGE', `${JSON.stringify(name)} is not a valid local secret name.`, {
-        suggestions: ['Local names are letters, digits, "_", "." and "-", starting with a letter, digit or "_" (e.g. DB_PASSWORD).'],
+        suggestions: [
+          'Local names are letters, digits, "_", "." and "-", starting with a letter, digit or "_" (e.g. DB_PASSWORD).',
+        ],
       })
     }
     const entry = this.doc.secrets[name] ?? {current: 0, versions: []}
     const version = Math.max(0, ...entry.versions.map((v) => v.version)) + 1
     const sealed = seal(this.dataKey, name, version, value.reveal())
-    const v: VersionEntry = {version, ...(options.pending ? {state: 'pending' as const} : {}), created: new Date().toISOString(), actor, ...sealed}
+    const v: VersionEntry = {
+      version,
+      ...(options.pending ? {state: 'pending' as const} : {}),
+      created: new Date().toISOString(),
+      actor,
+      ...sealed,
+    }
     const versions = [...entry.versions, v]
     this.doc.secrets[name] = {current: options.pending && entry.current > 0 ? entry.current : version, versions}
     if (options.pending && entry.current === 0) {
@@ -458,7 +530,8 @@ export class OpenStore {
     const entry = this.entry(name)
     if (entry.current !== base) throw changed(name, this.file, `its current version is ${entry.current}, not ${base}`)
     const other = entry.versions.find((v) => v.state === 'pending')
-    if (other !== undefined) throw changed(name, this.file, `version ${other.version} is already pending from another rotation`)
+    if (other !== undefined)
+      throw changed(name, this.file, `version ${other.version} is already pending from another rotation`)
     return this.write(name, value, actor, {pending: true})
   }
 
@@ -485,10 +558,15 @@ export class OpenStore {
   /** Make an earlier version current again (rollback), if `expected` is still current. */
   setCurrent(name: string, version: number, expected: number): number {
     const entry = this.entry(name)
-    if (entry.current !== expected) throw changed(name, this.file, `its current version is ${entry.current}, not ${expected}`)
+    if (entry.current !== expected)
+      throw changed(name, this.file, `its current version is ${entry.current}, not ${expected}`)
     const v = entry.versions.find((x) => x.version === version)
     if (v === undefined || v.state === 'pending') {
-      throw new SecretsError('NOT_FOUND', `Version ${version} of ${name} does not exist in ${this.file} (or is pending).`, {ref: `local://${name}?version=${version}`})
+      throw new SecretsError(
+        'NOT_FOUND',
+        `Version ${version} of ${name} does not exist in ${this.file} (or is pending).`,
+        {ref: `local://${name}?version=${version}`},
+      )
     }
     entry.current = version
     return version
@@ -511,7 +589,7 @@ export class OpenStore {
       throw new SecretsError('CONFLICT', `${spec.recipient} is already a recipient of ${this.file}.`)
     }
     const entry: RecipientEntry = {
-      type: spec.type === 'service' ? keyServiceOf(spec.recipient) ?? spec.type : spec.type,
+      type: spec.type === 'service' ? (keyServiceOf(spec.recipient) ?? spec.type) : spec.type,
       ...(spec.type === 'scrypt' ? {} : {recipient: spec.recipient}),
       ...(spec.label ? {label: spec.label} : spec.type === 'scrypt' ? {label: 'passphrase'} : {}),
       added: new Date().toISOString(),
@@ -527,7 +605,11 @@ export class OpenStore {
    * Returns a check for the serialised result (see `checkRekeyed`). `onSecret` is called after each
    * secret, with the versions done so far, for progress and crash-test checkpoints.
    */
-  rekey(newKey: Buffer, recipients: RecipientEntry[], onSecret?: (name: string, done: number, total: number) => void): RekeyCheck {
+  rekey(
+    newKey: Buffer,
+    recipients: RecipientEntry[],
+    onSecret?: (name: string, done: number, total: number) => void,
+  ): RekeyCheck {
     const total = Object.values(this.doc.secrets).reduce((n, e) => n + e.versions.length, 0)
     const digests = new Map<string, string>()
     const secrets: Record<string, SecretEntry> = {}
@@ -546,14 +628,25 @@ export class OpenStore {
       done += entry.versions.length
       onSecret?.(name, done, total)
     }
-    this.doc = {format: STORE_FORMAT, keyId: keyIdOf(newKey), recipients: recipients.map((r) => ({...r})), secrets, mac: ''}
+    this.doc = {
+      format: STORE_FORMAT,
+      keyId: keyIdOf(newKey),
+      recipients: recipients.map((r) => ({...r})),
+      secrets,
+      mac: '',
+    }
     this.dataKey = newKey
     return {keyId: this.doc.keyId, digests, versions: total}
   }
 
   /** Serialise with a fresh MAC: stable key order, one secret per block, for readable diffs. */
   serialize(): string {
-    const body = {format: STORE_FORMAT, keyId: this.doc.keyId, recipients: this.doc.recipients, secrets: sortKeys(this.doc.secrets)}
+    const body = {
+      format: STORE_FORMAT,
+      keyId: this.doc.keyId,
+      recipients: this.doc.recipients,
+      secrets: sortKeys(this.doc.secrets),
+    }
     const mac = macOf(body, this.dataKey)
     return `${JSON.stringify({...body, mac}, null, 2)}\n`
   }
@@ -583,7 +676,11 @@ export interface RekeyCheck {
  * serialisation fails here, while the old store is still in place.
  */
 export function checkRekeyed(text: string, file: string, newKey: Buffer, check: RekeyCheck): void {
-  const bug = (detail: string) => new SecretsError('INTERNAL', `Re-encrypting ${file} went wrong (${detail}); the store was not replaced and still opens as before.`)
+  const bug = (detail: string) =>
+    new SecretsError(
+      'INTERNAL',
+      `Re-encrypting ${file} went wrong (${detail}); the store was not replaced and still opens as before.`,
+    )
   let doc: StoreDoc
   try {
     doc = parseStore(text, file)
@@ -611,10 +708,18 @@ export function checkRekeyed(text: string, file: string, newKey: Buffer, check: 
 }
 
 function changed(name: string, file: string, detail: string): SecretsError {
-  return new SecretsError('CONFLICT', `${name} in ${file} was changed by another rotation or write (${detail}); nothing was changed.`, {
-    ref: `local://${name}`,
-    suggestions: ['See `secrets rotate --status` and `secrets versions ' + name + '`, then run the rotation again; `secrets rotate --abandon-pending` drops a pending version whose rotation is gone.'],
-  })
+  return new SecretsError(
+    'CONFLICT',
+    `${name} in ${file} was changed by another rotation or write (${detail}); nothing was changed.`,
+    {
+      ref: `local://${name}`,
+      suggestions: [
+        'See `secrets rotate --status` and `secrets versions ' +
+          name +
+          '`, then run the rotation again; `secrets rotate --abandon-pending` drops a pending version whose rotation is gone.',
+      ],
+    },
+  )
 }
 
 function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
@@ -626,7 +731,10 @@ function verify(doc: StoreDoc, dataKey: Buffer, file: string): void {
   const expected = Buffer.from(macOf(doc, dataKey), 'hex')
   const actual = Buffer.from(doc.mac, 'hex')
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-    throw corrupt(file, 'its integrity check (MAC) does not match, so an entry was changed, removed, reordered or swapped')
+    throw corrupt(
+      file,
+      'its integrity check (MAC) does not match, so an entry was changed, removed, reordered or swapped',
+    )
   }
 }
 
@@ -643,7 +751,11 @@ export async function openStore(file: string, keyring: Keyring): Promise<OpenSto
  * before the lock is taken (it may need a slow passphrase derivation), so the lock is held for
  * milliseconds. Concurrent writers never lose an update; a crash leaves the old or the new file.
  */
-export async function updateStore<T>(file: string, keyring: Keyring, change: (store: OpenStore) => Promise<T> | T): Promise<T> {
+export async function updateStore<T>(
+  file: string,
+  keyring: Keyring,
+  change: (store: OpenStore) => Promise<T> | T,
+): Promise<T> {
   if (!existsSync(file)) readStoreFile(file) // raises the NOT_FOUND error with its suggestion
   await keyring.unwrap(readStoreFile(file), file)
   return withLock(file, async () => {
@@ -658,14 +770,15 @@ export async function updateStore<T>(file: string, keyring: Keyring, change: (st
 /** Create a new, empty store wrapped for the given recipients. Refuses to overwrite an existing file. */
 export async function createStore(
   file: string,
-  recipients: Array<{type: 'age'; recipient: string; label?: string} | {type: 'scrypt'; passphrase: string; label?: string}>,
+  recipients: Array<
+    {type: 'age'; recipient: string; label?: string} | {type: 'scrypt'; passphrase: string; label?: string}
+  >,
 ): Promise<OpenStore> {
   if (recipients.length === 0) throw new SecretsError('USAGE', 'A store needs at least one recipient.')
   return withLock(file, async () => {
     if (existsSync(file)) throw new SecretsError('CONFLICT', `The store ${file} already exists; not overwriting it.`)
     const store = emptyStore(file)
     for (const r of recipients) {
-      // eslint-disable-next-line no-await-in-loop
       await store.addRecipient(r)
     }
     writeFileAtomic(file, store.serialize(), 0o600)

@@ -45,7 +45,12 @@ function entryName(project: string, ref: string): string {
 /** `2h 5m`, `40s`, `3d 4h`: how old, for messages. */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000))
-  const units: Array<[number, string]> = [[86_400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']]
+  const units: Array<[number, string]> = [
+    [86_400, 'd'],
+    [3600, 'h'],
+    [60, 'm'],
+    [1, 's'],
+  ]
   const parts: string[] = []
   let rest = s
   for (const [size, unit] of units) {
@@ -72,18 +77,33 @@ export function offlineError(alias: string): SecretsError {
  * Replace UNAVAILABLE failures of remote references by cached values (within the max age), then cache
  * every value freshly read from a remote provider. Changes `results` in place.
  */
-export async function applyFallback(session: Session, results: Array<Resolved | Unresolved>, settings: FallbackSettings): Promise<void> {
+export async function applyFallback(
+  session: Session,
+  results: Array<Resolved | Unresolved>,
+  settings: FallbackSettings,
+): Promise<void> {
   const isRemote = (alias: string) => session.providerConfig(alias).type !== 'local'
-  const failed = results.map((r, i) => [r, i] as const).filter((x): x is readonly [Unresolved, number] => 'error' in x[0] && isRemote(x[0].provider) && isUnavailable(x[0].error))
+  const failed = results
+    .map((r, i) => [r, i] as const)
+    .filter(
+      (x): x is readonly [Unresolved, number] =>
+        'error' in x[0] && isRemote(x[0].provider) && isUnavailable(x[0].error),
+    )
   const fresh = results.filter((r): r is Resolved => !('error' in r) && isRemote(r.provider))
   // Nothing remote was read: the cache is neither needed nor touched.
   if (failed.length === 0 && fresh.length === 0) return
   const keyring = new Keyring(session.env, session.ui)
   const [identity] = await keyring.ageIdentities()
   if (identity === undefined) {
-    throw new SecretsError('IDENTITY_MISSING', 'The offline cache is encrypted to your age identity, and none is available.', {
-      suggestions: ['Run `secrets init` to create your identity, or set SECRETS_IDENTITY / SECRETS_AGE_KEY; or run without --fallback, --offline and `cache:`.'],
-    })
+    throw new SecretsError(
+      'IDENTITY_MISSING',
+      'The offline cache is encrypted to your age identity, and none is available.',
+      {
+        suggestions: [
+          'Run `secrets init` to create your identity, or set SECRETS_IDENTITY / SECRETS_AGE_KEY; or run without --fallback, --offline and `cache:`.',
+        ],
+      },
+    )
   }
   const file = cacheFileFor(identity.recipient, session.env)
   const exists = existsSync(file)
@@ -96,10 +116,16 @@ export async function applyFallback(session: Session, results: Array<Resolved | 
       const name = entryName(project, r.ref.raw)
       const first = r.error.message.split('\n')[0].replace(/\.$/, '')
       if (cache === undefined || !cache.has(name)) {
-        results[index] = {...r, error: new SecretsError('UNAVAILABLE', `${first}; the offline cache has no value for ${r.ref.raw}.`, {
-          ref: r.ref.raw,
-          suggestions: [...r.error.suggestions, 'Run once with --fallback while the provider is reachable, to fill the cache.'],
-        })}
+        results[index] = {
+          ...r,
+          error: new SecretsError('UNAVAILABLE', `${first}; the offline cache has no value for ${r.ref.raw}.`, {
+            ref: r.ref.raw,
+            suggestions: [
+              ...r.error.suggestions,
+              'Run once with --fallback while the provider is reachable, to fill the cache.',
+            ],
+          }),
+        }
         continue
       }
       const {value} = cache.read(name)
@@ -107,30 +133,59 @@ export async function applyFallback(session: Session, results: Array<Resolved | 
       const ageMs = now - Date.parse(fetched)
       const age = formatAge(ageMs)
       if (settings.maxAgeMs === undefined && !settings.offline) {
-        results[index] = {...r, error: new SecretsError('UNAVAILABLE', `${first}; a cached value from ${age} ago exists, but the cache is used only within a maximum age.`, {
-          ref: r.ref.raw,
-          suggestions: [...r.error.suggestions, 'Pass --max-age (e.g. --max-age 24h) or set `cache: {maxAge: 24h}` in secrets.yaml to use cached values that recent.'],
-        })}
+        results[index] = {
+          ...r,
+          error: new SecretsError(
+            'UNAVAILABLE',
+            `${first}; a cached value from ${age} ago exists, but the cache is used only within a maximum age.`,
+            {
+              ref: r.ref.raw,
+              suggestions: [
+                ...r.error.suggestions,
+                'Pass --max-age (e.g. --max-age 24h) or set `cache: {maxAge: 24h}` in secrets.yaml to use cached values that recent.',
+              ],
+            },
+          ),
+        }
         continue
       }
       if (settings.maxAgeMs !== undefined && ageMs > settings.maxAgeMs) {
-        results[index] = {...r, error: new SecretsError('UNAVAILABLE', `${first}; the cached value is ${age} old (fetched ${fetched}), older than the maximum age of ${formatAge(settings.maxAgeMs)}, so it was not used.`, {
-          ref: r.ref.raw,
-          suggestions: ['Run again when the provider is reachable, or raise --max-age if a value that old is acceptable.'],
-        })}
+        results[index] = {
+          ...r,
+          error: new SecretsError(
+            'UNAVAILABLE',
+            `${first}; the cached value is ${age} old (fetched ${fetched}), older than the maximum age of ${formatAge(settings.maxAgeMs)}, so it was not used.`,
+            {
+              ref: r.ref.raw,
+              suggestions: [
+                'Run again when the provider is reachable, or raise --max-age if a value that old is acceptable.',
+              ],
+            },
+          ),
+        }
         continue
       }
-      results[index] = {name: r.name, ref: r.ref, provider: r.provider, value, cached: {fetched, ageSeconds: Math.floor(ageMs / 1000)}}
-      session.ui.warn(`${r.name} (${r.ref.raw}) came from the offline cache: fetched ${fetched}, ${age} ago (${settings.offline ? '--offline' : `provider ${r.provider} could not be reached`}).`)
+      results[index] = {
+        name: r.name,
+        ref: r.ref,
+        provider: r.provider,
+        value,
+        cached: {fetched, ageSeconds: Math.floor(ageMs / 1000)},
+      }
+      session.ui.warn(
+        `${r.name} (${r.ref.raw}) came from the offline cache: fetched ${fetched}, ${age} ago (${settings.offline ? '--offline' : `provider ${r.provider} could not be reached`}).`,
+      )
     }
   }
   if (fresh.length === 0) return
   try {
     if (!existsSync(file)) {
-      await createStore(file, [{type: 'age', recipient: identity.recipient, label: 'offline cache'}]).catch((error: unknown) => {
-        // Another process created it first: fine, it is updated below.
-        if (!(error instanceof SecretsError && error.code === 'CONFLICT')) throw error
-      })
+      await createStore(file, [{type: 'age', recipient: identity.recipient, label: 'offline cache'}]).catch(
+        (error: unknown) => {
+          // Another process created it first: fine, it is updated below.
+          if (!(error instanceof SecretsError && error.code === 'CONFLICT')) throw error
+        },
+      )
     }
     const actor = actorLabel(session.actor)
     await updateStore(file, keyring, (store) => {
@@ -143,6 +198,8 @@ export async function applyFallback(session: Session, results: Array<Resolved | 
     })
   } catch (error) {
     if (!(error instanceof SecretsError)) throw error
-    session.ui.warn(`Could not update the offline cache ${file} [${error.code}] ${error.message.split('\n')[0]}; the values were used but not cached.`)
+    session.ui.warn(
+      `Could not update the offline cache ${file} [${error.code}] ${error.message.split('\n')[0]}; the values were used but not cached.`,
+    )
   }
 }

@@ -57,13 +57,24 @@ function checkTarget(session: Session, text: string, flag: string): string {
     try {
       parseReference(probe)
     } catch (error) {
-      if (error instanceof SecretsError) throw new SecretsError('USAGE', `${flag} ${text} is not a provider alias or a reference prefix: ${error.message}`, {suggestions: error.suggestions})
+      if (error instanceof SecretsError)
+        throw new SecretsError(
+          'USAGE',
+          `${flag} ${text} is not a provider alias or a reference prefix: ${error.message}`,
+          {suggestions: error.suggestions},
+        )
       throw error
     }
     if (flag === '--to' && (probe.includes('#') || probe.includes('?'))) {
-      throw new SecretsError('USAGE', `${flag} ${text} may not hold #field or ?parameters: sync adds the variable name itself.`, {
-        suggestions: ['Write --to vault://secret/app (fields of one secret), --to aws://prod/ (one secret per variable) or --to local.'],
-      })
+      throw new SecretsError(
+        'USAGE',
+        `${flag} ${text} may not hold #field or ?parameters: sync adds the variable name itself.`,
+        {
+          suggestions: [
+            'Write --to vault://secret/app (fields of one secret), --to aws://prod/ (one secret per variable) or --to local.',
+          ],
+        },
+      )
     }
   }
   session.providerConfig(alias)
@@ -89,25 +100,43 @@ export async function planSync(session: Session, o: SyncOptions): Promise<SyncPl
   if (o.only && o.only.length > 0) {
     const unknown = o.only.filter((n) => !sources.has(n))
     if (unknown.length > 0) {
-      throw new SecretsError('NOT_FOUND', `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not a variable' : 'are not variables'} read from ${o.from}.`, {
-        suggestions: [`Variables read from ${o.from}: ${[...sources.keys()].join(', ') || 'none'}.`],
-      })
+      throw new SecretsError(
+        'NOT_FOUND',
+        `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not a variable' : 'are not variables'} read from ${o.from}.`,
+        {
+          suggestions: [`Variables read from ${o.from}: ${[...sources.keys()].join(', ') || 'none'}.`],
+        },
+      )
     }
     for (const name of [...sources.keys()]) if (!o.only.includes(name)) sources.delete(name)
   }
   if (sources.size === 0) {
     const used = [...new Set([...all.values()].map((r) => r.alias))].sort()
-    throw new SecretsError('NOT_FOUND', `No variable of this environment is read from ${o.from}, so there is nothing to sync.`, {
-      suggestions: [`Providers the variables use: ${used.join(', ') || 'none'}. Map variables to ${fromAlias}:// references under env: in ${session.config.file}.`],
-    })
+    throw new SecretsError(
+      'NOT_FOUND',
+      `No variable of this environment is read from ${o.from}, so there is nothing to sync.`,
+      {
+        suggestions: [
+          `Providers the variables use: ${used.join(', ') || 'none'}. Map variables to ${fromAlias}:// references under env: in ${session.config.file}.`,
+        ],
+      },
+    )
   }
-  const destinations = new Map([...sources.keys()].map((name) => [name, session.toReference(destinationOf(o.to, name))]))
+  const destinations = new Map(
+    [...sources.keys()].map((name) => [name, session.toReference(destinationOf(o.to, name))]),
+  )
   for (const [name, ref] of sources) {
-    if (ref.raw === destinations.get(name)!.raw) throw new SecretsError('USAGE', `${name} would be copied onto itself (${ref.raw}).`, {suggestions: ['Choose a --to that differs from --from.']})
+    if (ref.raw === destinations.get(name)!.raw)
+      throw new SecretsError('USAGE', `${name} would be copied onto itself (${ref.raw}).`, {
+        suggestions: ['Choose a --to that differs from --from.'],
+      })
   }
   const destination = await session.provider(toAlias)
   if (!destination.capabilities.write) {
-    throw new SecretsError('UNSUPPORTED', `Provider ${toAlias} (${destination.type}) cannot write secrets, so it cannot be the destination of a sync.`)
+    throw new SecretsError(
+      'UNSUPPORTED',
+      `Provider ${toAlias} (${destination.type}) cannot write secrets, so it cannot be the destination of a sync.`,
+    )
   }
   const source = await session.resolve(sources)
   const current = await session.resolve(destinations, {allowMissing: true})
@@ -117,7 +146,14 @@ export async function planSync(session: Session, o: SyncOptions): Promise<SyncPl
     const d = existing.get(s.name)
     values.set(s.name, s.value)
     const status: SyncStatus = d === undefined ? 'add' : hashOf(d.value) === hashOf(s.value) ? 'same' : 'change'
-    return {name: s.name, from: s.ref.raw, fromVersion: s.version, to: destinations.get(s.name)!.raw, toVersion: d?.version, status}
+    return {
+      name: s.name,
+      from: s.ref.raw,
+      fromVersion: s.version,
+      to: destinations.get(s.name)!.raw,
+      toVersion: d?.version,
+      status,
+    }
   })
   items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   return {from: o.from, to: o.to, items, values}
@@ -132,13 +168,13 @@ export async function applySync(session: Session, plan: SyncPlan): Promise<SyncI
   for (const item of plan.items) {
     if (item.status === 'same') continue
     try {
-      // eslint-disable-next-line no-await-in-loop
       const {version} = await session.set(item.to, plan.values.get(item.name)!)
       item.written = version
       written.push(item)
     } catch (error) {
       if (!(error instanceof SecretsError)) throw error
-      const done = written.length === 0 ? 'Nothing was written' : `Already written: ${written.map((w) => w.name).join(', ')}`
+      const done =
+        written.length === 0 ? 'Nothing was written' : `Already written: ${written.map((w) => w.name).join(', ')}`
       throw new SecretsError(error.code, `Sync stopped at ${item.name} (${item.to}): ${error.message} ${done}.`, {
         ref: item.to,
         cause: error,

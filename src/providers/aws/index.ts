@@ -4,9 +4,10 @@ import {AwsProvider, type AwsSettings} from './provider.js'
 
 export async function createProvider(ctx: ProviderContext): Promise<SecretProvider> {
   // The STS credential provider loads only for a provider that assumes a role.
-  const assume = (ctx.config.settings as AwsSettings).roleArn === undefined
-    ? undefined
-    : (await import('@aws-sdk/credential-providers')).fromTemporaryCredentials
+  const assume =
+    (ctx.config.settings as AwsSettings).roleArn === undefined
+      ? undefined
+      : (await import('@aws-sdk/credential-providers')).fromTemporaryCredentials
   return new AwsProvider(ctx, assume)
 }
 

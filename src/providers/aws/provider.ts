@@ -21,7 +21,17 @@ import type {fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, DeleteOptions, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions, VersionInfo} from '../types.js'
+import type {
+  Capabilities,
+  DeleteOptions,
+  ProviderContext,
+  ReadOutcome,
+  SecretMeta,
+  SecretProvider,
+  TrailEvent,
+  TrailOptions,
+  VersionInfo,
+} from '../types.js'
 import {awsError, type AwsErrorContext} from './errors.js'
 
 /** BatchGetSecretValue takes at most this many secret ids per call (the API's limit). */
@@ -75,16 +85,28 @@ function want(ref: Reference): Want {
   const {stage, encoding} = ref.params
   const versionId = ref.params.versionId ?? ref.params.version
   if (ref.params.versionId !== undefined && ref.params.version !== undefined) {
-    throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: give version or versionId, not both.`, {ref: ref.raw})
+    throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: give version or versionId, not both.`, {
+      ref: ref.raw,
+    })
   }
   if (stage !== undefined && !/^[\w.-]{1,256}$/.test(stage)) {
-    throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: stage must be a staging label such as ${STAGES.join(', ')}.`, {ref: ref.raw})
+    throw new SecretsError(
+      'REFERENCE_INVALID',
+      `Invalid reference ${ref.raw}: stage must be a staging label such as ${STAGES.join(', ')}.`,
+      {ref: ref.raw},
+    )
   }
   if (versionId !== undefined && !/^[\w-]{32,64}$/.test(versionId)) {
-    throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: an AWS version id is 32 to 64 letters, digits and "-" (a UUID).`, {ref: ref.raw})
+    throw new SecretsError(
+      'REFERENCE_INVALID',
+      `Invalid reference ${ref.raw}: an AWS version id is 32 to 64 letters, digits and "-" (a UUID).`,
+      {ref: ref.raw},
+    )
   }
   if (encoding !== undefined && encoding !== 'base64') {
-    throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: encoding can only be base64.`, {ref: ref.raw})
+    throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: encoding can only be base64.`, {
+      ref: ref.raw,
+    })
   }
   return {secretId: ref.path, versionId, stage, base64: encoding === 'base64'}
 }
@@ -96,7 +118,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   const worker = async () => {
     while (next < items.length) {
       const i = next++
-      // eslint-disable-next-line no-await-in-loop
+
       out[i] = await fn(items[i])
     }
   }
@@ -126,7 +148,10 @@ export class AwsProvider implements SecretProvider {
   private batchDenied = false
 
   /** `assume` is `fromTemporaryCredentials`, loaded by index.ts only when `roleArn:` is set. */
-  constructor(ctx: ProviderContext, private readonly assume?: typeof fromTemporaryCredentials) {
+  constructor(
+    ctx: ProviderContext,
+    private readonly assume?: typeof fromTemporaryCredentials,
+  ) {
     this.alias = ctx.config.alias
     this.settings = ctx.config.settings as AwsSettings
     const env = ctx.env
@@ -134,7 +159,10 @@ export class AwsProvider implements SecretProvider {
     this.endpoint = this.settings.endpoint ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL
     const maxAttempts = this.settings.maxAttempts ?? 3
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
-      throw new SecretsError('CONFIG_INVALID', `providers.${this.alias}.maxAttempts must be a whole number from 1 to 10.`)
+      throw new SecretsError(
+        'CONFIG_INVALID',
+        `providers.${this.alias}.maxAttempts must be a whole number from 1 to 10.`,
+      )
     }
     // The SDK warns on stderr that it will need Node 22 from 2027; that is for us, not for the user,
     // and it would land in the middle of command output. The check runs only while the client is built.
@@ -160,7 +188,10 @@ export class AwsProvider implements SecretProvider {
   /** Credentials of `roleArn`, assumed with whatever the SDK's default chain finds (SDK-managed refresh). */
   private assumeRole(roleArn: string) {
     if (!/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(roleArn)) {
-      throw new SecretsError('CONFIG_INVALID', `providers.${this.alias}.roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>).`)
+      throw new SecretsError(
+        'CONFIG_INVALID',
+        `providers.${this.alias}.roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>).`,
+      )
     }
     if (this.assume === undefined) throw new Error('roleArn is set but the STS credential provider was not loaded')
     return this.assume({
@@ -177,7 +208,14 @@ export class AwsProvider implements SecretProvider {
   }
 
   private ctx(action: string, secretId?: string, ref?: string): AwsErrorContext {
-    return {action: `secretsmanager:${action}`, secretId, ref, alias: this.alias, region: this.region, endpoint: this.endpoint}
+    return {
+      action: `secretsmanager:${action}`,
+      secretId,
+      ref,
+      alias: this.alias,
+      region: this.region,
+      endpoint: this.endpoint,
+    }
   }
 
   private get concurrency(): number {
@@ -218,8 +256,23 @@ export class AwsProvider implements SecretProvider {
       const w = parsed[i]
       if (w === undefined) return {ok: false, ref, error: invalid.get(i)!}
       const f = fetched.get(isCurrent(w) ? key({secretId: w.secretId, base64: false}) : key(w))
-      if (f === undefined) return {ok: false, ref, error: new SecretsError('INTERNAL', `No answer was kept for ${ref.raw}.`, {ref: ref.raw})}
-      if (!f.ok) return {ok: false, ref, error: new SecretsError(f.error.code, f.error.message, {ref: ref.raw, suggestions: f.error.suggestions, retryable: f.error.retryable, cause: f.error.cause})}
+      if (f === undefined)
+        return {
+          ok: false,
+          ref,
+          error: new SecretsError('INTERNAL', `No answer was kept for ${ref.raw}.`, {ref: ref.raw}),
+        }
+      if (!f.ok)
+        return {
+          ok: false,
+          ref,
+          error: new SecretsError(f.error.code, f.error.message, {
+            ref: ref.raw,
+            suggestions: f.error.suggestions,
+            retryable: f.error.retryable,
+            cause: f.error.cause,
+          }),
+        }
       return {ok: true, ref, value: toValue(f.entry, w.base64), version: f.entry.VersionId}
     })
   }
@@ -242,7 +295,9 @@ export class AwsProvider implements SecretProvider {
     }
     const left = new Set(ids)
     for (const entry of out.SecretValues ?? []) {
-      const id = ids.find((x) => left.has(x) && (x === entry.Name || x === entry.ARN || (entry.ARN?.startsWith(`${x}-`) ?? false)))
+      const id = ids.find(
+        (x) => left.has(x) && (x === entry.Name || x === entry.ARN || (entry.ARN?.startsWith(`${x}-`) ?? false)),
+      )
       if (id === undefined) continue
       left.delete(id)
       into.set(`${id}\u0000\u0000`, {ok: true, entry})
@@ -250,7 +305,10 @@ export class AwsProvider implements SecretProvider {
     for (const e of out.Errors ?? []) {
       if (e.SecretId === undefined || !left.has(e.SecretId)) continue
       left.delete(e.SecretId)
-      const err = awsError({name: e.ErrorCode, message: e.Message, $fault: 'client'}, this.ctx('GetSecretValue', e.SecretId))
+      const err = awsError(
+        {name: e.ErrorCode, message: e.Message, $fault: 'client'},
+        this.ctx('GetSecretValue', e.SecretId),
+      )
       into.set(`${e.SecretId}\u0000\u0000`, {ok: false, error: err})
     }
     return [...left]
@@ -258,11 +316,13 @@ export class AwsProvider implements SecretProvider {
 
   private async getOne(w: Want): Promise<Fetched> {
     try {
-      const entry = await this.client.send(new GetSecretValueCommand({
-        SecretId: w.secretId,
-        ...(w.versionId === undefined ? {} : {VersionId: w.versionId}),
-        ...(w.stage === undefined ? {} : {VersionStage: w.stage}),
-      }))
+      const entry = await this.client.send(
+        new GetSecretValueCommand({
+          SecretId: w.secretId,
+          ...(w.versionId === undefined ? {} : {VersionId: w.versionId}),
+          ...(w.stage === undefined ? {} : {VersionStage: w.stage}),
+        }),
+      )
       return {ok: true, entry}
     } catch (error) {
       return {ok: false, error: awsError(error, this.ctx('GetSecretValue', w.secretId))}
@@ -272,12 +332,14 @@ export class AwsProvider implements SecretProvider {
   async list(): Promise<SecretMeta[]> {
     const out: SecretMeta[] = []
     let NextToken: string | undefined
-    const filters = this.settings.prefix === undefined ? undefined : [{Key: 'name' as const, Values: [this.settings.prefix]}]
+    const filters =
+      this.settings.prefix === undefined ? undefined : [{Key: 'name' as const, Values: [this.settings.prefix]}]
     do {
       let page
       try {
-        // eslint-disable-next-line no-await-in-loop
-        page = await this.client.send(new ListSecretsCommand({MaxResults: 100, NextToken, ...(filters ? {Filters: filters} : {})}))
+        page = await this.client.send(
+          new ListSecretsCommand({MaxResults: 100, NextToken, ...(filters ? {Filters: filters} : {})}),
+        )
       } catch (error) {
         throw awsError(error, this.ctx('ListSecrets'))
       }
@@ -305,21 +367,30 @@ export class AwsProvider implements SecretProvider {
     const token = randomUUID()
     const data = value.isEnvSafe() ? {SecretString: value.text()} : {SecretBinary: value.reveal()}
     try {
-      const out = await this.client.send(new PutSecretValueCommand({SecretId: ref.path, ClientRequestToken: token, ...data}))
+      const out = await this.client.send(
+        new PutSecretValueCommand({SecretId: ref.path, ClientRequestToken: token, ...data}),
+      )
       return {version: out.VersionId ?? token}
     } catch (error) {
-      if (errorName(error) !== 'ResourceNotFoundException') throw awsError(error, this.ctx('PutSecretValue', ref.path, ref.raw))
+      if (errorName(error) !== 'ResourceNotFoundException')
+        throw awsError(error, this.ctx('PutSecretValue', ref.path, ref.raw))
     }
     if (ref.path.startsWith('arn:')) {
-      throw new SecretsError('NOT_FOUND', `AWS secret "${ref.path}" was not found; a new secret is created by name, not by ARN.`, {ref: ref.raw, suggestions: [`Use ${this.alias}://<name> to create it.`]})
+      throw new SecretsError(
+        'NOT_FOUND',
+        `AWS secret "${ref.path}" was not found; a new secret is created by name, not by ARN.`,
+        {ref: ref.raw, suggestions: [`Use ${this.alias}://<name> to create it.`]},
+      )
     }
     try {
-      const out = await this.client.send(new CreateSecretCommand({
-        Name: ref.path,
-        ClientRequestToken: token,
-        ...(this.settings.kmsKeyId === undefined ? {} : {KmsKeyId: this.settings.kmsKeyId}),
-        ...data,
-      }))
+      const out = await this.client.send(
+        new CreateSecretCommand({
+          Name: ref.path,
+          ClientRequestToken: token,
+          ...(this.settings.kmsKeyId === undefined ? {} : {KmsKeyId: this.settings.kmsKeyId}),
+          ...data,
+        }),
+      )
       return {version: out.VersionId ?? token}
     } catch (error) {
       throw awsError(error, this.ctx('CreateSecret', ref.path, ref.raw))
@@ -343,16 +414,26 @@ export class AwsProvider implements SecretProvider {
     }
     const days = this.settings.recoveryWindowDays ?? 30
     if (days !== 0 && (!Number.isInteger(days) || days < 7 || days > 30)) {
-      throw new SecretsError('CONFIG_INVALID', `providers.${this.alias}.recoveryWindowDays must be 0 (delete without recovery) or a whole number of days from 7 to 30.`)
+      throw new SecretsError(
+        'CONFIG_INVALID',
+        `providers.${this.alias}.recoveryWindowDays must be 0 (delete without recovery) or a whole number of days from 7 to 30.`,
+      )
     }
     let out
     try {
-      out = await this.client.send(new DeleteSecretCommand({SecretId: ref.path, ...(force ? {ForceDeleteWithoutRecovery: true} : {RecoveryWindowInDays: days})}))
+      out = await this.client.send(
+        new DeleteSecretCommand({
+          SecretId: ref.path,
+          ...(force ? {ForceDeleteWithoutRecovery: true} : {RecoveryWindowInDays: days}),
+        }),
+      )
     } catch (error) {
       throw awsError(error, this.ctx('DeleteSecret', ref.path, ref.raw))
     }
     const versions = Object.keys(described.VersionIdsToStages ?? {}).length
-    return force || out.DeletionDate === undefined ? {versions} : {versions, recoverableUntil: out.DeletionDate.toISOString()}
+    return force || out.DeletionDate === undefined
+      ? {versions}
+      : {versions, recoverableUntil: out.DeletionDate.toISOString()}
   }
 
   async restore(ref: Reference): Promise<void> {
@@ -383,15 +464,24 @@ export class AwsProvider implements SecretProvider {
   /** Move a staging label (UpdateSecretVersionStage); a label no longer where we expect it is a CONFLICT. */
   private async moveStage(ref: Reference, stage: string, o: {to?: string; from?: string}): Promise<void> {
     try {
-      await this.client.send(new UpdateSecretVersionStageCommand({
-        SecretId: ref.path, VersionStage: stage, ...(o.to === undefined ? {} : {MoveToVersionId: o.to}), ...(o.from === undefined ? {} : {RemoveFromVersionId: o.from}),
-      }))
+      await this.client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: ref.path,
+          VersionStage: stage,
+          ...(o.to === undefined ? {} : {MoveToVersionId: o.to}),
+          ...(o.from === undefined ? {} : {RemoveFromVersionId: o.from}),
+        }),
+      )
     } catch (error) {
       if (errorName(error) === 'InvalidParameterException') {
-        throw new SecretsError('CONFLICT', `${ref.raw} was changed by someone else: ${stage} is no longer on version ${o.from ?? '?'} (${(error as Error).message}); nothing was moved.`, {
-          ref: ref.raw,
-          suggestions: ['See `secrets versions ' + ref.raw + '` and run the command again.'],
-        })
+        throw new SecretsError(
+          'CONFLICT',
+          `${ref.raw} was changed by someone else: ${stage} is no longer on version ${o.from ?? '?'} (${(error as Error).message}); nothing was moved.`,
+          {
+            ref: ref.raw,
+            suggestions: ['See `secrets versions ' + ref.raw + '` and run the command again.'],
+          },
+        )
       }
       throw awsError(error, this.ctx('UpdateSecretVersionStage', ref.path, ref.raw))
     }
@@ -402,20 +492,39 @@ export class AwsProvider implements SecretProvider {
     const stages = await this.stagesOf(ref)
     const current = Object.keys(stages).find((id) => stages[id].includes('AWSCURRENT'))
     if (current !== o.base) {
-      throw new SecretsError('CONFLICT', `${ref.raw} was changed by someone else (AWSCURRENT is ${current ?? 'nowhere'}, not ${o.base}); nothing was written.`, {ref: ref.raw, suggestions: ['Run the rotation again.']})
+      throw new SecretsError(
+        'CONFLICT',
+        `${ref.raw} was changed by someone else (AWSCURRENT is ${current ?? 'nowhere'}, not ${o.base}); nothing was written.`,
+        {ref: ref.raw, suggestions: ['Run the rotation again.']},
+      )
     }
     // As RotateSecret does: an AWSPENDING on another version than AWSCURRENT is a rotation in progress.
-    const pending = Object.keys(stages).find((id) => stages[id].includes('AWSPENDING') && !stages[id].includes('AWSCURRENT'))
+    const pending = Object.keys(stages).find(
+      (id) => stages[id].includes('AWSPENDING') && !stages[id].includes('AWSCURRENT'),
+    )
     if (pending !== undefined && pending !== o.token) {
-      throw new SecretsError('CONFLICT', `${ref.raw} is being rotated already: version ${pending} is AWSPENDING; nothing was written.`, {
-        ref: ref.raw,
-        suggestions: ['Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.'],
-      })
+      throw new SecretsError(
+        'CONFLICT',
+        `${ref.raw} is being rotated already: version ${pending} is AWSPENDING; nothing was written.`,
+        {
+          ref: ref.raw,
+          suggestions: [
+            'Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.',
+          ],
+        },
+      )
     }
     const data = value.isEnvSafe() ? {SecretString: value.text()} : {SecretBinary: value.reveal()}
     try {
       // The token is the new version's id: a retried put is answered with the same version, never a second one.
-      const out = await this.client.send(new PutSecretValueCommand({SecretId: ref.path, ClientRequestToken: o.token, VersionStages: ['AWSPENDING'], ...data}))
+      const out = await this.client.send(
+        new PutSecretValueCommand({
+          SecretId: ref.path,
+          ClientRequestToken: o.token,
+          VersionStages: ['AWSPENDING'],
+          ...data,
+        }),
+      )
       return {pending: out.VersionId ?? o.token}
     } catch (error) {
       throw awsError(error, this.ctx('PutSecretValue', ref.path, ref.raw))
@@ -457,7 +566,6 @@ export class AwsProvider implements SecretProvider {
     do {
       let page
       try {
-        // eslint-disable-next-line no-await-in-loop
         page = await this.client.send(new ListSecretVersionIdsCommand({SecretId: ref.path, MaxResults: 100, NextToken}))
       } catch (error) {
         throw awsError(error, this.ctx('ListSecretVersionIds', ref.path, ref.raw))
@@ -466,7 +574,13 @@ export class AwsProvider implements SecretProvider {
         if (v.VersionId === undefined) continue
         const labels = v.VersionStages ?? []
         const current = labels.includes('AWSCURRENT')
-        out.push({version: v.VersionId, created: v.CreatedDate?.toISOString(), current, ...(labels.includes('AWSPENDING') && !current ? {pending: true} : {}), labels})
+        out.push({
+          version: v.VersionId,
+          created: v.CreatedDate?.toISOString(),
+          current,
+          ...(labels.includes('AWSPENDING') && !current ? {pending: true} : {}),
+          labels,
+        })
       }
       NextToken = page.NextToken
     } while (NextToken)
@@ -476,14 +590,35 @@ export class AwsProvider implements SecretProvider {
   async startNativeRotation(ref: Reference, o: {token: string}): Promise<{version: string}> {
     this.plainName(ref, 'rotate')
     try {
-      const out = await this.client.send(new RotateSecretCommand({SecretId: ref.path, ClientRequestToken: o.token, RotateImmediately: true}))
+      const out = await this.client.send(
+        new RotateSecretCommand({SecretId: ref.path, ClientRequestToken: o.token, RotateImmediately: true}),
+      )
       return {version: out.VersionId ?? o.token}
     } catch (error) {
       if (errorName(error) === 'InvalidRequestException' && /previous rotation/i.test((error as Error).message)) {
-        throw new SecretsError('CONFLICT', `${ref.raw} is being rotated already (${(error as Error).message}); nothing was started.`, {ref: ref.raw, suggestions: ['Wait for that rotation, or look at the rotation function\'s logs in CloudWatch.']})
+        throw new SecretsError(
+          'CONFLICT',
+          `${ref.raw} is being rotated already (${(error as Error).message}); nothing was started.`,
+          {
+            ref: ref.raw,
+            suggestions: ["Wait for that rotation, or look at the rotation function's logs in CloudWatch."],
+          },
+        )
       }
-      if (errorName(error) === 'InvalidRequestException' && /no lambda|rotation function/i.test((error as Error).message)) {
-        throw new SecretsError('UNSUPPORTED', `${ref.raw} has no rotation function, so --native cannot rotate it (${(error as Error).message}).`, {ref: ref.raw, suggestions: ['Configure rotation (aws secretsmanager rotate-secret --rotation-lambda-arn ...) or rotate without --native.']})
+      if (
+        errorName(error) === 'InvalidRequestException' &&
+        /no lambda|rotation function/i.test((error as Error).message)
+      ) {
+        throw new SecretsError(
+          'UNSUPPORTED',
+          `${ref.raw} has no rotation function, so --native cannot rotate it (${(error as Error).message}).`,
+          {
+            ref: ref.raw,
+            suggestions: [
+              'Configure rotation (aws secretsmanager rotate-secret --rotation-lambda-arn ...) or rotate without --native.',
+            ],
+          },
+        )
       }
       throw awsError(error, this.ctx('RotateSecret', ref.path, ref.raw))
     }
@@ -511,10 +646,14 @@ export class AwsProvider implements SecretProvider {
 
   private plainName(ref: Reference, verb: string): void {
     if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
-      throw new SecretsError('USAGE', `Cannot ${verb} ${ref.raw}: an AWS ${verb} takes the secret name, without #field, ?stage or ?version.`, {
-        ref: ref.raw,
-        suggestions: [`Use ${this.alias}://${ref.path}.`],
-      })
+      throw new SecretsError(
+        'USAGE',
+        `Cannot ${verb} ${ref.raw}: an AWS ${verb} takes the secret name, without #field, ?stage or ?version.`,
+        {
+          ref: ref.raw,
+          suggestions: [`Use ${this.alias}://${ref.path}.`],
+        },
+      )
     }
   }
 }
@@ -538,7 +677,8 @@ function details(s: SecretListEntry): Record<string, unknown> {
 }
 
 function toValue(entry: SecretValueEntry, base64: boolean): SecretValue {
-  if (entry.SecretString !== undefined) return new SecretValue(base64 ? Buffer.from(entry.SecretString).toString('base64') : entry.SecretString)
+  if (entry.SecretString !== undefined)
+    return new SecretValue(base64 ? Buffer.from(entry.SecretString).toString('base64') : entry.SecretString)
   const bytes = Buffer.from(entry.SecretBinary ?? new Uint8Array())
   return new SecretValue(base64 ? bytes.toString('base64') : bytes)
 }

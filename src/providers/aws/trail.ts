@@ -17,7 +17,13 @@ const MAX_PAGES = 2000
 interface Detail {
   userIdentity?: {arn?: string; userName?: string; type?: string; invokedBy?: string}
   errorCode?: string
-  requestParameters?: {secretId?: unknown; name?: unknown; versionId?: unknown; versionStage?: unknown; secretIdList?: unknown} | null
+  requestParameters?: {
+    secretId?: unknown
+    name?: unknown
+    versionId?: unknown
+    versionStage?: unknown
+    secretIdList?: unknown
+  } | null
   responseElements?: {arn?: unknown; versionId?: unknown} | null
   sourceIPAddress?: string
   userAgent?: string
@@ -37,7 +43,11 @@ export function sameSecret(id: string, ref: Reference): boolean {
   if (id === want) return true
   if (want.startsWith('arn:')) {
     // The reference holds an ARN: a full one, or a partial one without the random suffix.
-    return id.startsWith(`${want}-`) || nameFromArn(want) === id || (id.startsWith('arn:') && nameFromArn(id) === nameFromArn(want) && nameFromArn(want) !== undefined)
+    return (
+      id.startsWith(`${want}-`) ||
+      nameFromArn(want) === id ||
+      (id.startsWith('arn:') && nameFromArn(id) === nameFromArn(want) && nameFromArn(want) !== undefined)
+    )
   }
   if (id.startsWith('arn:')) return nameFromArn(id) === want || id.endsWith(`:secret:${want}`)
   return false
@@ -55,7 +65,9 @@ function idsOf(event: Event, detail: Detail): string[] {
   const p = detail.requestParameters ?? {}
   const ids = [p.secretId, p.name].filter((x): x is string => typeof x === 'string')
   if (ids.length > 0) return ids
-  return [...(event.Resources ?? []).map((r) => r.ResourceName), ...(detail.resources ?? []).map((r) => r.ARN)].filter((x): x is string => typeof x === 'string')
+  return [...(event.Resources ?? []).map((r) => r.ResourceName), ...(detail.resources ?? []).map((r) => r.ARN)].filter(
+    (x): x is string => typeof x === 'string',
+  )
 }
 
 /** Turn one CloudTrail event into trail events, one per configured reference it concerns. */
@@ -71,7 +83,8 @@ export function toTrailEvents(event: Event, refs: Reference[], alias: string): T
   const ids = idsOf(event, detail)
   const hits = refs.filter((ref) => ids.some((id) => sameSecret(id, ref)))
   const time = event.EventTime ?? new Date(0)
-  const version = detail.requestParameters?.versionId ?? detail.responseElements?.versionId ?? detail.requestParameters?.versionStage
+  const version =
+    detail.requestParameters?.versionId ?? detail.responseElements?.versionId ?? detail.requestParameters?.versionStage
   const details: Record<string, unknown> = {
     ...(detail.sourceIPAddress === undefined ? {} : {sourceIp: detail.sourceIPAddress}),
     ...(detail.userAgent === undefined ? {} : {userAgent: detail.userAgent}),
@@ -83,17 +96,19 @@ export function toTrailEvents(event: Event, refs: Reference[], alias: string): T
     const secret = `${alias}://${ref.path}`
     if (seen.has(secret)) return []
     seen.add(secret)
-    return [{
-      time: time.toISOString(),
-      actor: detail.userIdentity?.arn ?? event.Username ?? detail.userIdentity?.invokedBy ?? 'unknown',
-      action: event.EventName ?? 'unknown',
-      secret,
-      outcome: outcomeOf(detail.errorCode),
-      ...(typeof version === 'string' ? {version} : {}),
-      ...(detail.errorCode === undefined ? {} : {code: detail.errorCode}),
-      ...(event.EventId === undefined ? {} : {id: event.EventId}),
-      details,
-    }]
+    return [
+      {
+        time: time.toISOString(),
+        actor: detail.userIdentity?.arn ?? event.Username ?? detail.userIdentity?.invokedBy ?? 'unknown',
+        action: event.EventName ?? 'unknown',
+        secret,
+        outcome: outcomeOf(detail.errorCode),
+        ...(typeof version === 'string' ? {version} : {}),
+        ...(detail.errorCode === undefined ? {} : {code: detail.errorCode}),
+        ...(event.EventId === undefined ? {} : {id: event.EventId}),
+        details,
+      },
+    ]
   })
 }
 
@@ -101,7 +116,11 @@ export function toTrailEvents(event: Event, refs: Reference[], alias: string): T
  * Secrets Manager events from CloudTrail's event history (the last 90 days of management events of the
  * provider's region), filtered to the configured secrets, every page followed.
  */
-export async function cloudTrailEvents(provider: AwsProvider, endpoint: string | undefined, options: TrailOptions): Promise<TrailEvent[]> {
+export async function cloudTrailEvents(
+  provider: AwsProvider,
+  endpoint: string | undefined,
+  options: TrailOptions,
+): Promise<TrailEvent[]> {
   const config = provider.client.config
   const client = new CloudTrailClient({
     region: config.region,
@@ -118,22 +137,31 @@ export async function cloudTrailEvents(provider: AwsProvider, endpoint: string |
     for (let page = 0; page < MAX_PAGES; page++) {
       let res
       try {
-        // eslint-disable-next-line no-await-in-loop
-        res = await client.send(new LookupEventsCommand({
-          LookupAttributes: [{AttributeKey: 'EventSource', AttributeValue: SOURCE}],
-          ...(options.since === undefined ? {} : {StartTime: options.since}),
-          ...(options.until === undefined ? {} : {EndTime: options.until}),
-          MaxResults: 50,
-          ...(token === undefined ? {} : {NextToken: token}),
-        }))
+        res = await client.send(
+          new LookupEventsCommand({
+            LookupAttributes: [{AttributeKey: 'EventSource', AttributeValue: SOURCE}],
+            ...(options.since === undefined ? {} : {StartTime: options.since}),
+            ...(options.until === undefined ? {} : {EndTime: options.until}),
+            MaxResults: 50,
+            ...(token === undefined ? {} : {NextToken: token}),
+          }),
+        )
       } catch (error) {
-        throw awsError(error, {action: 'cloudtrail:LookupEvents', service: 'AWS CloudTrail', region, endpoint, alias: provider.alias})
+        throw awsError(error, {
+          action: 'cloudtrail:LookupEvents',
+          service: 'AWS CloudTrail',
+          region,
+          endpoint,
+          alias: provider.alias,
+        })
       }
       for (const e of res.Events ?? []) out.push(...toTrailEvents(e, options.refs, provider.alias))
       token = res.NextToken
       if (token === undefined || token === '') break
       if (page === MAX_PAGES - 1) {
-        options.warn?.(`CloudTrail has more than ${MAX_PAGES * 50} Secrets Manager events in this time range; only the newest ${MAX_PAGES * 50} were read. Narrow it with --since / --until.`)
+        options.warn?.(
+          `CloudTrail has more than ${MAX_PAGES * 50} Secrets Manager events in this time range; only the newest ${MAX_PAGES * 50} were read. Narrow it with --since / --until.`,
+        )
       }
     }
   } finally {

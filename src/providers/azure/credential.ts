@@ -1,13 +1,30 @@
 import {
-  AzureCliCredential, ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential,
-  WorkloadIdentityCredential, type TokenCredential,
+  AzureCliCredential,
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  DefaultAzureCredential,
+  ManagedIdentityCredential,
+  WorkloadIdentityCredential,
+  type TokenCredential,
 } from '@azure/identity'
 
 import {SecretsError} from '../../errors.js'
 
-export const AUTH_METHODS = ['default', 'client-secret', 'client-certificate', 'workload-identity', 'managed-identity', 'azure-cli'] as const
-export type AuthMethod = typeof AUTH_METHODS[number]
-const PUBLIC_AUTHORITIES = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'])
+export const AUTH_METHODS = [
+  'default',
+  'client-secret',
+  'client-certificate',
+  'workload-identity',
+  'managed-identity',
+  'azure-cli',
+] as const
+export type AuthMethod = (typeof AUTH_METHODS)[number]
+const PUBLIC_AUTHORITIES = new Set([
+  'login.microsoftonline.com',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
+])
 
 /**
  * How an Azure provider (or the `azurekv://` key recipient, which signs in the same way) gets its token:
@@ -27,7 +44,10 @@ export class AzureSignIn {
   ) {
     const method = (settings.auth?.method ?? 'default') as AuthMethod
     if (!AUTH_METHODS.includes(method)) {
-      throw new SecretsError('CONFIG_INVALID', `providers.${alias}.auth.method: unknown method "${method}"; one of ${AUTH_METHODS.join(', ')}.`)
+      throw new SecretsError(
+        'CONFIG_INVALID',
+        `providers.${alias}.auth.method: unknown method "${method}"; one of ${AUTH_METHODS.join(', ')}.`,
+      )
     }
     this.method = method
     const clientId = this.clientId()
@@ -59,7 +79,11 @@ export class AzureSignIn {
     const clientId = this.clientId()
     const need = (what: string, value: string | undefined, hint: string): string => {
       if (value === undefined || value === '') {
-        throw new SecretsError('IDENTITY_MISSING', `Provider ${alias} signs in with ${this.method}, which needs ${what}.`, {suggestions: [hint]})
+        throw new SecretsError(
+          'IDENTITY_MISSING',
+          `Provider ${alias} signs in with ${this.method}, which needs ${what}.`,
+          {suggestions: [hint]},
+        )
       }
       return value
     }
@@ -70,19 +94,34 @@ export class AzureSignIn {
     switch (this.method) {
       case 'client-secret': {
         const {tenant, client} = needIds()
-        const secret = need('AZURE_CLIENT_SECRET in the environment', env.AZURE_CLIENT_SECRET, 'Export AZURE_CLIENT_SECRET (never put it in secrets.yaml).')
+        const secret = need(
+          'AZURE_CLIENT_SECRET in the environment',
+          env.AZURE_CLIENT_SECRET,
+          'Export AZURE_CLIENT_SECRET (never put it in secrets.yaml).',
+        )
         return new ClientSecretCredential(tenant, client, secret, common)
       }
       case 'client-certificate': {
         const {tenant, client} = needIds()
-        const certificatePath = need('a certificate file', env.AZURE_CLIENT_CERTIFICATE_PATH ?? settings.auth?.certificatePath,
-          'Set AZURE_CLIENT_CERTIFICATE_PATH or `auth.certificatePath` (a PEM file with the private key and the certificate).')
-        return new ClientCertificateCredential(tenant, client, {certificatePath, certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD}, common)
+        const certificatePath = need(
+          'a certificate file',
+          env.AZURE_CLIENT_CERTIFICATE_PATH ?? settings.auth?.certificatePath,
+          'Set AZURE_CLIENT_CERTIFICATE_PATH or `auth.certificatePath` (a PEM file with the private key and the certificate).',
+        )
+        return new ClientCertificateCredential(
+          tenant,
+          client,
+          {certificatePath, certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD},
+          common,
+        )
       }
       case 'workload-identity': {
         const {tenant, client} = needIds()
-        const tokenFilePath = need('a federated token file', env.AZURE_FEDERATED_TOKEN_FILE ?? settings.auth?.tokenFilePath,
-          'Set AZURE_FEDERATED_TOKEN_FILE (CI OIDC and AKS workload identity do) or `auth.tokenFilePath`.')
+        const tokenFilePath = need(
+          'a federated token file',
+          env.AZURE_FEDERATED_TOKEN_FILE ?? settings.auth?.tokenFilePath,
+          'Set AZURE_FEDERATED_TOKEN_FILE (CI OIDC and AKS workload identity do) or `auth.tokenFilePath`.',
+        )
         return new WorkloadIdentityCredential({tenantId: tenant, clientId: client, tokenFilePath, ...common})
       }
       case 'managed-identity': {
@@ -117,9 +156,13 @@ export function checkVaultUrl(url: string, where: string): string {
   try {
     u = new URL(url)
   } catch {
-    throw new SecretsError('CONFIG_INVALID', `${where}: "${url}" is not a URL (expected https://<vault-name>.vault.azure.net).`)
+    throw new SecretsError(
+      'CONFIG_INVALID',
+      `${where}: "${url}" is not a URL (expected https://<vault-name>.vault.azure.net).`,
+    )
   }
-  if (u.protocol !== 'https:') throw new SecretsError('CONFIG_INVALID', `${where}: ${url} must use https:// (Key Vault only talks TLS).`)
+  if (u.protocol !== 'https:')
+    throw new SecretsError('CONFIG_INVALID', `${where}: ${url} must use https:// (Key Vault only talks TLS).`)
   return url.replace(/\/+$/, '')
 }
 
@@ -128,7 +171,8 @@ export function vaultsOf(settings: Record<string, any>, alias: string): Map<stri
   const vaults = new Map<string, string>()
   for (const entry of (settings.vaults ?? []) as string[]) {
     const eq = entry.indexOf('=')
-    if (eq < 1) throw new SecretsError('CONFIG_INVALID', `providers.${alias}.vaults: "${entry}" must be name=https://url.`)
+    if (eq < 1)
+      throw new SecretsError('CONFIG_INVALID', `providers.${alias}.vaults: "${entry}" must be name=https://url.`)
     vaults.set(entry.slice(0, eq).toLowerCase(), checkVaultUrl(entry.slice(eq + 1), `providers.${alias}.vaults`))
   }
   return vaults

@@ -22,7 +22,19 @@ const TLS_CODES: Record<string, string> = {
   CERT_NOT_YET_VALID: 'its certificate is not valid yet',
   ERR_TLS_CERT_ALTNAME_INVALID: 'its certificate does not name this host',
 }
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED', 'REQUEST_SEND_ERROR', 'UND_ERR_SOCKET'])
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ECONNABORTED',
+  'REQUEST_SEND_ERROR',
+  'UND_ERR_SOCKET',
+])
 
 const ROLE_FOR: Record<AzureErrorContext['op'], string> = {
   read: '"Key Vault Secrets User" role (or an access policy with secret permission get)',
@@ -33,18 +45,25 @@ const ROLE_FOR: Record<AzureErrorContext['op'], string> = {
   recover: '"Key Vault Secrets Officer" role (or an access policy with secret permission recover)',
   purge: '"Key Vault Secrets Officer" role with purge allowed (or an access policy with secret permission purge)',
   wrap: '"Key Vault Crypto Service Encryption User" role (or an access policy with key permissions get and wrapKey)',
-  unwrap: '"Key Vault Crypto Service Encryption User" role (or an access policy with key permissions get and unwrapKey)',
+  unwrap:
+    '"Key Vault Crypto Service Encryption User" role (or an access policy with key permissions get and unwrapKey)',
 }
 
 function what(ctx: AzureErrorContext): string {
-  return ctx.secret === undefined ? `vault ${ctx.vault}` : `${ctx.kind ?? 'secret'} "${ctx.secret}" in vault ${ctx.vault}`
+  return ctx.secret === undefined
+    ? `vault ${ctx.vault}`
+    : `${ctx.kind ?? 'secret'} "${ctx.secret}" in vault ${ctx.vault}`
 }
 
 const baseRef = (ctx: AzureErrorContext) => ctx.ref?.split(/[?#]/)[0] ?? 'azure://<name>'
 
 /** Why one credential is unavailable, without the credential's name and the SDK's troubleshooting links. */
 function unavailableReason(message: string): string {
-  let text = message.replace(/^\w+Credential: /, '').replace(/\s*To troubleshoot, visit \S+\.?/g, '').split(/\r?\n/)[0].trim()
+  let text = message
+    .replace(/^\w+Credential: /, '')
+    .replace(/\s*To troubleshoot, visit \S+\.?/g, '')
+    .split(/\r?\n/)[0]
+    .trim()
   // MSAL wraps an identity endpoint's answer in "Error(s): ... - Description: <it> - Correlation ID: ...".
   text = / - Description: (.*?)(?: - Correlation ID:.*| - Trace ID:.*)?$/.exec(text)?.[1] ?? text
   return text.length > 300 ? `${text.slice(0, 300)}...` : text
@@ -65,26 +84,42 @@ function errorCode(err: any): string | undefined {
  * UNAVAILABLE for a TLS failure or an unreachable host (by error code, or named in the message), else
  * undefined. `setting` is what to check when the host cannot be reached.
  */
-function networkError(err: any, host: string, ref: string | undefined, role: string, setting = `the ${role === 'vault' ? 'vaultUrl' : 'authorityHost'} setting`): SecretsError | undefined {
+function networkError(
+  err: any,
+  host: string,
+  ref: string | undefined,
+  role: string,
+  setting = `the ${role === 'vault' ? 'vaultUrl' : 'authorityHost'} setting`,
+): SecretsError | undefined {
   const code = errorCode(err)
   const text = String(err?.message ?? '')
   const tls = code !== undefined ? TLS_CODES[code] : undefined
   const tlsByText = Object.entries(TLS_CODES).find(([c]) => text.includes(c))
   if (tls !== undefined || tlsByText !== undefined) {
-    return new SecretsError('UNAVAILABLE', `TLS to ${role} ${host} failed: ${tls ?? tlsByText![1]} (${code ?? tlsByText![0]}).`, {
-      ref,
-      cause: err,
-      retryable: false,
-      suggestions: ['If the server uses a private CA, give its certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (verification stays on).'],
-    })
+    return new SecretsError(
+      'UNAVAILABLE',
+      `TLS to ${role} ${host} failed: ${tls ?? tlsByText![1]} (${code ?? tlsByText![0]}).`,
+      {
+        ref,
+        cause: err,
+        retryable: false,
+        suggestions: [
+          'If the server uses a private CA, give its certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (verification stays on).',
+        ],
+      },
+    )
   }
   const byText = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|socket hang up/.exec(text)
   if ((code !== undefined && NETWORK_CODES.has(code)) || byText !== null) {
-    return new SecretsError('UNAVAILABLE', `Cannot reach ${role} ${host} (${code ?? byText?.[0] ?? 'network error'}).`, {
-      ref,
-      cause: err,
-      suggestions: [`Check ${setting}, the network and any proxy, then try again.`],
-    })
+    return new SecretsError(
+      'UNAVAILABLE',
+      `Cannot reach ${role} ${host} (${code ?? byText?.[0] ?? 'network error'}).`,
+      {
+        ref,
+        cause: err,
+        suggestions: [`Check ${setting}, the network and any proxy, then try again.`],
+      },
+    )
   }
   return undefined
 }
@@ -96,25 +131,38 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
   const name: string = e?.name ?? ''
   const login = ctx.login === undefined ? '' : ` (${ctx.login})`
 
-  if (name === 'CredentialUnavailableError' || (name === 'AggregateAuthenticationError' && (e.errors ?? []).every((x: any) => x?.name === 'CredentialUnavailableError'))) {
+  if (
+    name === 'CredentialUnavailableError' ||
+    (name === 'AggregateAuthenticationError' &&
+      (e.errors ?? []).every((x: any) => x?.name === 'CredentialUnavailableError'))
+  ) {
     // One explicit method (managed identity, Azure CLI ...) says why it is unavailable; keep its first line.
     const reason = name === 'CredentialUnavailableError' ? unavailableReason(String(e.message ?? '')) : ''
     const method = ctx.login?.split(' ')[0]
-    return new SecretsError('IDENTITY_MISSING', `No Azure credential is available to sign in to ${ctx.vault}${login}${reason ? `: ${reason}` : '.'}`, {
-      ref: ctx.ref,
-      cause: err,
-      suggestions: method === 'managed-identity'
-        ? ['Run where a managed identity is available (VM, App Service, Functions, AKS ...); for a user-assigned one, set its client id in AZURE_CLIENT_ID or `clientId`, and check it is assigned to this resource.']
-        : method === 'azure-cli'
-          ? ['Sign in with `az login` as this user (and check `az account show`); the Azure CLI must be on PATH.']
-          : [
-            'Set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or sign in with `az login`.',
-            'Or choose a method explicitly with `auth: {method: ...}` in the provider settings (see the README).',
-          ],
-    })
+    return new SecretsError(
+      'IDENTITY_MISSING',
+      `No Azure credential is available to sign in to ${ctx.vault}${login}${reason ? `: ${reason}` : '.'}`,
+      {
+        ref: ctx.ref,
+        cause: err,
+        suggestions:
+          method === 'managed-identity'
+            ? [
+                'Run where a managed identity is available (VM, App Service, Functions, AKS ...); for a user-assigned one, set its client id in AZURE_CLIENT_ID or `clientId`, and check it is assigned to this resource.',
+              ]
+            : method === 'azure-cli'
+              ? ['Sign in with `az login` as this user (and check `az account show`); the Azure CLI must be on PATH.']
+              : [
+                  'Set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or sign in with `az login`.',
+                  'Or choose a method explicitly with `auth: {method: ...}` in the provider settings (see the README).',
+                ],
+      },
+    )
   }
   if (name === 'AggregateAuthenticationError') {
-    const first = (e.errors ?? []).find((x: any) => x?.name === 'AuthenticationError') ?? (e.errors ?? []).find((x: any) => x?.name !== 'CredentialUnavailableError')
+    const first =
+      (e.errors ?? []).find((x: any) => x?.name === 'AuthenticationError') ??
+      (e.errors ?? []).find((x: any) => x?.name !== 'CredentialUnavailableError')
     return azureError(first, ctx)
   }
   if (name === 'AuthenticationError' || name === 'AuthenticationRequiredError') {
@@ -125,30 +173,47 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
       const fromText = networkError({message: description}, 'authority', ctx.ref, 'the sign-in endpoint')
       if (fromText !== undefined) return fromText
     }
-    const error: string = /\b(invalid_\w+|unauthorized_client|unsupported_grant_type)\b/.exec(`${e.errorResponse?.error ?? ''} ${description}`)?.[1] ?? 'authentication failed'
-    return new SecretsError('PERMISSION_DENIED', `Azure sign-in for ${ctx.vault} failed${login}: ${error}: ${aadLine(description)}`, {
-      ref: ctx.ref,
-      cause: err,
-      suggestions: [
-        /7000215|invalid_client/.test(description + error)
-          ? 'Check AZURE_CLIENT_SECRET: it must be the secret\'s value (not its id) for this client id, and not expired.'
-          : 'Check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential (secret, certificate or federated token) that goes with them, and authorityHost.',
-      ],
-    })
+    const error: string =
+      /\b(invalid_\w+|unauthorized_client|unsupported_grant_type)\b/.exec(
+        `${e.errorResponse?.error ?? ''} ${description}`,
+      )?.[1] ?? 'authentication failed'
+    return new SecretsError(
+      'PERMISSION_DENIED',
+      `Azure sign-in for ${ctx.vault} failed${login}: ${error}: ${aadLine(description)}`,
+      {
+        ref: ctx.ref,
+        cause: err,
+        suggestions: [
+          /7000215|invalid_client/.test(description + error)
+            ? "Check AZURE_CLIENT_SECRET: it must be the secret's value (not its id) for this client id, and not expired."
+            : 'Check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential (secret, certificate or federated token) that goes with them, and authorityHost.',
+        ],
+      },
+    )
   }
 
   const status: number | undefined = e?.statusCode
   if (status === undefined && /challenge resource .* does not match the requested domain/.test(String(e?.message))) {
-    return new SecretsError('CONFIG_INVALID', `${ctx.vault} is not in the domain its sign-in challenge names, so secrets does not send it a token.`, {
-      ref: ctx.ref,
-      cause: err,
-      suggestions: ['For a private endpoint or another host you trust, set `disableChallengeResourceVerification: true` on the Azure provider, and name the host in its `vaultUrl` or `vaults:` (azurekv:// recipients skip the check only for those).'],
-    })
+    return new SecretsError(
+      'CONFIG_INVALID',
+      `${ctx.vault} is not in the domain its sign-in challenge names, so secrets does not send it a token.`,
+      {
+        ref: ctx.ref,
+        cause: err,
+        suggestions: [
+          'For a private endpoint or another host you trust, set `disableChallengeResourceVerification: true` on the Azure provider, and name the host in its `vaultUrl` or `vaults:` (azurekv:// recipients skip the check only for those).',
+        ],
+      },
+    )
   }
   if (status === undefined) {
     const net = networkError(e, ctx.vault, ctx.ref, 'vault')
     if (net !== undefined) return net
-    return new SecretsError('INTERNAL', `Unexpected error from Azure Key Vault ${ctx.vault}: ${e?.message ?? String(err)}`, {ref: ctx.ref, cause: err})
+    return new SecretsError(
+      'INTERNAL',
+      `Unexpected error from Azure Key Vault ${ctx.vault}: ${e?.message ?? String(err)}`,
+      {ref: ctx.ref, cause: err},
+    )
   }
   const body = e?.details?.error ?? e?.response?.parsedBody?.error
   const serviceCode: string = body?.code ?? e.code ?? ''
@@ -156,78 +221,134 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
   const innerCode: string = body?.innererror?.code ?? body?.innerError?.code ?? ''
   const serviceMessage = String(body?.message ?? e.message ?? '')
   if (status === 404 && (ctx.op === 'recover' || ctx.op === 'purge')) {
-    return new SecretsError('NOT_FOUND', `There is no deleted secret "${ctx.secret}" in vault ${ctx.vault} to ${ctx.op} (${serviceCode || 'NotFound'}).`, {
-      ref: ctx.ref,
-      cause: err,
-      suggestions: [ctx.op === 'purge'
-        ? 'Only a soft-deleted secret can be purged: delete it first (`secrets delete`), or check the name; `az keyvault secret list-deleted` lists deleted secrets.'
-        : 'Only a soft-deleted secret can be recovered, within the vault\'s retention period and unless it was purged; `az keyvault secret list-deleted` lists them.'],
-    })
+    return new SecretsError(
+      'NOT_FOUND',
+      `There is no deleted secret "${ctx.secret}" in vault ${ctx.vault} to ${ctx.op} (${serviceCode || 'NotFound'}).`,
+      {
+        ref: ctx.ref,
+        cause: err,
+        suggestions: [
+          ctx.op === 'purge'
+            ? 'Only a soft-deleted secret can be purged: delete it first (`secrets delete`), or check the name; `az keyvault secret list-deleted` lists deleted secrets.'
+            : "Only a soft-deleted secret can be recovered, within the vault's retention period and unless it was purged; `az keyvault secret list-deleted` lists them.",
+        ],
+      },
+    )
   }
   if (status === 404) {
-    return new SecretsError('NOT_FOUND', `The ${what(ctx)} does not exist${ctx.ref !== undefined && ctx.ref.includes('version=') ? ' in that version' : ''} (${serviceCode || 'NotFound'}).`, {
-      ref: ctx.ref,
-      cause: err,
-      suggestions: [ctx.kind === 'key'
-        ? 'Check the key name and version (`az keyvault key list --vault-name <vault>`) and that the vault is the one the key lives in.'
-        : 'Check the name (names are letters, digits and "-"; DB_PASSWORD maps to db-password) and `secrets list` for what exists; a recently deleted secret can be recovered with `secrets restore`.'],
-    })
+    return new SecretsError(
+      'NOT_FOUND',
+      `The ${what(ctx)} does not exist${ctx.ref !== undefined && ctx.ref.includes('version=') ? ' in that version' : ''} (${serviceCode || 'NotFound'}).`,
+      {
+        ref: ctx.ref,
+        cause: err,
+        suggestions: [
+          ctx.kind === 'key'
+            ? 'Check the key name and version (`az keyvault key list --vault-name <vault>`) and that the vault is the one the key lives in.'
+            : 'Check the name (names are letters, digits and "-"; DB_PASSWORD maps to db-password) and `secrets list` for what exists; a recently deleted secret can be recovered with `secrets restore`.',
+        ],
+      },
+    )
   }
-  if (status === 403 && (innerCode === 'SecretDisabled' || innerCode === 'KeyDisabled' || /disabled (secret|key)/i.test(serviceMessage))) {
+  if (
+    status === 403 &&
+    (innerCode === 'SecretDisabled' || innerCode === 'KeyDisabled' || /disabled (secret|key)/i.test(serviceMessage))
+  ) {
     return disabledError(ctx)
   }
   if (status === 403) {
-    return new SecretsError('PERMISSION_DENIED', `Access denied to the ${what(ctx)}${login}: the identity lacks permission to ${ctx.op} (${innerCode || serviceCode || 'Forbidden'}).`, {
-      ref: ctx.ref,
-      cause: err,
-      suggestions: [`Grant this identity the ${ROLE_FOR[ctx.op]} on the vault or the ${ctx.kind ?? 'secret'}.`],
-    })
+    return new SecretsError(
+      'PERMISSION_DENIED',
+      `Access denied to the ${what(ctx)}${login}: the identity lacks permission to ${ctx.op} (${innerCode || serviceCode || 'Forbidden'}).`,
+      {
+        ref: ctx.ref,
+        cause: err,
+        suggestions: [`Grant this identity the ${ROLE_FOR[ctx.op]} on the vault or the ${ctx.kind ?? 'secret'}.`],
+      },
+    )
   }
   if (status === 401) {
-    return new SecretsError('PERMISSION_DENIED', `Vault ${ctx.vault} rejected the sign-in token${login} (${serviceCode || 'Unauthorized'}: ${serviceMessage.split(/\r?\n/)[0].slice(0, 200)}).`, {
-      ref: ctx.ref,
-      cause: err,
-      suggestions: ['Check that AZURE_TENANT_ID is the vault\'s tenant and that authorityHost matches the vault\'s cloud.'],
-    })
+    return new SecretsError(
+      'PERMISSION_DENIED',
+      `Vault ${ctx.vault} rejected the sign-in token${login} (${serviceCode || 'Unauthorized'}: ${serviceMessage.split(/\r?\n/)[0].slice(0, 200)}).`,
+      {
+        ref: ctx.ref,
+        cause: err,
+        suggestions: [
+          "Check that AZURE_TENANT_ID is the vault's tenant and that authorityHost matches the vault's cloud.",
+        ],
+      },
+    )
   }
   if (status === 409) {
-    return new SecretsError('CONFLICT', `The ${what(ctx)} is deleted but recoverable, so its name cannot be reused until it is recovered or purged (${innerCode || serviceCode}).`, {
-      ref: ctx.ref,
-      cause: err,
-      suggestions: [`Recover it (\`secrets restore ${baseRef(ctx)}\`) or purge it for good (\`secrets purge ${baseRef(ctx)}\`), then try again.`],
-    })
+    return new SecretsError(
+      'CONFLICT',
+      `The ${what(ctx)} is deleted but recoverable, so its name cannot be reused until it is recovered or purged (${innerCode || serviceCode}).`,
+      {
+        ref: ctx.ref,
+        cause: err,
+        suggestions: [
+          `Recover it (\`secrets restore ${baseRef(ctx)}\`) or purge it for good (\`secrets purge ${baseRef(ctx)}\`), then try again.`,
+        ],
+      },
+    )
   }
   if (status === 429 || status >= 500) {
-    return new SecretsError('UNAVAILABLE', `Vault ${ctx.vault} ${status === 429 ? 'is throttling requests' : `answered ${status}`} (${serviceCode || status}) and still did after the retries.`, {
-      ref: ctx.ref,
-      cause: err,
-      suggestions: [status === 429 ? 'Wait a moment and try again, or lower the provider\'s `concurrency` setting.' : 'Try again later; check the Azure status page if it persists.'],
-    })
+    return new SecretsError(
+      'UNAVAILABLE',
+      `Vault ${ctx.vault} ${status === 429 ? 'is throttling requests' : `answered ${status}`} (${serviceCode || status}) and still did after the retries.`,
+      {
+        ref: ctx.ref,
+        cause: err,
+        suggestions: [
+          status === 429
+            ? "Wait a moment and try again, or lower the provider's `concurrency` setting."
+            : 'Try again later; check the Azure status page if it persists.',
+        ],
+      },
+    )
   }
-  return new SecretsError('USAGE', `Vault ${ctx.vault} refused the request for the ${what(ctx)}: ${status} ${serviceCode}: ${serviceMessage.split(/\r?\n/)[0].slice(0, 200)}`, {ref: ctx.ref, cause: err})
+  return new SecretsError(
+    'USAGE',
+    `Vault ${ctx.vault} refused the request for the ${what(ctx)}: ${status} ${serviceCode}: ${serviceMessage.split(/\r?\n/)[0].slice(0, 200)}`,
+    {ref: ctx.ref, cause: err},
+  )
 }
 
 export function disabledError(ctx: AzureErrorContext): SecretsError {
   if (ctx.kind === 'key') {
-    return new SecretsError('PERMISSION_DENIED', `The ${what(ctx)} is disabled, so it cannot ${ctx.op} the store's data key.`, {
-      ref: ctx.ref,
-      suggestions: ['Enable it (`az keyvault key set-attributes --enabled true`), or open the store with another recipient.'],
-    })
+    return new SecretsError(
+      'PERMISSION_DENIED',
+      `The ${what(ctx)} is disabled, so it cannot ${ctx.op} the store's data key.`,
+      {
+        ref: ctx.ref,
+        suggestions: [
+          'Enable it (`az keyvault key set-attributes --enabled true`), or open the store with another recipient.',
+        ],
+      },
+    )
   }
   return new SecretsError('PERMISSION_DENIED', `The ${what(ctx)} is disabled, so it cannot be read.`, {
     ref: ctx.ref,
-    suggestions: ['Enable it (`az keyvault secret set-attributes --enabled true`) or read another version with ?version=<id>.'],
+    suggestions: [
+      'Enable it (`az keyvault secret set-attributes --enabled true`) or read another version with ?version=<id>.',
+    ],
   })
 }
 
 /** A secret outside its validity window (Key Vault returns it; secrets refuses it). */
 export function validityError(ctx: AzureErrorContext, kind: 'expired' | 'not-yet-valid', at: Date): SecretsError {
-  const message = kind === 'expired'
-    ? `The ${what(ctx)} expired on ${at.toISOString()}, so it is not used.`
-    : `The ${what(ctx)} is not valid until ${at.toISOString()} (not-before), so it is not used yet.`
+  const message =
+    kind === 'expired'
+      ? `The ${what(ctx)} expired on ${at.toISOString()}, so it is not used.`
+      : `The ${what(ctx)} is not valid until ${at.toISOString()} (not-before), so it is not used yet.`
   return new SecretsError('PERMISSION_DENIED', message, {
     ref: ctx.ref,
-    suggestions: [kind === 'expired' ? 'Rotate it (set a new version), or move its expiry with `az keyvault secret set-attributes --expires`.' : 'Wait until then, or read an earlier version with ?version=<id>.'],
+    suggestions: [
+      kind === 'expired'
+        ? 'Rotate it (set a new version), or move its expiry with `az keyvault secret set-attributes --expires`.'
+        : 'Wait until then, or read an earlier version with ?version=<id>.',
+    ],
   })
 }
 
@@ -254,41 +375,70 @@ export function logsError(err: unknown, ctx: LogsErrorContext): SecretsError {
   const inner: string = body?.innererror?.message ?? body?.message ?? e?.message ?? ''
   const line = String(inner).split(/\r?\n/)[0].slice(0, 300)
   if (status === undefined) {
-    const net = networkError(e, ctx.endpoint, undefined, 'the Log Analytics endpoint', `providers.${ctx.alias}.logAnalyticsEndpoint (default https://api.loganalytics.io)`)
-    return net ?? new SecretsError('INTERNAL', `Unexpected error querying ${where}: ${e?.message ?? String(err)}`, {cause: err})
+    const net = networkError(
+      e,
+      ctx.endpoint,
+      undefined,
+      'the Log Analytics endpoint',
+      `providers.${ctx.alias}.logAnalyticsEndpoint (default https://api.loganalytics.io)`,
+    )
+    return (
+      net ??
+      new SecretsError('INTERNAL', `Unexpected error querying ${where}: ${e?.message ?? String(err)}`, {cause: err})
+    )
   }
   if (status === 403) {
-    return new SecretsError('PERMISSION_DENIED', `Access denied to ${where}${login}: the identity may not query its logs (${code || 'Forbidden'}).`, {
-      cause: err,
-      suggestions: ['Grant this identity the "Log Analytics Reader" role (Microsoft.OperationalInsights/workspaces/query/read) on the workspace.'],
-    })
+    return new SecretsError(
+      'PERMISSION_DENIED',
+      `Access denied to ${where}${login}: the identity may not query its logs (${code || 'Forbidden'}).`,
+      {
+        cause: err,
+        suggestions: [
+          'Grant this identity the "Log Analytics Reader" role (Microsoft.OperationalInsights/workspaces/query/read) on the workspace.',
+        ],
+      },
+    )
   }
   if (status === 401) {
-    return new SecretsError('PERMISSION_DENIED', `${where} rejected the sign-in token${login} (${code || 'Unauthorized'}: ${line}).`, {
-      cause: err,
-      suggestions: ['Check that AZURE_TENANT_ID is the workspace\'s tenant and that authorityHost matches its cloud.'],
-    })
+    return new SecretsError(
+      'PERMISSION_DENIED',
+      `${where} rejected the sign-in token${login} (${code || 'Unauthorized'}: ${line}).`,
+      {
+        cause: err,
+        suggestions: ["Check that AZURE_TENANT_ID is the workspace's tenant and that authorityHost matches its cloud."],
+      },
+    )
   }
   if (status === 404) {
     return new SecretsError('NOT_FOUND', `${where} was not found at ${ctx.endpoint} (${code || 'NotFound'}).`, {
       cause: err,
-      suggestions: [`Check providers.${ctx.alias}.logAnalyticsWorkspaceId: it is the workspace's "Workspace ID" (a GUID), not its name or resource id.`],
-    })
-  }
-  if (status === 400 && /resolve table/i.test(line)) {
-    return new SecretsError('NOT_FOUND', `${where} has no ${ctx.table} table, so the vault's diagnostic logs do not reach it.`, {
-      cause: err,
       suggestions: [
-        'Add a diagnostic setting on the Key Vault that sends the AuditEvent category to this workspace.',
-        `If it sends them to resource-specific tables, set providers.${ctx.alias}.logAnalyticsTable: ${ctx.table === 'AZKVAuditLogs' ? 'AzureDiagnostics' : 'AZKVAuditLogs'}.`,
+        `Check providers.${ctx.alias}.logAnalyticsWorkspaceId: it is the workspace's "Workspace ID" (a GUID), not its name or resource id.`,
       ],
     })
   }
+  if (status === 400 && /resolve table/i.test(line)) {
+    return new SecretsError(
+      'NOT_FOUND',
+      `${where} has no ${ctx.table} table, so the vault's diagnostic logs do not reach it.`,
+      {
+        cause: err,
+        suggestions: [
+          'Add a diagnostic setting on the Key Vault that sends the AuditEvent category to this workspace.',
+          `If it sends them to resource-specific tables, set providers.${ctx.alias}.logAnalyticsTable: ${ctx.table === 'AZKVAuditLogs' ? 'AzureDiagnostics' : 'AZKVAuditLogs'}.`,
+        ],
+      },
+    )
+  }
   if (status === 429 || status >= 500) {
-    return new SecretsError('UNAVAILABLE', `${where} ${status === 429 ? 'is throttling queries' : `answered ${status}`} (${code || status}) and still did after the retries.`, {
-      cause: err,
-      suggestions: ['Try again in a moment; narrow the time range with --since.'],
-    })
+    return new SecretsError(
+      'UNAVAILABLE',
+      `${where} ${status === 429 ? 'is throttling queries' : `answered ${status}`} (${code || status}) and still did after the retries.`,
+      {
+        cause: err,
+        suggestions: ['Try again in a moment; narrow the time range with --since.'],
+      },
+    )
   }
   return new SecretsError('USAGE', `${where} refused the query: ${status} ${code}: ${line}`, {cause: err})
 }

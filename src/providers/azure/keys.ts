@@ -30,10 +30,20 @@ export class AzureKeyWrapper implements KeyWrapper {
 
   private readonly settings: Record<string, any>
 
-  constructor(readonly recipient: string, env: NodeJS.ProcessEnv, settings: Record<string, any> = {}, alias = 'azure') {
+  constructor(
+    readonly recipient: string,
+    env: NodeJS.ProcessEnv,
+    settings: Record<string, any> = {},
+    alias = 'azure',
+  ) {
     const parts = recipient.startsWith(PREFIX) ? recipient.slice(PREFIX.length).split('/') : []
     const [vault, key, version] = parts
-    if (parts.length < 2 || parts.length > 3 || !KEY_NAME.test(key ?? '') || (version !== undefined && !KEY_VERSION.test(version))) {
+    if (
+      parts.length < 2 ||
+      parts.length > 3 ||
+      !KEY_NAME.test(key ?? '') ||
+      (version !== undefined && !KEY_VERSION.test(version))
+    ) {
       throw new SecretsError('USAGE', `${recipient} does not name a Key Vault key: ${FORMAT}.`)
     }
     const vaults = vaultsOf(settings, alias)
@@ -42,22 +52,32 @@ export class AzureKeyWrapper implements KeyWrapper {
     } else if (VAULT_HOST.test(vault) && /[.:]/.test(vault)) {
       this.vaultUrl = `https://${vault.toLowerCase()}`
     } else {
-      throw new SecretsError('USAGE', `${recipient}: "${vault}" is neither a Key Vault name (3-24 letters, digits and "-") nor a host: ${FORMAT}.`)
+      throw new SecretsError(
+        'USAGE',
+        `${recipient}: "${vault}" is neither a Key Vault name (3-24 letters, digits and "-") nor a host: ${FORMAT}.`,
+      )
     }
     this.keyName = key
     this.version = version
     // The recipient URI sits in a file that is committed and edited in pull requests. Skipping the check
     // that a vault's challenge names its own domain (private endpoints, test servers) is for the vaults
     // the provider itself names; any other host gets the check, so no edited entry can collect a token.
-    const named = [env.AZURE_KEYVAULT_URL, settings.vaultUrl, ...vaults.values()]
-      .flatMap((u) => (typeof u === 'string' && URL.canParse(u) ? [new URL(u).host] : []))
-    this.settings = named.includes(new URL(this.vaultUrl).host) ? settings : {...settings, disableChallengeResourceVerification: false}
+    const named = [env.AZURE_KEYVAULT_URL, settings.vaultUrl, ...vaults.values()].flatMap((u) =>
+      typeof u === 'string' && URL.canParse(u) ? [new URL(u).host] : [],
+    )
+    this.settings = named.includes(new URL(this.vaultUrl).host)
+      ? settings
+      : {...settings, disableChallengeResourceVerification: false}
     this.signIn = new AzureSignIn(alias, settings, env)
   }
 
   private client(version: string | undefined): CryptographyClient {
     const id = `${this.vaultUrl}/keys/${this.keyName}${version ? `/${version}` : ''}`
-    return new CryptographyClient(id, this.signIn.credential(), keyVaultClientOptions(this.settings, countSetting(this.settings.maxRetries, 3)))
+    return new CryptographyClient(
+      id,
+      this.signIn.credential(),
+      keyVaultClientOptions(this.settings, countSetting(this.settings.maxRetries, 3)),
+    )
   }
 
   private context(op: 'wrap' | 'unwrap'): AzureErrorContext {
@@ -87,11 +107,17 @@ export class AzureKeyWrapper implements KeyWrapper {
   }
 
   private integrity(cause?: unknown): SecretsError {
-    return new SecretsError('INTEGRITY', `The store's data key wrapped for ${this.recipient} does not unwrap with that Key Vault key: the recipient entry was altered or belongs to another key.`, {
-      ref: this.recipient,
-      cause,
-      suggestions: ['Open the store with another recipient and add the key again (secrets key remove, then key add).'],
-    })
+    return new SecretsError(
+      'INTEGRITY',
+      `The store's data key wrapped for ${this.recipient} does not unwrap with that Key Vault key: the recipient entry was altered or belongs to another key.`,
+      {
+        ref: this.recipient,
+        cause,
+        suggestions: [
+          'Open the store with another recipient and add the key again (secrets key remove, then key add).',
+        ],
+      },
+    )
   }
 
   private error(error: unknown, op: 'wrap' | 'unwrap'): SecretsError {
@@ -99,13 +125,26 @@ export class AzureKeyWrapper implements KeyWrapper {
     // Key Vault answers 400 (BadParameter) to a ciphertext its key cannot decrypt.
     if (op === 'unwrap' && e?.statusCode === 400) return this.integrity(error)
     // The SDK checks the key's own attributes (expiry, not-before, allowed operations) before calling.
-    if (e?.statusCode === undefined && /can't be used before|expired at|is not supported on key/.test(e?.message ?? '')) {
-      const why = /expired at/.test(e.message!) ? 'has expired' : /before/.test(e.message!) ? 'is not valid yet (not-before)' : `does not allow ${op === 'wrap' ? 'wrapKey' : 'unwrapKey'} (its key_ops)`
-      return new SecretsError('PERMISSION_DENIED', `The Key Vault key "${this.keyName}" in vault ${this.vaultUrl} ${why}, so it cannot ${op} the store's data key.`, {
-        ref: this.recipient,
-        cause: error,
-        suggestions: ['Fix the key\'s attributes (`az keyvault key set-attributes`), or open the store with another recipient.'],
-      })
+    if (
+      e?.statusCode === undefined &&
+      /can't be used before|expired at|is not supported on key/.test(e?.message ?? '')
+    ) {
+      const why = /expired at/.test(e.message!)
+        ? 'has expired'
+        : /before/.test(e.message!)
+          ? 'is not valid yet (not-before)'
+          : `does not allow ${op === 'wrap' ? 'wrapKey' : 'unwrapKey'} (its key_ops)`
+      return new SecretsError(
+        'PERMISSION_DENIED',
+        `The Key Vault key "${this.keyName}" in vault ${this.vaultUrl} ${why}, so it cannot ${op} the store's data key.`,
+        {
+          ref: this.recipient,
+          cause: error,
+          suggestions: [
+            "Fix the key's attributes (`az keyvault key set-attributes`), or open the store with another recipient.",
+          ],
+        },
+      )
     }
     return azureError(error, this.context(op))
   }

@@ -14,11 +14,16 @@ export const NAME_TAG = 'secrets-name'
  */
 export function azureSecretName(path: string, raw = path): {name: string; mapped: boolean} {
   if (AZURE_NAME_PATTERN.test(path)) return {name: path, mapped: false}
-  if (VARIABLE_STYLE.test(path) && path.length <= 127) return {name: path.toLowerCase().replaceAll('_', '-'), mapped: true}
-  throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${raw}: "${path}" is not a Key Vault secret name (letters, digits and "-", at most 127) nor a variable-style name (letters, digits and "_").`, {
-    ref: raw,
-    suggestions: ['Use a name like db-password; variable-style names such as DB_PASSWORD map to db-password.'],
-  })
+  if (VARIABLE_STYLE.test(path) && path.length <= 127)
+    return {name: path.toLowerCase().replaceAll('_', '-'), mapped: true}
+  throw new SecretsError(
+    'REFERENCE_INVALID',
+    `Invalid reference ${raw}: "${path}" is not a Key Vault secret name (letters, digits and "-", at most 127) nor a variable-style name (letters, digits and "_").`,
+    {
+      ref: raw,
+      suggestions: ['Use a name like db-password; variable-style names such as DB_PASSWORD map to db-password.'],
+    },
+  )
 }
 
 /**
@@ -44,8 +49,14 @@ export function findCollisions(paths: Iterable<{path: string; raw: string}>): Ar
 }
 
 export function collisionError(name: string, refs: string[]): SecretsError {
-  return new SecretsError('REFERENCE_INVALID', `Name collision: ${refs.join(' and ')} all map to the Key Vault secret "${name}" (lowercase, "_" becomes "-"); refusing to let them share one secret.`, {
-    ref: refs[0],
-    suggestions: [`Write the Key Vault name explicitly (e.g. azure://${name}) in one place, or rename one of the variables.`],
-  })
+  return new SecretsError(
+    'REFERENCE_INVALID',
+    `Name collision: ${refs.join(' and ')} all map to the Key Vault secret "${name}" (lowercase, "_" becomes "-"); refusing to let them share one secret.`,
+    {
+      ref: refs[0],
+      suggestions: [
+        `Write the Key Vault name explicitly (e.g. azure://${name}) in one place, or rename one of the variables.`,
+      ],
+    },
+  )
 }

@@ -4,7 +4,17 @@ import {SecretClient, type SecretProperties} from '@azure/keyvault-secrets'
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, DeleteOptions, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions, VersionInfo} from '../types.js'
+import type {
+  Capabilities,
+  DeleteOptions,
+  ProviderContext,
+  ReadOutcome,
+  SecretMeta,
+  SecretProvider,
+  TrailEvent,
+  TrailOptions,
+  VersionInfo,
+} from '../types.js'
 import {AzureSignIn, checkVaultUrl, countSetting, keyVaultClientOptions, vaultUrlFor, vaultsOf} from './credential.js'
 import {azureError, disabledError, validityError, type AzureErrorContext} from './errors.js'
 import {NAME_TAG, azureSecretName, collisionError, findCollisions} from './names.js'
@@ -49,15 +59,19 @@ export class AzureProvider implements SecretProvider {
   private readonly signIn: AzureSignIn
   readonly login: string
 
-  constructor(private readonly ctx: ProviderContext) {
+  constructor(ctx: ProviderContext) {
     this.alias = ctx.config.alias
     this.settings = ctx.config.settings
     const env = ctx.env
     const url = env.AZURE_KEYVAULT_URL ?? this.settings.vaultUrl
     if (typeof url !== 'string' || url === '') {
-      throw new SecretsError('CONFIG_INVALID', `Provider ${this.alias} (azure) needs \`vaultUrl\` (e.g. https://my-vault.vault.azure.net) in ${ctx.project.file}, or AZURE_KEYVAULT_URL.`, {
-        suggestions: [`Add \`vaultUrl: https://<vault-name>.vault.azure.net\` under providers.${this.alias}.`],
-      })
+      throw new SecretsError(
+        'CONFIG_INVALID',
+        `Provider ${this.alias} (azure) needs \`vaultUrl\` (e.g. https://my-vault.vault.azure.net) in ${ctx.project.file}, or AZURE_KEYVAULT_URL.`,
+        {
+          suggestions: [`Add \`vaultUrl: https://<vault-name>.vault.azure.net\` under providers.${this.alias}.`],
+        },
+      )
     }
     this.vaultUrl = checkVaultUrl(url, `providers.${this.alias}.vaultUrl`)
     this.vaults = vaultsOf(this.settings, this.alias)
@@ -80,14 +94,22 @@ export class AzureProvider implements SecretProvider {
   private target(ref: Reference): Target {
     const parts = ref.path.split('/')
     if (parts.length > 2) {
-      throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: an Azure reference is ${this.alias}://<secret-name> or ${this.alias}://<vault-name>/<secret-name>.`, {ref: ref.raw})
+      throw new SecretsError(
+        'REFERENCE_INVALID',
+        `Invalid reference ${ref.raw}: an Azure reference is ${this.alias}://<secret-name> or ${this.alias}://<vault-name>/<secret-name>.`,
+        {ref: ref.raw},
+      )
     }
     const secretPath = parts.at(-1)!
     const {name, mapped} = azureSecretName(secretPath, ref.raw)
     if (parts.length === 1) return {vault: this.vaultUrl, url: this.vaultUrl, name, mapped}
     const vaultName = parts[0]
     if (!/^[A-Za-z0-9-]{3,24}$/.test(vaultName)) {
-      throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: "${vaultName}" is not a Key Vault name (3-24 letters, digits and "-").`, {ref: ref.raw})
+      throw new SecretsError(
+        'REFERENCE_INVALID',
+        `Invalid reference ${ref.raw}: "${vaultName}" is not a Key Vault name (3-24 letters, digits and "-").`,
+        {ref: ref.raw},
+      )
     }
     const url = vaultUrlFor(vaultName, this.settings, this.vaults)
     return {vault: url, url, name, mapped}
@@ -106,7 +128,7 @@ export class AzureProvider implements SecretProvider {
     const worker = async (): Promise<void> => {
       while (next < refs.length) {
         const i = next++
-        // eslint-disable-next-line no-await-in-loop
+
         out[i] = await this.readOne(refs[i])
       }
     }
@@ -127,7 +149,10 @@ export class AzureProvider implements SecretProvider {
     }
     const ctx = this.errorContext(t, ref, 'read')
     try {
-      const secret = await this.client(t.url).getSecret(t.name, ref.params.version === undefined ? {} : {version: ref.params.version})
+      const secret = await this.client(t.url).getSecret(
+        t.name,
+        ref.params.version === undefined ? {} : {version: ref.params.version},
+      )
       const p = secret.properties
       const original = p.tags?.[NAME_TAG]
       if (t.mapped && original !== undefined && original !== ref.path.split('/').at(-1)) {
@@ -135,9 +160,18 @@ export class AzureProvider implements SecretProvider {
       }
       if (p.enabled === false) return {ok: false, ref, error: disabledError(ctx)}
       const now = Date.now()
-      if (p.expiresOn !== undefined && p.expiresOn.getTime() <= now) return {ok: false, ref, error: validityError(ctx, 'expired', p.expiresOn)}
-      if (p.notBefore !== undefined && p.notBefore.getTime() > now) return {ok: false, ref, error: validityError(ctx, 'not-yet-valid', p.notBefore)}
-      if (secret.value === undefined) return {ok: false, ref, error: new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} has no value.`, {ref: ref.raw})}
+      if (p.expiresOn !== undefined && p.expiresOn.getTime() <= now)
+        return {ok: false, ref, error: validityError(ctx, 'expired', p.expiresOn)}
+      if (p.notBefore !== undefined && p.notBefore.getTime() > now)
+        return {ok: false, ref, error: validityError(ctx, 'not-yet-valid', p.notBefore)}
+      if (secret.value === undefined)
+        return {
+          ok: false,
+          ref,
+          error: new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} has no value.`, {
+            ref: ref.raw,
+          }),
+        }
       return {ok: true, ref, value: new SecretValue(secret.value), version: p.version, metadata: metadataOf(p)}
     } catch (error) {
       return {ok: false, ref, error: azureError(error, ctx)}
@@ -150,7 +184,13 @@ export class AzureProvider implements SecretProvider {
     try {
       for await (const p of this.client(this.vaultUrl).listPropertiesOfSecrets()) {
         if (p.managed || p.tags?.[ROTATION_OF_TAG] !== undefined) continue
-        out.push({name: p.name, ref: `${this.alias}://${p.name}`, version: p.version, updated: p.updatedOn?.toISOString(), details: metadataOf(p)})
+        out.push({
+          name: p.name,
+          ref: `${this.alias}://${p.name}`,
+          version: p.version,
+          updated: p.updatedOn?.toISOString(),
+          details: metadataOf(p),
+        })
       }
     } catch (error) {
       throw azureError(error, {...this.errorContext(t, undefined, 'list'), secret: undefined})
@@ -161,13 +201,20 @@ export class AzureProvider implements SecretProvider {
   async write(ref: Reference, value: SecretValue): Promise<{version: string}> {
     checkParams(ref, ['contentType'])
     if (ref.field !== undefined) {
-      throw new SecretsError('USAGE', `Cannot write ${ref.raw}: a Key Vault secret is written whole, without #field.`, {ref: ref.raw, suggestions: [`Use ${this.alias}://${ref.path}.`]})
+      throw new SecretsError('USAGE', `Cannot write ${ref.raw}: a Key Vault secret is written whole, without #field.`, {
+        ref: ref.raw,
+        suggestions: [`Use ${this.alias}://${ref.path}.`],
+      })
     }
     const t = this.target(ref)
     const ctx = this.errorContext(t, ref, 'write')
     const text = value.text()
     if (!Buffer.from(text, 'utf8').equals(value.reveal())) {
-      throw new SecretsError('USAGE', `Cannot write ${ref.raw}: Key Vault secrets are text, and this value is not valid UTF-8.`, {ref: ref.raw, suggestions: ['Encode binary data (e.g. base64) before storing it.']})
+      throw new SecretsError(
+        'USAGE',
+        `Cannot write ${ref.raw}: Key Vault secrets are text, and this value is not valid UTF-8.`,
+        {ref: ref.raw, suggestions: ['Encode binary data (e.g. base64) before storing it.']},
+      )
     }
     const variable = ref.path.split('/').at(-1)!
     const client = this.client(t.url)
@@ -188,7 +235,8 @@ export class AzureProvider implements SecretProvider {
     try {
       const existing = await client.getSecret(t.name)
       const original = existing.properties.tags?.[NAME_TAG]
-      if (original !== undefined && original !== variable) throw collisionError(t.name, [ref.raw, `${original} (which wrote it)`])
+      if (original !== undefined && original !== variable)
+        throw collisionError(t.name, [ref.raw, `${original} (which wrote it)`])
     } catch (error) {
       const status = (error as {statusCode?: number}).statusCode
       if (status === 404 || status === 403) return
@@ -204,7 +252,10 @@ export class AzureProvider implements SecretProvider {
     try {
       let versions = 0
       for await (const _ of client.listPropertiesOfSecretVersions(t.name)) versions++
-      if (versions === 0) throw new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} does not exist.`, {ref: ref.raw})
+      if (versions === 0)
+        throw new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} does not exist.`, {
+          ref: ref.raw,
+        })
       // Soft delete: the first response already marks it deleted; recovery stays possible for the retention period.
       const poller = await client.beginDeleteSecret(t.name, {intervalInMs: 500})
       if (options.force) {
@@ -235,11 +286,15 @@ export class AzureProvider implements SecretProvider {
   /** AuditEvent diagnostic logs of the configured secrets, from the Log Analytics workspace. */
   async trail(options: TrailOptions): Promise<TrailEvent[]> {
     const {keyVaultLogs} = await import('./trail.js')
-    return keyVaultLogs(this, {
-      workspaceId: this.settings.logAnalyticsWorkspaceId,
-      endpoint: this.settings.logAnalyticsEndpoint,
-      table: this.settings.logAnalyticsTable,
-    }, options)
+    return keyVaultLogs(
+      this,
+      {
+        workspaceId: this.settings.logAnalyticsWorkspaceId,
+        endpoint: this.settings.logAnalyticsEndpoint,
+        table: this.settings.logAnalyticsTable,
+      },
+      options,
+    )
   }
 
   /** Recover a soft-deleted secret with all its versions (`secrets restore`); waits until it is readable again. */
@@ -268,11 +323,18 @@ export class AzureProvider implements SecretProvider {
   /** The secret a rotation works on, and its staging secret `<name>-pending`. */
   private rotationTarget(ref: Reference, verb: string): {t: Target; staging: string; client: SecretClient} {
     if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
-      throw new SecretsError('USAGE', `Cannot ${verb} ${ref.raw}: give the whole secret, without #field or ?version.`, {ref: ref.raw})
+      throw new SecretsError('USAGE', `Cannot ${verb} ${ref.raw}: give the whole secret, without #field or ?version.`, {
+        ref: ref.raw,
+      })
     }
     const t = this.target(ref)
     const staging = `${t.name}-pending`
-    if (staging.length > 127) throw new SecretsError('UNSUPPORTED', `Cannot ${verb} ${ref.raw}: the name is too long for its staging secret ${staging} (Key Vault names have at most 127 characters).`, {ref: ref.raw})
+    if (staging.length > 127)
+      throw new SecretsError(
+        'UNSUPPORTED',
+        `Cannot ${verb} ${ref.raw}: the name is too long for its staging secret ${staging} (Key Vault names have at most 127 characters).`,
+        {ref: ref.raw},
+      )
     return {t, staging, client: this.client(t.url)}
   }
 
@@ -289,15 +351,25 @@ export class AzureProvider implements SecretProvider {
   }
 
   /** The current (newest) version of a secret and its properties. */
-  private async currentOf(client: SecretClient, t: Target, ref: Reference): Promise<{version: string; tags?: Record<string, string>; contentType?: string}> {
+  private async currentOf(
+    client: SecretClient,
+    t: Target,
+    ref: Reference,
+  ): Promise<{version: string; tags?: Record<string, string>; contentType?: string}> {
     const secret = await client.getSecret(t.name)
     const p = secret.properties
-    if (p.tags?.[NAME_TAG] !== undefined && t.mapped && p.tags[NAME_TAG] !== ref.path.split('/').at(-1)) throw collisionError(t.name, [ref.raw, `${p.tags[NAME_TAG]} (which wrote it)`])
+    if (p.tags?.[NAME_TAG] !== undefined && t.mapped && p.tags[NAME_TAG] !== ref.path.split('/').at(-1))
+      throw collisionError(t.name, [ref.raw, `${p.tags[NAME_TAG]} (which wrote it)`])
     return {version: p.version ?? '', tags: p.tags, contentType: p.contentType}
   }
 
   private conflict(ref: Reference, detail: string): SecretsError {
-    return new SecretsError('CONFLICT', `${ref.raw} was changed by someone else (${detail}); nothing was changed.`, {ref: ref.raw, suggestions: ['See `secrets versions ' + ref.raw + '` and `secrets rotate --status`, then run the command again.']})
+    return new SecretsError('CONFLICT', `${ref.raw} was changed by someone else (${detail}); nothing was changed.`, {
+      ref: ref.raw,
+      suggestions: [
+        'See `secrets versions ' + ref.raw + '` and `secrets rotate --status`, then run the command again.',
+      ],
+    })
   }
 
   async writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
@@ -305,19 +377,37 @@ export class AzureProvider implements SecretProvider {
     const ctx = this.errorContext(t, ref, 'write')
     try {
       const current = await this.currentOf(client, t, ref)
-      if (current.version !== o.base) throw this.conflict(ref, `its current version is ${current.version}, not ${o.base}`)
+      if (current.version !== o.base)
+        throw this.conflict(ref, `its current version is ${current.version}, not ${o.base}`)
       const staged = await this.versionProps(client, staging)
       const latest = staged.at(-1)
       if (latest !== undefined && latest.tags?.[ROTATION_OF_TAG] !== t.name) {
-        throw new SecretsError('CONFLICT', `Cannot rotate ${ref.raw}: the secret ${staging}, where its pending value would wait, exists and is not a staging secret of ${t.name}.`, {ref: ref.raw, suggestions: [`Rename or delete ${staging}.`]})
+        throw new SecretsError(
+          'CONFLICT',
+          `Cannot rotate ${ref.raw}: the secret ${staging}, where its pending value would wait, exists and is not a staging secret of ${t.name}.`,
+          {ref: ref.raw, suggestions: [`Rename or delete ${staging}.`]},
+        )
       }
       if (latest?.enabled === true && latest.tags?.[ROTATION_STATE_TAG] === 'pending') {
-        throw new SecretsError('CONFLICT', `${ref.raw} is being rotated already: version ${latest.version} of ${staging} is pending; nothing was written.`, {
-          ref: ref.raw,
-          suggestions: ['Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.'],
-        })
+        throw new SecretsError(
+          'CONFLICT',
+          `${ref.raw} is being rotated already: version ${latest.version} of ${staging} is pending; nothing was written.`,
+          {
+            ref: ref.raw,
+            suggestions: [
+              'Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.',
+            ],
+          },
+        )
       }
-      const r = await client.setSecret(staging, value.text(), {tags: {'managed-by': 'secrets', [ROTATION_OF_TAG]: t.name, [ROTATION_STATE_TAG]: 'pending', [ROTATION_BASE_TAG]: o.base}})
+      const r = await client.setSecret(staging, value.text(), {
+        tags: {
+          'managed-by': 'secrets',
+          [ROTATION_OF_TAG]: t.name,
+          [ROTATION_STATE_TAG]: 'pending',
+          [ROTATION_BASE_TAG]: o.base,
+        },
+      })
       return {pending: r.properties.version ?? ''}
     } catch (error) {
       throw azureError(error, ctx)
@@ -340,12 +430,20 @@ export class AzureProvider implements SecretProvider {
     try {
       // Key Vault has no conditional write: check both sides right before the one write that matters.
       const latest = (await this.versionProps(client, staging)).at(-1)
-      if (latest?.version !== o.pending || latest.enabled !== true) throw this.conflict(ref, `another rotation replaced the pending value in ${staging}`)
+      if (latest?.version !== o.pending || latest.enabled !== true)
+        throw this.conflict(ref, `another rotation replaced the pending value in ${staging}`)
       const current = await this.currentOf(client, t, ref)
-      if (current.version !== o.base) throw this.conflict(ref, `its current version is ${current.version}, not ${o.base}`)
+      if (current.version !== o.base)
+        throw this.conflict(ref, `its current version is ${current.version}, not ${o.base}`)
       const value = (await client.getSecret(staging, {version: o.pending})).value ?? ''
-      const r = await client.setSecret(t.name, value, {tags: current.tags ?? {'managed-by': 'secrets'}, ...(current.contentType === undefined ? {} : {contentType: current.contentType})})
-      await client.updateSecretProperties(staging, o.pending, {enabled: false, tags: {...latest.tags, [ROTATION_STATE_TAG]: 'promoted'}})
+      const r = await client.setSecret(t.name, value, {
+        tags: current.tags ?? {'managed-by': 'secrets'},
+        ...(current.contentType === undefined ? {} : {contentType: current.contentType}),
+      })
+      await client.updateSecretProperties(staging, o.pending, {
+        enabled: false,
+        tags: {...latest.tags, [ROTATION_STATE_TAG]: 'promoted'},
+      })
       return {version: r.properties.version ?? ''}
     } catch (error) {
       throw azureError(error, ctx)
@@ -356,11 +454,20 @@ export class AzureProvider implements SecretProvider {
     const {t, staging, client} = this.rotationTarget(ref, 'rotate')
     try {
       const versions = await this.versionProps(client, staging)
-      const mine = versions.filter((v) => v.enabled === true && v.tags?.[ROTATION_OF_TAG] === t.name && v.tags?.[ROTATION_STATE_TAG] === 'pending' && (o.pending === undefined || v.version === o.pending))
+      const mine = versions.filter(
+        (v) =>
+          v.enabled === true &&
+          v.tags?.[ROTATION_OF_TAG] === t.name &&
+          v.tags?.[ROTATION_STATE_TAG] === 'pending' &&
+          (o.pending === undefined || v.version === o.pending),
+      )
       for (const v of mine) {
         // A disabled version cannot be read, and the staging secret stays for the next rotation.
-        // eslint-disable-next-line no-await-in-loop
-        await client.updateSecretProperties(staging, v.version!, {enabled: false, tags: {...v.tags, [ROTATION_STATE_TAG]: 'abandoned'}})
+
+        await client.updateSecretProperties(staging, v.version!, {
+          enabled: false,
+          tags: {...v.tags, [ROTATION_STATE_TAG]: 'abandoned'},
+        })
       }
     } catch (error) {
       throw azureError(error, this.errorContext({...t, name: staging}, ref, 'write'))
@@ -371,11 +478,20 @@ export class AzureProvider implements SecretProvider {
     const {t, client} = this.rotationTarget(ref, 'list the versions of')
     try {
       const props = await this.versionProps(client, t.name)
-      if (props.length === 0) throw new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} does not exist.`, {ref: ref.raw})
+      if (props.length === 0)
+        throw new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} does not exist.`, {
+          ref: ref.raw,
+        })
       const current = (await this.currentOf(client, t, ref)).version
-      return props.map((p, i) => ({p, i}))
+      return props
+        .map((p, i) => ({p, i}))
         .sort((a, b) => (b.p.createdOn?.getTime() ?? 0) - (a.p.createdOn?.getTime() ?? 0) || b.i - a.i)
-        .map(({p}) => ({version: p.version ?? '', created: p.createdOn?.toISOString(), current: p.version === current, ...(p.enabled === false ? {labels: ['disabled']} : {})}))
+        .map(({p}) => ({
+          version: p.version ?? '',
+          created: p.createdOn?.toISOString(),
+          current: p.version === current,
+          ...(p.enabled === false ? {labels: ['disabled']} : {}),
+        }))
     } catch (error) {
       throw azureError(error, this.errorContext(t, ref, 'read'))
     }
@@ -385,9 +501,13 @@ export class AzureProvider implements SecretProvider {
     const {t, client} = this.rotationTarget(ref, 'roll back')
     try {
       const current = await this.currentOf(client, t, ref)
-      if (current.version !== o.expected) throw this.conflict(ref, `its current version is ${current.version}, not ${o.expected}`)
+      if (current.version !== o.expected)
+        throw this.conflict(ref, `its current version is ${current.version}, not ${o.expected}`)
       const old = await client.getSecret(t.name, {version: o.version})
-      const r = await client.setSecret(t.name, old.value ?? '', {tags: current.tags ?? {'managed-by': 'secrets'}, ...(old.properties.contentType === undefined ? {} : {contentType: old.properties.contentType})})
+      const r = await client.setSecret(t.name, old.value ?? '', {
+        tags: current.tags ?? {'managed-by': 'secrets'},
+        ...(old.properties.contentType === undefined ? {} : {contentType: old.properties.contentType}),
+      })
       return {version: r.properties.version ?? ''}
     } catch (error) {
       throw azureError(error, this.errorContext(t, ref, 'write'))

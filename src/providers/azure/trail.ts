@@ -49,7 +49,13 @@ function parseSecretUrl(text: unknown): {host: string; name: string; version?: s
   try {
     const u = new URL(text)
     const m = /^\/(?:deleted)?secrets\/([0-9A-Za-z-]+)(?:\/([0-9A-Za-z]+))?\/?$/.exec(u.pathname)
-    return m ? {host: u.host.toLowerCase(), name: m[1].toLowerCase(), ...(m[2] === undefined || m[2] === 'versions' ? {} : {version: m[2]})} : undefined
+    return m
+      ? {
+          host: u.host.toLowerCase(),
+          name: m[1].toLowerCase(),
+          ...(m[2] === undefined || m[2] === 'versions' ? {} : {version: m[2]}),
+        }
+      : undefined
   } catch {
     return undefined
   }
@@ -68,12 +74,22 @@ function rowsOf(table: LogsTable): Array<Record<string, unknown>> {
 }
 
 /** The vault's AuditEvent logs about the configured secrets, from the Log Analytics workspace. */
-export async function keyVaultLogs(provider: AzureProvider, settings: {workspaceId?: string; endpoint?: string; table?: string}, options: TrailOptions): Promise<TrailEvent[]> {
+export async function keyVaultLogs(
+  provider: AzureProvider,
+  settings: {workspaceId?: string; endpoint?: string; table?: string},
+  options: TrailOptions,
+): Promise<TrailEvent[]> {
   const workspaceId = settings.workspaceId
   if (workspaceId === undefined || workspaceId === '') {
-    throw new SecretsError('CONFIG_INVALID', `Provider ${provider.alias} (azure) needs \`logAnalyticsWorkspaceId\` for its trail: the Log Analytics workspace the vault's diagnostic setting sends AuditEvent logs to.`, {
-      suggestions: [`Add \`logAnalyticsWorkspaceId: <workspace id>\` under providers.${provider.alias} (the "Workspace ID" GUID on the workspace's overview page).`],
-    })
+    throw new SecretsError(
+      'CONFIG_INVALID',
+      `Provider ${provider.alias} (azure) needs \`logAnalyticsWorkspaceId\` for its trail: the Log Analytics workspace the vault's diagnostic setting sends AuditEvent logs to.`,
+      {
+        suggestions: [
+          `Add \`logAnalyticsWorkspaceId: <workspace id>\` under providers.${provider.alias} (the "Workspace ID" GUID on the workspace's overview page).`,
+        ],
+      },
+    )
   }
   const tableName = (settings.table ?? 'AzureDiagnostics') as TrailTable
   const table = TABLES[tableName]
@@ -90,7 +106,8 @@ export async function keyVaultLogs(provider: AzureProvider, settings: {workspace
     userAgentOptions: {userAgentPrefix: 'secrets-cli'},
   })
   const until = options.until ?? new Date()
-  const timespan = options.since === undefined ? {duration: DEFAULT_SPAN, endTime: until} : {startTime: options.since, endTime: until}
+  const timespan =
+    options.since === undefined ? {duration: DEFAULT_SPAN, endTime: until} : {startTime: options.since, endTime: until}
   let result
   try {
     result = await client.queryWorkspace(workspaceId, table.query, timespan, {serverTimeoutInSeconds: 120})
@@ -98,9 +115,17 @@ export async function keyVaultLogs(provider: AzureProvider, settings: {workspace
     throw logsError(error, ctx)
   }
   if (result.status !== LogsQueryResultStatus.Success) {
-    throw new SecretsError('UNAVAILABLE', `Log Analytics workspace ${workspaceId} answered the query only in part (${result.partialError?.code ?? 'PartialError'}: ${String(result.partialError?.message ?? '').split('\n')[0].slice(0, 200)}).`, {
-      suggestions: ['Narrow the time range with --since / --until and try again.'],
-    })
+    throw new SecretsError(
+      'UNAVAILABLE',
+      `Log Analytics workspace ${workspaceId} answered the query only in part (${result.partialError?.code ?? 'PartialError'}: ${String(
+        result.partialError?.message ?? '',
+      )
+        .split('\n')[0]
+        .slice(0, 200)}).`,
+      {
+        suggestions: ['Narrow the time range with --since / --until and try again.'],
+      },
+    )
   }
   const out: TrailEvent[] = []
   for (const t of result.tables) {
@@ -113,7 +138,9 @@ export async function keyVaultLogs(provider: AzureProvider, settings: {workspace
       const identity = (row.Identity as {claim?: Record<string, string>} | undefined)?.claim ?? {}
       const appId = (row.identity_claim_appid_g as string | undefined) || identity.appid
       const oid = (row.identity_claim_oid_g as string | undefined) || identity.oid
-      const upn = (row.identity_claim_http_schemas_xmlsoap_org_ws_2005_05_identity_claims_upn_s as string | undefined) || identity[UPN]
+      const upn =
+        (row.identity_claim_http_schemas_xmlsoap_org_ws_2005_05_identity_claims_upn_s as string | undefined) ||
+        identity[UPN]
       if (status === 401 && !appId && !oid && !upn) continue
       const time = row.TimeGenerated instanceof Date ? row.TimeGenerated : new Date(String(row.TimeGenerated))
       const seen = new Set<string>()

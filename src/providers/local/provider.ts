@@ -23,13 +23,18 @@ function parseVersion(ref: Reference): number | undefined {
   const raw = ref.params.version
   if (raw === undefined) return undefined
   if (!/^[1-9]\d{0,8}$/.test(raw)) {
-    throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${ref.raw}: version must be a positive whole number for a local secret.`, {ref: ref.raw})
+    throw new SecretsError(
+      'REFERENCE_INVALID',
+      `Invalid reference ${ref.raw}: version must be a positive whole number for a local secret.`,
+      {ref: ref.raw},
+    )
   }
   return Number(raw)
 }
 
 function versionNumber(text: string): number {
-  if (!/^[1-9]\d{0,8}$/.test(text)) throw new SecretsError('USAGE', `"${text}" is not a local version number (1, 2, 3 ...).`)
+  if (!/^[1-9]\d{0,8}$/.test(text))
+    throw new SecretsError('USAGE', `"${text}" is not a local version number (1, 2, 3 ...).`)
   return Number(text)
 }
 
@@ -86,7 +91,11 @@ export class LocalProvider implements SecretProvider {
         return {ok: true, ref, value, version: String(version)}
       } catch (error) {
         if (error instanceof SecretsError && error.code === 'NOT_FOUND') {
-          return {ok: false, ref, error: new SecretsError('NOT_FOUND', error.message, {ref: ref.raw, suggestions: error.suggestions})}
+          return {
+            ok: false,
+            ref,
+            error: new SecretsError('NOT_FOUND', error.message, {ref: ref.raw, suggestions: error.suggestions}),
+          }
         }
         throw error
       }
@@ -97,13 +106,22 @@ export class LocalProvider implements SecretProvider {
     const store = await this.open()
     return store.names().map((name) => {
       const m = store.meta(name)
-      return {name, ref: `${this.alias}://${name}`, version: String(m.version), versions: m.versions, updated: m.updated, actor: m.actor}
+      return {
+        name,
+        ref: `${this.alias}://${name}`,
+        version: String(m.version),
+        versions: m.versions,
+        updated: m.updated,
+        actor: m.actor,
+      }
     })
   }
 
   async write(ref: Reference, value: SecretValue): Promise<{version: string}> {
     this.plainName(ref, 'write')
-    const version = await updateStore(this.file, this.keyring, (store) => store.write(ref.path, value, actorLabel(this.ctx.actor)))
+    const version = await updateStore(this.file, this.keyring, (store) =>
+      store.write(ref.path, value, actorLabel(this.ctx.actor)),
+    )
     return {version: String(version)}
   }
 
@@ -115,7 +133,9 @@ export class LocalProvider implements SecretProvider {
 
   async writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
     this.plainName(ref, 'rotate')
-    const v = await updateStore(this.file, this.keyring, (store) => store.writePending(ref.path, value, actorLabel(this.ctx.actor), versionNumber(o.base)))
+    const v = await updateStore(this.file, this.keyring, (store) =>
+      store.writePending(ref.path, value, actorLabel(this.ctx.actor), versionNumber(o.base)),
+    )
     return {pending: String(v)}
   }
 
@@ -124,28 +144,37 @@ export class LocalProvider implements SecretProvider {
   }
 
   async promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
-    const v = await updateStore(this.file, this.keyring, (store) => store.promote(ref.path, versionNumber(o.pending), versionNumber(o.base)))
+    const v = await updateStore(this.file, this.keyring, (store) =>
+      store.promote(ref.path, versionNumber(o.pending), versionNumber(o.base)),
+    )
     return {version: String(v)}
   }
 
   async discardPending(ref: Reference, {pending}: {pending?: string}): Promise<void> {
-    await updateStore(this.file, this.keyring, (store) => store.discardPending(ref.path, pending === undefined ? undefined : versionNumber(pending)))
+    await updateStore(this.file, this.keyring, (store) =>
+      store.discardPending(ref.path, pending === undefined ? undefined : versionNumber(pending)),
+    )
   }
 
   async versions(ref: Reference): Promise<VersionInfo[]> {
     this.plainName(ref, 'list the versions of')
     const store = await this.open()
-    return store.history(ref.path).reverse().map((h) => ({
-      version: String(h.version),
-      created: h.created,
-      current: h.current,
-      ...(h.state === 'pending' ? {pending: true, labels: ['pending']} : {}),
-    }))
+    return store
+      .history(ref.path)
+      .reverse()
+      .map((h) => ({
+        version: String(h.version),
+        created: h.created,
+        current: h.current,
+        ...(h.state === 'pending' ? {pending: true, labels: ['pending']} : {}),
+      }))
   }
 
   async restoreVersion(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}> {
     this.plainName(ref, 'roll back')
-    const v = await updateStore(this.file, this.keyring, (store) => store.setCurrent(ref.path, versionNumber(o.version), versionNumber(o.expected)))
+    const v = await updateStore(this.file, this.keyring, (store) =>
+      store.setCurrent(ref.path, versionNumber(o.version), versionNumber(o.expected)),
+    )
     return {version: String(v)}
   }
 
@@ -154,7 +183,8 @@ export class LocalProvider implements SecretProvider {
     if (!this.inject) return out
     const store = await this.open()
     for (const name of store.names()) {
-      if (ENV_NAME_PATTERN.test(name)) out.set(name, {alias: this.alias, path: name, params: {}, raw: `${this.alias}://${name}`})
+      if (ENV_NAME_PATTERN.test(name))
+        out.set(name, {alias: this.alias, path: name, params: {}, raw: `${this.alias}://${name}`})
     }
     return out
   }
@@ -166,10 +196,14 @@ export class LocalProvider implements SecretProvider {
 
   private plainName(ref: Reference, verb: string): void {
     if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
-      throw new SecretsError('USAGE', `Cannot ${verb} ${ref.raw}: a local ${verb} takes a plain name, without #field or ?version.`, {
-        ref: ref.raw,
-        suggestions: [`Use ${this.alias}://${ref.path}.`],
-      })
+      throw new SecretsError(
+        'USAGE',
+        `Cannot ${verb} ${ref.raw}: a local ${verb} takes a plain name, without #field or ?version.`,
+        {
+          ref: ref.raw,
+          suggestions: [`Use ${this.alias}://${ref.path}.`],
+        },
+      )
     }
   }
 }

@@ -23,11 +23,14 @@ function readCredentialFile(file: string, what: string, alias: string): string {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') {
-      throw new SecretsError('IDENTITY_MISSING', `No ${what} for Vault provider ${alias}: ${file} does not exist.`, {suggestions: [`Create ${file}, or fix the path in secrets.yaml.`]})
+      throw new SecretsError('IDENTITY_MISSING', `No ${what} for Vault provider ${alias}: ${file} does not exist.`, {
+        suggestions: [`Create ${file}, or fix the path in secrets.yaml.`],
+      })
     }
     throw fsError(error, file, `reading the ${what} from`)
   }
-  if (text === '') throw new SecretsError('IDENTITY_MISSING', `The ${what} file ${file} for Vault provider ${alias} is empty.`)
+  if (text === '')
+    throw new SecretsError('IDENTITY_MISSING', `The ${what} file ${file} for Vault provider ${alias} is empty.`)
   return text
 }
 
@@ -38,7 +41,13 @@ type Call = <T>(fn: () => Promise<T>) => Promise<T>
  * Get a Vault token as the settings say: token (VAULT_TOKEN, then auth.tokenFile, then ~/.vault-token),
  * AppRole, JWT or Kubernetes login. Credentials come from the environment or files, never secrets.yaml.
  */
-export async function authenticate(client: NodeVault.client, s: VaultSettings, env: NodeJS.ProcessEnv, alias: string, call: Call): Promise<VaultLogin> {
+export async function authenticate(
+  client: NodeVault.client,
+  s: VaultSettings,
+  env: NodeJS.ProcessEnv,
+  alias: string,
+  call: Call,
+): Promise<VaultLogin> {
   const {method, mount, role} = s.auth
   if (method === 'token') {
     if (env.VAULT_TOKEN) return {token: env.VAULT_TOKEN, obtained: false, ttl: 0, scrub: [env.VAULT_TOKEN]}
@@ -48,9 +57,15 @@ export async function authenticate(client: NodeVault.client, s: VaultSettings, e
       return {token, obtained: false, ttl: 0, scrub: [token]}
     } catch (error) {
       if (error instanceof SecretsError && error.code === 'IDENTITY_MISSING') {
-        throw new SecretsError('IDENTITY_MISSING', `No Vault token for provider ${alias}: VAULT_TOKEN is not set and ${file} does not exist.`, {
-          suggestions: ['Set VAULT_TOKEN, or run `vault login` (it writes ~/.vault-token), or choose another auth method under `auth:` in secrets.yaml.'],
-        })
+        throw new SecretsError(
+          'IDENTITY_MISSING',
+          `No Vault token for provider ${alias}: VAULT_TOKEN is not set and ${file} does not exist.`,
+          {
+            suggestions: [
+              'Set VAULT_TOKEN, or run `vault login` (it writes ~/.vault-token), or choose another auth method under `auth:` in secrets.yaml.',
+            ],
+          },
+        )
       }
       throw error
     }
@@ -59,17 +74,29 @@ export async function authenticate(client: NodeVault.client, s: VaultSettings, e
   let body: Record<string, string>
   let login: () => Promise<{auth?: {client_token?: string; lease_duration?: number; renewable?: boolean}}>
   if (method === 'approle') {
-    const roleId = env.VAULT_ROLE_ID || (s.auth.roleIdFile ? readCredentialFile(s.auth.roleIdFile, 'AppRole role ID', alias) : undefined)
-    const secretId = env.VAULT_SECRET_ID || (s.auth.secretIdFile ? readCredentialFile(s.auth.secretIdFile, 'AppRole secret ID', alias) : undefined)
+    const roleId =
+      env.VAULT_ROLE_ID ||
+      (s.auth.roleIdFile ? readCredentialFile(s.auth.roleIdFile, 'AppRole role ID', alias) : undefined)
+    const secretId =
+      env.VAULT_SECRET_ID ||
+      (s.auth.secretIdFile ? readCredentialFile(s.auth.secretIdFile, 'AppRole secret ID', alias) : undefined)
     if (!roleId) {
-      throw new SecretsError('IDENTITY_MISSING', `No AppRole role ID for Vault provider ${alias}.`, {suggestions: ['Set VAULT_ROLE_ID and VAULT_SECRET_ID, or name files with `auth.roleIdFile` and `auth.secretIdFile` in secrets.yaml.']})
+      throw new SecretsError('IDENTITY_MISSING', `No AppRole role ID for Vault provider ${alias}.`, {
+        suggestions: [
+          'Set VAULT_ROLE_ID and VAULT_SECRET_ID, or name files with `auth.roleIdFile` and `auth.secretIdFile` in secrets.yaml.',
+        ],
+      })
     }
     body = {role_id: roleId, ...(secretId ? {secret_id: secretId} : {})}
     login = () => client.approleLogin({mount_point: mount, ...body})
   } else if (method === 'jwt') {
     const jwt = env.VAULT_JWT || (s.auth.tokenFile ? readCredentialFile(s.auth.tokenFile, 'JWT', alias) : undefined)
     if (!jwt) {
-      throw new SecretsError('IDENTITY_MISSING', `No JWT for Vault provider ${alias}.`, {suggestions: ['Set VAULT_JWT to the CI identity token, or name its file with `auth.tokenFile` in secrets.yaml.']})
+      throw new SecretsError('IDENTITY_MISSING', `No JWT for Vault provider ${alias}.`, {
+        suggestions: [
+          'Set VAULT_JWT to the CI identity token, or name its file with `auth.tokenFile` in secrets.yaml.',
+        ],
+      })
     }
     body = {role: role!, jwt}
     login = () => client.jwtLogin({mount_point: mount, ...body})
@@ -87,19 +114,31 @@ export async function authenticate(client: NodeVault.client, s: VaultSettings, e
     const status = statusOf(error)
     if (status === 400 || status === 403) {
       const said = scrubText(vaultErrors(error).join('; '), scrub)
-      throw new SecretsError('PERMISSION_DENIED', `Vault ${method} login at ${path}${role ? ` (role ${role})` : ''} was refused: ${said || 'permission denied'}.`, {
-        cause: {status},
-        suggestions: [method === 'approle'
-          ? 'Check VAULT_ROLE_ID and VAULT_SECRET_ID (a secret ID may have expired or been used up).'
-          : method === 'jwt'
-            ? `Check that the token's issuer, audience, subject and claims match role ${role} and that it has not expired.`
-            : `Check that the service account and its namespace are bound to role ${role}.`,
-        `If this auth method is enabled at another path than auth/${mount}, set \`auth.mount\` in secrets.yaml.`],
-      })
+      throw new SecretsError(
+        'PERMISSION_DENIED',
+        `Vault ${method} login at ${path}${role ? ` (role ${role})` : ''} was refused: ${said || 'permission denied'}.`,
+        {
+          cause: {status},
+          suggestions: [
+            method === 'approle'
+              ? 'Check VAULT_ROLE_ID and VAULT_SECRET_ID (a secret ID may have expired or been used up).'
+              : method === 'jwt'
+                ? `Check that the token's issuer, audience, subject and claims match role ${role} and that it has not expired.`
+                : `Check that the service account and its namespace are bound to role ${role}.`,
+            `If this auth method is enabled at another path than auth/${mount}, set \`auth.mount\` in secrets.yaml.`,
+          ],
+        },
+      )
     }
     throw toSecretsError(error, {op: 'log in to', path, address: s.address}, scrub)
   }
   const token = response?.auth?.client_token
-  if (!token) throw new SecretsError('UNAVAILABLE', `Vault ${method} login at ${path} returned no token.`, {retryable: false})
-  return {token, obtained: true, ttl: response.auth?.renewable ? response.auth.lease_duration ?? 0 : 0, scrub: [...scrub, token]}
+  if (!token)
+    throw new SecretsError('UNAVAILABLE', `Vault ${method} login at ${path} returned no token.`, {retryable: false})
+  return {
+    token,
+    obtained: true,
+    ttl: response.auth?.renewable ? (response.auth.lease_duration ?? 0) : 0,
+    scrub: [...scrub, token],
+  }
 }

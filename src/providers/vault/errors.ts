@@ -35,7 +35,8 @@ const TLS_PROBLEMS: Record<string, string> = {
   CERT_REVOKED: 'the server certificate has been revoked',
 }
 
-const CLIENT_CERT_PROBLEMS = /certificate required|bad certificate|unknown ca|alert handshake failure|certificate unknown|closed the connection right after the TLS handshake/i
+const CLIENT_CERT_PROBLEMS =
+  /certificate required|bad certificate|unknown ca|alert handshake failure|certificate unknown|closed the connection right after the TLS handshake/i
 
 /** Replace every credential string in `text` by a marker. */
 export function scrubText(text: string, scrub: string[]): string {
@@ -50,7 +51,16 @@ export function statusOf(error: unknown): number | undefined {
 /** Vault's own error strings ({"errors": [...]}), which never contain secret values. */
 export function vaultErrors(error: unknown): string[] {
   const list = (error as RawError)?.response?.body?.errors
-  return Array.isArray(list) ? list.map((e) => String(e).replaceAll(/\s+/g, ' ').replace(/^1 error occurred: \* /, '').trim()).filter(Boolean) : []
+  return Array.isArray(list)
+    ? list
+        .map((e) =>
+          String(e)
+            .replaceAll(/\s+/g, ' ')
+            .replace(/^1 error occurred: \* /, '')
+            .trim(),
+        )
+        .filter(Boolean)
+    : []
 }
 
 function codeOf(error: unknown): string | undefined {
@@ -69,12 +79,22 @@ export function isRetryable(error: unknown): boolean {
   const status = statusOf(error)
   if (status !== undefined) return status === 429 || status >= 500
   const code = codeOf(error)
-  return code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'EPIPE' || code === 'EAI_AGAIN' || code === 'ERR_SOCKET_CONNECTION_TIMEOUT'
+  return (
+    code === 'ECONNRESET' ||
+    code === 'ECONNREFUSED' ||
+    code === 'EPIPE' ||
+    code === 'EAI_AGAIN' ||
+    code === 'ERR_SOCKET_CONNECTION_TIMEOUT'
+  )
 }
 
 function isTimeout(error: unknown): boolean {
   const code = codeOf(error)
-  return code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout of \d+ms exceeded/.test((error as RawError)?.message ?? '')
+  return (
+    code === 'ECONNABORTED' ||
+    code === 'ETIMEDOUT' ||
+    /timeout of \d+ms exceeded/.test((error as RawError)?.message ?? '')
+  )
 }
 
 /**
@@ -92,64 +112,124 @@ export function toSecretsError(error: unknown, ctx: FailureContext, scrub: strin
   if (status !== undefined) {
     if (status === 403) {
       const cap = ctx.capability ?? 'read'
-      return new SecretsError('PERMISSION_DENIED', `Vault denied ${ctx.op} on ${ctx.path}${ctx.ref ? ` (${ctx.ref})` : ''}: ${said || 'permission denied'}.`, {
-        ...opts,
-        suggestions: [
-          `Ask your Vault admin for a policy granting "${cap}" on this path, e.g. path "${ctx.path}" { capabilities = ["${cap}"] }.`,
-          'Check that the token is still valid: `vault token lookup`, or log in again.',
-        ],
-      })
+      return new SecretsError(
+        'PERMISSION_DENIED',
+        `Vault denied ${ctx.op} on ${ctx.path}${ctx.ref ? ` (${ctx.ref})` : ''}: ${said || 'permission denied'}.`,
+        {
+          ...opts,
+          suggestions: [
+            `Ask your Vault admin for a policy granting "${cap}" on this path, e.g. path "${ctx.path}" { capabilities = ["${cap}"] }.`,
+            'Check that the token is still valid: `vault token lookup`, or log in again.',
+          ],
+        },
+      )
     }
     if (status === 404) return new SecretsError('NOT_FOUND', `${where} does not exist in Vault (${ctx.path}).`, opts)
     if (status === 400 && /check-and-set/.test(said)) {
-      return new SecretsError('CONFLICT', `${where} was changed by someone else while secrets was writing it (Vault: ${said}); nothing was overwritten.`, {
-        ...opts,
-        suggestions: ['Read the current value again and repeat the change.'],
-      })
+      return new SecretsError(
+        'CONFLICT',
+        `${where} was changed by someone else while secrets was writing it (Vault: ${said}); nothing was overwritten.`,
+        {
+          ...opts,
+          suggestions: ['Read the current value again and repeat the change.'],
+        },
+      )
     }
-    if (status === 429) return new SecretsError('UNAVAILABLE', `Vault at ${ctx.address} is rate limiting requests (429) to ${ctx.path}; gave up after retrying.`, {...opts, suggestions: ['Wait a moment and run the command again, or ask for a higher rate limit quota.']})
+    if (status === 429)
+      return new SecretsError(
+        'UNAVAILABLE',
+        `Vault at ${ctx.address} is rate limiting requests (429) to ${ctx.path}; gave up after retrying.`,
+        {...opts, suggestions: ['Wait a moment and run the command again, or ask for a higher rate limit quota.']},
+      )
     if (status === 503) {
       const sealed = /sealed/i.test(said)
-      return new SecretsError('UNAVAILABLE', `Vault at ${ctx.address} is ${sealed ? 'sealed' : 'unavailable (503: standby or maintenance)'}; gave up after retrying ${ctx.op} on ${ctx.path}.`, {
-        ...opts,
-        suggestions: [sealed ? 'Ask an operator to unseal Vault, then run the command again.' : 'Run the command again shortly; check `vault status`.'],
-      })
+      return new SecretsError(
+        'UNAVAILABLE',
+        `Vault at ${ctx.address} is ${sealed ? 'sealed' : 'unavailable (503: standby or maintenance)'}; gave up after retrying ${ctx.op} on ${ctx.path}.`,
+        {
+          ...opts,
+          suggestions: [
+            sealed
+              ? 'Ask an operator to unseal Vault, then run the command again.'
+              : 'Run the command again shortly; check `vault status`.',
+          ],
+        },
+      )
     }
-    if (status >= 500) return new SecretsError('UNAVAILABLE', `Vault at ${ctx.address} failed with ${status} on ${ctx.op} ${ctx.path}${said ? ` (${said})` : ''}; gave up after retrying.`, {...opts, suggestions: ['Run the command again shortly; check `vault status` and the server logs.']})
+    if (status >= 500)
+      return new SecretsError(
+        'UNAVAILABLE',
+        `Vault at ${ctx.address} failed with ${status} on ${ctx.op} ${ctx.path}${said ? ` (${said})` : ''}; gave up after retrying.`,
+        {...opts, suggestions: ['Run the command again shortly; check `vault status` and the server logs.']},
+      )
     if (status === 400 || status === 405) {
-      return new SecretsError('USAGE', `Vault rejected ${ctx.op} on ${ctx.path} (${status}): ${said || 'bad request'}.`, opts)
+      return new SecretsError(
+        'USAGE',
+        `Vault rejected ${ctx.op} on ${ctx.path} (${status}): ${said || 'bad request'}.`,
+        opts,
+      )
     }
-    return new SecretsError('UNAVAILABLE', `Vault at ${ctx.address} answered ${status} to ${ctx.op} ${ctx.path}${said ? ` (${said})` : ''}.`, {...opts, retryable: false})
+    return new SecretsError(
+      'UNAVAILABLE',
+      `Vault at ${ctx.address} answered ${status} to ${ctx.op} ${ctx.path}${said ? ` (${said})` : ''}.`,
+      {...opts, retryable: false},
+    )
   }
 
   const code = codeOf(error) ?? ''
   const message = clean((error as RawError)?.message ?? String(error))
   if (code in TLS_PROBLEMS) {
-    return new SecretsError('UNAVAILABLE', `TLS error talking to Vault at ${ctx.address}: ${TLS_PROBLEMS[code]} (${code}).`, {
-      ...opts,
-      retryable: false,
-      suggestions: [code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-        ? 'Connect with the name on the certificate, or set VAULT_TLS_SERVER_NAME to it.'
-        : 'Point VAULT_CACERT (or VAULT_CAPATH) at the CA that signed the Vault server certificate.'],
-    })
+    return new SecretsError(
+      'UNAVAILABLE',
+      `TLS error talking to Vault at ${ctx.address}: ${TLS_PROBLEMS[code]} (${code}).`,
+      {
+        ...opts,
+        retryable: false,
+        suggestions: [
+          code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+            ? 'Connect with the name on the certificate, or set VAULT_TLS_SERVER_NAME to it.'
+            : 'Point VAULT_CACERT (or VAULT_CAPATH) at the CA that signed the Vault server certificate.',
+        ],
+      },
+    )
   }
   if (CLIENT_CERT_PROBLEMS.test(message) || code.startsWith('ERR_SSL_')) {
-    return new SecretsError('PERMISSION_DENIED', `TLS error talking to Vault at ${ctx.address}: the server did not accept a client certificate (${tlsReason(error, message)}).`, {
-      ...opts,
-      suggestions: ['This Vault requires mutual TLS: set VAULT_CLIENT_CERT and VAULT_CLIENT_KEY to a certificate signed by a CA the server trusts.'],
-    })
+    return new SecretsError(
+      'PERMISSION_DENIED',
+      `TLS error talking to Vault at ${ctx.address}: the server did not accept a client certificate (${tlsReason(error, message)}).`,
+      {
+        ...opts,
+        suggestions: [
+          'This Vault requires mutual TLS: set VAULT_CLIENT_CERT and VAULT_CLIENT_KEY to a certificate signed by a CA the server trusts.',
+        ],
+      },
+    )
   }
   if (isTimeout(error)) {
     return new SecretsError('UNAVAILABLE', `Vault at ${ctx.address} did not answer ${ctx.op} ${ctx.path} in time.`, {
       ...opts,
-      suggestions: ['Check the network path to Vault, or raise `timeout:` (seconds) for this provider or VAULT_CLIENT_TIMEOUT.'],
+      suggestions: [
+        'Check the network path to Vault, or raise `timeout:` (seconds) for this provider or VAULT_CLIENT_TIMEOUT.',
+      ],
     })
   }
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EPIPE') {
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'ECONNRESET' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
+    code === 'EPIPE'
+  ) {
     return new SecretsError('UNAVAILABLE', `Cannot reach Vault at ${ctx.address} (${code}) to ${ctx.op} ${ctx.path}.`, {
       ...opts,
       suggestions: ['Check VAULT_ADDR (or `address:` in secrets.yaml) and that the server is running.'],
     })
   }
-  return new SecretsError('UNAVAILABLE', `Vault request failed (${ctx.op} ${ctx.path}): ${message}${code ? ` [${code}]` : ''}.`, {...opts, retryable: false})
+  return new SecretsError(
+    'UNAVAILABLE',
+    `Vault request failed (${ctx.op} ${ctx.path}): ${message}${code ? ` [${code}]` : ''}.`,
+    {...opts, retryable: false},
+  )
 }

@@ -5,7 +5,16 @@ import NodeVault from 'node-vault'
 import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, TrailEvent, TrailOptions, VersionInfo} from '../types.js'
+import type {
+  Capabilities,
+  ProviderContext,
+  ReadOutcome,
+  SecretMeta,
+  SecretProvider,
+  TrailEvent,
+  TrailOptions,
+  VersionInfo,
+} from '../types.js'
 import {authenticate, type VaultLogin} from './auth.js'
 import {isRetryable, statusOf, toSecretsError, type FailureContext} from './errors.js'
 import {probeTls} from './tls-probe.js'
@@ -42,7 +51,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function fieldMap(value: SecretValue): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(value.text())
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>
   } catch {
     // Not JSON.
   }
@@ -50,7 +60,10 @@ function fieldMap(value: SecretValue): Record<string, unknown> | undefined {
 }
 
 function encodePath(p: string): string {
-  return p.split('/').map((s) => encodeURIComponent(s)).join('/')
+  return p
+    .split('/')
+    .map((s) => encodeURIComponent(s))
+    .join('/')
 }
 
 /**
@@ -90,7 +103,9 @@ export class VaultProvider implements SecretProvider {
     for (const [mount, version] of this.settings.kv) this.mounts.set(mount, version)
     const {tls} = this.settings
     if (tls.skipVerify && this.settings.address.startsWith('https:')) {
-      ctx.ui.warn(`VAULT_SKIP_VERIFY is set: the TLS certificate of Vault at ${this.settings.address} is NOT verified, so anyone on the network path can read your secrets and token. Unset it and set VAULT_CACERT instead.`)
+      ctx.ui.warn(
+        `VAULT_SKIP_VERIFY is set: the TLS certificate of Vault at ${this.settings.address} is NOT verified, so anyone on the network path can read your secrets and token. Unset it and set VAULT_CACERT instead.`,
+      )
     }
     silenceHttpDebugLogs()
     const agentOptions: Record<string, unknown> = {}
@@ -116,19 +131,21 @@ export class VaultProvider implements SecretProvider {
   private async raw<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        // eslint-disable-next-line no-await-in-loop
         return await fn()
       } catch (error) {
         if (attempt >= this.settings.retries || !isRetryable(error)) {
-          if (statusOf(error) === undefined && (error as {code?: string}).code === 'ECONNRESET' && this.settings.address.startsWith('https:')) {
-            // eslint-disable-next-line no-await-in-loop
+          if (
+            statusOf(error) === undefined &&
+            (error as {code?: string}).code === 'ECONNRESET' &&
+            this.settings.address.startsWith('https:')
+          ) {
             throw (await probeTls(this.settings)) ?? error
           }
           throw error
         }
         const base = Math.min(2000, 100 * 2 ** attempt)
-        // eslint-disable-next-line no-await-in-loop
-        await sleep(base / 2 + Math.random() * base / 2)
+
+        await sleep(base / 2 + (Math.random() * base) / 2)
       }
     }
   }
@@ -143,46 +160,75 @@ export class VaultProvider implements SecretProvider {
   }
 
   private authenticated(): Promise<VaultLogin> {
-    this.login ??= authenticate(this.client, this.settings, this.ctx.env, this.alias, (fn) => this.raw(fn)).then((login) => {
-      this.scrub = login.scrub
-      this.client.token = login.token
-      if (login.obtained && login.ttl > 0) {
-        // Keep an obtained token alive while a long-running command (exec --watch) needs it.
-        this.client.startTokenRenewal({ttl: login.ttl}).catch(() => undefined)
-      }
-      return login
-    })
+    this.login ??= authenticate(this.client, this.settings, this.ctx.env, this.alias, (fn) => this.raw(fn)).then(
+      (login) => {
+        this.scrub = login.scrub
+        this.client.token = login.token
+        if (login.obtained && login.ttl > 0) {
+          // Keep an obtained token alive while a long-running command (exec --watch) needs it.
+          this.client.startTokenRenewal({ttl: login.ttl}).catch(() => undefined)
+        }
+        return login
+      },
+    )
     return this.login
   }
 
   /** Find the KV mount of `path`: pinned in secrets.yaml (`kv:`), cached, or asked of sys/internal/ui/mounts. */
   private async locate(path: string, ref?: string): Promise<Location> {
-    const known = [...this.mounts.keys()].filter((m) => path === m || path.startsWith(`${m}/`)).sort((a, b) => b.length - a.length)[0]
+    const known = [...this.mounts.keys()]
+      .filter((m) => path === m || path.startsWith(`${m}/`))
+      .sort((a, b) => b.length - a.length)[0]
     let mount = known
     if (mount === undefined) {
       const api = `sys/internal/ui/mounts/${encodePath(path)}`
       let data: {path?: string; type?: string; options?: {version?: string} | null} | undefined
       try {
-        data = (await this.call(() => this.client.read(api), {op: 'look up the secrets engine of', path: api, ref, capability: 'read'}))?.data
+        data = (
+          await this.call(() => this.client.read(api), {
+            op: 'look up the secrets engine of',
+            path: api,
+            ref,
+            capability: 'read',
+          })
+        )?.data
       } catch (error) {
         if (error instanceof SecretsError && (error.cause as {status?: number} | undefined)?.status === 403) {
-          throw new SecretsError('PERMISSION_DENIED', `Vault denied looking up the secrets engine of ${path}${ref ? ` (${ref})` : ''}: the token has no capability on that mount.`, {
-            ref,
-            suggestions: ['Ask for a policy granting access under this mount, or pin the KV version with `kv: {<mount>: 2}` in secrets.yaml if the token may read only some paths.'],
-          })
+          throw new SecretsError(
+            'PERMISSION_DENIED',
+            `Vault denied looking up the secrets engine of ${path}${ref ? ` (${ref})` : ''}: the token has no capability on that mount.`,
+            {
+              ref,
+              suggestions: [
+                'Ask for a policy granting access under this mount, or pin the KV version with `kv: {<mount>: 2}` in secrets.yaml if the token may read only some paths.',
+              ],
+            },
+          )
         }
         throw error
       }
-      if (data?.path === undefined) throw new SecretsError('NOT_FOUND', `No secrets engine is mounted at ${path} in Vault${ref ? ` (${ref})` : ''}.`, {ref})
+      if (data?.path === undefined)
+        throw new SecretsError(
+          'NOT_FOUND',
+          `No secrets engine is mounted at ${path} in Vault${ref ? ` (${ref})` : ''}.`,
+          {ref},
+        )
       if (data.type !== 'kv' && data.type !== 'generic') {
-        throw new SecretsError('UNSUPPORTED', `${ref ?? path} is in a ${data.type} secrets engine (mount ${data.path}); the vault provider reads KV v1 and v2 mounts.`, {ref})
+        throw new SecretsError(
+          'UNSUPPORTED',
+          `${ref ?? path} is in a ${data.type} secrets engine (mount ${data.path}); the vault provider reads KV v1 and v2 mounts.`,
+          {ref},
+        )
       }
       mount = data.path.replace(/\/+$/, '')
       this.mounts.set(mount, data.options?.version === '2' ? 2 : 1)
     }
     const rest = path === mount ? '' : path.slice(mount.length + 1)
     if (rest === '') {
-      throw new SecretsError('REFERENCE_INVALID', `${ref ?? path} names the mount ${mount}, not a secret in it.`, {ref, suggestions: [`Add the secret's path: ${this.alias}://${mount}/<path>#<field>.`]})
+      throw new SecretsError('REFERENCE_INVALID', `${ref ?? path} names the mount ${mount}, not a secret in it.`, {
+        ref,
+        suggestions: [`Add the secret's path: ${this.alias}://${mount}/<path>#<field>.`],
+      })
     }
     return {mount, version: this.mounts.get(mount)!, rest}
   }
@@ -197,10 +243,19 @@ export class VaultProvider implements SecretProvider {
   }
 
   /** Read the map at a location. Undefined when there is none (for KV v2: `current` is the metadata's version even if deleted). */
-  private async readMap(loc: Location, version: number | undefined, ref: string): Promise<{data?: Record<string, unknown>; version?: number; deletedAt?: string}> {
+  private async readMap(
+    loc: Location,
+    version: number | undefined,
+    ref: string,
+  ): Promise<{data?: Record<string, unknown>; version?: number; deletedAt?: string}> {
     const api = this.dataPath(loc)
     try {
-      const res = await this.call(() => this.client.read(version === undefined ? api : `${api}?version=${version}`), {op: 'read', path: api, ref, capability: 'read'})
+      const res = await this.call(() => this.client.read(version === undefined ? api : `${api}?version=${version}`), {
+        op: 'read',
+        path: api,
+        ref,
+        capability: 'read',
+      })
       if (loc.version === 1) return {data: res?.data ?? {}}
       return {data: res?.data?.data ?? {}, version: res?.data?.metadata?.version}
     } catch (error) {
@@ -233,42 +288,77 @@ export class VaultProvider implements SecretProvider {
     for (const g of groups.values()) {
       if (located.has(g.path)) continue
       try {
-        // eslint-disable-next-line no-await-in-loop
         located.set(g.path, await this.locate(g.path, refs[g.indexes[0]].raw))
       } catch (error) {
         if (!(error instanceof SecretsError)) throw error
         located.set(g.path, error)
       }
     }
-    await Promise.all([...groups.values()].map(async (g) => {
-      const first = refs[g.indexes[0]]
-      const fail = (error: SecretsError): void => {
-        for (const i of g.indexes) outcomes[i] = {ok: false, ref: refs[i], error: error.ref === refs[i].raw ? error : new SecretsError(error.code, error.message.replace(first.raw, refs[i].raw), {ref: refs[i].raw, suggestions: error.suggestions, retryable: error.retryable})}
-      }
-      const loc = located.get(g.path)!
-      if (loc instanceof SecretsError) return fail(loc)
-      if (loc.version === 1 && g.version !== undefined) {
-        return fail(new SecretsError('UNSUPPORTED', `${first.raw} asks for a version, but ${loc.mount} is a KV v1 mount, which keeps no versions.`, {ref: first.raw}))
-      }
-      try {
-        const r = await this.readMap(loc, g.version, first.raw)
-        if (r.data === undefined) {
-          const what = g.version === undefined ? first.raw.split('#')[0].split('?')[0] : `Version ${g.version} of ${first.path}`
-          return fail(new SecretsError('NOT_FOUND', `${what} does not exist in Vault (or was deleted).`, {ref: first.raw, suggestions: [`See what exists with \`secrets list ${this.alias}\`.`]}))
+    await Promise.all(
+      [...groups.values()].map(async (g) => {
+        const first = refs[g.indexes[0]]
+        const fail = (error: SecretsError): void => {
+          for (const i of g.indexes)
+            outcomes[i] = {
+              ok: false,
+              ref: refs[i],
+              error:
+                error.ref === refs[i].raw
+                  ? error
+                  : new SecretsError(error.code, error.message.replace(first.raw, refs[i].raw), {
+                      ref: refs[i].raw,
+                      suggestions: error.suggestions,
+                      retryable: error.retryable,
+                    }),
+            }
         }
-        const value = new SecretValue(JSON.stringify(r.data))
-        for (const i of g.indexes) outcomes[i] = {ok: true, ref: refs[i], value, version: r.version === undefined ? undefined : String(r.version)}
-      } catch (error) {
-        if (!(error instanceof SecretsError)) throw error
-        fail(error)
-      }
-    }))
+        const loc = located.get(g.path)!
+        if (loc instanceof SecretsError) return fail(loc)
+        if (loc.version === 1 && g.version !== undefined) {
+          return fail(
+            new SecretsError(
+              'UNSUPPORTED',
+              `${first.raw} asks for a version, but ${loc.mount} is a KV v1 mount, which keeps no versions.`,
+              {ref: first.raw},
+            ),
+          )
+        }
+        try {
+          const r = await this.readMap(loc, g.version, first.raw)
+          if (r.data === undefined) {
+            const what =
+              g.version === undefined ? first.raw.split('#')[0].split('?')[0] : `Version ${g.version} of ${first.path}`
+            return fail(
+              new SecretsError('NOT_FOUND', `${what} does not exist in Vault (or was deleted).`, {
+                ref: first.raw,
+                suggestions: [`See what exists with \`secrets list ${this.alias}\`.`],
+              }),
+            )
+          }
+          const value = new SecretValue(JSON.stringify(r.data))
+          for (const i of g.indexes)
+            outcomes[i] = {
+              ok: true,
+              ref: refs[i],
+              value,
+              version: r.version === undefined ? undefined : String(r.version),
+            }
+        } catch (error) {
+          if (!(error instanceof SecretsError)) throw error
+          fail(error)
+        }
+      }),
+    )
     return outcomes
   }
 
   async write(ref: Reference, value: SecretValue): Promise<{version: string}> {
     if (Object.keys(ref.params).length > 0) {
-      throw new SecretsError('USAGE', `Cannot write ${ref.raw}: a write always creates a new version; drop the ?${Object.keys(ref.params)[0]}= part.`, {ref: ref.raw})
+      throw new SecretsError(
+        'USAGE',
+        `Cannot write ${ref.raw}: a write always creates a new version; drop the ?${Object.keys(ref.params)[0]}= part.`,
+        {ref: ref.raw},
+      )
     }
     await this.authenticated()
     const loc = await this.locate(ref.path, ref.raw)
@@ -276,10 +366,14 @@ export class VaultProvider implements SecretProvider {
     if (ref.field === undefined) {
       fields = fieldMap(value)
       if (fields === undefined) {
-        throw new SecretsError('USAGE', `Cannot write ${ref.raw}: a Vault secret is a map of fields, so the value must be a JSON object, or name the field to set.`, {
-          ref: ref.raw,
-          suggestions: [`Set one field with ${ref.raw}#<field>, or pipe a JSON object such as {"password": "..."}.`],
-        })
+        throw new SecretsError(
+          'USAGE',
+          `Cannot write ${ref.raw}: a Vault secret is a map of fields, so the value must be a JSON object, or name the field to set.`,
+          {
+            ref: ref.raw,
+            suggestions: [`Set one field with ${ref.raw}#<field>, or pipe a JSON object such as {"password": "..."}.`],
+          },
+        )
       }
     }
     // Read the current version first and write with check-and-set, so a concurrent writer is a CONFLICT, not lost.
@@ -287,15 +381,28 @@ export class VaultProvider implements SecretProvider {
     const data = fields ?? {...current.data, [ref.field!]: value.text()}
     const api = this.dataPath(loc)
     if (loc.version === 1) {
-      await this.call(() => this.client.write(api, data), {op: 'write', path: api, ref: ref.raw, capability: current.exists ? 'update' : 'create'})
+      await this.call(() => this.client.write(api, data), {
+        op: 'write',
+        path: api,
+        ref: ref.raw,
+        capability: current.exists ? 'update' : 'create',
+      })
       return {version: '1'}
     }
-    const res = await this.call(() => this.client.write(api, {options: {cas: current.version}, data}), {op: 'write', path: api, ref: ref.raw, capability: current.exists ? 'update' : 'create'})
+    const res = await this.call(() => this.client.write(api, {options: {cas: current.version}, data}), {
+      op: 'write',
+      path: api,
+      ref: ref.raw,
+      capability: current.exists ? 'update' : 'create',
+    })
     return {version: String(res?.data?.version ?? current.version + 1)}
   }
 
   /** The map to start from and the version a check-and-set write must name (0: no secret yet). */
-  private async currentForWrite(loc: Location, ref: string): Promise<{data: Record<string, unknown>; version: number; exists: boolean}> {
+  private async currentForWrite(
+    loc: Location,
+    ref: string,
+  ): Promise<{data: Record<string, unknown>; version: number; exists: boolean}> {
     if (loc.version === 1) {
       const r = await this.readMap(loc, undefined, ref)
       return {data: r.data ?? {}, version: 0, exists: r.data !== undefined}
@@ -309,19 +416,29 @@ export class VaultProvider implements SecretProvider {
       return {data: res?.data?.data ?? {}, version: res?.data?.metadata?.version ?? 0, exists: true}
     } catch (error) {
       if (statusOf(error) === 404) {
-        const version = (error as {response?: {body?: {data?: {metadata?: {version?: number}}}}}).response?.body?.data?.metadata?.version ?? 0
+        const version =
+          (error as {response?: {body?: {data?: {metadata?: {version?: number}}}}}).response?.body?.data?.metadata
+            ?.version ?? 0
         return {data: {}, version, exists: version > 0}
       }
-      throw toSecretsError(error, {op: 'read', path: api, ref, capability: 'read', address: this.settings.address}, this.scrub)
+      throw toSecretsError(
+        error,
+        {op: 'read', path: api, ref, capability: 'read', address: this.settings.address},
+        this.scrub,
+      )
     }
   }
 
   async delete(ref: Reference): Promise<{versions: number}> {
     if (Object.keys(ref.params).length > 0) {
-      throw new SecretsError('USAGE', `Cannot delete ${ref.raw}: delete removes a secret with all its versions (or one #field); give it without ?${Object.keys(ref.params)[0]}=.`, {
-        ref: ref.raw,
-        suggestions: [`Use ${this.alias}://${ref.path}${ref.field === undefined ? '' : `#${ref.field}`}.`],
-      })
+      throw new SecretsError(
+        'USAGE',
+        `Cannot delete ${ref.raw}: delete removes a secret with all its versions (or one #field); give it without ?${Object.keys(ref.params)[0]}=.`,
+        {
+          ref: ref.raw,
+          suggestions: [`Use ${this.alias}://${ref.path}${ref.field === undefined ? '' : `#${ref.field}`}.`],
+        },
+      )
     }
     await this.authenticated()
     if (ref.field !== undefined) {
@@ -331,13 +448,21 @@ export class VaultProvider implements SecretProvider {
     const loc = await this.locate(ref.path, ref.raw)
     if (loc.version === 1) {
       const r = await this.readMap(loc, undefined, ref.raw)
-      if (r.data === undefined) throw new SecretsError('NOT_FOUND', `${ref.raw} does not exist in Vault.`, {ref: ref.raw})
+      if (r.data === undefined)
+        throw new SecretsError('NOT_FOUND', `${ref.raw} does not exist in Vault.`, {ref: ref.raw})
       const api = this.dataPath(loc)
       await this.call(() => this.client.delete(api), {op: 'delete', path: api, ref: ref.raw, capability: 'delete'})
       return {versions: 1}
     }
     const api = this.metadataPath(loc)
-    const meta = (await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, ref: ref.raw, capability: 'read'}))?.data
+    const meta = (
+      await this.call(() => this.client.read(api), {
+        op: 'read the metadata of',
+        path: api,
+        ref: ref.raw,
+        capability: 'read',
+      })
+    )?.data
     await this.call(() => this.client.delete(api), {op: 'delete', path: api, ref: ref.raw, capability: 'delete'})
     return {versions: Object.keys(meta?.versions ?? {}).length}
   }
@@ -362,7 +487,11 @@ export class VaultProvider implements SecretProvider {
 
   async list(): Promise<SecretMeta[]> {
     await this.authenticated()
-    const res = await this.call(() => this.client.read('sys/internal/ui/mounts'), {op: 'list the mounts of', path: 'sys/internal/ui/mounts', capability: 'read'})
+    const res = await this.call(() => this.client.read('sys/internal/ui/mounts'), {
+      op: 'list the mounts of',
+      path: 'sys/internal/ui/mounts',
+      capability: 'read',
+    })
     const secret = (res?.data?.secret ?? {}) as Record<string, {type?: string; options?: {version?: string} | null}>
     for (const [path, m] of Object.entries(secret)) {
       if (m.type === 'kv' || m.type === 'generic') {
@@ -374,35 +503,41 @@ export class VaultProvider implements SecretProvider {
     const v2: Array<{meta: SecretMeta; api: string}> = []
     for (const [mount, version] of [...this.mounts].sort(([a], [b]) => a.localeCompare(b))) {
       const start = out.length
-      // eslint-disable-next-line no-await-in-loop
+
       await this.walk(mount, version, '', out)
-      if (version === 2) for (const meta of out.slice(start)) v2.push({meta, api: `${mount}/metadata/${encodePath(meta.name.slice(mount.length + 1))}`})
+      if (version === 2)
+        for (const meta of out.slice(start))
+          v2.push({meta, api: `${mount}/metadata/${encodePath(meta.name.slice(mount.length + 1))}`})
     }
     // KV v2 metadata (current version, how many versions, last update), a few requests at a time; a
     // secret whose metadata this token may not read is listed without it.
     let next = 0
-    await Promise.all(Array.from({length: Math.min(8, v2.length)}, async () => {
-      while (next < v2.length) {
-        const {meta, api} = v2[next++]
-        try {
-          // eslint-disable-next-line no-await-in-loop
-          const data = (await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, capability: 'read'}))?.data
-          if (typeof data?.current_version === 'number') meta.version = String(data.current_version)
-          if (data?.versions) meta.versions = Object.keys(data.versions).length
-          if (typeof data?.updated_time === 'string') meta.updated = data.updated_time
-          // custom_metadata is where teams keep rotation policy and owners (never secret values).
-          meta.details = {
-            mount: api.slice(0, api.indexOf('/metadata/')),
-            kv: 2,
-            created: data?.created_time,
-            oldestVersion: data?.oldest_version,
-            ...(data?.custom_metadata ? {customMetadata: data.custom_metadata} : {}),
+    await Promise.all(
+      Array.from({length: Math.min(8, v2.length)}, async () => {
+        while (next < v2.length) {
+          const {meta, api} = v2[next++]
+          try {
+            const data = (
+              await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, capability: 'read'})
+            )?.data
+            if (typeof data?.current_version === 'number') meta.version = String(data.current_version)
+            if (data?.versions) meta.versions = Object.keys(data.versions).length
+            if (typeof data?.updated_time === 'string') meta.updated = data.updated_time
+            // custom_metadata is where teams keep rotation policy and owners (never secret values).
+            meta.details = {
+              mount: api.slice(0, api.indexOf('/metadata/')),
+              kv: 2,
+              created: data?.created_time,
+              oldestVersion: data?.oldest_version,
+              ...(data?.custom_metadata ? {customMetadata: data.custom_metadata} : {}),
+            }
+          } catch (error) {
+            if (!(error instanceof SecretsError && (error.code === 'PERMISSION_DENIED' || error.code === 'NOT_FOUND')))
+              throw error
           }
-        } catch (error) {
-          if (!(error instanceof SecretsError && (error.code === 'PERMISSION_DENIED' || error.code === 'NOT_FOUND'))) throw error
         }
-      }
-    }))
+      }),
+    )
     return out
   }
 
@@ -411,7 +546,9 @@ export class VaultProvider implements SecretProvider {
     const api = version === 2 ? `${mount}/metadata/${encodePath(prefix)}` : `${mount}/${encodePath(prefix)}`
     let keys: string[]
     try {
-      keys = (await this.call(() => this.client.list(api.replace(/\/$/, '')), {op: 'list', path: api, capability: 'list'}))?.data?.keys ?? []
+      keys =
+        (await this.call(() => this.client.list(api.replace(/\/$/, '')), {op: 'list', path: api, capability: 'list'}))
+          ?.data?.keys ?? []
     } catch (error) {
       // An empty folder is a 404; a folder this token may not list is skipped, not fatal.
       if (error instanceof SecretsError && (error.code === 'NOT_FOUND' || error.code === 'PERMISSION_DENIED')) return
@@ -419,7 +556,6 @@ export class VaultProvider implements SecretProvider {
     }
     for (const key of keys) {
       if (key.endsWith('/')) {
-        // eslint-disable-next-line no-await-in-loop
         await this.walk(mount, version, `${prefix}${key}`, out)
       } else if (out.length < LIST_LIMIT) {
         const name = `${mount}/${prefix}${key}`
@@ -431,12 +567,18 @@ export class VaultProvider implements SecretProvider {
   /** The KV v2 location of a whole secret for rotation; KV v1 keeps no versions, so it cannot stage. */
   private async rotationLocation(ref: Reference, verb: string): Promise<Location> {
     if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
-      throw new SecretsError('USAGE', `Cannot ${verb} ${ref.raw}: give the whole secret, without #field or ?version.`, {ref: ref.raw})
+      throw new SecretsError('USAGE', `Cannot ${verb} ${ref.raw}: give the whole secret, without #field or ?version.`, {
+        ref: ref.raw,
+      })
     }
     await this.authenticated()
     const loc = await this.locate(ref.path, ref.raw)
     if (loc.version !== 2) {
-      throw new SecretsError('UNSUPPORTED', `Cannot ${verb} ${ref.raw}: ${loc.mount} is a KV v1 mount, which keeps no versions.`, {ref: ref.raw, suggestions: ['Move the secret to a KV v2 mount to rotate it in stages and keep its history.']})
+      throw new SecretsError(
+        'UNSUPPORTED',
+        `Cannot ${verb} ${ref.raw}: ${loc.mount} is a KV v1 mount, which keeps no versions.`,
+        {ref: ref.raw, suggestions: ['Move the secret to a KV v2 mount to rotate it in stages and keep its history.']},
+      )
     }
     return loc
   }
@@ -448,13 +590,23 @@ export class VaultProvider implements SecretProvider {
 
   private async writeCas(loc: Location, data: Record<string, unknown>, cas: number, ref: string): Promise<number> {
     const api = this.dataPath(loc)
-    const res = await this.call(() => this.client.write(api, {options: {cas}, data}), {op: 'write', path: api, ref, capability: cas === 0 ? 'create' : 'update'})
+    const res = await this.call(() => this.client.write(api, {options: {cas}, data}), {
+      op: 'write',
+      path: api,
+      ref,
+      capability: cas === 0 ? 'create' : 'update',
+    })
     return Number(res?.data?.version ?? cas + 1)
   }
 
   private async mapAt(loc: Location, version: number, ref: string): Promise<Record<string, unknown>> {
     const r = await this.readMap(loc, version, ref)
-    if (r.data === undefined) throw new SecretsError('NOT_FOUND', `Version ${version} of ${loc.mount}/${loc.rest} does not exist in Vault (or was deleted).`, {ref})
+    if (r.data === undefined)
+      throw new SecretsError(
+        'NOT_FOUND',
+        `Version ${version} of ${loc.mount}/${loc.rest} does not exist in Vault (or was deleted).`,
+        {ref},
+      )
     return r.data
   }
 
@@ -462,19 +614,33 @@ export class VaultProvider implements SecretProvider {
     const loc = await this.rotationLocation(ref, 'rotate')
     const data = fieldMap(value)
     if (data === undefined) {
-      throw new SecretsError('USAGE', `Cannot rotate ${ref.raw}: a Vault secret is a map of fields; rotate one field (${ref.raw}#<field>) or give a JSON object.`, {ref: ref.raw})
+      throw new SecretsError(
+        'USAGE',
+        `Cannot rotate ${ref.raw}: a Vault secret is a map of fields; rotate one field (${ref.raw}#<field>) or give a JSON object.`,
+        {ref: ref.raw},
+      )
     }
     const current = await this.currentForWrite(loc, ref.raw)
     if (String(current.version) !== o.base) {
-      throw new SecretsError('CONFLICT', `${ref.raw} was changed by someone else (version ${current.version}, not ${o.base}); nothing was written.`, {ref: ref.raw, suggestions: ['Run the rotation again.']})
+      throw new SecretsError(
+        'CONFLICT',
+        `${ref.raw} was changed by someone else (version ${current.version}, not ${o.base}); nothing was written.`,
+        {ref: ref.raw, suggestions: ['Run the rotation again.']},
+      )
     }
     const stage = this.staging(loc)
     const staged = await this.currentForWrite(stage, ref.raw)
     if (staged.version > 0) {
-      throw new SecretsError('CONFLICT', `${ref.raw} has a pending value from another rotation (${stage.mount}/${stage.rest}); nothing was written.`, {
-        ref: ref.raw,
-        suggestions: ['Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.'],
-      })
+      throw new SecretsError(
+        'CONFLICT',
+        `${ref.raw} has a pending value from another rotation (${stage.mount}/${stage.rest}); nothing was written.`,
+        {
+          ref: ref.raw,
+          suggestions: [
+            'Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.',
+          ],
+        },
+      )
     }
     // cas 0: of two rotations starting together, only the first creates the staging secret.
     return {pending: String(await this.writeCas(stage, data, 0, ref.raw))}
@@ -490,7 +656,11 @@ export class VaultProvider implements SecretProvider {
     const stage = this.staging(loc)
     const data = await this.mapAt(stage, Number(o.pending), ref.raw).catch((error: unknown) => {
       if (error instanceof SecretsError && error.code === 'NOT_FOUND') {
-        throw new SecretsError('CONFLICT', `${ref.raw} has no pending value ${o.pending} any more (${stage.mount}/${stage.rest}): another run promoted or dropped it; nothing was changed.`, {ref: ref.raw})
+        throw new SecretsError(
+          'CONFLICT',
+          `${ref.raw} has no pending value ${o.pending} any more (${stage.mount}/${stage.rest}): another run promoted or dropped it; nothing was changed.`,
+          {ref: ref.raw},
+        )
       }
       throw error
     })
@@ -523,14 +693,26 @@ export class VaultProvider implements SecretProvider {
   async versions(ref: Reference): Promise<VersionInfo[]> {
     const loc = await this.rotationLocation(ref, 'list the versions of')
     const api = this.metadataPath(loc)
-    const data = (await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, ref: ref.raw, capability: 'read'}))?.data
-    const versions = (data?.versions ?? {}) as Record<string, {created_time?: string; deletion_time?: string; destroyed?: boolean}>
-    return Object.entries(versions).map(([v, m]) => ({
-      version: v,
-      created: m.created_time,
-      current: Number(v) === data?.current_version,
-      ...(m.destroyed ? {labels: ['destroyed']} : m.deletion_time ? {labels: ['deleted']} : {}),
-    })).sort((a, b) => Number(b.version) - Number(a.version))
+    const data = (
+      await this.call(() => this.client.read(api), {
+        op: 'read the metadata of',
+        path: api,
+        ref: ref.raw,
+        capability: 'read',
+      })
+    )?.data
+    const versions = (data?.versions ?? {}) as Record<
+      string,
+      {created_time?: string; deletion_time?: string; destroyed?: boolean}
+    >
+    return Object.entries(versions)
+      .map(([v, m]) => ({
+        version: v,
+        created: m.created_time,
+        current: Number(v) === data?.current_version,
+        ...(m.destroyed ? {labels: ['destroyed']} : m.deletion_time ? {labels: ['deleted']} : {}),
+      }))
+      .sort((a, b) => Number(b.version) - Number(a.version))
   }
 
   async restoreVersion(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}> {
@@ -540,7 +722,13 @@ export class VaultProvider implements SecretProvider {
   }
 
   /** One transit call (`<mount>/encrypt/<key>` or `decrypt`), with this provider's auth, TLS and retries. */
-  async transit(mount: string, op: 'encrypt' | 'decrypt', key: string, body: Record<string, string>, ref: string): Promise<Record<string, unknown>> {
+  async transit(
+    mount: string,
+    op: 'encrypt' | 'decrypt',
+    key: string,
+    body: Record<string, string>,
+    ref: string,
+  ): Promise<Record<string, unknown>> {
     const api = `${mount}/${op}/${encodePath(key)}`
     const res = await this.call(() => this.client.write(api, body), {op, path: api, ref, capability: 'update'})
     return (res?.data ?? {}) as Record<string, unknown>
@@ -554,9 +742,14 @@ export class VaultProvider implements SecretProvider {
   /** `sys/audit-hash/<device>`: the HMAC the audit device gives `input` (never called with a secret value). */
   async auditHash(device: string, input: string): Promise<string> {
     const api = `sys/audit-hash/${encodePath(device)}`
-    const res = await this.call(() => this.client.write(api, {input}), {op: 'audit-hash', path: api, capability: 'update'})
+    const res = await this.call(() => this.client.write(api, {input}), {
+      op: 'audit-hash',
+      path: api,
+      capability: 'update',
+    })
     const hash = (res?.data?.hash ?? res?.hash) as unknown
-    if (typeof hash !== 'string') throw new SecretsError('UNAVAILABLE', `Vault answered ${api} without a hash.`, {retryable: false})
+    if (typeof hash !== 'string')
+      throw new SecretsError('UNAVAILABLE', `Vault answered ${api} without a hash.`, {retryable: false})
     return hash
   }
 
@@ -575,8 +768,17 @@ export class VaultProvider implements SecretProvider {
     } catch (error) {
       throw toSecretsError(error, {op: 'check the health of', path: 'sys/health', address: this.settings.address})
     }
-    if (health?.sealed) throw new SecretsError('UNAVAILABLE', `Vault at ${this.settings.address} is sealed.`, {suggestions: ['Ask an operator to unseal Vault.']})
-    const self = (await this.call(() => this.client.tokenLookupSelf(), {op: 'look up the token at', path: 'auth/token/lookup-self', capability: 'read'}))?.data
+    if (health?.sealed)
+      throw new SecretsError('UNAVAILABLE', `Vault at ${this.settings.address} is sealed.`, {
+        suggestions: ['Ask an operator to unseal Vault.'],
+      })
+    const self = (
+      await this.call(() => this.client.tokenLookupSelf(), {
+        op: 'look up the token at',
+        path: 'auth/token/lookup-self',
+        capability: 'read',
+      })
+    )?.data
     const ttl = typeof self?.ttl === 'number' && self.ttl > 0 ? `, ttl ${self.ttl}s` : ''
     return `${this.settings.address}: Vault ${health?.version ?? '?'}, ${health?.standby ? 'standby' : 'active'}; ${this.settings.auth.method} auth${login.obtained ? ` at auth/${this.settings.auth.mount}` : ''}, token policies ${(self?.policies ?? []).join(', ') || 'none'}${ttl}`
   }
@@ -589,7 +791,10 @@ export class VaultProvider implements SecretProvider {
     try {
       await this.client.tokenRevokeSelf()
     } catch (error) {
-      if (statusOf(error) !== 403) this.ctx.ui.warn(`Could not revoke the Vault token this run obtained (${toSecretsError(error, {op: 'revoke', path: 'auth/token/revoke-self', address: this.settings.address}, this.scrub).message}); it expires with its TTL.`)
+      if (statusOf(error) !== 403)
+        this.ctx.ui.warn(
+          `Could not revoke the Vault token this run obtained (${toSecretsError(error, {op: 'revoke', path: 'auth/token/revoke-self', address: this.settings.address}, this.scrub).message}); it expires with its TTL.`,
+        )
     }
   }
 }

@@ -20,7 +20,14 @@ export interface VaultSettings {
   retries: number
   /** Pinned KV versions by mount path without slashes (`secret` -> 2). */
   kv: Map<string, 1 | 2>
-  auth: {method: AuthMethod; mount: string; role?: string; tokenFile?: string; roleIdFile?: string; secretIdFile?: string}
+  auth: {
+    method: AuthMethod
+    mount: string
+    role?: string
+    tokenFile?: string
+    roleIdFile?: string
+    secretIdFile?: string
+  }
   tls: {
     ca?: string[]
     cert?: string
@@ -30,7 +37,12 @@ export interface VaultSettings {
   }
 }
 
-const DEFAULT_MOUNTS: Record<AuthMethod, string> = {token: 'token', approle: 'approle', jwt: 'jwt', kubernetes: 'kubernetes'}
+const DEFAULT_MOUNTS: Record<AuthMethod, string> = {
+  token: 'token',
+  approle: 'approle',
+  jwt: 'jwt',
+  kubernetes: 'kubernetes',
+}
 
 function truthy(v: string | undefined): boolean {
   return v !== undefined && v !== '' && !['0', 'false', 'f', 'no'].includes(v.toLowerCase())
@@ -41,7 +53,11 @@ function readPem(file: string, what: string): string {
     return readFileSync(file, 'utf8')
   } catch (error) {
     const e = fsError(error, file, `reading ${what}`)
-    if (e instanceof SecretsError) throw new SecretsError(e.code === 'NOT_FOUND' ? 'CONFIG_INVALID' : e.code, e.message, {cause: error, suggestions: [`Check the path given for ${what}.`]})
+    if (e instanceof SecretsError)
+      throw new SecretsError(e.code === 'NOT_FOUND' ? 'CONFIG_INVALID' : e.code, e.message, {
+        cause: error,
+        suggestions: [`Check the path given for ${what}.`],
+      })
     throw e
   }
 }
@@ -56,36 +72,69 @@ export function isLoopback(host: string): boolean {
  * Resolve the provider's settings. Precedence: the standard VAULT_* variables > secrets.yaml > defaults,
  * as in the `vault` CLI. Relative paths in secrets.yaml are relative to the project directory.
  */
-export function resolveSettings(alias: string, settings: Record<string, unknown>, env: NodeJS.ProcessEnv, projectDir: string): VaultSettings {
-  const str = (key: string): string | undefined => (typeof settings[key] === 'string' ? (settings[key] as string) : undefined)
-  const path = (p: string | undefined): string | undefined => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(projectDir, p))
+export function resolveSettings(
+  alias: string,
+  settings: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  projectDir: string,
+): VaultSettings {
+  const str = (key: string): string | undefined =>
+    typeof settings[key] === 'string' ? (settings[key] as string) : undefined
+  const path = (p: string | undefined): string | undefined =>
+    p === undefined ? undefined : isAbsolute(p) ? p : resolve(projectDir, p)
   const address = (env.VAULT_ADDR || str('address') || 'https://127.0.0.1:8200').replace(/\/+$/, '')
   let url: URL
   try {
     url = new URL(address)
   } catch {
-    throw new SecretsError('CONFIG_INVALID', `Vault address ${JSON.stringify(address)} of provider ${alias} is not a URL.`, {suggestions: ['Set VAULT_ADDR (or `address:`) to something like https://vault.example.com:8200.']})
+    throw new SecretsError(
+      'CONFIG_INVALID',
+      `Vault address ${JSON.stringify(address)} of provider ${alias} is not a URL.`,
+      {suggestions: ['Set VAULT_ADDR (or `address:`) to something like https://vault.example.com:8200.']},
+    )
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new SecretsError('CONFIG_INVALID', `Vault address ${address} of provider ${alias} must start with https://.`)
   }
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    throw new SecretsError('CONFIG_INVALID', `Refusing plain http:// for Vault at ${url.host} (provider ${alias}): tokens and secrets would cross the network unencrypted.`, {
-      suggestions: ['Use https:// (set VAULT_CACERT if the server uses a private CA); plain http:// is only allowed for a loopback address such as 127.0.0.1.'],
-    })
+    throw new SecretsError(
+      'CONFIG_INVALID',
+      `Refusing plain http:// for Vault at ${url.host} (provider ${alias}): tokens and secrets would cross the network unencrypted.`,
+      {
+        suggestions: [
+          'Use https:// (set VAULT_CACERT if the server uses a private CA); plain http:// is only allowed for a loopback address such as 127.0.0.1.',
+        ],
+      },
+    )
   }
-  const timeout = env.VAULT_CLIENT_TIMEOUT ? Number.parseFloat(env.VAULT_CLIENT_TIMEOUT) : typeof settings.timeout === 'number' ? settings.timeout : 10
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new SecretsError('CONFIG_INVALID', `Vault timeout for provider ${alias} must be a positive number of seconds.`)
-  const retries = env.VAULT_MAX_RETRIES ? Number.parseInt(env.VAULT_MAX_RETRIES, 10) : typeof settings.retries === 'number' ? settings.retries : 3
-  if (!Number.isInteger(retries) || retries < 0 || retries > 10) throw new SecretsError('CONFIG_INVALID', `Vault retries for provider ${alias} must be a whole number from 0 to 10.`)
+  const timeout = env.VAULT_CLIENT_TIMEOUT
+    ? Number.parseFloat(env.VAULT_CLIENT_TIMEOUT)
+    : typeof settings.timeout === 'number'
+      ? settings.timeout
+      : 10
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new SecretsError(
+      'CONFIG_INVALID',
+      `Vault timeout for provider ${alias} must be a positive number of seconds.`,
+    )
+  const retries = env.VAULT_MAX_RETRIES
+    ? Number.parseInt(env.VAULT_MAX_RETRIES, 10)
+    : typeof settings.retries === 'number'
+      ? settings.retries
+      : 3
+  if (!Number.isInteger(retries) || retries < 0 || retries > 10)
+    throw new SecretsError('CONFIG_INVALID', `Vault retries for provider ${alias} must be a whole number from 0 to 10.`)
 
   const kv = new Map<string, 1 | 2>()
-  for (const [mount, version] of Object.entries((settings.kv as Record<string, 1 | 2> | undefined) ?? {})) kv.set(mount.replace(/^\/+|\/+$/g, ''), version)
+  for (const [mount, version] of Object.entries((settings.kv as Record<string, 1 | 2> | undefined) ?? {}))
+    kv.set(mount.replace(/^\/+|\/+$/g, ''), version)
 
   const rawAuth = (settings.auth as Record<string, string> | undefined) ?? {}
   const method = (rawAuth.method ?? 'token') as AuthMethod
   if ((method === 'jwt' || method === 'kubernetes') && !rawAuth.role) {
-    throw new SecretsError('CONFIG_INVALID', `Provider ${alias} uses ${method} auth but names no role.`, {suggestions: [`Add \`role:\` under \`providers.${alias}.auth\` in secrets.yaml.`]})
+    throw new SecretsError('CONFIG_INVALID', `Provider ${alias} uses ${method} auth but names no role.`, {
+      suggestions: [`Add \`role:\` under \`providers.${alias}.auth\` in secrets.yaml.`],
+    })
   }
   const auth: VaultSettings['auth'] = {
     method,
@@ -103,18 +152,27 @@ export function resolveSettings(alias: string, settings: Record<string, unknown>
   else if (caDir) {
     let names: string[]
     try {
-      names = readdirSync(caDir).filter((n) => /\.(pem|crt|cer)$/i.test(n)).sort()
+      names = readdirSync(caDir)
+        .filter((n) => /\.(pem|crt|cer)$/i.test(n))
+        .sort()
     } catch (error) {
       throw fsError(error, caDir, 'listing CA certificates (VAULT_CAPATH) in')
     }
-    if (names.length === 0) throw new SecretsError('CONFIG_INVALID', `VAULT_CAPATH ${caDir} holds no .pem, .crt or .cer files.`)
+    if (names.length === 0)
+      throw new SecretsError('CONFIG_INVALID', `VAULT_CAPATH ${caDir} holds no .pem, .crt or .cer files.`)
     // Only certificates: a key file that happens to sit in the directory is not a CA.
-    ca = names.map((n) => readPem(join(caDir, n), 'a CA certificate (VAULT_CAPATH)')).filter((pem) => pem.includes('-----BEGIN CERTIFICATE-----'))
+    ca = names
+      .map((n) => readPem(join(caDir, n), 'a CA certificate (VAULT_CAPATH)'))
+      .filter((pem) => pem.includes('-----BEGIN CERTIFICATE-----'))
   }
   const certFile = env.VAULT_CLIENT_CERT || path(str('clientCert'))
   const keyFile = env.VAULT_CLIENT_KEY || path(str('clientKeyFile'))
   if (Boolean(certFile) !== Boolean(keyFile)) {
-    throw new SecretsError('CONFIG_INVALID', `Mutual TLS for provider ${alias} needs both a client certificate and its key.`, {suggestions: ['Set both VAULT_CLIENT_CERT and VAULT_CLIENT_KEY (or clientCert and clientKeyFile).']})
+    throw new SecretsError(
+      'CONFIG_INVALID',
+      `Mutual TLS for provider ${alias} needs both a client certificate and its key.`,
+      {suggestions: ['Set both VAULT_CLIENT_CERT and VAULT_CLIENT_KEY (or clientCert and clientKeyFile).']},
+    )
   }
   return {
     address,
@@ -142,7 +200,11 @@ export function vaultTokenFile(env: NodeJS.ProcessEnv): string {
 export function parseVersionParam(raw: string | undefined, refText: string): number | undefined {
   if (raw === undefined) return undefined
   if (!/^[1-9]\d{0,8}$/.test(raw)) {
-    throw new SecretsError('REFERENCE_INVALID', `Invalid reference ${refText}: version must be a positive whole number.`, {ref: refText})
+    throw new SecretsError(
+      'REFERENCE_INVALID',
+      `Invalid reference ${refText}: version must be a positive whole number.`,
+      {ref: refText},
+    )
   }
   return Number(raw)
 }

@@ -38,7 +38,9 @@ export function probeTls(s: VaultSettings, waitMs = 300): Promise<Error | undefi
       timer = setTimeout(() => done(undefined), waitMs)
     })
     socket.once('close', () => {
-      const error = Object.assign(new Error('the server closed the connection right after the TLS handshake'), {code: 'ERR_TLS_CLOSED_AFTER_HANDSHAKE'})
+      const error = Object.assign(new Error('the server closed the connection right after the TLS handshake'), {
+        code: 'ERR_TLS_CLOSED_AFTER_HANDSHAKE',
+      })
       done(secure ? error : undefined)
     })
     socket.resume()

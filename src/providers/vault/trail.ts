@@ -18,7 +18,14 @@ interface AuditEntry {
   type?: string
   error?: string
   auth?: {display_name?: string; metadata?: Record<string, string> | null; entity_id?: string; policies?: string[]}
-  request?: {id?: string; operation?: string; path?: string; data?: Record<string, unknown> | null; remote_address?: string; namespace?: {id?: string; path?: string}}
+  request?: {
+    id?: string
+    operation?: string
+    path?: string
+    data?: Record<string, unknown> | null
+    remote_address?: string
+    namespace?: {id?: string; path?: string}
+  }
   response?: {data?: Record<string, unknown> | null} | null
 }
 
@@ -33,11 +40,16 @@ function action(endpoint: Endpoint, operation: string): string {
   const write = operation === 'create' || operation === 'update' || operation === 'patch'
   switch (endpoint) {
     case 'data':
-    case 'v1': return operation === 'read' ? 'read' : write ? 'write' : operation === 'delete' ? 'delete' : operation
-    case 'metadata': return operation === 'delete' ? 'destroy-all' : write ? 'write-metadata' : 'read-metadata'
-    case 'delete': return 'delete'
-    case 'undelete': return 'undelete'
-    case 'destroy': return 'destroy'
+    case 'v1':
+      return operation === 'read' ? 'read' : write ? 'write' : operation === 'delete' ? 'delete' : operation
+    case 'metadata':
+      return operation === 'delete' ? 'destroy-all' : write ? 'write-metadata' : 'read-metadata'
+    case 'delete':
+      return 'delete'
+    case 'undelete':
+      return 'undelete'
+    case 'destroy':
+      return 'destroy'
   }
 }
 
@@ -53,14 +65,17 @@ class VersionHashes {
   private readonly known = new Map<string, string>()
   private tried = 0
 
-  constructor(private readonly provider: VaultProvider, private readonly device: string) {}
+  constructor(
+    private readonly provider: VaultProvider,
+    private readonly device: string,
+  ) {}
 
   async version(hash: string): Promise<string | undefined> {
     while (!this.known.has(hash) && this.tried < MAX_VERSION_GUESS) {
       const from = this.tried + 1
       this.tried = Math.min(MAX_VERSION_GUESS, this.tried + 10)
       const batch = Array.from({length: this.tried - from + 1}, (_, i) => String(from + i))
-      // eslint-disable-next-line no-await-in-loop
+
       const hashes = await Promise.all(batch.map((v) => this.provider.auditHash(this.device, v)))
       for (const [i, h] of hashes.entries()) this.known.set(h, batch[i])
     }
@@ -72,20 +87,26 @@ class VersionHashes {
 export async function vaultTrail(provider: VaultProvider, options: TrailOptions): Promise<TrailEvent[]> {
   const file = options.auditFile
   if (file === undefined) {
-    throw new SecretsError('USAGE', `Vault keeps its trail in audit devices; secrets reads a file audit device's log, so name it with --vault-audit-file.`, {
-      suggestions: ['Pass the file_path of a file audit device (`vault audit list -detailed` shows it), e.g. --vault-audit-file /var/log/vault/audit.log.'],
-    })
+    throw new SecretsError(
+      'USAGE',
+      `Vault keeps its trail in audit devices; secrets reads a file audit device's log, so name it with --vault-audit-file.`,
+      {
+        suggestions: [
+          'Pass the file_path of a file audit device (`vault audit list -detailed` shows it), e.g. --vault-audit-file /var/log/vault/audit.log.',
+        ],
+      },
+    )
   }
   const device = (options.auditDevice ?? 'file').replace(/^\/+|\/+$/g, '')
   // The API paths of each configured secret.
   const paths = new Map<string, {ref: Reference; endpoint: Endpoint}>()
   for (const ref of options.refs) {
-    // eslint-disable-next-line no-await-in-loop
     const loc = await provider.location(ref)
     if (loc.version === 1) {
       paths.set(`${loc.mount}/${loc.rest}`, {ref, endpoint: 'v1'})
     } else {
-      for (const endpoint of ['data', 'metadata', 'delete', 'undelete', 'destroy'] as const) paths.set(`${loc.mount}/${endpoint}/${loc.rest}`, {ref, endpoint})
+      for (const endpoint of ['data', 'metadata', 'delete', 'undelete', 'destroy'] as const)
+        paths.set(`${loc.mount}/${endpoint}/${loc.rest}`, {ref, endpoint})
     }
   }
   // Most of a log is about other paths: a line is parsed only if it names one of ours (as JSON would
@@ -134,15 +155,22 @@ export async function vaultTrail(provider: VaultProvider, options: TrailOptions)
       const time = isoTime(entry.time)
       if (time === undefined) continue
       const t = Date.parse(time)
-      if ((options.since !== undefined && t < options.since.getTime()) || (options.until !== undefined && t > options.until.getTime())) continue
-      // eslint-disable-next-line no-await-in-loop
+      if (
+        (options.since !== undefined && t < options.since.getTime()) ||
+        (options.until !== undefined && t > options.until.getTime())
+      )
+        continue
+
       out.push(await toEvent(entry, hit, time, hashes))
     }
   } catch (error) {
     if (error instanceof SecretsError) throw error
     const mapped = fsError(error, file, 'reading the Vault audit log')
     if (mapped instanceof SecretsError && mapped.code === 'NOT_FOUND') {
-      throw new SecretsError('NOT_FOUND', `The Vault audit log ${file} does not exist.`, {cause: error, suggestions: ['Check the path: `vault audit list -detailed` shows the file_path of each file audit device.']})
+      throw new SecretsError('NOT_FOUND', `The Vault audit log ${file} does not exist.`, {
+        cause: error,
+        suggestions: ['Check the path: `vault audit list -detailed` shows the file_path of each file audit device.'],
+      })
     }
     throw mapped
   } finally {
@@ -153,14 +181,30 @@ export async function vaultTrail(provider: VaultProvider, options: TrailOptions)
 }
 
 function notJson(file: string, line: number, next: string): SecretsError {
-  return new SecretsError('INTEGRITY', `${file}:${line} is not a JSON audit entry, so the Vault audit log is corrupt or not in the file device's JSON format.`, {
-    suggestions: [next.trimStart().startsWith('<') ? 'This looks like the jsonx (XML) format: enable the file device with format=json.' : 'Point --vault-audit-file at a file audit device log (format=json), and check the file was not truncated or edited.'],
-  })
+  return new SecretsError(
+    'INTEGRITY',
+    `${file}:${line} is not a JSON audit entry, so the Vault audit log is corrupt or not in the file device's JSON format.`,
+    {
+      suggestions: [
+        next.trimStart().startsWith('<')
+          ? 'This looks like the jsonx (XML) format: enable the file device with format=json.'
+          : 'Point --vault-audit-file at a file audit device log (format=json), and check the file was not truncated or edited.',
+      ],
+    },
+  )
 }
 
-async function toEvent(entry: AuditEntry, hit: {ref: Reference; endpoint: Endpoint}, time: string, hashes: VersionHashes): Promise<TrailEvent> {
+async function toEvent(
+  entry: AuditEntry,
+  hit: {ref: Reference; endpoint: Endpoint},
+  time: string,
+  hashes: VersionHashes,
+): Promise<TrailEvent> {
   const operation = entry.request?.operation ?? 'unknown'
-  const error = entry.error?.replaceAll(/\s+/g, ' ').replace(/^1 error occurred: \* /, '').trim()
+  const error = entry.error
+    ?.replaceAll(/\s+/g, ' ')
+    .replace(/^1 error occurred: \* /, '')
+    .trim()
   const responseData = entry.response?.data ?? undefined
   let outcome: TrailEvent['outcome'] = 'ok'
   if (error) outcome = /permission denied/i.test(error) ? 'denied' : 'error'

@@ -17,7 +17,10 @@ describe('azure provider conformance', () => {
     kv = await AzureTestServer.start()
     kv.addIdentity({clientId: APP, secret: APP_SECRET, access: 'all'})
     await sb.init()
-    writeFileSync(join(sb.project, 'secrets.yaml'), `providers:\n  local: {type: local, path: .secrets/store.json}\n  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: client-secret}\n`)
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `providers:\n  local: {type: local, path: .secrets/store.json}\n  azure:\n    type: azure\n    vaultUrl: ${kv.url}\n    authorityHost: ${kv.authorityHost}\n    disableChallengeResourceVerification: true\n    auth: {method: client-secret}\n`,
+    )
   })
   after(async () => {
     sb.cleanup()
@@ -25,7 +28,12 @@ describe('azure provider conformance', () => {
   })
 
   it('passes the provider conformance suite against the Key Vault test server', async () => {
-    const env = sb.env({NODE_EXTRA_CA_CERTS: kv.caFile, AZURE_TENANT_ID: kv.tenantId, AZURE_CLIENT_ID: APP, AZURE_CLIENT_SECRET: APP_SECRET})
+    const env = sb.env({
+      NODE_EXTRA_CA_CERTS: kv.caFile,
+      AZURE_TENANT_ID: kv.tenantId,
+      AZURE_CLIENT_ID: APP,
+      AZURE_CLIENT_SECRET: APP_SECRET,
+    })
     const {status, output} = await conformanceInChild({alias: 'azure', cwd: sb.project, env, refPrefix: 'azure://'})
     assert.equal(status, 0, output)
     assert.match(output, /^# pass 7$/m, output)

@@ -17,7 +17,11 @@ describe('vault test server audit devices (through node-vault)', () => {
   let root: NodeVault.client
   const dir = mkdtempSync(join(tmpdir(), 'vault-audit-'))
   const file = join(dir, 'audit.log')
-  const lines = (): Array<Record<string, any>> => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>)
+  const lines = (): Array<Record<string, any>> =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>)
 
   before(async () => {
     server = await VaultTestServer.start()
@@ -31,14 +35,20 @@ describe('vault test server audit devices (through node-vault)', () => {
   it('enables a file device, lists it, and refuses both to a token without sudo', async () => {
     await root.enableAudit({name: 'file', type: 'file', options: {file_path: file}})
     const listed = await root.audits()
-    assert.deepEqual(listed.data['file/'], {type: 'file', description: '', options: {file_path: file, hmac_accessor: 'true'}, local: false, path: 'file/'})
+    assert.deepEqual(listed.data['file/'], {
+      type: 'file',
+      description: '',
+      options: {file_path: file, hmac_accessor: 'true'},
+      local: false,
+      path: 'file/',
+    })
     server.policy('reader', {'secret/data/*': ['read']})
     const user = NodeVault({endpoint: server.url, token: server.createToken(['reader'])})
     await assert.rejects(user.audits(), (e: {response?: {statusCode?: number}}) => e.response?.statusCode === 403)
     assert.equal(statSync(file).mode & 0o777, 0o600)
   })
 
-  it('writes a request and a response entry per request, strings HMAC\'d with the device key, which sys/audit-hash reproduces', async () => {
+  it("writes a request and a response entry per request, strings HMAC'd with the device key, which sys/audit-hash reproduces", async () => {
     const before = lines().length
     await root.write('secret/data/unit', {data: {password: CANARY}})
     await root.read('secret/data/unit?version=1')
@@ -50,7 +60,8 @@ describe('vault test server audit devices (through node-vault)', () => {
     assert.equal(wres.request.id, wreq.request.id)
     assert.equal(wreq.auth.display_name, 'root')
     assert.ok(!readFileSync(file, 'utf8').includes(CANARY))
-    const hash = async (input: string) => ((await root.write('sys/audit-hash/file', {input})) as {data: {hash: string}}).data.hash
+    const hash = async (input: string) =>
+      ((await root.write('sys/audit-hash/file', {input})) as {data: {hash: string}}).data.hash
     assert.equal(wreq.request.data.data.password, await hash(CANARY))
     assert.equal(rreq.request.data.version, await hash('1'))
     assert.equal(rreq.request.client_token, await hash(server.rootToken))
@@ -58,13 +69,18 @@ describe('vault test server audit devices (through node-vault)', () => {
     assert.match(rres.response.data.data.password, /^hmac-sha256:[0-9a-f]{64}$/)
   })
 
-  it('a denied request is logged with Vault\'s error; an unknown device cannot hash', async () => {
+  it("a denied request is logged with Vault's error; an unknown device cannot hash", async () => {
     const user = NodeVault({endpoint: server.url, token: server.createToken(['reader'])})
     const before = lines().length
     await assert.rejects(user.write('secret/data/unit', {data: {x: 'y'}}))
-    const res = lines().slice(before).find((e) => e.type === 'response')!
+    const res = lines()
+      .slice(before)
+      .find((e) => e.type === 'response')!
     assert.equal(res.error, '1 error occurred:\n\t* permission denied\n\n')
-    await assert.rejects(root.write('sys/audit-hash/nope', {input: 'x'}), (e: {response?: {statusCode?: number}}) => e.response?.statusCode === 400)
+    await assert.rejects(
+      root.write('sys/audit-hash/nope', {input: 'x'}),
+      (e: {response?: {statusCode?: number}}) => e.response?.statusCode === 400,
+    )
     await root.disableAudit({name: 'file'})
     assert.deepEqual((await root.audits()).data, {})
   })

@@ -24,7 +24,16 @@ describe('vault provider conformance (KV v2 over mutual TLS)', () => {
   })
   conformance({
     alias: 'vault',
-    project: () => ({cwd: sb.project, env: sb.env({VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken, VAULT_CACERT: pki.ca.certFile, VAULT_CLIENT_CERT: pki.client.certFile, VAULT_CLIENT_KEY: pki.client.keyFile})}),
+    project: () => ({
+      cwd: sb.project,
+      env: sb.env({
+        VAULT_ADDR: server.url,
+        VAULT_TOKEN: server.rootToken,
+        VAULT_CACERT: pki.ca.certFile,
+        VAULT_CLIENT_CERT: pki.client.certFile,
+        VAULT_CLIENT_KEY: pki.client.keyFile,
+      }),
+    }),
     refFor: (name) => `vault://secret/conformance/${name}#value`,
   })
 })

@@ -26,10 +26,13 @@ describe('vault test server protocol (through node-vault)', () => {
   })
   after(() => server.close())
 
-  it('KV v2: versions, cas errors with Vault\'s texts, soft delete, undelete, destroy', async () => {
+  it("KV v2: versions, cas errors with Vault's texts, soft delete, undelete, destroy", async () => {
     const w1 = await root.write('secret/data/p', {data: {a: '1'}, options: {cas: 0}})
     assert.equal(w1.data.version, 1)
-    assert.deepEqual(await status(root.write('secret/data/p', {data: {a: '2'}, options: {cas: 0}})), [400, {errors: ['check-and-set parameter did not match the current version']}])
+    assert.deepEqual(await status(root.write('secret/data/p', {data: {a: '2'}, options: {cas: 0}})), [
+      400,
+      {errors: ['check-and-set parameter did not match the current version']},
+    ])
     await root.write('secret/data/p', {data: {a: '2'}, options: {cas: 1}})
     assert.deepEqual((await root.read('secret/data/p?version=1')).data.data, {a: '1'})
     await root.delete('secret/data/p')
@@ -44,7 +47,10 @@ describe('vault test server protocol (through node-vault)', () => {
     const meta = (await root.read('secret/metadata/p')).data
     assert.deepEqual([meta.current_version, meta.oldest_version, meta.versions['1'].destroyed], [2, 1, true])
     await root.write('secret/config', {cas_required: true})
-    assert.deepEqual(await status(root.write('secret/data/p', {data: {a: '3'}})), [400, {errors: ['check-and-set parameter required for this call']}])
+    assert.deepEqual(await status(root.write('secret/data/p', {data: {a: '3'}})), [
+      400,
+      {errors: ['check-and-set parameter required for this call']},
+    ])
     await root.write('secret/config', {cas_required: false})
   })
 
@@ -53,7 +59,17 @@ describe('vault test server protocol (through node-vault)', () => {
     await root.write('old/team/a', {x: '1'})
     await root.write('old/b', {y: '2'})
     const r = await root.read('old/team/a')
-    assert.deepEqual(Object.keys(r).sort(), ['auth', 'data', 'lease_duration', 'lease_id', 'mount_type', 'renewable', 'request_id', 'warnings', 'wrap_info'])
+    assert.deepEqual(Object.keys(r).sort(), [
+      'auth',
+      'data',
+      'lease_duration',
+      'lease_id',
+      'mount_type',
+      'renewable',
+      'request_id',
+      'warnings',
+      'wrap_info',
+    ])
     assert.deepEqual(r.data, {x: '1'})
     assert.deepEqual((await root.list('old')).data.keys, ['b', 'team/'])
     const viaQuery = NodeVault({endpoint: server.url, token: server.rootToken, noCustomHTTPVerbs: true})
@@ -68,13 +84,23 @@ describe('vault test server protocol (through node-vault)', () => {
   it('ACL policies: most specific rule wins, deny wins, no token is 403', async () => {
     server.put('secret', 'team/app', {k: 'v'})
     server.put('secret', 'team/admin', {k: 'v'})
-    server.policy('team', {'secret/data/team/*': ['read'], 'secret/data/team/admin': ['deny'], 'secret/data/+/other': ['read']})
+    server.policy('team', {
+      'secret/data/team/*': ['read'],
+      'secret/data/team/admin': ['deny'],
+      'secret/data/+/other': ['read'],
+    })
     const c = NodeVault({endpoint: server.url, token: server.createToken(['team'])})
     assert.deepEqual((await c.read('secret/data/team/app')).data.data, {k: 'v'})
-    assert.deepEqual(await status(c.read('secret/data/team/admin')), [403, {errors: ['1 error occurred:\n\t* permission denied\n\n']}])
+    assert.deepEqual(await status(c.read('secret/data/team/admin')), [
+      403,
+      {errors: ['1 error occurred:\n\t* permission denied\n\n']},
+    ])
     assert.equal((await status(c.write('secret/data/team/app', {data: {k: 'w'}})))[0], 403)
     assert.equal((await status(c.read('secret/data/elsewhere/other')))[0], 404)
-    assert.equal((await status(NodeVault({endpoint: server.url, token: 'hvs.nope'}).read('secret/data/team/app')))[0], 403)
+    assert.equal(
+      (await status(NodeVault({endpoint: server.url, token: 'hvs.nope'}).read('secret/data/team/app')))[0],
+      403,
+    )
   })
 
   it('token lookup-self, renew-self, revoke-self', async () => {
@@ -98,7 +124,7 @@ describe('vault test server protocol (through node-vault)', () => {
     assert.equal((await status(root.read('secret/data/p')))[0], 429)
     assert.equal((await status(root.read('secret/data/p')))[0], 200)
     server.inject({kind: 'reset', match: 'secret/data/p'})
-    assert.match(String((await root.read('secret/data/p').catch((e: {code?: string}) => e.code))), /ECONNRESET/)
+    assert.match(String(await root.read('secret/data/p').catch((e: {code?: string}) => e.code)), /ECONNRESET/)
     assert.equal(server.count('GET secret/data/p'), 3)
   })
 
@@ -110,6 +136,9 @@ describe('vault test server protocol (through node-vault)', () => {
     assert.match(data.ciphertext, /^vault:v1:/)
     assert.equal((await root.write('transit/decrypt/store', {ciphertext: data.ciphertext})).data.plaintext, plaintext)
     const tampered = data.ciphertext.slice(0, -4) + (data.ciphertext.endsWith('AAAA') ? 'BBBB' : 'AAAA')
-    assert.deepEqual(await status(root.write('transit/decrypt/store', {ciphertext: tampered})), [400, {errors: ['cipher: message authentication failed']}])
+    assert.deepEqual(await status(root.write('transit/decrypt/store', {ciphertext: tampered})), [
+      400,
+      {errors: ['cipher: message authentication failed']},
+    ])
   })
 })

@@ -73,13 +73,22 @@ export interface ServerOptions {
 }
 
 class ApiError extends Error {
-  constructor(readonly type: string, message: string, readonly status = 400, readonly coral = false) {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+    readonly coral = false,
+  ) {
     super(message)
   }
 }
 
-const notFound = () => new ApiError('ResourceNotFoundException', 'Secrets Manager can\'t find the specified secret.')
-const markedForDeletion = () => new ApiError('InvalidRequestException', 'You can\'t perform this operation on the secret because it was marked for deletion.')
+const notFound = () => new ApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.")
+const markedForDeletion = () =>
+  new ApiError(
+    'InvalidRequestException',
+    "You can't perform this operation on the secret because it was marked for deletion.",
+  )
 const invalidParam = (message: string) => new ApiError('InvalidParameterException', message)
 const epoch = (d: Date | undefined) => (d === undefined ? undefined : d.getTime() / 1000)
 
@@ -166,10 +175,21 @@ export class SecretsManagerServer {
   }
 
   /** Create a secret directly (no request), with its first value as AWSCURRENT; returns the version id. */
-  seed(name: string, value: string | Buffer, o: {description?: string; tags?: Record<string, string>; rotation?: {days: number; lastRotated?: Date}} = {}): string {
-    const secret = this.newSecret(name, o.description, undefined, Object.entries(o.tags ?? {}).map(([Key, Value]) => ({Key, Value})))
+  seed(
+    name: string,
+    value: string | Buffer,
+    o: {description?: string; tags?: Record<string, string>; rotation?: {days: number; lastRotated?: Date}} = {},
+  ): string {
+    const secret = this.newSecret(
+      name,
+      o.description,
+      undefined,
+      Object.entries(o.tags ?? {}).map(([Key, Value]) => ({Key, Value})),
+    )
     secret.rotation = o.rotation
-    return this.addVersion(secret, randomUUID(), typeof value === 'string' ? {string: value} : {binary: value}, [STAGES_CURRENT]).id
+    return this.addVersion(secret, randomUUID(), typeof value === 'string' ? {string: value} : {binary: value}, [
+      STAGES_CURRENT,
+    ]).id
   }
 
   /** Add a version directly with the given stages (moving them as PutSecretValue would). */
@@ -196,7 +216,9 @@ export class SecretsManagerServer {
   stages(name: string): Record<string, string[]> {
     const secret = this.secrets.get(name)
     if (secret === undefined) throw new Error(`no secret ${name}`)
-    return Object.fromEntries([...secret.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages].sort()]))
+    return Object.fromEntries(
+      [...secret.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages].sort()]),
+    )
   }
 
   /** The value a stage points at (for assertions). */
@@ -238,9 +260,15 @@ export class SecretsManagerServer {
   }
 
   private sendError(res: ServerResponse, e: ApiError): void {
-    const type = e.coral || e.type.includes('#') ? e.type : e.type === 'AccessDeniedException' || e.type === 'ThrottlingException' ? e.type : `${NS}${e.type}`
+    const type =
+      e.coral || e.type.includes('#')
+        ? e.type
+        : e.type === 'AccessDeniedException' || e.type === 'ThrottlingException'
+          ? e.type
+          : `${NS}${e.type}`
     // AccessDeniedException comes with a capitalised `Message`, as the real service sends it.
-    const body = e.type === 'AccessDeniedException' ? {__type: type, Message: e.message} : {__type: type, message: e.message}
+    const body =
+      e.type === 'AccessDeniedException' ? {__type: type, Message: e.message} : {__type: type, message: e.message}
     this.send(res, e.status, body)
   }
 
@@ -269,40 +297,75 @@ export class SecretsManagerServer {
     }
     if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms ?? 1000))
     if (fault?.kind === 'throttle') return this.sendError(res, new ApiError('ThrottlingException', 'Rate exceeded'))
-    if (fault?.kind === 'throttle429') return this.sendError(res, new ApiError('ThrottlingException', 'Rate exceeded', 429))
-    if (fault?.kind === 'error500') return this.sendError(res, new ApiError('InternalServiceError', 'An error occurred on the server side.', 500))
+    if (fault?.kind === 'throttle429')
+      return this.sendError(res, new ApiError('ThrottlingException', 'Rate exceeded', 429))
+    if (fault?.kind === 'error500')
+      return this.sendError(res, new ApiError('InternalServiceError', 'An error occurred on the server side.', 500))
 
-    if (req.method !== 'POST' || req.url !== '/') return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 404, true))
-    const auth = verifySigV4({method: req.method, url: req.url, headers: req.headers, body, service: 'secretsmanager', region: this.region, credentials: this.credentials, now: this.now()})
-    if ('status' in auth) return this.sendError(res, new ApiError((auth as AuthFailure).type, auth.message, auth.status, true))
+    if (req.method !== 'POST' || req.url !== '/')
+      return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 404, true))
+    const auth = verifySigV4({
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      body,
+      service: 'secretsmanager',
+      region: this.region,
+      credentials: this.credentials,
+      now: this.now(),
+    })
+    if ('status' in auth)
+      return this.sendError(res, new ApiError((auth as AuthFailure).type, auth.message, auth.status, true))
     if (!contentType.startsWith('application/x-amz-json-1.1')) {
       return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 404, true))
     }
     let input: Record<string, unknown>
     try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8')) as Record<string, unknown>
+      input = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as Record<string, unknown>)
     } catch {
-      return this.sendError(res, new ApiError('com.amazon.coral.service#SerializationException', 'Start of structure or map found where not expected.', 400, true))
+      return this.sendError(
+        res,
+        new ApiError(
+          'com.amazon.coral.service#SerializationException',
+          'Start of structure or map found where not expected.',
+          400,
+          true,
+        ),
+      )
     }
     const handler = this.operations[op]
-    if (handler === undefined) return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 400, true))
+    if (handler === undefined)
+      return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 400, true))
     const secretId = input.SecretId ?? input.Name
     const arnOf = (id: unknown) => (typeof id === 'string' ? this.find(id)?.arn : undefined)
     const arns = () => [arnOf(secretId)].filter((a): a is string => a !== undefined)
     try {
-      if (fault?.kind === 'decryptionFailure') throw new ApiError('DecryptionFailure', 'Secrets Manager can\'t decrypt the protected secret text using the provided KMS key.')
+      if (fault?.kind === 'decryptionFailure')
+        throw new ApiError(
+          'DecryptionFailure',
+          "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+        )
       this.authorize(auth, op, op === 'BatchGetSecretValue' || op === 'ListSecrets' ? undefined : secretId)
       const out = handler(input, auth) as Record<string, unknown>
       const time = this.now()
-      this.cloudtrail.recordCall(op, auth, input, {arns: op === 'DeleteSecret' && typeof out.ARN === 'string' ? [out.ARN] : arns(), time})
+      this.cloudtrail.recordCall(op, auth, input, {
+        arns: op === 'DeleteSecret' && typeof out.ARN === 'string' ? [out.ARN] : arns(),
+        time,
+      })
       if (op === 'BatchGetSecretValue') {
         // CloudTrail logs a GetSecretValue event for each secret a batch returned, besides the batch itself.
-        for (const v of (out.SecretValues ?? []) as Array<{ARN: string; Name: string}>) this.cloudtrail.recordCall('GetSecretValue', auth, {SecretId: v.Name}, {arns: [v.ARN], time})
+        for (const v of (out.SecretValues ?? []) as Array<{ARN: string; Name: string}>)
+          this.cloudtrail.recordCall('GetSecretValue', auth, {SecretId: v.Name}, {arns: [v.ARN], time})
       }
       this.send(res, 200, out)
     } catch (error) {
       if (error instanceof ApiError) {
-        this.cloudtrail.recordCall(op, auth, input, {arns: arns(), time: this.now(), errorCode: error.type === 'AccessDeniedException' ? 'AccessDenied' : error.type.split('#').pop(), errorMessage: error.message})
+        this.cloudtrail.recordCall(op, auth, input, {
+          arns: arns(),
+          time: this.now(),
+          errorCode: error.type === 'AccessDeniedException' ? 'AccessDenied' : error.type.split('#').pop(),
+          errorMessage: error.message,
+        })
         return this.sendError(res, error)
       }
       throw error
@@ -321,18 +384,43 @@ export class SecretsManagerServer {
     }
     if (fault?.kind === 'throttle') return fail(new CloudTrailError('ThrottlingException', 'Rate exceeded'))
     if (fault?.kind === 'throttle429') return fail(new CloudTrailError('ThrottlingException', 'Rate exceeded', 429))
-    if (fault?.kind === 'error500') return fail(new CloudTrailError('InternalServiceException', 'An error occurred on the server side.', 500))
-    const auth = verifySigV4({method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body, service: 'cloudtrail', region: this.region, credentials: this.credentials, now: this.now()})
-    if ('status' in auth) return this.sendError(res, new ApiError((auth as AuthFailure).type, auth.message, auth.status, true))
+    if (fault?.kind === 'error500')
+      return fail(new CloudTrailError('InternalServiceException', 'An error occurred on the server side.', 500))
+    const auth = verifySigV4({
+      method: req.method ?? 'POST',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body,
+      service: 'cloudtrail',
+      region: this.region,
+      credentials: this.credentials,
+      now: this.now(),
+    })
+    if ('status' in auth)
+      return this.sendError(res, new ApiError((auth as AuthFailure).type, auth.message, auth.status, true))
     let input: Record<string, unknown>
     try {
       input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>
     } catch {
-      return this.sendError(res, new ApiError('com.amazon.coral.service#SerializationException', 'Start of structure or map found where not expected.', 400, true))
+      return this.sendError(
+        res,
+        new ApiError(
+          'com.amazon.coral.service#SerializationException',
+          'Start of structure or map found where not expected.',
+          400,
+          true,
+        ),
+      )
     }
-    if (op !== 'LookupEvents') return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 400, true))
+    if (op !== 'LookupEvents')
+      return this.sendError(res, new ApiError('com.amazon.coral.service#UnknownOperationException', '', 400, true))
     if (this.denied.some((d) => d.arn === auth.arn && d.action === 'cloudtrail:LookupEvents')) {
-      return fail(new CloudTrailError('AccessDeniedException', `User: ${auth.arn} is not authorized to perform: cloudtrail:LookupEvents because no identity-based policy allows the cloudtrail:LookupEvents action`))
+      return fail(
+        new CloudTrailError(
+          'AccessDeniedException',
+          `User: ${auth.arn} is not authorized to perform: cloudtrail:LookupEvents because no identity-based policy allows the cloudtrail:LookupEvents action`,
+        ),
+      )
     }
     try {
       this.send(res, 200, this.cloudtrail.lookup(input))
@@ -349,15 +437,20 @@ export class SecretsManagerServer {
   }
 
   private isDenied(who: TestCredential, action: string, secretId: unknown): boolean {
-    const name = typeof secretId === 'string' ? this.find(secretId)?.name ?? secretId : undefined
-    return this.denied.some((d) => d.arn === who.arn && d.action === action && (d.secret === undefined || d.secret === name))
+    const name = typeof secretId === 'string' ? (this.find(secretId)?.name ?? secretId) : undefined
+    return this.denied.some(
+      (d) => d.arn === who.arn && d.action === action && (d.secret === undefined || d.secret === name),
+    )
   }
 
   private authorize(who: TestCredential, op: string, secretId: unknown): void {
     const action = `secretsmanager:${op}`
     if (!this.isDenied(who, action, secretId)) return
-    const resource = typeof secretId === 'string' ? this.find(secretId)?.arn ?? secretId : '*'
-    throw new ApiError('AccessDeniedException', `User: ${who.arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`)
+    const resource = typeof secretId === 'string' ? (this.find(secretId)?.arn ?? secretId) : '*'
+    throw new ApiError(
+      'AccessDeniedException',
+      `User: ${who.arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+    )
   }
 
   // ---- the model ----------------------------------------------------------------------------------
@@ -381,11 +474,24 @@ export class SecretsManagerServer {
   }
 
   private newSecret(name: string, description?: string, kmsKeyId?: string, tags: Secret['tags'] = []): Secret {
-    if (!/^[\w/+=.@!-]{1,512}$/.test(name)) throw invalidParam('Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!')
-    if (this.secrets.has(name)) throw new ApiError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`)
+    if (!/^[\w/+=.@!-]{1,512}$/.test(name))
+      throw invalidParam(
+        'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
+      )
+    if (this.secrets.has(name))
+      throw new ApiError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`)
     const suffix = randomBytes(6).toString('base64url').replaceAll(/[-_]/g, 'x').slice(0, 6)
     const now = this.now()
-    const secret: Secret = {arn: `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-${suffix}`, name, description, kmsKeyId, tags, created: now, lastChanged: now, versions: new Map()}
+    const secret: Secret = {
+      arn: `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-${suffix}`,
+      name,
+      description,
+      kmsKeyId,
+      tags,
+      created: now,
+      lastChanged: now,
+      versions: new Map(),
+    }
     this.secrets.set(name, secret)
     return secret
   }
@@ -409,14 +515,17 @@ export class SecretsManagerServer {
       from.stages.add(STAGES_PREVIOUS)
     }
     // Versions without a label are deprecated; the service removes them in the background.
-    for (const [vid, v] of secret.versions) if (v.stages.size === 0 && secret.versions.size > 100) secret.versions.delete(vid)
+    for (const [vid, v] of secret.versions)
+      if (v.stages.size === 0 && secret.versions.size > 100) secret.versions.delete(vid)
   }
 
   private value(input: Record<string, unknown>): {string?: string; binary?: Buffer} | undefined {
     const {SecretString: str, SecretBinary: bin} = input
-    if (str !== undefined && bin !== undefined) throw invalidParam('You can\'t specify both a binary secret value and a string secret value in the same secret.')
+    if (str !== undefined && bin !== undefined)
+      throw invalidParam("You can't specify both a binary secret value and a string secret value in the same secret.")
     if (typeof str === 'string') {
-      if (Buffer.byteLength(str) > 65_536) throw invalidParam('The secret value exceeds the maximum size of 65536 bytes.')
+      if (Buffer.byteLength(str) > 65_536)
+        throw invalidParam('The secret value exceeds the maximum size of 65536 bytes.')
       return {string: str}
     }
     if (typeof bin === 'string') return {binary: Buffer.from(bin, 'base64')}
@@ -426,7 +535,8 @@ export class SecretsManagerServer {
   private token(input: Record<string, unknown>): string {
     const t = input.ClientRequestToken
     if (t === undefined) return randomUUID()
-    if (typeof t !== 'string' || t.length < 32 || t.length > 64) throw invalidParam('ClientRequestToken must be 32-64 characters long.')
+    if (typeof t !== 'string' || t.length < 32 || t.length > 64)
+      throw invalidParam('ClientRequestToken must be 32-64 characters long.')
     return t
   }
 
@@ -445,13 +555,23 @@ export class SecretsManagerServer {
     if (versionId !== undefined && typeof versionId !== 'string') throw invalidParam('Invalid VersionId.')
     if (stage !== undefined && typeof stage !== 'string') throw invalidParam('Invalid VersionStage.')
     const want = stage ?? (versionId === undefined ? STAGES_CURRENT : undefined)
-    const v = versionId === undefined ? [...s.versions.values()].find((x) => x.stages.has(want as string)) : s.versions.get(versionId)
+    const v =
+      versionId === undefined
+        ? [...s.versions.values()].find((x) => x.stages.has(want as string))
+        : s.versions.get(versionId)
     if (v === undefined || (want !== undefined && !v.stages.has(want as string))) {
-      throw new ApiError('ResourceNotFoundException', versionId === undefined
-        ? `Secrets Manager can't find the specified secret value for staging label: ${want as string}`
-        : `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`)
+      throw new ApiError(
+        'ResourceNotFoundException',
+        versionId === undefined
+          ? `Secrets Manager can't find the specified secret value for staging label: ${want as string}`
+          : `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`,
+      )
     }
-    if (v.string === undefined && v.binary === undefined) throw new ApiError('ResourceNotFoundException', 'Secrets Manager can\'t find the specified secret value for staging label: AWSCURRENT')
+    if (v.string === undefined && v.binary === undefined)
+      throw new ApiError(
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+      )
     return v
   }
 
@@ -465,36 +585,61 @@ export class SecretsManagerServer {
         const want = negate ? raw.slice(1) : raw
         let hit: boolean
         switch (f.Key) {
-          case 'name': hit = s.name.startsWith(want); break
-          case 'description': hit = (s.description ?? '').toLowerCase().startsWith(want.toLowerCase()); break
-          case 'tag-key': hit = s.tags.some((t) => t.Key.startsWith(want)); break
-          case 'tag-value': hit = s.tags.some((t) => t.Value.startsWith(want)); break
-          case 'primary-region': hit = this.region.startsWith(want); break
-          case 'owning-service': hit = false; break
+          case 'name':
+            hit = s.name.startsWith(want)
+            break
+          case 'description':
+            hit = (s.description ?? '').toLowerCase().startsWith(want.toLowerCase())
+            break
+          case 'tag-key':
+            hit = s.tags.some((t) => t.Key.startsWith(want))
+            break
+          case 'tag-value':
+            hit = s.tags.some((t) => t.Value.startsWith(want))
+            break
+          case 'primary-region':
+            hit = this.region.startsWith(want)
+            break
+          case 'owning-service':
+            hit = false
+            break
           case 'all': {
             const words = want.toLowerCase().split(/\s+/)
-            const text = [s.name, s.description ?? '', ...s.tags.flatMap((t) => [t.Key, t.Value])].join(' ').toLowerCase()
+            const text = [s.name, s.description ?? '', ...s.tags.flatMap((t) => [t.Key, t.Value])]
+              .join(' ')
+              .toLowerCase()
             hit = words.every((w) => text.includes(w))
             break
           }
-          default: throw invalidParam(`Invalid filter key: ${String(f.Key)}.`)
+          default:
+            throw invalidParam(`Invalid filter key: ${String(f.Key)}.`)
         }
         return negate ? !hit : hit
       })
     })
   }
 
-  private page<T>(items: T[], input: Record<string, unknown>, max: number, dflt: number): {page: T[]; NextToken?: string} {
+  private page<T>(
+    items: T[],
+    input: Record<string, unknown>,
+    max: number,
+    dflt: number,
+  ): {page: T[]; NextToken?: string} {
     const size = input.MaxResults === undefined ? dflt : Number(input.MaxResults)
-    if (!Number.isInteger(size) || size < 1 || size > max) throw invalidParam(`MaxResults must be between 1 and ${max}.`)
+    if (!Number.isInteger(size) || size < 1 || size > max)
+      throw invalidParam(`MaxResults must be between 1 and ${max}.`)
     let start = 0
     if (input.NextToken !== undefined) {
       const m = /^tok-(\d+)$/.exec(Buffer.from(String(input.NextToken), 'base64').toString('utf8'))
-      if (!m || Number(m[1]) > items.length) throw new ApiError('InvalidNextTokenException', 'The NextToken value is invalid.')
+      if (!m || Number(m[1]) > items.length)
+        throw new ApiError('InvalidNextTokenException', 'The NextToken value is invalid.')
       start = Number(m[1])
     }
     const end = start + size
-    return {page: items.slice(start, end), ...(end < items.length ? {NextToken: Buffer.from(`tok-${end}`).toString('base64')} : {})}
+    return {
+      page: items.slice(start, end),
+      ...(end < items.length ? {NextToken: Buffer.from(`tok-${end}`).toString('base64')} : {}),
+    }
   }
 
   private listEntry(s: Secret): Record<string, unknown> {
@@ -504,19 +649,25 @@ export class SecretsManagerServer {
       ...(s.description === undefined ? {} : {Description: s.description}),
       ...(s.kmsKeyId === undefined ? {} : {KmsKeyId: s.kmsKeyId}),
       RotationEnabled: s.rotation !== undefined,
-      ...(s.rotation === undefined ? {} : {
-        RotationLambdaARN: `arn:aws:lambda:${this.region}:${this.account}:function:rotate`,
-        RotationRules: {AutomaticallyAfterDays: s.rotation.days},
-        ...(s.rotation.lastRotated === undefined ? {} : {
-          LastRotatedDate: epoch(s.rotation.lastRotated),
-          NextRotationDate: epoch(new Date(s.rotation.lastRotated.getTime() + s.rotation.days * 86_400_000)),
-        }),
-      }),
+      ...(s.rotation === undefined
+        ? {}
+        : {
+            RotationLambdaARN: `arn:aws:lambda:${this.region}:${this.account}:function:rotate`,
+            RotationRules: {AutomaticallyAfterDays: s.rotation.days},
+            ...(s.rotation.lastRotated === undefined
+              ? {}
+              : {
+                  LastRotatedDate: epoch(s.rotation.lastRotated),
+                  NextRotationDate: epoch(new Date(s.rotation.lastRotated.getTime() + s.rotation.days * 86_400_000)),
+                }),
+          }),
       LastChangedDate: epoch(s.lastChanged),
       ...(s.lastAccessed === undefined ? {} : {LastAccessedDate: epoch(s.lastAccessed)}),
       ...(s.deletedDate === undefined ? {} : {DeletedDate: epoch(s.deletedDate)}),
       Tags: s.tags,
-      SecretVersionsToStages: Object.fromEntries([...s.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages]])),
+      SecretVersionsToStages: Object.fromEntries(
+        [...s.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages]]),
+      ),
       CreatedDate: epoch(s.created),
     }
   }
@@ -526,7 +677,12 @@ export class SecretsManagerServer {
       if (typeof input.Name !== 'string') throw invalidParam('Name is required.')
       const value = this.value(input)
       const token = this.token(input)
-      const s = this.newSecret(input.Name, input.Description as string | undefined, input.KmsKeyId as string | undefined, (input.Tags as Secret['tags'] | undefined) ?? [])
+      const s = this.newSecret(
+        input.Name,
+        input.Description as string | undefined,
+        input.KmsKeyId as string | undefined,
+        (input.Tags as Secret['tags'] | undefined) ?? [],
+      )
       if (value === undefined) return {ARN: s.arn, Name: s.name}
       const v = this.addVersion(s, token, value, [STAGES_CURRENT])
       return {ARN: s.arn, Name: s.name, VersionId: v.id}
@@ -541,8 +697,16 @@ export class SecretsManagerServer {
       const existing = s.versions.get(token)
       if (existing !== undefined) {
         // The same token and the same value is a retry: answered, nothing changes.
-        const same = existing.string === value.string && (existing.binary === undefined ? value.binary === undefined : value.binary !== undefined && existing.binary.equals(value.binary))
-        if (!same) throw new ApiError('ResourceExistsException', `A version with VersionId: ${token} already exists with different contents; you can't modify an existing version.`)
+        const same =
+          existing.string === value.string &&
+          (existing.binary === undefined
+            ? value.binary === undefined
+            : value.binary !== undefined && existing.binary.equals(value.binary))
+        if (!same)
+          throw new ApiError(
+            'ResourceExistsException',
+            `A version with VersionId: ${token} already exists with different contents; you can't modify an existing version.`,
+          )
         return {ARN: s.arn, Name: s.name, VersionId: existing.id, VersionStages: [...existing.stages]}
       }
       const v = this.addVersion(s, token, value, stages)
@@ -558,8 +722,10 @@ export class SecretsManagerServer {
 
     BatchGetSecretValue: (input, who) => {
       const {SecretIdList: ids, Filters: filters} = input
-      if ((ids === undefined) === (filters === undefined)) throw invalidParam('You must provide either SecretIdList or Filters, but not both.')
-      if (this.isDenied(who, 'secretsmanager:BatchGetSecretValue', undefined)) this.authorize(who, 'BatchGetSecretValue', undefined)
+      if ((ids === undefined) === (filters === undefined))
+        throw invalidParam('You must provide either SecretIdList or Filters, but not both.')
+      if (this.isDenied(who, 'secretsmanager:BatchGetSecretValue', undefined))
+        this.authorize(who, 'BatchGetSecretValue', undefined)
       const SecretValues: unknown[] = []
       const Errors: unknown[] = []
       const one = (id: string, s: Secret | undefined) => {
@@ -576,8 +742,10 @@ export class SecretsManagerServer {
         }
       }
       if (ids !== undefined) {
-        if (!Array.isArray(ids) || ids.length < 1 || ids.length > 20) throw invalidParam('SecretIdList must contain between 1 and 20 secret IDs.')
-        if (input.MaxResults !== undefined || input.NextToken !== undefined) throw invalidParam('MaxResults and NextToken can only be used with Filters.')
+        if (!Array.isArray(ids) || ids.length < 1 || ids.length > 20)
+          throw invalidParam('SecretIdList must contain between 1 and 20 secret IDs.')
+        if (input.MaxResults !== undefined || input.NextToken !== undefined)
+          throw invalidParam('MaxResults and NextToken can only be used with Filters.')
         if (new Set(ids).size !== ids.length) throw invalidParam('SecretIdList contains duplicate secret IDs.')
         for (const id of ids as string[]) one(id, this.find(id))
         return {SecretValues, Errors}
@@ -596,7 +764,9 @@ export class SecretsManagerServer {
 
     ListSecrets: (input) => {
       const includeDeleted = input.IncludePlannedDeletion === true
-      let all = [...this.secrets.values()].filter((s) => (includeDeleted || s.deletedDate === undefined) && this.matches(s, input.Filters))
+      let all = [...this.secrets.values()].filter(
+        (s) => (includeDeleted || s.deletedDate === undefined) && this.matches(s, input.Filters),
+      )
       if (input.SortOrder === 'desc') all = all.reverse()
       const {page, NextToken} = this.page(all, input, 100, 100)
       return {SecretList: page.map((s) => this.listEntry(s)), ...(NextToken ? {NextToken} : {})}
@@ -605,14 +775,16 @@ export class SecretsManagerServer {
     DeleteSecret: (input) => {
       const s = this.get(input.SecretId, {deletedOk: true})
       const force = input.ForceDeleteWithoutRecovery === true
-      if (force && input.RecoveryWindowInDays !== undefined) throw invalidParam('You can\'t use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.')
+      if (force && input.RecoveryWindowInDays !== undefined)
+        throw invalidParam("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
       if (force) {
         this.secrets.delete(s.name)
         return {ARN: s.arn, Name: s.name, DeletionDate: epoch(this.now())}
       }
       if (s.deletedDate !== undefined) throw markedForDeletion()
       const days = input.RecoveryWindowInDays === undefined ? 30 : Number(input.RecoveryWindowInDays)
-      if (!Number.isInteger(days) || days < 7 || days > 30) throw invalidParam('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).')
+      if (!Number.isInteger(days) || days < 7 || days > 30)
+        throw invalidParam('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).')
       s.deletedDate = new Date(this.now().getTime() + days * 86_400_000)
       return {ARN: s.arn, Name: s.name, DeletionDate: epoch(s.deletedDate)}
     },
@@ -627,15 +799,28 @@ export class SecretsManagerServer {
       const s = this.get(input.SecretId)
       const token = this.token(input)
       if (typeof input.RotationLambdaARN === 'string' || input.RotationRules !== undefined) {
-        s.rotation = {days: (input.RotationRules as {AutomaticallyAfterDays?: number} | undefined)?.AutomaticallyAfterDays ?? s.rotation?.days ?? 30, lastRotated: s.rotation?.lastRotated}
+        s.rotation = {
+          days:
+            (input.RotationRules as {AutomaticallyAfterDays?: number} | undefined)?.AutomaticallyAfterDays ??
+            s.rotation?.days ??
+            30,
+          lastRotated: s.rotation?.lastRotated,
+        }
       }
-      if (s.rotation === undefined) throw new ApiError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.')
+      if (s.rotation === undefined)
+        throw new ApiError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.')
       const pending = [...s.versions.values()].find((v) => v.stages.has('AWSPENDING') && !v.stages.has(STAGES_CURRENT))
-      if (pending !== undefined && pending.id !== token) throw new ApiError('InvalidRequestException', 'A previous rotation isn\'t complete. That rotation will be reattempted.')
+      if (pending !== undefined && pending.id !== token)
+        throw new ApiError(
+          'InvalidRequestException',
+          "A previous rotation isn't complete. That rotation will be reattempted.",
+        )
       const {delayMs, fail} = this.rotationLambda
       setTimeout(() => {
         // The Lambda's createSecret step, then (unless it fails) finishSecret.
-        const v = s.versions.get(token) ?? this.addVersion(s, token, {string: `rotated-by-lambda-${randomBytes(12).toString('hex')}`}, ['AWSPENDING'])
+        const v =
+          s.versions.get(token) ??
+          this.addVersion(s, token, {string: `rotated-by-lambda-${randomBytes(12).toString('hex')}`}, ['AWSPENDING'])
         if (fail) return
         this.moveStage(s, STAGES_CURRENT, v)
         this.moveStage(s, 'AWSPENDING', undefined)
@@ -652,7 +837,12 @@ export class SecretsManagerServer {
       return {
         ARN: s.arn,
         Name: s.name,
-        Versions: page.map((v) => ({VersionId: v.id, VersionStages: [...v.stages], CreatedDate: epoch(v.created), KmsKeyIds: ['DefaultEncryptionKey']})),
+        Versions: page.map((v) => ({
+          VersionId: v.id,
+          VersionStages: [...v.stages],
+          CreatedDate: epoch(v.created),
+          KmsKeyIds: ['DefaultEncryptionKey'],
+        })),
         ...(NextToken ? {NextToken} : {}),
       }
     },
@@ -660,13 +850,24 @@ export class SecretsManagerServer {
     UpdateSecretVersionStage: (input) => {
       const s = this.get(input.SecretId)
       const stage = input.VersionStage
-      if (typeof stage !== 'string' || stage.length === 0 || stage.length > 256) throw invalidParam('Invalid VersionStage.')
+      if (typeof stage !== 'string' || stage.length === 0 || stage.length > 256)
+        throw invalidParam('Invalid VersionStage.')
       const holder = [...s.versions.values()].find((v) => v.stages.has(stage))
-      const {MoveToVersionId: to, RemoveFromVersionId: from} = input as {MoveToVersionId?: string; RemoveFromVersionId?: string}
-      if (to !== undefined && !s.versions.has(to)) throw new ApiError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${to}`)
-      if (from !== undefined && holder?.id !== from) throw invalidParam(`The staging label ${stage} is not attached to version ${from}.`)
+      const {MoveToVersionId: to, RemoveFromVersionId: from} = input as {
+        MoveToVersionId?: string
+        RemoveFromVersionId?: string
+      }
+      if (to !== undefined && !s.versions.has(to))
+        throw new ApiError(
+          'ResourceNotFoundException',
+          `Secrets Manager can't find the specified secret value for VersionId: ${to}`,
+        )
+      if (from !== undefined && holder?.id !== from)
+        throw invalidParam(`The staging label ${stage} is not attached to version ${from}.`)
       if (to !== undefined && holder !== undefined && holder.id !== to && from === undefined) {
-        throw invalidParam(`The staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`)
+        throw invalidParam(
+          `The staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`,
+        )
       }
       this.moveStage(s, stage, to === undefined ? undefined : s.versions.get(to))
       s.lastChanged = this.now()
@@ -677,12 +878,22 @@ export class SecretsManagerServer {
   // ---- KMS subset (awsJson1_1, X-Amz-Target: TrentService.<Op>, SigV4 service `kms`) -------------
 
   private kmsKey(id: unknown): {id: string; arn: string; material: Buffer; enabled: boolean} {
-    if (typeof id !== 'string' || id.length === 0) throw new ApiError('ValidationException', '1 validation error detected: Value null at \'keyId\' failed to satisfy constraint: Member must not be null')
+    if (typeof id !== 'string' || id.length === 0)
+      throw new ApiError(
+        'ValidationException',
+        "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null",
+      )
     for (const [kid, k] of this.kmsKeys) {
       const aliasArn = (a: string) => `arn:aws:kms:${this.region}:${this.account}:${a}`
-      if (id === kid || id === k.arn || k.aliases.includes(id) || k.aliases.some((a) => aliasArn(a) === id)) return {id: kid, ...k}
+      if (id === kid || id === k.arn || k.aliases.includes(id) || k.aliases.some((a) => aliasArn(a) === id))
+        return {id: kid, ...k}
     }
-    throw new ApiError('NotFoundException', id.startsWith('alias/') || id.includes(':alias/') ? `Alias ${id.includes(':') ? id : `arn:aws:kms:${this.region}:${this.account}:${id}`} is not found.` : `Key '${id}' does not exist`)
+    throw new ApiError(
+      'NotFoundException',
+      id.startsWith('alias/') || id.includes(':alias/')
+        ? `Alias ${id.includes(':') ? id : `arn:aws:kms:${this.region}:${this.account}:${id}`} is not found.`
+        : `Key '${id}' does not exist`,
+    )
   }
 
   private handleKms(req: IncomingMessage, body: Buffer, res: ServerResponse, op: string): void {
@@ -694,7 +905,16 @@ export class SecretsManagerServer {
       return
     }
     if (fault?.kind === 'throttle') return kmsError(new ApiError('ThrottlingException', 'Rate exceeded'))
-    const auth = verifySigV4({method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body, service: 'kms', region: this.region, credentials: this.credentials, now: this.now()})
+    const auth = verifySigV4({
+      method: req.method ?? 'POST',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body,
+      service: 'kms',
+      region: this.region,
+      credentials: this.credentials,
+      now: this.now(),
+    })
     if ('status' in auth) return kmsError(new ApiError(auth.type, auth.message, auth.status, true))
     let input: Record<string, unknown>
     try {
@@ -702,10 +922,18 @@ export class SecretsManagerServer {
     } catch {
       return kmsError(new ApiError('com.amazon.coral.service#SerializationException', '', 400, true))
     }
-    const context = (c: unknown) => Buffer.from(JSON.stringify(Object.entries((c ?? {}) as Record<string, string>).sort()))
+    const context = (c: unknown) =>
+      Buffer.from(JSON.stringify(Object.entries((c ?? {}) as Record<string, string>).sort()))
     const deniedOn = (action: string, arn: string) => {
-      if (this.denied.some((d) => d.arn === auth.arn && d.action === action && (d.secret === undefined || d.secret === arn))) {
-        throw new ApiError('AccessDeniedException', `User: ${auth.arn} is not authorized to perform: ${action} on resource: ${arn} because no identity-based policy allows the ${action} action`)
+      if (
+        this.denied.some(
+          (d) => d.arn === auth.arn && d.action === action && (d.secret === undefined || d.secret === arn),
+        )
+      ) {
+        throw new ApiError(
+          'AccessDeniedException',
+          `User: ${auth.arn} is not authorized to perform: ${action} on resource: ${arn} because no identity-based policy allows the ${action} action`,
+        )
       }
     }
     try {
@@ -714,7 +942,17 @@ export class SecretsManagerServer {
         case 'DescribeKey': {
           const k = this.kmsKey(input.KeyId)
           deniedOn('kms:DescribeKey', k.arn)
-          out = {KeyMetadata: {KeyId: k.id, Arn: k.arn, Enabled: k.enabled, KeyState: k.enabled ? 'Enabled' : 'Disabled', KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT', AWSAccountId: this.account}}
+          out = {
+            KeyMetadata: {
+              KeyId: k.id,
+              Arn: k.arn,
+              Enabled: k.enabled,
+              KeyState: k.enabled ? 'Enabled' : 'Disabled',
+              KeyUsage: 'ENCRYPT_DECRYPT',
+              KeySpec: 'SYMMETRIC_DEFAULT',
+              AWSAccountId: this.account,
+            },
+          }
           break
         }
         case 'Encrypt': {
@@ -722,28 +960,42 @@ export class SecretsManagerServer {
           deniedOn('kms:Encrypt', k.arn)
           if (!k.enabled) throw new ApiError('DisabledException', `${k.arn} is disabled.`)
           const plain = Buffer.from(String(input.Plaintext ?? ''), 'base64')
-          if (plain.length === 0 || plain.length > 4096) throw new ApiError('ValidationException', 'Plaintext must be 1 to 4096 bytes.')
+          if (plain.length === 0 || plain.length > 4096)
+            throw new ApiError('ValidationException', 'Plaintext must be 1 to 4096 bytes.')
           const iv = randomBytes(12)
           const c = createCipheriv('aes-256-gcm', k.material, iv).setAAD(context(input.EncryptionContext))
           const ct = Buffer.concat([c.update(plain), c.final()])
           const idBytes = Buffer.from(k.id)
-          const blob = Buffer.concat([Buffer.from('TKMS'), Buffer.from([idBytes.length]), idBytes, iv, c.getAuthTag(), ct])
+          const blob = Buffer.concat([
+            Buffer.from('TKMS'),
+            Buffer.from([idBytes.length]),
+            idBytes,
+            iv,
+            c.getAuthTag(),
+            ct,
+          ])
           out = {CiphertextBlob: blob.toString('base64'), KeyId: k.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT'}
           break
         }
         case 'Decrypt': {
           const blob = Buffer.from(String(input.CiphertextBlob ?? ''), 'base64')
-          if (blob.length < 34 || blob.subarray(0, 4).toString() !== 'TKMS') throw new ApiError('InvalidCiphertextException', '')
+          if (blob.length < 34 || blob.subarray(0, 4).toString() !== 'TKMS')
+            throw new ApiError('InvalidCiphertextException', '')
           const idLength = blob[4]
           const kid = blob.subarray(5, 5 + idLength).toString()
           const k = this.kmsKey(kid)
           if (input.KeyId !== undefined && this.kmsKey(input.KeyId).id !== k.id) {
-            throw new ApiError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.')
+            throw new ApiError(
+              'IncorrectKeyException',
+              'The key ID in the request does not identify a CMK that can perform this operation.',
+            )
           }
           deniedOn('kms:Decrypt', k.arn)
           if (!k.enabled) throw new ApiError('DisabledException', `${k.arn} is disabled.`)
           const rest = blob.subarray(5 + idLength)
-          const d = createDecipheriv('aes-256-gcm', k.material, rest.subarray(0, 12)).setAAD(context(input.EncryptionContext))
+          const d = createDecipheriv('aes-256-gcm', k.material, rest.subarray(0, 12)).setAAD(
+            context(input.EncryptionContext),
+          )
           d.setAuthTag(rest.subarray(12, 28))
           let plain: Buffer
           try {
@@ -775,8 +1027,10 @@ export class SecretsManagerServer {
       res.writeHead(status, {'Content-Type': 'application/json', 'x-amzn-ErrorType': type})
       res.end(JSON.stringify({message}))
     }
-    if (sso === undefined || typeof token !== 'string' || !sso.tokens.includes(token)) return fail(401, 'UnauthorizedException', 'Session token not found or invalid')
-    if (q.get('account_id') !== sso.account || q.get('role_name') !== sso.role) return fail(403, 'ForbiddenException', 'No access')
+    if (sso === undefined || typeof token !== 'string' || !sso.tokens.includes(token))
+      return fail(401, 'UnauthorizedException', 'Session token not found or invalid')
+    if (q.get('account_id') !== sso.account || q.get('role_name') !== sso.role)
+      return fail(403, 'ForbiddenException', 'No access')
     const cred: TestCredential = {
       accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
       secretAccessKey: randomBytes(30).toString('base64'),
@@ -784,7 +1038,19 @@ export class SecretsManagerServer {
       arn: `arn:aws:sts::${sso.account}:assumed-role/AWSReservedSSO_${sso.role}_0123456789abcdef/sso-user`,
     }
     this.credentials.push(cred)
-    this.send(res, 200, {roleCredentials: {accessKeyId: cred.accessKeyId, secretAccessKey: cred.secretAccessKey, sessionToken: cred.sessionToken, expiration: Date.now() + 3600_000}}, 'application/json')
+    this.send(
+      res,
+      200,
+      {
+        roleCredentials: {
+          accessKeyId: cred.accessKeyId,
+          secretAccessKey: cred.secretAccessKey,
+          sessionToken: cred.sessionToken,
+          expiration: Date.now() + 3600_000,
+        },
+      },
+      'application/json',
+    )
   }
 
   // ---- Instance metadata (IMDSv2: a PUT for a session token, then GETs carrying it) ----------------
@@ -805,7 +1071,8 @@ export class SecretsManagerServer {
       this.imdsTokens.add(token)
       return text(200, token)
     }
-    if (req.method !== 'GET' || !this.imdsTokens.has(String(req.headers['x-aws-ec2-metadata-token'] ?? ''))) return text(401, 'Unauthorized')
+    if (req.method !== 'GET' || !this.imdsTokens.has(String(req.headers['x-aws-ec2-metadata-token'] ?? '')))
+      return text(401, 'Unauthorized')
     const base = '/latest/meta-data/iam/security-credentials/'
     if (req.url === base) return text(200, role)
     if (req.url === `${base}${role}`) {
@@ -816,7 +1083,18 @@ export class SecretsManagerServer {
         arn: `arn:aws:sts::${this.account}:assumed-role/${role}/i-0123456789abcdef0`,
       }
       this.credentials.push(cred)
-      return text(200, JSON.stringify({Code: 'Success', LastUpdated: new Date().toISOString(), Type: 'AWS-HMAC', AccessKeyId: cred.accessKeyId, SecretAccessKey: cred.secretAccessKey, Token: cred.sessionToken, Expiration: new Date(Date.now() + 3600_000).toISOString()}))
+      return text(
+        200,
+        JSON.stringify({
+          Code: 'Success',
+          LastUpdated: new Date().toISOString(),
+          Type: 'AWS-HMAC',
+          AccessKeyId: cred.accessKeyId,
+          SecretAccessKey: cred.secretAccessKey,
+          Token: cred.sessionToken,
+          Expiration: new Date(Date.now() + 3600_000).toISOString(),
+        }),
+      )
     }
     return text(404, 'Not Found')
   }
@@ -826,7 +1104,12 @@ export class SecretsManagerServer {
   private handleContainerCredentials(req: IncomingMessage, res: ServerResponse): void {
     this.counts.ContainerCredentials = (this.counts.ContainerCredentials ?? 0) + 1
     if (this.options.containerToken === undefined || req.headers.authorization !== this.options.containerToken) {
-      return this.send(res, 403, {Code: 'AccessDenied', Message: 'Authorization token is missing or invalid'}, 'application/json')
+      return this.send(
+        res,
+        403,
+        {Code: 'AccessDenied', Message: 'Authorization token is missing or invalid'},
+        'application/json',
+      )
     }
     const cred: TestCredential = {
       accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
@@ -835,7 +1118,18 @@ export class SecretsManagerServer {
       arn: `arn:aws:sts::${this.account}:assumed-role/task-role/container`,
     }
     this.credentials.push(cred)
-    this.send(res, 200, {AccessKeyId: cred.accessKeyId, SecretAccessKey: cred.secretAccessKey, Token: cred.sessionToken, Expiration: new Date(Date.now() + 3600_000).toISOString(), RoleArn: `arn:aws:iam::${this.account}:role/task-role`}, 'application/json')
+    this.send(
+      res,
+      200,
+      {
+        AccessKeyId: cred.accessKeyId,
+        SecretAccessKey: cred.secretAccessKey,
+        Token: cred.sessionToken,
+        Expiration: new Date(Date.now() + 3600_000).toISOString(),
+        RoleArn: `arn:aws:iam::${this.account}:role/task-role`,
+      },
+      'application/json',
+    )
   }
 
   // ---- STS (awsQuery, form-encoded; AssumeRoleWithWebIdentity is not signed) ---------------------
@@ -844,19 +1138,49 @@ export class SecretsManagerServer {
     const p = new URLSearchParams(body.toString('utf8'))
     const action = p.get('Action') ?? '(none)'
     this.counts[action] = (this.counts[action] ?? 0) + 1
-    const xmlError = (status: number, code: string, message: string) => this.send(res, status,
-      `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`, 'text/xml')
+    const xmlError = (status: number, code: string, message: string) =>
+      this.send(
+        res,
+        status,
+        `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+        'text/xml',
+      )
     const role = p.get('RoleArn') ?? ''
     const session = p.get('RoleSessionName') ?? 'session'
     if (action === 'AssumeRoleWithWebIdentity') {
       const wi = this.options.webIdentity
-      if (wi === undefined || !wi.tokens.includes(p.get('WebIdentityToken') ?? '')) return xmlError(400, 'InvalidIdentityToken', 'Couldn\'t retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements')
-      if (!wi.roles.includes(role)) return xmlError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity')
+      if (wi === undefined || !wi.tokens.includes(p.get('WebIdentityToken') ?? ''))
+        return xmlError(
+          400,
+          'InvalidIdentityToken',
+          "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+        )
+      if (!wi.roles.includes(role))
+        return xmlError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity')
     } else if (action === 'AssumeRole') {
       // AssumeRole is signed like any other call, with the service name `sts`.
-      const auth = verifySigV4({method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body, service: 'sts', region: this.region, credentials: this.credentials, now: this.now()})
-      if ('status' in auth) return xmlError(auth.status === 400 ? 403 : auth.status, auth.type.split('#')[1] === 'InvalidSignatureException' ? 'SignatureDoesNotMatch' : 'InvalidClientTokenId', auth.message)
-      if (!(this.options.assumableRoles ?? []).includes(role)) return xmlError(403, 'AccessDenied', `User: ${auth.arn} is not authorized to perform: sts:AssumeRole on resource: ${role}`)
+      const auth = verifySigV4({
+        method: req.method ?? 'POST',
+        url: req.url ?? '/',
+        headers: req.headers,
+        body,
+        service: 'sts',
+        region: this.region,
+        credentials: this.credentials,
+        now: this.now(),
+      })
+      if ('status' in auth)
+        return xmlError(
+          auth.status === 400 ? 403 : auth.status,
+          auth.type.split('#')[1] === 'InvalidSignatureException' ? 'SignatureDoesNotMatch' : 'InvalidClientTokenId',
+          auth.message,
+        )
+      if (!(this.options.assumableRoles ?? []).includes(role))
+        return xmlError(
+          403,
+          'AccessDenied',
+          `User: ${auth.arn} is not authorized to perform: sts:AssumeRole on resource: ${role}`,
+        )
     } else {
       return xmlError(400, 'InvalidAction', `Could not find operation ${action} for version ${p.get('Version') ?? ''}`)
     }
@@ -869,14 +1193,22 @@ export class SecretsManagerServer {
     }
     this.credentials.push(cred)
     const expiration = new Date(Date.now() + 3600_000).toISOString()
-    const extra = action === 'AssumeRoleWithWebIdentity' ? '<SubjectFromWebIdentityToken>ci</SubjectFromWebIdentityToken><Audience>sts.amazonaws.com</Audience><Provider>token.actions.githubusercontent.com</Provider>' : ''
-    this.send(res, 200, `<${action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+    const extra =
+      action === 'AssumeRoleWithWebIdentity'
+        ? '<SubjectFromWebIdentityToken>ci</SubjectFromWebIdentityToken><Audience>sts.amazonaws.com</Audience><Provider>token.actions.githubusercontent.com</Provider>'
+        : ''
+    this.send(
+      res,
+      200,
+      `<${action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <${action}Result>${extra}
     <AssumedRoleUser><Arn>${cred.arn}</Arn><AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${session}</AssumedRoleId></AssumedRoleUser>
     <Credentials><SessionToken>${cred.sessionToken}</SessionToken><SecretAccessKey>${cred.secretAccessKey}</SecretAccessKey><Expiration>${expiration}</Expiration><AccessKeyId>${cred.accessKeyId}</AccessKeyId></Credentials>
   </${action}Result>
   <ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>
-</${action}Response>`, 'text/xml')
+</${action}Response>`,
+      'text/xml',
+    )
   }
 }
 

@@ -15,7 +15,10 @@ export function decodeJwt(token: string): {header: Record<string, any>; claims: 
   const parts = token.split('.')
   if (parts.length !== 3) return undefined
   try {
-    return {header: JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')), claims: JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'))}
+    return {
+      header: JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')),
+      claims: JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')),
+    }
   } catch {
     return undefined
   }
@@ -30,6 +33,7 @@ export function verifyJwt(token: string, key: KeyObject): Record<string, any> | 
   const signature = Buffer.from(sig, 'base64url')
   let ok = false
   if (alg === 'RS256') ok = createVerify('RSA-SHA256').update(`${head}.${body}`).verify(key, signature)
-  else if (alg === 'PS256') ok = createVerify('RSA-SHA256').update(`${head}.${body}`).verify({key, padding: 6, saltLength: 32}, signature)
+  else if (alg === 'PS256')
+    ok = createVerify('RSA-SHA256').update(`${head}.${body}`).verify({key, padding: 6, saltLength: 32}, signature)
   return ok ? decoded.claims : undefined
 }

@@ -37,29 +37,85 @@ export interface AuditEventRow {
   durationMs?: number
 }
 
-const SIGNATURE: Record<number, string> = {200: 'OK', 201: 'Created', 204: 'NoContent', 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalServerError'}
+const SIGNATURE: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  204: 'NoContent',
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  429: 'TooManyRequests',
+  500: 'InternalServerError',
+}
 
 const DIAGNOSTICS: Array<[string, ColumnType]> = [
-  ['TenantId', 'string'], ['TimeGenerated', 'datetime'], ['ResourceId', 'string'], ['Category', 'string'], ['ResourceGroup', 'string'],
-  ['SubscriptionId', 'string'], ['ResourceProvider', 'string'], ['Resource', 'string'], ['ResourceType', 'string'], ['OperationName', 'string'],
-  ['ResultType', 'string'], ['ResultSignature', 'string'], ['CorrelationId', 'string'], ['CallerIPAddress', 'string'], ['DurationMs', 'long'],
-  ['httpStatusCode_d', 'real'], ['requestUri_s', 'string'], ['id_s', 'string'], ['clientInfo_s', 'string'], ['identity_claim_appid_g', 'guid'],
-  ['identity_claim_oid_g', 'guid'], ['identity_claim_http_schemas_xmlsoap_org_ws_2005_05_identity_claims_upn_s', 'string'], ['OperationVersion', 'string'], ['Type', 'string'],
+  ['TenantId', 'string'],
+  ['TimeGenerated', 'datetime'],
+  ['ResourceId', 'string'],
+  ['Category', 'string'],
+  ['ResourceGroup', 'string'],
+  ['SubscriptionId', 'string'],
+  ['ResourceProvider', 'string'],
+  ['Resource', 'string'],
+  ['ResourceType', 'string'],
+  ['OperationName', 'string'],
+  ['ResultType', 'string'],
+  ['ResultSignature', 'string'],
+  ['CorrelationId', 'string'],
+  ['CallerIPAddress', 'string'],
+  ['DurationMs', 'long'],
+  ['httpStatusCode_d', 'real'],
+  ['requestUri_s', 'string'],
+  ['id_s', 'string'],
+  ['clientInfo_s', 'string'],
+  ['identity_claim_appid_g', 'guid'],
+  ['identity_claim_oid_g', 'guid'],
+  ['identity_claim_http_schemas_xmlsoap_org_ws_2005_05_identity_claims_upn_s', 'string'],
+  ['OperationVersion', 'string'],
+  ['Type', 'string'],
 ]
 const RESOURCE_SPECIFIC: Array<[string, ColumnType]> = [
-  ['TenantId', 'string'], ['TimeGenerated', 'datetime'], ['OperationName', 'string'], ['OperationVersion', 'string'], ['ResultType', 'string'],
-  ['ResultSignature', 'string'], ['ResultDescription', 'string'], ['DurationMs', 'int'], ['CallerIpAddress', 'string'], ['CorrelationId', 'string'],
-  ['HttpStatusCode', 'int'], ['RequestUri', 'string'], ['Id', 'string'], ['Identity', 'dynamic'], ['ClientInfo', 'string'], ['_ResourceId', 'string'], ['Type', 'string'],
+  ['TenantId', 'string'],
+  ['TimeGenerated', 'datetime'],
+  ['OperationName', 'string'],
+  ['OperationVersion', 'string'],
+  ['ResultType', 'string'],
+  ['ResultSignature', 'string'],
+  ['ResultDescription', 'string'],
+  ['DurationMs', 'int'],
+  ['CallerIpAddress', 'string'],
+  ['CorrelationId', 'string'],
+  ['HttpStatusCode', 'int'],
+  ['RequestUri', 'string'],
+  ['Id', 'string'],
+  ['Identity', 'dynamic'],
+  ['ClientInfo', 'string'],
+  ['_ResourceId', 'string'],
+  ['Type', 'string'],
 ]
 
 /** A query error in the service's shape. */
 export class QueryError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly inner?: {code: string; message: string}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly inner?: {code: string; message: string},
+  ) {
     super(message)
   }
 
   body(): unknown {
-    return {error: {message: this.message, code: this.code, correlationId: randomUUID(), ...(this.inner ? {innererror: this.inner} : {})}}
+    return {
+      error: {
+        message: this.message,
+        code: this.code,
+        correlationId: randomUUID(),
+        ...(this.inner ? {innererror: this.inner} : {}),
+      },
+    }
   }
 }
 
@@ -72,7 +128,11 @@ function durationMs(d: string): number | undefined {
 
 /** The [start, end] a timespan parameter names (end defaults to now). */
 export function parseTimespan(timespan: string, now = Date.now()): [number, number] {
-  const bad = () => new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {code: 'InvalidTimespan', message: `Invalid timespan: ${timespan}`})
+  const bad = () =>
+    new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {
+      code: 'InvalidTimespan',
+      message: `Invalid timespan: ${timespan}`,
+    })
   const [a, b] = timespan.split('/')
   if (b === undefined) {
     const ms = durationMs(a)
@@ -88,7 +148,10 @@ export function parseTimespan(timespan: string, now = Date.now()): [number, numb
 }
 
 function parseErr(message: string): QueryError {
-  return new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {code: 'SyntaxError', message: `A recognition error occurred in the query. ${message}`})
+  return new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {
+    code: 'SyntaxError',
+    message: `A recognition error occurred in the query. ${message}`,
+  })
 }
 
 /** A KQL literal list: `"a", 'b', 403` (numbers compare by their text). */
@@ -96,7 +159,8 @@ function literals(text: string): string[] {
   const out: string[] = []
   const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(-?\d+(?:\.\d+)?))\s*(,|$)/gy
   let m: RegExpExecArray | null
-  while (re.lastIndex < text.length && (m = re.exec(text)) !== null) out.push(m[3] ?? (m[1] ?? m[2]).replaceAll(/\\(.)/g, '$1'))
+  while (re.lastIndex < text.length && (m = re.exec(text)) !== null)
+    out.push(m[3] ?? (m[1] ?? m[2]).replaceAll(/\\(.)/g, '$1'))
   if (re.lastIndex < text.length && out.length === 0) throw parseErr(`Expected string literals, got: ${text}`)
   return out
 }
@@ -127,37 +191,96 @@ export class LogAnalyticsWorkspace {
   }
 
   private rows(table: string): {columns: Array<[string, ColumnType]>; rows: Row[]} {
-    const id = (e: AuditEventRow) => (e.secret === undefined ? `${e.vaultUrl}/secrets` : `${e.vaultUrl}/secrets/${e.secret}${e.version === undefined ? '' : `/${e.version}`}`)
+    const id = (e: AuditEventRow) =>
+      e.secret === undefined
+        ? `${e.vaultUrl}/secrets`
+        : `${e.vaultUrl}/secrets/${e.secret}${e.version === undefined ? '' : `/${e.version}`}`
     const ok = (e: AuditEventRow) => (e.status < 400 ? 'Success' : 'Failure')
     if (table === 'AzureDiagnostics') {
-      return {columns: DIAGNOSTICS, rows: this.events.map((e) => [
-        this.tenantId, e.time.toISOString(), this.resourceId(e.vaultUrl), 'AuditEvent', 'SECRETS-TEST', '00000000-0000-0000-0000-000000000000', 'MICROSOFT.KEYVAULT',
-        this.resourceId(e.vaultUrl).split('/').pop(), 'VAULTS', e.operation, ok(e), SIGNATURE[e.status] ?? String(e.status), e.correlationId ?? randomUUID(), e.callerIp ?? '127.0.0.1', e.durationMs ?? 5,
-        e.status, e.requestUri, id(e), '', e.appId ?? '', e.oid ?? '', e.upn ?? '', '2025-07-01', 'AzureDiagnostics',
-      ])}
+      return {
+        columns: DIAGNOSTICS,
+        rows: this.events.map((e) => [
+          this.tenantId,
+          e.time.toISOString(),
+          this.resourceId(e.vaultUrl),
+          'AuditEvent',
+          'SECRETS-TEST',
+          '00000000-0000-0000-0000-000000000000',
+          'MICROSOFT.KEYVAULT',
+          this.resourceId(e.vaultUrl).split('/').pop(),
+          'VAULTS',
+          e.operation,
+          ok(e),
+          SIGNATURE[e.status] ?? String(e.status),
+          e.correlationId ?? randomUUID(),
+          e.callerIp ?? '127.0.0.1',
+          e.durationMs ?? 5,
+          e.status,
+          e.requestUri,
+          id(e),
+          '',
+          e.appId ?? '',
+          e.oid ?? '',
+          e.upn ?? '',
+          '2025-07-01',
+          'AzureDiagnostics',
+        ]),
+      }
     }
     if (table === 'AZKVAuditLogs') {
-      return {columns: RESOURCE_SPECIFIC, rows: this.events.map((e) => [
-        this.tenantId, e.time.toISOString(), e.operation, '2025-07-01', ok(e), SIGNATURE[e.status] ?? String(e.status), '', e.durationMs ?? 5, e.callerIp ?? '127.0.0.1',
-        e.correlationId ?? randomUUID(), e.status, e.requestUri, id(e),
-        JSON.stringify({claim: {...(e.appId ? {appid: e.appId} : {}), ...(e.oid ? {oid: e.oid} : {}), ...(e.upn ? {'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': e.upn} : {})}}),
-        '', this.resourceId(e.vaultUrl), 'AZKVAuditLogs',
-      ])}
+      return {
+        columns: RESOURCE_SPECIFIC,
+        rows: this.events.map((e) => [
+          this.tenantId,
+          e.time.toISOString(),
+          e.operation,
+          '2025-07-01',
+          ok(e),
+          SIGNATURE[e.status] ?? String(e.status),
+          '',
+          e.durationMs ?? 5,
+          e.callerIp ?? '127.0.0.1',
+          e.correlationId ?? randomUUID(),
+          e.status,
+          e.requestUri,
+          id(e),
+          JSON.stringify({
+            claim: {
+              ...(e.appId ? {appid: e.appId} : {}),
+              ...(e.oid ? {oid: e.oid} : {}),
+              ...(e.upn ? {'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': e.upn} : {}),
+            },
+          }),
+          '',
+          this.resourceId(e.vaultUrl),
+          'AZKVAuditLogs',
+        ]),
+      }
     }
-    throw new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {code: 'SemanticError', message: `'${table}' operator: Failed to resolve table or column expression named '${table}'`})
+    throw new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {
+      code: 'SemanticError',
+      message: `'${table}' operator: Failed to resolve table or column expression named '${table}'`,
+    })
   }
 
   /** Run a query body (`{query, timespan?}`) and answer as the service does. */
   query(body: {query?: unknown; timespan?: unknown}): unknown {
     if (typeof body.query !== 'string' || body.query.trim() === '') {
-      throw new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {code: 'QueryMissing', message: 'The query parameter is required'})
+      throw new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {
+        code: 'QueryMissing',
+        message: 'The query parameter is required',
+      })
     }
     const [head, ...ops] = body.query.split('|').map((s) => s.trim())
     if (!/^[A-Za-z_]\w*$/.test(head)) throw parseErr(`Unexpected: ${head}`)
     let {columns, rows} = this.rows(head)
     const col = (name: string): number => {
       const i = columns.findIndex(([c]) => c === name)
-      if (i === -1) throw new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {code: 'SemanticError', message: `'where' operator: Failed to resolve column or scalar expression named '${name}'`})
+      if (i === -1)
+        throw new QueryError(400, 'BadArgumentError', 'The request had some invalid properties', {
+          code: 'SemanticError',
+          message: `'where' operator: Failed to resolve column or scalar expression named '${name}'`,
+        })
       return i
     }
     if (typeof body.timespan === 'string' && body.timespan !== '') {
@@ -181,11 +304,16 @@ export class LogAnalyticsWorkspace {
           rows = rows.filter((r) => {
             const x = String(r[i] ?? '')
             switch (m[2]) {
-              case '==': return x === v
-              case '!=': return x !== v
-              case 'startswith': return x.toLowerCase().startsWith(v.toLowerCase())
-              case 'has': return x.toLowerCase().includes(v.toLowerCase())
-              default: return values.includes(x)
+              case '==':
+                return x === v
+              case '!=':
+                return x !== v
+              case 'startswith':
+                return x.toLowerCase().startsWith(v.toLowerCase())
+              case 'has':
+                return x.toLowerCase().includes(v.toLowerCase())
+              default:
+                return values.includes(x)
             }
           })
         }

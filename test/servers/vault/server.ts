@@ -24,7 +24,16 @@
  *
  * The `X-Vault-Namespace` header is recorded on every request (see `requests`) but does not partition data.
  */
-import {createCipheriv, createDecipheriv, createHmac, createPublicKey, randomBytes, randomUUID, verify, type JsonWebKey} from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPublicKey,
+  randomBytes,
+  randomUUID,
+  verify,
+  type JsonWebKey,
+} from 'node:crypto'
 import {appendFileSync} from 'node:fs'
 import {createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket} from 'node:net'
@@ -169,7 +178,11 @@ export interface StartOptions {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly errors: string[], readonly body?: unknown) {
+  constructor(
+    readonly status: number,
+    readonly errors: string[],
+    readonly body?: unknown,
+  ) {
     super(errors.join('; '))
   }
 }
@@ -187,7 +200,18 @@ const notFound = (body?: unknown): HttpError => new HttpError(404, [], body)
 const bad = (message: string): HttpError => new HttpError(400, [message])
 
 function envelope(data: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {request_id: randomUUID(), lease_id: '', renewable: false, lease_duration: 0, data, wrap_info: null, warnings: null, auth: null, mount_type: '', ...extra}
+  return {
+    request_id: randomUUID(),
+    lease_id: '',
+    renewable: false,
+    lease_duration: 0,
+    data,
+    wrap_info: null,
+    warnings: null,
+    auth: null,
+    mount_type: '',
+    ...extra,
+  }
 }
 
 function b64url(s: string): Buffer {
@@ -231,13 +255,33 @@ export class VaultTestServer {
       s.server.emit('connection', listShim(socket))
     }
     s.listener = options.pki
-      ? createTlsServer({key: options.pki.server.key, cert: options.pki.server.cert, ca: options.pki.ca.cert, requestCert: Boolean(options.requireClientCert), rejectUnauthorized: Boolean(options.requireClientCert)}, onSocket)
+      ? createTlsServer(
+          {
+            key: options.pki.server.key,
+            cert: options.pki.server.cert,
+            ca: options.pki.ca.cert,
+            requestCert: Boolean(options.requireClientCert),
+            rejectUnauthorized: Boolean(options.requireClientCert),
+          },
+          onSocket,
+        )
       : createNetServer(onSocket)
     s.listener.on('tlsClientError', () => undefined)
     await new Promise<void>((resolve) => s.listener.listen(0, '127.0.0.1', resolve))
     const {port} = s.listener.address() as AddressInfo
     s.url = `${options.pki ? 'https' : 'http'}://127.0.0.1:${port}`
-    s.tokens.set(s.rootToken, {id: s.rootToken, accessor: randomUUID(), policies: ['root'], ttl: 0, renewable: false, issued: Date.now(), expiresAt: Number.POSITIVE_INFINITY, displayName: 'root', path: 'auth/token/root', meta: null})
+    s.tokens.set(s.rootToken, {
+      id: s.rootToken,
+      accessor: randomUUID(),
+      policies: ['root'],
+      ttl: 0,
+      renewable: false,
+      issued: Date.now(),
+      expiresAt: Number.POSITIVE_INFINITY,
+      displayName: 'root',
+      path: 'auth/token/root',
+      meta: null,
+    })
     s.mountKv('secret', 2)
     return s
   }
@@ -251,11 +295,32 @@ export class VaultTestServer {
   // ---- configuration (what an operator would do with `vault secrets enable`, `vault policy write` ...)
 
   mountKv(path: string, version: 1 | 2, options: {casRequired?: boolean} = {}): void {
-    this.mounts.set(`${path}/`, {path: `${path}/`, type: 'kv', version, accessor: `kv_${randomBytes(4).toString('hex')}`, uuid: randomUUID(), casRequired: Boolean(options.casRequired), maxVersions: 0, kv1: new Map(), kv2: new Map(), transit: new Map()})
+    this.mounts.set(`${path}/`, {
+      path: `${path}/`,
+      type: 'kv',
+      version,
+      accessor: `kv_${randomBytes(4).toString('hex')}`,
+      uuid: randomUUID(),
+      casRequired: Boolean(options.casRequired),
+      maxVersions: 0,
+      kv1: new Map(),
+      kv2: new Map(),
+      transit: new Map(),
+    })
   }
 
   mountTransit(path = 'transit'): void {
-    this.mounts.set(`${path}/`, {path: `${path}/`, type: 'transit', accessor: `transit_${randomBytes(4).toString('hex')}`, uuid: randomUUID(), casRequired: false, maxVersions: 0, kv1: new Map(), kv2: new Map(), transit: new Map()})
+    this.mounts.set(`${path}/`, {
+      path: `${path}/`,
+      type: 'transit',
+      accessor: `transit_${randomBytes(4).toString('hex')}`,
+      uuid: randomUUID(),
+      casRequired: false,
+      maxVersions: 0,
+      kv1: new Map(),
+      kv2: new Map(),
+      transit: new Map(),
+    })
   }
 
   policy(name: string, rules: PolicyRules): void {
@@ -270,7 +335,12 @@ export class VaultTestServer {
   /** Enable AppRole at `mount` (default `approle`) with a role; returns its role ID and one secret ID. */
   approle(role: string, policies: string[], mount = 'approle', ttlSeconds = 1200): {roleId: string; secretId: string} {
     const m = this.authMount(mount, 'approle')
-    const entry = m.approles.get(role) ?? {roleId: randomUUID(), secretIds: new Set<string>(), policies, ttl: ttlSeconds}
+    const entry = m.approles.get(role) ?? {
+      roleId: randomUUID(),
+      secretIds: new Set<string>(),
+      policies,
+      ttl: ttlSeconds,
+    }
     const secretId = randomUUID()
     entry.secretIds.add(secretId)
     m.approles.set(role, entry)
@@ -356,14 +426,21 @@ export class VaultTestServer {
       return
     }
     const text = JSON.stringify(body)
-    res.writeHead(status, {'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text)}).end(text)
+    res
+      .writeHead(status, {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+        'Content-Length': Buffer.byteLength(text),
+      })
+      .end(text)
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://vault')
     let method = (req.method ?? 'GET').toUpperCase()
     if (req.headers['x-vault-test-method'] === 'LIST') method = 'LIST'
-    if (method === 'GET' && ['true', '1', 't', 'T', 'TRUE', 'True'].includes(url.searchParams.get('list') ?? '')) method = 'LIST'
+    if (method === 'GET' && ['true', '1', 't', 'T', 'TRUE', 'True'].includes(url.searchParams.get('list') ?? ''))
+      method = 'LIST'
     if (method === 'PUT') method = 'POST'
     const chunks: Buffer[] = []
     for await (const c of req) chunks.push(c as Buffer)
@@ -374,19 +451,36 @@ export class VaultTestServer {
     const path = decodeURIComponent(url.pathname.slice(4)).replace(/\/+$/, (m) => (method === 'LIST' ? '' : m))
     const token = req.headers['x-vault-token']
     const ns = req.headers['x-vault-namespace']
-    this.requests.push({method, path, namespace: typeof ns === 'string' ? ns : undefined, tokenPresent: typeof token === 'string' && token.length > 0})
+    this.requests.push({
+      method,
+      path,
+      namespace: typeof ns === 'string' ? ns : undefined,
+      tokenPresent: typeof token === 'string' && token.length > 0,
+    })
 
     for (const fault of this.faults) {
       if ((fault.times ?? 1) <= 0) continue
       const key = `${method} ${path}`
-      if (fault.match !== undefined && !(typeof fault.match === 'string' ? key.includes(fault.match) : fault.match.test(key))) continue
+      if (
+        fault.match !== undefined &&
+        !(typeof fault.match === 'string' ? key.includes(fault.match) : fault.match.test(key))
+      )
+        continue
       fault.times = (fault.times ?? 1) - 1
       switch (fault.kind) {
         case 'latency':
           await new Promise((r) => setTimeout(r, fault.ms))
           break
         case 'status':
-          this.send(res, fault.status, {errors: [fault.status === 429 ? `request path "${path}": rate limit quota exceeded` : fault.status === 503 ? 'Vault is sealed' : 'internal error']})
+          this.send(res, fault.status, {
+            errors: [
+              fault.status === 429
+                ? `request path "${path}": rate limit quota exceeded`
+                : fault.status === 503
+                  ? 'Vault is sealed'
+                  : 'internal error',
+            ],
+          })
           return
         case 'sealed':
           this.send(res, 503, {errors: ['Vault is sealed']})
@@ -419,7 +513,17 @@ export class VaultTestServer {
         return
       }
     }
-    const audit = this.auditDevices.size === 0 ? undefined : this.auditRequest(method, path, url.searchParams, body, typeof token === 'string' ? token : '', req.socket.remoteAddress)
+    const audit =
+      this.auditDevices.size === 0
+        ? undefined
+        : this.auditRequest(
+            method,
+            path,
+            url.searchParams,
+            body,
+            typeof token === 'string' ? token : '',
+            req.socket.remoteAddress,
+          )
     try {
       const out = await this.route(method, path, url.searchParams, body, typeof token === 'string' ? token : '')
       audit?.({status: out?.status ?? (out === undefined ? 204 : 200), body: out?.body})
@@ -427,7 +531,11 @@ export class VaultTestServer {
       else this.send(res, out.status ?? 200, out.body)
     } catch (error) {
       if (error instanceof HttpError) {
-        audit?.({status: error.status, body: error.body, error: error.status === 403 ? PERMISSION_DENIED : error.errors.join('\n')})
+        audit?.({
+          status: error.status,
+          body: error.body,
+          error: error.status === 403 ? PERMISSION_DENIED : error.errors.join('\n'),
+        })
         this.send(res, error.status, error.body ?? {errors: error.errors})
       } else {
         throw error
@@ -447,7 +555,8 @@ export class VaultTestServer {
     if (device.logRaw) return v
     if (typeof v === 'string') return this.auditHash(device, v)
     if (Array.isArray(v)) return v.map((x) => this.hashStructure(device, x))
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.hashStructure(device, x)]))
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.hashStructure(device, x)]))
     return v
   }
 
@@ -461,23 +570,45 @@ export class VaultTestServer {
   }
 
   /** The `auth` and `request` blocks of an entry, hashed for one device. */
-  private auditBlocks(device: AuditDevice, r: {id: string; operation: string; path: string; data?: Record<string, unknown>; token?: TokenEntry; tokenId?: string; remoteAddress?: string; mount?: Mount; displayName?: string; policies?: string[]; metadata?: Record<string, string> | null; mountType?: string}) {
-    const hashed = (x: string | undefined) => (x === undefined ? undefined : device.logRaw ? x : this.auditHash(device, x))
-    const accessor = r.token === undefined ? undefined : device.hmacAccessor ? hashed(r.token.accessor) : r.token.accessor
+  private auditBlocks(
+    device: AuditDevice,
+    r: {
+      id: string
+      operation: string
+      path: string
+      data?: Record<string, unknown>
+      token?: TokenEntry
+      tokenId?: string
+      remoteAddress?: string
+      mount?: Mount
+      displayName?: string
+      policies?: string[]
+      metadata?: Record<string, string> | null
+      mountType?: string
+    },
+  ) {
+    const hashed = (x: string | undefined) =>
+      x === undefined ? undefined : device.logRaw ? x : this.auditHash(device, x)
+    const accessor =
+      r.token === undefined ? undefined : device.hmacAccessor ? hashed(r.token.accessor) : r.token.accessor
     const policies = r.token?.policies ?? r.policies
     const auth = {
       ...(r.tokenId ? {client_token: hashed(r.tokenId)} : {}),
       ...(accessor === undefined ? {} : {accessor}),
       display_name: r.token?.displayName ?? r.displayName ?? '',
       ...(policies ? {policies, token_policies: policies} : {}),
-      ...(r.token?.meta ?? r.metadata ? {metadata: r.token?.meta ?? r.metadata} : {}),
+      ...((r.token?.meta ?? r.metadata) ? {metadata: r.token?.meta ?? r.metadata} : {}),
       entity_id: '',
       token_type: r.token || r.displayName ? 'service' : '',
     }
     const request = {
       id: r.id,
       operation: r.operation,
-      ...(r.mount ? {mount_point: r.mount.path, mount_type: r.mount.type, mount_accessor: r.mount.accessor, mount_class: 'secret'} : r.mountType ? {mount_type: r.mountType} : {}),
+      ...(r.mount
+        ? {mount_point: r.mount.path, mount_type: r.mount.type, mount_accessor: r.mount.accessor, mount_class: 'secret'}
+        : r.mountType
+          ? {mount_type: r.mountType}
+          : {}),
       ...(r.tokenId ? {client_token: hashed(r.tokenId), client_token_accessor: accessor} : {}),
       namespace: {id: 'root'},
       path: r.path,
@@ -488,14 +619,37 @@ export class VaultTestServer {
   }
 
   /** Log a request to every file device now; returns the function that logs its response. */
-  private auditRequest(method: string, path: string, query: URLSearchParams, body: Record<string, any>, token: string, remote?: string): (r: {status: number; body?: unknown; error?: string}) => void {
-    const operation = {GET: 'read', POST: 'update', DELETE: 'delete', LIST: 'list', PATCH: 'patch'}[method] ?? method.toLowerCase()
-    const data: Record<string, unknown> = method === 'GET' || method === 'LIST' ? Object.fromEntries([...query].filter(([k]) => k !== 'list')) : body
+  private auditRequest(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: Record<string, any>,
+    token: string,
+    remote?: string,
+  ): (r: {status: number; body?: unknown; error?: string}) => void {
+    const operation =
+      {GET: 'read', POST: 'update', DELETE: 'delete', LIST: 'list', PATCH: 'patch'}[method] ?? method.toLowerCase()
+    const data: Record<string, unknown> =
+      method === 'GET' || method === 'LIST' ? Object.fromEntries([...query].filter(([k]) => k !== 'list')) : body
     const entry = this.lookup(token)
     const id = randomUUID()
-    const r = {id, operation, path, data, token: entry, tokenId: entry ? token : undefined, remoteAddress: remote?.replace(/^::ffff:/, ''), mount: this.mountFor(path)}
+    const r = {
+      id,
+      operation,
+      path,
+      data,
+      token: entry,
+      tokenId: entry ? token : undefined,
+      remoteAddress: remote?.replace(/^::ffff:/, ''),
+      mount: this.mountFor(path),
+    }
     // Vault logs the request before it is handled, and the response after.
-    for (const device of this.auditDevices.values()) this.auditWrite(device, {time: VaultTestServer.auditTime(new Date()), type: 'request', ...this.auditBlocks(device, r)})
+    for (const device of this.auditDevices.values())
+      this.auditWrite(device, {
+        time: VaultTestServer.auditTime(new Date()),
+        type: 'request',
+        ...this.auditBlocks(device, r),
+      })
     return ({body: out, error}) => {
       const outData = (out as {data?: unknown} | undefined)?.data
       for (const device of this.auditDevices.values()) {
@@ -507,7 +661,9 @@ export class VaultTestServer {
           request,
           response: {
             ...(r.mount ? {mount_point: r.mount.path, mount_type: r.mount.type, mount_accessor: r.mount.accessor} : {}),
-            ...(error === undefined && outData !== undefined && outData !== null ? {data: this.hashStructure(device, outData)} : {}),
+            ...(error === undefined && outData !== undefined && outData !== null
+              ? {data: this.hashStructure(device, outData)}
+              : {}),
           },
           ...(error === undefined ? {} : {error}),
         })
@@ -517,17 +673,45 @@ export class VaultTestServer {
 
   /** Enable a file audit device (what `vault audit enable -path=<path> file file_path=<file>` does). */
   enableFileAudit(filePath: string, path = 'file', options: {logRaw?: boolean; hmacAccessor?: boolean} = {}): void {
-    this.auditDevices.set(path.replace(/\/+$/, ''), {path: `${path.replace(/\/+$/, '')}/`, type: 'file', filePath, logRaw: Boolean(options.logRaw), hmacAccessor: options.hmacAccessor ?? true, key: randomBytes(32), description: ''})
+    this.auditDevices.set(path.replace(/\/+$/, ''), {
+      path: `${path.replace(/\/+$/, '')}/`,
+      type: 'file',
+      filePath,
+      logRaw: Boolean(options.logRaw),
+      hmacAccessor: options.hmacAccessor ?? true,
+      key: randomBytes(32),
+      description: '',
+    })
   }
 
   /** Write the entries a device would have logged for a request from elsewhere. */
   plantAudit(p: PlantedAudit, devicePath = 'file'): void {
     const device = this.auditDevices.get(devicePath)
     if (!device) throw new Error(`no audit device ${devicePath}`)
-    const blocks = this.auditBlocks(device, {id: randomUUID(), operation: p.operation, path: p.path, data: p.data, tokenId: `hvs.${randomBytes(18).toString('base64url')}`, displayName: p.displayName, policies: p.policies ?? ['default'], metadata: p.metadata ?? null, remoteAddress: p.remoteAddress, mountType: p.mountType ?? 'kv'})
+    const blocks = this.auditBlocks(device, {
+      id: randomUUID(),
+      operation: p.operation,
+      path: p.path,
+      data: p.data,
+      tokenId: `hvs.${randomBytes(18).toString('base64url')}`,
+      displayName: p.displayName,
+      policies: p.policies ?? ['default'],
+      metadata: p.metadata ?? null,
+      remoteAddress: p.remoteAddress,
+      mountType: p.mountType ?? 'kv',
+    })
     const time = VaultTestServer.auditTime(p.time)
     this.auditWrite(device, {time, type: 'request', ...blocks, ...(p.error ? {error: p.error} : {})})
-    this.auditWrite(device, {time, type: 'response', ...blocks, response: {mount_type: p.mountType ?? 'kv', ...(p.responseData ? {data: this.hashStructure(device, p.responseData)} : {})}, ...(p.error ? {error: p.error} : {})})
+    this.auditWrite(device, {
+      time,
+      type: 'response',
+      ...blocks,
+      response: {
+        mount_type: p.mountType ?? 'kv',
+        ...(p.responseData ? {data: this.hashStructure(device, p.responseData)} : {}),
+      },
+      ...(p.error ? {error: p.error} : {}),
+    })
   }
 
   /** The HMAC a device gives `input` (what `sys/audit-hash/<path>` answers), for assertions. */
@@ -537,7 +721,12 @@ export class VaultTestServer {
     return this.auditHash(device, input)
   }
 
-  private sysAudit(entry: TokenEntry, method: string, path: string, body: Record<string, any>): {body: unknown} | undefined {
+  private sysAudit(
+    entry: TokenEntry,
+    method: string,
+    path: string,
+    body: Record<string, any>,
+  ): {body: unknown} | undefined {
     const hash = /^sys\/audit-hash\/(.+)$/.exec(path)
     if (hash) {
       if (method !== 'POST') throw new HttpError(405, ['unsupported operation'])
@@ -552,7 +741,22 @@ export class VaultTestServer {
     // Listing, enabling and disabling audit devices need sudo, as in Vault.
     this.authorize(entry, path, 'sudo')
     if (path === 'sys/audit' && method === 'GET') {
-      const devices = Object.fromEntries([...this.auditDevices.values()].map((d) => [d.path, {type: d.type, description: d.description, options: {file_path: d.filePath, ...(d.logRaw ? {log_raw: 'true'} : {}), hmac_accessor: String(d.hmacAccessor)}, local: false, path: d.path}]))
+      const devices = Object.fromEntries(
+        [...this.auditDevices.values()].map((d) => [
+          d.path,
+          {
+            type: d.type,
+            description: d.description,
+            options: {
+              file_path: d.filePath,
+              ...(d.logRaw ? {log_raw: 'true'} : {}),
+              hmac_accessor: String(d.hmacAccessor),
+            },
+            local: false,
+            path: d.path,
+          },
+        ]),
+      )
       return {body: {...envelope(devices), ...devices}}
     }
     const m = /^sys\/audit\/(.+)$/.exec(path)
@@ -560,7 +764,10 @@ export class VaultTestServer {
       if (body.type !== 'file') throw bad(`unknown backend type: "${String(body.type)}"`)
       const filePath = body.options?.file_path ?? body.options?.path
       if (typeof filePath !== 'string' || filePath === '') throw bad('file_path is required')
-      this.enableFileAudit(filePath, m[1], {logRaw: ['true', true, '1'].includes(body.options?.log_raw), hmacAccessor: !['false', false, '0'].includes(body.options?.hmac_accessor)})
+      this.enableFileAudit(filePath, m[1], {
+        logRaw: ['true', true, '1'].includes(body.options?.log_raw),
+        hmacAccessor: !['false', false, '0'].includes(body.options?.hmac_accessor),
+      })
       return undefined
     }
     if (m && method === 'DELETE') {
@@ -570,10 +777,30 @@ export class VaultTestServer {
     throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
   }
 
-  private async route(method: string, path: string, query: URLSearchParams, body: Record<string, any>, token: string): Promise<{status?: number; body: unknown} | undefined> {
+  private async route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: Record<string, any>,
+    token: string,
+  ): Promise<{status?: number; body: unknown} | undefined> {
     if (path === 'sys/health' && method === 'GET') {
       const status = this.sealed ? 503 : this.standby ? 429 : 200
-      return {status, body: {initialized: true, sealed: this.sealed, standby: this.standby, performance_standby: false, replication_performance_mode: 'disabled', replication_dr_mode: 'disabled', server_time_utc: Math.floor(Date.now() / 1000), version: '1.17.0+test', cluster_name: 'vault-test', cluster_id: 'test-cluster'}}
+      return {
+        status,
+        body: {
+          initialized: true,
+          sealed: this.sealed,
+          standby: this.standby,
+          performance_standby: false,
+          replication_performance_mode: 'disabled',
+          replication_dr_mode: 'disabled',
+          server_time_utc: Math.floor(Date.now() / 1000),
+          version: '1.17.0+test',
+          cluster_name: 'vault-test',
+          cluster_id: 'test-cluster',
+        },
+      }
     }
     if (this.sealed) throw new HttpError(503, ['Vault is sealed'])
     const login = /^auth\/(.+)\/login$/.exec(path)
@@ -582,17 +809,34 @@ export class VaultTestServer {
     const entry = this.lookup(token)
     if (path === 'sys/internal/ui/mounts' && method === 'GET') {
       const secret: Record<string, unknown> = {}
-      if (entry) for (const m of this.mounts.values()) if (this.touches(entry, m.path)) secret[m.path] = {type: m.type, description: '', options: m.version ? {version: String(m.version)} : null}
+      if (entry)
+        for (const m of this.mounts.values())
+          if (this.touches(entry, m.path))
+            secret[m.path] = {type: m.type, description: '', options: m.version ? {version: String(m.version)} : null}
       return {body: envelope({auth: {}, secret})}
     }
     if (path.startsWith('sys/internal/ui/mounts/') && method === 'GET') {
       const m = this.mountFor(path.slice('sys/internal/ui/mounts/'.length))
       if (!entry || !m || !this.touches(entry, m.path)) throw denied()
-      return {body: envelope({accessor: m.accessor, config: {default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0}, description: '', external_entropy_access: false, local: false, options: m.version ? {version: String(m.version)} : null, path: m.path, seal_wrap: false, type: m.type, uuid: m.uuid})}
+      return {
+        body: envelope({
+          accessor: m.accessor,
+          config: {default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0},
+          description: '',
+          external_entropy_access: false,
+          local: false,
+          options: m.version ? {version: String(m.version)} : null,
+          path: m.path,
+          seal_wrap: false,
+          type: m.type,
+          uuid: m.uuid,
+        }),
+      }
     }
     if (!entry) throw denied()
 
-    if (path === 'sys/audit' || path.startsWith('sys/audit/') || path.startsWith('sys/audit-hash/')) return this.sysAudit(entry, method, path, body)
+    if (path === 'sys/audit' || path.startsWith('sys/audit/') || path.startsWith('sys/audit-hash/'))
+      return this.sysAudit(entry, method, path, body)
     if (path.startsWith('auth/token/')) {
       this.authorize(entry, path, method === 'GET' ? 'read' : 'update')
       return this.tokenSelf(method, path.slice('auth/token/'.length), body, entry, token)
@@ -642,12 +886,18 @@ export class VaultTestServer {
   /** Whether the token has any capability on a path under `prefix` (what ui/mounts/:path requires). */
   private touches(entry: TokenEntry, prefix: string): boolean {
     if (entry.policies.includes('root')) return true
-    return entry.policies.some((p) => Object.entries(this.policies.get(p) ?? {}).some(([pattern, caps]) => pattern.startsWith(prefix) && !caps.includes('deny')))
+    return entry.policies.some((p) =>
+      Object.entries(this.policies.get(p) ?? {}).some(
+        ([pattern, caps]) => pattern.startsWith(prefix) && !caps.includes('deny'),
+      ),
+    )
   }
 
   private mountFor(path: string): Mount | undefined {
     const withSlash = path.endsWith('/') ? path : `${path}/`
-    return [...this.mounts.values()].filter((m) => withSlash.startsWith(m.path)).sort((a, b) => b.path.length - a.path.length)[0]
+    return [...this.mounts.values()]
+      .filter((m) => withSlash.startsWith(m.path))
+      .sort((a, b) => b.path.length - a.path.length)[0]
   }
 
   // ---- auth
@@ -661,12 +911,51 @@ export class VaultTestServer {
     return m
   }
 
-  private issue(policies: string[], ttl: number, name: string, path: string, meta: Record<string, string> | null = null): {client_token: string; accessor: string; policies: string[]; token_policies: string[]; metadata: Record<string, string> | null; lease_duration: number; renewable: boolean; entity_id: string; token_type: string; orphan: boolean} {
+  private issue(
+    policies: string[],
+    ttl: number,
+    name: string,
+    path: string,
+    meta: Record<string, string> | null = null,
+  ): {
+    client_token: string
+    accessor: string
+    policies: string[]
+    token_policies: string[]
+    metadata: Record<string, string> | null
+    lease_duration: number
+    renewable: boolean
+    entity_id: string
+    token_type: string
+    orphan: boolean
+  } {
     const id = `hvs.${randomBytes(18).toString('base64url')}`
     const all = ['default', ...policies.filter((p) => p !== 'default')]
-    const e: TokenEntry = {id, accessor: randomBytes(12).toString('base64url'), policies: all, ttl, renewable: true, issued: Date.now(), expiresAt: Date.now() + ttl * 1000, displayName: name, path, meta}
+    const e: TokenEntry = {
+      id,
+      accessor: randomBytes(12).toString('base64url'),
+      policies: all,
+      ttl,
+      renewable: true,
+      issued: Date.now(),
+      expiresAt: Date.now() + ttl * 1000,
+      displayName: name,
+      path,
+      meta,
+    }
     this.tokens.set(id, e)
-    return {client_token: id, accessor: e.accessor, policies: all, token_policies: all, metadata: meta, lease_duration: ttl, renewable: true, entity_id: randomUUID(), token_type: 'service', orphan: true}
+    return {
+      client_token: id,
+      accessor: e.accessor,
+      policies: all,
+      token_policies: all,
+      metadata: meta,
+      lease_duration: ttl,
+      renewable: true,
+      entity_id: randomUUID(),
+      token_type: 'service',
+      orphan: true,
+    }
   }
 
   private login(mount: string, body: Record<string, any>): unknown {
@@ -674,7 +963,8 @@ export class VaultTestServer {
     const path = `auth/${mount}/login`
     if (m.type === 'approle') {
       const role = [...m.approles.entries()].find(([, r]) => r.roleId === body.role_id)
-      if (!role || typeof body.secret_id !== 'string' || !role[1].secretIds.has(body.secret_id)) throw bad('invalid role or secret ID')
+      if (!role || typeof body.secret_id !== 'string' || !role[1].secretIds.has(body.secret_id))
+        throw bad('invalid role or secret ID')
       return envelope(null, {auth: this.issue(role[1].policies, role[1].ttl, `approle`, path, {role_name: role[0]})})
     }
     if (typeof body.role !== 'string' || body.role === '') throw bad('missing role')
@@ -684,22 +974,39 @@ export class VaultTestServer {
       if (!role) throw bad(`invalid role name "${body.role}"`)
       const sa = m.k8sTokens.get(body.jwt)
       if (!sa) throw denied()
-      if (!role.bound_service_account_names.includes(sa.name) && !role.bound_service_account_names.includes('*')) throw new HttpError(403, ['service account name not authorized'])
-      if (!role.bound_service_account_namespaces.includes(sa.namespace) && !role.bound_service_account_namespaces.includes('*')) throw new HttpError(403, ['namespace not authorized'])
-      return envelope(null, {auth: this.issue(role.policies, role.ttl, `kubernetes-${sa.namespace}-${sa.name}`, path, {role: body.role, service_account_name: sa.name, service_account_namespace: sa.namespace})})
+      if (!role.bound_service_account_names.includes(sa.name) && !role.bound_service_account_names.includes('*'))
+        throw new HttpError(403, ['service account name not authorized'])
+      if (
+        !role.bound_service_account_namespaces.includes(sa.namespace) &&
+        !role.bound_service_account_namespaces.includes('*')
+      )
+        throw new HttpError(403, ['namespace not authorized'])
+      return envelope(null, {
+        auth: this.issue(role.policies, role.ttl, `kubernetes-${sa.namespace}-${sa.name}`, path, {
+          role: body.role,
+          service_account_name: sa.name,
+          service_account_namespace: sa.namespace,
+        }),
+      })
     }
     const role = m.jwtRoles.get(body.role)
     if (!role) throw bad(`role "${body.role}" could not be found`)
     const claims = this.verifyJwt(m, body.jwt)
-    if (m.boundIssuer !== undefined && claims.iss !== m.boundIssuer) throw bad('error validating claims: validation failed, invalid issuer claim (iss)')
+    if (m.boundIssuer !== undefined && claims.iss !== m.boundIssuer)
+      throw bad('error validating claims: validation failed, invalid issuer claim (iss)')
     if (role.bound_audiences) {
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
-      if (!aud.some((a) => role.bound_audiences!.includes(a))) throw bad('error validating claims: invalid audience (aud) claim: audience claim does not match any expected audience')
+      if (!aud.some((a) => role.bound_audiences!.includes(a)))
+        throw bad(
+          'error validating claims: invalid audience (aud) claim: audience claim does not match any expected audience',
+        )
     }
-    if (role.bound_subject !== undefined && claims.sub !== role.bound_subject) throw bad('error validating claims: sub claim does not match bound subject')
+    if (role.bound_subject !== undefined && claims.sub !== role.bound_subject)
+      throw bad('error validating claims: sub claim does not match bound subject')
     for (const [claim, want] of Object.entries(role.bound_claims ?? {})) {
       const wanted = Array.isArray(want) ? want : [want]
-      if (!wanted.includes(claims[claim] as string)) throw bad(`error validating claims: claim "${claim}" does not match any associated bound claim values`)
+      if (!wanted.includes(claims[claim] as string))
+        throw bad(`error validating claims: claim "${claim}" does not match any associated bound claim values`)
     }
     const user = claims[role.user_claim]
     if (typeof user !== 'string') throw bad(`claim "${role.user_claim}" not found in token`)
@@ -726,20 +1033,59 @@ export class VaultTestServer {
     const leeway = 150
     if (typeof claims.exp !== 'number') throw bad('error validating claims: exp claim is required')
     if (claims.exp + leeway < t) throw bad('error validating claims: validation failed, token is expired (exp)')
-    if (typeof claims.nbf === 'number' && claims.nbf - leeway > t) throw bad('error validating claims: validation failed, token not valid yet (nbf)')
+    if (typeof claims.nbf === 'number' && claims.nbf - leeway > t)
+      throw bad('error validating claims: validation failed, token not valid yet (nbf)')
     return claims
   }
 
-  private tokenSelf(method: string, op: string, body: Record<string, any>, entry: TokenEntry, token: string): {body: unknown} | undefined {
+  private tokenSelf(
+    method: string,
+    op: string,
+    body: Record<string, any>,
+    entry: TokenEntry,
+    token: string,
+  ): {body: unknown} | undefined {
     if (op === 'lookup-self' && method === 'GET') {
       const ttl = Number.isFinite(entry.expiresAt) ? Math.max(0, Math.round((entry.expiresAt - Date.now()) / 1000)) : 0
-      return {body: envelope({accessor: entry.accessor, creation_time: Math.floor(entry.issued / 1000), creation_ttl: entry.ttl, display_name: entry.displayName, entity_id: '', expire_time: Number.isFinite(entry.expiresAt) ? new Date(entry.expiresAt).toISOString() : null, explicit_max_ttl: 0, id: entry.id, issue_time: new Date(entry.issued).toISOString(), meta: entry.meta, num_uses: 0, orphan: true, path: entry.path, policies: entry.policies, renewable: entry.renewable, ttl, type: 'service'})}
+      return {
+        body: envelope({
+          accessor: entry.accessor,
+          creation_time: Math.floor(entry.issued / 1000),
+          creation_ttl: entry.ttl,
+          display_name: entry.displayName,
+          entity_id: '',
+          expire_time: Number.isFinite(entry.expiresAt) ? new Date(entry.expiresAt).toISOString() : null,
+          explicit_max_ttl: 0,
+          id: entry.id,
+          issue_time: new Date(entry.issued).toISOString(),
+          meta: entry.meta,
+          num_uses: 0,
+          orphan: true,
+          path: entry.path,
+          policies: entry.policies,
+          renewable: entry.renewable,
+          ttl,
+          type: 'service',
+        }),
+      }
     }
     if (op === 'renew-self' && method === 'POST') {
       if (!entry.renewable) throw bad('lease is not renewable')
       const increment = typeof body.increment === 'number' ? body.increment : entry.ttl
       entry.expiresAt = Date.now() + increment * 1000
-      return {body: envelope(null, {auth: {client_token: entry.id, accessor: entry.accessor, policies: entry.policies, token_policies: entry.policies, metadata: entry.meta, lease_duration: increment, renewable: true}})}
+      return {
+        body: envelope(null, {
+          auth: {
+            client_token: entry.id,
+            accessor: entry.accessor,
+            policies: entry.policies,
+            token_policies: entry.policies,
+            metadata: entry.meta,
+            lease_duration: increment,
+            renewable: true,
+          },
+        }),
+      }
     }
     if (op === 'revoke-self' && method === 'POST') {
       this.tokens.delete(token)
@@ -751,7 +1097,13 @@ export class VaultTestServer {
 
   // ---- KV v1
 
-  private kv1(entry: TokenEntry, m: Mount, method: string, rest: string, body: Record<string, any>): {body: unknown} | undefined {
+  private kv1(
+    entry: TokenEntry,
+    m: Mount,
+    method: string,
+    rest: string,
+    body: Record<string, any>,
+  ): {body: unknown} | undefined {
     const full = m.path + rest
     if (method === 'LIST') {
       this.authorize(entry, full.endsWith('/') ? full : `${full}/`, 'list')
@@ -781,14 +1133,29 @@ export class VaultTestServer {
 
   // ---- KV v2
 
-  private kv2Write(m: Mount, path: string, data: Record<string, unknown>, cas: number | undefined): {version: number; created_time: string} {
+  private kv2Write(
+    m: Mount,
+    path: string,
+    data: Record<string, unknown>,
+    cas: number | undefined,
+  ): {version: number; created_time: string} {
     let s = m.kv2.get(path)
     const current = s?.current ?? 0
-    if (cas === undefined && (m.casRequired || s?.cas_required)) throw bad('check-and-set parameter required for this call')
+    if (cas === undefined && (m.casRequired || s?.cas_required))
+      throw bad('check-and-set parameter required for this call')
     if (cas !== undefined && cas !== current) throw bad('check-and-set parameter did not match the current version')
     const t = now()
     if (!s) {
-      s = {versions: new Map(), current: 0, oldest: 1, created_time: t, updated_time: t, custom_metadata: null, cas_required: false, max_versions: 0}
+      s = {
+        versions: new Map(),
+        current: 0,
+        oldest: 1,
+        created_time: t,
+        updated_time: t,
+        custom_metadata: null,
+        cas_required: false,
+        max_versions: 0,
+      }
       m.kv2.set(path, s)
     }
     s.current += 1
@@ -804,10 +1171,23 @@ export class VaultTestServer {
 
   private versionMeta(s: KvV2Secret, v: number): Record<string, unknown> {
     const ver = s.versions.get(v)!
-    return {created_time: ver.created_time, custom_metadata: s.custom_metadata, deletion_time: ver.deletion_time, destroyed: ver.destroyed, version: v}
+    return {
+      created_time: ver.created_time,
+      custom_metadata: s.custom_metadata,
+      deletion_time: ver.deletion_time,
+      destroyed: ver.destroyed,
+      version: v,
+    }
   }
 
-  private kv2(entry: TokenEntry, m: Mount, method: string, rest: string, query: URLSearchParams, body: Record<string, any>): {body: unknown} | undefined {
+  private kv2(
+    entry: TokenEntry,
+    m: Mount,
+    method: string,
+    rest: string,
+    query: URLSearchParams,
+    body: Record<string, any>,
+  ): {body: unknown} | undefined {
     const full = m.path + rest
     const slash = rest.indexOf('/')
     const section = slash === -1 ? rest : rest.slice(0, slash)
@@ -815,7 +1195,10 @@ export class VaultTestServer {
     const opts = {mount_type: 'kv'}
     if (section === 'config') {
       this.authorize(entry, full, method === 'GET' ? 'read' : 'update')
-      if (method === 'GET') return {body: envelope({cas_required: m.casRequired, delete_version_after: '0s', max_versions: m.maxVersions}, opts)}
+      if (method === 'GET')
+        return {
+          body: envelope({cas_required: m.casRequired, delete_version_after: '0s', max_versions: m.maxVersions}, opts),
+        }
       if (typeof body.cas_required === 'boolean') m.casRequired = body.cas_required
       if (typeof body.max_versions === 'number') m.maxVersions = body.max_versions
       return undefined
@@ -832,16 +1215,18 @@ export class VaultTestServer {
       case 'GET data': {
         this.authorize(entry, full, 'read')
         const raw = query.get('version')
-        const v = raw === null || raw === '0' ? s?.current ?? 0 : Number(raw)
+        const v = raw === null || raw === '0' ? (s?.current ?? 0) : Number(raw)
         if (!Number.isInteger(v)) throw bad('invalid version')
         const ver = s?.versions.get(v)
         if (!s || !ver) throw notFound()
-        if (ver.deletion_time !== '' || ver.destroyed) throw notFound(envelope({data: null, metadata: this.versionMeta(s, v)}, opts))
+        if (ver.deletion_time !== '' || ver.destroyed)
+          throw notFound(envelope({data: null, metadata: this.versionMeta(s, v)}, opts))
         return {body: envelope({data: ver.data, metadata: this.versionMeta(s, v)}, opts)}
       }
       case 'POST data': {
         this.authorize(entry, full, s && s.current > 0 ? 'update' : 'create')
-        if (body.data === null || typeof body.data !== 'object' || Array.isArray(body.data)) throw bad('no data provided')
+        if (body.data === null || typeof body.data !== 'object' || Array.isArray(body.data))
+          throw bad('no data provided')
         const cas = body.options?.cas
         if (cas !== undefined && !Number.isInteger(cas)) throw bad('invalid cas parameter')
         const {version} = this.kv2Write(m, path, body.data, cas)
@@ -873,15 +1258,45 @@ export class VaultTestServer {
       case 'GET metadata': {
         this.authorize(entry, full, 'read')
         if (!s) throw notFound()
-        const versions = Object.fromEntries([...s.versions.entries()].map(([v, x]) => [String(v), {created_time: x.created_time, deletion_time: x.deletion_time, destroyed: x.destroyed}]))
-        return {body: envelope({cas_required: s.cas_required, created_time: s.created_time, current_version: s.current, custom_metadata: s.custom_metadata, delete_version_after: '0s', max_versions: s.max_versions, oldest_version: s.oldest, updated_time: s.updated_time, versions}, opts)}
+        const versions = Object.fromEntries(
+          [...s.versions.entries()].map(([v, x]) => [
+            String(v),
+            {created_time: x.created_time, deletion_time: x.deletion_time, destroyed: x.destroyed},
+          ]),
+        )
+        return {
+          body: envelope(
+            {
+              cas_required: s.cas_required,
+              created_time: s.created_time,
+              current_version: s.current,
+              custom_metadata: s.custom_metadata,
+              delete_version_after: '0s',
+              max_versions: s.max_versions,
+              oldest_version: s.oldest,
+              updated_time: s.updated_time,
+              versions,
+            },
+            opts,
+          ),
+        }
       }
       case 'POST metadata': {
         this.authorize(entry, full, s ? 'update' : 'create')
-        const target = s ?? {versions: new Map(), current: 0, oldest: 1, created_time: now(), updated_time: now(), custom_metadata: null, cas_required: false, max_versions: 0}
+        const target = s ?? {
+          versions: new Map(),
+          current: 0,
+          oldest: 1,
+          created_time: now(),
+          updated_time: now(),
+          custom_metadata: null,
+          cas_required: false,
+          max_versions: 0,
+        }
         if (typeof body.cas_required === 'boolean') target.cas_required = body.cas_required
         if (typeof body.max_versions === 'number') target.max_versions = body.max_versions
-        if (body.custom_metadata && typeof body.custom_metadata === 'object') target.custom_metadata = body.custom_metadata
+        if (body.custom_metadata && typeof body.custom_metadata === 'object')
+          target.custom_metadata = body.custom_metadata
         m.kv2.set(path, target)
         return undefined
       }
@@ -896,7 +1311,13 @@ export class VaultTestServer {
 
   // ---- transit
 
-  private transit(entry: TokenEntry, m: Mount, method: string, rest: string, body: Record<string, any>): {body: unknown} | undefined {
+  private transit(
+    entry: TokenEntry,
+    m: Mount,
+    method: string,
+    rest: string,
+    body: Record<string, any>,
+  ): {body: unknown} | undefined {
     const full = m.path + rest
     const [op, name] = rest.split('/')
     if (!name || method !== 'POST') throw new HttpError(405, ['unsupported operation'])
@@ -912,7 +1333,12 @@ export class VaultTestServer {
       const nonce = randomBytes(12)
       const c = createCipheriv('aes-256-gcm', keys.at(-1)!, nonce)
       const ct = Buffer.concat([c.update(Buffer.from(body.plaintext, 'base64')), c.final(), c.getAuthTag()])
-      return {body: envelope({ciphertext: `vault:v${keys.length}:${Buffer.concat([nonce, ct]).toString('base64')}`, key_version: keys.length})}
+      return {
+        body: envelope({
+          ciphertext: `vault:v${keys.length}:${Buffer.concat([nonce, ct]).toString('base64')}`,
+          key_version: keys.length,
+        }),
+      }
     }
     if (op === 'decrypt') {
       const keys = m.transit.get(name)
@@ -992,7 +1418,12 @@ function listShim(socket: Socket): Duplex {
     let out = chunk
     if (chunk.subarray(0, 5).toString('latin1') === 'LIST ') {
       const eol = chunk.indexOf('\r\n')
-      out = Buffer.concat([Buffer.from('GET '), chunk.subarray(5, eol + 2), Buffer.from('X-Vault-Test-Method: LIST\r\n'), chunk.subarray(eol + 2)])
+      out = Buffer.concat([
+        Buffer.from('GET '),
+        chunk.subarray(5, eol + 2),
+        Buffer.from('X-Vault-Test-Method: LIST\r\n'),
+        chunk.subarray(eol + 2),
+      ])
     }
     if (!wrapped.push(out)) socket.pause()
   })

@@ -1,10 +1,29 @@
 import assert from 'node:assert/strict'
-import {chmodSync, existsSync, statSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync, appendFileSync} from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  statSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {appendAudit, readAuditRecords, sealedSegments, type AuditEvent, type AuditRecord} from '../../../src/core/audit/log.js'
+import {
+  appendAudit,
+  readAuditRecords,
+  sealedSegments,
+  type AuditEvent,
+  type AuditRecord,
+} from '../../../src/core/audit/log.js'
 import {auditKeyFile} from '../../../src/core/audit/key.js'
 import {currentTime, parseWhen, queryAudit, recordsToCsv} from '../../../src/core/audit/query.js'
 import {buildReport, rotationEvery} from '../../../src/core/audit/report.js'
@@ -27,7 +46,15 @@ function sandbox(extra: Record<string, string> = {}): {env: NodeJS.ProcessEnv; l
 }
 
 const alice = {user: 'alice', host: 'h1'}
-const read = (ref: string, value?: string): AuditEvent => ({command: 'get', action: 'read', provider: 'local', ref, version: '1', outcome: 'ok', ...(value === undefined ? {} : {value: new SecretValue(value)})})
+const read = (ref: string, value?: string): AuditEvent => ({
+  command: 'get',
+  action: 'read',
+  provider: 'local',
+  ref,
+  version: '1',
+  outcome: 'ok',
+  ...(value === undefined ? {} : {value: new SecretValue(value)}),
+})
 
 async function collect(env: NodeJS.ProcessEnv): Promise<AuditRecord[]> {
   const out: AuditRecord[] = []
@@ -37,7 +64,9 @@ async function collect(env: NodeJS.ProcessEnv): Promise<AuditRecord[]> {
 
 /** The log's files, oldest first, and their lines. */
 function files(log: string): Array<{file: string; lines: string[]}> {
-  return [...sealedSegments(log).map((s) => s.file), log].filter((f) => existsSync(f)).map((file) => ({file, lines: readFileSync(file, 'utf8').split('\n').slice(0, -1)}))
+  return [...sealedSegments(log).map((s) => s.file), log]
+    .filter((f) => existsSync(f))
+    .map((file) => ({file, lines: readFileSync(file, 'utf8').split('\n').slice(0, -1)}))
 }
 
 function rewrite(parts: Array<{file: string; lines: string[]}>): void {
@@ -57,22 +86,61 @@ describe('access log: records', () => {
   it('hold who, what and a keyed fingerprint of the value, never the value; the key file is 0600', async () => {
     const {env, log} = sandbox()
     const canary = 'CANARY-audit-4d1f9e'
-    await appendAudit([
-      read('local://A', canary),
-      {command: 'exec', child: 'npm', action: 'read', provider: 'vault', ref: 'vault://secret/app#pw', version: '3', outcome: 'ok', value: new SecretValue(canary)},
-      {command: 'set', action: 'write', provider: 'local', ref: 'local://A', version: '2', outcome: 'ok', value: new SecretValue(`${canary}-2`)},
-      {command: 'get', action: 'read', provider: 'aws', ref: 'aws://x', outcome: 'denied', code: 'PERMISSION_DENIED'},
-    ], {...alice, ci: {system: 'github-actions', runId: '42/1'}}, env)
+    await appendAudit(
+      [
+        read('local://A', canary),
+        {
+          command: 'exec',
+          child: 'npm',
+          action: 'read',
+          provider: 'vault',
+          ref: 'vault://secret/app#pw',
+          version: '3',
+          outcome: 'ok',
+          value: new SecretValue(canary),
+        },
+        {
+          command: 'set',
+          action: 'write',
+          provider: 'local',
+          ref: 'local://A',
+          version: '2',
+          outcome: 'ok',
+          value: new SecretValue(`${canary}-2`),
+        },
+        {command: 'get', action: 'read', provider: 'aws', ref: 'aws://x', outcome: 'denied', code: 'PERMISSION_DENIED'},
+      ],
+      {...alice, ci: {system: 'github-actions', runId: '42/1'}},
+      env,
+    )
     const text = readFileSync(log, 'utf8')
     assert.ok(!text.includes(canary) && !text.includes('<redacted>'))
-    assert.ok(!text.includes(Buffer.from(canary).toString('base64')) && !text.includes(Buffer.from(canary).toString('hex')))
+    assert.ok(
+      !text.includes(Buffer.from(canary).toString('base64')) && !text.includes(Buffer.from(canary).toString('hex')),
+    )
     const records = await collect(env)
-    assert.deepEqual(records.map((r) => [r.v, r.seq, r.user, r.host, r.ci?.runId, r.command, r.child, r.action, r.ref, r.version, r.outcome, r.code]), [
-      [2, 1, 'alice', 'h1', '42/1', 'get', undefined, 'read', 'local://A', '1', 'ok', undefined],
-      [2, 2, 'alice', 'h1', '42/1', 'exec', 'npm', 'read', 'vault://secret/app#pw', '3', 'ok', undefined],
-      [2, 3, 'alice', 'h1', '42/1', 'set', undefined, 'write', 'local://A', '2', 'ok', undefined],
-      [2, 4, 'alice', 'h1', '42/1', 'get', undefined, 'read', 'aws://x', undefined, 'denied', 'PERMISSION_DENIED'],
-    ])
+    assert.deepEqual(
+      records.map((r) => [
+        r.v,
+        r.seq,
+        r.user,
+        r.host,
+        r.ci?.runId,
+        r.command,
+        r.child,
+        r.action,
+        r.ref,
+        r.version,
+        r.outcome,
+        r.code,
+      ]),
+      [
+        [2, 1, 'alice', 'h1', '42/1', 'get', undefined, 'read', 'local://A', '1', 'ok', undefined],
+        [2, 2, 'alice', 'h1', '42/1', 'exec', 'npm', 'read', 'vault://secret/app#pw', '3', 'ok', undefined],
+        [2, 3, 'alice', 'h1', '42/1', 'set', undefined, 'write', 'local://A', '2', 'ok', undefined],
+        [2, 4, 'alice', 'h1', '42/1', 'get', undefined, 'read', 'aws://x', undefined, 'denied', 'PERMISSION_DENIED'],
+      ],
+    )
     // Same value, same fingerprint; another value, another one; no value, none.
     assert.match(records[0].fp!, /^[0-9a-f]{32}$/)
     assert.equal(records[1].fp, records[0].fp)
@@ -95,7 +163,10 @@ describe('access log: records', () => {
     assert.equal(statMode(join(dir, '..')), 0o700)
     assert.equal(statMode(log), 0o600)
     assert.equal(statMode(`${log}.head`), 0o600)
-    assert.deepEqual((await collect(env)).map((r) => [r.seq, r.ref]), [[1, 'local://A']])
+    assert.deepEqual(
+      (await collect(env)).map((r) => [r.seq, r.ref]),
+      [[1, 'local://A']],
+    )
   })
 
   it('roll over into numbered segments by size without breaking the chain, and are read back oldest first', async () => {
@@ -104,10 +175,21 @@ describe('access log: records', () => {
     await appendAudit([read('local://B1'), read('local://B2'), read('local://B3'), read('local://B4')], alice, env)
     const names = readdirSync(dir).sort()
     assert.ok(names.includes('audit.jsonl.000001') && names.includes('audit.jsonl.000002'), names.join(' '))
-    for (const f of files(log)) assert.ok(readFileSync(f.file).length <= 1000 || f.lines.length === 4, `${f.file} is too big`)
+    for (const f of files(log))
+      assert.ok(readFileSync(f.file).length <= 1000 || f.lines.length === 4, `${f.file} is too big`)
     const records = await collect(env)
-    assert.deepEqual(records.map((r) => r.seq), Array.from({length: 24}, (_, i) => i + 1))
-    assert.deepEqual(records.map((r) => r.ref).slice(18), ['local://S19', 'local://S20', 'local://B1', 'local://B2', 'local://B3', 'local://B4'])
+    assert.deepEqual(
+      records.map((r) => r.seq),
+      Array.from({length: 24}, (_, i) => i + 1),
+    )
+    assert.deepEqual(records.map((r) => r.ref).slice(18), [
+      'local://S19',
+      'local://S20',
+      'local://B1',
+      'local://B2',
+      'local://B3',
+      'local://B4',
+    ])
     const result = await verifyAudit(env)
     assert.equal(result.intact, true, result.problem?.message)
     assert.equal(result.records, 24)
@@ -120,7 +202,10 @@ describe('access log: records', () => {
       assert.deepEqual([first.seq, first.seg], [JSON.parse(parts[i - 1].lines.at(-1)!).seq + 1, i + 1])
       assert.match(first.seal, /^[0-9a-f]{64}$/)
     }
-    assert.deepEqual(result.segments.map((s) => s.bySeal ?? false), [...parts.slice(1).map(() => true), false])
+    assert.deepEqual(
+      result.segments.map((s) => s.bySeal ?? false),
+      [...parts.slice(1).map(() => true), false],
+    )
   })
 })
 
@@ -163,7 +248,11 @@ describe('access log: verify catches every single change (exhaustive on a small 
         lines[k - 1].text = lines[k - 1].text.replace(`local://K${k}"`, `local://X${k}"`)
       })
       assert.equal(r.intact, false, `record ${k}`)
-      assert.deepEqual([r.problem?.kind, r.problem?.seq, r.problem?.file, r.problem?.line], ['changed', k, lineOf(k).file, lineOf(k).line], `record ${k}: ${r.problem?.message}`)
+      assert.deepEqual(
+        [r.problem?.kind, r.problem?.seq, r.problem?.file, r.problem?.line],
+        ['changed', k, lineOf(k).file, lineOf(k).line],
+        `record ${k}: ${r.problem?.message}`,
+      )
     }
   })
 
@@ -214,7 +303,10 @@ describe('access log: verify catches every single change (exhaustive on a small 
     const r = await tamper((lines) => {
       lines[4].text = lines[4].text.slice(0, 30)
     })
-    assert.deepEqual([r.intact, r.problem?.kind, r.problem?.file, r.problem?.line], [false, 'corrupt', lineOf(5).file, lineOf(5).line])
+    assert.deepEqual(
+      [r.intact, r.problem?.kind, r.problem?.file, r.problem?.line],
+      [false, 'corrupt', lineOf(5).file, lineOf(5).line],
+    )
   })
 })
 
@@ -234,7 +326,10 @@ describe('access log: segments, head and key', () => {
     assert.equal(r.intact, false)
     assert.deepEqual(r.missingSegments, [2])
     assert.equal(r.problem?.kind, 'removed')
-    assert.match(r.problem!.message, /missing before .*audit\.jsonl(\.\d+)?:1 \(removed, or moved elsewhere, or in a missing segment\)/)
+    assert.match(
+      r.problem!.message,
+      /missing before .*audit\.jsonl(\.\d+)?:1 \(removed, or moved elsewhere, or in a missing segment\)/,
+    )
     renameSync(`${sealed[1].file}.bak`, sealed[1].file)
     renameSync(sealed[0].file, `${sealed[0].file}.bak`)
     r = await verifyAudit(env)
@@ -244,12 +339,23 @@ describe('access log: segments, head and key', () => {
     r = await verifyAudit(env)
     assert.equal(r.intact, false)
     assert.equal(r.problem?.kind, 'removed')
-    assert.match(r.problem!.message, /^Records seq \d+ to 12 are missing after .*: removed from the end of the log, or the active segment was removed\.$/)
+    assert.match(
+      r.problem!.message,
+      /^Records seq \d+ to 12 are missing after .*: removed from the end of the log, or the active segment was removed\.$/,
+    )
     renameSync(`${log}.bak`, log)
     assert.equal((await verifyAudit(env)).intact, true)
     // The whole log gone, its key still there.
     const moved = sandbox()
-    assert.deepEqual((await verifyAudit(moved.env)), {intact: true, log: moved.log, records: 0, legacy: 0, segments: [], missingSegments: [], notes: ['No access log yet.']})
+    assert.deepEqual(await verifyAudit(moved.env), {
+      intact: true,
+      log: moved.log,
+      records: 0,
+      legacy: 0,
+      segments: [],
+      missingSegments: [],
+      notes: ['No access log yet.'],
+    })
     await appendAudit([read('local://A')], alice, moved.env)
     for (const f of [moved.log, `${moved.log}.head`]) renameSync(f, `${f}.gone`)
     const gone = await verifyAudit(moved.env)
@@ -262,11 +368,16 @@ describe('access log: segments, head and key', () => {
     for (let i = 1; i <= 3; i++) await appendAudit([read(`local://K${i}`)], alice, env)
     writeFileSync(log, readFileSync(log, 'utf8').replace('local://K1"', 'local://XX"'))
     for (let i = 4; i <= 8; i++) await appendAudit([read(`local://K${i}`)], alice, env)
-    const second = readFileSync(sealedSegments(log).length > 1 ? sealedSegments(log)[1].file : log, 'utf8').split('\n')[0]
+    const second = readFileSync(sealedSegments(log).length > 1 ? sealedSegments(log)[1].file : log, 'utf8').split(
+      '\n',
+    )[0]
     assert.equal(JSON.parse(second).seg, 2)
     assert.equal(JSON.parse(second).seal, undefined)
     const r = await verifyAudit(env)
-    assert.deepEqual([r.intact, r.problem?.kind, r.problem?.seq, r.segments[0].bySeal], [false, 'changed', 1, undefined])
+    assert.deepEqual(
+      [r.intact, r.problem?.kind, r.problem?.seq, r.segments[0].bySeal],
+      [false, 'changed', 1, undefined],
+    )
   })
 
   it('after the newest sealed segment was removed, the active file still rolls over to its own number', async () => {
@@ -289,7 +400,10 @@ describe('access log: segments, head and key', () => {
     renameSync(two.file, one.file)
     renameSync(`${one.file}.tmp`, two.file)
     const r = await verifyAudit(env)
-    assert.deepEqual([r.intact, r.problem?.kind, r.problem?.message], [false, 'reordered', `${one.file} holds segment 2 of the log, not 1: segment files were renamed.`])
+    assert.deepEqual(
+      [r.intact, r.problem?.kind, r.problem?.message],
+      [false, 'reordered', `${one.file} holds segment 2 of the log, not 1: segment files were renamed.`],
+    )
   })
 
   it('a deleted head file is reported; a head from another key is "wrong key"', async () => {
@@ -303,14 +417,21 @@ describe('access log: segments, head and key', () => {
     const wrong = await verifyAudit(env)
     assert.equal(wrong.intact, false)
     assert.equal(wrong.problem?.kind, 'wrong-key')
-    assert.match(wrong.problem!.message, /^The log was written with another audit key \(key id [0-9a-f]{16}; .*audit\.key has key id [0-9a-f]{16}\), so it cannot be verified with this one\.$/)
+    assert.match(
+      wrong.problem!.message,
+      /^The log was written with another audit key \(key id [0-9a-f]{16}; .*audit\.key has key id [0-9a-f]{16}\), so it cannot be verified with this one\.$/,
+    )
   })
 
   it('a key file that group or others can read is refused, by append and by verify, and nothing is written', async () => {
     const {env, log} = await twelve()
     const before = readFileSync(log, 'utf8')
     chmodSync(auditKeyFile(env), 0o640)
-    await expectError(appendAudit([read('local://Z')], alice, env), 'INSECURE_PERMISSIONS', /audit key .* is accessible by group or others \(mode 0640\); refusing to use it\./)
+    await expectError(
+      appendAudit([read('local://Z')], alice, env),
+      'INSECURE_PERMISSIONS',
+      /audit key .* is accessible by group or others \(mode 0640\); refusing to use it\./,
+    )
     await expectError(verifyAudit(env), 'INSECURE_PERMISSIONS', /mode 0640/)
     assert.equal(readFileSync(log, 'utf8'), before)
   })
@@ -319,7 +440,11 @@ describe('access log: segments, head and key', () => {
     const {env, log} = await twelve()
     const before = readFileSync(log, 'utf8')
     unlinkSync(auditKeyFile(env))
-    await expectError(appendAudit([read('local://Z')], alice, env), 'IDENTITY_MISSING', /audit key .* is missing, but the access log already holds records keyed with it\./)
+    await expectError(
+      appendAudit([read('local://Z')], alice, env),
+      'IDENTITY_MISSING',
+      /audit key .* is missing, but the access log already holds records keyed with it\./,
+    )
     await expectError(verifyAudit(env), 'IDENTITY_MISSING', /is missing/)
     assert.equal(readFileSync(log, 'utf8'), before)
     assert.ok(!existsSync(auditKeyFile(env)))
@@ -330,7 +455,9 @@ describe('access log: segments, head and key', () => {
     appendFileSync(log, '{"v":2,"seq":13,"time":"2026-')
     const torn = await verifyAudit(env)
     assert.equal(torn.intact, true)
-    assert.deepEqual(torn.notes, [`29 bytes of an interrupted write at the end of ${log}; the next append removes them.`])
+    assert.deepEqual(torn.notes, [
+      `29 bytes of an interrupted write at the end of ${log}; the next append removes them.`,
+    ])
     await appendAudit([read('local://AFTER')], alice, env)
     const records = await collect(env)
     assert.deepEqual([records.at(-1)!.seq, records.at(-1)!.torn], [13, 29])
@@ -338,9 +465,16 @@ describe('access log: segments, head and key', () => {
     const lines = readFileSync(log, 'utf8').split('\n')
     lines[0] = 'not json'
     writeFileSync(log, lines.join('\n'))
-    await expectError(collect(env), 'INTEGRITY', new RegExp(`^${log.replaceAll('.', '\\.')}:1 is not an access record \\(corrupt JSON line\\)\\.$`))
+    await expectError(
+      collect(env),
+      'INTEGRITY',
+      new RegExp(`^${log.replaceAll('.', '\\.')}:1 is not an access record \\(corrupt JSON line\\)\\.$`),
+    )
     const r = await verifyAudit(env)
-    assert.deepEqual([r.intact, r.problem?.kind, r.problem?.line, r.problem?.message], [false, 'corrupt', 1, `${log}:1 is not an access record (corrupt JSON line).`])
+    assert.deepEqual(
+      [r.intact, r.problem?.kind, r.problem?.line, r.problem?.message],
+      [false, 'corrupt', 1, `${log}:1 is not an access record (corrupt JSON line).`],
+    )
   })
 
   it('version 1 records (plain SHA-256 links) before the keyed chain still verify, and are counted as legacy', async () => {
@@ -350,7 +484,19 @@ describe('access log: segments, head and key', () => {
     let prev = '0'.repeat(64)
     let text = ''
     for (let i = 1; i <= 3; i++) {
-      const line = JSON.stringify({v: 1, time: '2026-11-01T00:00:00.000Z', user: 'old', host: 'h', pid: 1, command: 'get', action: 'read', provider: 'local', ref: `local://OLD${i}`, outcome: 'ok', prev})
+      const line = JSON.stringify({
+        v: 1,
+        time: '2026-11-01T00:00:00.000Z',
+        user: 'old',
+        host: 'h',
+        pid: 1,
+        command: 'get',
+        action: 'read',
+        provider: 'local',
+        ref: `local://OLD${i}`,
+        outcome: 'ok',
+        prev,
+      })
       prev = createHash('sha256').update(line).digest('hex')
       text += `${line}\n`
     }
@@ -367,7 +513,21 @@ describe('access log: queries and report', () => {
   it('filters by time, secret, actor, command and outcome; CSV quotes what needs it', async () => {
     const {env} = sandbox()
     await appendAudit([read('local://DB'), read('local://DB?version=2'), read('local://DBX')], alice, env)
-    await appendAudit([{command: 'exec', child: 'npm', action: 'read', provider: 'vault', ref: 'vault://secret/app#pw', outcome: 'denied', code: 'PERMISSION_DENIED'}], {user: 'bob', host: 'h2'}, env)
+    await appendAudit(
+      [
+        {
+          command: 'exec',
+          child: 'npm',
+          action: 'read',
+          provider: 'vault',
+          ref: 'vault://secret/app#pw',
+          outcome: 'denied',
+          code: 'PERMISSION_DENIED',
+        },
+      ],
+      {user: 'bob', host: 'h2'},
+      env,
+    )
     const refs = async (f: Parameters<typeof queryAudit>[0]) => (await queryAudit(f, env)).map((r) => r.ref)
     assert.deepEqual(await refs({secret: 'DB'}), ['local://DB', 'local://DB?version=2'])
     assert.deepEqual(await refs({secret: 'local://DB?version=2'}), ['local://DB?version=2'])
@@ -381,16 +541,42 @@ describe('access log: queries and report', () => {
     const {log} = {log: join(env.XDG_STATE_HOME!, 'secrets', 'audit.jsonl')}
     const good = readFileSync(log, 'utf8')
     writeFileSync(log, good.replace('{"v":2,"seq":3,', '{"v":2,"seq":3,,'))
-    await expectError(queryAudit({secret: 'DBX'}, env), 'INTEGRITY', new RegExp(`audit\\.jsonl:3 is not an access record`))
+    await expectError(
+      queryAudit({secret: 'DBX'}, env),
+      'INTEGRITY',
+      new RegExp(`audit\\.jsonl:3 is not an access record`),
+    )
     assert.deepEqual(await refs({secret: 'vault://secret/app'}), ['vault://secret/app#pw'])
     writeFileSync(log, good)
     const records = await queryAudit({actor: 'bob'}, env)
-    assert.equal(recordsToCsv(records), `time,seq,user,host,ci,run,command,child,action,provider,ref,version,outcome,code,fp\r\n${records[0].time},4,bob,h2,,,exec,npm,read,vault,vault://secret/app#pw,,denied,PERMISSION_DENIED,\r\n`)
-    assert.equal(recordsToCsv([{...records[0], ref: 'a,"b"'}]).split('\r\n')[1].split(',vault,')[1], '"a,""b""",,denied,PERMISSION_DENIED,')
+    assert.equal(
+      recordsToCsv(records),
+      `time,seq,user,host,ci,run,command,child,action,provider,ref,version,outcome,code,fp\r\n${records[0].time},4,bob,h2,,,exec,npm,read,vault,vault://secret/app#pw,,denied,PERMISSION_DENIED,\r\n`,
+    )
+    assert.equal(
+      recordsToCsv([{...records[0], ref: 'a,"b"'}])
+        .split('\r\n')[1]
+        .split(',vault,')[1],
+      '"a,""b""",,denied,PERMISSION_DENIED,',
+    )
   })
 
   it('report: ages, policy, never rotated, readers and unread, with controlled time', () => {
-    const rec = (time: string, ref: string, action: string, user = 'alice', outcome = 'ok') => ({v: 2, seq: 0, time, user, host: 'h', pid: 1, command: 'x', action, provider: ref.split(':')[0], ref, outcome, prev: ''}) as unknown as AuditRecord
+    const rec = (time: string, ref: string, action: string, user = 'alice', outcome = 'ok') =>
+      ({
+        v: 2,
+        seq: 0,
+        time,
+        user,
+        host: 'h',
+        pid: 1,
+        command: 'x',
+        action,
+        provider: ref.split(':')[0],
+        ref,
+        outcome,
+        prev: '',
+      }) as unknown as AuditRecord
     const records = [
       rec('2026-01-01T00:00:00Z', 'local://DB', 'write'),
       rec('2026-03-01T00:00:00Z', 'local://DB', 'read', 'bob'),
@@ -403,37 +589,117 @@ describe('access log: queries and report', () => {
     ]
     const rows = buildReport(records, {
       now: new Date('2026-03-10T00:00:00Z'),
-      policies: new Map([['local://DB', 30 * 86_400_000], ['local://NEW', 30 * 86_400_000], ['aws://unused', 86_400_000]]),
+      policies: new Map([
+        ['local://DB', 30 * 86_400_000],
+        ['local://NEW', 30 * 86_400_000],
+        ['aws://unused', 86_400_000],
+      ]),
       updated: new Map([['vault://secret/api', '2025-12-10T00:00:00Z']]),
-      configured: new Map([['local://DB', ['DB_URL']], ['aws://unused', ['UNUSED']]]),
+      configured: new Map([
+        ['local://DB', ['DB_URL']],
+        ['aws://unused', ['UNUSED']],
+      ]),
       unreadDays: 14,
     })
-    const view = rows.map((r) => [r.secret, r.variables, r.lastAccess?.by, r.lastAccess?.outcome, r.readers, r.reads, r.lastRotation, r.rotationSource, r.ageDays, r.policyDays, r.overdue, r.neverRotated, r.unread])
+    const view = rows.map((r) => [
+      r.secret,
+      r.variables,
+      r.lastAccess?.by,
+      r.lastAccess?.outcome,
+      r.readers,
+      r.reads,
+      r.lastRotation,
+      r.rotationSource,
+      r.ageDays,
+      r.policyDays,
+      r.overdue,
+      r.neverRotated,
+      r.unread,
+    ])
     assert.deepEqual(view, [
       ['aws://unused', ['UNUSED'], undefined, undefined, 0, 0, undefined, undefined, undefined, 1, true, true, true],
-      ['local://DB', ['DB_URL'], 'mallory@h', 'denied', 2, 3, '2026-01-01T00:00:00Z', 'log', 68, 30, true, false, false],
+      [
+        'local://DB',
+        ['DB_URL'],
+        'mallory@h',
+        'denied',
+        2,
+        3,
+        '2026-01-01T00:00:00Z',
+        'log',
+        68,
+        30,
+        true,
+        false,
+        false,
+      ],
       ['local://NEW', [], 'alice@h', 'ok', 0, 0, '2026-02-25T12:00:00Z', 'log', 12, 30, false, false, true],
-      ['vault://secret/api', [], 'alice@h', 'ok', 1, 1, '2025-12-10T00:00:00Z', 'provider', 90, undefined, false, false, true],
+      [
+        'vault://secret/api',
+        [],
+        'alice@h',
+        'ok',
+        1,
+        1,
+        '2025-12-10T00:00:00Z',
+        'provider',
+        90,
+        undefined,
+        false,
+        false,
+        true,
+      ],
     ])
   })
 
   it('--since / --until take durations before now or dates; now comes from --now or SECRETS_NOW', () => {
     const now = currentTime(undefined, {SECRETS_NOW: '2026-03-10T12:00:00Z'})
     assert.equal(now.toISOString(), '2026-03-10T12:00:00.000Z')
-    assert.equal(currentTime('2026-01-01T00:00:00Z', {SECRETS_NOW: '2026-03-10T12:00:00Z'}).toISOString(), '2026-01-01T00:00:00.000Z')
-    assert.deepEqual(['90s', '30m', '24h', '7d', '2w', '2026-03-01', '2026-03-01T08:00:00Z'].map((t) => parseWhen(t, now, '--since').toISOString()), [
-      '2026-03-10T11:58:30.000Z', '2026-03-10T11:30:00.000Z', '2026-03-09T12:00:00.000Z', '2026-03-03T12:00:00.000Z', '2026-02-24T12:00:00.000Z',
-      '2026-03-01T00:00:00.000Z', '2026-03-01T08:00:00.000Z',
-    ])
+    assert.equal(
+      currentTime('2026-01-01T00:00:00Z', {SECRETS_NOW: '2026-03-10T12:00:00Z'}).toISOString(),
+      '2026-01-01T00:00:00.000Z',
+    )
+    assert.deepEqual(
+      ['90s', '30m', '24h', '7d', '2w', '2026-03-01', '2026-03-01T08:00:00Z'].map((t) =>
+        parseWhen(t, now, '--since').toISOString(),
+      ),
+      [
+        '2026-03-10T11:58:30.000Z',
+        '2026-03-10T11:30:00.000Z',
+        '2026-03-09T12:00:00.000Z',
+        '2026-03-03T12:00:00.000Z',
+        '2026-02-24T12:00:00.000Z',
+        '2026-03-01T00:00:00.000Z',
+        '2026-03-01T08:00:00.000Z',
+      ],
+    )
     assert.throws(() => parseWhen('24 hours', now, '--until'), /^SecretsError: --until expects a duration before now/)
     assert.throws(() => currentTime('noon', {}), /^SecretsError: --now must be an ISO 8601 time/)
     assert.equal(currentTime(undefined, {SECRETS_NOW: '1767225600000'}).toISOString(), '2026-01-01T00:00:00.000Z')
   })
 
   it('rotationEvery takes `every` of the variables that declare a rotation policy', () => {
-    const base = {file: 'x', dir: '.', providers: new Map(), env: new Map(), environments: new Map(), files: new Map(), environmentFiles: new Map(), rotation: new Map()} as ProjectConfig
+    const base = {
+      file: 'x',
+      dir: '.',
+      providers: new Map(),
+      env: new Map(),
+      environments: new Map(),
+      files: new Map(),
+      environmentFiles: new Map(),
+      rotation: new Map(),
+    } as ProjectConfig
     assert.deepEqual(rotationEvery(base), new Map())
-    assert.deepEqual(rotationEvery({...base, rotation: new Map([['DB', {every: 5}], ['X', {}]])}), new Map([['DB', 5]]))
+    assert.deepEqual(
+      rotationEvery({
+        ...base,
+        rotation: new Map([
+          ['DB', {every: 5}],
+          ['X', {}],
+        ]),
+      }),
+      new Map([['DB', 5]]),
+    )
   })
 })
 

@@ -20,7 +20,10 @@ describe('parseWhen (--since / --until of audit log and audit trail)', () => {
   })
   it('refuses anything else as USAGE naming the flag', () => {
     for (const bad of ['yesterday', '24', '-1d', '2026-13-45', '']) {
-      assert.throws(() => parseWhen(bad, now, '--since'), (e: unknown) => e instanceof SecretsError && e.code === 'USAGE' && e.message.startsWith('--since '))
+      assert.throws(
+        () => parseWhen(bad, now, '--since'),
+        (e: unknown) => e instanceof SecretsError && e.code === 'USAGE' && e.message.startsWith('--since '),
+      )
     }
   })
 })

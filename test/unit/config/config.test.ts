@@ -4,7 +4,14 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {findConfigFile, loadConfig, parseConfig, parseConfigFull, selectEnvironment, selectFiles} from '../../../src/core/config/config.js'
+import {
+  findConfigFile,
+  loadConfig,
+  parseConfig,
+  parseConfigFull,
+  selectEnvironment,
+  selectFiles,
+} from '../../../src/core/config/config.js'
 import {SecretsError} from '../../../src/errors.js'
 
 const FILE = '/p/secrets.yaml'
@@ -23,7 +30,8 @@ function messageOf(text: string, parse = parseConfig): string {
 
 describe('secrets.yaml', () => {
   it('accepts the documented contract shape', () => {
-    const c = parseConfig(`providers:
+    const c = parseConfig(
+      `providers:
   local: {type: local, path: .secrets/store.json}
   vault: {type: vault}
   aws:   {type: aws, region: eu-west-1}
@@ -36,7 +44,9 @@ environments:
   staging:
     env:
       DATABASE_URL: vault://secret/myapp-staging/db#url
-`, FILE)
+`,
+      FILE,
+    )
     assert.deepEqual([...c.providers.keys()], ['local', 'vault', 'aws', 'azure'])
     assert.equal(c.providers.get('aws')?.settings.region, 'eu-west-1')
     assert.equal(c.env.get('STRIPE_KEY')?.ref.field, 'api_key')
@@ -45,39 +55,154 @@ environments:
     const staging = selectEnvironment(c, 'staging')
     assert.equal(staging.get('DATABASE_URL')?.ref.path, 'secret/myapp-staging/db')
     assert.equal(staging.get('STRIPE_KEY')?.ref.raw, 'aws://prod/stripe#api_key')
-    assert.throws(() => selectEnvironment(c, 'prod'), {code: 'CONFIG_INVALID', message: 'Environment "prod" is not defined in /p/secrets.yaml.'})
+    assert.throws(() => selectEnvironment(c, 'prod'), {
+      code: 'CONFIG_INVALID',
+      message: 'Environment "prod" is not defined in /p/secrets.yaml.',
+    })
   })
 
   const cases: Array<[string, string, string]> = [
-    ['bad YAML', 'providers:\n  local: {type: local\nenv: {}\n', '/p/secrets.yaml:3: invalid YAML: Flow map in block collection must be sufficiently indented and end with a }'],
-    ['unknown type', 'providers:\n  local: {type: local}\n  v: {type: vaultx}\n', '/p/secrets.yaml:3: `providers.v.type` unknown provider type "vaultx"; one of local, vault, aws, azure.'],
-    ['a credential', 'providers:\n  vault:\n    type: vault\n    token: abc\n', '/p/secrets.yaml:4: `providers.vault.token` looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (VAULT_TOKEN, VAULT_ROLE_ID/VAULT_SECRET_ID or a token file).'],
-    ['an undeclared alias', 'providers:\n  local: {type: local}\nenv:\n  DB: vault://secret/x#y\n', '/p/secrets.yaml:4: `env.DB` uses provider alias "vault", which is not declared under `providers:` (declared: local).'],
-    ['a value instead of a reference', 'providers:\n  local: {type: local}\nenv:\n  DB: hunter2-password\n', '/p/secrets.yaml:4: `env.DB` is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file.'],
-    ['a bad variable name', 'providers:\n  local: {type: local}\nenv:\n  1DB: local://x\n', '/p/secrets.yaml:4: `env.1DB` variable names are letters, digits and "_", not starting with a digit.'],
-    ['an unknown top-level field', 'providers:\n  local: {type: local}\nsecrets: {}\n', '/p/secrets.yaml:3: `secrets` is not a known field here (expected version, providers, env, files, environments, cache).'],
-    ['a duplicate key', 'providers:\n  local: {type: local}\n  local: {type: local}\n', '/p/secrets.yaml:3: invalid YAML: Map keys must be unique'],
-    ['an unknown local setting', 'providers:\n  local: {type: local, pth: x}\n', '/p/secrets.yaml:2: `providers.local.pth` unknown setting for a local provider; known settings: path, inject.'],
-    ['a bad reference in an environment', 'providers:\n  local: {type: local}\nenvironments:\n  prod:\n    env:\n      X: nope://y\n', '/p/secrets.yaml:6: `environments.prod.env.X` uses provider alias "nope", which is not declared under `providers:` (declared: local).'],
+    [
+      'bad YAML',
+      'providers:\n  local: {type: local\nenv: {}\n',
+      '/p/secrets.yaml:3: invalid YAML: Flow map in block collection must be sufficiently indented and end with a }',
+    ],
+    [
+      'unknown type',
+      'providers:\n  local: {type: local}\n  v: {type: vaultx}\n',
+      '/p/secrets.yaml:3: `providers.v.type` unknown provider type "vaultx"; one of local, vault, aws, azure.',
+    ],
+    [
+      'a credential',
+      'providers:\n  vault:\n    type: vault\n    token: abc\n',
+      '/p/secrets.yaml:4: `providers.vault.token` looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (VAULT_TOKEN, VAULT_ROLE_ID/VAULT_SECRET_ID or a token file).',
+    ],
+    [
+      'an undeclared alias',
+      'providers:\n  local: {type: local}\nenv:\n  DB: vault://secret/x#y\n',
+      '/p/secrets.yaml:4: `env.DB` uses provider alias "vault", which is not declared under `providers:` (declared: local).',
+    ],
+    [
+      'a value instead of a reference',
+      'providers:\n  local: {type: local}\nenv:\n  DB: hunter2-password\n',
+      '/p/secrets.yaml:4: `env.DB` is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file.',
+    ],
+    [
+      'a bad variable name',
+      'providers:\n  local: {type: local}\nenv:\n  1DB: local://x\n',
+      '/p/secrets.yaml:4: `env.1DB` variable names are letters, digits and "_", not starting with a digit.',
+    ],
+    [
+      'an unknown top-level field',
+      'providers:\n  local: {type: local}\nsecrets: {}\n',
+      '/p/secrets.yaml:3: `secrets` is not a known field here (expected version, providers, env, files, environments, cache).',
+    ],
+    [
+      'a duplicate key',
+      'providers:\n  local: {type: local}\n  local: {type: local}\n',
+      '/p/secrets.yaml:3: invalid YAML: Map keys must be unique',
+    ],
+    [
+      'an unknown local setting',
+      'providers:\n  local: {type: local, pth: x}\n',
+      '/p/secrets.yaml:2: `providers.local.pth` unknown setting for a local provider; known settings: path, inject.',
+    ],
+    [
+      'a bad reference in an environment',
+      'providers:\n  local: {type: local}\nenvironments:\n  prod:\n    env:\n      X: nope://y\n',
+      '/p/secrets.yaml:6: `environments.prod.env.X` uses provider alias "nope", which is not declared under `providers:` (declared: local).',
+    ],
     ['an empty file', '', '/p/secrets.yaml: the file is empty; it needs at least a `providers:` section.'],
-    ['a list at the top', '- a\n- b\n', '/p/secrets.yaml:1: the top level must be a mapping with `providers:`, `env:` and `environments:`.'],
-    ['an upper-case alias', 'providers:\n  Local: {type: local}\n', '/p/secrets.yaml:2: `providers.Local` provider alias "Local" must be lowercase letters, digits and "-", starting with a letter (it is the scheme of references).'],
-    ['a wrong setting type', 'providers:\n  local: {type: local, inject: "yes"}\n', '/p/secrets.yaml:2: `providers.local.inject` must be a boolean.'],
-    ['a SECRETS_ variable', 'providers:\n  local: {type: local}\nenv:\n  SECRETS_AGE_KEY: local://K\n', '/p/secrets.yaml:4: `env.SECRETS_AGE_KEY` names starting with SECRETS_ configure secrets itself and are never passed to a child.'],
-    ['a credential inside a nested setting', 'providers:\n  azure:\n    type: azure\n    auth: {method: client-secret, clientSecret: abc}\n', '/p/secrets.yaml:4: `providers.azure.auth.clientSecret` looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file).'],
-    ['an unknown nested setting', 'providers:\n  azure:\n    type: azure\n    auth: {method: client-secret, flavour: x}\n', '/p/secrets.yaml:4: `providers.azure.auth.flavour` unknown setting for `auth`; known settings: method, tenantId, clientId, certificatePath, tokenFilePath.'],
-    ['a scalar where a mapping belongs', 'providers:\n  azure:\n    type: azure\n    auth: client-secret\n', '/p/secrets.yaml:4: `providers.azure.auth` must be a mapping (settings: method, tenantId, clientId, certificatePath, tokenFilePath).'],
-    ['a string where a list belongs', 'providers:\n  azure:\n    type: azure\n    vaults: other=https://o.vault.azure.net\n', '/p/secrets.yaml:4: `providers.azure.vaults` must be a list of strings.'],
-    ['a file mode others can read', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, mode: "0640"}\n', '/p/secrets.yaml:4: `files.CERT.mode` 0640 lets group or others read the secret; use owner-only bits such as "0400" or "0600".'],
-    ['a file mode that is not octal', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, mode: rw}\n', '/p/secrets.yaml:4: `files.CERT.mode` must be an octal mode as a quoted string, e.g. "0400" or "0600".'],
-    ['a file name with a slash', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, name: ../x}\n', '/p/secrets.yaml:4: `files.CERT.name` must be a plain file name (letters, digits, "_", "." and "-"; no "/"), e.g. `cert.pem`.'],
-    ['two files with one name', 'providers:\n  local: {type: local}\nfiles:\n  A: {ref: local://C, name: x.pem}\n  B: {ref: local://D, name: x.pem}\n', '/p/secrets.yaml:5: `files.B` writes the file "x.pem", as A does; give one of them another `name:`.'],
-    ['a variable that is both a value and a file', 'providers:\n  local: {type: local}\nenv:\n  CERT: local://C\nfiles:\n  CERT: local://C\n', '/p/secrets.yaml:6: `files.CERT` CERT is also under `env`; a variable is either a value or a file, not both.'],
-    ['a value instead of a file reference', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: "-----BEGIN CERT"}\n', '/p/secrets.yaml:4: `files.CERT.ref` is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file.'],
-    ['a cache maxAge that is not a duration', 'providers:\n  local: {type: local}\ncache: {maxAge: soon}\n', '/p/secrets.yaml:3: `cache.maxAge` must be a duration such as 30m, 24h or 7d.'],
-    ['an unknown cache setting', 'providers:\n  local: {type: local}\ncache:\n  dir: /tmp\n', '/p/secrets.yaml:4: `cache.dir` is not a known field here (expected maxAge).'],
-    ['a template that is not a path', 'providers:\n  local: {type: local}\nfiles:\n  CONF: {template: 3}\n', '/p/secrets.yaml:4: `files.CONF.template` must be the path of a template file, relative to secrets.yaml.'],
-    ['an unknown file setting', 'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, owner: me}\n', '/p/secrets.yaml:4: `files.CERT.owner` is not a known field here (expected ref, template, mode, name).'],
+    [
+      'a list at the top',
+      '- a\n- b\n',
+      '/p/secrets.yaml:1: the top level must be a mapping with `providers:`, `env:` and `environments:`.',
+    ],
+    [
+      'an upper-case alias',
+      'providers:\n  Local: {type: local}\n',
+      '/p/secrets.yaml:2: `providers.Local` provider alias "Local" must be lowercase letters, digits and "-", starting with a letter (it is the scheme of references).',
+    ],
+    [
+      'a wrong setting type',
+      'providers:\n  local: {type: local, inject: "yes"}\n',
+      '/p/secrets.yaml:2: `providers.local.inject` must be a boolean.',
+    ],
+    [
+      'a SECRETS_ variable',
+      'providers:\n  local: {type: local}\nenv:\n  SECRETS_AGE_KEY: local://K\n',
+      '/p/secrets.yaml:4: `env.SECRETS_AGE_KEY` names starting with SECRETS_ configure secrets itself and are never passed to a child.',
+    ],
+    [
+      'a credential inside a nested setting',
+      'providers:\n  azure:\n    type: azure\n    auth: {method: client-secret, clientSecret: abc}\n',
+      '/p/secrets.yaml:4: `providers.azure.auth.clientSecret` looks like a credential; secrets.yaml never holds secrets or credentials. Provide it through the environment (AZURE_CLIENT_ID/AZURE_TENANT_ID with AZURE_CLIENT_SECRET, a certificate or a federated token file).',
+    ],
+    [
+      'an unknown nested setting',
+      'providers:\n  azure:\n    type: azure\n    auth: {method: client-secret, flavour: x}\n',
+      '/p/secrets.yaml:4: `providers.azure.auth.flavour` unknown setting for `auth`; known settings: method, tenantId, clientId, certificatePath, tokenFilePath.',
+    ],
+    [
+      'a scalar where a mapping belongs',
+      'providers:\n  azure:\n    type: azure\n    auth: client-secret\n',
+      '/p/secrets.yaml:4: `providers.azure.auth` must be a mapping (settings: method, tenantId, clientId, certificatePath, tokenFilePath).',
+    ],
+    [
+      'a string where a list belongs',
+      'providers:\n  azure:\n    type: azure\n    vaults: other=https://o.vault.azure.net\n',
+      '/p/secrets.yaml:4: `providers.azure.vaults` must be a list of strings.',
+    ],
+    [
+      'a file mode others can read',
+      'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, mode: "0640"}\n',
+      '/p/secrets.yaml:4: `files.CERT.mode` 0640 lets group or others read the secret; use owner-only bits such as "0400" or "0600".',
+    ],
+    [
+      'a file mode that is not octal',
+      'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, mode: rw}\n',
+      '/p/secrets.yaml:4: `files.CERT.mode` must be an octal mode as a quoted string, e.g. "0400" or "0600".',
+    ],
+    [
+      'a file name with a slash',
+      'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, name: ../x}\n',
+      '/p/secrets.yaml:4: `files.CERT.name` must be a plain file name (letters, digits, "_", "." and "-"; no "/"), e.g. `cert.pem`.',
+    ],
+    [
+      'two files with one name',
+      'providers:\n  local: {type: local}\nfiles:\n  A: {ref: local://C, name: x.pem}\n  B: {ref: local://D, name: x.pem}\n',
+      '/p/secrets.yaml:5: `files.B` writes the file "x.pem", as A does; give one of them another `name:`.',
+    ],
+    [
+      'a variable that is both a value and a file',
+      'providers:\n  local: {type: local}\nenv:\n  CERT: local://C\nfiles:\n  CERT: local://C\n',
+      '/p/secrets.yaml:6: `files.CERT` CERT is also under `env`; a variable is either a value or a file, not both.',
+    ],
+    [
+      'a value instead of a file reference',
+      'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: "-----BEGIN CERT"}\n',
+      '/p/secrets.yaml:4: `files.CERT.ref` is not a reference (expected `alias://path`, e.g. `local://NAME`); secret values never go in this file.',
+    ],
+    [
+      'a cache maxAge that is not a duration',
+      'providers:\n  local: {type: local}\ncache: {maxAge: soon}\n',
+      '/p/secrets.yaml:3: `cache.maxAge` must be a duration such as 30m, 24h or 7d.',
+    ],
+    [
+      'an unknown cache setting',
+      'providers:\n  local: {type: local}\ncache:\n  dir: /tmp\n',
+      '/p/secrets.yaml:4: `cache.dir` is not a known field here (expected maxAge).',
+    ],
+    [
+      'a template that is not a path',
+      'providers:\n  local: {type: local}\nfiles:\n  CONF: {template: 3}\n',
+      '/p/secrets.yaml:4: `files.CONF.template` must be the path of a template file, relative to secrets.yaml.',
+    ],
+    [
+      'an unknown file setting',
+      'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, owner: me}\n',
+      '/p/secrets.yaml:4: `files.CERT.owner` is not a known field here (expected ref, template, mode, name).',
+    ],
   ]
   for (const [what, text, expected] of cases) {
     it(`rejects ${what}, naming file, line and field`, () => {
@@ -91,18 +216,22 @@ environments:
       'providers:\n  local: {type: local, path: .secrets/store.json}\n',
       'version: 1\nproviders:\n  local:\n    type: local\n    inject: false\n  vault: {type: vault}\nenv:\n  A: local://A\n  B: "vault://secret/x#y?version=2"\n  C: &c local://C\n  D: *c\n',
       'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, mode: "0400"}\n  KEY: {ref: local://K, mode: 600}\nenvironments:\n  prod:\n    files:\n      CERT: local://C2\n',
-      '# comment\nproviders: {local: {type: local}}\nenv: {X_1: \'local://X\'}\n',
+      "# comment\nproviders: {local: {type: local}}\nenv: {X_1: 'local://X'}\n",
     ]
     for (const text of texts) {
       const fast = parseConfig(text, FILE)
       const full = parseConfigFull(text, FILE)
       assert.deepEqual(fast, full, text)
-      assert.deepEqual([...fast.env.values()].map((e) => e.line), [...full.env.values()].map((e) => e.line))
+      assert.deepEqual(
+        [...fast.env.values()].map((e) => e.line),
+        [...full.env.values()].map((e) => e.line),
+      )
     }
   })
 
   it('reads files: entries, and environments override them both ways', () => {
-    const c = parseConfig(`providers:
+    const c = parseConfig(
+      `providers:
   local: {type: local}
 env:
   API: local://API
@@ -115,12 +244,17 @@ environments:
       SA: local://SA_PROD_INLINE
     files:
       API: local://API_FILE
-`, FILE)
+`,
+      FILE,
+    )
     const base = selectFiles(c, undefined)
-    assert.deepEqual([...base.values()].map((f) => [f.name, f.ref?.raw, f.mode.toString(8), f.fileName, f.line]), [
-      ['TLS_CERT', 'local://CERT', '600', 'TLS_CERT', 6],
-      ['SA', 'local://SA_JSON', '400', 'sa.json', 7],
-    ])
+    assert.deepEqual(
+      [...base.values()].map((f) => [f.name, f.ref?.raw, f.mode.toString(8), f.fileName, f.line]),
+      [
+        ['TLS_CERT', 'local://CERT', '600', 'TLS_CERT', 6],
+        ['SA', 'local://SA_JSON', '400', 'sa.json', 7],
+      ],
+    )
     const prod = selectFiles(c, 'prod')
     assert.deepEqual([...prod.keys()], ['TLS_CERT', 'API'])
     assert.deepEqual([...selectEnvironment(c, 'prod').keys()], ['SA'])
@@ -128,8 +262,10 @@ environments:
   })
 
   it('points at the character of a malformed reference, with file, line and field', () => {
-    assert.equal(messageOf('providers:\n  local: {type: local}\nenv:\n  DB: local:/x\n'),
-      'Invalid reference in /p/secrets.yaml:4 (env.DB): expected "://" after the provider alias at character 6:\n  "local:/x"\n        ^')
+    assert.equal(
+      messageOf('providers:\n  local: {type: local}\nenv:\n  DB: local:/x\n'),
+      'Invalid reference in /p/secrets.yaml:4 (env.DB): expected "://" after the provider alias at character 6:\n  "local:/x"\n        ^',
+    )
   })
 
   it('never echoes a value that is not a reference', () => {
@@ -144,8 +280,16 @@ environments:
     writeFileSync(join(root, 'other.yaml'), 'providers:\n  team: {type: local}\n')
     assert.equal(findConfigFile(deep), join(root, 'secrets.yaml'))
     assert.deepEqual([...loadConfig({cwd: deep, env: {}}).providers.keys()], ['local'])
-    assert.deepEqual([...loadConfig({cwd: deep, env: {SECRETS_CONFIG: join(root, 'other.yaml')}}).providers.keys()], ['team'])
-    assert.deepEqual([...loadConfig({cwd: deep, env: {SECRETS_CONFIG: 'nope.yaml'}, flag: join(root, 'other.yaml')}).providers.keys()], ['team'])
-    assert.throws(() => loadConfig({cwd: tmpdir(), env: {}, flag: join(root, 'missing.yaml')}), {code: 'CONFIG_NOT_FOUND'})
+    assert.deepEqual(
+      [...loadConfig({cwd: deep, env: {SECRETS_CONFIG: join(root, 'other.yaml')}}).providers.keys()],
+      ['team'],
+    )
+    assert.deepEqual(
+      [...loadConfig({cwd: deep, env: {SECRETS_CONFIG: 'nope.yaml'}, flag: join(root, 'other.yaml')}).providers.keys()],
+      ['team'],
+    )
+    assert.throws(() => loadConfig({cwd: tmpdir(), env: {}, flag: join(root, 'missing.yaml')}), {
+      code: 'CONFIG_NOT_FOUND',
+    })
   })
 })

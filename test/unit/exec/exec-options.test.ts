@@ -9,14 +9,20 @@ import {parseInterval, parseSignal} from '../../../src/core/exec/exec.js'
 
 describe('exec options', () => {
   it('reads intervals with units, and refuses nonsense and anything under a second', () => {
-    assert.deepEqual(['30s', '5m', '1h', '1500ms', '2', '1.5s'].map((t) => parseInterval(t)), [30_000, 300_000, 3_600_000, 1500, 2000, 1500])
+    assert.deepEqual(
+      ['30s', '5m', '1h', '1500ms', '2', '1.5s'].map((t) => parseInterval(t)),
+      [30_000, 300_000, 3_600_000, 1500, 2000, 1500],
+    )
     assert.throws(() => parseInterval('soon'), {code: 'USAGE', message: '--interval "soon" is not a duration.'})
     assert.throws(() => parseInterval('500ms'), {code: 'USAGE', message: '--interval 500ms is shorter than 1s.'})
     assert.throws(() => parseInterval('-5s'), {code: 'USAGE'})
   })
 
   it('reads signals by name or number, never KILL or STOP', () => {
-    assert.deepEqual(['HUP', 'sighup', 'SIGUSR1', '10', 'term'].map((t) => parseSignal(t)), ['SIGHUP', 'SIGHUP', 'SIGUSR1', 'SIGUSR1', 'SIGTERM'])
+    assert.deepEqual(
+      ['HUP', 'sighup', 'SIGUSR1', '10', 'term'].map((t) => parseSignal(t)),
+      ['SIGHUP', 'SIGHUP', 'SIGUSR1', 'SIGUSR1', 'SIGTERM'],
+    )
     for (const bad of ['KILL', '9', 'SIGSTOP', 'NOPE']) assert.throws(() => parseSignal(bad), {code: 'USAGE'}, bad)
   })
 

@@ -22,8 +22,10 @@ async function through(chunks: Buffer[]): Promise<string> {
 
 describe('redaction', () => {
   it('replaces each value with a marker naming its variable', async () => {
-    assert.equal(await through([Buffer.from('pw=hunter2-correct-horse token=tok_1234567890 pin=123\n')]),
-      'pw=<secret:DB_PASSWORD> token=<secret:API_TOKEN> pin=123\n')
+    assert.equal(
+      await through([Buffer.from('pw=hunter2-correct-horse token=tok_1234567890 pin=123\n')]),
+      'pw=<secret:DB_PASSWORD> token=<secret:API_TOKEN> pin=123\n',
+    )
   })
 
   it('skips values shorter than 4 bytes, and says which', () => {
@@ -33,8 +35,11 @@ describe('redaction', () => {
   it('masks a value split across chunks, at every split point', async () => {
     const text = 'before hunter2-correct-horse after'
     for (let i = 1; i < text.length; i++) {
-      // eslint-disable-next-line no-await-in-loop
-      assert.equal(await through([Buffer.from(text.slice(0, i)), Buffer.from(text.slice(i))]), 'before <secret:DB_PASSWORD> after', `split at ${i}`)
+      assert.equal(
+        await through([Buffer.from(text.slice(0, i)), Buffer.from(text.slice(i))]),
+        'before <secret:DB_PASSWORD> after',
+        `split at ${i}`,
+      )
     }
     const bytes = [...Buffer.from(text)].map((b) => Buffer.from([b]))
     assert.equal(await through(bytes), 'before <secret:DB_PASSWORD> after')
@@ -43,7 +48,10 @@ describe('redaction', () => {
   it('masks multiline values as printed raw, through a terminal (CRLF), and line by line', async () => {
     const pem = secrets[2].value.toString()
     assert.equal(await through([Buffer.from(`key:\n${pem}done`)]), 'key:\n<secret:PEM>done')
-    assert.equal(await through([Buffer.from(`key:\r\n${pem.replaceAll('\n', '\r\n')}done`)]), 'key:\r\n<secret:PEM>done')
+    assert.equal(
+      await through([Buffer.from(`key:\r\n${pem.replaceAll('\n', '\r\n')}done`)]),
+      'key:\r\n<secret:PEM>done',
+    )
     assert.equal(await through([Buffer.from('only MIIBsecretline2 here')]), 'only <secret:PEM> here')
   })
 
@@ -70,7 +78,7 @@ describe('redaction', () => {
         chunks.push(all.subarray(at, at + len))
         at += len
       }
-      // eslint-disable-next-line no-await-in-loop
+
       const out = await buffer(Readable.from(chunks).pipe(new RedactStream(new Matcher(patterns))))
       assert.equal(out.indexOf(secrets[0].value), -1)
       assert.equal(out.indexOf(secrets[1].value), -1)

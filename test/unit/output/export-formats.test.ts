@@ -5,7 +5,13 @@ import {parseEnv} from 'node:util'
 import dotenv from 'dotenv'
 import {parse as parseYaml} from 'yaml'
 
-import {dotenvLine, formatEntries, githubEnvBlock, githubMasks, type ExportEntry} from '../../../src/output/export-formats.js'
+import {
+  dotenvLine,
+  formatEntries,
+  githubEnvBlock,
+  githubMasks,
+  type ExportEntry,
+} from '../../../src/output/export-formats.js'
 
 /** Values that break naive quoting. */
 export const TRICKY: Record<string, string> = {
@@ -30,9 +36,12 @@ export const TRICKY: Record<string, string> = {
 const entries: ExportEntry[] = Object.entries(TRICKY).map(([name, value]) => ({name, value}))
 
 describe('export formats', () => {
-  it('dotenv round-trips through the dotenv package and Node\'s --env-file parser', () => {
+  it("dotenv round-trips through the dotenv package and Node's --env-file parser", () => {
     const {CRLF: _, ...expected} = TRICKY
-    const text = formatEntries(entries.filter((e) => e.name !== 'CRLF'), 'dotenv')
+    const text = formatEntries(
+      entries.filter((e) => e.name !== 'CRLF'),
+      'dotenv',
+    )
     assert.deepEqual(dotenv.parse(text), expected)
     assert.deepEqual({...parseEnv(text)}, expected)
     const both = dotenvLine({name: 'BOTH', value: "it's `x`\nline2 $HOME \\"})
@@ -48,7 +57,8 @@ describe('export formats', () => {
     })
     assert.throws(() => dotenvLine({name: 'CRLF', value: TRICKY.CRLF}), {
       code: 'UNSUPPORTED',
-      message: 'The value of CRLF cannot be written exactly in dotenv format: it holds a carriage return, which dotenv parsers turn into a plain line break.',
+      message:
+        'The value of CRLF cannot be written exactly in dotenv format: it holds a carriage return, which dotenv parsers turn into a plain line break.',
     })
     assert.throws(() => dotenvLine({name: 'BSN', value: `'\`\\n`}), {code: 'UNSUPPORTED'})
   })
@@ -56,7 +66,10 @@ describe('export formats', () => {
   it('shell round-trips through eval in sh', () => {
     const text = formatEntries(entries, 'shell')
     for (const [name, value] of Object.entries(TRICKY)) {
-      const r = spawnSync('sh', ['-c', `eval "$1"; printf '%s' "$${name}"`, 'sh', text], {encoding: 'utf8', env: {PATH: process.env.PATH}})
+      const r = spawnSync('sh', ['-c', `eval "$1"; printf '%s' "$${name}"`, 'sh', text], {
+        encoding: 'utf8',
+        env: {PATH: process.env.PATH},
+      })
       assert.equal(r.status, 0, r.stderr)
       assert.equal(r.stdout, value, name)
     }

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {formatDuration, parseConfig, parseConfigFull, parseDuration, selectEnvironment} from '../../../src/core/config/config.js'
+import {
+  formatDuration,
+  parseConfig,
+  parseConfigFull,
+  parseDuration,
+  selectEnvironment,
+} from '../../../src/core/config/config.js'
 import {SecretsError} from '../../../src/errors.js'
 
 const FILE = '/p/secrets.yaml'
@@ -24,7 +30,8 @@ function rejected(text: string): string {
 
 describe('rotation policy in secrets.yaml', () => {
   it('reads `{ref, rotate}` entries into config.rotation (every in milliseconds) and keeps plain entries working', () => {
-    const c = parseConfig(`${HEAD}env:
+    const c = parseConfig(
+      `${HEAD}env:
   PLAIN: local://PLAIN
   DB_PASSWORD:
     ref: vault://secret/app/db#password
@@ -35,13 +42,20 @@ environments:
     env:
       STAGING_ONLY: {ref: local://S, rotate: {every: 1w2d}}
       DB_PASSWORD: {ref: vault://secret/staging/db#password, rotate: {every: 1d}}
-`, FILE)
+`,
+      FILE,
+    )
     assert.equal(c.env.get('PLAIN')?.ref.raw, 'local://PLAIN')
     assert.equal(c.env.get('PLAIN')?.rotate, undefined)
     assert.equal(c.env.get('DB_PASSWORD')?.ref.field, 'password')
     const db = c.rotation.get('DB_PASSWORD')
     assert.equal(db?.every, 30 * 86_400_000)
-    assert.deepEqual(db?.generate, {type: 'password', length: 40, classes: ['lower', 'upper', 'digit', 'symbol'], symbols: '-_'})
+    assert.deepEqual(db?.generate, {
+      type: 'password',
+      length: 40,
+      classes: ['lower', 'upper', 'digit', 'symbol'],
+      symbols: '-_',
+    })
     assert.equal(db?.verify, './check-db')
     assert.equal(db?.line, 8)
     assert.deepEqual(c.rotation.get('API_KEY')?.generate, {type: 'hex'})
@@ -64,16 +78,56 @@ environments:
   })
 
   const cases: Array<[string, string, string]> = [
-    ['a bad duration', 'env:\n  A:\n    ref: local://A\n    rotate: {every: 30 days}\n', '/p/secrets.yaml:7: `env.A.rotate.every` "30 days" is not a duration; write a number and a unit (s, m, h, d, w), e.g. 30d or 12h.'],
-    ['a number as duration', 'env:\n  A: {ref: local://A, rotate: {every: 30}}\n', '/p/secrets.yaml:5: `env.A.rotate.every` 30 is not a duration; write a number and a unit (s, m, h, d, w), e.g. 30d or 12h.'],
-    ['an unknown generator', 'env:\n  A: {ref: local://A, rotate: {generate: {type: pin}}}\n', '/p/secrets.yaml:5: `env.A.rotate.generate.type` must be one of password, hex, base64, base64url, uuid.'],
-    ['a short length', 'env:\n  A: {ref: local://A, rotate: {generate: {type: hex, length: 4}}}\n', '/p/secrets.yaml:5: `env.A.rotate.generate.length` must be a whole number from 8 to 4096.'],
-    ['classes on hex', 'env:\n  A: {ref: local://A, rotate: {generate: {type: hex, classes: [digit]}}}\n', '/p/secrets.yaml:5: `env.A.rotate.generate.classes` applies to `type: password` only.'],
-    ['an unknown class', 'env:\n  A: {ref: local://A, rotate: {generate: {type: password, classes: [emoji]}}}\n', '/p/secrets.yaml:5: `env.A.rotate.generate.classes` must be a list of lower, upper, digit, symbol.'],
-    ['an unknown rotate key', 'env:\n  A: {ref: local://A, rotate: {evry: 1d}}\n', '/p/secrets.yaml:5: `env.A.rotate.evry` is not a known field here (expected every, generate, verify).'],
-    ['an unknown entry key', 'env:\n  A: {ref: local://A, value: x}\n', '/p/secrets.yaml:5: `env.A.value` is not a known field here (expected ref, rotate).'],
-    ['an entry without ref', 'env:\n  A: {rotate: {every: 1d}}\n', '/p/secrets.yaml:5: `env.A.ref` must be a reference string such as `local://NAME` (secret values never go in this file).'],
-    ['an empty verify', 'env:\n  A: {ref: local://A, rotate: {verify: ""}}\n', '/p/secrets.yaml:5: `env.A.rotate.verify` must be a shell command as a string, e.g. `./scripts/check-db`.'],
+    [
+      'a bad duration',
+      'env:\n  A:\n    ref: local://A\n    rotate: {every: 30 days}\n',
+      '/p/secrets.yaml:7: `env.A.rotate.every` "30 days" is not a duration; write a number and a unit (s, m, h, d, w), e.g. 30d or 12h.',
+    ],
+    [
+      'a number as duration',
+      'env:\n  A: {ref: local://A, rotate: {every: 30}}\n',
+      '/p/secrets.yaml:5: `env.A.rotate.every` 30 is not a duration; write a number and a unit (s, m, h, d, w), e.g. 30d or 12h.',
+    ],
+    [
+      'an unknown generator',
+      'env:\n  A: {ref: local://A, rotate: {generate: {type: pin}}}\n',
+      '/p/secrets.yaml:5: `env.A.rotate.generate.type` must be one of password, hex, base64, base64url, uuid.',
+    ],
+    [
+      'a short length',
+      'env:\n  A: {ref: local://A, rotate: {generate: {type: hex, length: 4}}}\n',
+      '/p/secrets.yaml:5: `env.A.rotate.generate.length` must be a whole number from 8 to 4096.',
+    ],
+    [
+      'classes on hex',
+      'env:\n  A: {ref: local://A, rotate: {generate: {type: hex, classes: [digit]}}}\n',
+      '/p/secrets.yaml:5: `env.A.rotate.generate.classes` applies to `type: password` only.',
+    ],
+    [
+      'an unknown class',
+      'env:\n  A: {ref: local://A, rotate: {generate: {type: password, classes: [emoji]}}}\n',
+      '/p/secrets.yaml:5: `env.A.rotate.generate.classes` must be a list of lower, upper, digit, symbol.',
+    ],
+    [
+      'an unknown rotate key',
+      'env:\n  A: {ref: local://A, rotate: {evry: 1d}}\n',
+      '/p/secrets.yaml:5: `env.A.rotate.evry` is not a known field here (expected every, generate, verify).',
+    ],
+    [
+      'an unknown entry key',
+      'env:\n  A: {ref: local://A, value: x}\n',
+      '/p/secrets.yaml:5: `env.A.value` is not a known field here (expected ref, rotate).',
+    ],
+    [
+      'an entry without ref',
+      'env:\n  A: {rotate: {every: 1d}}\n',
+      '/p/secrets.yaml:5: `env.A.ref` must be a reference string such as `local://NAME` (secret values never go in this file).',
+    ],
+    [
+      'an empty verify',
+      'env:\n  A: {ref: local://A, rotate: {verify: ""}}\n',
+      '/p/secrets.yaml:5: `env.A.rotate.verify` must be a shell command as a string, e.g. `./scripts/check-db`.',
+    ],
   ]
   for (const [what, body, message] of cases) {
     it(`rejects ${what} with file, line and field`, () => {

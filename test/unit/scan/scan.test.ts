@@ -17,7 +17,11 @@ const CANARY = 'canary-Scan-4b1d9e7a'
 
 function rules(text: string, index?: ValueIndex): Array<[string, string, string?]> {
   const buf = Buffer.from(text)
-  return matchBuffer(buf, buf.length, index).map((m) => [m.rule, buf.subarray(m.offset, m.offset + m.length).toString(), m.variable])
+  return matchBuffer(buf, buf.length, index).map((m) => [
+    m.rule,
+    buf.subarray(m.offset, m.offset + m.length).toString(),
+    m.variable,
+  ])
 }
 
 describe('ValueIndex', () => {
@@ -42,7 +46,9 @@ describe('ValueIndex', () => {
     assert.deepEqual(index.scan(Buffer.from(`${CANARY.slice(0, -1)}X`)), [])
     assert.deepEqual(index.scan(Buffer.from(CANARY.slice(0, -1))), [])
     assert.deepEqual(index.scan(Buffer.from(`ab${CANARY}`), 2 + CANARY.length - 1), [])
-    assert.deepEqual(index.scan(Buffer.from(`ab${CANARY}`), 2 + CANARY.length), [{offset: 2, length: CANARY.length, names: ['V']}])
+    assert.deepEqual(index.scan(Buffer.from(`ab${CANARY}`), 2 + CANARY.length), [
+      {offset: 2, length: CANARY.length, names: ['V']},
+    ])
   })
 
   it('skips values shorter than 8 bytes and names them; a trailing newline is optional in the text', () => {
@@ -50,14 +56,20 @@ describe('ValueIndex', () => {
     index.add('SHORT', new SecretValue('abc1234'))
     index.add('PEM', new SecretValue(`${CANARY}\n`))
     assert.deepEqual(index.tooShort, ['SHORT'])
-    assert.deepEqual(index.scan(Buffer.from(`abc1234 "${CANARY}"`)), [{offset: 9, length: CANARY.length, names: ['PEM']}])
-    assert.deepEqual(index.scan(Buffer.from(`${CANARY}\n`)).map((h) => h.length), [CANARY.length, CANARY.length + 1])
+    assert.deepEqual(index.scan(Buffer.from(`abc1234 "${CANARY}"`)), [
+      {offset: 9, length: CANARY.length, names: ['PEM']},
+    ])
+    assert.deepEqual(
+      index.scan(Buffer.from(`${CANARY}\n`)).map((h) => h.length),
+      [CANARY.length, CANARY.length + 1],
+    )
   })
 
   it('holds no printable copy of a value (inspect, JSON and string forms of the index)', () => {
     const index = new ValueIndex()
     index.add('V', new SecretValue(CANARY))
-    for (const s of [inspect(index, {depth: 10, showHidden: true}), JSON.stringify(index), String(index)]) assert.ok(!s.includes(CANARY.slice(0, 8)), s)
+    for (const s of [inspect(index, {depth: 10, showHidden: true}), JSON.stringify(index), String(index)])
+      assert.ok(!s.includes(CANARY.slice(0, 8)), s)
   })
 })
 
@@ -69,14 +81,38 @@ describe('pattern rules', () => {
   const cases: Array<[string, string, string]> = [
     ['aws-access-key-id', `const id = "${AWS_ID}";`, AWS_ID],
     ['aws-secret-access-key', `aws_secret_access_key = ${AWS_SECRET}`, AWS_SECRET],
-    ['private-key', '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Bx9Jq+Zn2kLw8nYbG9hF0pQ\n-----END RSA PRIVATE KEY-----\n', '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Bx9Jq+Zn2kLw8nYbG9hF0pQ'],
-    ['age-secret-key', 'SECRETS_AGE_KEY=AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQY\n', 'AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQY'],
+    [
+      'private-key',
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Bx9Jq+Zn2kLw8nYbG9hF0pQ\n-----END RSA PRIVATE KEY-----\n',
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Bx9Jq+Zn2kLw8nYbG9hF0pQ',
+    ],
+    [
+      'age-secret-key',
+      'SECRETS_AGE_KEY=AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQY\n',
+      'AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQY',
+    ],
     ['jwt', `Authorization: Bearer ${JWT}`, JWT],
-    ['vault-token', 'VAULT_TOKEN=hvs.CAESIJ9x2kLmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ', 'hvs.CAESIJ9x2kLmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ'],
+    [
+      'vault-token',
+      'VAULT_TOKEN=hvs.CAESIJ9x2kLmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ',
+      'hvs.CAESIJ9x2kLmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ',
+    ],
     ['vault-token', 'token: s.Q8x2LmN4pR7tV9wY1zA3bC5d', 's.Q8x2LmN4pR7tV9wY1zA3bC5d'],
-    ['azure-storage-connection-string', 'DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=q8X2lmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2LmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2LmN4pR7tA==;EndpointSuffix=core.windows.net', 'q8X2lmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2LmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2LmN4pR7tA=='],
-    ['azure-service-bus-connection-string', 'Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=Q8x2LmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2Lm4=', 'Q8x2LmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2Lm4='],
-    ['azure-client-secret', 'clientSecret: "Xy78Q~q8X2lmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL"', 'Xy78Q~q8X2lmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL'],
+    [
+      'azure-storage-connection-string',
+      'DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=q8X2lmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2LmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2LmN4pR7tA==;EndpointSuffix=core.windows.net',
+      'q8X2lmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2LmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2LmN4pR7tA==',
+    ],
+    [
+      'azure-service-bus-connection-string',
+      'Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=Q8x2LmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2Lm4=',
+      'Q8x2LmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL2mQ8x2Lm4=',
+    ],
+    [
+      'azure-client-secret',
+      'clientSecret: "Xy78Q~q8X2lmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL"',
+      'Xy78Q~q8X2lmN4pR7tV9wY1zA3bC5dE6fG8hJ0kL',
+    ],
     ['github-token', `GITHUB=${GHP}`, GHP],
     ['generic-secret-assignment', 'DB_PASSWORD="Xk9mQ2vLp8zR4tWc"', 'Xk9mQ2vLp8zR4tWc'],
     ['generic-secret-assignment', "  apiKey: '5f2b8c9e1a7d4b3f6e0c2a9d8b7f1e4c',", '5f2b8c9e1a7d4b3f6e0c2a9d8b7f1e4c'],
@@ -91,7 +127,9 @@ describe('pattern rules', () => {
   }
 
   it('generic assignments report the variable name', () => {
-    assert.deepEqual(rules('DB_PASSWORD="Xk9mQ2vLp8zR4tWc"'), [['generic-secret-assignment', 'Xk9mQ2vLp8zR4tWc', 'DB_PASSWORD']])
+    assert.deepEqual(rules('DB_PASSWORD="Xk9mQ2vLp8zR4tWc"'), [
+      ['generic-secret-assignment', 'Xk9mQ2vLp8zR4tWc', 'DB_PASSWORD'],
+    ])
   })
 
   it('leaves alone placeholders, low-entropy values, identifiers, references and ordinary code', () => {
@@ -115,7 +153,9 @@ describe('pattern rules', () => {
   it('prefers a configured value over a pattern at the same place', () => {
     const index = new ValueIndex()
     index.add('AWS_ID', new SecretValue('AKIAQ3EGRRNJ5XW7PZ2D'))
-    assert.deepEqual(rules('k = AKIAQ3EGRRNJ5XW7PZ2D', index), [['configured-secret-value', 'AKIAQ3EGRRNJ5XW7PZ2D', 'AWS_ID']])
+    assert.deepEqual(rules('k = AKIAQ3EGRRNJ5XW7PZ2D', index), [
+      ['configured-secret-value', 'AKIAQ3EGRRNJ5XW7PZ2D', 'AWS_ID'],
+    ])
   })
 
   it('every rule has a unique id, a name, a description and a global regex with a secret group', () => {
@@ -160,7 +200,10 @@ describe('baseline', () => {
     assert.notEqual(a, fingerprint('jwt', 'b.js', undefined, 'd1'))
     assert.notEqual(a, fingerprint('jwt', 'a.js', undefined, 'd2'))
     assert.notEqual(a, fingerprint('github-token', 'a.js', undefined, 'd1'))
-    assert.notEqual(fingerprint('configured-secret-value', 'a.js', 'A', undefined), fingerprint('configured-secret-value', 'a.js', 'B', undefined))
+    assert.notEqual(
+      fingerprint('configured-secret-value', 'a.js', 'A', undefined),
+      fingerprint('configured-secret-value', 'a.js', 'B', undefined),
+    )
   })
 
   it('round-trips, and rejects a malformed or missing file with a clear error', () => {
@@ -168,13 +211,29 @@ describe('baseline', () => {
     try {
       const file = join(dir, 'baseline.json')
       const fp = fingerprint('jwt', 'a.js', undefined, 'd1')
-      writeBaseline(file, [{fingerprint: fp, rule: 'jwt', file: 'a.js', line: 3}, {fingerprint: fp, rule: 'jwt', file: 'a.js', line: 9}])
+      writeBaseline(file, [
+        {fingerprint: fp, rule: 'jwt', file: 'a.js', line: 3},
+        {fingerprint: fp, rule: 'jwt', file: 'a.js', line: 9},
+      ])
       assert.deepEqual(readBaseline(file), [{fingerprint: fp, rule: 'jwt', file: 'a.js', line: 3}])
-      assert.throws(() => readBaseline(join(dir, 'none.json')), (e: unknown) => e instanceof SecretsError && e.code === 'NOT_FOUND' && /--update-baseline/.test(e.suggestions[0]))
+      assert.throws(
+        () => readBaseline(join(dir, 'none.json')),
+        (e: unknown) =>
+          e instanceof SecretsError && e.code === 'NOT_FOUND' && /--update-baseline/.test(e.suggestions[0]),
+      )
       assert.deepEqual(readBaseline(join(dir, 'none.json'), true), [])
-      for (const [text, why] of [['{', /not JSON/], ['[]', /not a JSON object/], ['{"version":2,"findings":[]}', /"version" is 2/], ['{"version":1,"findings":[{"fingerprint":"abc"}]}', /findings\[0\]/]] as const) {
+      for (const [text, why] of [
+        ['{', /not JSON/],
+        ['[]', /not a JSON object/],
+        ['{"version":2,"findings":[]}', /"version" is 2/],
+        ['{"version":1,"findings":[{"fingerprint":"abc"}]}', /findings\[0\]/],
+      ] as const) {
         writeFileSync(file, text)
-        assert.throws(() => readBaseline(file), (e: unknown) => e instanceof SecretsError && e.code === 'INTEGRITY' && why.test(e.message), text)
+        assert.throws(
+          () => readBaseline(file),
+          (e: unknown) => e instanceof SecretsError && e.code === 'INTEGRITY' && why.test(e.message),
+          text,
+        )
       }
     } finally {
       rmSync(dir, {recursive: true, force: true})
@@ -184,7 +243,16 @@ describe('baseline', () => {
 
 describe('git child environment', () => {
   it('passes PATH, HOME and GIT_* only: no credential reaches git', () => {
-    const env = gitEnv({PATH: '/bin', HOME: '/h', GIT_INDEX_FILE: '/i', SECRETS_AGE_KEY: 'AGE-SECRET-KEY-1X', SECRETS_PASSPHRASE: 'p', VAULT_TOKEN: 'hvs.x', AWS_SECRET_ACCESS_KEY: 'k', AZURE_CLIENT_SECRET: 'c'})
+    const env = gitEnv({
+      PATH: '/bin',
+      HOME: '/h',
+      GIT_INDEX_FILE: '/i',
+      SECRETS_AGE_KEY: 'AGE-SECRET-KEY-1X',
+      SECRETS_PASSPHRASE: 'p',
+      VAULT_TOKEN: 'hvs.x',
+      AWS_SECRET_ACCESS_KEY: 'k',
+      AZURE_CLIENT_SECRET: 'c',
+    })
     assert.deepEqual(env, {PATH: '/bin', HOME: '/h', GIT_INDEX_FILE: '/i', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C'})
   })
 })

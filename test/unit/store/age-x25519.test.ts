@@ -14,9 +14,8 @@ async function encryptTo(data: Uint8Array, ...recipients: string[]): Promise<Buf
 describe('age X25519 on node:crypto, checked against the age library', () => {
   it('derives the same recipient as the age library for random identities', async () => {
     for (let i = 0; i < 20; i++) {
-      // eslint-disable-next-line no-await-in-loop
       const identity = await age.generateIdentity()
-      // eslint-disable-next-line no-await-in-loop
+
       assert.equal(parseX25519Identity(identity).recipient, await age.identityToRecipient(identity))
     }
   })
@@ -36,7 +35,7 @@ describe('age X25519 on node:crypto, checked against the age library', () => {
     const mine = parseX25519Identity(identity)
     for (const size of [0, 1, 32, 65_535, 65_536, 65_537, 131_072, 200_000]) {
       const data = randomBytes(size)
-      // eslint-disable-next-line no-await-in-loop
+
       const file = await encryptTo(data, await age.identityToRecipient(other), mine.recipient)
       assert.deepEqual(decryptX25519(file, mine), data, `size ${size}`)
     }

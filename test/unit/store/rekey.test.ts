@@ -8,7 +8,17 @@ import * as age from 'age-encryption'
 import {nonInteractive, type Interaction} from '../../../src/core/interaction.js'
 import {addRecipient, rekeyStore, removeRecipient, type RekeyProgress} from '../../../src/core/store/keys.js'
 import {SecretValue} from '../../../src/core/secret-value.js'
-import {checkRekeyed, createStore, Keyring, newDataKey, OpenStore, openStore, parseStore, updateStore, type StoreDoc} from '../../../src/core/store/store.js'
+import {
+  checkRekeyed,
+  createStore,
+  Keyring,
+  newDataKey,
+  OpenStore,
+  openStore,
+  parseStore,
+  updateStore,
+  type StoreDoc,
+} from '../../../src/core/store/store.js'
 import {SecretsError} from '../../../src/errors.js'
 
 process.env.SECRETS_SCRYPT_LOG_N = '12'
@@ -24,7 +34,10 @@ async function newIdentity(): Promise<{key: string; recipient: string}> {
 const keyring = (env: NodeJS.ProcessEnv) => new Keyring(env, nonInteractive())
 
 /** An interactive UI whose password prompt answers with `answer` (after running `onPrompt`). */
-function terminal(answer: string, onPrompt: () => Promise<void> = async () => undefined): Interaction & {prompts: string[]} {
+function terminal(
+  answer: string,
+  onPrompt: () => Promise<void> = async () => undefined,
+): Interaction & {prompts: string[]} {
   const prompts: string[] = []
   return {
     ...nonInteractive(),
@@ -42,7 +55,12 @@ function terminal(answer: string, onPrompt: () => Promise<void> = async () => un
 function shape(doc: StoreDoc): unknown {
   return {
     recipients: doc.recipients.map(({wrapped: _w, ...r}) => r),
-    secrets: Object.fromEntries(Object.entries(doc.secrets).map(([n, e]) => [n, {current: e.current, versions: e.versions.map(({nonce: _n, data: _d, ...v}) => v)}])),
+    secrets: Object.fromEntries(
+      Object.entries(doc.secrets).map(([n, e]) => [
+        n,
+        {current: e.current, versions: e.versions.map(({nonce: _n, data: _d, ...v}) => v)},
+      ]),
+    ),
   }
 }
 
@@ -78,7 +96,10 @@ describe('key rotate (core)', () => {
     alice = await newIdentity()
     bob = await newIdentity()
     const file = join(dir, 'store.json')
-    await createStore(file, [{type: 'age', recipient: alice.recipient}, {type: 'scrypt', passphrase: PASS, label: 'team'}])
+    await createStore(file, [
+      {type: 'age', recipient: alice.recipient},
+      {type: 'scrypt', passphrase: PASS, label: 'team'},
+    ])
     const k = keyring({SECRETS_AGE_KEY: alice.key})
     await addRecipient(file, k, {type: 'age', recipient: bob.recipient, label: 'bob'})
     await updateStore(file, k, (s) => {
@@ -93,12 +114,27 @@ describe('key rotate (core)', () => {
   it('re-wraps for every recipient and re-encrypts every version; each recipient still opens it, the old key opens nothing', async () => {
     const file = copy()
     const progress: RekeyProgress[] = []
-    const result = await rekeyStore(file, keyring({SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: PASS}), nonInteractive(), {onProgress: (p) => progress.push(p)})
+    const result = await rekeyStore(
+      file,
+      keyring({SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: PASS}),
+      nonInteractive(),
+      {onProgress: (p) => progress.push(p)},
+    )
     const before = parseStore(original, file)
     const after = parseStore(readFileSync(file, 'utf8'), file)
-    assert.deepEqual([result.oldKeyId, result.keyId, result.secrets, result.versions], [before.keyId, after.keyId, 2, 4])
+    assert.deepEqual(
+      [result.oldKeyId, result.keyId, result.secrets, result.versions],
+      [before.keyId, after.keyId, 2, 4],
+    )
     assert.notEqual(after.keyId, before.keyId)
-    assert.deepEqual(result.recipients.map((r) => [r.type, r.label]), [['age', undefined], ['scrypt', 'team'], ['age', 'bob']])
+    assert.deepEqual(
+      result.recipients.map((r) => [r.type, r.label]),
+      [
+        ['age', undefined],
+        ['scrypt', 'team'],
+        ['age', 'bob'],
+      ],
+    )
     assert.deepEqual(shape(after), shape(before), 'names, versions, states, times, actors and recipients are kept')
     for (const [i, r] of after.recipients.entries()) assert.notEqual(r.wrapped, before.recipients[i].wrapped)
     for (const [name, e] of Object.entries(after.secrets)) {
@@ -121,7 +157,10 @@ describe('key rotate (core)', () => {
     const oldKey = await keyring({SECRETS_AGE_KEY: alice.key}).unwrap(before, file)
     const withOldKey = new OpenStore(file, after, oldKey)
     for (const [name, version] of EXPECTED) {
-      assert.throws(() => withOldKey.read(name, version), {code: 'INTEGRITY', message: new RegExp(`version ${version} of ${name} does not authenticate`)})
+      assert.throws(() => withOldKey.read(name, version), {
+        code: 'INTEGRITY',
+        message: new RegExp(`version ${version} of ${name} does not authenticate`),
+      })
     }
     // The MAC does not verify with the old key either: serialising under it gives another MAC.
     assert.notEqual(JSON.parse(withOldKey.serialize()).mac, after.mac)
@@ -148,26 +187,51 @@ describe('key rotate (core)', () => {
     await assert.rejects(rekeyStore(file, keyring({SECRETS_AGE_KEY: alice.key}), nonInteractive()), (e: unknown) => {
       assert.ok(e instanceof SecretsError)
       assert.deepEqual([e.code, e.exitCode], ['USAGE', 2])
-      assert.equal(e.message, `The store ${file} has a passphrase recipient "team": wrapping the new data key for it needs its passphrase, and there is no terminal to ask on (or CI is set). Nothing was changed.`)
-      assert.deepEqual(e.suggestions, ['Set SECRETS_PASSPHRASE to the passphrase of "team".', 'Or remove that recipient first (`secrets key remove team`) and add a passphrase again afterwards (`secrets key add --passphrase`).'])
+      assert.equal(
+        e.message,
+        `The store ${file} has a passphrase recipient "team": wrapping the new data key for it needs its passphrase, and there is no terminal to ask on (or CI is set). Nothing was changed.`,
+      )
+      assert.deepEqual(e.suggestions, [
+        'Set SECRETS_PASSPHRASE to the passphrase of "team".',
+        'Or remove that recipient first (`secrets key remove team`) and add a passphrase again afterwards (`secrets key add --passphrase`).',
+      ])
       return true
     })
     // A wrong SECRETS_PASSPHRASE is caught even though the store was opened with an age key, so the new
     // key is never wrapped under a passphrase nobody knows.
-    await assert.rejects(rekeyStore(file, keyring({SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: 'wrong'}), nonInteractive()), {
-      code: 'DECRYPT_FAILED',
-      message: `SECRETS_PASSPHRASE does not open the passphrase recipient "team" of ${file}, so the new data key cannot be wrapped for it. Nothing was changed.`,
-    })
+    await assert.rejects(
+      rekeyStore(file, keyring({SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: 'wrong'}), nonInteractive()),
+      {
+        code: 'DECRYPT_FAILED',
+        message: `SECRETS_PASSPHRASE does not open the passphrase recipient "team" of ${file}, so the new data key cannot be wrapped for it. Nothing was changed.`,
+      },
+    )
     assert.equal(readFileSync(file, 'utf8'), original)
   })
 
   it('key remove checks the passphrase of a remaining passphrase recipient too', async () => {
     const file = copy()
-    await assert.rejects(removeRecipient(file, keyring({SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: 'wrong'}), nonInteractive(), bob.recipient), {code: 'DECRYPT_FAILED'})
+    await assert.rejects(
+      removeRecipient(
+        file,
+        keyring({SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: 'wrong'}),
+        nonInteractive(),
+        bob.recipient,
+      ),
+      {code: 'DECRYPT_FAILED'},
+    )
     assert.equal(readFileSync(file, 'utf8'), original)
-    const {removed, remaining} = await removeRecipient(file, keyring({SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: PASS}), nonInteractive(), bob.recipient)
+    const {removed, remaining} = await removeRecipient(
+      file,
+      keyring({SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: PASS}),
+      nonInteractive(),
+      bob.recipient,
+    )
     assert.equal(removed.recipient, bob.recipient)
-    assert.deepEqual(remaining.map((r) => r.type), ['age', 'scrypt'])
+    assert.deepEqual(
+      remaining.map((r) => r.type),
+      ['age', 'scrypt'],
+    )
     assertValues(await openStore(file, keyring({SECRETS_PASSPHRASE: PASS, HOME: dir})))
     await assert.rejects(openStore(file, keyring({SECRETS_AGE_KEY: bob.key})), {code: 'DECRYPT_FAILED'})
   })
@@ -176,7 +240,12 @@ describe('key rotate (core)', () => {
     const file = copy()
     const k = keyring({SECRETS_AGE_KEY: alice.key})
     const doc = parseStore(original, file)
-    doc.recipients.push({type: 'gcpkms', recipient: 'gcpkms://projects/p/keys/k', added: '2026-01-01T00:00:00.000Z', wrapped: 'opaque'})
+    doc.recipients.push({
+      type: 'gcpkms',
+      recipient: 'gcpkms://projects/p/keys/k',
+      added: '2026-01-01T00:00:00.000Z',
+      wrapped: 'opaque',
+    })
     writeFileSync(file, new OpenStore(file, doc, await k.unwrap(doc, file)).serialize())
     const withUnknown = readFileSync(file, 'utf8')
     const ui = terminal(PASS)
@@ -191,7 +260,11 @@ describe('key rotate (core)', () => {
   it('is a CONFLICT, changing nothing, when the recipients change before the lock is taken', async () => {
     const file = copy()
     const carol = await newIdentity()
-    const ui = terminal(PASS, () => addRecipient(file, keyring({SECRETS_AGE_KEY: alice.key}), {type: 'age', recipient: carol.recipient}).then(() => undefined))
+    const ui = terminal(PASS, () =>
+      addRecipient(file, keyring({SECRETS_AGE_KEY: alice.key}), {type: 'age', recipient: carol.recipient}).then(
+        () => undefined,
+      ),
+    )
     await assert.rejects(rekeyStore(file, new Keyring({SECRETS_AGE_KEY: alice.key}, ui), ui), {code: 'CONFLICT'})
     const doc = parseStore(readFileSync(file, 'utf8'), file)
     assert.equal(doc.keyId, parseStore(original, file).keyId)
@@ -206,11 +279,20 @@ describe('key rotate (core)', () => {
     const check = store.rekey(key, store.recipients())
     const text = store.serialize()
     checkRekeyed(text, file, key, check)
-    const bug = (detail: string) => ({code: 'INTERNAL', message: `Re-encrypting ${file} went wrong (${detail}); the store was not replaced and still opens as before.`})
-    assert.throws(() => checkRekeyed(text, file, newDataKey().key, check), {code: 'INTERNAL', message: /integrity check \(MAC\) does not match/})
+    const bug = (detail: string) => ({
+      code: 'INTERNAL',
+      message: `Re-encrypting ${file} went wrong (${detail}); the store was not replaced and still opens as before.`,
+    })
+    assert.throws(() => checkRekeyed(text, file, newDataKey().key, check), {
+      code: 'INTERNAL',
+      message: /integrity check \(MAC\) does not match/,
+    })
     const doc = JSON.parse(text) as StoreDoc
     doc.secrets.API_KEY.versions.pop()
-    assert.throws(() => checkRekeyed(new OpenStore(file, doc, key).serialize(), file, key, check), bug('4 versions became 3'))
+    assert.throws(
+      () => checkRekeyed(new OpenStore(file, doc, key).serialize(), file, key, check),
+      bug('4 versions became 3'),
+    )
     check.digests.set('BIN\u00001', '0'.repeat(64))
     assert.throws(() => checkRekeyed(text, file, key, check), bug('version 1 of BIN changed'))
     assert.equal(readFileSync(file, 'utf8'), original)

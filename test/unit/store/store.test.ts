@@ -36,7 +36,9 @@ describe('local store', () => {
     await createStore(file, [{type: 'age', recipient: alice.recipient}])
     const k = keyring({SECRETS_AGE_KEY: alice.key})
     await updateStore(file, k, (s) => s.write('API_KEY', new SecretValue(CANARY), 'alice@host'))
-    await updateStore(file, k, (s) => s.write('BIN', new SecretValue(Buffer.from([0, 1, 2, 255, 10, 13])), 'alice@host'))
+    await updateStore(file, k, (s) =>
+      s.write('BIN', new SecretValue(Buffer.from([0, 1, 2, 255, 10, 13])), 'alice@host'),
+    )
     await updateStore(file, k, (s) => s.write('API_KEY', new SecretValue(`${CANARY}-v2\nsecond line`), 'alice@host'))
   })
 
@@ -53,8 +55,17 @@ describe('local store', () => {
     assert.equal(s.read('API_KEY').version, 2)
     assert.equal(s.read('API_KEY', 1).value.text(), CANARY)
     assert.deepEqual([...s.read('BIN').value.reveal()], [0, 1, 2, 255, 10, 13])
-    assert.deepEqual(s.history('API_KEY').map((h) => [h.version, h.actor, h.current]), [[1, 'alice@host', false], [2, 'alice@host', true]])
-    assert.throws(() => s.read('API_KEY', 3), {code: 'NOT_FOUND', message: `Version 3 of API_KEY does not exist in ${file} (versions: 1, 2).`})
+    assert.deepEqual(
+      s.history('API_KEY').map((h) => [h.version, h.actor, h.current]),
+      [
+        [1, 'alice@host', false],
+        [2, 'alice@host', true],
+      ],
+    )
+    assert.throws(() => s.read('API_KEY', 3), {
+      code: 'NOT_FOUND',
+      message: `Version 3 of API_KEY does not exist in ${file} (versions: 1, 2).`,
+    })
   })
 
   it('refuses a wrong identity, naming both keys', async () => {
@@ -62,7 +73,10 @@ describe('local store', () => {
       assert.ok(e instanceof SecretsError)
       assert.equal(e.code, 'DECRYPT_FAILED')
       assert.equal(e.exitCode, 7)
-      assert.equal(e.message, `Your identity cannot open the store ${file}: you have ${bob.recipient} (from SECRETS_AGE_KEY), but the store is encrypted to: ${alice.recipient}.`)
+      assert.equal(
+        e.message,
+        `Your identity cannot open the store ${file}: you have ${bob.recipient} (from SECRETS_AGE_KEY), but the store is encrypted to: ${alice.recipient}.`,
+      )
       return true
     })
   })
@@ -81,7 +95,6 @@ describe('local store', () => {
       writeFileSync(tampered, copy)
       let opened: unknown
       try {
-        // eslint-disable-next-line no-await-in-loop
         const s = await openStore(tampered, keyring({SECRETS_AGE_KEY: alice.key}))
         opened = s.read('API_KEY').value.text()
       } catch (error) {
@@ -90,10 +103,15 @@ describe('local store', () => {
         codes.add(error.code)
         continue
       }
-      assert.fail(`flipping byte ${i} (${JSON.stringify(String.fromCharCode(original[i]))}) went unnoticed and returned ${opened === undefined ? 'nothing' : 'a value'}`)
+      assert.fail(
+        `flipping byte ${i} (${JSON.stringify(String.fromCharCode(original[i]))}) went unnoticed and returned ${opened === undefined ? 'nothing' : 'a value'}`,
+      )
     }
     assert.ok(codes.has('INTEGRITY'))
-    assert.deepEqual([...codes].filter((c) => !['INTEGRITY', 'DECRYPT_FAILED'].includes(c)), [])
+    assert.deepEqual(
+      [...codes].filter((c) => !['INTEGRITY', 'DECRYPT_FAILED'].includes(c)),
+      [],
+    )
   })
 
   it('detects a truncated file and swapped entries', async () => {
@@ -117,7 +135,11 @@ describe('local store', () => {
     const copy = join(dir, 'keys.json')
     writeFileSync(copy, readFileSync(file))
     const before = JSON.parse(readFileSync(copy, 'utf8'))
-    await addRecipient(copy, keyring({SECRETS_AGE_KEY: alice.key}), {type: 'age', recipient: bob.recipient, label: 'bob'})
+    await addRecipient(copy, keyring({SECRETS_AGE_KEY: alice.key}), {
+      type: 'age',
+      recipient: bob.recipient,
+      label: 'bob',
+    })
     const added = JSON.parse(readFileSync(copy, 'utf8'))
     assert.equal(added.keyId, before.keyId)
     assert.deepEqual(added.secrets, before.secrets)
@@ -138,9 +160,18 @@ describe('local store', () => {
 
   it('opens with a passphrase recipient, and refuses a wrong passphrase', async () => {
     const copy = join(dir, 'pass.json')
-    await createStore(copy, [{type: 'age', recipient: alice.recipient}, {type: 'scrypt', passphrase: 'correct horse battery', label: 'team'}])
+    await createStore(copy, [
+      {type: 'age', recipient: alice.recipient},
+      {type: 'scrypt', passphrase: 'correct horse battery', label: 'team'},
+    ])
     await updateStore(copy, keyring({SECRETS_AGE_KEY: alice.key}), (s) => s.write('X', new SecretValue('xvalue'), 'a'))
-    assert.equal((await openStore(copy, keyring({SECRETS_PASSPHRASE: 'correct horse battery', HOME: dir}))).read('X').value.text(), 'xvalue')
-    await assert.rejects(openStore(copy, keyring({SECRETS_PASSPHRASE: 'wrong', HOME: dir})), {code: 'DECRYPT_FAILED', message: `The passphrase does not open the store ${copy}.`})
+    assert.equal(
+      (await openStore(copy, keyring({SECRETS_PASSPHRASE: 'correct horse battery', HOME: dir}))).read('X').value.text(),
+      'xvalue',
+    )
+    await assert.rejects(openStore(copy, keyring({SECRETS_PASSPHRASE: 'wrong', HOME: dir})), {
+      code: 'DECRYPT_FAILED',
+      message: `The passphrase does not open the store ${copy}.`,
+    })
   })
 })

@@ -34,7 +34,10 @@ describe('template parser', () => {
   })
 
   it('rejects everything else with file:line:col', () => {
-    assert.equal(failure('x\n {{ secret "a" }}'), 't.tpl:2:5: unknown function "secret" in a placeholder (known: ref, env).')
+    assert.equal(
+      failure('x\n {{ secret "a" }}'),
+      't.tpl:2:5: unknown function "secret" in a placeholder (known: ref, env).',
+    )
     assert.equal(failure('ab {{ ref "a"'), 't.tpl:1:4: unterminated placeholder: "{{" without a closing "}}".')
     assert.equal(failure('{{ }}'), 't.tpl:1:4: expected a function (ref, env) or a quoted string.')
     assert.equal(failure('{{ref"a"}}'), 't.tpl:1:6: expected a space and a quoted argument after ref.')
@@ -54,11 +57,19 @@ describe('sync helpers', () => {
 
   it('formats the diff with names, references and versions only', () => {
     const plan = {
-      from: 'vault', to: 'local',
+      from: 'vault',
+      to: 'local',
       values: new Map([['A', new SecretValue('CANARY-diff-1')]]),
       items: [
         {name: 'A', from: 'vault://s/app#a', fromVersion: '3', to: 'local://A', status: 'add' as const},
-        {name: 'LONG_NAME', from: 'vault://s/app#long', fromVersion: '3', to: 'local://LONG_NAME', toVersion: '2', status: 'change' as const},
+        {
+          name: 'LONG_NAME',
+          from: 'vault://s/app#long',
+          fromVersion: '3',
+          to: 'local://LONG_NAME',
+          toVersion: '2',
+          status: 'change' as const,
+        },
         {name: 'B', from: 'vault://s/b', to: 'local://B', toVersion: '1', status: 'same' as const},
       ],
     }
@@ -71,6 +82,13 @@ describe('sync helpers', () => {
   })
 
   it('says how old a cached value is', () => {
-    assert.deepEqual([0, 999, 45_000, 125_000, 7_500_000, 90_061_000].map(formatAge), ['0s', '0s', '45s', '2m 5s', '2h 5m', '1d 1h'])
+    assert.deepEqual([0, 999, 45_000, 125_000, 7_500_000, 90_061_000].map(formatAge), [
+      '0s',
+      '0s',
+      '45s',
+      '2m 5s',
+      '2h 5m',
+      '1d 1h',
+    ])
   })
 })
