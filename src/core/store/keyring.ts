@@ -67,6 +67,25 @@ export async function unwrapWithPassphrase(r: RecipientEntry, passphrase: string
   }
 }
 
+/** The data key through the first age recipient this process has the identity of. */
+function fromIdentity(doc: StoreDoc, file: string, identities: AgeIdentity[]): Buffer | undefined {
+  for (const r of doc.recipients) {
+    if (r.type !== 'age') continue
+    const id = identities.find((i) => i.recipient === r.recipient)
+    if (id === undefined) continue
+    let dataKey: Buffer | undefined
+    try {
+      dataKey = decryptX25519(Buffer.from(r.wrapped, 'base64'), id.x25519)
+    } catch {
+      dataKey = undefined
+    }
+    if (dataKey === undefined)
+      throw corruptStore(file, `the wrapped key for recipient ${r.recipient} does not decrypt with its identity`)
+    return dataKey
+  }
+  return undefined
+}
+
 /**
  * Unwraps data keys with the identities and passphrase available to this process, caching them by key
  * id so a store is unwrapped once per process however many times it is opened.
@@ -99,59 +118,16 @@ export class Keyring {
     return this.passphrase
   }
 
+  /** The data key of a store: age identities first, then key services, then a passphrase. */
   async unwrap(doc: StoreDoc, file: string): Promise<Buffer> {
     const cached = this.cache.get(doc.keyId)
     if (cached) return cached
     const identities = await this.ageIdentities()
-    let dataKey: Buffer | undefined
-    for (const r of doc.recipients) {
-      if (r.type !== 'age') continue
-      const id = identities.find((i) => i.recipient === r.recipient)
-      if (id === undefined) continue
-      try {
-        dataKey = decryptX25519(Buffer.from(r.wrapped, 'base64'), id.x25519)
-      } catch {
-        dataKey = undefined
-      }
-      if (dataKey === undefined)
-        throw corruptStore(file, `the wrapped key for recipient ${r.recipient} does not decrypt with its identity`)
-      break
-    }
-    // Key services (KMS) next: no prompt, but a network call with the service's own credentials.
+    let dataKey = fromIdentity(doc, file, identities)
     let serviceError: unknown
-    for (const r of doc.recipients) {
-      if (dataKey !== undefined) break
-      if (keyServiceOf(r.recipient) === undefined || r.type !== keyServiceOf(r.recipient)) continue
-      try {
-        dataKey = await (await openKeyWrapper(r.recipient!, this.env)).unwrap(r.wrapped)
-      } catch (error) {
-        serviceError ??= error
-      }
-    }
-    const scrypt = doc.recipients.filter((r) => r.type === 'scrypt')
-    if (
-      dataKey === undefined &&
-      scrypt.length > 0 &&
-      (serviceError === undefined || this.env.SECRETS_PASSPHRASE || this.ui.interactive)
-    ) {
-      const passphrase = await this.getPassphrase(`Passphrase for ${file}`)
-      if (passphrase !== undefined) {
-        for (const r of scrypt) {
-          dataKey = await this.ui.progress('Deriving key from passphrase', () => unwrapWithPassphrase(r, passphrase))
-          if (dataKey !== undefined) break // else try the next passphrase recipient
-        }
-        if (dataKey === undefined) {
-          const mine = identities.map((i) => i.recipient)
-          throw new SecretsError('DECRYPT_FAILED', `The passphrase does not open the store ${file}.`, {
-            suggestions: [
-              'Check SECRETS_PASSPHRASE or retype the passphrase; a holder of a key can add you with `secrets key add`.',
-              ...(mine.length > 0
-                ? [`Your identity (${mine.join(', ')}) is not a recipient of this store either.`]
-                : []),
-            ],
-          })
-        }
-      }
+    if (dataKey === undefined) ({dataKey, serviceError} = await this.fromKeyService(doc))
+    if (dataKey === undefined && (serviceError === undefined || this.env.SECRETS_PASSPHRASE || this.ui.interactive)) {
+      dataKey = await this.fromPassphrase(doc, file, identities)
     }
     if (dataKey === undefined && serviceError !== undefined) {
       // With no age identity at all (CI with only KMS), the key service's own error says what to fix,
@@ -170,6 +146,39 @@ export class Keyring {
       throw corruptStore(file, 'the data key does not match the store')
     this.cache.set(doc.keyId, dataKey)
     return dataKey
+  }
+
+  /** Key services (KMS): no prompt, but a network call with the service's own credentials. */
+  private async fromKeyService(doc: StoreDoc): Promise<{dataKey?: Buffer; serviceError?: unknown}> {
+    let serviceError: unknown
+    for (const r of doc.recipients) {
+      if (keyServiceOf(r.recipient) === undefined || r.type !== keyServiceOf(r.recipient)) continue
+      try {
+        return {dataKey: await (await openKeyWrapper(r.recipient!, this.env)).unwrap(r.wrapped)}
+      } catch (error) {
+        serviceError ??= error
+      }
+    }
+    return {serviceError}
+  }
+
+  /** The passphrase recipients, when there are any and a passphrase is at hand; DECRYPT_FAILED when it opens none. */
+  private async fromPassphrase(doc: StoreDoc, file: string, identities: AgeIdentity[]): Promise<Buffer | undefined> {
+    const scrypt = doc.recipients.filter((r) => r.type === 'scrypt')
+    if (scrypt.length === 0) return undefined
+    const passphrase = await this.getPassphrase(`Passphrase for ${file}`)
+    if (passphrase === undefined) return undefined
+    for (const r of scrypt) {
+      const dataKey = await this.ui.progress('Deriving key from passphrase', () => unwrapWithPassphrase(r, passphrase))
+      if (dataKey !== undefined) return dataKey // else try the next passphrase recipient
+    }
+    const mine = identities.map((i) => i.recipient)
+    throw new SecretsError('DECRYPT_FAILED', `The passphrase does not open the store ${file}.`, {
+      suggestions: [
+        'Check SECRETS_PASSPHRASE or retype the passphrase; a holder of a key can add you with `secrets key add`.',
+        ...(mine.length > 0 ? [`Your identity (${mine.join(', ')}) is not a recipient of this store either.`] : []),
+      ],
+    })
   }
 
   private noKey(doc: StoreDoc, file: string, identities: AgeIdentity[]): SecretsError {
