@@ -325,9 +325,7 @@ export async function updateStore<T>(
 /** Create a new, empty store wrapped for the given recipients. Refuses to overwrite an existing file. */
 export async function createStore(
   file: string,
-  recipients: Array<
-    {type: 'age'; recipient: string; label?: string} | {type: 'scrypt'; passphrase: string; label?: string}
-  >,
+  recipients: Array<Exclude<RecipientSpec, {type: 'service'}>>,
 ): Promise<OpenStore> {
   if (recipients.length === 0) throw new SecretsError('USAGE', 'A store needs at least one recipient.')
   return withLock(file, async () => {
