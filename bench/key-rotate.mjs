@@ -18,7 +18,8 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {nonInteractive} from '../src/core/interaction.ts'
-import {createStore, Keyring, updateStore} from '../src/core/store/store.ts'
+import {Keyring} from '../src/core/store/keyring.ts'
+import {createStore, updateStore} from '../src/core/store/open-store.ts'
 import {SecretValue} from '../src/core/secret-value.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')

@@ -1,4 +1,4 @@
-import type {RekeyProgress} from '../core/store/keys.js'
+import type {RekeyProgress} from '../core/store/rekey.js'
 import {makeChalk} from './style.js'
 
 /**

@@ -1,8 +1,10 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {listRecipients, localStoreFile, pickLocalProvider, type RecipientInfo} from '../../core/store/keys.js'
-import {Keyring} from '../../core/store/store.js'
+import type {RecipientInfo} from '../../core/store/format.js'
+import {Keyring} from '../../core/store/keyring.js'
+import {listRecipients} from '../../core/store/recipients.js'
+import {localStoreFile, pickLocalProvider} from '../../core/store/store-location.js'
 import {table} from '../../cli/style.js'
 
 export default class KeyList extends BaseCommand<typeof KeyList> {

@@ -2,8 +2,10 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {localStoreFile, pickLocalProvider, removeRecipient, type RecipientInfo} from '../../core/store/keys.js'
-import {Keyring} from '../../core/store/store.js'
+import type {RecipientInfo} from '../../core/store/format.js'
+import {Keyring} from '../../core/store/keyring.js'
+import {removeRecipient} from '../../core/store/recipients.js'
+import {localStoreFile, pickLocalProvider} from '../../core/store/store-location.js'
 import {SecretsError} from '../../errors.js'
 import {rekeyStatus} from '../../cli/progress.js'
 

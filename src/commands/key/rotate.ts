@@ -1,9 +1,10 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {localStoreFile, pickLocalProvider, rekeyStore, type RekeyResult} from '../../core/store/keys.js'
+import {rekeyStore, type RekeyResult} from '../../core/store/rekey.js'
+import {localStoreFile, pickLocalProvider} from '../../core/store/store-location.js'
 import {outcomeOf} from '../../core/session.js'
-import {Keyring} from '../../core/store/store.js'
+import {Keyring} from '../../core/store/keyring.js'
 import {checkpoint} from '../../core/test-hooks.js'
 import {SecretsError} from '../../errors.js'
 import {rekeyStatus} from '../../cli/progress.js'

@@ -6,8 +6,9 @@ import {writeFileAtomic} from '../lib/atomic-write.js'
 import {CONFIG_FILE_NAME, loadConfig} from '../config/config.js'
 import {createIdentityFile, defaultIdentityFile, loadIdentities, type AgeIdentity} from '../store/identity.js'
 import type {Interaction} from '../interaction.js'
-import {DEFAULT_STORE_PATH, localStoreFile, pickLocalProvider} from '../store/keys.js'
-import {createStore, Keyring, openStore} from '../store/store.js'
+import {Keyring} from '../store/keyring.js'
+import {createStore, openStore} from '../store/open-store.js'
+import {DEFAULT_STORE_PATH, localStoreFile, pickLocalProvider} from '../store/store-location.js'
 
 export interface InitOptions {
   cwd: string

@@ -3,7 +3,8 @@ import {writeFileAtomic} from '../lib/atomic-write.js'
 import {checkRecipient} from './identity.js'
 import {ENV_NAME_PATTERN} from '../reference.js'
 import type {Resolved, Session} from '../session.js'
-import {emptyStore, Keyring, openStore} from './store.js'
+import {Keyring} from './keyring.js'
+import {emptyStore, openStore} from './open-store.js'
 
 /**
  * An environment as an encrypted file in the local store format (`export --encrypt`), read back by

@@ -6,7 +6,8 @@ import {join} from 'node:path'
 import {SecretsError} from '../../errors.js'
 import {actorLabel} from '../actor.js'
 import {assertPrivateFile} from '../store/identity.js'
-import {createStore, Keyring, openStore, updateStore} from '../store/store.js'
+import {Keyring} from '../store/keyring.js'
+import {createStore, openStore, updateStore} from '../store/open-store.js'
 import type {Resolved, Session, Unresolved} from '../session.js'
 
 /**

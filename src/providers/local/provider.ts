@@ -1,10 +1,11 @@
 import {statSync} from 'node:fs'
 
-import {localStoreFile} from '../../core/store/keys.js'
+import {localStoreFile} from '../../core/store/store-location.js'
 import {actorLabel} from '../../core/actor.js'
 import {checkParams, ENV_NAME_PATTERN, type Reference} from '../../core/reference.js'
 import type {SecretValue} from '../../core/secret-value.js'
-import {Keyring, openStore, updateStore, type OpenStore} from '../../core/store/store.js'
+import {Keyring} from '../../core/store/keyring.js'
+import {openStore, updateStore, type OpenStore} from '../../core/store/open-store.js'
 import {SecretsError} from '../../errors.js'
 import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, VersionInfo} from '../types.js'
 

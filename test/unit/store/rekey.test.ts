@@ -3,35 +3,21 @@ import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {before, describe, it} from 'node:test'
-import * as age from 'age-encryption'
 
 import {nonInteractive, type Interaction} from '../../../src/core/interaction.js'
-import {addRecipient, rekeyStore, removeRecipient, type RekeyProgress} from '../../../src/core/store/keys.js'
+import {newDataKey, parseStore, type StoreDoc} from '../../../src/core/store/format.js'
+import {Keyring} from '../../../src/core/store/keyring.js'
+import {createStore, OpenStore, openStore, updateStore} from '../../../src/core/store/open-store.js'
+import {addRecipient, removeRecipient} from '../../../src/core/store/recipients.js'
+import {checkRekeyed, rekeyStore, type RekeyProgress} from '../../../src/core/store/rekey.js'
 import {SecretValue} from '../../../src/core/secret-value.js'
-import {
-  checkRekeyed,
-  createStore,
-  Keyring,
-  newDataKey,
-  OpenStore,
-  openStore,
-  parseStore,
-  updateStore,
-  type StoreDoc,
-} from '../../../src/core/store/store.js'
 import {SecretsError} from '../../../src/errors.js'
+import {keyring, newIdentity, type TestIdentity} from './helpers.js'
 
 process.env.SECRETS_SCRYPT_LOG_N = '12'
 
 const CANARY = 'canary-rekey-4b1e-plaintext'
 const PASS = 'team passphrase 314'
-
-async function newIdentity(): Promise<{key: string; recipient: string}> {
-  const key = await age.generateIdentity()
-  return {key, recipient: await age.identityToRecipient(key)}
-}
-
-const keyring = (env: NodeJS.ProcessEnv) => new Keyring(env, nonInteractive())
 
 /** An interactive UI whose password prompt answers with `answer` (after running `onPrompt`). */
 function terminal(
@@ -51,7 +37,7 @@ function terminal(
   }
 }
 
-/** Everything in a store document except the ciphertexts and wrapped keys, which a rotation must change. */
+/** Everything in a store document except the ciphertexts and wrapped keys, which a rekey must change. */
 function shape(doc: StoreDoc): unknown {
   return {
     recipients: doc.recipients.map(({wrapped: _w, ...r}) => r),
@@ -78,10 +64,10 @@ function assertValues(store: OpenStore): void {
   assert.equal(store.read('API_KEY').version, 2)
 }
 
-describe('key rotate (core)', () => {
+describe('rekey (core)', () => {
   let dir: string
-  let alice: {key: string; recipient: string}
-  let bob: {key: string; recipient: string}
+  let alice: TestIdentity
+  let bob: TestIdentity
   let original: string
   let n = 0
   /** A fresh copy of the three-recipient store with four versions (one pending, one binary). */
@@ -162,7 +148,7 @@ describe('key rotate (core)', () => {
         message: new RegExp(`version ${version} of ${name} does not authenticate`),
       })
     }
-    // The MAC does not verify with the old key either: serialising under it gives another MAC.
+    // The MAC does not match under the old key either: serialising under it gives another MAC.
     assert.notEqual(JSON.parse(withOldKey.serialize()).mac, after.mac)
   })
 

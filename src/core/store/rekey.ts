@@ -1,129 +1,27 @@
-import {isAbsolute, join} from 'node:path'
+import {createHash} from 'node:crypto'
 
 import {SecretsError} from '../../errors.js'
-import {keyServiceOf, openKeyWrapper} from '../../providers/registry.js'
-import type {ProjectConfig, ProviderConfig} from '../config/config.js'
-import {checkRecipient} from './identity.js'
-import type {Interaction} from '../interaction.js'
-import {removeStaleTemps, writeFileAtomic} from '../lib/atomic-write.js'
-import {withLock} from '../lib/lock.js'
+import {keyServiceOf} from '../../providers/registry.js'
 import {
   canonicalJson,
-  checkRekeyed,
-  type Keyring,
+  checkMac,
   keyIdOf,
   newDataKey,
-  openStore,
-  unwrapWithPassphrase,
-  updateStore,
-  wrapFor,
+  parseStore,
+  recipientInfo,
   type RecipientEntry,
-  type RecipientSpec,
-} from './store.js'
+  type RecipientInfo,
+  type StoreDoc,
+} from './format.js'
+import type {Interaction} from '../interaction.js'
+import {type Keyring, type RecipientSpec, unwrapWithPassphrase, wrapFor} from './keyring.js'
+import {removeStaleTemps, writeFileAtomic} from '../lib/atomic-write.js'
+import {withLock} from '../lib/lock.js'
+import {openStore, type RekeyCheck} from './open-store.js'
+import {unseal} from './seal.js'
 import {checkpoint} from '../test-hooks.js'
 
-export const DEFAULT_STORE_PATH = '.secrets/store.json'
-
-/** The store file of a local provider: its `path:` relative to secrets.yaml, or the default. */
-export function localStoreFile(project: ProjectConfig, provider: ProviderConfig): string {
-  const p = typeof provider.settings.path === 'string' ? provider.settings.path : DEFAULT_STORE_PATH
-  return isAbsolute(p) ? p : join(project.dir, p)
-}
-
-/** Pick a local provider by alias, or the default one (`local`, else the first of type local). */
-export function pickLocalProvider(project: ProjectConfig, alias?: string): ProviderConfig {
-  const locals = [...project.providers.values()].filter((p) => p.type === 'local')
-  const chosen =
-    alias === undefined ? (locals.find((p) => p.alias === 'local') ?? locals[0]) : project.providers.get(alias)
-  if (chosen === undefined || chosen.type !== 'local') {
-    throw new SecretsError(
-      'CONFIG_INVALID',
-      alias === undefined
-        ? `${project.file} declares no local provider.`
-        : `"${alias}" is not a local provider in ${project.file}.`,
-      {
-        suggestions: [
-          `Local providers: ${locals.map((p) => p.alias).join(', ') || 'none'}. Add \`local: {type: local, path: ${DEFAULT_STORE_PATH}}\` under providers.`,
-        ],
-      },
-    )
-  }
-  return chosen
-}
-
-/** A recipient as shown to users: never the wrapped key. */
-export interface RecipientInfo {
-  type: string
-  recipient?: string
-  label?: string
-  added: string
-}
-
-const info = ({type, recipient, label, added}: RecipientEntry): RecipientInfo => ({
-  type,
-  ...(recipient ? {recipient} : {}),
-  ...(label ? {label} : {}),
-  added,
-})
-
-export async function listRecipients(file: string, keyring: Keyring): Promise<RecipientInfo[]> {
-  const store = await openStore(file, keyring)
-  return store.recipients().map(info)
-}
-
-/** Add an age recipient, a passphrase or a key service (KMS): the data key is re-wrapped, no value is re-encrypted. */
-export async function addRecipient(file: string, keyring: Keyring, spec: RecipientSpec): Promise<RecipientInfo> {
-  if (spec.type === 'age') await checkRecipient(spec.recipient)
-  // A key-service recipient is checked (scheme known, key named well) before the store is opened.
-  if (spec.type === 'service') await openKeyWrapper(spec.recipient, process.env)
-  return info(await updateStore(file, keyring, (store) => store.addRecipient(spec)))
-}
-
-/**
- * Remove a recipient (by age public key or by label) and rotate the data key, so the removed party
- * cannot read anything written from now on. Remaining passphrase recipients need their passphrase.
- */
-export async function removeRecipient(
-  file: string,
-  keyring: Keyring,
-  ui: Interaction,
-  which: string,
-  onProgress?: (p: RekeyProgress) => void,
-): Promise<{removed: RecipientInfo; remaining: RecipientInfo[]}> {
-  let removed: RecipientEntry | undefined
-  const result = await rekeyStore(file, keyring, ui, {
-    onProgress,
-    async keep(all) {
-      const matches = all.filter((r) => r.recipient === which || (r.recipient === undefined && r.label === which))
-      if (matches.length === 0) {
-        throw new SecretsError('NOT_FOUND', `${which} is not a recipient of ${file}.`, {
-          suggestions: ['Run `secrets key list` to see the recipients (age public keys, and labels of passphrases).'],
-        })
-      }
-      if (matches.length > 1)
-        throw new SecretsError('USAGE', `${which} matches ${matches.length} recipients; remove them by age public key.`)
-      removed = matches[0]
-      const remaining = all.filter((r) => r !== removed)
-      if (remaining.length === 0) {
-        throw new SecretsError(
-          'USAGE',
-          `Refusing to remove the last recipient of ${file}: nobody could open the store afterwards.`,
-          {
-            suggestions: ['Add the new recipient first with `secrets key add`, then remove this one.'],
-          },
-        )
-      }
-      const mine = (await keyring.ageIdentities()).map((i) => i.recipient)
-      if (!remaining.some((r) => r.type === 'scrypt' || (r.recipient !== undefined && mine.includes(r.recipient)))) {
-        ui.warn(`After this change none of your own identities can open ${file}.`)
-      }
-      return remaining
-    },
-  })
-  return {removed: info(removed!), remaining: result.recipients}
-}
-
-/** What a data-key rotation did: key ids and counts, never a key or a value. */
+/** What a rekey did: key ids and counts, never a key or a value. */
 export interface RekeyResult {
   store: string
   /** The `keyId` of the store before and after. */
@@ -135,7 +33,7 @@ export interface RekeyResult {
   versions: number
 }
 
-/** Progress of a rotation, for a status line on a terminal. */
+/** Progress of a rekey, for a status line on a terminal. */
 export type RekeyProgress =
   | {phase: 'wrap'; done: number; total: number; recipient: string}
   | {phase: 'reencrypt'; done: number; total: number}
@@ -238,7 +136,7 @@ export async function rekeyStore(
       store: file,
       oldKeyId: before.keyId,
       keyId,
-      recipients: wrapped.map(info),
+      recipients: wrapped.map(recipientInfo),
       secrets: store.names().length,
       versions: check.versions,
     }
@@ -294,4 +192,41 @@ async function passphraseOf(
       suggestions: [`Set SECRETS_PASSPHRASE to the passphrase of "${label}".`, removeFirst],
     },
   )
+}
+
+/**
+ * Prove that the exact text about to replace the store opens under the new key and holds every value
+ * it held before, version for version, before it replaces anything: a fault in re-encryption or
+ * serialisation fails here, while the old store is still in place.
+ */
+export function checkRekeyed(text: string, file: string, newKey: Buffer, check: RekeyCheck): void {
+  const bug = (detail: string) =>
+    new SecretsError(
+      'INTERNAL',
+      `Re-encrypting ${file} went wrong (${detail}); the store was not replaced and still opens as before.`,
+    )
+  let doc: StoreDoc
+  try {
+    doc = parseStore(text, file)
+    checkMac(doc, newKey, file)
+  } catch (error) {
+    throw bug(error instanceof Error ? error.message : String(error))
+  }
+  if (doc.keyId !== check.keyId) throw bug('wrong key id')
+  let seen = 0
+  for (const [name, entry] of Object.entries(doc.secrets)) {
+    for (const v of entry.versions) {
+      let plain: Buffer
+      try {
+        plain = unseal(file, newKey, name, v)
+      } catch {
+        throw bug(`version ${v.version} of ${name} does not decrypt`)
+      }
+      const ok = createHash('sha256').update(plain).digest('hex') === check.digests.get(`${name}\0${v.version}`)
+      plain.fill(0)
+      if (!ok) throw bug(`version ${v.version} of ${name} changed`)
+      seen++
+    }
+  }
+  if (seen !== check.versions) throw bug(`${check.versions} versions became ${seen}`)
 }

@@ -1,0 +1,65 @@
+import {SecretsError} from '../../errors.js'
+import {openKeyWrapper} from '../../providers/registry.js'
+import {recipientInfo, type RecipientEntry, type RecipientInfo} from './format.js'
+import {checkRecipient} from './identity.js'
+import type {Interaction} from '../interaction.js'
+import type {Keyring, RecipientSpec} from './keyring.js'
+import {openStore, updateStore} from './open-store.js'
+import {rekeyStore, type RekeyProgress} from './rekey.js'
+
+export async function listRecipients(file: string, keyring: Keyring): Promise<RecipientInfo[]> {
+  const store = await openStore(file, keyring)
+  return store.recipients().map(recipientInfo)
+}
+
+/** Add an age recipient, a passphrase or a key service (KMS): the data key is re-wrapped, no value is re-encrypted. */
+export async function addRecipient(file: string, keyring: Keyring, spec: RecipientSpec): Promise<RecipientInfo> {
+  if (spec.type === 'age') await checkRecipient(spec.recipient)
+  // A key-service recipient is checked (scheme known, key named well) before the store is opened.
+  if (spec.type === 'service') await openKeyWrapper(spec.recipient, process.env)
+  return recipientInfo(await updateStore(file, keyring, (store) => store.addRecipient(spec)))
+}
+
+/**
+ * Remove a recipient (by age public key or by label) and rekey the store, so the removed party cannot
+ * read anything written from now on. Remaining passphrase recipients need their passphrase.
+ */
+export async function removeRecipient(
+  file: string,
+  keyring: Keyring,
+  ui: Interaction,
+  which: string,
+  onProgress?: (p: RekeyProgress) => void,
+): Promise<{removed: RecipientInfo; remaining: RecipientInfo[]}> {
+  let removed: RecipientEntry | undefined
+  const result = await rekeyStore(file, keyring, ui, {
+    onProgress,
+    async keep(all) {
+      const matches = all.filter((r) => r.recipient === which || (r.recipient === undefined && r.label === which))
+      if (matches.length === 0) {
+        throw new SecretsError('NOT_FOUND', `${which} is not a recipient of ${file}.`, {
+          suggestions: ['Run `secrets key list` to see the recipients (age public keys, and labels of passphrases).'],
+        })
+      }
+      if (matches.length > 1)
+        throw new SecretsError('USAGE', `${which} matches ${matches.length} recipients; remove them by age public key.`)
+      removed = matches[0]
+      const remaining = all.filter((r) => r !== removed)
+      if (remaining.length === 0) {
+        throw new SecretsError(
+          'USAGE',
+          `Refusing to remove the last recipient of ${file}: nobody could open the store afterwards.`,
+          {
+            suggestions: ['Add the new recipient first with `secrets key add`, then remove this one.'],
+          },
+        )
+      }
+      const mine = (await keyring.ageIdentities()).map((i) => i.recipient)
+      if (!remaining.some((r) => r.type === 'scrypt' || (r.recipient !== undefined && mine.includes(r.recipient)))) {
+        ui.warn(`After this change none of your own identities can open ${file}.`)
+      }
+      return remaining
+    },
+  })
+  return {removed: recipientInfo(removed!), remaining: result.recipients}
+}
