@@ -78,7 +78,7 @@ await build({
   // yaml's ES module build (the same code as its CommonJS one) lets esbuild keep only what is used.
   alias: {yaml: './node_modules/yaml/browser/index.js'},
   // typescript, ts-node and tsx are what oclif looks for to run TypeScript sources in development.
-  external: ['typescript', 'ts-node', 'tsx', 'node-pty', 'node-vault', '@aws-sdk/*', '@smithy/*', '@azure/*'],
+  external: ['typescript', 'ts-node', 'tsx', '@lydell/node-pty', 'node-vault', '@aws-sdk/*', '@smithy/*', '@azure/*'],
   // Bundled CommonJS dependencies call require(); give the ESM output one.
   banner: {
     js: "import {createRequire as __secretsCreateRequire} from 'node:module'; const require = __secretsCreateRequire(import.meta.url);",

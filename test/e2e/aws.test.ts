@@ -3,11 +3,11 @@ import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
 
-import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 
-import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
+import {BIN, Sandbox, type RunResult} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
+import {onTerminal as onTerminalRun, skipWithoutPty} from '../helpers/terminal.js'
 
 const USER_ARN = 'arn:aws:iam::123456789012:user/e2e'
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/ci'
@@ -590,40 +590,27 @@ describe('aws provider against the Secrets Manager test server', () => {
     assert.ok(server.has('app/token'))
   })
 
-  it('delete --force asks on a terminal, naming the missing recovery window', async () => {
+  it('delete --force asks on a terminal, naming the missing recovery window', async (t) => {
+    if (skipWithoutPty(t)) return
     server.seed('tty/one', 'x')
-    // On a pseudo-terminal (test/helpers/pty_run.py), asynchronously: the test server answers from this process.
+    // On a pseudo-terminal, asynchronously: the test server answers from this process.
     const onTerminal = (answer: string) =>
-      new Promise<{code: number; output: string}>((resolve, reject) => {
-        const child = spawn(
-          'python3',
-          [
-            join(ROOT, 'test', 'helpers', 'pty_run.py'),
-            JSON.stringify([['with no recovery window?', answer]]),
-            '--',
-            process.execPath,
-            BIN,
-            'delete',
-            'aws://tty/one',
-            '--force',
-          ],
-          {
-            cwd: sb.project,
-            env: sb.env({
-              TERM: 'xterm',
-              CI: undefined,
-              AWS_REGION: 'us-east-1',
-              AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
-              AWS_ACCESS_KEY_ID: KEY_ID,
-              AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-            }),
-          },
-        )
-        let out = ''
-        child.stdout.on('data', (d) => (out += d))
-        child.on('error', reject)
-        child.on('close', () => resolve(JSON.parse(out) as {code: number; output: string}))
-      })
+      onTerminalRun(
+        process.execPath,
+        [BIN, 'delete', 'aws://tty/one', '--force'],
+        [['with no recovery window?', answer]],
+        {
+          cwd: sb.project,
+          env: sb.env({
+            TERM: 'xterm',
+            CI: undefined,
+            AWS_REGION: 'us-east-1',
+            AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
+            AWS_ACCESS_KEY_ID: KEY_ID,
+            AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+          }),
+        },
+      )
     const no = await onTerminal('n\r')
     assert.equal(no.code, 12, no.output)
     assert.match(no.output, /Delete aws:\/\/tty\/one and all its versions now, with no recovery window\?/)

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, beforeEach, describe, it} from 'node:test'
 
-import {BIN, ROOT, Sandbox} from '../helpers/cli.js'
+import {BIN, Sandbox} from '../helpers/cli.js'
 import {AzureTestServer} from '../servers/azure/server.js'
 import {generateClientCertificate} from '../servers/azure/tls.js'
+import {onTerminal as terminal, skipWithoutPty, type TerminalResult, type TerminalScript} from '../helpers/terminal.js'
 
 const APP = '11111111-1111-1111-1111-111111111111'
 const APP_SECRET = 'app-client-secret-value-1'
@@ -33,30 +33,10 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
   })
 
   /** Run the CLI on a pseudo-terminal answering prompts (asynchronously: the vault runs in this process). */
-  const onTerminal = (
-    args: string[],
-    script: Array<[string, string]>,
-    env: Record<string, string>,
-  ): Promise<{code: number; output: string}> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(
-        'python3',
-        [join(ROOT, 'test', 'helpers', 'pty_run.py'), JSON.stringify(script), '--', process.execPath, BIN, ...args],
-        {
-          cwd: sb.project,
-          env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      )
-      let out = ''
-      let err = ''
-      child.stdout.setEncoding('utf8').on('data', (d) => (out += d))
-      child.stderr.setEncoding('utf8').on('data', (d) => (err += d))
-      // pty_run bounds its own waits, but not a CLI that never exits: never let a stuck prompt hang the suite.
-      const stop = setTimeout(() => child.kill('SIGKILL'), 90_000)
-      child.on('error', reject)
-      child.on('close', () => clearTimeout(stop))
-      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`pty_run failed: ${err}`))))
+  const onTerminal = (args: string[], script: TerminalScript, env: Record<string, string>): Promise<TerminalResult> =>
+    terminal(process.execPath, [BIN, ...args], script, {
+      cwd: sb.project,
+      env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
     })
 
   before(async () => {
@@ -416,7 +396,8 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     assert.equal(kv.versionsOf('purgeable'), 1)
   })
 
-  it('purge asks on a terminal: declining is ABORTED (exit 12) and keeps the deleted secret recoverable', async () => {
+  it('purge asks on a terminal: declining is ABORTED (exit 12) and keeps the deleted secret recoverable', async (t) => {
+    if (skipWithoutPty(t)) return
     assert.equal((await sb.run(['set', 'azure://asked'], {env: login(), input: 'asked-value'})).code, 0)
     assert.equal((await sb.run(['delete', 'azure://asked', '--yes'], {env: login()})).code, 0)
     const question = 'Purge azure://asked and all its versions'

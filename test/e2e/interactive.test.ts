@@ -4,32 +4,29 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {BIN, ROOT, Sandbox} from '../helpers/cli.js'
-
-const PTY = join(ROOT, 'test', 'helpers', 'pty_run.py')
+import {BIN, Sandbox} from '../helpers/cli.js'
+import {onTerminal as terminal, skipWithoutPty, type TerminalResult, type TerminalScript} from '../helpers/terminal.js'
 
 /** Run the CLI on a pseudo-terminal, answering prompts in order. */
 function onTerminal(
   sb: Sandbox,
   args: string[],
-  script: Array<[string, string]>,
+  script: TerminalScript,
   env: Record<string, string> = {},
-): {code: number; output: string} {
-  const r = spawnSync('python3', [PTY, JSON.stringify(script), '--', process.execPath, BIN, ...args], {
+): Promise<TerminalResult> {
+  return terminal(process.execPath, [BIN, ...args], script, {
     cwd: sb.project,
     env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
-    encoding: 'utf8',
   })
-  assert.equal(r.status, 0, r.stderr)
-  return JSON.parse(r.stdout)
 }
 
 describe('on a terminal', () => {
   const sb = new Sandbox()
   after(() => sb.cleanup())
 
-  it('init asks where the store goes and whether to add a passphrase', () => {
-    const r = onTerminal(
+  it('init asks where the store goes and whether to add a passphrase', async (t) => {
+    if (skipWithoutPty(t)) return
+    const r = await onTerminal(
       sb,
       ['init'],
       [
@@ -49,23 +46,26 @@ describe('on a terminal', () => {
     )
   })
 
-  it('set asks for the value with a hidden prompt', () => {
-    const r = onTerminal(sb, ['set', 'TYPED'], [['Value for local://TYPED', 'typed-secret-value\r']])
+  it('set asks for the value with a hidden prompt', async (t) => {
+    if (skipWithoutPty(t)) return
+    const r = await onTerminal(sb, ['set', 'TYPED'], [['Value for local://TYPED', 'typed-secret-value\r']])
     assert.equal(r.code, 0, r.output)
     assert.ok(!r.output.includes('typed-secret-value'), 'the value was echoed')
     const get = spawnSync(process.execPath, [BIN, 'get', 'TYPED'], {cwd: sb.project, env: sb.env(), encoding: 'utf8'})
     assert.equal(get.stdout, 'typed-secret-value')
   })
 
-  it('delete asks for confirmation and declining is ABORTED (exit 12)', () => {
-    const r = onTerminal(sb, ['delete', 'TYPED'], [['Delete local://TYPED and all its versions?', 'n\r']])
+  it('delete asks for confirmation and declining is ABORTED (exit 12)', async (t) => {
+    if (skipWithoutPty(t)) return
+    const r = await onTerminal(sb, ['delete', 'TYPED'], [['Delete local://TYPED and all its versions?', 'n\r']])
     assert.equal(r.code, 12, r.output)
     assert.match(r.output, /Error \[ABORTED\]: Did not delete local:\/\/TYPED\./)
     assert.ok(existsSync(join(sb.project, '.secrets', 'store.json')))
   })
 
-  it('CI=true never prompts, even on a terminal', () => {
-    const r = onTerminal(sb, ['delete', 'TYPED'], [], {CI: 'true'})
+  it('CI=true never prompts, even on a terminal', async (t) => {
+    if (skipWithoutPty(t)) return
+    const r = await onTerminal(sb, ['delete', 'TYPED'], [], {CI: 'true'})
     assert.equal(r.code, 2, r.output)
     assert.match(
       r.output,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {spawn, spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -9,9 +9,10 @@ import {nonInteractive} from '../../src/core/interaction.js'
 import {parseStore} from '../../src/core/store/format.js'
 import {Keyring} from '../../src/core/store/keyring.js'
 import {OpenStore, openStore} from '../../src/core/store/open-store.js'
-import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
+import {BIN, Sandbox, type RunResult} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
 import {VaultTestServer} from '../servers/vault/server.js'
+import {onTerminal as terminal, skipWithoutPty, type TerminalScript} from '../helpers/terminal.js'
 
 const CANARY = 'CANARY-keyrotate-91f2-do-not-print'
 const PASS = 'rotate team passphrase 77'
@@ -203,37 +204,21 @@ describe('key rotate', () => {
     })
   }
 
-  it('on a terminal: asks to confirm and for the passphrase (not echoed), shows progress; declining is ABORTED (exit 12)', async () => {
+  it('on a terminal: asks to confirm and for the passphrase (not echoed), shows progress; declining is ABORTED (exit 12)', async (t) => {
+    if (skipWithoutPty(t)) return
     writeFileSync(sb.storeFile, original)
-    const onTerminal = (script: Array<[string, string]>) => {
-      const r = spawnSync(
-        'python3',
-        [
-          join(ROOT, 'test', 'helpers', 'pty_run.py'),
-          JSON.stringify(script),
-          '--',
-          process.execPath,
-          BIN,
-          'key',
-          'rotate',
-        ],
-        {
-          cwd: sb.project,
-          env: sb.env({TERM: 'xterm', CI: undefined}),
-          encoding: 'utf8',
-          timeout: 90_000,
-        },
-      )
-      assert.equal(r.status, 0, r.stderr)
-      return JSON.parse(r.stdout) as {code: number; output: string}
-    }
+    const onTerminal = (script: TerminalScript) =>
+      terminal(process.execPath, [BIN, 'key', 'rotate'], script, {
+        cwd: sb.project,
+        env: sb.env({TERM: 'xterm', CI: undefined}),
+      })
     // Prompts are matched by their start: a long one (with the store's path) wraps at the terminal's width.
-    const declined = onTerminal([['Rotate the data key of', 'n\r']])
+    const declined = await onTerminal([['Rotate the data key of', 'n\r']])
     assert.equal(declined.code, 12, declined.output)
     assert.match(declined.output, /Error \[ABORTED\]: Nothing was changed\./)
     assert.deepEqual(readFileSync(sb.storeFile), original)
 
-    const r = onTerminal([
+    const r = await onTerminal([
       ['Rotate the data key of', 'y\r'],
       ['Passphrase of recipient "team"', `${PASS}\r`],
     ])

@@ -1,25 +1,20 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {BIN, ROOT, Sandbox} from '../helpers/cli.js'
-
-const PTY = join(ROOT, 'test', 'helpers', 'pty_run.py')
+import {BIN, Sandbox} from '../helpers/cli.js'
+import {onTerminal as terminal, skipWithoutPty, type TerminalResult, type TerminalScript} from '../helpers/terminal.js'
 
 function onTerminal(
   sb: Sandbox,
   args: string[],
-  script: Array<[string, string]>,
+  script: TerminalScript,
   env: Record<string, string | undefined> = {},
-): {code: number; output: string} {
-  const r = spawnSync('python3', [PTY, JSON.stringify(script), '--', process.execPath, BIN, ...args], {
+): Promise<TerminalResult> {
+  return terminal(process.execPath, [BIN, ...args], script, {
     cwd: sb.project,
     env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
-    encoding: 'utf8',
   })
-  assert.equal(r.status, 0, r.stderr)
-  return JSON.parse(r.stdout)
 }
 
 describe('rotate on a terminal', () => {
@@ -32,22 +27,24 @@ describe('rotate on a terminal', () => {
   })
   after(() => sb.cleanup())
 
-  it('asks first; declining is ABORTED (exit 12) and changes nothing', () => {
-    const r = onTerminal(sb, ['rotate', 'TTY_KEY'], [['Rotate TTY_KEY?', 'n\r']])
+  it('asks first; declining is ABORTED (exit 12) and changes nothing', async (t) => {
+    if (skipWithoutPty(t)) return
+    const r = await onTerminal(sb, ['rotate', 'TTY_KEY'], [['Rotate TTY_KEY?', 'n\r']])
     assert.equal(r.code, 12, r.output)
     assert.match(r.output, /Error \[ABORTED\]: Nothing was rotated\./)
     assert.equal(get(), 'CANARY-tty-old-66')
   })
 
-  it('confirming rotates, with a progress line; --yes and CI=true do not ask, and CI keeps the log quiet', () => {
-    const yes = onTerminal(sb, ['rotate', 'TTY_KEY'], [['Rotate TTY_KEY?', 'y\r']])
+  it('confirming rotates, with a progress line; --yes and CI=true do not ask, and CI keeps the log quiet', async (t) => {
+    if (skipWithoutPty(t)) return
+    const yes = await onTerminal(sb, ['rotate', 'TTY_KEY'], [['Rotate TTY_KEY?', 'y\r']])
     assert.equal(yes.code, 0, yes.output)
     assert.match(yes.output, /secrets: \[1\/1\] TTY_KEY/)
     assert.match(yes.output, /✓ TTY_KEY \(local:\/\/TTY_KEY\) rotated: 1 -> 2/)
     assert.notEqual(get(), 'CANARY-tty-old-66')
-    const flag = onTerminal(sb, ['rotate', 'TTY_KEY', '--yes'], [])
+    const flag = await onTerminal(sb, ['rotate', 'TTY_KEY', '--yes'], [])
     assert.equal(flag.code, 0, flag.output)
-    const ci = onTerminal(sb, ['rotate', 'TTY_KEY'], [], {CI: 'true'})
+    const ci = await onTerminal(sb, ['rotate', 'TTY_KEY'], [], {CI: 'true'})
     assert.equal(ci.code, 0, ci.output)
     assert.doesNotMatch(ci.output, /Rotate TTY_KEY\?|\[1\/1\]/)
     assert.match(ci.output, /✓ TTY_KEY \(local:\/\/TTY_KEY\) rotated: 3 -> 4/)

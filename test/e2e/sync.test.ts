@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
+import {BIN, Sandbox, type RunResult} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
 import {AzureTestServer} from '../servers/azure/server.js'
 import {VaultTestServer} from '../servers/vault/server.js'
+import {onTerminal as onTerminalRun, skipWithoutPty} from '../helpers/terminal.js'
 
 const CANARY = 'CANARY-sync-7f3e-never-print'
 
@@ -273,33 +273,17 @@ describe('sync on a terminal asks before writing', () => {
     sb.cleanup()
   })
 
-  // On a pseudo-terminal (test/helpers/pty_run.py), asynchronously: the test server answers from this process.
+  // On a pseudo-terminal, asynchronously: the test server answers from this process.
   const onTerminal = (answer: string) =>
-    new Promise<{code: number; output: string}>((resolve, reject) => {
-      const child = spawn(
-        'python3',
-        [
-          join(ROOT, 'test', 'helpers', 'pty_run.py'),
-          JSON.stringify([['Write 1 secret(s) to local?', answer]]),
-          '--',
-          process.execPath,
-          BIN,
-          'sync',
-          '--from',
-          'vault',
-          '--to',
-          'local',
-        ],
-        {
-          cwd: sb.project,
-          env: sb.env({TERM: 'xterm', CI: undefined, VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken}),
-        },
-      )
-      let out = ''
-      child.stdout.on('data', (d) => (out += d))
-      child.on('error', reject)
-      child.on('close', () => resolve(JSON.parse(out) as {code: number; output: string}))
-    })
+    onTerminalRun(
+      process.execPath,
+      [BIN, 'sync', '--from', 'vault', '--to', 'local'],
+      [['Write 1 secret(s) to local?', answer]],
+      {
+        cwd: sb.project,
+        env: sb.env({TERM: 'xterm', CI: undefined, VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken}),
+      },
+    )
 
   it('a reference prefix takes whole path segments; an unknown --only, no source variable and a --to with #field are refused', async () => {
     const env = {VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken}
@@ -325,7 +309,8 @@ describe('sync on a terminal asks before writing', () => {
     assert.match(badTo.stderr, /--to vault:\/\/secret\/x#f may not hold #field or \?parameters/)
   })
 
-  it('no is ABORTED (exit 12) and writes nothing; yes writes', async () => {
+  it('no is ABORTED (exit 12) and writes nothing; yes writes', async (t) => {
+    if (skipWithoutPty(t)) return
     const store = readFileSync(sb.storeFile, 'utf8')
     const no = await onTerminal('n\r')
     assert.equal(no.code, 12, no.output)

@@ -4,7 +4,8 @@ import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {BIN, ROOT, Sandbox} from '../helpers/cli.js'
+import {BIN, Sandbox} from '../helpers/cli.js'
+import {onTerminal, skipWithoutPty} from '../helpers/terminal.js'
 
 const CANARY = 'CANARY-tpl-0b7e-never-print'
 const TEMPLATE =
@@ -156,14 +157,12 @@ describe('templates: files: entries with template:, and secrets render', () => {
     for (const r of [piped, out, tracked, ignored, loose]) assert.ok(!r.stderr.includes(CANARY))
   })
 
-  it('render refuses to print to a terminal', () => {
-    const r = spawnSync(
-      'python3',
-      [join(ROOT, 'test', 'helpers', 'pty_run.py'), '[]', '--', process.execPath, BIN, 'render', 'config/db.json.tpl'],
-      {cwd: sb.project, env: sb.env({DB_HOST: 'db.internal'}), encoding: 'utf8'},
-    )
-    assert.equal(r.status, 0, r.stderr)
-    const {code, output} = JSON.parse(r.stdout) as {code: number; output: string}
+  it('render refuses to print to a terminal', async (t) => {
+    if (skipWithoutPty(t)) return
+    const {code, output} = await onTerminal(process.execPath, [BIN, 'render', 'config/db.json.tpl'], [], {
+      cwd: sb.project,
+      env: sb.env({DB_HOST: 'db.internal'}),
+    })
     assert.equal(code, 2, output)
     assert.match(output, /Error \[USAGE\]: Refusing to print a rendered template to a terminal/)
     assert.ok(!output.includes(CANARY))

@@ -184,7 +184,12 @@ function spawnPlain(o: SpawnOptions): Promise<ChildHandle> {
   })
 }
 
-interface PtyModule {
+/**
+ * The part of @lydell/node-pty's API that exec uses. The package is optional (prebuilt binaries for each
+ * platform, in optional packages of their own), so the type checker may not find it: it is loaded by a
+ * name held in a variable and typed through these interfaces, and `tsc` passes with or without it.
+ */
+export interface PtyModule {
   spawn(
     file: string,
     args: string[],
@@ -192,7 +197,8 @@ interface PtyModule {
   ): PtyProcess
 }
 
-interface PtyProcess {
+/** A child on a pseudo-terminal, as @lydell/node-pty's `IPty`. */
+export interface PtyProcess {
   readonly pid: number
   onData(listener: (data: Buffer | string) => void): void
   onExit(listener: (e: {exitCode: number; signal?: number}) => void): void
@@ -201,12 +207,15 @@ interface PtyProcess {
   kill(signal?: string): void
 }
 
+/** The optional package that provides pseudo-terminals; scripts/build.mjs keeps it external. */
+export const PTY_PACKAGE: string = '@lydell/node-pty'
+
 let ptyModule: Promise<PtyModule | undefined> | undefined
 
-/** node-pty is an optional dependency with a native part: load it only when a terminal needs it. */
+/** The pty package has a native part and may be missing: load it only when a terminal needs it. */
 export function loadPty(): Promise<PtyModule | undefined> {
-  ptyModule ??= import('node-pty').then(
-    (m) => (m as {default?: PtyModule}).default ?? (m as unknown as PtyModule),
+  ptyModule ??= import(PTY_PACKAGE).then(
+    (m: {default?: PtyModule} & Partial<PtyModule>) => m.default ?? (m as PtyModule),
     () => undefined,
   )
   return ptyModule
@@ -214,7 +223,7 @@ export function loadPty(): Promise<PtyModule | undefined> {
 
 async function spawnPty(o: SpawnOptions): Promise<ChildHandle> {
   const pty = await loadPty()
-  if (pty === undefined) throw new Error('node-pty is not available')
+  if (pty === undefined) throw new Error(`${PTY_PACKAGE} is not available`)
   const file = findExecutable(o.command, o.env, o.cwd)
   const stdout = (o.stdout ?? process.stdout) as Writable & {columns?: number; rows?: number}
   const stdin = process.stdin
@@ -283,7 +292,7 @@ async function spawnPty(o: SpawnOptions): Promise<ChildHandle> {
  * Node's loop), and the child's final lines would be lost. So before the socket is destroyed, read
  * what is left on the pty synchronously (until it is empty, or closed).
  */
-function drainBeforeDestroy(term: PtyProcess, push: (data: Buffer) => void): void {
+export function drainBeforeDestroy(term: PtyProcess, push: (data: Buffer) => void): void {
   const socket = (
     term as unknown as {_socket?: {fd?: number; destroyed?: boolean; destroy: (...args: unknown[]) => unknown}}
   )._socket
