@@ -15,8 +15,8 @@ export function isPlainObject(x: unknown): x is Record<string, unknown> {
  */
 export class Validator {
   constructor(
-    readonly lineOf: LineOf,
-    readonly file: string,
+    protected readonly lineOf: LineOf,
+    protected readonly file: string,
   ) {}
 
   /** `line` as a lazy property: computed (loading `yaml`) only if someone reads it. */
