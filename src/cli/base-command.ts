@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import type * as Interfaces from '@oclif/core/interfaces'
 import {Command} from '@oclif/core/command'
 
-import {parseDuration} from '../core/config/config.js'
+import {parseDuration} from '../core/lib/time.js'
 import type {Interaction} from '../core/interaction.js'
 import {scrub} from '../core/redact.js'
 import {Session} from '../core/session.js'

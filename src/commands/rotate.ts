@@ -1,7 +1,8 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {GENERATOR_TYPES, parseDuration} from '../core/config/config.js'
+import {GENERATOR_TYPES} from '../core/config/types.js'
+import {parseDuration} from '../core/lib/time.js'
 import {generatorFromFlags} from '../core/rotation/generate.js'
 import {readNewValue} from '../core/lib/read-input.js'
 import {nowFrom, rotationStatus, Rotator, type RotationResult} from '../core/rotation/rotate.js'

@@ -1,5 +1,5 @@
 import {SecretsError} from '../errors.js'
-import type {FileEntry} from './config/config.js'
+import type {FileEntry} from './config/types.js'
 import type {Reference} from './reference.js'
 import type {Resolved, Session} from './session.js'
 

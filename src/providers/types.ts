@@ -1,5 +1,5 @@
 import type {Actor} from '../core/actor.js'
-import type {ProjectConfig, ProviderConfig} from '../core/config/config.js'
+import type {ProjectConfig, ProviderConfig} from '../core/config/types.js'
 import type {Interaction} from '../core/interaction.js'
 import type {Reference} from '../core/reference.js'
 import type {SecretValue} from '../core/secret-value.js'

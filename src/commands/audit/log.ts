@@ -2,7 +2,8 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import type {AuditRecord} from '../../core/audit/log.js'
-import {currentTime, parseWhen, queryAudit, recordsToCsv} from '../../core/audit/query.js'
+import {queryAudit, recordsToCsv} from '../../core/audit/query.js'
+import {currentTime, parseTime} from '../../core/lib/time.js'
 import {table} from '../../cli/style.js'
 
 export default class AuditLog extends BaseCommand<typeof AuditLog> {
@@ -37,8 +38,8 @@ export default class AuditLog extends BaseCommand<typeof AuditLog> {
   async run(): Promise<{records: AuditRecord[]}> {
     const now = currentTime(this.flags.now)
     const records = await queryAudit({
-      since: this.flags.since === undefined ? undefined : parseWhen(this.flags.since, now, '--since'),
-      until: this.flags.until === undefined ? undefined : parseWhen(this.flags.until, now, '--until'),
+      since: this.flags.since === undefined ? undefined : parseTime(this.flags.since, now, '--since'),
+      until: this.flags.until === undefined ? undefined : parseTime(this.flags.until, now, '--until'),
       secret: this.flags.secret,
       actor: this.flags.actor,
       command: this.flags.command,

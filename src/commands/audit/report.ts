@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {currentTime} from '../../core/audit/query.js'
+import {currentTime} from '../../core/lib/time.js'
 import {rowStatus, sessionReport, type ReportRow} from '../../core/audit/report.js'
 import {table} from '../../cli/style.js'
 

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {parseWhen} from '../../core/audit/query.js'
+import {parseTime} from '../../core/lib/time.js'
 import {auditTrail, type TrailEntry} from '../../core/audit/trail.js'
 import {table} from '../../cli/style.js'
 
@@ -34,8 +34,8 @@ export default class AuditTrail extends BaseCommand<typeof AuditTrail> {
     const now = new Date()
     const {entries, refs} = await auditTrail(this.session(), {
       alias: this.flags.provider,
-      ...(this.flags.since === undefined ? {} : {since: parseWhen(this.flags.since, now, '--since')}),
-      ...(this.flags.until === undefined ? {} : {until: parseWhen(this.flags.until, now, '--until')}),
+      ...(this.flags.since === undefined ? {} : {since: parseTime(this.flags.since, now, '--since')}),
+      ...(this.flags.until === undefined ? {} : {until: parseTime(this.flags.until, now, '--until')}),
       ...(this.flags['vault-audit-file'] === undefined ? {} : {auditFile: this.flags['vault-audit-file']}),
       ...(this.flags['vault-audit-device'] === undefined ? {} : {auditDevice: this.flags['vault-audit-device']}),
     })

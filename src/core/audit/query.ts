@@ -1,6 +1,4 @@
-import {SecretsError} from '../../errors.js'
 import type {AuditOutcome, AuditRecord} from './log.js'
-import {parseDuration} from '../config/config.js'
 import {openAuditSnapshot, snapshotRecords} from './read.js'
 
 /** What `audit log` keeps. Every field is optional; all given ones must match. */
@@ -14,37 +12,6 @@ export interface AuditFilter {
   /** The secrets command (`get`, `exec`, `key remove`) or the child command `exec` ran. */
   command?: string
   outcome?: AuditOutcome
-}
-
-/**
- * "Now" for commands that compare times (audit log and report, rotate --due, status): `--now` (hidden) or
- * SECRETS_NOW, an ISO 8601 time or epoch milliseconds, for tests and reproducible dry runs; else the clock.
- */
-export function currentTime(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Date {
-  const given = flag ?? env.SECRETS_NOW
-  if (given === undefined || given === '') return new Date()
-  const t = /^\d+$/.test(given) ? Number(given) : Date.parse(given)
-  if (!Number.isFinite(t)) {
-    throw new SecretsError(
-      'USAGE',
-      `${flag === undefined ? 'SECRETS_NOW' : '--now'} must be an ISO 8601 time such as 2026-11-30T12:00:00Z or epoch milliseconds, not ${JSON.stringify(given)}.`,
-    )
-  }
-  return new Date(t)
-}
-
-/** `--since` / `--until`: a duration before now (`24h`, `7d`) or a date (`2026-11-01`, `2026-11-01T08:00Z`). */
-export function parseWhen(text: string, now: Date, flag: string): Date {
-  const ms = parseDuration(text)
-  if (ms !== undefined) return new Date(now.getTime() - ms)
-  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
-    const t = Date.parse(text)
-    if (!Number.isNaN(t)) return new Date(t)
-  }
-  throw new SecretsError(
-    'USAGE',
-    `${flag} expects a duration before now (90s, 30m, 24h, 7d, 2w) or a date (2026-11-01, 2026-11-01T08:00:00Z), not ${JSON.stringify(text)}.`,
-  )
 }
 
 /** The secret a reference points at: `alias://path`, without `#field` and `?version`. */

@@ -2,7 +2,8 @@ import {SecretsError} from '../../errors.js'
 import type {AuditRecord} from './log.js'
 import {secretOf} from './query.js'
 import {openAuditSnapshot, snapshotRecords} from './read.js'
-import {selectEnvironment, selectFiles, type ProjectConfig} from '../config/config.js'
+import {selectEnvironment, selectFiles} from '../config/select.js'
+import type {ProjectConfig} from '../config/types.js'
 import type {Session} from '../session.js'
 
 const DAY = 86_400_000

@@ -4,7 +4,7 @@ import {basename, dirname, relative, resolve as resolvePath} from 'node:path'
 
 import {SecretsError, fsError} from '../../errors.js'
 import {writeFileAtomic} from '../lib/atomic-write.js'
-import type {FileEntry} from '../config/config.js'
+import type {FileEntry} from '../config/types.js'
 import type {ResolvedFile} from '../environment.js'
 import type {Reference} from '../reference.js'
 import {gitEnv} from '../scan/git.js'

@@ -1,7 +1,7 @@
 import {randomBytes, randomInt, randomUUID} from 'node:crypto'
 
 import {SecretsError} from '../../errors.js'
-import {GENERATOR_TYPES, type GeneratorSpec} from '../config/config.js'
+import {GENERATOR_TYPES, type GeneratorSpec} from '../config/types.js'
 import {SecretValue} from '../secret-value.js'
 
 const CLASSES = {

@@ -3,7 +3,7 @@ import {join, relative, resolve} from 'node:path'
 
 import {SecretsError} from '../../errors.js'
 import {writeFileAtomic} from '../lib/atomic-write.js'
-import {CONFIG_FILE_NAME, loadConfig} from '../config/config.js'
+import {CONFIG_FILE_NAME, loadConfig} from '../config/load.js'
 import {createIdentityFile, defaultIdentityFile, loadIdentities, type AgeIdentity} from '../store/identity.js'
 import type {Interaction} from '../interaction.js'
 import {Keyring} from '../store/keyring.js'

@@ -1,7 +1,7 @@
 import {isAbsolute, join} from 'node:path'
 
 import {SecretsError} from '../../errors.js'
-import type {ProjectConfig, ProviderConfig} from '../config/config.js'
+import type {ProjectConfig, ProviderConfig} from '../config/types.js'
 
 export const DEFAULT_STORE_PATH = '.secrets/store.json'
 

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 
 import {SecretsError} from '../../errors.js'
 import {actorLabel} from '../actor.js'
+import {formatAge} from '../lib/time.js'
 import {assertPrivateFile} from '../store/identity.js'
 import {Keyring} from '../store/keyring.js'
 import {createStore, openStore, updateStore} from '../store/open-store.js'
@@ -41,27 +42,6 @@ export function cacheFileFor(recipient: string, env: NodeJS.ProcessEnv = process
 /** The entry name of one reference of one project (store names cannot hold `://`). */
 function entryName(project: string, ref: string): string {
   return `v-${createHash('sha256').update(`${project}\0${ref}`).digest('hex').slice(0, 48)}`
-}
-
-/** `2h 5m`, `40s`, `3d 4h`: how old, for messages. */
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000))
-  const units: Array<[number, string]> = [
-    [86_400, 'd'],
-    [3600, 'h'],
-    [60, 'm'],
-    [1, 's'],
-  ]
-  const parts: string[] = []
-  let rest = s
-  for (const [size, unit] of units) {
-    if (rest >= size || (unit === 's' && parts.length === 0)) {
-      parts.push(`${Math.floor(rest / size)}${unit}`)
-      rest %= size
-    }
-    if (parts.length === 2) break
-  }
-  return parts.join(' ')
 }
 
 /** Whether a failure may fall back to the cache: the provider could not be reached, nothing else. */

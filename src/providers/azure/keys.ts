@@ -1,6 +1,6 @@
 import {CryptographyClient} from '@azure/keyvault-keys'
 
-import {loadConfig} from '../../core/config/config.js'
+import {loadConfig} from '../../core/config/load.js'
 import {SecretsError} from '../../errors.js'
 import type {KeyWrapper} from '../types.js'
 import {AzureSignIn, countSetting, keyVaultClientOptions, vaultUrlFor, vaultsOf} from './credential.js'

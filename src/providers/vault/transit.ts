@@ -1,5 +1,5 @@
 import {currentActor} from '../../core/actor.js'
-import type {ProjectConfig} from '../../core/config/config.js'
+import type {ProjectConfig} from '../../core/config/types.js'
 import {nonInteractive} from '../../core/interaction.js'
 import {SecretsError} from '../../errors.js'
 import type {KeyWrapper} from '../types.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {parseConfig} from '../../../src/core/config/config.js'
+import {parseConfig} from '../../../src/core/config/load.js'
 import {parseReference} from '../../../src/core/reference.js'
 import {SecretsError} from '../../../src/errors.js'
 import {toSecretsError} from '../../../src/providers/vault/errors.js'

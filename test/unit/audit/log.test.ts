@@ -25,10 +25,10 @@ import {
   type AuditRecord,
 } from '../../../src/core/audit/log.js'
 import {auditKeyFile} from '../../../src/core/audit/key.js'
-import {currentTime, parseWhen, queryAudit, recordsToCsv} from '../../../src/core/audit/query.js'
+import {queryAudit, recordsToCsv} from '../../../src/core/audit/query.js'
 import {buildReport, rotationEvery} from '../../../src/core/audit/report.js'
 import {verifyAudit} from '../../../src/core/audit/verify-log.js'
-import type {ProjectConfig} from '../../../src/core/config/config.js'
+import type {ProjectConfig} from '../../../src/core/config/types.js'
 import {SecretValue} from '../../../src/core/secret-value.js'
 import {SecretsError} from '../../../src/errors.js'
 
@@ -650,32 +650,6 @@ describe('access log: queries and report', () => {
         true,
       ],
     ])
-  })
-
-  it('--since / --until take durations before now or dates; now comes from --now or SECRETS_NOW', () => {
-    const now = currentTime(undefined, {SECRETS_NOW: '2026-03-10T12:00:00Z'})
-    assert.equal(now.toISOString(), '2026-03-10T12:00:00.000Z')
-    assert.equal(
-      currentTime('2026-01-01T00:00:00Z', {SECRETS_NOW: '2026-03-10T12:00:00Z'}).toISOString(),
-      '2026-01-01T00:00:00.000Z',
-    )
-    assert.deepEqual(
-      ['90s', '30m', '24h', '7d', '2w', '2026-03-01', '2026-03-01T08:00:00Z'].map((t) =>
-        parseWhen(t, now, '--since').toISOString(),
-      ),
-      [
-        '2026-03-10T11:58:30.000Z',
-        '2026-03-10T11:30:00.000Z',
-        '2026-03-09T12:00:00.000Z',
-        '2026-03-03T12:00:00.000Z',
-        '2026-02-24T12:00:00.000Z',
-        '2026-03-01T00:00:00.000Z',
-        '2026-03-01T08:00:00.000Z',
-      ],
-    )
-    assert.throws(() => parseWhen('24 hours', now, '--until'), /^SecretsError: --until expects a duration before now/)
-    assert.throws(() => currentTime('noon', {}), /^SecretsError: --now must be an ISO 8601 time/)
-    assert.equal(currentTime(undefined, {SECRETS_NOW: '1767225600000'}).toISOString(), '2026-01-01T00:00:00.000Z')
   })
 
   it('rotationEvery takes `every` of the variables that declare a rotation policy', () => {

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {
-  formatDuration,
-  parseConfig,
-  parseConfigFull,
-  parseDuration,
-  selectEnvironment,
-} from '../../../src/core/config/config.js'
+import {parseConfig, parseConfigFull} from '../../../src/core/config/load.js'
+import {selectEnvironment} from '../../../src/core/config/select.js'
 import {SecretsError} from '../../../src/errors.js'
 
 const FILE = '/p/secrets.yaml'
@@ -65,16 +60,6 @@ environments:
     assert.equal(c.rotation.get('DB_PASSWORD')?.every, 30 * 86_400_000)
     assert.equal(selectEnvironment(c, 'staging').get('DB_PASSWORD')?.rotate?.every, 86_400_000)
     assert.deepEqual([...c.rotation.keys()].sort(), ['API_KEY', 'DB_PASSWORD', 'STAGING_ONLY'])
-  })
-
-  it('parses and formats durations', () => {
-    assert.equal(parseDuration('30d'), 2_592_000_000)
-    assert.equal(parseDuration('1d12h'), 36 * 3_600_000)
-    assert.equal(parseDuration('90s'), 90_000)
-    for (const bad of ['30', 'd', '30 days', '-1d', '0d', '1.5d', '']) assert.equal(parseDuration(bad), undefined, bad)
-    assert.equal(formatDuration(30 * 86_400_000), '30d')
-    assert.equal(formatDuration(14 * 86_400_000), '2w')
-    assert.equal(formatDuration(36 * 3_600_000), '36h')
   })
 
   const cases: Array<[string, string, string]> = [

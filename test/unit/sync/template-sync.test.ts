@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {formatAge} from '../../../src/core/sync/fallback.js'
 import {destinationOf, formatPlan} from '../../../src/core/sync/sync.js'
 import {parseTemplate} from '../../../src/core/exec/template.js'
 import {SecretValue} from '../../../src/core/secret-value.js'
@@ -79,16 +78,5 @@ describe('sync helpers', () => {
       '= B          vault://s/b              = local://B (v1)',
     ])
     assert.ok(!JSON.stringify(plan).includes('CANARY'))
-  })
-
-  it('says how old a cached value is', () => {
-    assert.deepEqual([0, 999, 45_000, 125_000, 7_500_000, 90_061_000].map(formatAge), [
-      '0s',
-      '0s',
-      '45s',
-      '2m 5s',
-      '2h 5m',
-      '1d 1h',
-    ])
   })
 })

@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {
-  findConfigFile,
-  loadConfig,
-  parseConfig,
-  parseConfigFull,
-  selectEnvironment,
-  selectFiles,
-} from '../../../src/core/config/config.js'
+import {parseConfig, parseConfigFull} from '../../../src/core/config/load.js'
+import {selectEnvironment} from '../../../src/core/config/select.js'
 import {SecretsError} from '../../../src/errors.js'
 
 const FILE = '/p/secrets.yaml'
@@ -28,7 +19,7 @@ function messageOf(text: string, parse = parseConfig): string {
   assert.fail('expected the config to be rejected')
 }
 
-describe('secrets.yaml', () => {
+describe('secrets.yaml validation', () => {
   it('accepts the documented contract shape', () => {
     const c = parseConfig(
       `providers:
@@ -211,56 +202,6 @@ environments:
     })
   }
 
-  it('reads configs the same through js-yaml as through the yaml library, lines included', () => {
-    const texts = [
-      'providers:\n  local: {type: local, path: .secrets/store.json}\n',
-      'version: 1\nproviders:\n  local:\n    type: local\n    inject: false\n  vault: {type: vault}\nenv:\n  A: local://A\n  B: "vault://secret/x#y?version=2"\n  C: &c local://C\n  D: *c\n',
-      'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, mode: "0400"}\n  KEY: {ref: local://K, mode: 600}\nenvironments:\n  prod:\n    files:\n      CERT: local://C2\n',
-      "# comment\nproviders: {local: {type: local}}\nenv: {X_1: 'local://X'}\n",
-    ]
-    for (const text of texts) {
-      const fast = parseConfig(text, FILE)
-      const full = parseConfigFull(text, FILE)
-      assert.deepEqual(fast, full, text)
-      assert.deepEqual(
-        [...fast.env.values()].map((e) => e.line),
-        [...full.env.values()].map((e) => e.line),
-      )
-    }
-  })
-
-  it('reads files: entries, and environments override them both ways', () => {
-    const c = parseConfig(
-      `providers:
-  local: {type: local}
-env:
-  API: local://API
-files:
-  TLS_CERT: local://CERT
-  SA: {ref: local://SA_JSON, mode: "0400", name: sa.json}
-environments:
-  prod:
-    env:
-      SA: local://SA_PROD_INLINE
-    files:
-      API: local://API_FILE
-`,
-      FILE,
-    )
-    const base = selectFiles(c, undefined)
-    assert.deepEqual(
-      [...base.values()].map((f) => [f.name, f.ref?.raw, f.mode.toString(8), f.fileName, f.line]),
-      [
-        ['TLS_CERT', 'local://CERT', '600', 'TLS_CERT', 6],
-        ['SA', 'local://SA_JSON', '400', 'sa.json', 7],
-      ],
-    )
-    const prod = selectFiles(c, 'prod')
-    assert.deepEqual([...prod.keys()], ['TLS_CERT', 'API'])
-    assert.deepEqual([...selectEnvironment(c, 'prod').keys()], ['SA'])
-    assert.deepEqual([...selectEnvironment(c, undefined).keys()], ['API'])
-  })
-
   it('points at the character of a malformed reference, with file, line and field', () => {
     assert.equal(
       messageOf('providers:\n  local: {type: local}\nenv:\n  DB: local:/x\n'),
@@ -270,26 +211,5 @@ environments:
 
   it('never echoes a value that is not a reference', () => {
     assert.ok(!messageOf('providers:\n  local: {type: local}\nenv:\n  DB: "hunter2:pw"\n').includes('hunter2'))
-  })
-
-  it('is found by walking up, and --config / SECRETS_CONFIG override that', () => {
-    const root = mkdtempSync(join(tmpdir(), 'secrets-cfg-'))
-    const deep = join(root, 'a', 'b', 'c')
-    mkdirSync(deep, {recursive: true})
-    writeFileSync(join(root, 'secrets.yaml'), 'providers:\n  local: {type: local}\n')
-    writeFileSync(join(root, 'other.yaml'), 'providers:\n  team: {type: local}\n')
-    assert.equal(findConfigFile(deep), join(root, 'secrets.yaml'))
-    assert.deepEqual([...loadConfig({cwd: deep, env: {}}).providers.keys()], ['local'])
-    assert.deepEqual(
-      [...loadConfig({cwd: deep, env: {SECRETS_CONFIG: join(root, 'other.yaml')}}).providers.keys()],
-      ['team'],
-    )
-    assert.deepEqual(
-      [...loadConfig({cwd: deep, env: {SECRETS_CONFIG: 'nope.yaml'}, flag: join(root, 'other.yaml')}).providers.keys()],
-      ['team'],
-    )
-    assert.throws(() => loadConfig({cwd: tmpdir(), env: {}, flag: join(root, 'missing.yaml')}), {
-      code: 'CONFIG_NOT_FOUND',
-    })
   })
 })
