@@ -1,5 +1,5 @@
 import {SecretsError} from '../../errors.js'
-import type {AuditOutcome, AuditRecord} from './log.js'
+import type {AuditOutcome, AuditRecord} from './record.js'
 import {parseDuration} from '../config/config.js'
 import {openAuditSnapshot, snapshotRecords} from './read.js'
 

@@ -1,5 +1,5 @@
 import {SecretsError} from '../../errors.js'
-import type {AuditRecord} from './log.js'
+import type {AuditRecord} from './record.js'
 import {secretOf} from './query.js'
 import {openAuditSnapshot, snapshotRecords} from './read.js'
 import {selectEnvironment, selectFiles, type ProjectConfig} from '../config/config.js'
