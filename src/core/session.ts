@@ -7,28 +7,8 @@ import type {FallbackSettings} from './sync/fallback.js'
 import {loadConfig, selectEnvironment, selectFiles, type FileEntry, type ProjectConfig} from './config/config.js'
 import type {Interaction} from './interaction.js'
 import {looksLikeReference, parseReference, type Reference} from './reference.js'
+import type {Resolved, Unresolved} from './resolved.js'
 import {SecretValue} from './secret-value.js'
-
-/** One resolved variable. */
-export interface Resolved {
-  name: string
-  ref: Reference
-  provider: string
-  value: SecretValue
-  version?: string
-  /** Facts about the version read (dates, state, tags; never a value), where the read returned them. */
-  metadata?: Record<string, unknown>
-  /** Set when the value came from the offline fallback cache: when it was fetched, and its age. */
-  cached?: {fetched: string; ageSeconds: number}
-}
-
-/** A variable that could not be resolved, and why (never a value). */
-export interface Unresolved {
-  name: string
-  ref: Reference
-  provider: string
-  error: SecretsError
-}
 
 export interface SessionOptions {
   cwd: string

@@ -3,8 +3,8 @@ import {existsSync} from 'node:fs'
 import {edgeLine, readLine, type Line} from './chain-line.js'
 import {auditKeyFile, fastMac, loadAuditKeys, type AuditKeys} from './key.js'
 import {lineChunks, openAuditSnapshot, type AuditSnapshot, type SegmentSnapshot} from './read.js'
-import {GENESIS, auditHeadFile, auditLogFile, headMac, parseHead, segmentName, type Head} from './record.js'
-import {firstInfo, precomputeSeals, segmentSeal} from './seal.js'
+import {GENESIS, auditHeadFile, auditLogFile, headMac, segmentName} from './record.js'
+import {firstInfo, parseHead, precomputeSeals, segmentSeal, type Head} from './seal.js'
 
 // The access log's chain check (what `secrets audit verify` runs). Not to be confused with rotation's
 // `verify:` command or the store's MAC check.

@@ -2,7 +2,6 @@ import {createHash, createHmac} from 'node:crypto'
 import {readdirSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
-import {SecretsError} from '../../errors.js'
 import type {Actor} from '../actor.js'
 import type {AuditKeys} from './key.js'
 import {userStateDir} from '../store/identity.js'
@@ -122,23 +121,4 @@ export function sealedSegments(log: string): Array<{n: number; file: string}> {
 
 export function segmentName(log: string, n: number): string {
   return `${log}.${String(n).padStart(6, '0')}`
-}
-
-/** The head file's content: the last sequence number and a MAC over it and the last record's link. */
-export interface Head {
-  kid: string
-  seq: number
-  mac: string
-}
-
-export function parseHead(text: string, file: string): Head {
-  try {
-    const h = JSON.parse(text) as Partial<Record<keyof Head, unknown>>
-    if (typeof h.kid === 'string' && Number.isSafeInteger(h.seq) && typeof h.mac === 'string') return h as Head
-  } catch {
-    // Reported below.
-  }
-  throw new SecretsError('INTEGRITY', `The access log's head file ${file} is corrupt.`, {
-    suggestions: ['It holds the last sequence number and link; restore it from a backup of the log.'],
-  })
 }

@@ -4,10 +4,31 @@ import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 import {edgeLine, readLine} from './chain-line.js'
 import {fastMac, loadAuditKeys, type AuditKeys} from './key.js'
 import {lineChunks, type AuditSnapshot, type SegmentSnapshot} from './read.js'
-import {GENESIS, headMac, parseHead, segmentName} from './record.js'
+import {SecretsError} from '../../errors.js'
+import {GENESIS, headMac, segmentName} from './record.js'
 
-// Seals: the HMAC of a whole sealed segment, made at rollover after checking its chain and carried by
-// the next segment's first record, so the chain check can take a sealed segment in one pass.
+// Seals and the head file. A seal is the HMAC of a whole sealed segment, made at rollover after checking
+// its chain and carried by the next segment's first record, so the chain check can take a sealed segment
+// in one pass. Neither is needed on an ordinary append, so none of this loads on exec's path.
+
+/** The head file's content: the last sequence number and a MAC over it and the last record's link. */
+export interface Head {
+  kid: string
+  seq: number
+  mac: string
+}
+
+export function parseHead(text: string, file: string): Head {
+  try {
+    const h = JSON.parse(text) as Partial<Record<keyof Head, unknown>>
+    if (typeof h.kid === 'string' && Number.isSafeInteger(h.seq) && typeof h.mac === 'string') return h as Head
+  } catch {
+    // Reported below.
+  }
+  throw new SecretsError('INTEGRITY', `The access log's head file ${file} is corrupt.`, {
+    suggestions: ['It holds the last sequence number and link; restore it from a backup of the log.'],
+  })
+}
 
 /** The segment number and the predecessor's seal that the first record of a file carries, if any. */
 export function firstInfo(seg: SegmentSnapshot): {seg?: number; seal?: string} {
