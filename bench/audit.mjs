@@ -16,9 +16,10 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {appendAudit, auditLogFile, headMac, segmentBytes, segmentName, sealedSegments} from '../src/core/audit/log.ts'
+import {appendAudit} from '../src/core/audit/log.ts'
+import {auditLogFile, headMac, segmentBytes, segmentName, sealedSegments} from '../src/core/audit/record.ts'
 import {fastMac, loadAuditKeys, valueFingerprint} from '../src/core/audit/key.ts'
-import {verifyAudit} from '../src/core/audit/verify-log.ts'
+import {checkAuditChain as verifyAudit} from '../src/core/audit/check-chain.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const records = Number(process.argv[2] ?? 1_000_000)

@@ -1,7 +1,8 @@
 import {SecretsError} from '../errors.js'
 import type {FileEntry} from './config/types.js'
 import type {Reference} from './reference.js'
-import type {Resolved, Session} from './session.js'
+import type {Resolved, ResolvedFile} from './resolved.js'
+import type {Session} from './session.js'
 
 export interface ResolveOptions {
   environment?: string
@@ -10,13 +11,6 @@ export interface ResolveOptions {
   allowMissing?: boolean
   /** Also resolve the `files:` entries (for exec). */
   files?: boolean
-}
-
-/** A resolved `files:` entry: where it goes and what it holds. */
-export interface ResolvedFile extends Resolved {
-  entry: FileEntry
-  /** For a rendered template: the secret values in it, masked in exec's output instead of the whole file. */
-  masks?: Resolved[]
 }
 
 /**

@@ -9,28 +9,8 @@ import {selectEnvironment, selectFiles} from './config/select.js'
 import type {FileEntry, ProjectConfig} from './config/types.js'
 import type {Interaction} from './interaction.js'
 import {looksLikeReference, parseReference, type Reference} from './reference.js'
+import type {Resolved, Unresolved} from './resolved.js'
 import {SecretValue} from './secret-value.js'
-
-/** One resolved variable. */
-export interface Resolved {
-  name: string
-  ref: Reference
-  provider: string
-  value: SecretValue
-  version?: string
-  /** Facts about the version read (dates, state, tags; never a value), where the read returned them. */
-  metadata?: Record<string, unknown>
-  /** Set when the value came from the offline fallback cache: when it was fetched, and its age. */
-  cached?: {fetched: string; ageSeconds: number}
-}
-
-/** A variable that could not be resolved, and why (never a value). */
-export interface Unresolved {
-  name: string
-  ref: Reference
-  provider: string
-  error: SecretsError
-}
 
 export interface SessionOptions {
   cwd: string

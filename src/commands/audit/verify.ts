@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../cli/base-command.js'
-import {verifyAudit, type VerifyResult} from '../../core/audit/verify-log.js'
+import {checkAuditChain as verifyAudit, type ChainCheck as VerifyResult} from '../../core/audit/check-chain.js'
 import {EXIT_CODES} from '../../errors.js'
 
 export default class AuditVerify extends BaseCommand<typeof AuditVerify> {

@@ -1,4 +1,3 @@
-import {createHash, createHmac} from 'node:crypto'
 import {
   closeSync,
   constants,
@@ -7,133 +6,31 @@ import {
   fsyncSync,
   ftruncateSync,
   openSync,
-  readdirSync,
   readFileSync,
   readSync,
   renameSync,
   writeSync,
 } from 'node:fs'
-import {basename, dirname, join} from 'node:path'
 
 import {SecretsError, fsError} from '../../errors.js'
 import type {Actor} from '../actor.js'
 import {loadAuditKeys, valueFingerprint, type AuditKeys} from './key.js'
-import {userStateDir} from '../store/identity.js'
 import {withLock} from '../lib/lock.js'
-import type {SecretValue} from '../secret-value.js'
+import {
+  GENESIS,
+  auditHeadFile,
+  auditLogFile,
+  headMac,
+  linkOf,
+  sealedSegments,
+  segmentBytes,
+  segmentName,
+  type AuditEvent,
+  type AuditRecord,
+} from './record.js'
 
-/** What happened to one access. */
-export type AuditOutcome = 'ok' | 'denied' | 'not_found' | 'error'
-
-/** One access to one secret. */
-export interface AuditEvent {
-  /** The secrets command, e.g. `get`, `set`, `export`. */
-  command: string
-  /** The child command for `exec`, as argv[0] only. */
-  child?: string
-  action:
-    | 'read'
-    | 'write'
-    | 'delete'
-    | 'restore'
-    | 'rekey'
-    | 'purge'
-    | 'rotate-pending'
-    | 'rotate-verified'
-    | 'rotate-promoted'
-    | 'rotate-rolled-back'
-    | 'rollback'
-  provider: string
-  ref: string
-  version?: string
-  outcome: AuditOutcome
-  /** The error code for outcomes other than ok. */
-  code?: string
-  /** The value read or written: used only to compute `fp`, never written to the log. */
-  value?: SecretValue
-  /** `cache`: the value came from the offline fallback cache, fetched at `fetched`, `ageSeconds` old. */
-  source?: 'cache'
-  fetched?: string
-  ageSeconds?: number
-}
-
-/**
- * A record as written: who and when, the event (without its value), the value's keyed fingerprint, its
- * sequence number, and `prev`, the HMAC of the previous record's line under the audit key.
- */
-export interface AuditRecord extends Omit<AuditEvent, 'value'> {
-  v: 1 | 2
-  /** 1, 2, 3 ... across all segments (absent in version 1 records). */
-  seq?: number
-  /** On the first record of each segment file: its segment number (1, 2, 3 ...). */
-  seg?: number
-  /** On the first record of a segment: the HMAC of the whole previous segment, made when it was sealed. */
-  seal?: string
-  time: string
-  user: string
-  host: string
-  ci?: Actor['ci']
-  pid: number
-  /** HMAC-SHA256 of the value under the audit key, first 128 bits in hex. */
-  fp?: string
-  /** Bytes of a torn, unterminated write found at the end of the log and cut off before this record. */
-  torn?: number
-  prev: string
-}
-
-export const GENESIS = '0'.repeat(64)
-const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024
-
-export function auditLogFile(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SECRETS_AUDIT_LOG || join(userStateDir(env), 'audit.jsonl')
-}
-
-/** The file holding the last record's sequence number and link, so removal at the end is visible. */
-export function auditHeadFile(log: string): string {
-  return `${log}.head`
-}
-
-/** Segment rollover size: SECRETS_AUDIT_SEGMENT_BYTES, default 16 MiB. */
-export function segmentBytes(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.SECRETS_AUDIT_SEGMENT_BYTES)
-  return Number.isInteger(n) && n > 0 ? n : DEFAULT_SEGMENT_BYTES
-}
-
-/** The SHA-256 of a line: the link of version 1 records, which were not keyed. */
-export function hashLine(line: string | Uint8Array): string {
-  return createHash('sha256').update(line).digest('hex')
-}
-
-/** The link to a line: HMAC-SHA256 under the chain key. */
-export function linkOf(keys: AuditKeys, line: string | Uint8Array): string {
-  return createHmac('sha256', keys.chain).update(line).digest('hex')
-}
-
-/** The head file's MAC over the last sequence number and the last line's link. */
-export function headMac(keys: AuditKeys, seq: number, link: string): string {
-  return createHmac('sha256', keys.head).update(`${seq}\n${link}`).digest('hex')
-}
-
-/** Sealed segments next to the log (`audit.jsonl.000001` ...), oldest first. */
-export function sealedSegments(log: string): Array<{n: number; file: string}> {
-  const dir = dirname(log)
-  const prefix = `${basename(log)}.`
-  let names: string[]
-  try {
-    names = readdirSync(dir)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
-  }
-  return names
-    .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
-    .map((n) => ({n: Number(n.slice(prefix.length)), file: join(dir, n)}))
-    .sort((a, b) => a.n - b.n)
-}
-
-export function segmentName(log: string, n: number): string {
-  return `${log}.${String(n).padStart(6, '0')}`
-}
+// The log's record types and file names live in record.ts; they are the writer's public face too.
+export {auditLogFile, type AuditEvent, type AuditOutcome, type AuditRecord} from './record.js'
 
 /** The last complete line of a file, and where the complete lines end (a torn last write is cut off). */
 function readTail(fd: number, size: number): {line?: string; end: number} {
@@ -177,6 +74,113 @@ function seqOf(line: string, file: string): number {
   )
 }
 
+/** Where the chain goes on: the last record before this append, and the file it is in. */
+interface Tail {
+  /** The last complete record line, if there is one (in the active file or the newest sealed segment). */
+  line?: string
+  /** Where the active file's complete lines end. */
+  end: number
+  /** The file `line` is in. */
+  file: string
+  /** The number an empty active file gets (it becomes that sealed segment when it rolls over). */
+  activeSeg?: number
+}
+
+function findTail(fd: number, size: number, file: string): Tail {
+  const tail = size === 0 ? {end: 0} : readTail(fd, size)
+  if (tail.line !== undefined) return {...tail, file}
+  // An empty active file: the first use, or after earlier segments, whose chain goes on here.
+  const newest = sealedSegments(file).at(-1)
+  const activeSeg = (newest?.n ?? 0) + 1
+  if (newest === undefined) return {end: tail.end, file, activeSeg}
+  const sfd = openSync(newest.file, 'r')
+  try {
+    return {...readTail(sfd, fstatSync(sfd).size), end: tail.end, file: newest.file, activeSeg}
+  } finally {
+    closeSync(sfd)
+  }
+}
+
+/** What every rendering of one append shares (it is rendered again if the log rolls over first). */
+interface Batch {
+  events: AuditEvent[]
+  actor: Actor
+  keys: AuditKeys
+  firstSeq: number
+  firstPrev: string
+  time: string
+  fps: Array<string | undefined>
+  torn: number
+}
+
+/** The lines to append; the first record of a file names its segment number. */
+function renderBatch(b: Batch, seg: number | undefined, seal?: string): {bytes: Buffer; last: string} {
+  let prev = b.firstPrev
+  let out = ''
+  for (const [i, event] of b.events.entries()) {
+    const {value: _value, ...fields} = event
+    const record: AuditRecord = {
+      v: 2,
+      seq: b.firstSeq + i,
+      ...(i === 0 && seg !== undefined ? {seg} : {}),
+      ...(i === 0 && seal !== undefined ? {seal} : {}),
+      time: b.time,
+      user: b.actor.user,
+      host: b.actor.host,
+      ...(b.actor.ci ? {ci: b.actor.ci} : {}),
+      pid: process.pid,
+      ...fields,
+      ...(b.fps[i] === undefined ? {} : {fp: b.fps[i]}),
+      ...(i === 0 && b.torn > 0 ? {torn: b.torn} : {}),
+      prev,
+    }
+    const line = JSON.stringify(record)
+    prev = linkOf(b.keys, line)
+    out += `${line}\n`
+  }
+  return {bytes: Buffer.from(out, 'utf8'), last: prev}
+}
+
+function openActive(file: string): number {
+  return openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600)
+}
+
+/**
+ * At rollover: the seal for the full active file's successor to carry, and the sealed segment number
+ * the file is renamed to.
+ */
+async function sealActive(
+  file: string,
+  fd: number,
+  size: number,
+  keys: AuditKeys,
+): Promise<{sealed: number; seal?: string}> {
+  // Rare (once per segment), so the seal code loads only now.
+  const {firstInfo, sealIfIntact} = await import('./seal.js')
+  const seal = sealIfIntact(file, {file, fd, size}, keys, readHeadText(file))
+  // The file becomes the segment its first record names (never over an existing file).
+  let sealed = firstInfo({file, fd, size}).seg
+  if (sealed === undefined || existsSync(segmentName(file, sealed))) sealed = (sealedSegments(file).at(-1)?.n ?? 0) + 1
+  return {sealed, seal}
+}
+
+/** Write all of `bytes` at the end; on failure, cut the file back to `size` so no half record remains. */
+function writeRecords(fd: number, bytes: Buffer, size: number, env: NodeJS.ProcessEnv): void {
+  try {
+    let off = 0
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+    // On by default: a record must survive a crash of the machine, not only of this process.
+    if (env.SECRETS_AUDIT_FSYNC !== '0') fsyncSync(fd)
+  } catch (error) {
+    try {
+      ftruncateSync(fd, size)
+    } catch {
+      // The error below is what matters.
+    }
+    throw error
+  }
+}
+
 /**
  * Append records to the access log (JSON lines, 0600, in the user's state directory). Each carries the
  * HMAC of the previous line under the per-installation audit key and the next sequence number; the
@@ -196,95 +200,38 @@ export async function appendAudit(
   await withLock(file, async () => {
     let fd: number | undefined
     try {
-      fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600)
+      fd = openActive(file)
       let {size} = fstatSync(fd)
-      let tail = size === 0 ? {end: 0} : readTail(fd, size)
+      const tail = findTail(fd, size, file)
       const torn = size - tail.end
-      let lastFile = file
-      /** The number the active file has (it becomes that sealed segment when it rolls over). */
-      let activeSeg: number | undefined
-      if (tail.line === undefined) {
-        // An empty active file: the first use, or after earlier segments, whose chain goes on here.
-        const newest = sealedSegments(file).at(-1)
-        activeSeg = (newest?.n ?? 0) + 1
-        if (newest) {
-          const sfd = openSync(newest.file, 'r')
-          try {
-            tail = {...readTail(sfd, fstatSync(sfd).size), end: tail.end}
-          } finally {
-            closeSync(sfd)
-          }
-          lastFile = newest.file
-        }
-      }
       // Version 1 records were not keyed: a log of only those gets a new key.
       const keys = loadAuditKeys(env, {create: true, logExists: tail.line?.startsWith('{"v":2,') ?? false})
       if (torn > 0) {
         ftruncateSync(fd, tail.end)
         size = tail.end
       }
-      const firstSeq = (tail.line === undefined ? 0 : seqOf(tail.line, lastFile)) + 1
-      const firstPrev = tail.line === undefined ? GENESIS : linkOf(keys, tail.line)
-      const time = new Date().toISOString()
-      const fps = events.map((e) => (e.value === undefined ? undefined : valueFingerprint(keys, e.value.reveal())))
-      /** The lines to append; the first record of a file names its segment number. */
-      const render = (seg: number | undefined, seal?: string) => {
-        let prev = firstPrev
-        let out = ''
-        for (const [i, event] of events.entries()) {
-          const {value: _value, ...fields} = event
-          const record: AuditRecord = {
-            v: 2,
-            seq: firstSeq + i,
-            ...(i === 0 && seg !== undefined ? {seg} : {}),
-            ...(i === 0 && seal !== undefined ? {seal} : {}),
-            time,
-            user: actor.user,
-            host: actor.host,
-            ...(actor.ci ? {ci: actor.ci} : {}),
-            pid: process.pid,
-            ...fields,
-            ...(fps[i] === undefined ? {} : {fp: fps[i]}),
-            ...(i === 0 && torn > 0 ? {torn} : {}),
-            prev,
-          }
-          const line = JSON.stringify(record)
-          prev = linkOf(keys, line)
-          out += `${line}\n`
-        }
-        return {bytes: Buffer.from(out, 'utf8'), last: prev}
+      const batch: Batch = {
+        events,
+        actor,
+        keys,
+        firstSeq: (tail.line === undefined ? 0 : seqOf(tail.line, tail.file)) + 1,
+        firstPrev: tail.line === undefined ? GENESIS : linkOf(keys, tail.line),
+        time: new Date().toISOString(),
+        fps: events.map((e) => (e.value === undefined ? undefined : valueFingerprint(keys, e.value.reveal()))),
+        torn,
       }
-      let {bytes, last} = render(size === 0 ? (activeSeg ?? 1) : undefined)
+      let {bytes, last} = renderBatch(batch, size === 0 ? (tail.activeSeg ?? 1) : undefined)
       if (size > 0 && size + bytes.length > segmentBytes(env)) {
-        // Rare (once per segment), so the checker loads only now.
-        const {firstInfo, sealIfIntact} = await import('./verify-log.js')
-        const seal = sealIfIntact(file, {file, fd, size}, keys, readHeadText(file))
-        // The file becomes the segment its first record names (never over an existing file).
-        let sealed = firstInfo({file, fd, size}).seg
-        if (sealed === undefined || existsSync(segmentName(file, sealed)))
-          sealed = (sealedSegments(file).at(-1)?.n ?? 0) + 1
+        const {sealed, seal} = await sealActive(file, fd, size, keys)
         closeSync(fd)
         fd = undefined
         renameSync(file, segmentName(file, sealed))
-        fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600)
+        fd = openActive(file)
         size = 0
-        ;({bytes, last} = render(sealed + 1, seal))
+        ;({bytes, last} = renderBatch(batch, sealed + 1, seal))
       }
-      try {
-        let off = 0
-        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
-        // On by default: a record must survive a crash of the machine, not only of this process.
-        if (env.SECRETS_AUDIT_FSYNC !== '0') fsyncSync(fd)
-      } catch (error) {
-        // Leave no half-written record behind.
-        try {
-          ftruncateSync(fd, size)
-        } catch {
-          // The error below is what matters.
-        }
-        throw error
-      }
-      writeHead(file, keys, firstSeq + events.length - 1, last)
+      writeRecords(fd, bytes, size, env)
+      writeHead(file, keys, batch.firstSeq + events.length - 1, last)
     } catch (error) {
       throw auditError(error, file)
     } finally {
@@ -333,15 +280,4 @@ function auditError(error: unknown, file: string): Error {
     )
   }
   return mapped
-}
-
-/** Every record of every segment, oldest first (see audit-read.ts). */
-export async function* readAuditRecords(env: NodeJS.ProcessEnv = process.env): AsyncGenerator<AuditRecord> {
-  const {openAuditSnapshot, snapshotRecords} = await import('./read.js')
-  const snapshot = await openAuditSnapshot(env)
-  try {
-    yield* snapshotRecords(snapshot)
-  } finally {
-    snapshot.close()
-  }
 }

@@ -1,4 +1,4 @@
-import type {AuditOutcome, AuditRecord} from './log.js'
+import type {AuditOutcome, AuditRecord} from './record.js'
 import {openAuditSnapshot, snapshotRecords} from './read.js'
 
 /** What `audit log` keeps. Every field is optional; all given ones must match. */

@@ -1,7 +1,7 @@
 import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 
 import {SecretsError, fsError} from '../../errors.js'
-import {auditHeadFile, auditLogFile, sealedSegments, type AuditRecord} from './log.js'
+import {auditHeadFile, auditLogFile, sealedSegments, type AuditRecord} from './record.js'
 import {withLock} from '../lib/lock.js'
 
 /** One segment file as it was when the snapshot was taken. */
@@ -170,4 +170,14 @@ function lineAt(seg: SegmentSnapshot, offset: number): number {
     for (let i = buf.indexOf(10); i !== -1 && i < end; i = buf.indexOf(10, i + 1)) lines += 1
   }
   return lines
+}
+
+/** Every record of every segment, oldest first. */
+export async function* readAuditRecords(env: NodeJS.ProcessEnv = process.env): AsyncGenerator<AuditRecord> {
+  const snapshot = await openAuditSnapshot(env)
+  try {
+    yield* snapshotRecords(snapshot)
+  } finally {
+    snapshot.close()
+  }
 }

@@ -1,5 +1,5 @@
 import {SecretsError} from '../../errors.js'
-import type {AuditRecord} from './log.js'
+import type {AuditRecord} from './record.js'
 import {secretOf} from './query.js'
 import {openAuditSnapshot, snapshotRecords} from './read.js'
 import {selectEnvironment, selectFiles} from '../config/select.js'

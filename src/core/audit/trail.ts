@@ -1,6 +1,7 @@
 import {SecretsError} from '../../errors.js'
 import type {TrailEvent} from '../../providers/types.js'
-import {readAuditRecords, type AuditRecord} from './log.js'
+import type {AuditRecord} from './record.js'
+import {readAuditRecords} from './read.js'
 import {secretOf} from './query.js'
 import {parseReference, type Reference} from '../reference.js'
 import type {Session} from '../session.js'

@@ -12,11 +12,12 @@ import {
   type ChildHandle,
   type IoMode,
 } from './child.js'
-import {resolveEnvironment, type ResolvedFile} from '../environment.js'
+import {resolveEnvironment} from '../environment.js'
 import type {Interaction} from '../interaction.js'
 import {Matcher, patternsFor, type RedactPattern} from './redact-stream.js'
+import type {Resolved, ResolvedFile} from '../resolved.js'
 import {SecretFilesDir} from './secret-files.js'
-import type {Resolved, Session} from '../session.js'
+import type {Session} from '../session.js'
 
 /** Variables that configure secrets itself: never passed to a child. */
 export function isOwnVariable(name: string): boolean {
@@ -149,77 +150,122 @@ async function chooseMode(redact: boolean, ui: Interaction): Promise<IoMode> {
   return 'pipe'
 }
 
+/** Everything one run resolves, again on each --watch poll. */
+async function resolveSnapshot(session: Session, o: ExecOptions): Promise<Snapshot> {
+  const {resolved, files} =
+    o.fromFile === undefined
+      ? await resolveEnvironment(session, {
+          environment: o.environment,
+          only: o.only,
+          allowMissing: o.allowMissing,
+          files: true,
+        })
+      : {resolved: await (await import('../on-demand.js')).readEncryptedEnv(session, o.fromFile, o.only), files: []}
+  return {resolved, files, fingerprint: fingerprintOf([...resolved, ...files])}
+}
+
 /**
- * `secrets exec`: resolve everything first (fail closed), then run the command with the secrets in its
- * environment and files, masking values in its output, forwarding signals, and (with --watch)
- * restarting it when a value changes. Resolves with the exit status to use.
+ * The child's side of each start: its environment, its secret files, and the masking patterns for its
+ * output (which keep every value seen in the run).
  */
-export async function runExec(session: Session, o: ExecOptions): Promise<number> {
-  const [command, ...args] = o.command
-  session.child = command
-  const resolve = async (): Promise<Snapshot> => {
-    const {resolved, files} =
-      o.fromFile === undefined
-        ? await resolveEnvironment(session, {
-            environment: o.environment,
-            only: o.only,
-            allowMissing: o.allowMissing,
-            files: true,
-          })
-        : {resolved: await (await import('../on-demand.js')).readEncryptedEnv(session, o.fromFile, o.only), files: []}
-    return {resolved, files, fingerprint: fingerprintOf([...resolved, ...files])}
-  }
-  let snapshot = await resolve()
-  const mode = await chooseMode(o.redact, o.ui)
-  let filesDir: SecretFilesDir | undefined
-  const everSeen = new Map<string, Resolved>()
+class ChildSetup {
+  private filesDir: SecretFilesDir | undefined
+  private readonly everSeen = new Map<string, Resolved>()
+  private patterns: RedactPattern[] = []
+  private matcher: Matcher | undefined
+  /** Built on first output (a command that prints nothing never pays for it), rebuilt when --watch adds values. */
+  readonly currentMatcher = () => (this.matcher ??= new Matcher(this.patterns))
+
+  constructor(
+    private readonly command: string,
+    private readonly mode: IoMode,
+    private readonly o: ExecOptions,
+  ) {}
 
   /** The environment for one start; also checks the command exists before anything is written. */
-  // Built on first output (a command that prints nothing never pays for it), rebuilt when --watch adds values.
-  let patterns: RedactPattern[] = []
-  let matcher: Matcher | undefined
-  const currentMatcher = () => (matcher ??= new Matcher(patterns))
-  const prepare = (snap: Snapshot, warn: boolean): {env: Record<string, string>} => {
+  prepare(snap: Snapshot, warn: boolean): Record<string, string> {
+    const {o} = this
     const {env, clashes} = childEnvironment(o.parentEnv, snap.resolved, {pristine: o.pristine, only: o.only})
     for (const f of snap.files) if (Object.hasOwn(env, f.name)) clashes.push(f.name)
     if (warn)
       for (const name of clashes) o.ui.warn(`${name} is set in your environment too; the secret's value is used.`)
-    findExecutable(command, env)
+    findExecutable(this.command, env)
     if (snap.files.length > 0) {
-      filesDir ??= new SecretFilesDir(o.parentEnv)
-      for (const [name, path] of filesDir.write(snap.files)) env[name] = path
+      this.filesDir ??= new SecretFilesDir(o.parentEnv)
+      for (const [name, path] of this.filesDir.write(snap.files)) env[name] = path
     }
-    if (mode === 'inherit') return {env}
+    if (this.mode !== 'inherit') this.mask(snap, warn)
+    return env
+  }
+
+  private mask(snap: Snapshot, warn: boolean): void {
     // Values seen earlier in a --watch run stay masked: the child may still print an old value.
     // A rendered template is masked by the secret values in it, not by its whole text.
     for (const r of [...snap.resolved, ...snap.files.flatMap((f) => f.masks ?? [f])])
-      everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
-    const found = patternsFor([...everSeen.values()].map((r) => ({name: r.name, value: r.value.reveal()})))
+      this.everSeen.set(`${r.name}\u0000${r.value.reveal().toString('base64')}`, r)
+    const found = patternsFor([...this.everSeen.values()].map((r) => ({name: r.name, value: r.value.reveal()})))
     if (warn)
       for (const name of found.tooShort)
-        o.ui.warn(`${name} is shorter than 4 characters, so it is not masked in the command's output.`)
-    patterns = found.patterns
-    matcher = undefined
-    return {env}
+        this.o.ui.warn(`${name} is shorter than 4 characters, so it is not masked in the command's output.`)
+    this.patterns = found.patterns
+    this.matcher = undefined
   }
 
-  let child: ChildHandle | undefined
-  const pending: NodeJS.Signals[] = []
-  let terms = 0
-  let stopping = false
-  let killTimer: NodeJS.Timeout | undefined
+  remove(): void {
+    this.filesDir?.remove()
+  }
+}
 
-  const stopChild = (target: ChildHandle) => {
+/**
+ * The supervisor's signal handling: signals reach the current child (held while none runs), a second
+ * SIGTERM or the kill timeout escalates to SIGKILL, and a stopping signal ends a --watch run.
+ */
+class SignalForwarder {
+  child: ChildHandle | undefined
+  /** A stopping signal arrived: a --watch run ends with the child instead of restarting it. */
+  stopping = false
+  private readonly pending: NodeJS.Signals[] = []
+  private terms = 0
+  private killTimer: NodeJS.Timeout | undefined
+  private readonly handlers = new Map<NodeJS.Signals, () => void>()
+
+  constructor(private readonly killTimeoutMs: number) {
+    // Handlers go in before the child exists: a signal that arrives while it starts is held, then
+    // forwarded, instead of killing us with the default action and orphaning the child.
+    for (const sig of FORWARDED_SIGNALS) {
+      const handler = () => this.deliver(sig)
+      this.handlers.set(sig, handler)
+      process.on(sig, handler)
+    }
+  }
+
+  /** A new child runs: it gets the signals held while none ran. */
+  started(handle: ChildHandle): void {
+    this.child = handle
+    for (const sig of this.pending.splice(0)) this.deliver(sig)
+  }
+
+  /** Before a restart: the next child starts with no SIGTERM counted. */
+  reset(): void {
+    this.terms = 0
+    clearTimeout(this.killTimer)
+    this.killTimer = undefined
+  }
+
+  /** SIGTERM, then SIGKILL after the kill timeout. */
+  stop(target: ChildHandle): void {
     target.kill('SIGTERM')
-    const timer = setTimeout(() => target.kill('SIGKILL'), o.killTimeoutMs)
+    const timer = setTimeout(() => target.kill('SIGKILL'), this.killTimeoutMs)
     void target.done.then(() => clearTimeout(timer))
   }
-  const deliver = (sig: NodeJS.Signals) => {
+
+  private deliver(sig: NodeJS.Signals): void {
+    const {child} = this
     if (child === undefined) {
-      pending.push(sig)
+      this.pending.push(sig)
       return
     }
-    if (STOPPING_SIGNALS.has(sig)) stopping = true
+    if (STOPPING_SIGNALS.has(sig)) this.stopping = true
     if (child.mode === 'pty') {
       // The pty tells the child about size changes itself (resize sends SIGWINCH to its process group).
       if (sig === 'SIGWINCH') return
@@ -228,89 +274,117 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
       return
     }
     if (sig === 'SIGTERM') {
-      terms++
-      if (terms > 1) {
+      this.terms++
+      if (this.terms > 1) {
         child.kill('SIGKILL')
         return
       }
-      const target = child
-      killTimer ??= setTimeout(() => target.kill('SIGKILL'), o.killTimeoutMs)
+      this.killTimer ??= setTimeout(() => child.kill('SIGKILL'), this.killTimeoutMs)
     }
     child.kill(sig)
   }
-  // Handlers go in before the child exists: a signal that arrives while it starts is held, then
-  // forwarded, instead of killing us with the default action and orphaning the child.
-  const handlers = new Map<NodeJS.Signals, () => void>()
-  for (const sig of FORWARDED_SIGNALS) {
-    const handler = () => deliver(sig)
-    handlers.set(sig, handler)
-    process.on(sig, handler)
-  }
 
+  remove(): void {
+    for (const [sig, h] of this.handlers) process.removeListener(sig, h)
+    clearTimeout(this.killTimer)
+  }
+}
+
+/**
+ * `secrets exec`: resolve everything first (fail closed), then run the command with the secrets in its
+ * environment and files, masking values in its output, forwarding signals, and (with --watch)
+ * restarting it when a value changes. Resolves with the exit status to use.
+ */
+export async function runExec(session: Session, o: ExecOptions): Promise<number> {
+  const [command, ...args] = o.command
+  session.child = command
+  const snapshot = await resolveSnapshot(session, o)
+  const mode = await chooseMode(o.redact, o.ui)
+  const setup = new ChildSetup(command, mode, o)
+  const signals = new SignalForwarder(o.killTimeoutMs)
   const start = async (snap: Snapshot, first: boolean): Promise<ChildHandle> => {
-    const {env} = prepare(snap, first)
-    const handle = await spawnChild({command, args, env, mode, matcher: currentMatcher})
-    child = handle
-    for (const sig of pending.splice(0)) deliver(sig)
+    const env = setup.prepare(snap, first)
+    const handle = await spawnChild({command, args, env, mode, matcher: setup.currentMatcher})
+    signals.started(handle)
     return handle
   }
-
   try {
-    let current = await start(snapshot, true)
+    const current = await start(snapshot, true)
     if (o.watch === undefined) return exitStatus(await current.done)
-    const {intervalMs, reloadSignal} = o.watch
-    for (;;) {
-      const wait = intervalMs * (0.9 + 0.2 * Math.random())
-      let timer: NodeJS.Timeout | undefined
-
-      const ended = await Promise.race([
-        current.done,
-        new Promise<undefined>((r) => {
-          timer = setTimeout(() => r(undefined), wait)
-        }),
-      ])
-      clearTimeout(timer)
-      if (ended !== undefined || stopping) return exitStatus(ended ?? (await current.done))
-      let next: Snapshot
-      try {
-        next = await resolve()
-      } catch (error) {
-        const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', String(error))
-        o.ui.warn(
-          `--watch could not re-resolve the secrets [${e.code}] ${e.message.split('\n')[0]}; the command keeps running with the values it has.`,
-        )
-        continue
-      }
-      // The child may have ended while we were resolving: then its status is ours, not a restart.
-
-      const endedMeanwhile = await Promise.race([current.done, Promise.resolve(undefined)])
-      if (endedMeanwhile !== undefined) return exitStatus(endedMeanwhile)
-      const changed = changedNames(snapshot.fingerprint, next.fingerprint)
-      if (changed.length === 0 || stopping) continue
-      const fileNames = new Set(next.files.map((f) => f.name))
-      const onlyFiles = changed.every((n) => fileNames.has(n) && snapshot.fingerprint.has(n))
-      if (reloadSignal !== undefined && onlyFiles) {
-        o.ui.info(`${changed.join(', ')} changed: rewrote the file(s) and sent ${reloadSignal} to the command.`)
-        prepare(next, false)
-        snapshot = next
-        current.kill(reloadSignal)
-        continue
-      }
-      o.ui.info(`${changed.join(', ')} changed: restarting the command.`)
-      snapshot = next
-      stopChild(current)
-
-      const previous: ChildExit = await current.done
-      if (stopping) return exitStatus(previous)
-      terms = 0
-      clearTimeout(killTimer)
-      killTimer = undefined
-
-      current = await start(snapshot, false)
-    }
+    return await watch({session, o, setup, signals, start}, snapshot, current, o.watch)
   } finally {
-    for (const [sig, h] of handlers) process.removeListener(sig, h)
-    clearTimeout(killTimer)
-    filesDir?.remove()
+    signals.remove()
+    setup.remove()
   }
+}
+
+interface Run {
+  session: Session
+  o: ExecOptions
+  setup: ChildSetup
+  signals: SignalForwarder
+  start: (snap: Snapshot, first: boolean) => Promise<ChildHandle>
+}
+
+/**
+ * --watch: poll the secrets (with jitter) while the child runs; when a value changes, restart the
+ * child, or only rewrite its files and send it the reload signal if files alone changed.
+ */
+async function watch(
+  run: Run,
+  first: Snapshot,
+  firstChild: ChildHandle,
+  {intervalMs, reloadSignal}: NonNullable<ExecOptions['watch']>,
+): Promise<number> {
+  const {o, signals} = run
+  let snapshot = first
+  let current = firstChild
+  for (;;) {
+    const ended = await waitOrEnd(current, intervalMs * (0.9 + 0.2 * Math.random()))
+    if (ended !== undefined || signals.stopping) return exitStatus(ended ?? (await current.done))
+    let next: Snapshot
+    try {
+      next = await resolveSnapshot(run.session, o)
+    } catch (error) {
+      const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', String(error))
+      o.ui.warn(
+        `--watch could not re-resolve the secrets [${e.code}] ${e.message.split('\n')[0]}; the command keeps running with the values it has.`,
+      )
+      continue
+    }
+    // The child may have ended while we were resolving: then its status is ours, not a restart.
+    const endedMeanwhile = await Promise.race([current.done, Promise.resolve(undefined)])
+    if (endedMeanwhile !== undefined) return exitStatus(endedMeanwhile)
+    const changed = changedNames(snapshot.fingerprint, next.fingerprint)
+    if (changed.length === 0 || signals.stopping) continue
+    const fileNames = new Set(next.files.map((f) => f.name))
+    const onlyFiles = changed.every((n) => fileNames.has(n) && snapshot.fingerprint.has(n))
+    if (reloadSignal !== undefined && onlyFiles) {
+      o.ui.info(`${changed.join(', ')} changed: rewrote the file(s) and sent ${reloadSignal} to the command.`)
+      run.setup.prepare(next, false)
+      snapshot = next
+      current.kill(reloadSignal)
+      continue
+    }
+    o.ui.info(`${changed.join(', ')} changed: restarting the command.`)
+    snapshot = next
+    signals.stop(current)
+    const previous: ChildExit = await current.done
+    if (signals.stopping) return exitStatus(previous)
+    signals.reset()
+    current = await run.start(snapshot, false)
+  }
+}
+
+/** The child's exit if it ends within `ms`, else undefined. */
+async function waitOrEnd(child: ChildHandle, ms: number): Promise<ChildExit | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const ended = await Promise.race([
+    child.done,
+    new Promise<undefined>((r) => {
+      timer = setTimeout(() => r(undefined), ms)
+    }),
+  ])
+  clearTimeout(timer)
+  return ended
 }

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {fsError} from '../../errors.js'
 import {writeFileAtomic} from '../lib/atomic-write.js'
-import type {ResolvedFile} from '../environment.js'
+import type {ResolvedFile} from '../resolved.js'
 
 /** Where the private directory goes: tmpfs (/dev/shm) when it is there and writable, so values never reach a disk. */
 export function secretFilesBase(env: NodeJS.ProcessEnv = process.env): string {

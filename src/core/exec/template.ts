@@ -5,11 +5,17 @@ import {basename, dirname, relative, resolve as resolvePath} from 'node:path'
 import {SecretsError, fsError} from '../../errors.js'
 import {writeFileAtomic} from '../lib/atomic-write.js'
 import type {FileEntry} from '../config/types.js'
-import type {ResolvedFile} from '../environment.js'
 import type {Reference} from '../reference.js'
+import type {Resolved, ResolvedFile, Unresolved} from '../resolved.js'
 import {gitEnv} from '../scan/git.js'
 import {SecretValue} from '../secret-value.js'
-import type {Resolved, Session, Unresolved} from '../session.js'
+
+/** What templates need from the session: names turned into references, the project's folder, resolution. */
+export interface TemplateSession {
+  readonly config: {readonly dir: string}
+  toReference(input: string): Reference
+  resolve(vars: Map<string, Reference>): Promise<{resolved: Resolved[]; missing: Unresolved[]}>
+}
 
 /**
  * Templates: text with `{{ ref "REFERENCE" }}`, `{{ env "VAR" }}` and `{{ "literal" }}` placeholders.
@@ -127,7 +133,7 @@ interface Pending {
  * so they resolve with everything else, failing closed. `finish` renders them from the results.
  */
 export function prepareTemplates(
-  session: Session,
+  session: TemplateSession,
   entries: FileEntry[],
   vars: Map<string, Reference>,
   parentEnv: NodeJS.ProcessEnv,
@@ -203,7 +209,7 @@ export function prepareTemplates(
   }
 }
 
-function displayPath(session: Session, file: string): string {
+function displayPath(session: TemplateSession, file: string): string {
   const rel = relative(session.config.dir, file)
   return rel.startsWith('..') ? file : rel
 }
@@ -213,7 +219,7 @@ function displayPath(session: Session, file: string): string {
  * rendered bytes.
  */
 export async function renderTemplate(
-  session: Session,
+  session: TemplateSession,
   file: string,
   display: string,
   parentEnv: NodeJS.ProcessEnv,

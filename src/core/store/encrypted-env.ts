@@ -2,7 +2,7 @@ import {SecretsError} from '../../errors.js'
 import {writeFileAtomic} from '../lib/atomic-write.js'
 import {checkRecipient} from './identity.js'
 import {ENV_NAME_PATTERN} from '../reference.js'
-import type {Resolved, Session} from '../session.js'
+import type {AuditedReader as Session, Resolved} from '../resolved.js'
 import {Keyring} from './keyring.js'
 import {emptyStore, openStore} from './open-store.js'
 

@@ -4,12 +4,13 @@ import {homedir} from 'node:os'
 import {join} from 'node:path'
 
 import {SecretsError} from '../../errors.js'
-import {actorLabel} from '../actor.js'
+import {actorLabel, type Actor} from '../actor.js'
+import type {Interaction} from '../interaction.js'
 import {formatAge} from '../lib/time.js'
 import {assertPrivateFile} from '../store/identity.js'
 import {Keyring} from '../store/keyring.js'
 import {createStore, openStore, updateStore} from '../store/open-store.js'
-import type {Resolved, Session, Unresolved} from '../session.js'
+import type {Resolved, Unresolved} from '../resolved.js'
 
 /**
  * The offline fallback cache (`--fallback`, `--max-age`, `--offline`, `cache:` in secrets.yaml).
@@ -54,12 +55,21 @@ export function offlineError(alias: string): SecretsError {
   return new SecretsError('UNAVAILABLE', `--offline: provider ${alias} was not contacted`)
 }
 
+/** What the fallback cache needs from the session: keys and prompts, the project, which providers are remote. */
+export interface FallbackSession {
+  readonly env: NodeJS.ProcessEnv
+  readonly ui: Interaction
+  readonly actor: Actor
+  readonly config: {readonly file: string}
+  providerConfig(alias: string): {type: string}
+}
+
 /**
  * Replace UNAVAILABLE failures of remote references by cached values (within the max age), then cache
  * every value freshly read from a remote provider. Changes `results` in place.
  */
 export async function applyFallback(
-  session: Session,
+  session: FallbackSession,
   results: Array<Resolved | Unresolved>,
   settings: FallbackSettings,
 ): Promise<void> {
@@ -73,6 +83,24 @@ export async function applyFallback(
   const fresh = results.filter((r): r is Resolved => !('error' in r) && isRemote(r.provider))
   // Nothing remote was read: the cache is neither needed nor touched.
   if (failed.length === 0 && fresh.length === 0) return
+  const cache = await openCache(session)
+  if (failed.length > 0) {
+    const store = cache.exists ? await openStore(cache.file, cache.keyring) : undefined
+    const now = Date.now()
+    for (const [r, index] of failed) results[index] = fromCache(session, r, store, settings, now)
+  }
+  if (fresh.length > 0) await storeFresh(session, cache, fresh)
+}
+
+/** The cache file of the user's age identity, checked to be private if it exists. */
+interface CacheFile {
+  file: string
+  exists: boolean
+  keyring: Keyring
+  recipient: string
+}
+
+async function openCache(session: FallbackSession): Promise<CacheFile> {
   const keyring = new Keyring(session.env, session.ui)
   const [identity] = await keyring.ageIdentities()
   if (identity === undefined) {
@@ -89,79 +117,86 @@ export async function applyFallback(
   const file = cacheFileFor(identity.recipient, session.env)
   const exists = existsSync(file)
   if (exists) assertPrivateFile(file, 'The offline cache')
-  const project = session.config.file
-  if (failed.length > 0) {
-    const cache = exists ? await openStore(file, keyring) : undefined
-    const now = Date.now()
-    for (const [r, index] of failed) {
-      const name = entryName(project, r.ref.raw)
-      const first = r.error.message.split('\n')[0].replace(/\.$/, '')
-      if (cache === undefined || !cache.has(name)) {
-        results[index] = {
-          ...r,
-          error: new SecretsError('UNAVAILABLE', `${first}; the offline cache has no value for ${r.ref.raw}.`, {
-            ref: r.ref.raw,
-            suggestions: [
-              ...r.error.suggestions,
-              'Run once with --fallback while the provider is reachable, to fill the cache.',
-            ],
-          }),
-        }
-        continue
-      }
-      const {value} = cache.read(name)
-      const fetched = cache.meta(name).updated
-      const ageMs = now - Date.parse(fetched)
-      const age = formatAge(ageMs)
-      if (settings.maxAgeMs === undefined && !settings.offline) {
-        results[index] = {
-          ...r,
-          error: new SecretsError(
-            'UNAVAILABLE',
-            `${first}; a cached value from ${age} ago exists, but the cache is used only within a maximum age.`,
-            {
-              ref: r.ref.raw,
-              suggestions: [
-                ...r.error.suggestions,
-                'Pass --max-age (e.g. --max-age 24h) or set `cache: {maxAge: 24h}` in secrets.yaml to use cached values that recent.',
-              ],
-            },
-          ),
-        }
-        continue
-      }
-      if (settings.maxAgeMs !== undefined && ageMs > settings.maxAgeMs) {
-        results[index] = {
-          ...r,
-          error: new SecretsError(
-            'UNAVAILABLE',
-            `${first}; the cached value is ${age} old (fetched ${fetched}), older than the maximum age of ${formatAge(settings.maxAgeMs)}, so it was not used.`,
-            {
-              ref: r.ref.raw,
-              suggestions: [
-                'Run again when the provider is reachable, or raise --max-age if a value that old is acceptable.',
-              ],
-            },
-          ),
-        }
-        continue
-      }
-      results[index] = {
-        name: r.name,
-        ref: r.ref,
-        provider: r.provider,
-        value,
-        cached: {fetched, ageSeconds: Math.floor(ageMs / 1000)},
-      }
-      session.ui.warn(
-        `${r.name} (${r.ref.raw}) came from the offline cache: fetched ${fetched}, ${age} ago (${settings.offline ? '--offline' : `provider ${r.provider} could not be reached`}).`,
-      )
+  return {file, exists, keyring, recipient: identity.recipient}
+}
+
+type CacheStore = Awaited<ReturnType<typeof openStore>>
+
+/** One failed read answered from the cache, or its error saying why the cache could not answer. */
+function fromCache(
+  session: FallbackSession,
+  r: Unresolved,
+  cache: CacheStore | undefined,
+  settings: FallbackSettings,
+  now: number,
+): Resolved | Unresolved {
+  const name = entryName(session.config.file, r.ref.raw)
+  const first = r.error.message.split('\n')[0].replace(/\.$/, '')
+  if (cache === undefined || !cache.has(name)) {
+    return {
+      ...r,
+      error: new SecretsError('UNAVAILABLE', `${first}; the offline cache has no value for ${r.ref.raw}.`, {
+        ref: r.ref.raw,
+        suggestions: [
+          ...r.error.suggestions,
+          'Run once with --fallback while the provider is reachable, to fill the cache.',
+        ],
+      }),
     }
   }
-  if (fresh.length === 0) return
+  const {value} = cache.read(name)
+  const fetched = cache.meta(name).updated
+  const ageMs = now - Date.parse(fetched)
+  const age = formatAge(ageMs)
+  if (settings.maxAgeMs === undefined && !settings.offline) {
+    return {
+      ...r,
+      error: new SecretsError(
+        'UNAVAILABLE',
+        `${first}; a cached value from ${age} ago exists, but the cache is used only within a maximum age.`,
+        {
+          ref: r.ref.raw,
+          suggestions: [
+            ...r.error.suggestions,
+            'Pass --max-age (e.g. --max-age 24h) or set `cache: {maxAge: 24h}` in secrets.yaml to use cached values that recent.',
+          ],
+        },
+      ),
+    }
+  }
+  if (settings.maxAgeMs !== undefined && ageMs > settings.maxAgeMs) {
+    return {
+      ...r,
+      error: new SecretsError(
+        'UNAVAILABLE',
+        `${first}; the cached value is ${age} old (fetched ${fetched}), older than the maximum age of ${formatAge(settings.maxAgeMs)}, so it was not used.`,
+        {
+          ref: r.ref.raw,
+          suggestions: [
+            'Run again when the provider is reachable, or raise --max-age if a value that old is acceptable.',
+          ],
+        },
+      ),
+    }
+  }
+  session.ui.warn(
+    `${r.name} (${r.ref.raw}) came from the offline cache: fetched ${fetched}, ${age} ago (${settings.offline ? '--offline' : `provider ${r.provider} could not be reached`}).`,
+  )
+  return {
+    name: r.name,
+    ref: r.ref,
+    provider: r.provider,
+    value,
+    cached: {fetched, ageSeconds: Math.floor(ageMs / 1000)},
+  }
+}
+
+/** Cache the values freshly read from remote providers; a cache that cannot be written is a warning. */
+async function storeFresh(session: FallbackSession, cache: CacheFile, fresh: Resolved[]): Promise<void> {
+  const {file, keyring} = cache
   try {
     if (!existsSync(file)) {
-      await createStore(file, [{type: 'age', recipient: identity.recipient, label: 'offline cache'}]).catch(
+      await createStore(file, [{type: 'age', recipient: cache.recipient, label: 'offline cache'}]).catch(
         (error: unknown) => {
           // Another process created it first: fine, it is updated below.
           if (!(error instanceof SecretsError && error.code === 'CONFLICT')) throw error
@@ -171,7 +206,7 @@ export async function applyFallback(
     const actor = actorLabel(session.actor)
     await updateStore(file, keyring, (store) => {
       for (const r of fresh) {
-        const name = entryName(project, r.ref.raw)
+        const name = entryName(session.config.file, r.ref.raw)
         // One version per entry: its time is the fetch time, and no history of old values is kept.
         if (store.has(name)) store.remove(name)
         store.write(name, r.value, actor)

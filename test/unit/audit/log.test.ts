@@ -17,17 +17,13 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {
-  appendAudit,
-  readAuditRecords,
-  sealedSegments,
-  type AuditEvent,
-  type AuditRecord,
-} from '../../../src/core/audit/log.js'
+import {appendAudit} from '../../../src/core/audit/log.js'
+import {readAuditRecords} from '../../../src/core/audit/read.js'
+import {sealedSegments, type AuditEvent, type AuditRecord} from '../../../src/core/audit/record.js'
 import {auditKeyFile} from '../../../src/core/audit/key.js'
 import {queryAudit, recordsToCsv} from '../../../src/core/audit/query.js'
 import {buildReport, rotationEvery} from '../../../src/core/audit/report.js'
-import {verifyAudit} from '../../../src/core/audit/verify-log.js'
+import {checkAuditChain} from '../../../src/core/audit/check-chain.js'
 import type {ProjectConfig} from '../../../src/core/config/types.js'
 import {SecretValue} from '../../../src/core/secret-value.js'
 import {SecretsError} from '../../../src/errors.js'
@@ -190,7 +186,7 @@ describe('access log: records', () => {
       'local://B3',
       'local://B4',
     ])
-    const result = await verifyAudit(env)
+    const result = await checkAuditChain(env)
     assert.equal(result.intact, true, result.problem?.message)
     assert.equal(result.records, 24)
     assert.equal(result.segments.length, sealedSegments(log).length + 1)
@@ -221,7 +217,7 @@ describe('access log: verify catches every single change (exhaustive on a small 
     mutate(flat)
     rewrite(original.map((p, seg) => ({file: p.file, lines: flat.filter((l) => l.seg === seg).map((l) => l.text)})))
     try {
-      return await verifyAudit(env)
+      return await checkAuditChain(env)
     } finally {
       rewrite(original)
     }
@@ -236,7 +232,7 @@ describe('access log: verify catches every single change (exhaustive on a small 
   }
 
   it('the untouched log is intact', async () => {
-    const r = await verifyAudit(env)
+    const r = await checkAuditChain(env)
     assert.equal(r.intact, true)
     assert.equal(r.records, n)
     assert.equal(r.lastSeq, n)
@@ -322,7 +318,7 @@ describe('access log: segments, head and key', () => {
     const sealed = sealedSegments(log)
     assert.ok(sealed.length >= 2)
     renameSync(sealed[1].file, `${sealed[1].file}.bak`)
-    let r = await verifyAudit(env)
+    let r = await checkAuditChain(env)
     assert.equal(r.intact, false)
     assert.deepEqual(r.missingSegments, [2])
     assert.equal(r.problem?.kind, 'removed')
@@ -332,11 +328,11 @@ describe('access log: segments, head and key', () => {
     )
     renameSync(`${sealed[1].file}.bak`, sealed[1].file)
     renameSync(sealed[0].file, `${sealed[0].file}.bak`)
-    r = await verifyAudit(env)
+    r = await checkAuditChain(env)
     assert.deepEqual([r.intact, r.missingSegments], [false, [1]])
     renameSync(`${sealed[0].file}.bak`, sealed[0].file)
     renameSync(log, `${log}.bak`)
-    r = await verifyAudit(env)
+    r = await checkAuditChain(env)
     assert.equal(r.intact, false)
     assert.equal(r.problem?.kind, 'removed')
     assert.match(
@@ -344,10 +340,10 @@ describe('access log: segments, head and key', () => {
       /^Records seq \d+ to 12 are missing after .*: removed from the end of the log, or the active segment was removed\.$/,
     )
     renameSync(`${log}.bak`, log)
-    assert.equal((await verifyAudit(env)).intact, true)
+    assert.equal((await checkAuditChain(env)).intact, true)
     // The whole log gone, its key still there.
     const moved = sandbox()
-    assert.deepEqual(await verifyAudit(moved.env), {
+    assert.deepEqual(await checkAuditChain(moved.env), {
       intact: true,
       log: moved.log,
       records: 0,
@@ -358,7 +354,7 @@ describe('access log: segments, head and key', () => {
     })
     await appendAudit([read('local://A')], alice, moved.env)
     for (const f of [moved.log, `${moved.log}.head`]) renameSync(f, `${f}.gone`)
-    const gone = await verifyAudit(moved.env)
+    const gone = await checkAuditChain(moved.env)
     assert.deepEqual([gone.intact, gone.problem?.kind], [false, 'removed'])
     assert.match(gone.problem!.message, /is gone, but its audit key .* exists/)
   })
@@ -373,7 +369,7 @@ describe('access log: segments, head and key', () => {
     )[0]
     assert.equal(JSON.parse(second).seg, 2)
     assert.equal(JSON.parse(second).seal, undefined)
-    const r = await verifyAudit(env)
+    const r = await checkAuditChain(env)
     assert.deepEqual(
       [r.intact, r.problem?.kind, r.problem?.seq, r.segments[0].bySeal],
       [false, 'changed', 1, undefined],
@@ -388,7 +384,7 @@ describe('access log: segments, head and key', () => {
     unlinkSync(sealed.at(-1)!.file)
     for (let i = 13; i <= 24; i++) await appendAudit([read(`local://K${i}`)], alice, env)
     assert.ok(sealedSegments(log).some((s) => s.n === activeSeg))
-    const r = await verifyAudit(env)
+    const r = await checkAuditChain(env)
     assert.deepEqual([r.intact, r.missingSegments], [false, [sealed.at(-1)!.n]])
     assert.equal(r.problem?.kind, 'removed')
   })
@@ -399,7 +395,7 @@ describe('access log: segments, head and key', () => {
     renameSync(one.file, `${one.file}.tmp`)
     renameSync(two.file, one.file)
     renameSync(`${one.file}.tmp`, two.file)
-    const r = await verifyAudit(env)
+    const r = await checkAuditChain(env)
     assert.deepEqual(
       [r.intact, r.problem?.kind, r.problem?.message],
       [false, 'reordered', `${one.file} holds segment 2 of the log, not 1: segment files were renamed.`],
@@ -410,11 +406,11 @@ describe('access log: segments, head and key', () => {
     const {env, log} = await twelve()
     const head = readFileSync(`${log}.head`)
     unlinkSync(`${log}.head`)
-    const r = await verifyAudit(env)
+    const r = await checkAuditChain(env)
     assert.deepEqual([r.intact, r.problem?.kind], [false, 'head-missing'])
     writeFileSync(`${log}.head`, head)
     writeFileSync(auditKeyFile(env), `${'ab'.repeat(32)}\n`, {mode: 0o600})
-    const wrong = await verifyAudit(env)
+    const wrong = await checkAuditChain(env)
     assert.equal(wrong.intact, false)
     assert.equal(wrong.problem?.kind, 'wrong-key')
     assert.match(
@@ -432,7 +428,7 @@ describe('access log: segments, head and key', () => {
       'INSECURE_PERMISSIONS',
       /audit key .* is accessible by group or others \(mode 0640\); refusing to use it\./,
     )
-    await expectError(verifyAudit(env), 'INSECURE_PERMISSIONS', /mode 0640/)
+    await expectError(checkAuditChain(env), 'INSECURE_PERMISSIONS', /mode 0640/)
     assert.equal(readFileSync(log, 'utf8'), before)
   })
 
@@ -445,7 +441,7 @@ describe('access log: segments, head and key', () => {
       'IDENTITY_MISSING',
       /audit key .* is missing, but the access log already holds records keyed with it\./,
     )
-    await expectError(verifyAudit(env), 'IDENTITY_MISSING', /is missing/)
+    await expectError(checkAuditChain(env), 'IDENTITY_MISSING', /is missing/)
     assert.equal(readFileSync(log, 'utf8'), before)
     assert.ok(!existsSync(auditKeyFile(env)))
   })
@@ -453,7 +449,7 @@ describe('access log: segments, head and key', () => {
   it('a write torn by a crash is cut off by the next append, which says so; reading a corrupt line names it', async () => {
     const {env, log} = await twelve()
     appendFileSync(log, '{"v":2,"seq":13,"time":"2026-')
-    const torn = await verifyAudit(env)
+    const torn = await checkAuditChain(env)
     assert.equal(torn.intact, true)
     assert.deepEqual(torn.notes, [
       `29 bytes of an interrupted write at the end of ${log}; the next append removes them.`,
@@ -461,7 +457,7 @@ describe('access log: segments, head and key', () => {
     await appendAudit([read('local://AFTER')], alice, env)
     const records = await collect(env)
     assert.deepEqual([records.at(-1)!.seq, records.at(-1)!.torn], [13, 29])
-    assert.equal((await verifyAudit(env)).intact, true)
+    assert.equal((await checkAuditChain(env)).intact, true)
     const lines = readFileSync(log, 'utf8').split('\n')
     lines[0] = 'not json'
     writeFileSync(log, lines.join('\n'))
@@ -470,7 +466,7 @@ describe('access log: segments, head and key', () => {
       'INTEGRITY',
       new RegExp(`^${log.replaceAll('.', '\\.')}:1 is not an access record \\(corrupt JSON line\\)\\.$`),
     )
-    const r = await verifyAudit(env)
+    const r = await checkAuditChain(env)
     assert.deepEqual(
       [r.intact, r.problem?.kind, r.problem?.line, r.problem?.message],
       [false, 'corrupt', 1, `${log}:1 is not an access record (corrupt JSON line).`],
@@ -502,10 +498,13 @@ describe('access log: segments, head and key', () => {
     }
     writeFileSync(log, text, {mode: 0o600})
     await appendAudit([read('local://NEW')], alice, env)
-    const r = await verifyAudit(env)
+    const r = await checkAuditChain(env)
     assert.deepEqual([r.intact, r.records, r.legacy, r.lastSeq], [true, 4, 3, 1])
     writeFileSync(log, readFileSync(log, 'utf8').replace('OLD2', 'OLDX'))
-    assert.deepEqual([(await verifyAudit(env)).problem?.kind, (await verifyAudit(env)).problem?.line], ['changed', 2])
+    assert.deepEqual(
+      [(await checkAuditChain(env)).problem?.kind, (await checkAuditChain(env)).problem?.line],
+      ['changed', 2],
+    )
   })
 })
 
