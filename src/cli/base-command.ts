@@ -3,11 +3,12 @@ import * as Flags from '@oclif/core/flags'
 import type * as Interfaces from '@oclif/core/interfaces'
 import {Command} from '@oclif/core/command'
 
-import {parseDuration} from '../core/lib/time.js'
 import type {Interaction} from '../core/interaction.js'
 import {scrub} from '../core/redact.js'
 import {Session} from '../core/session.js'
 import {SecretsError} from '../errors.js'
+import {confirmOrRefuse, type ConfirmPolicy} from './confirm.js'
+import {successLine} from './output.js'
 import {makeChalk} from './style.js'
 import {terminalInteraction} from './ui.js'
 
@@ -60,6 +61,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected get chalk() {
     return makeChalk(process.stdout)
+  }
+
+  /** The closing line of a command that did what it was asked (`✓ ...`), on stderr unless told; quiet with --json. */
+  protected success(message: string, stream: 'stderr' | 'stdout' = 'stderr'): void {
+    const line = successLine(message, this.chalk)
+    if (stream === 'stdout') this.log(line)
+    else this.logToStderr(line)
+  }
+
+  /** Ask before a change on a terminal; without one, refuse or go ahead as the command's policy says. */
+  protected confirmOrRefuse(policy: ConfirmPolicy): Promise<void> {
+    return confirmOrRefuse(this.ui, policy)
   }
 
   override async init(): Promise<void> {
@@ -124,41 +137,15 @@ export function toSecretsError(err: unknown): SecretsError {
   return new SecretsError('INTERNAL', `Unexpected error: ${message}`, {cause: err})
 }
 
-/** The offline fallback flags of the commands that resolve secrets (exec, export, get, render). */
-export const fallbackFlags = {
-  fallback: Flags.boolean({
-    description:
-      'Cache every value read from a remote provider (encrypted to your identity) and use a cached value when the provider cannot be reached, within --max-age.',
-    helpGroup: 'OFFLINE',
-  }),
-  'max-age': Flags.string({
-    description:
-      'How old a cached value may be to be used (e.g. 1h, 7d); implies --fallback. Without it, cached values are never used silently.',
-    helpGroup: 'OFFLINE',
-  }),
-  offline: Flags.boolean({
-    description: 'Contact no remote provider: their values come only from the cache (within --max-age when given).',
-    helpGroup: 'OFFLINE',
-  }),
-}
-
 /**
  * Turn the flags (or `cache:` in secrets.yaml when no flag is given) into the session's fallback
  * settings. Nothing is set, and no cache code loads, when neither asks for it.
  */
 export function useFallback(
   session: Session,
-  flags: {fallback?: boolean; 'max-age'?: string; offline?: boolean},
+  flags: {fallback?: boolean; 'max-age'?: number; offline?: boolean},
 ): void {
-  let maxAgeMs: number | undefined
-  if (flags['max-age'] !== undefined) {
-    maxAgeMs = parseDuration(flags['max-age'])
-    if (maxAgeMs === undefined || maxAgeMs <= 0) {
-      throw new SecretsError('USAGE', `--max-age ${JSON.stringify(flags['max-age'])} is not a duration.`, {
-        suggestions: ['Write it as a number with a unit: --max-age 90s, 30m, 24h or 7d.'],
-      })
-    }
-  }
+  const maxAgeMs = flags['max-age']
   const asked = flags.fallback || flags.offline || maxAgeMs !== undefined
   const configured = session.config.cache
   if (!asked && configured === undefined) return

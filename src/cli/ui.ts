@@ -2,6 +2,7 @@ import {isatty} from 'node:tty'
 
 import type {Interaction} from '../core/interaction.js'
 import {SecretsError} from '../errors.js'
+import {warningLine} from './output.js'
 import {makeChalk} from './style.js'
 
 /** The prompt library is loaded only when a prompt is shown: most runs never need it. */
@@ -50,7 +51,7 @@ export function terminalInteraction(options: {quiet?: boolean} = {}): Interactio
       return input({message, default: defaultValue}, ctx)
     },
     warn(message) {
-      if (!options.quiet) process.stderr.write(`${chalk.yellow('Warning:')} ${message}\n`)
+      if (!options.quiet) process.stderr.write(`${warningLine(message, chalk)}\n`)
     },
     info(message) {
       if (!options.quiet) process.stderr.write(`${chalk.cyan('secrets:')} ${message}\n`)

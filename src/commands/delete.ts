@@ -2,7 +2,6 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {SecretsError} from '../errors.js'
 
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Delete a secret and its version history.'
@@ -29,26 +28,19 @@ export default class Delete extends BaseCommand<typeof Delete> {
   async run(): Promise<{ref: string; deleted: boolean; versions: number; recoverableUntil?: string}> {
     const session = this.session()
     const ref = session.toReference(this.args.ref)
-    if (!this.flags.yes) {
-      if (!this.ui.interactive) {
-        throw new SecretsError(
-          'USAGE',
-          `Refusing to delete ${ref.raw} without confirmation: there is no terminal to ask on (or CI is set).`,
-          {suggestions: ['Pass --yes to confirm.']},
-        )
-      }
-      const question = this.flags.force
+    await this.confirmOrRefuse({
+      yes: this.flags.yes,
+      question: this.flags.force
         ? `Delete ${ref.raw} and all its versions now, with no recovery window?`
-        : `Delete ${ref.raw} and all its versions?`
-      if (!(await this.ui.confirm(question, false))) {
-        throw new SecretsError('ABORTED', `Did not delete ${ref.raw}.`)
-      }
-    }
+        : `Delete ${ref.raw} and all its versions?`,
+      declined: `Did not delete ${ref.raw}.`,
+      withoutTerminal: {refuse: `delete ${ref.raw}`, suggestion: 'Pass --yes to confirm.'},
+    })
     const r = await session.delete(ref.raw, {force: this.flags.force})
-    this.logToStderr(
+    this.success(
       r.recoverableUntil === undefined
-        ? `${this.chalk.green('✓')} deleted ${r.ref.raw} (${r.versions} version(s))`
-        : `${this.chalk.green('✓')} scheduled ${r.ref.raw} for deletion (${r.versions} version(s)); recoverable until ${r.recoverableUntil}`,
+        ? `deleted ${r.ref.raw} (${r.versions} version(s))`
+        : `scheduled ${r.ref.raw} for deletion (${r.versions} version(s)); recoverable until ${r.recoverableUntil}`,
     )
     return {
       ref: r.ref.raw,

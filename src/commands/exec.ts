@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, fallbackFlags, useFallback} from '../cli/base-command.js'
+import {BaseCommand, useFallback} from '../cli/base-command.js'
+import {fallbackFlags, intervalFlag} from '../cli/flags.js'
 import {parseInterval, parseSignal, runExec} from '../core/exec/exec.js'
 import {SecretsError} from '../errors.js'
 
@@ -40,7 +41,7 @@ Everything after -- belongs to the command.`
       allowNo: true,
     }),
     watch: Flags.boolean({description: 'Resolve again every --interval and restart the command when a value changed.'}),
-    interval: Flags.string({
+    interval: intervalFlag({
       description: 'How often --watch resolves (default 30s; e.g. 5m; at least 1s; jittered by ±10%).',
       dependsOn: ['watch'],
     }),
@@ -66,7 +67,7 @@ Everything after -- belongs to the command.`
     }
     const watch = this.flags.watch
       ? {
-          intervalMs: parseInterval(this.flags.interval ?? '30s'),
+          intervalMs: this.flags.interval ?? parseInterval('30s'),
           reloadSignal:
             this.flags['reload-signal'] === undefined ? undefined : parseSignal(this.flags['reload-signal']),
         }

@@ -2,7 +2,8 @@ import {appendFileSync} from 'node:fs'
 
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, fallbackFlags, useFallback} from '../cli/base-command.js'
+import {BaseCommand, useFallback} from '../cli/base-command.js'
+import {fallbackFlags} from '../cli/flags.js'
 import {actorLabel} from '../core/actor.js'
 import {writeFileAtomic} from '../core/lib/atomic-write.js'
 import {asText, resolveEnvironment} from '../core/environment.js'
@@ -67,8 +68,8 @@ export default class Export extends BaseCommand<typeof Export> {
         resolved,
         actorLabel(this.session().actor),
       )
-      this.logToStderr(
-        `${this.chalk.green('✓')} ${names.length} variable(s) encrypted to ${this.flags.recipient!.length} recipient(s) in ${this.flags.output}`,
+      this.success(
+        `${names.length} variable(s) encrypted to ${this.flags.recipient!.length} recipient(s) in ${this.flags.output}`,
       )
       return {format: 'encrypted', output: this.flags.output, variables: names}
     }
@@ -86,13 +87,13 @@ export default class Export extends BaseCommand<typeof Export> {
       } catch (error) {
         throw fsError(error, target, 'appending to')
       }
-      this.logToStderr(`${this.chalk.green('✓')} ${names.length} variable(s) appended to ${target}`)
+      this.success(`${names.length} variable(s) appended to ${target}`)
       return {format, output: target, variables: names}
     }
     const text = formatEntries(entries, format)
     if (this.flags.output) {
       writeFileAtomic(this.flags.output, text, 0o600)
-      this.logToStderr(`${this.chalk.green('✓')} ${names.length} variable(s) written to ${this.flags.output}`)
+      this.success(`${names.length} variable(s) written to ${this.flags.output}`)
     } else if (!this.jsonEnabled()) {
       process.stdout.write(text)
     }

@@ -1,6 +1,7 @@
 import * as Args from '@oclif/core/args'
 
-import {BaseCommand, fallbackFlags, useFallback} from '../cli/base-command.js'
+import {BaseCommand, useFallback} from '../cli/base-command.js'
+import {fallbackFlags} from '../cli/flags.js'
 
 export default class Get extends BaseCommand<typeof Get> {
   static override summary = 'Print one secret value, exactly.'

@@ -2,7 +2,6 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {SecretsError} from '../errors.js'
 
 export default class Purge extends BaseCommand<typeof Purge> {
   static override summary = 'Permanently erase a soft-deleted secret (no recovery afterwards).'
@@ -22,25 +21,18 @@ export default class Purge extends BaseCommand<typeof Purge> {
   }
 
   async run(): Promise<{ref: string; purged: boolean}> {
-    const r = await this.session().purge(this.args.ref, async (ref) => {
-      if (this.flags.yes) return
-      if (!this.ui.interactive) {
-        throw new SecretsError(
-          'USAGE',
-          `Refusing to purge ${ref.raw} without confirmation: there is no terminal to ask on (or CI is set).`,
-          {suggestions: ['Pass --yes to confirm; a purged secret cannot be recovered.']},
-        )
-      }
-      if (
-        !(await this.ui.confirm(
-          `Purge ${ref.raw} and all its versions for good? It cannot be recovered afterwards.`,
-          false,
-        ))
-      ) {
-        throw new SecretsError('ABORTED', `Did not purge ${ref.raw}.`)
-      }
-    })
-    this.logToStderr(`${this.chalk.green('✓')} purged ${r.ref.raw}`)
+    const r = await this.session().purge(this.args.ref, (ref) =>
+      this.confirmOrRefuse({
+        yes: this.flags.yes,
+        question: `Purge ${ref.raw} and all its versions for good? It cannot be recovered afterwards.`,
+        declined: `Did not purge ${ref.raw}.`,
+        withoutTerminal: {
+          refuse: `purge ${ref.raw}`,
+          suggestion: 'Pass --yes to confirm; a purged secret cannot be recovered.',
+        },
+      }),
+    )
+    this.success(`purged ${r.ref.raw}`)
     return {ref: r.ref.raw, purged: true}
   }
 }

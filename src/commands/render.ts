@@ -2,7 +2,8 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 import {resolve} from 'node:path'
 
-import {BaseCommand, fallbackFlags, useFallback} from '../cli/base-command.js'
+import {BaseCommand, useFallback} from '../cli/base-command.js'
+import {fallbackFlags} from '../cli/flags.js'
 import {renderTemplate, writeRendered} from '../core/exec/template.js'
 import {SecretsError} from '../errors.js'
 
@@ -51,9 +52,7 @@ export default class Render extends BaseCommand<typeof Render> {
       if (!this.jsonEnabled()) process.stdout.write(value.reveal())
     } else {
       writeRendered(output, value, (m) => this.ui.warn(m))
-      this.logToStderr(
-        `${this.chalk.green('✓')} rendered ${this.args.template} into ${output} (${refs.length} reference(s))`,
-      )
+      this.success(`rendered ${this.args.template} into ${output} (${refs.length} reference(s))`)
     }
     return {template: this.args.template, ...(output === undefined ? {} : {output}), references: refs}
   }

@@ -18,7 +18,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
 
   async run(): Promise<{ref: string; restored: boolean}> {
     const r = await this.session().restore(this.args.ref)
-    this.logToStderr(`${this.chalk.green('✓')} restored ${r.ref.raw}`)
+    this.success(`restored ${r.ref.raw}`)
     return {ref: r.ref.raw, restored: true}
   }
 }

@@ -2,8 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {rollback} from '../core/rotation/rotate.js'
-import {SecretsError} from '../errors.js'
+import {rollback} from '../core/rotation/rollback.js'
 
 export default class Rollback extends BaseCommand<typeof Rollback> {
   static override summary = 'Make an earlier version of a secret current again.'
@@ -30,19 +29,15 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
 
   async run(): Promise<{ref: string; from: string; to: string; version: string}> {
     const session = this.session()
-    if (!this.flags.yes && this.ui.interactive) {
-      if (
-        !(await this.ui.confirm(
-          `Roll ${this.args.ref} back${this.flags.to ? ` to version ${this.flags.to}` : ' to its previous version'}?`,
-          false,
-        ))
-      ) {
-        throw new SecretsError('ABORTED', `Did not roll back ${this.args.ref}.`)
-      }
-    }
+    await this.confirmOrRefuse({
+      yes: this.flags.yes,
+      question: `Roll ${this.args.ref} back${this.flags.to ? ` to version ${this.flags.to}` : ' to its previous version'}?`,
+      declined: `Did not roll back ${this.args.ref}.`,
+      withoutTerminal: 'proceed',
+    })
     const r = await rollback(session, this.args.ref, this.flags.to)
-    this.logToStderr(
-      `${this.chalk.green('✓')} ${r.ref}: version ${r.to} is current again${r.version === r.to ? '' : ` (as new version ${r.version})`}; it was ${r.from}`,
+    this.success(
+      `${r.ref}: version ${r.to} is current again${r.version === r.to ? '' : ` (as new version ${r.version})`}; it was ${r.from}`,
     )
     return r
   }

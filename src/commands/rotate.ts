@@ -1,15 +1,17 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {GENERATOR_TYPES} from '../core/config/types.js'
-import {parseDuration} from '../core/lib/time.js'
-import {generatorFromFlags} from '../core/rotation/generate.js'
-import {readNewValue} from '../core/lib/read-input.js'
-import {nowFrom, rotationStatus, Rotator, type RotationResult} from '../core/rotation/rotate.js'
-import type {JournalEntry} from '../core/rotation/journal.js'
-import {EXIT_CODES, SecretsError} from '../errors.js'
-import {table} from '../cli/style.js'
+import {durationFlag} from '../cli/flags.js'
 import {isCI} from '../cli/ui.js'
+import {GENERATOR_TYPES} from '../core/config/types.js'
+import {readNewValue} from '../core/lib/read-input.js'
+import {generatorFromFlags} from '../core/rotation/generate.js'
+import type {JournalEntry} from '../core/rotation/journal.js'
+import {rotationExitCode, Rotator, type RotationResult} from '../core/rotation/rotate.js'
+import {rotationStatus} from '../core/rotation/status.js'
+import {nowFrom} from '../core/rotation/targets.js'
+import {SecretsError} from '../errors.js'
+import {rotationReport, unfinishedTable} from '../output/rotation-report.js'
 
 type Report = {rotations: RotationResult[]; exitCode: number} | {unfinished: Array<JournalEntry & {running: boolean}>}
 
@@ -70,70 +72,32 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
         "AWS: start the secret's own rotation function (RotateSecret) and wait until its new version is AWSCURRENT.",
       exclusive: ['value-stdin', 'generate', 'length', 'verify-cmd'],
     }),
-    timeout: Flags.string({
+    timeout: durationFlag({
       description: 'With --native: how long to wait for the rotation function (default 5m).',
       dependsOn: ['native'],
+      hint: 'e.g. --timeout 90s or --timeout 10m.',
     }),
   }
 
   async run(): Promise<Report> {
     const {argv} = await this.parse(Rotate)
     const inputs = (argv as string[]).filter((a) => a !== '--')
-    if (this.flags.status) {
-      if (inputs.length > 0) throw new SecretsError('USAGE', '--status takes no variable or reference.')
-      const unfinished = rotationStatus(process.env)
-      if (!this.jsonEnabled()) {
-        if (unfinished.length === 0) this.logToStderr('No unfinished rotations.')
-        else
-          this.log(
-            table(
-              ['SECRET', 'VARIABLE', 'STEP', 'CURRENT', 'PENDING', 'STARTED', 'STATE'],
-              unfinished.map((e) => [
-                e.ref,
-                e.name,
-                e.step,
-                e.base,
-                e.pending ?? '',
-                e.started,
-                e.running ? `running (pid ${e.pid})` : 'interrupted: run rotate again to finish or abandon',
-              ]),
-            ),
-          )
-      }
-      return {unfinished}
-    }
-    if (inputs.length === 0 && !this.flags.due && !this.flags.all) {
-      throw new SecretsError('USAGE', 'Nothing to rotate: name variables or references, or pass --due or --all.', {
-        suggestions: ['e.g. `secrets rotate DB_PASSWORD`, `secrets rotate --due`.'],
-      })
-    }
-    if (inputs.length > 0 && (this.flags.due || this.flags.all)) {
-      throw new SecretsError('USAGE', `Give variables or --${this.flags.due ? 'due' : 'all'}, not both.`)
-    }
-    const session = this.session()
+    if (this.flags.status) return this.status(inputs)
+    this.checkSelection(inputs)
     const generator = generatorFromFlags(this.flags.generate, this.flags.length)
-    const now = nowFrom(process.env)
-    if (!this.flags['dry-run'] && !this.flags.yes && this.ui.interactive) {
-      const what =
-        inputs.length > 0
-          ? inputs.join(', ')
-          : this.flags.due
-            ? 'every secret that is due'
-            : 'every secret with a rotation policy'
-      if (!(await this.ui.confirm(`Rotate ${what}?`, false))) throw new SecretsError('ABORTED', 'Nothing was rotated.')
-    }
+    await this.confirmOrRefuse({
+      yes: this.flags.yes || this.flags['dry-run'],
+      question: `Rotate ${inputs.length > 0 ? inputs.join(', ') : this.flags.due ? 'every secret that is due' : 'every secret with a rotation policy'}?`,
+      declined: 'Nothing was rotated.',
+      withoutTerminal: 'proceed',
+    })
     const value = this.flags['value-stdin']
       ? await readNewValue({name: inputs[0] ?? 'the new value', ui: this.ui})
       : undefined
     const quiet = this.jsonEnabled() || !process.stderr.isTTY || isCI()
-    const timeoutMs = this.flags.timeout === undefined ? undefined : parseDuration(this.flags.timeout)
-    if (this.flags.timeout !== undefined && timeoutMs === undefined)
-      throw new SecretsError('USAGE', `--timeout ${JSON.stringify(this.flags.timeout)} is not a duration.`, {
-        suggestions: ['e.g. --timeout 90s or --timeout 10m.'],
-      })
-    const rotator = new Rotator(session, {
+    const rotations = await new Rotator(this.session(), {
       native: this.flags.native,
-      timeoutMs,
+      timeoutMs: this.flags.timeout,
       abandonPending: this.flags['abandon-pending'],
       inputs,
       due: this.flags.due,
@@ -143,57 +107,42 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
       generator,
       value,
       verifyCmd: this.flags['verify-cmd'],
-      now,
+      now: nowFrom(process.env),
       parentEnv: process.env,
       output: process.stderr,
       onProgress: quiet ? undefined : (m) => this.ui.info(m),
-    })
-    const rotations = await rotator.run()
-    const exitCode = exitCodeOf(rotations, this.flags.due === true)
-    if (
-      !this.jsonEnabled() &&
-      rotations.length === 1 &&
-      rotations[0].status === 'failed' &&
-      rotations[0].error !== undefined
-    ) {
+    }).run()
+    const exitCode = rotationExitCode(rotations, this.flags.due === true)
+    const [only] = rotations
+    if (!this.jsonEnabled() && rotations.length === 1 && only.status === 'failed' && only.error !== undefined) {
       // One secret, one failure: its own error, rendered like any other.
-      const e = rotations[0].error
-      throw new SecretsError(e.code, e.message, {ref: rotations[0].ref, suggestions: rotations[0].suggestions})
+      throw new SecretsError(only.error.code, only.error.message, {ref: only.ref, suggestions: only.suggestions})
     }
-    if (!this.jsonEnabled()) this.report(rotations)
+    if (!this.jsonEnabled()) process.stderr.write(rotationReport(rotations, this.flags.due === true, this.chalk))
     process.exitCode = exitCode
     return {rotations, exitCode}
   }
 
-  private report(rotations: RotationResult[]): void {
-    const c = this.chalk
-    if (rotations.length === 0) {
-      process.stderr.write(`${this.flags.due ? 'Nothing is due' : 'Nothing to rotate'}; nothing was changed.\n`)
-      return
+  /** `--status`: the unfinished rotations; nothing else runs. */
+  private status(inputs: string[]): Report {
+    if (inputs.length > 0) throw new SecretsError('USAGE', '--status takes no variable or reference.')
+    const unfinished = rotationStatus(process.env)
+    if (!this.jsonEnabled()) {
+      if (unfinished.length === 0) this.logToStderr('No unfinished rotations.')
+      else this.log(unfinishedTable(unfinished))
     }
-    for (const r of rotations) {
-      const v = `${r.oldVersion ?? '?'} -> ${r.newVersion ?? '?'}`
-      const line = {
-        rotated: `${c.green('✓')} ${r.name} (${r.ref}) rotated: ${v}${r.verified ? ', verified' : ''}${r.abandoned ? ` (an interrupted rotation was abandoned first)` : ''}`,
-        finished: `${c.green('✓')} ${r.name} (${r.ref}): finished an interrupted rotation: ${v}`,
-        'would-rotate': `${c.cyan('•')} ${r.name} (${r.ref}) would be rotated (current version ${r.oldVersion ?? '?'}${r.lastRotated ? `, last rotated ${r.lastRotated}` : ''})`,
-        'rolled-back': `${c.red('✗')} ${r.name} (${r.ref}): verification failed; rolled back, version ${r.oldVersion ?? '?'} is still current`,
-        failed: `${c.red('✗')} ${r.name} (${r.ref}): [${r.error?.code}] ${r.error?.message ?? ''}`,
-      }[r.status]
-      process.stderr.write(`${line}\n`)
+    return {unfinished}
+  }
+
+  // Hand-checked, not `exclusive`: oclif relates flags to flags, and these relate the (non-strict) argv to --due/--all.
+  private checkSelection(inputs: string[]): void {
+    if (inputs.length === 0 && !this.flags.due && !this.flags.all) {
+      throw new SecretsError('USAGE', 'Nothing to rotate: name variables or references, or pass --due or --all.', {
+        suggestions: ['e.g. `secrets rotate DB_PASSWORD`, `secrets rotate --due`.'],
+      })
+    }
+    if (inputs.length > 0 && (this.flags.due || this.flags.all)) {
+      throw new SecretsError('USAGE', `Give variables or --${this.flags.due ? 'due' : 'all'}, not both.`)
     }
   }
-}
-
-/** 0 all rotated (or a dry run), 13 nothing due, 14 every attempt failed verification, 15 partial; one failure kind: its code. */
-export function exitCodeOf(rotations: RotationResult[], due: boolean): number {
-  if (rotations.length === 0) return due ? EXIT_CODES.NOTHING_DUE : 0
-  const failed = rotations.filter((r) => r.status === 'failed' || r.status === 'rolled-back')
-  if (failed.length === 0) return 0
-  if (failed.length < rotations.length) return EXIT_CODES.ROTATION_PARTIAL
-  if (failed.every((r) => r.status === 'rolled-back')) return EXIT_CODES.VERIFY_FAILED
-  const codes = new Set(failed.map((r) => r.error?.code))
-  const [code] = codes
-  if (codes.size === 1) return code === undefined ? 1 : EXIT_CODES[code]
-  return EXIT_CODES.ROTATION_PARTIAL
 }

@@ -75,9 +75,7 @@ Exits 16 (FINDINGS) when something not accepted by --baseline is found; when a c
           : hook.action === 'created'
             ? 'installed:'
             : 'appended to'
-      this.logToStderr(
-        `${makeChalk(process.stderr).green('✓')} pre-commit hook running \`secrets scan --staged\` ${what} ${hook.file}`,
-      )
+      this.success(`pre-commit hook running \`secrets scan --staged\` ${what} ${hook.file}`)
       return {hook}
     }
     const {argv} = await this.parse(Scan)

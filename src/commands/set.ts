@@ -37,7 +37,7 @@ export default class Set extends BaseCommand<typeof Set> {
       ui: this.ui,
     })
     const r = await session.set(ref.raw, value)
-    this.logToStderr(`${this.chalk.green('✓')} ${r.ref.raw} is now version ${r.version}`)
+    this.success(`${r.ref.raw} is now version ${r.version}`)
     return {ref: r.ref.raw, version: r.version}
   }
 }

@@ -1,5 +1,6 @@
 import {BaseCommand} from '../cli/base-command.js'
-import {nowFrom, rotationAges, type StatusRow} from '../core/rotation/rotate.js'
+import {rotationAges, type StatusRow} from '../core/rotation/status.js'
+import {nowFrom} from '../core/rotation/targets.js'
 import {table} from '../cli/style.js'
 
 export default class Status extends BaseCommand<typeof Status> {

@@ -2,7 +2,6 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {applySync, formatPlan, planSync, type SyncItem} from '../core/sync/sync.js'
-import {SecretsError} from '../errors.js'
 
 export default class Sync extends BaseCommand<typeof Sync> {
   static override summary = 'Copy secrets between providers, writing only what changed.'
@@ -54,22 +53,17 @@ First shows a diff of names, references and versions (never values; values are c
       if (this.flags['dry-run'] && pending.length > 0) this.logToStderr('Dry run: nothing was written.')
       return result(0)
     }
-    if (!this.flags.yes) {
-      if (!this.ui.interactive) {
-        throw new SecretsError(
-          'USAGE',
-          `Refusing to write ${pending.length} secret(s) to ${plan.to} without confirmation: there is no terminal to ask on (or CI is set).`,
-          {
-            suggestions: ['Pass --yes to write them, or --dry-run to only see the diff.'],
-          },
-        )
-      }
-      if (!(await this.ui.confirm(`Write ${pending.length} secret(s) to ${plan.to}?`, false))) {
-        throw new SecretsError('ABORTED', `Nothing was written to ${plan.to}.`)
-      }
-    }
+    await this.confirmOrRefuse({
+      yes: this.flags.yes,
+      question: `Write ${pending.length} secret(s) to ${plan.to}?`,
+      declined: `Nothing was written to ${plan.to}.`,
+      withoutTerminal: {
+        refuse: `write ${pending.length} secret(s) to ${plan.to}`,
+        suggestion: 'Pass --yes to write them, or --dry-run to only see the diff.',
+      },
+    })
     const written = await applySync(session, plan)
-    this.logToStderr(`${this.chalk.green('✓')} wrote ${written.map((w) => `${w.to} (v${w.written})`).join(', ')}`)
+    this.success(`wrote ${written.map((w) => `${w.to} (v${w.written})`).join(', ')}`)
     return result(written.length)
   }
 }

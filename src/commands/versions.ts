@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {listVersions} from '../core/rotation/rotate.js'
+import {listVersions} from '../core/rotation/rollback.js'
 import {table} from '../cli/style.js'
 import type {VersionInfo} from '../providers/types.js'
 

@@ -12,8 +12,9 @@ export default class AuditVerify extends BaseCommand<typeof AuditVerify> {
     const c = this.chalk
     if (result.intact) {
       const segments = result.segments.length
-      this.log(
-        `${c.green('✓')} The access log is intact: ${result.records} record(s)${segments > 1 ? ` in ${segments} segments` : ''}${result.lastSeq === undefined ? '' : `, seq 1 to ${result.lastSeq}`}${result.keyId ? ` (audit key ${result.keyId})` : ''}.`,
+      this.success(
+        `The access log is intact: ${result.records} record(s)${segments > 1 ? ` in ${segments} segments` : ''}${result.lastSeq === undefined ? '' : `, seq 1 to ${result.lastSeq}`}${result.keyId ? ` (audit key ${result.keyId})` : ''}.`,
+        'stdout',
       )
       if (result.legacy > 0)
         this.log(

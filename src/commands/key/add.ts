@@ -70,7 +70,7 @@ export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
           )
         : await addRecipient(file, keyring, {type: 'age', recipient, label: this.flags.label})
     }
-    this.logToStderr(`${this.chalk.green('✓')} added ${added.recipient ?? `passphrase "${added.label}"`} to ${file}`)
+    this.success(`added ${added.recipient ?? `passphrase "${added.label}"`} to ${file}`)
     return {store: file, added}
   }
 }

@@ -6,7 +6,6 @@ import type {RecipientInfo} from '../../core/store/format.js'
 import {Keyring} from '../../core/store/keyring.js'
 import {removeRecipient} from '../../core/store/recipients.js'
 import {localStoreFile, pickLocalProvider} from '../../core/store/store-location.js'
-import {SecretsError} from '../../errors.js'
 import {rekeyStatus} from '../../cli/progress.js'
 
 export default class KeyRemove extends BaseCommand<typeof KeyRemove> {
@@ -34,16 +33,12 @@ export default class KeyRemove extends BaseCommand<typeof KeyRemove> {
   async run(): Promise<{store: string; removed: RecipientInfo; remaining: RecipientInfo[]}> {
     const project = this.session().config
     const file = localStoreFile(project, pickLocalProvider(project, this.flags.store))
-    if (!this.flags.yes) {
-      if (!this.ui.interactive)
-        throw new SecretsError(
-          'USAGE',
-          'Refusing to remove a recipient without confirmation: there is no terminal to ask on (or CI is set).',
-          {suggestions: ['Pass --yes to confirm.']},
-        )
-      if (!(await this.ui.confirm(`Remove ${this.args.recipient} from ${file} and re-encrypt everything?`, false)))
-        throw new SecretsError('ABORTED', 'Nothing was changed.')
-    }
+    await this.confirmOrRefuse({
+      yes: this.flags.yes,
+      question: `Remove ${this.args.recipient} from ${file} and re-encrypt everything?`,
+      declined: 'Nothing was changed.',
+      withoutTerminal: {refuse: 'remove a recipient', suggestion: 'Pass --yes to confirm.'},
+    })
     const keyring = new Keyring(process.env, this.ui)
     const status = rekeyStatus(this.jsonEnabled())
     const result = await removeRecipient(file, keyring, this.ui, this.args.recipient, status.onProgress).finally(
@@ -58,9 +53,7 @@ export default class KeyRemove extends BaseCommand<typeof KeyRemove> {
         outcome: 'ok',
       },
     ])
-    this.logToStderr(
-      `${this.chalk.green('✓')} removed ${this.args.recipient}; data key rotated, ${result.remaining.length} recipient(s) remain`,
-    )
+    this.success(`removed ${this.args.recipient}; data key rotated, ${result.remaining.length} recipient(s) remain`)
     return {store: file, ...result}
   }
 }

@@ -28,16 +28,12 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
     const project = this.session().config
     const provider = pickLocalProvider(project, this.flags.store)
     const file = localStoreFile(project, provider)
-    if (!this.flags.yes) {
-      if (!this.ui.interactive)
-        throw new SecretsError(
-          'USAGE',
-          'Refusing to rotate the data key without confirmation: there is no terminal to ask on (or CI is set).',
-          {suggestions: ['Pass --yes to confirm.']},
-        )
-      if (!(await this.ui.confirm(`Rotate the data key of ${file} and re-encrypt every value?`, false)))
-        throw new SecretsError('ABORTED', 'Nothing was changed.')
-    }
+    await this.confirmOrRefuse({
+      yes: this.flags.yes,
+      question: `Rotate the data key of ${file} and re-encrypt every value?`,
+      declined: 'Nothing was changed.',
+      withoutTerminal: {refuse: 'rotate the data key', suggestion: 'Pass --yes to confirm.'},
+    })
     const status = rekeyStatus(this.jsonEnabled())
     let result: RekeyResult
     try {
@@ -64,8 +60,8 @@ export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
       {command: 'key rotate', action: 'rekey', provider: provider.alias, ref: file, outcome: 'ok'},
     ])
     checkpoint('audited')
-    this.logToStderr(
-      `${this.chalk.green('✓')} rotated the data key of ${file}: wrapped for ${result.recipients.length} recipient(s), ${result.versions} version(s) of ${result.secrets} secret(s) re-encrypted`,
+    this.success(
+      `rotated the data key of ${file}: wrapped for ${result.recipients.length} recipient(s), ${result.versions} version(s) of ${result.secrets} secret(s) re-encrypted`,
     )
     return result
   }

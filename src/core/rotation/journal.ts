@@ -96,3 +96,20 @@ export function ownerAlive(e: JournalEntry): boolean {
 }
 
 export const journalHost = hostname
+
+/** Move one rotation's entry to its next step. */
+export function journalStep(
+  env: NodeJS.ProcessEnv,
+  id: string,
+  step: JournalEntry['step'],
+  pending: string,
+): Promise<void> {
+  return updateJournal(env, (entries) =>
+    entries.map((e) => (e.id === id ? {...e, step, pending, updated: new Date().toISOString()} : e)),
+  )
+}
+
+/** Drop one rotation's entry: it ended, whichever way. */
+export function forgetJournal(env: NodeJS.ProcessEnv, id: string): Promise<void> {
+  return updateJournal(env, (entries) => entries.filter((e) => e.id !== id))
+}

@@ -13,7 +13,7 @@ import type {Session} from '../session.js'
  */
 
 /** The environment exec would resolve, fail closed, before anything is written. */
-export function prepareVerify(
+export function prepareVerifyCommand(
   session: Session,
   environment: string | undefined,
 ): ReturnType<typeof resolveEnvironment> {
@@ -21,9 +21,9 @@ export function prepareVerify(
 }
 
 /** Run `sh -c command` with the new value in its environment (or file), output masked on `output`; true on exit 0. */
-export async function runVerify(o: {
+export async function runVerifyCommand(o: {
   command: string
-  prepared: Awaited<ReturnType<typeof prepareVerify>>
+  prepared: Awaited<ReturnType<typeof prepareVerifyCommand>>
   name: string
   ref: Reference
   value: SecretValue

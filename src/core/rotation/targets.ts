@@ -1,0 +1,81 @@
+import type {SecretProvider, VersionInfo} from '../../providers/types.js'
+import type {AuditEvent} from '../audit/log.js'
+import {currentTime} from '../lib/time.js'
+import {selectEnvironment} from '../config/select.js'
+import type {RotationPolicy} from '../config/types.js'
+import {formatReference, type Reference} from '../reference.js'
+import type {Session} from '../session.js'
+
+/** One secret to rotate: the variable (or reference) asked for, its reference and its policy. */
+export interface RotationTarget {
+  name: string
+  ref: Reference
+  policy?: RotationPolicy
+}
+
+/** What picks the targets: named variables or references, or (with none named) --due / --all. */
+export interface TargetSelection {
+  /** Variables or references; empty with `due` or `all`. */
+  inputs: string[]
+  due?: boolean
+  all?: boolean
+  environment?: string
+}
+
+/** Now in milliseconds: SECRETS_NOW for tests and reproducible CI dry runs (see currentTime), else the clock. */
+export function nowFrom(env: NodeJS.ProcessEnv): number {
+  return currentTime(undefined, env).getTime()
+}
+
+/** The whole secret a reference points into: no #field, no ?version. */
+export function wholeSecret(ref: Reference): Reference {
+  const base = {alias: ref.alias, path: ref.path, params: {}}
+  return {...base, raw: formatReference(base)}
+}
+
+function sameSecret(a: Reference, b: Reference): boolean {
+  return a.alias === b.alias && a.path === b.path && a.field === b.field
+}
+
+/** A variable name for a reference that is not a variable: its field or last path segment, upper-cased. */
+function variableNameFor(ref: Reference): string {
+  const last = ref.field ?? ref.path.split('/').at(-1) ?? 'SECRET'
+  const name = last.toUpperCase().replaceAll(/[^A-Z0-9_]/g, '_')
+  return /^[A-Z_]/.test(name) ? name : `_${name}`
+}
+
+/** Pick the targets: named variables or references, every variable with a policy (--all), or the due ones. */
+export function selectTargets(session: Session, o: TargetSelection): RotationTarget[] {
+  const entries = selectEnvironment(session.config, o.environment)
+  const policyOf = (name: string) => entries.get(name)?.rotate ?? session.config.rotation.get(name)
+  if (o.inputs.length > 0) {
+    return o.inputs.map((input) => {
+      const entry = entries.get(input)
+      if (entry !== undefined) return {name: input, ref: entry.ref, policy: policyOf(input)}
+      const ref = session.toReference(input)
+      const match = [...entries.values()].find((e) => sameSecret(e.ref, ref))
+      if (match !== undefined) return {name: match.name, ref, policy: policyOf(match.name)}
+      return {name: input.includes('://') ? variableNameFor(ref) : input, ref}
+    })
+  }
+  return [...entries.values()]
+    .filter((e) => policyOf(e.name) !== undefined)
+    .map((e) => ({name: e.name, ref: e.ref, policy: policyOf(e.name)}))
+}
+
+/** The current version (its id and when it was written) from the provider's version history; metadata only, no value. */
+export async function currentVersion(provider: SecretProvider, ref: Reference): Promise<VersionInfo | undefined> {
+  if (provider.versions === undefined) return undefined
+  const versions = await provider.versions(wholeSecret(ref))
+  return versions.find((v) => v.current)
+}
+
+/** Record one rotation step in the access log, as the running command. */
+export function auditRotation(
+  session: Session,
+  action: AuditEvent['action'],
+  ref: Reference,
+  extra: Partial<AuditEvent> = {},
+): Promise<void> {
+  return session.audit([{command: session.command, action, provider: ref.alias, ref: ref.raw, outcome: 'ok', ...extra}])
+}
