@@ -1,5 +1,5 @@
 import {SecretsError} from '../errors.js'
-import {openProvider} from '../providers/registry.js'
+import {openProvider} from '../providers/loader.js'
 import type {DeleteOptions, ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
 import {currentActor, type Actor} from './actor.js'
 import {appendAudit, type AuditEvent, type AuditOutcome} from './audit/log.js'

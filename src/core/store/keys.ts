@@ -1,7 +1,7 @@
 import {isAbsolute, join} from 'node:path'
 
 import {SecretsError} from '../../errors.js'
-import {keyServiceOf, openKeyWrapper} from '../../providers/registry.js'
+import {keyServiceOf, openKeyWrapper} from '../../providers/loader.js'
 import type {ProjectConfig, ProviderConfig} from '../config/config.js'
 import {checkRecipient} from './identity.js'
 import type {Interaction} from '../interaction.js'

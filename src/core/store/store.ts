@@ -11,7 +11,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import type {Decrypter} from 'age-encryption'
 
 import {SecretsError, fsError} from '../../errors.js'
-import {keyServiceOf, openKeyWrapper} from '../../providers/registry.js'
+import {keyServiceOf, openKeyWrapper} from '../../providers/loader.js'
 import {removeStaleTemps, writeFileAtomic} from '../lib/atomic-write.js'
 import {decryptX25519} from './age-x25519.js'
 import {ageLibrary, loadIdentities, type AgeIdentity} from './identity.js'

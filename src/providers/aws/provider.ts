@@ -33,6 +33,8 @@ import type {
   VersionInfo,
 } from '../types.js'
 import {awsError, type AwsErrorContext} from './errors.js'
+import type {awsSpec} from './spec.js'
+import type {SettingsOf} from '../spec.js'
 
 /** BatchGetSecretValue takes at most this many secret ids per call (the API's limit). */
 export const BATCH_LIMIT = 20
@@ -53,22 +55,7 @@ const CAPABILITIES: Capabilities = {
 }
 
 /** The provider's settings in secrets.yaml (all optional; the SDK's own variables and profiles fill the rest). */
-export interface AwsSettings {
-  region?: string
-  profile?: string
-  endpoint?: string
-  recoveryWindowDays?: number
-  maxAttempts?: number
-  concurrency?: number
-  kmsKeyId?: string
-  prefix?: string
-  /** A role to assume (STS AssumeRole) with the credentials of the default chain. */
-  roleArn?: string
-  externalId?: string
-  roleSessionName?: string
-  /** CloudTrail's endpoint for `audit trail` (default: the SDK's, or AWS_ENDPOINT_URL_CLOUDTRAIL). */
-  cloudTrailEndpoint?: string
-}
+export type AwsSettings = SettingsOf<typeof awsSpec.settings>
 
 /** What one reference asks AWS for. */
 interface Want {

@@ -15,7 +15,15 @@ import type {
   TrailOptions,
   VersionInfo,
 } from '../types.js'
-import {AzureSignIn, checkVaultUrl, countSetting, keyVaultClientOptions, vaultUrlFor, vaultsOf} from './credential.js'
+import {
+  type AzureSettings,
+  AzureSignIn,
+  checkVaultUrl,
+  countSetting,
+  keyVaultClientOptions,
+  vaultUrlFor,
+  vaultsOf,
+} from './credential.js'
 import {azureError, disabledError, validityError, type AzureErrorContext} from './errors.js'
 import {NAME_TAG, azureSecretName, collisionError, findCollisions} from './names.js'
 
@@ -50,7 +58,7 @@ export class AzureProvider implements SecretProvider {
   readonly type = 'azure'
   readonly capabilities = CAPABILITIES
   readonly alias: string
-  private readonly settings: Record<string, any>
+  private readonly settings: AzureSettings
   private readonly vaultUrl: string
   private readonly vaults: Map<string, string>
   private readonly clients = new Map<string, SecretClient>()
@@ -61,7 +69,7 @@ export class AzureProvider implements SecretProvider {
 
   constructor(ctx: ProviderContext) {
     this.alias = ctx.config.alias
-    this.settings = ctx.config.settings
+    this.settings = ctx.config.settings as AzureSettings
     const env = ctx.env
     const url = env.AZURE_KEYVAULT_URL ?? this.settings.vaultUrl
     if (typeof url !== 'string' || url === '') {

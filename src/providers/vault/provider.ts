@@ -18,7 +18,7 @@ import type {
 import {authenticate, type VaultLogin} from './auth.js'
 import {isRetryable, statusOf, toSecretsError, type FailureContext} from './errors.js'
 import {probeTls} from './tls-probe.js'
-import {parseVersionParam, resolveSettings, type VaultSettings} from './settings.js'
+import {parseVersionParam, resolveSettings, type VaultSettings, type VaultYamlSettings} from './settings.js'
 
 const CAPABILITIES: Capabilities = {
   list: true,
@@ -99,7 +99,7 @@ export class VaultProvider implements SecretProvider {
 
   constructor(private readonly ctx: ProviderContext) {
     this.alias = ctx.config.alias
-    this.settings = resolveSettings(this.alias, ctx.config.settings, ctx.env, ctx.project.dir)
+    this.settings = resolveSettings(this.alias, ctx.config.settings as VaultYamlSettings, ctx.env, ctx.project.dir)
     for (const [mount, version] of this.settings.kv) this.mounts.set(mount, version)
     const {tls} = this.settings
     if (tls.skipVerify && this.settings.address.startsWith('https:')) {
