@@ -61,3 +61,23 @@ export function joinWords(words: readonly string[], conjunction = 'or'): string 
   if (words.length <= 1) return words.join('')
   return `${words.slice(0, -1).join(', ')} ${conjunction} ${words.at(-1)}`
 }
+
+/** Key-service recipients for help texts: `vault-transit://<mount>/<key> (Vault transit, ...), awskms://... (...)`. */
+export function keyServiceForms(): string {
+  return joinWords(keyServices().map((k) => `${k.form} (${k.description})`))
+}
+
+/** The key-service schemes as a pattern list: `vault-transit://..., awskms://..., azurekv://...`. */
+export function keyServiceExamples(): string {
+  return keyServices()
+    .map((k) => `${k.scheme}://...`)
+    .join(', ')
+}
+
+/** Where provider trails come from, for messages: `vault (a file audit device), aws (CloudTrail) and azure (...)`. */
+export function trailSources(): string {
+  return joinWords(
+    providerSpecs().flatMap((s) => (s.trail === undefined ? [] : [`${s.kind} (${s.trail.source})`])),
+    'and',
+  )
+}

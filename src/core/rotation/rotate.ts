@@ -11,6 +11,7 @@ import {formatReference, type Reference} from '../reference.js'
 import {journalEntries, journalHost, ownerAlive, updateJournal, type JournalEntry} from './journal.js'
 import {SecretValue} from '../secret-value.js'
 import type {Session} from '../session.js'
+import {requireCapability, supports, type ProviderWith} from '../../providers/capabilities.js'
 
 /** One secret to rotate: the variable (or reference) asked for, its reference and its policy. */
 export interface RotationTarget {
@@ -110,29 +111,18 @@ export function selectTargets(
 
 /** The current version (its id and when it was written) from the provider's version history; metadata only, no value. */
 async function currentVersion(provider: SecretProvider, ref: Reference): Promise<VersionInfo | undefined> {
-  if (provider.versions === undefined) return undefined
+  if (!supports(provider, 'versions')) return undefined
   const versions = await provider.versions(wholeSecret(ref))
   return versions.find((v) => v.current)
 }
 
-function requireStaged(
-  provider: SecretProvider,
-  ref: Reference,
-): asserts provider is SecretProvider &
-  Required<Pick<SecretProvider, 'writePending' | 'promote' | 'discardPending' | 'readPending'>> {
-  if (
-    !provider.capabilities.stagedRotation ||
-    provider.writePending === undefined ||
-    provider.promote === undefined ||
-    provider.discardPending === undefined ||
-    provider.readPending === undefined
-  ) {
-    throw new SecretsError(
-      'UNSUPPORTED',
-      `Provider ${provider.alias} (${provider.type}) cannot rotate secrets in stages, so ${ref.raw} was not rotated.`,
-      {ref: ref.raw},
-    )
-  }
+function requireStaged(provider: SecretProvider, ref: Reference): asserts provider is ProviderWith<'stagedRotation'> {
+  requireCapability(
+    provider,
+    'stagedRotation',
+    `Provider ${provider.alias} (${provider.type}) cannot rotate secrets in stages, so ${ref.raw} was not rotated.`,
+    {ref: ref.raw},
+  )
 }
 
 /**
@@ -255,13 +245,12 @@ export class Rotator {
     whole: Reference,
     result: RotationResult,
   ): Promise<RotationResult> {
-    if (provider.startNativeRotation === undefined || provider.versions === undefined) {
-      throw new SecretsError(
-        'UNSUPPORTED',
-        `Provider ${provider.alias} (${provider.type}) has no rotation of its own; --native works with AWS Secrets Manager.`,
-        {ref: t.ref.raw},
-      )
-    }
+    requireCapability(
+      provider,
+      'nativeRotation',
+      `Provider ${provider.alias} (${provider.type}) has no rotation of its own; --native works with AWS Secrets Manager.`,
+      {ref: t.ref.raw},
+    )
     if (t.ref.field !== undefined)
       throw new SecretsError(
         'USAGE',
@@ -552,11 +541,9 @@ export async function listVersions(
 ): Promise<{ref: Reference; versions: VersionInfo[]}> {
   const ref = session.toReference(input)
   const provider = await session.provider(ref.alias)
-  if (!provider.capabilities.versions || provider.versions === undefined) {
-    throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) keeps no versions.`, {
-      ref: ref.raw,
-    })
-  }
+  requireCapability(provider, 'versions', `Provider ${provider.alias} (${provider.type}) keeps no versions.`, {
+    ref: ref.raw,
+  })
   return {ref, versions: await provider.versions(wholeSecret(ref))}
 }
 
@@ -569,13 +556,12 @@ export async function rollback(
   const ref = session.toReference(input)
   const whole = wholeSecret(ref)
   const provider = await session.provider(ref.alias)
-  if (!provider.capabilities.versions || provider.versions === undefined || provider.restoreVersion === undefined) {
-    throw new SecretsError(
-      'UNSUPPORTED',
-      `Provider ${provider.alias} (${provider.type}) keeps no versions, so there is nothing to roll back to.`,
-      {ref: ref.raw},
-    )
-  }
+  requireCapability(
+    provider,
+    'rollback',
+    `Provider ${provider.alias} (${provider.type}) keeps no versions, so there is nothing to roll back to.`,
+    {ref: ref.raw},
+  )
   if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
     throw new SecretsError(
       'USAGE',

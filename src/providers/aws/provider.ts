@@ -41,13 +41,6 @@ export const BATCH_LIMIT = 20
 const STAGES = ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING']
 
 const CAPABILITIES: Capabilities = {
-  list: true,
-  write: true,
-  delete: true,
-  versions: true,
-  stagedRotation: true,
-  // CloudTrail LookupEvents (aws/trail.ts, loaded only by `audit trail`).
-  auditTrail: true,
   // One read() takes any number of references: the provider itself splits them into
   // BatchGetSecretValue calls of 20 and keeps several in flight.
   batchSize: Number.POSITIVE_INFINITY,
@@ -433,6 +426,7 @@ export class AwsProvider implements SecretProvider {
   }
 
   /** Secrets Manager events of the configured secrets from CloudTrail's event history. */
+  // CloudTrail LookupEvents (aws/trail.ts, loaded only by `audit trail`).
   async trail(options: TrailOptions): Promise<TrailEvent[]> {
     const {cloudTrailEvents} = await import('./trail.js')
     return cloudTrailEvents(this, this.settings.cloudTrailEndpoint, options)

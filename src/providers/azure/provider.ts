@@ -28,15 +28,6 @@ import {azureError, disabledError, validityError, type AzureErrorContext} from '
 import {NAME_TAG, azureSecretName, collisionError, findCollisions} from './names.js'
 
 const CAPABILITIES: Capabilities = {
-  list: true,
-  write: true,
-  delete: true,
-  versions: true,
-  // The pending value waits, enabled, in a staging secret `<name>-pending` (Key Vault serves its newest
-  // version to every reader, and a disabled newest version makes reads fail); see README, Rotation.
-  stagedRotation: true,
-  // Key Vault AuditEvent logs in Log Analytics (azure/trail.ts, loaded only by `audit trail`).
-  auditTrail: true,
   batchSize: Number.POSITIVE_INFINITY,
   params: ['version', 'contentType'],
 }
@@ -292,6 +283,7 @@ export class AzureProvider implements SecretProvider {
   }
 
   /** AuditEvent diagnostic logs of the configured secrets, from the Log Analytics workspace. */
+  // Key Vault AuditEvent logs in Log Analytics (azure/trail.ts, loaded only by `audit trail`).
   async trail(options: TrailOptions): Promise<TrailEvent[]> {
     const {keyVaultLogs} = await import('./trail.js')
     return keyVaultLogs(
@@ -380,6 +372,8 @@ export class AzureProvider implements SecretProvider {
     })
   }
 
+  // The pending value waits, enabled, in a staging secret `<name>-pending` (Key Vault serves its newest
+  // version to every reader, and a disabled newest version makes reads fail); see README, Rotation.
   async writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
     const {t, staging, client} = this.rotationTarget(ref, 'rotate')
     const ctx = this.errorContext(t, ref, 'write')

@@ -11,12 +11,6 @@ import type {localSpec} from './spec.js'
 import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, VersionInfo} from '../types.js'
 
 const CAPABILITIES: Capabilities = {
-  list: true,
-  write: true,
-  delete: true,
-  versions: true,
-  stagedRotation: true,
-  auditTrail: false,
   batchSize: Number.POSITIVE_INFINITY,
   params: ['version'],
 }

@@ -21,15 +21,6 @@ import {probeTls} from './tls-probe.js'
 import {parseVersionParam, resolveSettings, type VaultSettings, type VaultYamlSettings} from './settings.js'
 
 const CAPABILITIES: Capabilities = {
-  list: true,
-  write: true,
-  delete: true,
-  versions: true,
-  // On KV v2 mounts: the pending value waits in a sibling secret `<path>.pending` (KV v2 serves its
-  // newest version to every reader, so a new version there would be live before it is verified).
-  stagedRotation: true,
-  // A file audit device's log, matched through sys/audit-hash (vault/trail.ts, loaded only by `audit trail`).
-  auditTrail: true,
   // Core hands every reference over at once; the provider batches them by path itself.
   batchSize: Number.POSITIVE_INFINITY,
   params: ['version'],
@@ -610,6 +601,8 @@ export class VaultProvider implements SecretProvider {
     return r.data
   }
 
+  // On KV v2 mounts: the pending value waits in a sibling secret `<path>.pending` (KV v2 serves its
+  // newest version to every reader, so a new version there would be live before it is verified).
   async writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
     const loc = await this.rotationLocation(ref, 'rotate')
     const data = fieldMap(value)
@@ -754,6 +747,7 @@ export class VaultProvider implements SecretProvider {
   }
 
   /** Entries of a file audit device's log about the configured secrets. */
+  // A file audit device's log, matched through sys/audit-hash (vault/trail.ts, loaded only by `audit trail`).
   async trail(options: TrailOptions): Promise<TrailEvent[]> {
     const {vaultTrail} = await import('./trail.js')
     return vaultTrail(this, options)
