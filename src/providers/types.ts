@@ -107,10 +107,6 @@ export interface TrailOptions {
   until?: Date
   /** The configured references of this provider: only events about these secrets are returned. */
   refs: Reference[]
-  /** A log file the trail is read from (Vault's file audit device), when the provider needs one. */
-  auditFile?: string
-  /** The audit device whose HMAC key hashed that file (Vault `sys/audit-hash/<device>`). */
-  auditDevice?: string
   /** Say something the user should know about the result (e.g. that it was cut short). */
   warn?: (message: string) => void
 }

@@ -7,7 +7,18 @@ import {LogsQueryClient, LogsQueryResultStatus, type LogsTable} from '@azure/mon
 import {SecretsError} from '../../errors.js'
 import type {TrailEvent, TrailOptions} from '../types.js'
 import {logsError} from './errors.js'
-import type {AzureProvider} from './provider.js'
+import type {TokenCredential} from '@azure/identity'
+
+import type {Reference} from '../../core/reference.js'
+
+/** What the trail needs of the Azure provider (which implements it): sign-in, retries and where a reference lives. */
+export interface AzureTrailSource {
+  readonly alias: string
+  readonly login: string
+  readonly maxRetries: number
+  tokenCredential(): TokenCredential
+  secretTarget(ref: Reference): {url: string; name: string}
+}
 
 /** Which table the vault's diagnostic setting writes to, and its column names. */
 const TABLES = {
@@ -75,7 +86,7 @@ function rowsOf(table: LogsTable): Array<Record<string, unknown>> {
 
 /** The vault's AuditEvent logs about the configured secrets, from the Log Analytics workspace. */
 export async function keyVaultLogs(
-  provider: AzureProvider,
+  provider: AzureTrailSource,
   settings: {workspaceId?: string; endpoint?: string; table?: string},
   options: TrailOptions,
 ): Promise<TrailEvent[]> {

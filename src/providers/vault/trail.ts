@@ -10,7 +10,20 @@ import {createInterface} from 'node:readline'
 import type {Reference} from '../../core/reference.js'
 import {SecretsError, fsError} from '../../errors.js'
 import type {TrailEvent, TrailOptions} from '../types.js'
-import type {VaultProvider} from './provider.js'
+
+/** What `audit trail` passes a Vault provider besides the generic options (`--vault-audit-file`, `--vault-audit-device`). */
+export interface VaultTrailOptions extends TrailOptions {
+  /** The log file of a file audit device, read as JSON lines. */
+  auditFile?: string
+  /** The audit device whose HMAC key hashed that file (`sys/audit-hash/<device>`; default `file`). */
+  auditDevice?: string
+}
+
+/** What the trail needs of the Vault provider (which implements it): where a reference lives, and HMACs. */
+export interface VaultTrailSource {
+  location(ref: Reference): Promise<{mount: string; version: 1 | 2; rest: string}>
+  auditHash(device: string, input: string): Promise<string>
+}
 
 /** The parts of an audit entry the trail reads. */
 interface AuditEntry {
@@ -66,7 +79,7 @@ class VersionHashes {
   private tried = 0
 
   constructor(
-    private readonly provider: VaultProvider,
+    private readonly provider: VaultTrailSource,
     private readonly device: string,
   ) {}
 
@@ -84,7 +97,7 @@ class VersionHashes {
 }
 
 /** A file audit device's log, read as a stream, entries about the configured secrets turned into trail events. */
-export async function vaultTrail(provider: VaultProvider, options: TrailOptions): Promise<TrailEvent[]> {
+export async function vaultTrail(provider: VaultTrailSource, options: VaultTrailOptions): Promise<TrailEvent[]> {
   const file = options.auditFile
   if (file === undefined) {
     throw new SecretsError(
