@@ -12,7 +12,6 @@ import {
   RestoreSecretCommand,
   RotateSecretCommand,
   SecretsManagerClient,
-  UpdateSecretVersionStageCommand,
   type SecretListEntry,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager'
@@ -33,6 +32,7 @@ import type {
   VersionInfo,
 } from '../types.js'
 import {awsError, type AwsErrorContext} from './errors.js'
+import {discardPending, moveStage, promote, writePending} from './rotation.js'
 import type {awsSpec} from './spec.js'
 import type {SettingsOf} from '../spec.js'
 
@@ -187,7 +187,7 @@ export class AwsProvider implements SecretProvider {
     })
   }
 
-  private ctx(action: string, secretId?: string, ref?: string): AwsErrorContext {
+  ctx(action: string, secretId?: string, ref?: string): AwsErrorContext {
     return {
       action: `secretsmanager:${action}`,
       secretId,
@@ -432,84 +432,9 @@ export class AwsProvider implements SecretProvider {
     return cloudTrailEvents(this, this.settings.cloudTrailEndpoint, options)
   }
 
-  /** Version id -> staging labels, from DescribeSecret. */
-  private async stagesOf(ref: Reference): Promise<Record<string, string[]>> {
-    try {
-      const d = await this.client.send(new DescribeSecretCommand({SecretId: ref.path}))
-      return d.VersionIdsToStages ?? {}
-    } catch (error) {
-      throw awsError(error, this.ctx('DescribeSecret', ref.path, ref.raw))
-    }
-  }
-
-  /** Move a staging label (UpdateSecretVersionStage); a label no longer where we expect it is a CONFLICT. */
-  private async moveStage(ref: Reference, stage: string, o: {to?: string; from?: string}): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: ref.path,
-          VersionStage: stage,
-          ...(o.to === undefined ? {} : {MoveToVersionId: o.to}),
-          ...(o.from === undefined ? {} : {RemoveFromVersionId: o.from}),
-        }),
-      )
-    } catch (error) {
-      if (errorName(error) === 'InvalidParameterException') {
-        throw new SecretsError(
-          'CONFLICT',
-          `${ref.raw} was changed by someone else: ${stage} is no longer on version ${o.from ?? '?'} (${(error as Error).message}); nothing was moved.`,
-          {
-            ref: ref.raw,
-            suggestions: ['See `secrets versions ' + ref.raw + '` and run the command again.'],
-          },
-        )
-      }
-      throw awsError(error, this.ctx('UpdateSecretVersionStage', ref.path, ref.raw))
-    }
-  }
-
-  async writePending(ref: Reference, value: SecretValue, o: {base: string; token: string}): Promise<{pending: string}> {
-    this.plainName(ref, 'rotate')
-    const stages = await this.stagesOf(ref)
-    const current = Object.keys(stages).find((id) => stages[id].includes('AWSCURRENT'))
-    if (current !== o.base) {
-      throw new SecretsError(
-        'CONFLICT',
-        `${ref.raw} was changed by someone else (AWSCURRENT is ${current ?? 'nowhere'}, not ${o.base}); nothing was written.`,
-        {ref: ref.raw, suggestions: ['Run the rotation again.']},
-      )
-    }
-    // As RotateSecret does: an AWSPENDING on another version than AWSCURRENT is a rotation in progress.
-    const pending = Object.keys(stages).find(
-      (id) => stages[id].includes('AWSPENDING') && !stages[id].includes('AWSCURRENT'),
-    )
-    if (pending !== undefined && pending !== o.token) {
-      throw new SecretsError(
-        'CONFLICT',
-        `${ref.raw} is being rotated already: version ${pending} is AWSPENDING; nothing was written.`,
-        {
-          ref: ref.raw,
-          suggestions: [
-            'Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.',
-          ],
-        },
-      )
-    }
-    const data = value.isEnvSafe() ? {SecretString: value.text()} : {SecretBinary: value.reveal()}
-    try {
-      // The token is the new version's id: a retried put is answered with the same version, never a second one.
-      const out = await this.client.send(
-        new PutSecretValueCommand({
-          SecretId: ref.path,
-          ClientRequestToken: o.token,
-          VersionStages: ['AWSPENDING'],
-          ...data,
-        }),
-      )
-      return {pending: out.VersionId ?? o.token}
-    } catch (error) {
-      throw awsError(error, this.ctx('PutSecretValue', ref.path, ref.raw))
-    }
+  // Staging labels (AWSPENDING, then AWSCURRENT) as RotateSecret uses them: rotation.ts.
+  writePending(ref: Reference, value: SecretValue, o: {base: string; token: string}): Promise<{pending: string}> {
+    return writePending(this, ref, value, o)
   }
 
   async readPending(ref: Reference, pending: string): Promise<SecretValue> {
@@ -518,26 +443,12 @@ export class AwsProvider implements SecretProvider {
     return toValue(f.entry, false)
   }
 
-  async promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
-    this.plainName(ref, 'rotate')
-    // RemoveFromVersionId makes this a compare-and-swap: if AWSCURRENT moved meanwhile, AWS refuses.
-    await this.moveStage(ref, 'AWSCURRENT', {to: o.pending, from: o.base})
-    try {
-      await this.moveStage(ref, 'AWSPENDING', {from: o.pending})
-    } catch (error) {
-      // Another rotation took the label meanwhile: ours is promoted anyway.
-      if (!(error instanceof SecretsError && error.code === 'CONFLICT')) throw error
-    }
-    return {version: o.pending}
+  promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
+    return promote(this, ref, o)
   }
 
-  async discardPending(ref: Reference, o: {pending?: string; token?: string}): Promise<void> {
-    this.plainName(ref, 'rotate')
-    const stages = await this.stagesOf(ref)
-    const id = o.pending ?? o.token ?? Object.keys(stages).find((v) => stages[v].includes('AWSPENDING'))
-    // Only our own pending version loses its label (then AWS treats it as deprecated); never AWSCURRENT.
-    if (id === undefined || !(stages[id] ?? []).includes('AWSPENDING') || stages[id].includes('AWSCURRENT')) return
-    await this.moveStage(ref, 'AWSPENDING', {from: id})
+  discardPending(ref: Reference, o: {pending?: string; token?: string}): Promise<void> {
+    return discardPending(this, ref, o)
   }
 
   async versions(ref: Reference): Promise<VersionInfo[]> {
@@ -607,7 +518,7 @@ export class AwsProvider implements SecretProvider {
 
   async restoreVersion(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}> {
     this.plainName(ref, 'roll back')
-    await this.moveStage(ref, 'AWSCURRENT', {to: o.version, from: o.expected})
+    await moveStage(this, ref, 'AWSCURRENT', {to: o.version, from: o.expected})
     return {version: o.version}
   }
 
@@ -625,7 +536,7 @@ export class AwsProvider implements SecretProvider {
     this.client.destroy()
   }
 
-  private plainName(ref: Reference, verb: string): void {
+  plainName(ref: Reference, verb: string): void {
     if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
       throw new SecretsError(
         'USAGE',
