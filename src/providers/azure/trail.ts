@@ -94,7 +94,7 @@ interface Wanted {
 /** The trail events in the query's rows about the wanted secrets. */
 function toEvents(tables: LogsTable[], table: (typeof TABLES)[TrailTable], wanted: Wanted[]): TrailEvent[] {
   const out: TrailEvent[] = []
-  for (const t of result.tables) {
+  for (const t of tables) {
     for (const row of rowsOf(t)) {
       const target = parseSecretUrl(row[table.id]) ?? parseSecretUrl(row[table.uri])
       if (target === undefined) continue
