@@ -5,7 +5,7 @@
 // bundled too: bin/run.js starts from dist/execute.js, and the runtime and the commands it loads share one
 // copy in a chunk (one file to read and compile instead of oclif's ~100 CommonJS modules, each resolved,
 // read and wrapped). Provider SDKs and node-pty stay external: they load only when a reference or a
-// terminal needs them. Type checking is `npm run typecheck`.
+// terminal needs them (see `externals` below). Type checking is `npm run typecheck`.
 import {readFileSync, readdirSync, rmSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -19,6 +19,42 @@ function find(dir, keep) {
     const p = join(dir, e.name)
     return e.isDirectory() ? find(p, keep) : keep(p) ? [p] : []
   })
+}
+
+// The packages left to Node at run time: the optional ones (node-pty may be missing) and every SDK a
+// provider spec names (src/providers/<kind>/spec.ts, `sdkPackages`), which must be dependencies in
+// package.json; a pattern such as `@aws-sdk/*` also covers the packages those pull in. The specs are pure
+// data, so esbuild can bundle the registry into memory and the build reads it like the CLI does.
+async function externals() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  const installed = Object.keys({...pkg.dependencies, ...pkg.optionalDependencies})
+  const registry = await build({
+    entryPoints: [join(src, 'providers', 'registry.ts')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'warning',
+  })
+  const {providerSpecs} = await import(
+    `data:text/javascript;base64,${Buffer.from(registry.outputFiles[0].text).toString('base64')}`
+  )
+  const sdks = providerSpecs().flatMap((spec) => spec.sdkPackages.map((name) => ({kind: spec.kind, name})))
+  for (const {kind, name} of sdks) {
+    const matches = (dep) => (name.endsWith('/*') ? dep.startsWith(name.slice(0, -1)) : dep === name)
+    if (!installed.some(matches))
+      throw new Error(`the ${kind} provider's spec names ${name}, which is not a dependency in package.json`)
+  }
+  // typescript, ts-node and tsx are what oclif looks for to run TypeScript sources in development.
+  return [
+    ...new Set([
+      'typescript',
+      'ts-node',
+      'tsx',
+      ...Object.keys(pkg.optionalDependencies ?? {}),
+      ...sdks.map((s) => s.name),
+    ]),
+  ]
 }
 
 const entryPoints = [
@@ -77,8 +113,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // yaml's ES module build (the same code as its CommonJS one) lets esbuild keep only what is used.
   alias: {yaml: './node_modules/yaml/browser/index.js'},
-  // typescript, ts-node and tsx are what oclif looks for to run TypeScript sources in development.
-  external: ['typescript', 'ts-node', 'tsx', '@lydell/node-pty', 'node-vault', '@aws-sdk/*', '@smithy/*', '@azure/*'],
+  external: await externals(),
   // Bundled CommonJS dependencies call require(); give the ESM output one.
   banner: {
     js: "import {createRequire as __secretsCreateRequire} from 'node:module'; const require = __secretsCreateRequire(import.meta.url);",

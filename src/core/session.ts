@@ -1,5 +1,6 @@
 import {SecretsError} from '../errors.js'
-import {openProvider} from '../providers/registry.js'
+import {openProvider} from '../providers/loader.js'
+import {requireCapability, supports, type ProviderWith} from '../providers/capabilities.js'
 import type {DeleteOptions, ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
 import {currentActor, type Actor} from './actor.js'
 import {appendAudit, type AuditEvent, type AuditOutcome} from './audit/log.js'
@@ -227,13 +228,12 @@ export class Session {
   async restore(input: string): Promise<{ref: Reference}> {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
-    if (provider.restore === undefined) {
-      throw new SecretsError(
-        'UNSUPPORTED',
-        `Provider ${provider.alias} (${provider.type}) has no recovery window, so there is nothing to restore.`,
-        {ref: ref.raw},
-      )
-    }
+    requireCapability(
+      provider,
+      'restore',
+      `Provider ${provider.alias} (${provider.type}) has no recovery window, so there is nothing to restore.`,
+      {ref: ref.raw},
+    )
     try {
       await provider.restore(ref)
       await this.audit([{command: this.command, action: 'restore', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
@@ -251,18 +251,17 @@ export class Session {
   async purge(input: string, confirm: (ref: Reference) => Promise<void>): Promise<{ref: Reference}> {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
-    if (provider.purge === undefined) {
-      throw new SecretsError(
-        'UNSUPPORTED',
-        `Provider ${provider.alias} (${provider.type}) cannot purge deleted secrets.`,
-        {
-          ref: ref.raw,
-          suggestions: [
-            '`secrets delete --force` deletes without a recovery window where a provider has one (AWS Secrets Manager: also a secret already scheduled for deletion); elsewhere `secrets delete` is final.',
-          ],
-        },
-      )
-    }
+    requireCapability(
+      provider,
+      'purge',
+      `Provider ${provider.alias} (${provider.type}) cannot purge deleted secrets.`,
+      {
+        ref: ref.raw,
+        suggestions: [
+          '`secrets delete --force` deletes without a recovery window where a provider has one (AWS Secrets Manager: also a secret already scheduled for deletion); elsewhere `secrets delete` is final.',
+        ],
+      },
+    )
     await confirm(ref)
     try {
       await provider.purge(ref)
@@ -280,7 +279,7 @@ export class Session {
     const out: Array<SecretMeta & {provider: string}> = []
     for (const a of aliases) {
       const provider = await this.provider(a)
-      if (!provider.capabilities.list) {
+      if (!supports(provider, 'list')) {
         if (alias !== undefined) this.require(provider, 'list', undefined)
         continue
       }
@@ -438,14 +437,19 @@ export class Session {
     return out
   }
 
-  private require(provider: SecretProvider, capability: 'write' | 'delete' | 'list', ref: Reference | undefined): void {
-    if (!provider.capabilities[capability]) {
-      throw new SecretsError(
-        'UNSUPPORTED',
-        `Provider ${provider.alias} (${provider.type}) cannot ${capability} secrets.`,
-        {ref: ref?.raw},
-      )
-    }
+  private require<C extends 'write' | 'delete' | 'list'>(
+    provider: SecretProvider,
+    capability: C,
+    ref: Reference | undefined,
+  ): asserts provider is ProviderWith<C> {
+    requireCapability(
+      provider,
+      capability,
+      `Provider ${provider.alias} (${provider.type}) cannot ${capability} secrets.`,
+      {
+        ref: ref?.raw,
+      },
+    )
   }
 
   private async auditFailure(action: AuditEvent['action'], ref: Reference, error: unknown): Promise<void> {

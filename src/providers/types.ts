@@ -5,14 +5,14 @@ import type {Reference} from '../core/reference.js'
 import type {SecretValue} from '../core/secret-value.js'
 import type {SecretsError} from '../errors.js'
 
-/** What a provider can do. Core checks these before any I/O and raises UNSUPPORTED otherwise. */
+/**
+ * How a provider reads: limits and reference syntax, not capabilities. What a provider can do (list,
+ * write, delete, versions, staged rotation, a trail ...) has one source: whether it implements the
+ * optional method(s) of SecretProvider, as named in capabilities.ts. Core checks with
+ * `requireCapability`/`supports` from there, before any I/O, and raises UNSUPPORTED; there are no
+ * flags to keep in step with the methods.
+ */
 export interface Capabilities {
-  list: boolean
-  write: boolean
-  delete: boolean
-  versions: boolean
-  stagedRotation: boolean
-  auditTrail: boolean
   /** How many secrets one read call may fetch (1 = no batching). */
   batchSize: number
   /** Query parameters references to this provider may carry. */
@@ -52,23 +52,25 @@ export interface SecretProvider {
   readonly capabilities: Capabilities
   /** Read many references at once; results are in the same order. The `#field` part is left to core. */
   read(refs: Reference[]): Promise<ReadOutcome[]>
-  list(): Promise<SecretMeta[]>
-  write(ref: Reference, value: SecretValue): Promise<{version: string}>
-  /** Delete a secret; `recoverableUntil` is set when the provider keeps it in a recovery window. */
-  delete(ref: Reference, options?: DeleteOptions): Promise<{versions: number; recoverableUntil?: string}>
-  /** Cancel a scheduled deletion or recover a soft-deleted secret (providers with a recovery window); absent means UNSUPPORTED. */
+  /** Names and metadata of what the provider holds (capability `list`). */
+  list?(): Promise<SecretMeta[]>
+  /** Store a new current value (capability `write`). */
+  write?(ref: Reference, value: SecretValue): Promise<{version: string}>
+  /** Delete a secret; `recoverableUntil` is set when the provider keeps it in a recovery window (capability `delete`). */
+  delete?(ref: Reference, options?: DeleteOptions): Promise<{versions: number; recoverableUntil?: string}>
+  /** Cancel a scheduled deletion or recover a soft-deleted secret (providers with a recovery window); capability `restore`. */
   restore?(ref: Reference): Promise<void>
-  /** Permanently erase a soft-deleted secret, ending its recovery window (Azure Key Vault); absent means UNSUPPORTED. */
+  /** Permanently erase a soft-deleted secret, ending its recovery window (Azure Key Vault); capability `purge`. */
   purge?(ref: Reference): Promise<void>
   /** Secrets this provider contributes under their own names when nothing in `env:` mentions them. */
   implicitEnv?(): Promise<Map<string, Reference>>
   /**
-   * The provider's own record of access to `refs` (capability `auditTrail`): CloudTrail, a Vault audit
+   * The provider's own record of access to `refs` (capability `trail`): CloudTrail, a Vault audit
    * device log, Key Vault diagnostic logs. Loads whatever it needs lazily; never on the exec path.
    */
   trail?(options: TrailOptions): Promise<TrailEvent[]>
   /**
-   * Staged rotation (capabilities.stagedRotation). `writePending` stores `value` as a pending version
+   * Staged rotation (capability `stagedRotation`: all four methods). `writePending` stores `value` as a pending version
    * that readers of the current value do not see, refusing (CONFLICT) when the current version is no
    * longer `base` or another pending version exists. `token` identifies this rotation (idempotent
    * retries; AWS uses it as ClientRequestToken, so it is the pending version id).
@@ -83,12 +85,12 @@ export interface SecretProvider {
    * is pending. The current version is untouched.
    */
   discardPending?(ref: Reference, o: {pending?: string; token?: string}): Promise<void>
-  /** The versions of a secret, newest first, never values (capabilities.versions). */
+  /** The versions of a secret, newest first, never values (capability `versions`). */
   versions?(ref: Reference): Promise<VersionInfo[]>
-  /** Make an earlier version current again (`secrets rollback`); CONFLICT if current is no longer `expected`. */
+  /** Make an earlier version current again (`secrets rollback`, capability `rollback` with versions); CONFLICT if current is no longer `expected`. */
   restoreVersion?(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}>
   /**
-   * Start the service's own rotation (AWS RotateSecret with the secret's rotation function); resolves
+   * Start the service's own rotation (capability `nativeRotation`: AWS RotateSecret with the secret's rotation function); resolves
    * with the new version's id at once. Core then waits (versions()) until that version is current.
    */
   startNativeRotation?(ref: Reference, o: {token: string}): Promise<{version: string}>
@@ -105,10 +107,6 @@ export interface TrailOptions {
   until?: Date
   /** The configured references of this provider: only events about these secrets are returned. */
   refs: Reference[]
-  /** A log file the trail is read from (Vault's file audit device), when the provider needs one. */
-  auditFile?: string
-  /** The audit device whose HMAC key hashed that file (Vault `sys/audit-hash/<device>`). */
-  auditDevice?: string
   /** Say something the user should know about the result (e.g. that it was cut short). */
   warn?: (message: string) => void
 }

@@ -4,6 +4,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {parseTime} from '../../core/lib/time.js'
 import {auditTrail, type TrailEntry} from '../../core/audit/trail.js'
 import {table} from '../../cli/style.js'
+import {kindList} from '../../providers/registry.js'
 
 export default class AuditTrail extends BaseCommand<typeof AuditTrail> {
   static override summary =
@@ -18,7 +19,7 @@ export default class AuditTrail extends BaseCommand<typeof AuditTrail> {
 
   static override flags = {
     provider: Flags.string({
-      description: 'Alias of the provider whose trail to show (aws, vault or azure type).',
+      description: `Alias of the provider whose trail to show (${kindList('or', (s) => s.trail !== undefined)} type).`,
       required: true,
     }),
     since: Flags.string({description: 'Only events since this time: a duration ago (24h, 7d, 30m) or an ISO date.'}),

@@ -7,11 +7,11 @@ import {Keyring} from '../../core/store/keyring.js'
 import {addRecipient} from '../../core/store/recipients.js'
 import {localStoreFile, pickLocalProvider} from '../../core/store/store-location.js'
 import {SecretsError} from '../../errors.js'
+import {keyServiceExamples, keyServiceForms} from '../../providers/registry.js'
 
 export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
   static override summary = 'Let another age key, a passphrase or a KMS key open the local store.'
-  static override description =
-    "Wraps the store's data key for the new recipient; no value is re-encrypted. A passphrase comes from SECRETS_NEW_PASSPHRASE, or is asked twice on a terminal. A key-service recipient wraps it with that service: awskms://<key ARN or alias> (AWS KMS, the AWS credential chain) vault-transit://<mount>/<key> (Vault transit, VAULT_ADDR with VAULT_TOKEN or AppRole) or azurekv://<vault name or host>/<key>[/<version>] (an Azure Key Vault RSA key, signed in as the project's Azure provider). You need an identity that can already open the store."
+  static override description = `Wraps the store's data key for the new recipient; no value is re-encrypted. A passphrase comes from SECRETS_NEW_PASSPHRASE, or is asked twice on a terminal. A key-service recipient wraps it with that service: ${keyServiceForms()}. You need an identity that can already open the store.`
   static override examples = [
     '<%= config.bin %> key add age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --label alice',
     '<%= config.bin %> key add --passphrase --label break-glass',
@@ -22,8 +22,7 @@ export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
   static override args = {
     recipient: Args.string({
       ignoreStdin: true,
-      description:
-        'An age public key (age1...), or a key-service key (awskms://..., vault-transit://..., azurekv://...).',
+      description: `An age public key (age1...), or a key-service key (${keyServiceExamples()}).`,
       required: false,
     }),
   }
@@ -61,7 +60,7 @@ export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
       if (!this.args.recipient)
         throw new SecretsError(
           'USAGE',
-          'Give the age public key to add (age1...), a key-service key (awskms://..., vault-transit://..., azurekv://...), or --passphrase.',
+          `Give the age public key to add (age1...), a key-service key (${keyServiceExamples()}), or --passphrase.`,
         )
       const recipient = this.args.recipient
       added = recipient.includes('://')

@@ -8,11 +8,11 @@ import {Keyring} from '../../core/store/keyring.js'
 import {checkpoint} from '../../core/test-hooks.js'
 import {SecretsError} from '../../errors.js'
 import {rekeyStatus} from '../../cli/progress.js'
+import {keyServiceSchemes} from '../../providers/registry.js'
 
 export default class KeyRotate extends BaseCommand<typeof KeyRotate> {
   static override summary = "Replace the local store's data key and re-encrypt every value under it."
-  static override description =
-    "A new random data key is wrapped for every recipient (age keys, passphrases, awskms://, vault-transit://, azurekv://), every version of every secret is re-encrypted under it, and the store is replaced in one atomic rename: killed at any moment, the store still opens with every recipient's key. A passphrase recipient needs its passphrase to be wrapped again: SECRETS_PASSPHRASE, or a prompt on a terminal. Asks for confirmation on a terminal; --yes otherwise."
+  static override description = `A new random data key is wrapped for every recipient (age keys, passphrases, ${keyServiceSchemes()}), every version of every secret is re-encrypted under it, and the store is replaced in one atomic rename: killed at any moment, the store still opens with every recipient's key. A passphrase recipient needs its passphrase to be wrapped again: SECRETS_PASSPHRASE, or a prompt on a terminal. Asks for confirmation on a terminal; --yes otherwise.`
   static override examples = [
     '<%= config.bin %> key rotate',
     '<%= config.bin %> key rotate --yes --json',

@@ -5,6 +5,7 @@ import {openAuditSnapshot, snapshotRecords} from './read.js'
 import {selectEnvironment, selectFiles} from '../config/select.js'
 import type {ProjectConfig} from '../config/types.js'
 import type {Session} from '../session.js'
+import {supports} from '../../providers/capabilities.js'
 
 const DAY = 86_400_000
 
@@ -173,7 +174,7 @@ export async function sessionReport(
     for (const p of options.offline ? [] : config.providers.values()) {
       try {
         const provider = await session.provider(p.alias)
-        if (!provider.capabilities.list) continue
+        if (!supports(provider, 'list')) continue
 
         for (const m of await provider.list()) {
           const secret = secretOf(m.ref)

@@ -5,6 +5,8 @@ import {readAuditRecords} from './read.js'
 import {secretOf} from './query.js'
 import {parseReference, type Reference} from '../reference.js'
 import type {Session} from '../session.js'
+import {trailSources} from '../../providers/registry.js'
+import {requireCapability} from '../../providers/capabilities.js'
 
 /** One row of `secrets audit trail`: an event from the provider's own trail or from the local access log. */
 export interface TrailEntry {
@@ -101,17 +103,12 @@ export async function auditTrail(
     )
   }
   const provider = await session.provider(config.alias)
-  if (!provider.capabilities.auditTrail || provider.trail === undefined) {
-    throw new SecretsError(
-      'UNSUPPORTED',
-      `Provider ${provider.alias} (${provider.type}) keeps no trail of its own; its accesses are in the local access log only.`,
-      {
-        suggestions: [
-          'See them with: secrets audit log. Provider trails come from aws (CloudTrail), vault (a file audit device) and azure (Azure Monitor Logs).',
-        ],
-      },
-    )
-  }
+  requireCapability(
+    provider,
+    'trail',
+    `Provider ${provider.alias} (${provider.type}) keeps no trail of its own; its accesses are in the local access log only.`,
+    {suggestions: [`See them with: secrets audit log. Provider trails come from ${trailSources()}.`]},
+  )
   const refs = configuredRefs(session, config.alias)
   const trail = provider.trail.bind(provider)
   const events =

@@ -1,5 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
+import {requireCapability} from '../../providers/capabilities.js'
 import {SecretsError} from '../../errors.js'
 import type {SecretProvider} from '../../providers/types.js'
 import type {Session} from '../session.js'
@@ -17,13 +18,12 @@ export async function rotateNative(
   timeoutMs: number | undefined,
 ): Promise<RotationResult> {
   const whole = wholeSecret(t.ref)
-  if (provider.startNativeRotation === undefined || provider.versions === undefined) {
-    throw new SecretsError(
-      'UNSUPPORTED',
-      `Provider ${provider.alias} (${provider.type}) has no rotation of its own; --native works with AWS Secrets Manager.`,
-      {ref: t.ref.raw},
-    )
-  }
+  requireCapability(
+    provider,
+    'nativeRotation',
+    `Provider ${provider.alias} (${provider.type}) has no rotation of its own; --native works with AWS Secrets Manager.`,
+    {ref: t.ref.raw},
+  )
   if (t.ref.field !== undefined)
     throw new SecretsError(
       'USAGE',

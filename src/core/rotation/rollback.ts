@@ -1,4 +1,5 @@
 import {SecretsError} from '../../errors.js'
+import {requireCapability} from '../../providers/capabilities.js'
 import type {VersionInfo} from '../../providers/types.js'
 import type {Reference} from '../reference.js'
 import type {Session} from '../session.js'
@@ -11,11 +12,9 @@ export async function listVersions(
 ): Promise<{ref: Reference; versions: VersionInfo[]}> {
   const ref = session.toReference(input)
   const provider = await session.provider(ref.alias)
-  if (!provider.capabilities.versions || provider.versions === undefined) {
-    throw new SecretsError('UNSUPPORTED', `Provider ${provider.alias} (${provider.type}) keeps no versions.`, {
-      ref: ref.raw,
-    })
-  }
+  requireCapability(provider, 'versions', `Provider ${provider.alias} (${provider.type}) keeps no versions.`, {
+    ref: ref.raw,
+  })
   return {ref, versions: await provider.versions(wholeSecret(ref))}
 }
 
@@ -28,13 +27,12 @@ export async function rollback(
   const ref = session.toReference(input)
   const whole = wholeSecret(ref)
   const provider = await session.provider(ref.alias)
-  if (!provider.capabilities.versions || provider.versions === undefined || provider.restoreVersion === undefined) {
-    throw new SecretsError(
-      'UNSUPPORTED',
-      `Provider ${provider.alias} (${provider.type}) keeps no versions, so there is nothing to roll back to.`,
-      {ref: ref.raw},
-    )
-  }
+  requireCapability(
+    provider,
+    'rollback',
+    `Provider ${provider.alias} (${provider.type}) keeps no versions, so there is nothing to roll back to.`,
+    {ref: ref.raw},
+  )
   if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
     throw new SecretsError(
       'USAGE',

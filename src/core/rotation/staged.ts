@@ -2,6 +2,7 @@ import {randomUUID} from 'node:crypto'
 import {existsSync, writeFileSync} from 'node:fs'
 
 import {SecretsError} from '../../errors.js'
+import {requireCapability, type ProviderWith} from '../../providers/capabilities.js'
 import type {SecretProvider} from '../../providers/types.js'
 import type {AuditEvent} from '../audit/log.js'
 import type {Reference} from '../reference.js'
@@ -17,23 +18,15 @@ import {auditRotation, wholeSecret, type RotationTarget} from './targets.js'
 type VerifyCommandModule = typeof VerifyCommand
 
 /** A provider that can write, read, promote and drop a pending version. */
-export type StagedProvider = SecretProvider &
-  Required<Pick<SecretProvider, 'writePending' | 'promote' | 'discardPending' | 'readPending'>>
+export type StagedProvider = ProviderWith<'stagedRotation'>
 
 export function requireStaged(provider: SecretProvider, ref: Reference): asserts provider is StagedProvider {
-  if (
-    !provider.capabilities.stagedRotation ||
-    provider.writePending === undefined ||
-    provider.promote === undefined ||
-    provider.discardPending === undefined ||
-    provider.readPending === undefined
-  ) {
-    throw new SecretsError(
-      'UNSUPPORTED',
-      `Provider ${provider.alias} (${provider.type}) cannot rotate secrets in stages, so ${ref.raw} was not rotated.`,
-      {ref: ref.raw},
-    )
-  }
+  requireCapability(
+    provider,
+    'stagedRotation',
+    `Provider ${provider.alias} (${provider.type}) cannot rotate secrets in stages, so ${ref.raw} was not rotated.`,
+    {ref: ref.raw},
+  )
 }
 
 /** Errors after which a pending write certainly wrote nothing, so its journal entry can go. */

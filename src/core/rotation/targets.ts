@@ -1,4 +1,5 @@
 import type {SecretProvider, VersionInfo} from '../../providers/types.js'
+import {supports} from '../../providers/capabilities.js'
 import type {AuditEvent} from '../audit/log.js'
 import {currentTime} from '../lib/time.js'
 import {selectEnvironment} from '../config/select.js'
@@ -65,7 +66,7 @@ export function selectTargets(session: Session, o: TargetSelection): RotationTar
 
 /** The current version (its id and when it was written) from the provider's version history; metadata only, no value. */
 export async function currentVersion(provider: SecretProvider, ref: Reference): Promise<VersionInfo | undefined> {
-  if (provider.versions === undefined) return undefined
+  if (!supports(provider, 'versions')) return undefined
   const versions = await provider.versions(wholeSecret(ref))
   return versions.find((v) => v.current)
 }

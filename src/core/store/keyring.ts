@@ -1,7 +1,7 @@
 import type {Decrypter} from 'age-encryption'
 
 import {SecretsError} from '../../errors.js'
-import {keyServiceOf, openKeyWrapper} from '../../providers/registry.js'
+import {keyServiceOf, openKeyWrapper} from '../../providers/loader.js'
 import {decryptX25519} from './age-x25519.js'
 import {corruptStore, keyIdOf, type RecipientEntry, type StoreDoc} from './format.js'
 import {ageLibrary, loadIdentities, type AgeIdentity} from './identity.js'

@@ -1,5 +1,5 @@
 import {SecretsError} from '../../errors.js'
-import {openKeyWrapper} from '../../providers/registry.js'
+import {openKeyWrapper} from '../../providers/loader.js'
 import {recipientInfo, type RecipientEntry, type RecipientInfo} from './format.js'
 import {checkRecipient} from './identity.js'
 import type {Interaction} from '../interaction.js'

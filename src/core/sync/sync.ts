@@ -4,6 +4,7 @@ import {SecretsError} from '../../errors.js'
 import {parseReference, type Reference} from '../reference.js'
 import type {SecretValue} from '../secret-value.js'
 import type {Session} from '../session.js'
+import {requireCapability} from '../../providers/capabilities.js'
 
 /** What `sync` does with one variable: write it anew, overwrite a different value, or leave it. */
 export type SyncStatus = 'add' | 'change' | 'same'
@@ -132,12 +133,11 @@ export async function planSync(session: Session, o: SyncOptions): Promise<SyncPl
       })
   }
   const destination = await session.provider(toAlias)
-  if (!destination.capabilities.write) {
-    throw new SecretsError(
-      'UNSUPPORTED',
-      `Provider ${toAlias} (${destination.type}) cannot write secrets, so it cannot be the destination of a sync.`,
-    )
-  }
+  requireCapability(
+    destination,
+    'write',
+    `Provider ${toAlias} (${destination.type}) cannot write secrets, so it cannot be the destination of a sync.`,
+  )
   const source = await session.resolve(sources)
   const current = await session.resolve(destinations, {allowMissing: true})
   const existing = new Map(current.resolved.map((r) => [r.name, r]))

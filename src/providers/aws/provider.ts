@@ -12,7 +12,6 @@ import {
   RestoreSecretCommand,
   RotateSecretCommand,
   SecretsManagerClient,
-  UpdateSecretVersionStageCommand,
   type SecretListEntry,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager'
@@ -33,19 +32,15 @@ import type {
   VersionInfo,
 } from '../types.js'
 import {awsError, type AwsErrorContext} from './errors.js'
+import {discardPending, moveStage, promote, writePending} from './rotation.js'
+import type {awsSpec} from './spec.js'
+import type {SettingsOf} from '../spec.js'
 
 /** BatchGetSecretValue takes at most this many secret ids per call (the API's limit). */
 export const BATCH_LIMIT = 20
 const STAGES = ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING']
 
 const CAPABILITIES: Capabilities = {
-  list: true,
-  write: true,
-  delete: true,
-  versions: true,
-  stagedRotation: true,
-  // CloudTrail LookupEvents (aws/trail.ts, loaded only by `audit trail`).
-  auditTrail: true,
   // One read() takes any number of references: the provider itself splits them into
   // BatchGetSecretValue calls of 20 and keeps several in flight.
   batchSize: Number.POSITIVE_INFINITY,
@@ -53,22 +48,7 @@ const CAPABILITIES: Capabilities = {
 }
 
 /** The provider's settings in secrets.yaml (all optional; the SDK's own variables and profiles fill the rest). */
-export interface AwsSettings {
-  region?: string
-  profile?: string
-  endpoint?: string
-  recoveryWindowDays?: number
-  maxAttempts?: number
-  concurrency?: number
-  kmsKeyId?: string
-  prefix?: string
-  /** A role to assume (STS AssumeRole) with the credentials of the default chain. */
-  roleArn?: string
-  externalId?: string
-  roleSessionName?: string
-  /** CloudTrail's endpoint for `audit trail` (default: the SDK's, or AWS_ENDPOINT_URL_CLOUDTRAIL). */
-  cloudTrailEndpoint?: string
-}
+export type AwsSettings = SettingsOf<typeof awsSpec.settings>
 
 /** What one reference asks AWS for. */
 interface Want {
@@ -207,7 +187,7 @@ export class AwsProvider implements SecretProvider {
     })
   }
 
-  private ctx(action: string, secretId?: string, ref?: string): AwsErrorContext {
+  ctx(action: string, secretId?: string, ref?: string): AwsErrorContext {
     return {
       action: `secretsmanager:${action}`,
       secretId,
@@ -446,89 +426,15 @@ export class AwsProvider implements SecretProvider {
   }
 
   /** Secrets Manager events of the configured secrets from CloudTrail's event history. */
+  // CloudTrail LookupEvents (aws/trail.ts, loaded only by `audit trail`).
   async trail(options: TrailOptions): Promise<TrailEvent[]> {
     const {cloudTrailEvents} = await import('./trail.js')
     return cloudTrailEvents(this, this.settings.cloudTrailEndpoint, options)
   }
 
-  /** Version id -> staging labels, from DescribeSecret. */
-  private async stagesOf(ref: Reference): Promise<Record<string, string[]>> {
-    try {
-      const d = await this.client.send(new DescribeSecretCommand({SecretId: ref.path}))
-      return d.VersionIdsToStages ?? {}
-    } catch (error) {
-      throw awsError(error, this.ctx('DescribeSecret', ref.path, ref.raw))
-    }
-  }
-
-  /** Move a staging label (UpdateSecretVersionStage); a label no longer where we expect it is a CONFLICT. */
-  private async moveStage(ref: Reference, stage: string, o: {to?: string; from?: string}): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: ref.path,
-          VersionStage: stage,
-          ...(o.to === undefined ? {} : {MoveToVersionId: o.to}),
-          ...(o.from === undefined ? {} : {RemoveFromVersionId: o.from}),
-        }),
-      )
-    } catch (error) {
-      if (errorName(error) === 'InvalidParameterException') {
-        throw new SecretsError(
-          'CONFLICT',
-          `${ref.raw} was changed by someone else: ${stage} is no longer on version ${o.from ?? '?'} (${(error as Error).message}); nothing was moved.`,
-          {
-            ref: ref.raw,
-            suggestions: ['See `secrets versions ' + ref.raw + '` and run the command again.'],
-          },
-        )
-      }
-      throw awsError(error, this.ctx('UpdateSecretVersionStage', ref.path, ref.raw))
-    }
-  }
-
-  async writePending(ref: Reference, value: SecretValue, o: {base: string; token: string}): Promise<{pending: string}> {
-    this.plainName(ref, 'rotate')
-    const stages = await this.stagesOf(ref)
-    const current = Object.keys(stages).find((id) => stages[id].includes('AWSCURRENT'))
-    if (current !== o.base) {
-      throw new SecretsError(
-        'CONFLICT',
-        `${ref.raw} was changed by someone else (AWSCURRENT is ${current ?? 'nowhere'}, not ${o.base}); nothing was written.`,
-        {ref: ref.raw, suggestions: ['Run the rotation again.']},
-      )
-    }
-    // As RotateSecret does: an AWSPENDING on another version than AWSCURRENT is a rotation in progress.
-    const pending = Object.keys(stages).find(
-      (id) => stages[id].includes('AWSPENDING') && !stages[id].includes('AWSCURRENT'),
-    )
-    if (pending !== undefined && pending !== o.token) {
-      throw new SecretsError(
-        'CONFLICT',
-        `${ref.raw} is being rotated already: version ${pending} is AWSPENDING; nothing was written.`,
-        {
-          ref: ref.raw,
-          suggestions: [
-            'Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.',
-          ],
-        },
-      )
-    }
-    const data = value.isEnvSafe() ? {SecretString: value.text()} : {SecretBinary: value.reveal()}
-    try {
-      // The token is the new version's id: a retried put is answered with the same version, never a second one.
-      const out = await this.client.send(
-        new PutSecretValueCommand({
-          SecretId: ref.path,
-          ClientRequestToken: o.token,
-          VersionStages: ['AWSPENDING'],
-          ...data,
-        }),
-      )
-      return {pending: out.VersionId ?? o.token}
-    } catch (error) {
-      throw awsError(error, this.ctx('PutSecretValue', ref.path, ref.raw))
-    }
+  // Staging labels (AWSPENDING, then AWSCURRENT) as RotateSecret uses them: rotation.ts.
+  writePending(ref: Reference, value: SecretValue, o: {base: string; token: string}): Promise<{pending: string}> {
+    return writePending(this, ref, value, o)
   }
 
   async readPending(ref: Reference, pending: string): Promise<SecretValue> {
@@ -537,26 +443,12 @@ export class AwsProvider implements SecretProvider {
     return toValue(f.entry, false)
   }
 
-  async promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
-    this.plainName(ref, 'rotate')
-    // RemoveFromVersionId makes this a compare-and-swap: if AWSCURRENT moved meanwhile, AWS refuses.
-    await this.moveStage(ref, 'AWSCURRENT', {to: o.pending, from: o.base})
-    try {
-      await this.moveStage(ref, 'AWSPENDING', {from: o.pending})
-    } catch (error) {
-      // Another rotation took the label meanwhile: ours is promoted anyway.
-      if (!(error instanceof SecretsError && error.code === 'CONFLICT')) throw error
-    }
-    return {version: o.pending}
+  promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
+    return promote(this, ref, o)
   }
 
-  async discardPending(ref: Reference, o: {pending?: string; token?: string}): Promise<void> {
-    this.plainName(ref, 'rotate')
-    const stages = await this.stagesOf(ref)
-    const id = o.pending ?? o.token ?? Object.keys(stages).find((v) => stages[v].includes('AWSPENDING'))
-    // Only our own pending version loses its label (then AWS treats it as deprecated); never AWSCURRENT.
-    if (id === undefined || !(stages[id] ?? []).includes('AWSPENDING') || stages[id].includes('AWSCURRENT')) return
-    await this.moveStage(ref, 'AWSPENDING', {from: id})
+  discardPending(ref: Reference, o: {pending?: string; token?: string}): Promise<void> {
+    return discardPending(this, ref, o)
   }
 
   async versions(ref: Reference): Promise<VersionInfo[]> {
@@ -626,7 +518,7 @@ export class AwsProvider implements SecretProvider {
 
   async restoreVersion(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}> {
     this.plainName(ref, 'roll back')
-    await this.moveStage(ref, 'AWSCURRENT', {to: o.version, from: o.expected})
+    await moveStage(this, ref, 'AWSCURRENT', {to: o.version, from: o.expected})
     return {version: o.version}
   }
 
@@ -644,7 +536,7 @@ export class AwsProvider implements SecretProvider {
     this.client.destroy()
   }
 
-  private plainName(ref: Reference, verb: string): void {
+  plainName(ref: Reference, verb: string): void {
     if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
       throw new SecretsError(
         'USAGE',

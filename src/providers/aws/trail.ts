@@ -7,7 +7,13 @@ import {CloudTrailClient, LookupEventsCommand, type Event} from '@aws-sdk/client
 import type {Reference} from '../../core/reference.js'
 import type {TrailEvent, TrailOptions} from '../types.js'
 import {awsError} from './errors.js'
-import type {AwsProvider} from './provider.js'
+import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+
+/** What the trail needs of the AWS provider (which implements it): its alias and its client's region and credentials. */
+export interface AwsTrailSource {
+  readonly alias: string
+  readonly client: {config: SecretsManagerClient['config']}
+}
 
 const SOURCE = 'secretsmanager.amazonaws.com'
 /** LookupEvents returns at most 50 events a call; a runaway history stops after this many pages. */
@@ -117,7 +123,7 @@ export function toTrailEvents(event: Event, refs: Reference[], alias: string): T
  * provider's region), filtered to the configured secrets, every page followed.
  */
 export async function cloudTrailEvents(
-  provider: AwsProvider,
+  provider: AwsTrailSource,
   endpoint: string | undefined,
   options: TrailOptions,
 ): Promise<TrailEvent[]> {

@@ -9,6 +9,11 @@ import {
 } from '@azure/identity'
 
 import {SecretsError} from '../../errors.js'
+import type {SettingsOf} from '../spec.js'
+import type {azureSpec} from './spec.js'
+
+/** An Azure provider's settings in secrets.yaml. */
+export type AzureSettings = SettingsOf<typeof azureSpec.settings>
 
 export const AUTH_METHODS = [
   'default',
@@ -39,7 +44,7 @@ export class AzureSignIn {
 
   constructor(
     private readonly alias: string,
-    private readonly settings: Record<string, any>,
+    private readonly settings: AzureSettings,
     private readonly env: NodeJS.ProcessEnv,
   ) {
     const method = (settings.auth?.method ?? 'default') as AuthMethod
@@ -142,7 +147,7 @@ export class AzureSignIn {
 }
 
 /** Options every Key Vault client (secrets or keys) of a provider is built with. */
-export function keyVaultClientOptions(settings: Record<string, any>, maxRetries: number) {
+export function keyVaultClientOptions(settings: AzureSettings, maxRetries: number) {
   return {
     disableChallengeResourceVerification: settings.disableChallengeResourceVerification === true,
     retryOptions: {maxRetries, retryDelayInMs: 200, maxRetryDelayInMs: 4000},
@@ -167,7 +172,7 @@ export function checkVaultUrl(url: string, where: string): string {
 }
 
 /** The provider's `vaults:` entries (name=https://...), checked: lower-case vault name -> URL. */
-export function vaultsOf(settings: Record<string, any>, alias: string): Map<string, string> {
+export function vaultsOf(settings: AzureSettings, alias: string): Map<string, string> {
   const vaults = new Map<string, string>()
   for (const entry of (settings.vaults ?? []) as string[]) {
     const eq = entry.indexOf('=')
@@ -179,7 +184,7 @@ export function vaultsOf(settings: Record<string, any>, alias: string): Map<stri
 }
 
 /** A vault's URL from its name: its `vaults:` entry (see vaultsOf), else https://<name>.<vaultDomain>. */
-export function vaultUrlFor(name: string, settings: Record<string, any>, vaults: Map<string, string>): string {
+export function vaultUrlFor(name: string, settings: AzureSettings, vaults: Map<string, string>): string {
   return vaults.get(name.toLowerCase()) ?? `https://${name.toLowerCase()}.${settings.vaultDomain ?? 'vault.azure.net'}`
 }
 

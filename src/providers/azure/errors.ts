@@ -1,4 +1,5 @@
 import {SecretsError} from '../../errors.js'
+import {networkError, type AzureErrorShape} from './network-errors.js'
 
 /** What an operation was about, for messages (names only, never values). */
 export interface AzureErrorContext {
@@ -12,29 +13,6 @@ export interface AzureErrorContext {
   /** How the provider signs in (e.g. "client secret for client 1234 in tenant abcd"). */
   login?: string
 }
-
-const TLS_CODES: Record<string, string> = {
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its certificate is signed by a CA this machine does not trust',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'its certificate is signed by a CA this machine does not trust',
-  SELF_SIGNED_CERT_IN_CHAIN: 'its certificate chain ends in a self-signed CA this machine does not trust',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'it presents a self-signed certificate',
-  CERT_HAS_EXPIRED: 'its certificate has expired',
-  CERT_NOT_YET_VALID: 'its certificate is not valid yet',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'its certificate does not name this host',
-}
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ECONNABORTED',
-  'REQUEST_SEND_ERROR',
-  'UND_ERR_SOCKET',
-])
 
 const ROLE_FOR: Record<AzureErrorContext['op'], string> = {
   read: '"Key Vault Secrets User" role (or an access policy with secret permission get)',
@@ -76,65 +54,17 @@ function aadLine(text: string): string {
   return m ? m[1] : text.split(/\r?\n/)[0].trim().slice(0, 300)
 }
 
-function errorCode(err: any): string | undefined {
-  return err?.code ?? err?.cause?.code
-}
-
-/**
- * UNAVAILABLE for a TLS failure or an unreachable host (by error code, or named in the message), else
- * undefined. `setting` is what to check when the host cannot be reached.
- */
-function networkError(
-  err: any,
-  host: string,
-  ref: string | undefined,
-  role: string,
-  setting = `the ${role === 'vault' ? 'vaultUrl' : 'authorityHost'} setting`,
+/** IDENTITY_MISSING or PERMISSION_DENIED for a failed sign-in (@azure/identity), else undefined. */
+function signInError(
+  e: AzureErrorShape,
+  err: unknown,
+  ctx: AzureErrorContext,
+  login: string,
 ): SecretsError | undefined {
-  const code = errorCode(err)
-  const text = String(err?.message ?? '')
-  const tls = code !== undefined ? TLS_CODES[code] : undefined
-  const tlsByText = Object.entries(TLS_CODES).find(([c]) => text.includes(c))
-  if (tls !== undefined || tlsByText !== undefined) {
-    return new SecretsError(
-      'UNAVAILABLE',
-      `TLS to ${role} ${host} failed: ${tls ?? tlsByText![1]} (${code ?? tlsByText![0]}).`,
-      {
-        ref,
-        cause: err,
-        retryable: false,
-        suggestions: [
-          'If the server uses a private CA, give its certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (verification stays on).',
-        ],
-      },
-    )
-  }
-  const byText = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|socket hang up/.exec(text)
-  if ((code !== undefined && NETWORK_CODES.has(code)) || byText !== null) {
-    return new SecretsError(
-      'UNAVAILABLE',
-      `Cannot reach ${role} ${host} (${code ?? byText?.[0] ?? 'network error'}).`,
-      {
-        ref,
-        cause: err,
-        suggestions: [`Check ${setting}, the network and any proxy, then try again.`],
-      },
-    )
-  }
-  return undefined
-}
-
-/** Map an error from @azure/keyvault-secrets or @azure/identity to the error tree. */
-export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
-  if (err instanceof SecretsError) return err
-  const e = err as any
-  const name: string = e?.name ?? ''
-  const login = ctx.login === undefined ? '' : ` (${ctx.login})`
-
+  const name: string = e.name ?? ''
   if (
     name === 'CredentialUnavailableError' ||
-    (name === 'AggregateAuthenticationError' &&
-      (e.errors ?? []).every((x: any) => x?.name === 'CredentialUnavailableError'))
+    (name === 'AggregateAuthenticationError' && (e.errors ?? []).every((x) => x?.name === 'CredentialUnavailableError'))
   ) {
     // One explicit method (managed identity, Azure CLI ...) says why it is unavailable; keep its first line.
     const reason = name === 'CredentialUnavailableError' ? unavailableReason(String(e.message ?? '')) : ''
@@ -161,8 +91,8 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
   }
   if (name === 'AggregateAuthenticationError') {
     const first =
-      (e.errors ?? []).find((x: any) => x?.name === 'AuthenticationError') ??
-      (e.errors ?? []).find((x: any) => x?.name !== 'CredentialUnavailableError')
+      (e.errors ?? []).find((x) => x?.name === 'AuthenticationError') ??
+      (e.errors ?? []).find((x) => x?.name !== 'CredentialUnavailableError')
     return azureError(first, ctx)
   }
   if (name === 'AuthenticationError' || name === 'AuthenticationRequiredError') {
@@ -192,8 +122,12 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
     )
   }
 
-  const status: number | undefined = e?.statusCode
-  if (status === undefined && /challenge resource .* does not match the requested domain/.test(String(e?.message))) {
+  return undefined
+}
+
+/** An error without an HTTP status: a domain the challenge does not match, the network, or a bug. */
+function withoutStatus(e: AzureErrorShape, err: unknown, ctx: AzureErrorContext): SecretsError {
+  if (/challenge resource .* does not match the requested domain/.test(String(e?.message))) {
     return new SecretsError(
       'CONFIG_INVALID',
       `${ctx.vault} is not in the domain its sign-in challenge names, so secrets does not send it a token.`,
@@ -206,20 +140,35 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
       },
     )
   }
-  if (status === undefined) {
-    const net = networkError(e, ctx.vault, ctx.ref, 'vault')
-    if (net !== undefined) return net
-    return new SecretsError(
-      'INTERNAL',
-      `Unexpected error from Azure Key Vault ${ctx.vault}: ${e?.message ?? String(err)}`,
-      {ref: ctx.ref, cause: err},
-    )
-  }
+  const net = networkError(e, ctx.vault, ctx.ref, 'vault')
+  if (net !== undefined) return net
+  return new SecretsError(
+    'INTERNAL',
+    `Unexpected error from Azure Key Vault ${ctx.vault}: ${e?.message ?? String(err)}`,
+    {ref: ctx.ref, cause: err},
+  )
+}
+
+/** What Key Vault answered: the HTTP status, the service's error code, inner code and message. */
+interface Answer {
+  status: number
+  serviceCode: string
+  innerCode: string
+  serviceMessage: string
+}
+
+function answerOf(e: AzureErrorShape, status: number): Answer {
   const body = e?.details?.error ?? e?.response?.parsedBody?.error
   const serviceCode: string = body?.code ?? e.code ?? ''
   // The secrets client keeps the wire name (innererror); the generated keys client camel-cases it.
   const innerCode: string = body?.innererror?.code ?? body?.innerError?.code ?? ''
   const serviceMessage = String(body?.message ?? e.message ?? '')
+  return {status, serviceCode, innerCode, serviceMessage}
+}
+
+/** NOT_FOUND and PERMISSION_DENIED (404, 403), else undefined. */
+function missingOrDenied(a: Answer, err: unknown, ctx: AzureErrorContext, login: string): SecretsError | undefined {
+  const {status, serviceCode, innerCode, serviceMessage} = a
   if (status === 404 && (ctx.op === 'recover' || ctx.op === 'purge')) {
     return new SecretsError(
       'NOT_FOUND',
@@ -267,6 +216,12 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
       },
     )
   }
+  return undefined
+}
+
+/** 401, 409, throttling and 5xx, and anything else Key Vault refused. */
+function otherAnswer(a: Answer, err: unknown, ctx: AzureErrorContext, login: string): SecretsError {
+  const {status, serviceCode, innerCode, serviceMessage} = a
   if (status === 401) {
     return new SecretsError(
       'PERMISSION_DENIED',
@@ -313,6 +268,19 @@ export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
     `Vault ${ctx.vault} refused the request for the ${what(ctx)}: ${status} ${serviceCode}: ${serviceMessage.split(/\r?\n/)[0].slice(0, 200)}`,
     {ref: ctx.ref, cause: err},
   )
+}
+
+/** Map an error from @azure/keyvault-secrets or @azure/identity to the error tree. */
+export function azureError(err: unknown, ctx: AzureErrorContext): SecretsError {
+  if (err instanceof SecretsError) return err
+  const e = (err ?? {}) as AzureErrorShape
+  const login = ctx.login === undefined ? '' : ` (${ctx.login})`
+  const signIn = signInError(e, err, ctx, login)
+  if (signIn !== undefined) return signIn
+  const status: number | undefined = e?.statusCode
+  if (status === undefined) return withoutStatus(e, err, ctx)
+  const answer = answerOf(e, status)
+  return missingOrDenied(answer, err, ctx, login) ?? otherAnswer(answer, err, ctx, login)
 }
 
 export function disabledError(ctx: AzureErrorContext): SecretsError {
@@ -364,7 +332,7 @@ export interface LogsErrorContext {
 /** Map an error from @azure/monitor-query (or the sign-in under it) to the error tree. */
 export function logsError(err: unknown, ctx: LogsErrorContext): SecretsError {
   if (err instanceof SecretsError) return err
-  const e = err as any
+  const e = (err ?? {}) as AzureErrorShape
   const name: string = e?.name ?? ''
   const login = ctx.login === undefined ? '' : ` (${ctx.login})`
   const where = `Log Analytics workspace ${ctx.workspace}`

@@ -3,7 +3,14 @@ import {CryptographyClient} from '@azure/keyvault-keys'
 import {loadConfig} from '../../core/config/load.js'
 import {SecretsError} from '../../errors.js'
 import type {KeyWrapper} from '../types.js'
-import {AzureSignIn, countSetting, keyVaultClientOptions, vaultUrlFor, vaultsOf} from './credential.js'
+import {
+  type AzureSettings,
+  AzureSignIn,
+  countSetting,
+  keyVaultClientOptions,
+  vaultUrlFor,
+  vaultsOf,
+} from './credential.js'
 import {azureError, type AzureErrorContext} from './errors.js'
 
 const PREFIX = 'azurekv://'
@@ -28,12 +35,12 @@ export class AzureKeyWrapper implements KeyWrapper {
   readonly version?: string
   private readonly signIn: AzureSignIn
 
-  private readonly settings: Record<string, any>
+  private readonly settings: AzureSettings
 
   constructor(
     readonly recipient: string,
     env: NodeJS.ProcessEnv,
-    settings: Record<string, any> = {},
+    settings: AzureSettings = {},
     alias = 'azure',
   ) {
     const parts = recipient.startsWith(PREFIX) ? recipient.slice(PREFIX.length).split('/') : []
@@ -156,7 +163,7 @@ export class AzureKeyWrapper implements KeyWrapper {
  * `clientId`, `authorityHost`, `vaults:` and `disableChallengeResourceVerification` mean the same for both.
  * Without a secrets.yaml or an Azure provider: DefaultAzureCredential and the AZURE_* variables.
  */
-export function settingsFor(env: NodeJS.ProcessEnv): {alias: string; settings: Record<string, any>} {
+export function settingsFor(env: NodeJS.ProcessEnv): {alias: string; settings: AzureSettings} {
   let providers
   try {
     providers = [...loadConfig({cwd: process.cwd(), env}).providers.values()]
@@ -166,7 +173,9 @@ export function settingsFor(env: NodeJS.ProcessEnv): {alias: string; settings: R
   }
   const azure = providers.filter((p) => p.type === 'azure')
   const chosen = azure.find((p) => p.alias === 'azure') ?? azure[0]
-  return chosen === undefined ? {alias: 'azurekv', settings: {}} : {alias: chosen.alias, settings: chosen.settings}
+  return chosen === undefined
+    ? {alias: 'azurekv', settings: {}}
+    : {alias: chosen.alias, settings: chosen.settings as AzureSettings}
 }
 
 export async function createKeyWrapper(recipient: string, env: NodeJS.ProcessEnv): Promise<KeyWrapper> {

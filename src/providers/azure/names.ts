@@ -60,3 +60,16 @@ export function collisionError(name: string, refs: string[]): SecretsError {
     },
   )
 }
+
+/** Where a reference lives in Key Vault: the vault, its URL, the secret's name and whether it was mapped from another name. */
+export interface Target {
+  vault: string
+  url: string
+  name: string
+  mapped: boolean
+}
+
+/** Tags on a staging secret `<name>-pending`: whose rotation it is, its state and the version it started from. */
+export const ROTATION_OF_TAG = 'secrets-rotation-of'
+export const ROTATION_STATE_TAG = 'secrets-rotation'
+export const ROTATION_BASE_TAG = 'secrets-rotation-base'

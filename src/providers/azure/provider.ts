@@ -15,42 +15,32 @@ import type {
   TrailOptions,
   VersionInfo,
 } from '../types.js'
-import {AzureSignIn, checkVaultUrl, countSetting, keyVaultClientOptions, vaultUrlFor, vaultsOf} from './credential.js'
+import {
+  type AzureSettings,
+  AzureSignIn,
+  checkVaultUrl,
+  countSetting,
+  keyVaultClientOptions,
+  vaultUrlFor,
+  vaultsOf,
+} from './credential.js'
 import {azureError, disabledError, validityError, type AzureErrorContext} from './errors.js'
-import {NAME_TAG, azureSecretName, collisionError, findCollisions} from './names.js'
+import {NAME_TAG, azureSecretName, collisionError, findCollisions, ROTATION_OF_TAG, type Target} from './names.js'
+import {discardPending, promote, readPending, restoreVersion, versions, writePending} from './rotation.js'
 
 const CAPABILITIES: Capabilities = {
-  list: true,
-  write: true,
-  delete: true,
-  versions: true,
-  // The pending value waits, enabled, in a staging secret `<name>-pending` (Key Vault serves its newest
-  // version to every reader, and a disabled newest version makes reads fail); see README, Rotation.
-  stagedRotation: true,
-  // Key Vault AuditEvent logs in Log Analytics (azure/trail.ts, loaded only by `audit trail`).
-  auditTrail: true,
   batchSize: Number.POSITIVE_INFINITY,
   params: ['version', 'contentType'],
 }
 
 /** Tags on a staging secret's versions (never values): which secret, which state, which base version. */
-const ROTATION_OF_TAG = 'secrets-rotation-of'
-const ROTATION_STATE_TAG = 'secrets-rotation'
-const ROTATION_BASE_TAG = 'secrets-rotation-base'
-
-interface Target {
-  vault: string
-  url: string
-  name: string
-  mapped: boolean
-}
 
 /** Azure Key Vault secrets through @azure/keyvault-secrets, signed in with @azure/identity. */
 export class AzureProvider implements SecretProvider {
   readonly type = 'azure'
   readonly capabilities = CAPABILITIES
   readonly alias: string
-  private readonly settings: Record<string, any>
+  private readonly settings: AzureSettings
   private readonly vaultUrl: string
   private readonly vaults: Map<string, string>
   private readonly clients = new Map<string, SecretClient>()
@@ -61,7 +51,7 @@ export class AzureProvider implements SecretProvider {
 
   constructor(ctx: ProviderContext) {
     this.alias = ctx.config.alias
-    this.settings = ctx.config.settings
+    this.settings = ctx.config.settings as AzureSettings
     const env = ctx.env
     const url = env.AZURE_KEYVAULT_URL ?? this.settings.vaultUrl
     if (typeof url !== 'string' || url === '') {
@@ -81,7 +71,7 @@ export class AzureProvider implements SecretProvider {
     this.login = this.signIn.login
   }
 
-  private client(url: string): SecretClient {
+  client(url: string): SecretClient {
     let c = this.clients.get(url)
     if (c === undefined) {
       c = new SecretClient(url, this.signIn.credential(), keyVaultClientOptions(this.settings, this.maxRetries))
@@ -91,7 +81,7 @@ export class AzureProvider implements SecretProvider {
   }
 
   /** `name` against vaultUrl, or `vault/name` against another vault. */
-  private target(ref: Reference): Target {
+  target(ref: Reference): Target {
     const parts = ref.path.split('/')
     if (parts.length > 2) {
       throw new SecretsError(
@@ -115,7 +105,7 @@ export class AzureProvider implements SecretProvider {
     return {vault: url, url, name, mapped}
   }
 
-  private errorContext(t: Target, ref: Reference | undefined, op: AzureErrorContext['op']): AzureErrorContext {
+  errorContext(t: Target, ref: Reference | undefined, op: AzureErrorContext['op']): AzureErrorContext {
     return {vault: t.vault, secret: t.name, ref: ref?.raw, op, login: this.login}
   }
 
@@ -284,6 +274,7 @@ export class AzureProvider implements SecretProvider {
   }
 
   /** AuditEvent diagnostic logs of the configured secrets, from the Log Analytics workspace. */
+  // Key Vault AuditEvent logs in Log Analytics (azure/trail.ts, loaded only by `audit trail`).
   async trail(options: TrailOptions): Promise<TrailEvent[]> {
     const {keyVaultLogs} = await import('./trail.js')
     return keyVaultLogs(
@@ -320,198 +311,29 @@ export class AzureProvider implements SecretProvider {
     }
   }
 
-  /** The secret a rotation works on, and its staging secret `<name>-pending`. */
-  private rotationTarget(ref: Reference, verb: string): {t: Target; staging: string; client: SecretClient} {
-    if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
-      throw new SecretsError('USAGE', `Cannot ${verb} ${ref.raw}: give the whole secret, without #field or ?version.`, {
-        ref: ref.raw,
-      })
-    }
-    const t = this.target(ref)
-    const staging = `${t.name}-pending`
-    if (staging.length > 127)
-      throw new SecretsError(
-        'UNSUPPORTED',
-        `Cannot ${verb} ${ref.raw}: the name is too long for its staging secret ${staging} (Key Vault names have at most 127 characters).`,
-        {ref: ref.raw},
-      )
-    return {t, staging, client: this.client(t.url)}
+  // The pending value waits, enabled, in a staging secret `<name>-pending`: rotation.ts.
+  writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
+    return writePending(this, ref, value, o)
   }
 
-  /** Every version's properties, oldest first as Key Vault lists them; [] when the secret does not exist. */
-  private async versionProps(client: SecretClient, name: string): Promise<SecretProperties[]> {
-    const out: SecretProperties[] = []
-    try {
-      for await (const p of client.listPropertiesOfSecretVersions(name)) out.push(p)
-    } catch (error) {
-      if ((error as {statusCode?: number}).statusCode === 404) return []
-      throw error
-    }
-    return out
+  readPending(ref: Reference, pending: string): Promise<SecretValue> {
+    return readPending(this, ref, pending)
   }
 
-  /** The current (newest) version of a secret and its properties. */
-  private async currentOf(
-    client: SecretClient,
-    t: Target,
-    ref: Reference,
-  ): Promise<{version: string; tags?: Record<string, string>; contentType?: string}> {
-    const secret = await client.getSecret(t.name)
-    const p = secret.properties
-    if (p.tags?.[NAME_TAG] !== undefined && t.mapped && p.tags[NAME_TAG] !== ref.path.split('/').at(-1))
-      throw collisionError(t.name, [ref.raw, `${p.tags[NAME_TAG]} (which wrote it)`])
-    return {version: p.version ?? '', tags: p.tags, contentType: p.contentType}
+  promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
+    return promote(this, ref, o)
   }
 
-  private conflict(ref: Reference, detail: string): SecretsError {
-    return new SecretsError('CONFLICT', `${ref.raw} was changed by someone else (${detail}); nothing was changed.`, {
-      ref: ref.raw,
-      suggestions: [
-        'See `secrets versions ' + ref.raw + '` and `secrets rotate --status`, then run the command again.',
-      ],
-    })
+  discardPending(ref: Reference, o: {pending?: string}): Promise<void> {
+    return discardPending(this, ref, o)
   }
 
-  async writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
-    const {t, staging, client} = this.rotationTarget(ref, 'rotate')
-    const ctx = this.errorContext(t, ref, 'write')
-    try {
-      const current = await this.currentOf(client, t, ref)
-      if (current.version !== o.base)
-        throw this.conflict(ref, `its current version is ${current.version}, not ${o.base}`)
-      const staged = await this.versionProps(client, staging)
-      const latest = staged.at(-1)
-      if (latest !== undefined && latest.tags?.[ROTATION_OF_TAG] !== t.name) {
-        throw new SecretsError(
-          'CONFLICT',
-          `Cannot rotate ${ref.raw}: the secret ${staging}, where its pending value would wait, exists and is not a staging secret of ${t.name}.`,
-          {ref: ref.raw, suggestions: [`Rename or delete ${staging}.`]},
-        )
-      }
-      if (latest?.enabled === true && latest.tags?.[ROTATION_STATE_TAG] === 'pending') {
-        throw new SecretsError(
-          'CONFLICT',
-          `${ref.raw} is being rotated already: version ${latest.version} of ${staging} is pending; nothing was written.`,
-          {
-            ref: ref.raw,
-            suggestions: [
-              'Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.',
-            ],
-          },
-        )
-      }
-      const r = await client.setSecret(staging, value.text(), {
-        tags: {
-          'managed-by': 'secrets',
-          [ROTATION_OF_TAG]: t.name,
-          [ROTATION_STATE_TAG]: 'pending',
-          [ROTATION_BASE_TAG]: o.base,
-        },
-      })
-      return {pending: r.properties.version ?? ''}
-    } catch (error) {
-      throw azureError(error, ctx)
-    }
+  versions(ref: Reference): Promise<VersionInfo[]> {
+    return versions(this, ref)
   }
 
-  async readPending(ref: Reference, pending: string): Promise<SecretValue> {
-    const {t, staging, client} = this.rotationTarget(ref, 'rotate')
-    try {
-      const s = await client.getSecret(staging, {version: pending})
-      return new SecretValue(s.value ?? '')
-    } catch (error) {
-      throw azureError(error, this.errorContext({...t, name: staging}, ref, 'read'))
-    }
-  }
-
-  async promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
-    const {t, staging, client} = this.rotationTarget(ref, 'rotate')
-    const ctx = this.errorContext(t, ref, 'write')
-    try {
-      // Key Vault has no conditional write: check both sides right before the one write that matters.
-      const latest = (await this.versionProps(client, staging)).at(-1)
-      if (latest?.version !== o.pending || latest.enabled !== true)
-        throw this.conflict(ref, `another rotation replaced the pending value in ${staging}`)
-      const current = await this.currentOf(client, t, ref)
-      if (current.version !== o.base)
-        throw this.conflict(ref, `its current version is ${current.version}, not ${o.base}`)
-      const value = (await client.getSecret(staging, {version: o.pending})).value ?? ''
-      const r = await client.setSecret(t.name, value, {
-        tags: current.tags ?? {'managed-by': 'secrets'},
-        ...(current.contentType === undefined ? {} : {contentType: current.contentType}),
-      })
-      await client.updateSecretProperties(staging, o.pending, {
-        enabled: false,
-        tags: {...latest.tags, [ROTATION_STATE_TAG]: 'promoted'},
-      })
-      return {version: r.properties.version ?? ''}
-    } catch (error) {
-      throw azureError(error, ctx)
-    }
-  }
-
-  async discardPending(ref: Reference, o: {pending?: string}): Promise<void> {
-    const {t, staging, client} = this.rotationTarget(ref, 'rotate')
-    try {
-      const versions = await this.versionProps(client, staging)
-      const mine = versions.filter(
-        (v) =>
-          v.enabled === true &&
-          v.tags?.[ROTATION_OF_TAG] === t.name &&
-          v.tags?.[ROTATION_STATE_TAG] === 'pending' &&
-          (o.pending === undefined || v.version === o.pending),
-      )
-      for (const v of mine) {
-        // A disabled version cannot be read, and the staging secret stays for the next rotation.
-
-        await client.updateSecretProperties(staging, v.version!, {
-          enabled: false,
-          tags: {...v.tags, [ROTATION_STATE_TAG]: 'abandoned'},
-        })
-      }
-    } catch (error) {
-      throw azureError(error, this.errorContext({...t, name: staging}, ref, 'write'))
-    }
-  }
-
-  async versions(ref: Reference): Promise<VersionInfo[]> {
-    const {t, client} = this.rotationTarget(ref, 'list the versions of')
-    try {
-      const props = await this.versionProps(client, t.name)
-      if (props.length === 0)
-        throw new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} does not exist.`, {
-          ref: ref.raw,
-        })
-      const current = (await this.currentOf(client, t, ref)).version
-      return props
-        .map((p, i) => ({p, i}))
-        .sort((a, b) => (b.p.createdOn?.getTime() ?? 0) - (a.p.createdOn?.getTime() ?? 0) || b.i - a.i)
-        .map(({p}) => ({
-          version: p.version ?? '',
-          created: p.createdOn?.toISOString(),
-          current: p.version === current,
-          ...(p.enabled === false ? {labels: ['disabled']} : {}),
-        }))
-    } catch (error) {
-      throw azureError(error, this.errorContext(t, ref, 'read'))
-    }
-  }
-
-  async restoreVersion(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}> {
-    const {t, client} = this.rotationTarget(ref, 'roll back')
-    try {
-      const current = await this.currentOf(client, t, ref)
-      if (current.version !== o.expected)
-        throw this.conflict(ref, `its current version is ${current.version}, not ${o.expected}`)
-      const old = await client.getSecret(t.name, {version: o.version})
-      const r = await client.setSecret(t.name, old.value ?? '', {
-        tags: current.tags ?? {'managed-by': 'secrets'},
-        ...(old.properties.contentType === undefined ? {} : {contentType: old.properties.contentType}),
-      })
-      return {version: r.properties.version ?? ''}
-    } catch (error) {
-      throw azureError(error, this.errorContext(t, ref, 'write'))
-    }
+  restoreVersion(ref: Reference, o: {version: string; expected: string}): Promise<{version: string}> {
+    return restoreVersion(this, ref, o)
   }
 
   async check(): Promise<string> {

@@ -7,7 +7,18 @@ import {LogsQueryClient, LogsQueryResultStatus, type LogsTable} from '@azure/mon
 import {SecretsError} from '../../errors.js'
 import type {TrailEvent, TrailOptions} from '../types.js'
 import {logsError} from './errors.js'
-import type {AzureProvider} from './provider.js'
+import type {TokenCredential} from '@azure/identity'
+
+import type {Reference} from '../../core/reference.js'
+
+/** What the trail needs of the Azure provider (which implements it): sign-in, retries and where a reference lives. */
+export interface AzureTrailSource {
+  readonly alias: string
+  readonly login: string
+  readonly maxRetries: number
+  tokenCredential(): TokenCredential
+  secretTarget(ref: Reference): {url: string; name: string}
+}
 
 /** Which table the vault's diagnostic setting writes to, and its column names. */
 const TABLES = {
@@ -73,62 +84,17 @@ function rowsOf(table: LogsTable): Array<Record<string, unknown>> {
   return table.rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])))
 }
 
-/** The vault's AuditEvent logs about the configured secrets, from the Log Analytics workspace. */
-export async function keyVaultLogs(
-  provider: AzureProvider,
-  settings: {workspaceId?: string; endpoint?: string; table?: string},
-  options: TrailOptions,
-): Promise<TrailEvent[]> {
-  const workspaceId = settings.workspaceId
-  if (workspaceId === undefined || workspaceId === '') {
-    throw new SecretsError(
-      'CONFIG_INVALID',
-      `Provider ${provider.alias} (azure) needs \`logAnalyticsWorkspaceId\` for its trail: the Log Analytics workspace the vault's diagnostic setting sends AuditEvent logs to.`,
-      {
-        suggestions: [
-          `Add \`logAnalyticsWorkspaceId: <workspace id>\` under providers.${provider.alias} (the "Workspace ID" GUID on the workspace's overview page).`,
-        ],
-      },
-    )
-  }
-  const tableName = (settings.table ?? 'AzureDiagnostics') as TrailTable
-  const table = TABLES[tableName]
-  const endpoint = settings.endpoint ?? 'https://api.loganalytics.io'
-  const ctx = {workspace: workspaceId, endpoint, table: tableName, alias: provider.alias, login: provider.login}
-  // Which secrets the references name, in which vault (names compare case-insensitively, as in Key Vault).
-  const wanted = options.refs.map((ref) => {
-    const t = provider.secretTarget(ref)
-    return {host: new URL(t.url).host.toLowerCase(), name: t.name.toLowerCase(), secret: `${ref.alias}://${ref.path}`}
-  })
-  const client = new LogsQueryClient(provider.tokenCredential(), {
-    ...(settings.endpoint === undefined ? {} : {endpoint: settings.endpoint}),
-    retryOptions: {maxRetries: provider.maxRetries, retryDelayInMs: 200, maxRetryDelayInMs: 4000},
-    userAgentOptions: {userAgentPrefix: 'secrets-cli'},
-  })
-  const until = options.until ?? new Date()
-  const timespan =
-    options.since === undefined ? {duration: DEFAULT_SPAN, endTime: until} : {startTime: options.since, endTime: until}
-  let result
-  try {
-    result = await client.queryWorkspace(workspaceId, table.query, timespan, {serverTimeoutInSeconds: 120})
-  } catch (error) {
-    throw logsError(error, ctx)
-  }
-  if (result.status !== LogsQueryResultStatus.Success) {
-    throw new SecretsError(
-      'UNAVAILABLE',
-      `Log Analytics workspace ${workspaceId} answered the query only in part (${result.partialError?.code ?? 'PartialError'}: ${String(
-        result.partialError?.message ?? '',
-      )
-        .split('\n')[0]
-        .slice(0, 200)}).`,
-      {
-        suggestions: ['Narrow the time range with --since / --until and try again.'],
-      },
-    )
-  }
+/** A secret a reference names: its vault host and Key Vault name (lowercase) and the reference without #field. */
+interface Wanted {
+  host: string
+  name: string
+  secret: string
+}
+
+/** The trail events in the query's rows about the wanted secrets. */
+function toEvents(tables: LogsTable[], table: (typeof TABLES)[TrailTable], wanted: Wanted[]): TrailEvent[] {
   const out: TrailEvent[] = []
-  for (const t of result.tables) {
+  for (const t of tables) {
     for (const row of rowsOf(t)) {
       const target = parseSecretUrl(row[table.id]) ?? parseSecretUrl(row[table.uri])
       if (target === undefined) continue
@@ -167,4 +133,61 @@ export async function keyVaultLogs(
     }
   }
   return out
+}
+
+/** The vault's AuditEvent logs about the configured secrets, from the Log Analytics workspace. */
+export async function keyVaultLogs(
+  provider: AzureTrailSource,
+  settings: {workspaceId?: string; endpoint?: string; table?: string},
+  options: TrailOptions,
+): Promise<TrailEvent[]> {
+  const workspaceId = settings.workspaceId
+  if (workspaceId === undefined || workspaceId === '') {
+    throw new SecretsError(
+      'CONFIG_INVALID',
+      `Provider ${provider.alias} (azure) needs \`logAnalyticsWorkspaceId\` for its trail: the Log Analytics workspace the vault's diagnostic setting sends AuditEvent logs to.`,
+      {
+        suggestions: [
+          `Add \`logAnalyticsWorkspaceId: <workspace id>\` under providers.${provider.alias} (the "Workspace ID" GUID on the workspace's overview page).`,
+        ],
+      },
+    )
+  }
+  const tableName = (settings.table ?? 'AzureDiagnostics') as TrailTable
+  const table = TABLES[tableName]
+  const endpoint = settings.endpoint ?? 'https://api.loganalytics.io'
+  const ctx = {workspace: workspaceId, endpoint, table: tableName, alias: provider.alias, login: provider.login}
+  // Which secrets the references name, in which vault (names compare case-insensitively, as in Key Vault).
+  const wanted = options.refs.map((ref): Wanted => {
+    const t = provider.secretTarget(ref)
+    return {host: new URL(t.url).host.toLowerCase(), name: t.name.toLowerCase(), secret: `${ref.alias}://${ref.path}`}
+  })
+  const client = new LogsQueryClient(provider.tokenCredential(), {
+    ...(settings.endpoint === undefined ? {} : {endpoint: settings.endpoint}),
+    retryOptions: {maxRetries: provider.maxRetries, retryDelayInMs: 200, maxRetryDelayInMs: 4000},
+    userAgentOptions: {userAgentPrefix: 'secrets-cli'},
+  })
+  const until = options.until ?? new Date()
+  const timespan =
+    options.since === undefined ? {duration: DEFAULT_SPAN, endTime: until} : {startTime: options.since, endTime: until}
+  let result
+  try {
+    result = await client.queryWorkspace(workspaceId, table.query, timespan, {serverTimeoutInSeconds: 120})
+  } catch (error) {
+    throw logsError(error, ctx)
+  }
+  if (result.status !== LogsQueryResultStatus.Success) {
+    throw new SecretsError(
+      'UNAVAILABLE',
+      `Log Analytics workspace ${workspaceId} answered the query only in part (${result.partialError?.code ?? 'PartialError'}: ${String(
+        result.partialError?.message ?? '',
+      )
+        .split('\n')[0]
+        .slice(0, 200)}).`,
+      {
+        suggestions: ['Narrow the time range with --since / --until and try again.'],
+      },
+    )
+  }
+  return toEvents(result.tables, table, wanted)
 }

@@ -7,18 +7,17 @@ import type {SecretValue} from '../../core/secret-value.js'
 import {Keyring} from '../../core/store/keyring.js'
 import {openStore, updateStore, type OpenStore} from '../../core/store/open-store.js'
 import {SecretsError} from '../../errors.js'
+import type {SettingsOf} from '../spec.js'
+import type {localSpec} from './spec.js'
 import type {Capabilities, ProviderContext, ReadOutcome, SecretMeta, SecretProvider, VersionInfo} from '../types.js'
 
 const CAPABILITIES: Capabilities = {
-  list: true,
-  write: true,
-  delete: true,
-  versions: true,
-  stagedRotation: true,
-  auditTrail: false,
   batchSize: Number.POSITIVE_INFINITY,
   params: ['version'],
 }
+
+/** A local provider's settings in secrets.yaml. */
+type LocalSettings = SettingsOf<typeof localSpec.settings>
 
 function parseVersion(ref: Reference): number | undefined {
   const raw = ref.params.version
@@ -51,7 +50,7 @@ export class LocalProvider implements SecretProvider {
   constructor(private readonly ctx: ProviderContext) {
     this.alias = ctx.config.alias
     this.file = localStoreFile(ctx.project, ctx.config)
-    this.inject = ctx.config.settings.inject !== false
+    this.inject = (ctx.config.settings as LocalSettings).inject !== false
     this.keyring = new Keyring(ctx.env, ctx.ui)
   }
 

@@ -12,59 +12,26 @@ import type {
   SecretMeta,
   SecretProvider,
   TrailEvent,
-  TrailOptions,
   VersionInfo,
 } from '../types.js'
 import {authenticate, type VaultLogin} from './auth.js'
 import {isRetryable, statusOf, toSecretsError, type FailureContext} from './errors.js'
 import {probeTls} from './tls-probe.js'
-import {parseVersionParam, resolveSettings, type VaultSettings} from './settings.js'
+import type {VaultTrailOptions} from './trail.js'
+import {encodePath, fieldMap, type Location} from './location.js'
+import {discardPending, promote, readPending, writePending} from './rotation.js'
+import {parseVersionParam, resolveSettings, type VaultSettings, type VaultYamlSettings} from './settings.js'
 
 const CAPABILITIES: Capabilities = {
-  list: true,
-  write: true,
-  delete: true,
-  versions: true,
-  // On KV v2 mounts: the pending value waits in a sibling secret `<path>.pending` (KV v2 serves its
-  // newest version to every reader, so a new version there would be live before it is verified).
-  stagedRotation: true,
-  // A file audit device's log, matched through sys/audit-hash (vault/trail.ts, loaded only by `audit trail`).
-  auditTrail: true,
   // Core hands every reference over at once; the provider batches them by path itself.
   batchSize: Number.POSITIVE_INFINITY,
   params: ['version'],
-}
-
-/** Where a reference lives: its KV mount (no slashes around), the KV version and the path inside the mount. */
-export interface Location {
-  mount: string
-  version: 1 | 2
-  rest: string
 }
 
 /** At most this many secrets are listed, so a huge Vault cannot make `list` run for ever. */
 const LIST_LIMIT = 5000
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** A value as a Vault secret's map of fields: a JSON object, else undefined. */
-function fieldMap(value: SecretValue): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(value.text())
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
-      return parsed as Record<string, unknown>
-  } catch {
-    // Not JSON.
-  }
-  return undefined
-}
-
-function encodePath(p: string): string {
-  return p
-    .split('/')
-    .map((s) => encodeURIComponent(s))
-    .join('/')
-}
 
 /**
  * `DEBUG=*` must not print tokens or values: follow-redirects (under axios) logs every request's headers
@@ -99,7 +66,7 @@ export class VaultProvider implements SecretProvider {
 
   constructor(private readonly ctx: ProviderContext) {
     this.alias = ctx.config.alias
-    this.settings = resolveSettings(this.alias, ctx.config.settings, ctx.env, ctx.project.dir)
+    this.settings = resolveSettings(this.alias, ctx.config.settings as VaultYamlSettings, ctx.env, ctx.project.dir)
     for (const [mount, version] of this.settings.kv) this.mounts.set(mount, version)
     const {tls} = this.settings
     if (tls.skipVerify && this.settings.address.startsWith('https:')) {
@@ -399,7 +366,7 @@ export class VaultProvider implements SecretProvider {
   }
 
   /** The map to start from and the version a check-and-set write must name (0: no secret yet). */
-  private async currentForWrite(
+  async currentForWrite(
     loc: Location,
     ref: string,
   ): Promise<{data: Record<string, unknown>; version: number; exists: boolean}> {
@@ -565,7 +532,7 @@ export class VaultProvider implements SecretProvider {
   }
 
   /** The KV v2 location of a whole secret for rotation; KV v1 keeps no versions, so it cannot stage. */
-  private async rotationLocation(ref: Reference, verb: string): Promise<Location> {
+  async rotationLocation(ref: Reference, verb: string): Promise<Location> {
     if (ref.field !== undefined || Object.keys(ref.params).length > 0) {
       throw new SecretsError('USAGE', `Cannot ${verb} ${ref.raw}: give the whole secret, without #field or ?version.`, {
         ref: ref.raw,
@@ -583,12 +550,7 @@ export class VaultProvider implements SecretProvider {
     return loc
   }
 
-  /** Where a rotation's pending value waits: the sibling secret `<path>.pending` in the same mount. */
-  private staging(loc: Location): Location {
-    return {...loc, rest: `${loc.rest}.pending`}
-  }
-
-  private async writeCas(loc: Location, data: Record<string, unknown>, cas: number, ref: string): Promise<number> {
+  async writeCas(loc: Location, data: Record<string, unknown>, cas: number, ref: string): Promise<number> {
     const api = this.dataPath(loc)
     const res = await this.call(() => this.client.write(api, {options: {cas}, data}), {
       op: 'write',
@@ -599,7 +561,7 @@ export class VaultProvider implements SecretProvider {
     return Number(res?.data?.version ?? cas + 1)
   }
 
-  private async mapAt(loc: Location, version: number, ref: string): Promise<Record<string, unknown>> {
+  async mapAt(loc: Location, version: number, ref: string): Promise<Record<string, unknown>> {
     const r = await this.readMap(loc, version, ref)
     if (r.data === undefined)
       throw new SecretsError(
@@ -610,84 +572,31 @@ export class VaultProvider implements SecretProvider {
     return r.data
   }
 
-  async writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
-    const loc = await this.rotationLocation(ref, 'rotate')
-    const data = fieldMap(value)
-    if (data === undefined) {
-      throw new SecretsError(
-        'USAGE',
-        `Cannot rotate ${ref.raw}: a Vault secret is a map of fields; rotate one field (${ref.raw}#<field>) or give a JSON object.`,
-        {ref: ref.raw},
-      )
-    }
-    const current = await this.currentForWrite(loc, ref.raw)
-    if (String(current.version) !== o.base) {
-      throw new SecretsError(
-        'CONFLICT',
-        `${ref.raw} was changed by someone else (version ${current.version}, not ${o.base}); nothing was written.`,
-        {ref: ref.raw, suggestions: ['Run the rotation again.']},
-      )
-    }
-    const stage = this.staging(loc)
-    const staged = await this.currentForWrite(stage, ref.raw)
-    if (staged.version > 0) {
-      throw new SecretsError(
-        'CONFLICT',
-        `${ref.raw} has a pending value from another rotation (${stage.mount}/${stage.rest}); nothing was written.`,
-        {
-          ref: ref.raw,
-          suggestions: [
-            'Wait for that rotation, or run `secrets rotate` again where it ran (it finishes or abandons it); if that run is gone (a killed CI job), `secrets rotate --abandon-pending` drops its pending version.',
-          ],
-        },
-      )
-    }
-    // cas 0: of two rotations starting together, only the first creates the staging secret.
-    return {pending: String(await this.writeCas(stage, data, 0, ref.raw))}
-  }
-
-  async readPending(ref: Reference, pending: string): Promise<SecretValue> {
-    const loc = await this.rotationLocation(ref, 'read the pending value of')
-    return new SecretValue(JSON.stringify(await this.mapAt(this.staging(loc), Number(pending), ref.raw)))
-  }
-
-  async promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
-    const loc = await this.rotationLocation(ref, 'rotate')
-    const stage = this.staging(loc)
-    const data = await this.mapAt(stage, Number(o.pending), ref.raw).catch((error: unknown) => {
-      if (error instanceof SecretsError && error.code === 'NOT_FOUND') {
-        throw new SecretsError(
-          'CONFLICT',
-          `${ref.raw} has no pending value ${o.pending} any more (${stage.mount}/${stage.rest}): another run promoted or dropped it; nothing was changed.`,
-          {ref: ref.raw},
-        )
-      }
-      throw error
-    })
-    const version = await this.writeCas(loc, data, Number(o.base), ref.raw)
-    await this.deleteStaging(stage, ref.raw)
-    return {version: String(version)}
-  }
-
-  async discardPending(ref: Reference, {pending}: {pending?: string}): Promise<void> {
-    const loc = await this.rotationLocation(ref, 'rotate')
-    const stage = this.staging(loc)
-    if (pending !== undefined) {
-      const staged = await this.currentForWrite(stage, ref.raw)
-      if (staged.version === 0) return
-      // Another rotation's staging secret is not ours to drop.
-      if (String(staged.version) !== pending) return
-    }
-    await this.deleteStaging(stage, ref.raw)
-  }
-
-  private async deleteStaging(stage: Location, ref: string): Promise<void> {
+  /** Delete a secret with all its versions (KV v2 metadata), already gone being fine. */
+  async deleteStaging(stage: Location, ref: string): Promise<void> {
     const api = this.metadataPath(stage)
     try {
       await this.call(() => this.client.delete(api), {op: 'delete', path: api, ref, capability: 'delete'})
     } catch (error) {
       if (!(error instanceof SecretsError && error.code === 'NOT_FOUND')) throw error
     }
+  }
+
+  // On KV v2 mounts: the pending value waits in a sibling secret `<path>.pending` (rotation.ts).
+  writePending(ref: Reference, value: SecretValue, o: {base: string}): Promise<{pending: string}> {
+    return writePending(this, ref, value, o)
+  }
+
+  readPending(ref: Reference, pending: string): Promise<SecretValue> {
+    return readPending(this, ref, pending)
+  }
+
+  promote(ref: Reference, o: {base: string; pending: string}): Promise<{version: string}> {
+    return promote(this, ref, o)
+  }
+
+  discardPending(ref: Reference, o: {pending?: string}): Promise<void> {
+    return discardPending(this, ref, o)
   }
 
   async versions(ref: Reference): Promise<VersionInfo[]> {
@@ -754,7 +663,8 @@ export class VaultProvider implements SecretProvider {
   }
 
   /** Entries of a file audit device's log about the configured secrets. */
-  async trail(options: TrailOptions): Promise<TrailEvent[]> {
+  // A file audit device's log, matched through sys/audit-hash (vault/trail.ts, loaded only by `audit trail`).
+  async trail(options: VaultTrailOptions): Promise<TrailEvent[]> {
     const {vaultTrail} = await import('./trail.js')
     return vaultTrail(this, options)
   }

@@ -3,6 +3,11 @@ import {homedir} from 'node:os'
 import {isAbsolute, join, resolve} from 'node:path'
 
 import {SecretsError, fsError} from '../../errors.js'
+import type {SettingsOf} from '../spec.js'
+import type {vaultSpec} from './spec.js'
+
+/** A Vault provider's settings as secrets.yaml gives them (see spec.ts). */
+export type VaultYamlSettings = SettingsOf<typeof vaultSpec.settings>
 
 /** The auth methods a `vault` provider can log in with. */
 export type AuthMethod = 'token' | 'approle' | 'jwt' | 'kubernetes'
@@ -68,21 +73,10 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
 }
 
-/**
- * Resolve the provider's settings. Precedence: the standard VAULT_* variables > secrets.yaml > defaults,
- * as in the `vault` CLI. Relative paths in secrets.yaml are relative to the project directory.
- */
-export function resolveSettings(
-  alias: string,
-  settings: Record<string, unknown>,
-  env: NodeJS.ProcessEnv,
-  projectDir: string,
-): VaultSettings {
-  const str = (key: string): string | undefined =>
-    typeof settings[key] === 'string' ? (settings[key] as string) : undefined
-  const path = (p: string | undefined): string | undefined =>
-    p === undefined ? undefined : isAbsolute(p) ? p : resolve(projectDir, p)
-  const address = (env.VAULT_ADDR || str('address') || 'https://127.0.0.1:8200').replace(/\/+$/, '')
+type Paths = (p: string | undefined) => string | undefined
+
+function resolveAddress(alias: string, settings: VaultYamlSettings, env: NodeJS.ProcessEnv): string {
+  const address = (env.VAULT_ADDR || settings.address || 'https://127.0.0.1:8200').replace(/\/+$/, '')
   let url: URL
   try {
     url = new URL(address)
@@ -107,6 +101,14 @@ export function resolveSettings(
       },
     )
   }
+  return address
+}
+
+function resolveLimits(
+  alias: string,
+  settings: VaultYamlSettings,
+  env: NodeJS.ProcessEnv,
+): {timeoutMs: number; retries: number} {
   const timeout = env.VAULT_CLIENT_TIMEOUT
     ? Number.parseFloat(env.VAULT_CLIENT_TIMEOUT)
     : typeof settings.timeout === 'number'
@@ -124,19 +126,18 @@ export function resolveSettings(
       : 3
   if (!Number.isInteger(retries) || retries < 0 || retries > 10)
     throw new SecretsError('CONFIG_INVALID', `Vault retries for provider ${alias} must be a whole number from 0 to 10.`)
+  return {timeoutMs: Math.round(timeout * 1000), retries}
+}
 
-  const kv = new Map<string, 1 | 2>()
-  for (const [mount, version] of Object.entries((settings.kv as Record<string, 1 | 2> | undefined) ?? {}))
-    kv.set(mount.replace(/^\/+|\/+$/g, ''), version)
-
-  const rawAuth = (settings.auth as Record<string, string> | undefined) ?? {}
-  const method = (rawAuth.method ?? 'token') as AuthMethod
+function resolveAuth(alias: string, settings: VaultYamlSettings, path: Paths): VaultSettings['auth'] {
+  const rawAuth = settings.auth ?? {}
+  const method: AuthMethod = rawAuth.method ?? 'token'
   if ((method === 'jwt' || method === 'kubernetes') && !rawAuth.role) {
     throw new SecretsError('CONFIG_INVALID', `Provider ${alias} uses ${method} auth but names no role.`, {
       suggestions: [`Add \`role:\` under \`providers.${alias}.auth\` in secrets.yaml.`],
     })
   }
-  const auth: VaultSettings['auth'] = {
+  return {
     method,
     mount: (rawAuth.mount ?? DEFAULT_MOUNTS[method]).replace(/^\/+|\/+$/g, '').replace(/^auth\//, ''),
     role: rawAuth.role,
@@ -144,29 +145,36 @@ export function resolveSettings(
     roleIdFile: path(rawAuth.roleIdFile),
     secretIdFile: path(rawAuth.secretIdFile),
   }
+}
 
-  const caFile = env.VAULT_CACERT || path(str('caCert'))
-  const caDir = env.VAULT_CAPATH || path(str('caPath'))
-  let ca: string[] | undefined
-  if (caFile) ca = [readPem(caFile, 'the CA certificate (VAULT_CACERT)')]
-  else if (caDir) {
-    let names: string[]
-    try {
-      names = readdirSync(caDir)
-        .filter((n) => /\.(pem|crt|cer)$/i.test(n))
-        .sort()
-    } catch (error) {
-      throw fsError(error, caDir, 'listing CA certificates (VAULT_CAPATH) in')
-    }
-    if (names.length === 0)
-      throw new SecretsError('CONFIG_INVALID', `VAULT_CAPATH ${caDir} holds no .pem, .crt or .cer files.`)
-    // Only certificates: a key file that happens to sit in the directory is not a CA.
-    ca = names
-      .map((n) => readPem(join(caDir, n), 'a CA certificate (VAULT_CAPATH)'))
-      .filter((pem) => pem.includes('-----BEGIN CERTIFICATE-----'))
+function readCaDir(caDir: string): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(caDir)
+      .filter((n) => /\.(pem|crt|cer)$/i.test(n))
+      .sort()
+  } catch (error) {
+    throw fsError(error, caDir, 'listing CA certificates (VAULT_CAPATH) in')
   }
-  const certFile = env.VAULT_CLIENT_CERT || path(str('clientCert'))
-  const keyFile = env.VAULT_CLIENT_KEY || path(str('clientKeyFile'))
+  if (names.length === 0)
+    throw new SecretsError('CONFIG_INVALID', `VAULT_CAPATH ${caDir} holds no .pem, .crt or .cer files.`)
+  // Only certificates: a key file that happens to sit in the directory is not a CA.
+  return names
+    .map((n) => readPem(join(caDir, n), 'a CA certificate (VAULT_CAPATH)'))
+    .filter((pem) => pem.includes('-----BEGIN CERTIFICATE-----'))
+}
+
+function resolveTls(
+  alias: string,
+  settings: VaultYamlSettings,
+  env: NodeJS.ProcessEnv,
+  path: Paths,
+): VaultSettings['tls'] {
+  const caFile = env.VAULT_CACERT || path(settings.caCert)
+  const caDir = env.VAULT_CAPATH || path(settings.caPath)
+  const ca = caFile ? [readPem(caFile, 'the CA certificate (VAULT_CACERT)')] : caDir ? readCaDir(caDir) : undefined
+  const certFile = env.VAULT_CLIENT_CERT || path(settings.clientCert)
+  const keyFile = env.VAULT_CLIENT_KEY || path(settings.clientKeyFile)
   if (Boolean(certFile) !== Boolean(keyFile)) {
     throw new SecretsError(
       'CONFIG_INVALID',
@@ -175,20 +183,32 @@ export function resolveSettings(
     )
   }
   return {
-    address,
-    namespace: env.VAULT_NAMESPACE || str('namespace'),
-    timeoutMs: Math.round(timeout * 1000),
-    retries,
-    kv,
-    auth,
-    tls: {
-      ca,
-      cert: certFile ? readPem(certFile, 'the client certificate (VAULT_CLIENT_CERT)') : undefined,
-      key: keyFile ? readPem(keyFile, 'the client key (VAULT_CLIENT_KEY)') : undefined,
-      serverName: env.VAULT_TLS_SERVER_NAME || str('tlsServerName'),
-      skipVerify: truthy(env.VAULT_SKIP_VERIFY),
-    },
+    ca,
+    cert: certFile ? readPem(certFile, 'the client certificate (VAULT_CLIENT_CERT)') : undefined,
+    key: keyFile ? readPem(keyFile, 'the client key (VAULT_CLIENT_KEY)') : undefined,
+    serverName: env.VAULT_TLS_SERVER_NAME || settings.tlsServerName,
+    skipVerify: truthy(env.VAULT_SKIP_VERIFY),
   }
+}
+
+/**
+ * Resolve the provider's settings. Precedence: the standard VAULT_* variables > secrets.yaml > defaults,
+ * as in the `vault` CLI. Relative paths in secrets.yaml are relative to the project directory.
+ */
+export function resolveSettings(
+  alias: string,
+  settings: VaultYamlSettings,
+  env: NodeJS.ProcessEnv,
+  projectDir: string,
+): VaultSettings {
+  const path: Paths = (p) => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(projectDir, p))
+  const address = resolveAddress(alias, settings, env)
+  const limits = resolveLimits(alias, settings, env)
+  const kv = new Map<string, 1 | 2>()
+  for (const [mount, version] of Object.entries(settings.kv ?? {})) kv.set(mount.replace(/^\/+|\/+$/g, ''), version)
+  const auth = resolveAuth(alias, settings, path)
+  const tls = resolveTls(alias, settings, env, path)
+  return {address, namespace: env.VAULT_NAMESPACE || settings.namespace, ...limits, kv, auth, tls}
 }
 
 /** The token file the `vault` CLI writes after `vault login`. */

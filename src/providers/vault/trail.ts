@@ -10,7 +10,20 @@ import {createInterface} from 'node:readline'
 import type {Reference} from '../../core/reference.js'
 import {SecretsError, fsError} from '../../errors.js'
 import type {TrailEvent, TrailOptions} from '../types.js'
-import type {VaultProvider} from './provider.js'
+
+/** What `audit trail` passes a Vault provider besides the generic options (`--vault-audit-file`, `--vault-audit-device`). */
+export interface VaultTrailOptions extends TrailOptions {
+  /** The log file of a file audit device, read as JSON lines. */
+  auditFile?: string
+  /** The audit device whose HMAC key hashed that file (`sys/audit-hash/<device>`; default `file`). */
+  auditDevice?: string
+}
+
+/** What the trail needs of the Vault provider (which implements it): where a reference lives, and HMACs. */
+export interface VaultTrailSource {
+  location(ref: Reference): Promise<{mount: string; version: 1 | 2; rest: string}>
+  auditHash(device: string, input: string): Promise<string>
+}
 
 /** The parts of an audit entry the trail reads. */
 interface AuditEntry {
@@ -66,7 +79,7 @@ class VersionHashes {
   private tried = 0
 
   constructor(
-    private readonly provider: VaultProvider,
+    private readonly provider: VaultTrailSource,
     private readonly device: string,
   ) {}
 
@@ -83,8 +96,45 @@ class VersionHashes {
   }
 }
 
+/** The API paths of each configured secret, with the endpoint each is (KV v2 has five per secret). */
+async function pathsOf(
+  provider: VaultTrailSource,
+  refs: Reference[],
+): Promise<Map<string, {ref: Reference; endpoint: Endpoint}>> {
+  const paths = new Map<string, {ref: Reference; endpoint: Endpoint}>()
+  for (const ref of refs) {
+    const loc = await provider.location(ref)
+    if (loc.version === 1) {
+      paths.set(`${loc.mount}/${loc.rest}`, {ref, endpoint: 'v1'})
+    } else {
+      for (const endpoint of ['data', 'metadata', 'delete', 'undelete', 'destroy'] as const)
+        paths.set(`${loc.mount}/${endpoint}/${loc.rest}`, {ref, endpoint})
+    }
+  }
+  return paths
+}
+
+/**
+ * Whether a line can be skipped unparsed. Most of a log is about other paths: a line is parsed only if it
+ * names one of ours (as JSON would write it), which makes reading several times faster. Paths with
+ * characters an encoder may escape turn the shortcut off. Request entries (Vault writes `time` and `type`
+ * first) are skipped too.
+ */
+function skipper(paths: Map<string, unknown>): (line: string) => boolean {
+  const shortcut = [...paths.keys()].every((p) => /^[\w./@=+-]*$/.test(p))
+  const namesOurs = (line: string): boolean => {
+    for (let i = line.indexOf('"path":"'); i !== -1; i = line.indexOf('"path":"', i + 8)) {
+      const end = line.indexOf('"', i + 8)
+      if (end === -1) return false
+      if (paths.has(line.slice(i + 8, end))) return true
+    }
+    return false
+  }
+  return (line) => shortcut && (line.slice(0, 128).includes('"type":"request"') || !namesOurs(line))
+}
+
 /** A file audit device's log, read as a stream, entries about the configured secrets turned into trail events. */
-export async function vaultTrail(provider: VaultProvider, options: TrailOptions): Promise<TrailEvent[]> {
+export async function vaultTrail(provider: VaultTrailSource, options: VaultTrailOptions): Promise<TrailEvent[]> {
   const file = options.auditFile
   if (file === undefined) {
     throw new SecretsError(
@@ -98,29 +148,8 @@ export async function vaultTrail(provider: VaultProvider, options: TrailOptions)
     )
   }
   const device = (options.auditDevice ?? 'file').replace(/^\/+|\/+$/g, '')
-  // The API paths of each configured secret.
-  const paths = new Map<string, {ref: Reference; endpoint: Endpoint}>()
-  for (const ref of options.refs) {
-    const loc = await provider.location(ref)
-    if (loc.version === 1) {
-      paths.set(`${loc.mount}/${loc.rest}`, {ref, endpoint: 'v1'})
-    } else {
-      for (const endpoint of ['data', 'metadata', 'delete', 'undelete', 'destroy'] as const)
-        paths.set(`${loc.mount}/${endpoint}/${loc.rest}`, {ref, endpoint})
-    }
-  }
-  // Most of a log is about other paths: a line is parsed only if it names one of ours (as JSON would
-  // write it), which makes reading several times faster. Paths with characters an encoder may escape
-  // turn the shortcut off.
-  const shortcut = [...paths.keys()].every((p) => /^[\w./@=+-]*$/.test(p))
-  const namesOurs = (line: string): boolean => {
-    for (let i = line.indexOf('"path":"'); i !== -1; i = line.indexOf('"path":"', i + 8)) {
-      const end = line.indexOf('"', i + 8)
-      if (end === -1) return false
-      if (paths.has(line.slice(i + 8, end))) return true
-    }
-    return false
-  }
+  const paths = await pathsOf(provider, options.refs)
+  const skippable = skipper(paths)
   const hashes = new VersionHashes(provider, device)
   const out: TrailEvent[] = []
   const stream = createReadStream(file, {encoding: 'utf8'})
@@ -134,9 +163,8 @@ export async function vaultTrail(provider: VaultProvider, options: TrailOptions)
       // A line that is not JSON is corruption, unless it is the last one (the device may be writing it).
       if (unparsed !== undefined) throw notJson(file, unparsed, line)
       let entry: AuditEntry
-      // Request entries (Vault writes `time` and `type` first) and entries about other paths are skipped
-      // unparsed; still, a line that is not one JSON object is corruption.
-      if (shortcut && (line.slice(0, 128).includes('"type":"request"') || !namesOurs(line))) {
+      // Skipped unparsed; still, a line that is not one JSON object is corruption.
+      if (skippable(line)) {
         const t = line.trim()
         if (!t.startsWith('{') || !t.endsWith('}')) unparsed = n
         continue

@@ -1,0 +1,1 @@
+export {createKeyWrapper} from './kms.js'

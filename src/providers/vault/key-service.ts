@@ -1,0 +1,1 @@
+export {createKeyWrapper} from './transit.js'
