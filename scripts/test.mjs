@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with Node's test runner (through tsx) and exits with its status.
 // Node's spec reporter ends with the summary lines (tests / pass / fail) that CI reads.
+// `--unit` runs only test/unit/**: they import src/ through tsx and spawn no bin/run.js, so no build is needed.
 import {spawnSync} from 'node:child_process'
 import {readdirSync} from 'node:fs'
 import {join} from 'node:path'
@@ -13,8 +14,10 @@ function find(dir) {
   })
 }
 
-const only = process.argv.slice(2)
-const files = only.length > 0 ? only : find('test').sort()
+const args = process.argv.slice(2)
+const unit = args.includes('--unit')
+const only = args.filter((a) => a !== '--unit')
+const files = only.length > 0 ? only : find(unit ? join('test', 'unit') : 'test').sort()
 const env = {...process.env, NO_COLOR: '1'}
 delete env.FORCE_COLOR
 const result = spawnSync(
