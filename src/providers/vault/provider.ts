@@ -2,7 +2,7 @@ import {createRequire} from 'node:module'
 
 import NodeVault from 'node-vault'
 
-import {checkParams, type Reference} from '../../core/reference.js'
+import type {Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
 import type {
@@ -19,17 +19,16 @@ import {isRetryable, statusOf, toSecretsError, type FailureContext} from './erro
 import {probeTls} from './tls-probe.js'
 import type {VaultTrailOptions} from './trail.js'
 import {encodePath, fieldMap, type Location} from './location.js'
+import {forReference, groupReads} from './read.js'
+import {listSecrets} from './list.js'
 import {discardPending, promote, readPending, writePending} from './rotation.js'
-import {parseVersionParam, resolveSettings, type VaultSettings, type VaultYamlSettings} from './settings.js'
+import {resolveSettings, type VaultSettings, type VaultYamlSettings} from './settings.js'
 
 const CAPABILITIES: Capabilities = {
   // Core hands every reference over at once; the provider batches them by path itself.
   batchSize: Number.POSITIVE_INFINITY,
   params: ['version'],
 }
-
-/** At most this many secrets are listed, so a huge Vault cannot make `list` run for ever. */
-const LIST_LIMIT = 5000
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -59,10 +58,10 @@ export class VaultProvider implements SecretProvider {
   readonly capabilities = CAPABILITIES
   readonly alias: string
   readonly settings: VaultSettings
-  private readonly client: NodeVault.client
+  readonly client: NodeVault.client
   private login?: Promise<VaultLogin>
   private scrub: string[] = []
-  private readonly mounts = new Map<string, 1 | 2>()
+  readonly mounts = new Map<string, 1 | 2>()
 
   constructor(private readonly ctx: ProviderContext) {
     this.alias = ctx.config.alias
@@ -117,7 +116,7 @@ export class VaultProvider implements SecretProvider {
     }
   }
 
-  private async call<T>(fn: () => Promise<T>, ctx: Omit<FailureContext, 'address'>): Promise<T> {
+  async call<T>(fn: () => Promise<T>, ctx: Omit<FailureContext, 'address'>): Promise<T> {
     await this.authenticated()
     try {
       return await this.raw(fn)
@@ -126,7 +125,7 @@ export class VaultProvider implements SecretProvider {
     }
   }
 
-  private authenticated(): Promise<VaultLogin> {
+  authenticated(): Promise<VaultLogin> {
     this.login ??= authenticate(this.client, this.settings, this.ctx.env, this.alias, (fn) => this.raw(fn)).then(
       (login) => {
         this.scrub = login.scrub
@@ -237,20 +236,7 @@ export class VaultProvider implements SecretProvider {
   async read(refs: Reference[]): Promise<ReadOutcome[]> {
     await this.authenticated()
     const outcomes: ReadOutcome[] = Array.from({length: refs.length})
-    // One request per distinct (path, version), however many #fields reference it.
-    const groups = new Map<string, {path: string; version?: number; indexes: number[]}>()
-    for (const [i, ref] of refs.entries()) {
-      try {
-        checkParams(ref, CAPABILITIES.params)
-        const version = parseVersionParam(ref.params.version, ref.raw)
-        const key = `${ref.path}\0${version ?? ''}`
-        const g = groups.get(key) ?? {path: ref.path, version, indexes: []}
-        g.indexes.push(i)
-        groups.set(key, g)
-      } catch (error) {
-        outcomes[i] = {ok: false, ref, error: error as SecretsError}
-      }
-    }
+    const groups = groupReads(refs, outcomes, CAPABILITIES.params)
     const located = new Map<string, Location | SecretsError>()
     for (const g of groups.values()) {
       if (located.has(g.path)) continue
@@ -269,14 +255,7 @@ export class VaultProvider implements SecretProvider {
             outcomes[i] = {
               ok: false,
               ref: refs[i],
-              error:
-                error.ref === refs[i].raw
-                  ? error
-                  : new SecretsError(error.code, error.message.replace(first.raw, refs[i].raw), {
-                      ref: refs[i].raw,
-                      suggestions: error.suggestions,
-                      retryable: error.retryable,
-                    }),
+              error: forReference(error, first, refs[i]),
             }
         }
         const loc = located.get(g.path)!
@@ -452,83 +431,8 @@ export class VaultProvider implements SecretProvider {
     return {versions: 0}
   }
 
-  async list(): Promise<SecretMeta[]> {
-    await this.authenticated()
-    const res = await this.call(() => this.client.read('sys/internal/ui/mounts'), {
-      op: 'list the mounts of',
-      path: 'sys/internal/ui/mounts',
-      capability: 'read',
-    })
-    const secret = (res?.data?.secret ?? {}) as Record<string, {type?: string; options?: {version?: string} | null}>
-    for (const [path, m] of Object.entries(secret)) {
-      if (m.type === 'kv' || m.type === 'generic') {
-        const mount = path.replace(/\/+$/, '')
-        if (!this.mounts.has(mount)) this.mounts.set(mount, m.options?.version === '2' ? 2 : 1)
-      }
-    }
-    const out: SecretMeta[] = []
-    const v2: Array<{meta: SecretMeta; api: string}> = []
-    for (const [mount, version] of [...this.mounts].sort(([a], [b]) => a.localeCompare(b))) {
-      const start = out.length
-
-      await this.walk(mount, version, '', out)
-      if (version === 2)
-        for (const meta of out.slice(start))
-          v2.push({meta, api: `${mount}/metadata/${encodePath(meta.name.slice(mount.length + 1))}`})
-    }
-    // KV v2 metadata (current version, how many versions, last update), a few requests at a time; a
-    // secret whose metadata this token may not read is listed without it.
-    let next = 0
-    await Promise.all(
-      Array.from({length: Math.min(8, v2.length)}, async () => {
-        while (next < v2.length) {
-          const {meta, api} = v2[next++]
-          try {
-            const data = (
-              await this.call(() => this.client.read(api), {op: 'read the metadata of', path: api, capability: 'read'})
-            )?.data
-            if (typeof data?.current_version === 'number') meta.version = String(data.current_version)
-            if (data?.versions) meta.versions = Object.keys(data.versions).length
-            if (typeof data?.updated_time === 'string') meta.updated = data.updated_time
-            // custom_metadata is where teams keep rotation policy and owners (never secret values).
-            meta.details = {
-              mount: api.slice(0, api.indexOf('/metadata/')),
-              kv: 2,
-              created: data?.created_time,
-              oldestVersion: data?.oldest_version,
-              ...(data?.custom_metadata ? {customMetadata: data.custom_metadata} : {}),
-            }
-          } catch (error) {
-            if (!(error instanceof SecretsError && (error.code === 'PERMISSION_DENIED' || error.code === 'NOT_FOUND')))
-              throw error
-          }
-        }
-      }),
-    )
-    return out
-  }
-
-  private async walk(mount: string, version: 1 | 2, prefix: string, out: SecretMeta[]): Promise<void> {
-    if (out.length >= LIST_LIMIT) return
-    const api = version === 2 ? `${mount}/metadata/${encodePath(prefix)}` : `${mount}/${encodePath(prefix)}`
-    let keys: string[]
-    try {
-      keys =
-        (await this.call(() => this.client.list(api.replace(/\/$/, '')), {op: 'list', path: api, capability: 'list'}))
-          ?.data?.keys ?? []
-    } catch (error) {
-      // An empty folder is a 404; a folder this token may not list is skipped, not fatal.
-      if (error instanceof SecretsError && (error.code === 'NOT_FOUND' || error.code === 'PERMISSION_DENIED')) return
-      throw error
-    }
-    for (const key of keys) {
-      if (key.endsWith('/')) {
-        await this.walk(mount, version, `${prefix}${key}`, out)
-      } else if (out.length < LIST_LIMIT) {
-        const name = `${mount}/${prefix}${key}`
-        out.push({name, ref: `${this.alias}://${name}`})
-      }
-    }
+  list(): Promise<SecretMeta[]> {
+    return listSecrets(this)
   }
 
   /** The KV v2 location of a whole secret for rotation; KV v1 keeps no versions, so it cannot stage. */

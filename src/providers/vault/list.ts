@@ -1,0 +1,105 @@
+// `secrets list` for Vault: every KV mount the token can see, walked folder by folder.
+import type NodeVault from 'node-vault'
+
+import {SecretsError} from '../../errors.js'
+import type {SecretMeta} from '../types.js'
+import type {FailureContext} from './errors.js'
+import {encodePath} from './location.js'
+
+/** At most this many secrets are listed, so a huge Vault cannot make `list` run for ever. */
+const LIST_LIMIT = 5000
+
+/** What listing needs of the Vault provider (which implements it). */
+export interface VaultListHost {
+  readonly alias: string
+  readonly client: NodeVault.client
+  /** KV mounts by path, with their KV version (pinned in settings, or found). */
+  readonly mounts: Map<string, 1 | 2>
+  authenticated(): Promise<unknown>
+  call<T>(fn: () => Promise<T>, ctx: Omit<FailureContext, 'address'>): Promise<T>
+}
+
+export async function listSecrets(v: VaultListHost): Promise<SecretMeta[]> {
+  await v.authenticated()
+  const res = await v.call(() => v.client.read('sys/internal/ui/mounts'), {
+    op: 'list the mounts of',
+    path: 'sys/internal/ui/mounts',
+    capability: 'read',
+  })
+  const secret = (res?.data?.secret ?? {}) as Record<string, {type?: string; options?: {version?: string} | null}>
+  for (const [path, m] of Object.entries(secret)) {
+    if (m.type === 'kv' || m.type === 'generic') {
+      const mount = path.replace(/\/+$/, '')
+      if (!v.mounts.has(mount)) v.mounts.set(mount, m.options?.version === '2' ? 2 : 1)
+    }
+  }
+  const out: SecretMeta[] = []
+  const v2: Array<{meta: SecretMeta; api: string}> = []
+  for (const [mount, version] of [...v.mounts].sort(([a], [b]) => a.localeCompare(b))) {
+    const start = out.length
+
+    await walk(v, mount, version, '', out)
+    if (version === 2)
+      for (const meta of out.slice(start))
+        v2.push({meta, api: `${mount}/metadata/${encodePath(meta.name.slice(mount.length + 1))}`})
+  }
+  await fillMetadata(v, v2)
+  return out
+}
+
+/**
+ * KV v2 metadata (current version, how many versions, last update), a few requests at a time; a secret
+ * whose metadata this token may not read is listed without it.
+ */
+async function fillMetadata(v: VaultListHost, v2: Array<{meta: SecretMeta; api: string}>): Promise<void> {
+  let next = 0
+  await Promise.all(
+    Array.from({length: Math.min(8, v2.length)}, async () => {
+      while (next < v2.length) {
+        const {meta, api} = v2[next++]
+        try {
+          const data = (
+            await v.call(() => v.client.read(api), {op: 'read the metadata of', path: api, capability: 'read'})
+          )?.data
+          if (typeof data?.current_version === 'number') meta.version = String(data.current_version)
+          if (data?.versions) meta.versions = Object.keys(data.versions).length
+          if (typeof data?.updated_time === 'string') meta.updated = data.updated_time
+          // custom_metadata is where teams keep rotation policy and owners (never secret values).
+          meta.details = {
+            mount: api.slice(0, api.indexOf('/metadata/')),
+            kv: 2,
+            created: data?.created_time,
+            oldestVersion: data?.oldest_version,
+            ...(data?.custom_metadata ? {customMetadata: data.custom_metadata} : {}),
+          }
+        } catch (error) {
+          if (!(error instanceof SecretsError && (error.code === 'PERMISSION_DENIED' || error.code === 'NOT_FOUND')))
+            throw error
+        }
+      }
+    }),
+  )
+}
+
+async function walk(v: VaultListHost, mount: string, version: 1 | 2, prefix: string, out: SecretMeta[]): Promise<void> {
+  if (out.length >= LIST_LIMIT) return
+  const api = version === 2 ? `${mount}/metadata/${encodePath(prefix)}` : `${mount}/${encodePath(prefix)}`
+  let keys: string[]
+  try {
+    keys =
+      (await v.call(() => v.client.list(api.replace(/\/$/, '')), {op: 'list', path: api, capability: 'list'}))?.data
+        ?.keys ?? []
+  } catch (error) {
+    // An empty folder is a 404; a folder this token may not list is skipped, not fatal.
+    if (error instanceof SecretsError && (error.code === 'NOT_FOUND' || error.code === 'PERMISSION_DENIED')) return
+    throw error
+  }
+  for (const key of keys) {
+    if (key.endsWith('/')) {
+      await walk(v, mount, version, `${prefix}${key}`, out)
+    } else if (out.length < LIST_LIMIT) {
+      const name = `${mount}/${prefix}${key}`
+      out.push({name, ref: `${v.alias}://${name}`})
+    }
+  }
+}
