@@ -74,12 +74,15 @@ describe("azure keys: the test vault speaks Key Vault's keys protocol to the rea
 
   it("errors have Key Vault's shapes: 404 KeyNotFound, 400 for a ciphertext the key cannot unwrap", async () => {
     const keys = new KeyClient(kv.url, credential, options)
-    await assert.rejects(keys.getKey('no-such-key'), (e: any) => e.statusCode === 404 && e.code === 'KeyNotFound')
+    await assert.rejects(
+      keys.getKey('no-such-key'),
+      (e: {statusCode?: number; code?: string}) => e.statusCode === 404 && e.code === 'KeyNotFound',
+    )
     kv.createKey('other-key')
     const crypto = new CryptographyClient(`${kv.url}/keys/other-key`, credential, options)
     await assert.rejects(
       crypto.unwrapKey('RSA-OAEP-256', randomBytes(256)),
-      (e: any) => e.statusCode === 400 && e.code === 'BadParameter',
+      (e: {statusCode?: number; code?: string}) => e.statusCode === 400 && e.code === 'BadParameter',
     )
   })
 

@@ -17,10 +17,12 @@ describe('vault test server audit devices (through node-vault)', () => {
   let root: NodeVault.client
   const dir = mkdtempSync(join(tmpdir(), 'vault-audit-'))
   const file = join(dir, 'audit.log')
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- audit records are free-form JSON, read field by field
   const lines = (): Array<Record<string, any>> =>
     readFileSync(file, 'utf8')
       .split('\n')
       .filter(Boolean)
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
       .map((l) => JSON.parse(l) as Record<string, any>)
 
   before(async () => {
