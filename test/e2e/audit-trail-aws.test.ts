@@ -1,12 +1,11 @@
 // `secrets audit trail` for AWS: CloudTrail LookupEvents through the real SDK against the test server's
 // CloudTrail subset, which records the Secrets Manager calls it serves, as CloudTrail does.
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
 
-import {BIN, ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
+import {ROOT, Sandbox, type RunResult} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
 
 const USER_ARN = 'arn:aws:iam::123456789012:user/e2e'
@@ -82,9 +81,9 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     })
   })
   afterEach(() => {
-    server.clearFaults()
+    server.faults.clear()
     server.clearDenies()
-    server.resetCounts()
+    server.faults.resetCounts()
   })
   after(async () => {
     await server.close()
@@ -147,7 +146,7 @@ describe('audit trail --provider aws (CloudTrail)', () => {
 
   it('retries a throttled lookup, and reports persistent throttling as UNAVAILABLE (exit 9)', async () => {
     config()
-    server.inject({op: 'cloudtrail:LookupEvents', kind: 'throttle', times: 1})
+    server.faults.inject({op: 'cloudtrail:LookupEvents', kind: 'throttled', times: 1})
     const ok = await trail(['--since', '60h', '--until', '30h'])
     assert.equal(ok.r.code, 0, ok.r.stderr)
     assert.deepEqual(
@@ -156,7 +155,7 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     )
     assert.equal(server.counts['cloudtrail:LookupEvents'], 2)
     config(', maxAttempts: 2')
-    server.inject({op: 'cloudtrail:LookupEvents', kind: 'throttle'})
+    server.faults.inject({op: 'cloudtrail:LookupEvents', kind: 'throttled'})
     const r = await run(['audit', 'trail', '--provider', 'aws'])
     assert.equal(r.code, 9, r.stderr)
     assert.match(
@@ -225,14 +224,10 @@ describe('audit trail --provider aws (CloudTrail)', () => {
     // Asynchronous: the test server answers from this process.
     const traced = async (args: string[]): Promise<string[]> => {
       const file = join(sb.root, `imports-${args[0]}.txt`)
-      const child = spawn(
-        process.execPath,
-        ['--import', join(ROOT, 'test', 'helpers', 'trace-imports.mjs'), BIN, ...args],
-        {cwd: sb.project, env: sb.env({...awsEnv, TRACE_IMPORTS_FILE: file}), stdio: ['ignore', 'ignore', 'pipe']},
-      )
-      let stderr = ''
-      child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
-      const code = await new Promise((resolve) => child.on('close', resolve))
+      const {code, stderr} = await sb.run(args, {
+        node: ['--import', join(ROOT, 'test', 'helpers', 'trace-imports.mjs')],
+        env: {...awsEnv, TRACE_IMPORTS_FILE: file},
+      })
       assert.equal(code, 0, stderr)
       return readFileSync(file, 'utf8').split('\n')
     }

@@ -54,9 +54,9 @@ ${extra}env:
     AZURE_CLIENT_ID: clientId,
     AZURE_CLIENT_SECRET: secret,
   })
-  const run = (args: string[], env = login()): Promise<RunResult> => sb.run(args, {env})
+  const run = sb.runner(() => login())
   const trail = async (args: string[] = [], env = login()): Promise<{r: RunResult; rows: Row[]}> => {
-    const r = await run(['audit', 'trail', '--provider', 'azure', '--json', ...args], env)
+    const r = await run(['audit', 'trail', '--provider', 'azure', '--json', ...args], {env})
     return {r, rows: r.code === 0 ? (JSON.parse(r.stdout) as {events: Row[]}).events : []}
   }
 
@@ -111,7 +111,7 @@ ${extra}env:
     await kv.close()
   })
   beforeEach(() => {
-    kv.clearFaults()
+    kv.faults.clear()
     kv.resetCounters()
     config()
   })
@@ -159,7 +159,7 @@ ${extra}env:
   })
 
   it('an identity without Log Analytics Reader gets PERMISSION_DENIED (exit 6) naming the role', async () => {
-    const r = await run(['audit', 'trail', '--provider', 'azure'], login(NO_LOGS, NO_LOGS_SECRET))
+    const r = await run(['audit', 'trail', '--provider', 'azure'], {env: login(NO_LOGS, NO_LOGS_SECRET)})
     assert.equal(r.code, 6, r.stderr)
     assert.match(
       r.stderr,

@@ -30,10 +30,9 @@ describe('audit trail --provider vault (file audit device, sys/audit-hash)', () 
   let log: string
   const yaml = (extra = ''): string =>
     `providers:\n  local: {type: local, path: .secrets/store.json}\n  vault: {type: vault${extra}}\nenv:\n  A: vault://secret/app#db_user\n  OLD: vault://secret/app?version=1#db_user\n  ADMIN: vault://secret/admin#root\n  LEGACY: vault://kv1/legacy#token\n`
-  const run = (args: string[], env: Record<string, string> = {}): Promise<RunResult> =>
-    sb.run(args, {env: {VAULT_ADDR: server.url, VAULT_TOKEN: token, ...env}})
+  const run = sb.runner(() => ({VAULT_ADDR: server.url, VAULT_TOKEN: token}))
   const trail = async (args: string[] = [], env: Record<string, string> = {}): Promise<{r: RunResult; rows: Row[]}> => {
-    const r = await run(['audit', 'trail', '--provider', 'vault', '--vault-audit-file', log, '--json', ...args], env)
+    const r = await run(['audit', 'trail', '--provider', 'vault', '--vault-audit-file', log, '--json', ...args], {env})
     return {r, rows: r.code === 0 ? (JSON.parse(r.stdout) as {events: Row[]}).events : []}
   }
 
@@ -90,7 +89,7 @@ describe('audit trail --provider vault (file audit device, sys/audit-hash)', () 
     sb.cleanup()
   })
   beforeEach(() => {
-    server.clearFaults()
+    server.faults.clear()
     server.resetCounters()
     writeFileSync(join(sb.project, 'secrets.yaml'), yaml())
   })
@@ -157,7 +156,9 @@ describe('audit trail --provider vault (file audit device, sys/audit-hash)', () 
 
   it('a token without update on sys/audit-hash gets PERMISSION_DENIED (exit 6) with the policy to add', async () => {
     writeFileSync(join(sb.project, 'secrets.yaml'), yaml(', kv: {secret: 2, kv1: 1}'))
-    const r = await run(['audit', 'trail', '--provider', 'vault', '--vault-audit-file', log], {VAULT_TOKEN: noHash})
+    const r = await run(['audit', 'trail', '--provider', 'vault', '--vault-audit-file', log], {
+      env: {VAULT_TOKEN: noHash},
+    })
     assert.equal(r.code, 6, r.stderr)
     assert.match(
       r.stderr,
@@ -170,7 +171,7 @@ describe('audit trail --provider vault (file audit device, sys/audit-hash)', () 
   it('an unreachable Vault is UNAVAILABLE (exit 9)', async () => {
     writeFileSync(join(sb.project, 'secrets.yaml'), yaml(', retries: 0'))
     const r = await run(['audit', 'trail', '--provider', 'vault', '--vault-audit-file', log], {
-      VAULT_ADDR: 'http://127.0.0.1:1',
+      env: {VAULT_ADDR: 'http://127.0.0.1:1'},
     })
     assert.equal(r.code, 9, r.stderr)
     assert.match(r.stderr, /Error \[UNAVAILABLE\]: Cannot reach Vault at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/)

@@ -35,8 +35,8 @@ describe('AWS KMS as a recipient of the local store', () => {
   })
   afterEach(() => {
     server.clearDenies()
-    server.clearFaults()
-    server.resetCounts()
+    server.faults.clear()
+    server.faults.resetCounts()
   })
   after(async () => {
     await server.close()

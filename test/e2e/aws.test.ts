@@ -47,10 +47,10 @@ describe('aws provider against the Secrets Manager test server', () => {
     server.seed('app/cert', Buffer.from([0, 1, 2, 0xff, 0xfe, 10]))
   })
   afterEach(() => {
-    server.clearFaults()
+    server.faults.clear()
     server.clearDenies()
     server.clockSkewMs = 0
-    server.resetCounts()
+    server.faults.resetCounts()
     writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
   })
   after(async () => {
@@ -85,7 +85,7 @@ describe('aws provider against the Secrets Manager test server', () => {
       `${CONFIG}env:\n  A: aws://${arn.slice(0, -7)}\n  B: aws://${server.arn('app/db')}#user\n  C: aws://arn-test/plain\n`,
     )
     server.seed('arn-test/plain', 'value-0')
-    server.resetCounts()
+    server.faults.resetCounts()
     const r = await run(['exec', '--no-redact', '--', 'sh', '-c', 'printf "%s|%s|%s" "$A" "$B" "$C"'])
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'tok-123|app|value-0', ''])
     assert.deepEqual(server.counts, {BatchGetSecretValue: 1})
@@ -243,7 +243,7 @@ describe('aws provider against the Secrets Manager test server', () => {
       join(sb.project, 'secrets.yaml'),
       `${CONFIG}env:\n${env.join('\n')}\n  DB_USER: aws://app/db#user\n  DB_PASS: aws://app/db#password\n`,
     )
-    server.resetCounts()
+    server.faults.resetCounts()
     const out = join(sb.root, 'exec-60')
     const r = await run(['exec', '--', 'sh', '-c', `printf "%s|%s|%s|%s" "$V0" "$V59" "$DB_USER" "$DB_PASS" > ${out}`])
     assert.equal(r.code, 0, r.stderr)
@@ -306,7 +306,7 @@ describe('aws provider against the Secrets Manager test server', () => {
   })
 
   it('a KMS decryption failure is PERMISSION_DENIED with a kms:Decrypt hint', async () => {
-    server.inject({kind: 'decryptionFailure', op: 'GetSecretValue'})
+    server.faults.inject({kind: 'decryptionFailure', op: 'GetSecretValue'})
     const r = await run(['get', 'aws://app/token'])
     assert.equal(r.code, 6)
     assert.equal(
@@ -478,13 +478,13 @@ describe('aws provider against the Secrets Manager test server', () => {
   })
 
   it('throttling twice then success is retried; persistent throttling is UNAVAILABLE (exit 9) after 3 attempts', async () => {
-    server.inject({kind: 'throttle', op: 'GetSecretValue', times: 2})
+    server.faults.inject({kind: 'throttled', op: 'GetSecretValue', times: 2})
     const ok = await run(['get', 'aws://app/token'])
     assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, 'tok-123', ''])
     assert.deepEqual(server.counts, {GetSecretValue: 3})
-    server.clearFaults()
-    server.resetCounts()
-    server.inject({kind: 'throttle429', op: 'GetSecretValue'})
+    server.faults.clear()
+    server.faults.resetCounts()
+    server.faults.inject({kind: 'throttle429', op: 'GetSecretValue'})
     const r = await run(['get', 'aws://app/token'])
     assert.equal(r.code, 9)
     assert.equal(
@@ -496,14 +496,14 @@ describe('aws provider against the Secrets Manager test server', () => {
   })
 
   it('a 500 and a reset connection are retried; a persistent 500 is exit 9', async () => {
-    server.inject({kind: 'reset', op: 'BatchGetSecretValue', times: 1})
-    server.inject({kind: 'error500', op: 'BatchGetSecretValue', times: 1})
+    server.faults.inject({kind: 'reset', op: 'BatchGetSecretValue', times: 1})
+    server.faults.inject({kind: 'unavailable', op: 'BatchGetSecretValue', times: 1})
     writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}env:\n  A: aws://app/token\n  B: aws://many/s2\n`)
     const ok = await run(['exec', '--no-redact', '--', 'sh', '-c', 'printf "%s|%s" "$A" "$B"'])
     assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, 'tok-123|value-2', ''])
     assert.deepEqual(server.counts, {BatchGetSecretValue: 3})
-    server.clearFaults()
-    server.inject({kind: 'error500'})
+    server.faults.clear()
+    server.faults.inject({kind: 'unavailable'})
     const r = await run(['get', 'aws://app/token'])
     assert.equal(r.code, 9)
     assert.match(
@@ -513,7 +513,7 @@ describe('aws provider against the Secrets Manager test server', () => {
   })
 
   it('latency is waited out, and an unreachable endpoint is exit 9', async () => {
-    server.inject({kind: 'latency', ms: 700, times: 1})
+    server.faults.inject({kind: 'latency', ms: 700, times: 1})
     const slow = await run(['get', 'aws://app/token'])
     assert.deepEqual([slow.code, slow.stdout], [0, 'tok-123'], slow.stderr)
     const r = await run(['get', 'aws://app/token'], {env: {AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:1'}})

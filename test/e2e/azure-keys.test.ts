@@ -50,7 +50,7 @@ describe('Azure Key Vault keys as a recipient of the local store (azurekv://)', 
     assert.equal((await run(['set', 'DB_PASSWORD'], {input: CANARY})).code, 0)
   })
   afterEach(() => {
-    kv.clearFaults()
+    kv.faults.clear()
     kv.resetCounters()
   })
   after(async () => {

@@ -57,7 +57,7 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
   })
   beforeEach(() => {
     kv.tokenLifetime = 3600
-    kv.clearFaults()
+    kv.faults.clear()
     kv.resetCounters()
     writeConfig(config())
   })
@@ -256,7 +256,7 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
   })
 
   it('retries 429 with Retry-After and recovers', async () => {
-    kv.fault({path: '/secrets/db-password', status: 429, retryAfter: 0, times: 2})
+    kv.faults.inject({kind: 'throttled', op: '/secrets/db-password', retryAfter: 0, times: 2})
     const r = await sb.run(['get', 'azure://db-password'], {env: login()})
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'pw-from-azure')
@@ -264,7 +264,7 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
   })
 
   it('gives up on persistent throttling after bounded retries: UNAVAILABLE (exit 9)', async () => {
-    kv.fault({path: '/secrets/db-password', status: 429, retryAfter: 0})
+    kv.faults.inject({kind: 'throttled', op: '/secrets/db-password', retryAfter: 0})
     const r = await sb.run(['get', 'azure://db-password'], {env: login()})
     assert.equal(r.code, 9, r.stderr)
     assert.match(r.stderr, /is throttling requests \(Throttled\) and still did after the retries/)
@@ -273,8 +273,8 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
   })
 
   it('retries a 500 and a connection reset', async () => {
-    kv.fault({path: '/secrets/db-password', status: 500, times: 1})
-    kv.fault({path: '/secrets/db-password', reset: true, times: 1})
+    kv.faults.inject({kind: 'unavailable', op: '/secrets/db-password', times: 1})
+    kv.faults.inject({kind: 'reset', op: '/secrets/db-password', times: 1})
     const r = await sb.run(['get', 'azure://db-password'], {env: login()})
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'pw-from-azure')
@@ -470,7 +470,7 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
     // so that token has expired by then, whatever the machine's speed (a delay, never a timed assertion;
     // the 5 s leave a fresh token time to arrive on a busy machine).
     kv.tokenLifetime = 5
-    kv.fault({path: '/secrets', authorized: true, skip: 1, latencyMs: 6100, times: 1})
+    kv.faults.inject({kind: 'latency', op: '/secrets', authorized: true, skip: 1, ms: 6100, times: 1})
     const r = await sb.run(['list', 'azure', '--json'], {env: login()})
     assert.equal(
       r.code,

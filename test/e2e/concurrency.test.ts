@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
@@ -7,7 +6,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {spawnSync} from 'node:child_process'
 
-import {BIN, Sandbox} from '../helpers/cli.js'
+import {Sandbox} from '../helpers/cli.js'
 
 describe('concurrent writers', () => {
   const sb = new Sandbox()
@@ -53,13 +52,7 @@ describe('concurrent writers', () => {
   it('a writer killed with SIGKILL leaves a readable store, and the next writer recovers its lock', async () => {
     const dir = join(sb.project, '.secrets')
     for (let round = 0; round < 6; round++) {
-      const child = spawn(process.execPath, [BIN, 'set', `KILLED_${round}`], {
-        cwd: sb.project,
-        env: sb.env(),
-        stdio: ['pipe', 'ignore', 'ignore'],
-      })
-      const closed = new Promise((resolve) => child.on('close', resolve))
-      child.stdin.end(`killed-${round}`)
+      const {child, done: closed} = sb.start(['set', `KILLED_${round}`], {input: `killed-${round}`})
       // Kill at a different moment each round: during start-up, decryption, or the write itself.
 
       await new Promise((resolve) => setTimeout(resolve, 150 + round * 60))

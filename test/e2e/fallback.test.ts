@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, before, describe, it} from 'node:test'
 
-import {Sandbox, type RunResult} from '../helpers/cli.js'
+import {Sandbox} from '../helpers/cli.js'
 import {VaultTestServer} from '../servers/vault/server.js'
 
 const CANARY = 'CANARY-fallback-51c2-never-print'
@@ -18,8 +18,7 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
   let url: string
   const cacheDir = () => join(sb.home, '.cache', 'secrets')
   const cacheFiles = () => readdirSync(cacheDir()).filter((f) => /^cache-[0-9a-f]{16}\.json$/.test(f))
-  const run = (args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> =>
-    sb.run(args, {env: {VAULT_ADDR: url, VAULT_TOKEN: server.rootToken, ...env}})
+  const run = sb.runner(() => ({VAULT_ADDR: url, VAULT_TOKEN: server.rootToken}))
   const audit = () =>
     sb
       .auditText()
@@ -93,7 +92,7 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
 
   it('only an unreachable provider falls back: a denied read is PERMISSION_DENIED even with a fresh cache', async () => {
     const limited = server.createToken([])
-    const r = await run(['exec', '--fallback', '--max-age', '1h', '--', ...PRINT], {VAULT_TOKEN: limited})
+    const r = await run(['exec', '--fallback', '--max-age', '1h', '--', ...PRINT], {env: {VAULT_TOKEN: limited}})
     assert.equal(r.code, 6, r.stderr)
     assert.match(r.stderr, /^Error \[PERMISSION_DENIED\]: Could not resolve 2 of 2 variable\(s\); nothing was used:/)
     assert.ok(!r.stderr.includes('cache'))
@@ -102,7 +101,7 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
   it('5xx after retries falls back to a cache within `cache: {maxAge}` from secrets.yaml', async () => {
     writeFileSync(join(sb.project, 'secrets.yaml'), `${CONFIG}cache: {maxAge: 1h}\n`)
     try {
-      server.inject({kind: 'status', status: 500, times: 100})
+      server.inject({kind: 'unavailable', times: 100})
       const r = await run(['exec', '--no-redact', '--', ...PRINT])
       assert.equal(r.code, 0, r.stderr)
       assert.equal(r.stdout, `alpha|${CANARY}`)
@@ -111,7 +110,7 @@ describe('offline fallback cache (--fallback, --max-age, --offline, cache:) agai
         /came from the offline cache: fetched .*, \d+s ago \(provider vault could not be reached\)\./,
       )
     } finally {
-      server.clearFaults()
+      server.faults.clear()
       writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
     }
   })

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -308,18 +307,11 @@ function runUntil(
   args = ['key', 'rotate', '--yes'],
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: sb.project,
-      env: sb.env({SECRETS_PASSPHRASE: PASS, SECRETS_TEST_PAUSE_AT: step}),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
     let reached = false
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d) => {
-      stderr += d
-      if (!reached && stderr.includes(`secrets-test: paused at ${step}\n`)) {
+    const {done} = sb.start(args, {
+      env: {SECRETS_PASSPHRASE: PASS, SECRETS_TEST_PAUSE_AT: step},
+      onStderr(stderr, child) {
+        if (reached || !stderr.includes(`secrets-test: paused at ${step}\n`)) return
         reached = true
         whilePaused().then(
           () => child.kill('SIGKILL'),
@@ -328,14 +320,13 @@ function runUntil(
             reject(error)
           },
         )
-      }
+      },
     })
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
+    done.then(({code, signal, stdout, stderr}) => {
       if (!reached)
         reject(new Error(`key rotate ended (code ${code}, signal ${signal}) without reaching step ${step}: ${stderr}`))
       else resolve({code, signal, stdout, stderr})
-    })
+    }, reject)
   })
 }
 
@@ -344,8 +335,7 @@ describe('key rotate with key-service recipients (AWS KMS, Vault transit)', () =
   let aws: SecretsManagerServer
   let vault: VaultTestServer
   let env: Record<string, string>
-  const run = (args: string[], o: {input?: string; env?: Record<string, string | undefined>} = {}) =>
-    sb.run(args, {input: o.input, env: {...env, ...o.env}})
+  const run = sb.runner(() => env)
   const hideIdentity = () => renameSync(sb.identityFile, `${sb.identityFile}.away`)
   const restoreIdentity = () => renameSync(`${sb.identityFile}.away`, sb.identityFile)
 
@@ -390,7 +380,7 @@ describe('key rotate with key-service recipients (AWS KMS, Vault transit)', () =
   })
 
   it('wraps the new key with one kms:Encrypt and one transit encrypt; each service alone then opens the store', async () => {
-    aws.resetCounts()
+    aws.faults.resetCounts()
     vault.resetCounters()
     const before = readFileSync(sb.storeFile, 'utf8')
     const r = await run(['key', 'rotate', '--yes'])

@@ -5,7 +5,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
-import {rotationSuite} from './rotate-suite.js'
+import {rotationSuite} from '../suites/rotation.js'
 
 const KEY_ID = 'AKIAROTATETESTKEY001'
 const SECRET_KEY = 'rotate/secret+access/key000000000000000'
@@ -54,7 +54,7 @@ describe('rotate on AWS Secrets Manager (test server)', () => {
       AWS_SECRET_ACCESS_KEY: SECRET_KEY,
       AWS_EC2_METADATA_DISABLED: 'true',
     })
-    const run = (args: string[]) => sb.run(args, {env: env()})
+    const run = sb.runner(env)
     before(() => writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws}\n'))
 
     it('a staged rotation leaves AWSCURRENT on the new version and AWSPREVIOUS on the old, nothing AWSPENDING', async () => {

@@ -5,7 +5,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
 import {AzureTestServer} from '../servers/azure/server.js'
-import {rotationSuite} from './rotate-suite.js'
+import {rotationSuite} from '../suites/rotation.js'
 
 const APP = '55555555-5555-5555-5555-555555555555'
 const APP_SECRET = 'rotate-client-secret-value'
@@ -50,7 +50,7 @@ describe('rotate on Azure Key Vault (test server)', () => {
       AZURE_CLIENT_ID: APP,
       AZURE_CLIENT_SECRET: APP_SECRET,
     })
-    const run = (args: string[]) => sb.run(args, {env: env()})
+    const run = sb.runner(env)
     before(() =>
       writeFileSync(
         join(sb.project, 'secrets.yaml'),

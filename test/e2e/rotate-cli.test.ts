@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {chmodSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {BIN, Sandbox, type RunResult} from '../helpers/cli.js'
+import {Sandbox, type RunResult} from '../helpers/cli.js'
 
 const CONFIG = `providers:
   local: {type: local, path: .secrets/store.json, inject: false}
@@ -17,9 +16,8 @@ env:
 
 describe('rotate (local store): generators, partial runs, finishing a verified rotation, the journal', () => {
   const sb = new Sandbox()
-  const run = (args: string[], o: {input?: string; env?: Record<string, string>} = {}) => sb.run(args, o)
   const get = async (ref: string) => {
-    const r = await run(['get', ref])
+    const r = await sb.run(['get', ref])
     assert.equal(r.code, 0, r.stderr)
     return r.stdout
   }
@@ -32,13 +30,13 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
       ['JSONCFG', '{"user":"app","password":"CANARY-json-0003"}'],
       ['PLAIN', 'CANARY-plain-0004'],
     ]) {
-      assert.equal((await run(['set', name], {input: value})).code, 0)
+      assert.equal((await sb.run(['set', name], {input: value})).code, 0)
     }
   })
   after(() => sb.cleanup())
 
   it('--all: GOOD rotated with its policy generator and verify, BAD rolled back: exit 15, one line each', async () => {
-    const r = await run(['rotate', '--all'])
+    const r = await sb.run(['rotate', '--all'])
     assert.equal(r.code, 15, r.stderr)
     const lines = r.stderr.trim().split('\n')
     assert.equal(lines.length, 3, r.stderr)
@@ -55,47 +53,45 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
   })
 
   it('a single failed verification exits 14 with its message; a missing secret exits 5', async () => {
-    const bad = await run(['rotate', 'BAD'])
+    const bad = await sb.run(['rotate', 'BAD'])
     assert.equal(bad.code, 14)
     assert.equal(bad.stderr, '✗ BAD (local://BAD): verification failed; rolled back, version 1 is still current\n')
-    const missing = await run(['rotate', 'NOPE'])
+    const missing = await sb.run(['rotate', 'NOPE'])
     assert.equal(missing.code, 5)
     assert.match(
       missing.stderr,
       /^Error \[NOT_FOUND\]: No secret named NOPE in the local store .*\n {2}→ Run `secrets list` to see the names/,
     )
-    const json = await run(['rotate', 'NOPE', '--json'])
+    const json = await sb.run(['rotate', 'NOPE', '--json'])
     assert.equal(json.code, 5)
     assert.equal(JSON.parse(json.stdout).rotations[0].error.code, 'NOT_FOUND')
   })
 
   it('--value-stdin takes the value exactly (one secret only); --generate and --length override the policy', async () => {
     const vendor = 'CANARY-vendor-issued-key-5555'
-    const r = await run(['rotate', 'PLAIN', '--value-stdin', '--json'], {input: `${vendor}\n`})
+    const r = await sb.run(['rotate', 'PLAIN', '--value-stdin', '--json'], {input: `${vendor}\n`})
     assert.equal(r.code, 0, r.stderr)
     assert.equal(await get('PLAIN'), vendor)
     assert.ok(!r.stdout.includes(vendor) && !r.stderr.includes(vendor))
-    const two = await run(['rotate', 'PLAIN', 'GOOD', '--value-stdin'], {input: 'x-value-1234'})
+    const two = await sb.run(['rotate', 'PLAIN', 'GOOD', '--value-stdin'], {input: 'x-value-1234'})
     assert.equal(two.code, 2)
     assert.match(two.stderr, /--value-stdin gives one value, but 2 secrets were selected/)
-    assert.equal((await run(['rotate', 'GOOD', '--generate', 'base64url', '--length', '12'])).code, 0)
+    assert.equal((await sb.run(['rotate', 'GOOD', '--generate', 'base64url', '--length', '12'])).code, 0)
     assert.match(await get('GOOD'), /^[\w-]{16}$/)
-    const bad = await run(['rotate', 'GOOD', '--generate', 'hex', '--length', '3'])
+    const bad = await sb.run(['rotate', 'GOOD', '--generate', 'hex', '--length', '3'])
     assert.equal(bad.code, 2)
     assert.match(bad.stderr, /--length 3 is out of range/)
-    const flagNoValue = await run(['rotate', 'GOOD', '--verify-cmd'])
+    const flagNoValue = await sb.run(['rotate', 'GOOD', '--verify-cmd'])
     assert.equal(flagNoValue.code, 2)
   })
 
   it('killed after verification: --status says verified; the next run finishes it with the verified value', async () => {
     const pause = join(sb.root, 'pause-verified')
     const seen = join(sb.root, 'seen-verified')
-    const child = spawn(process.execPath, [BIN, 'rotate', 'PLAIN', '--verify-cmd', `printf %s "$PLAIN" > ${seen}`], {
-      cwd: sb.project,
-      env: sb.env({SECRETS_TEST_PAUSE_AFTER_VERIFIED: pause}),
-      stdio: 'ignore',
+    const {child, done: ended} = sb.start(['rotate', 'PLAIN', '--verify-cmd', `printf %s "$PLAIN" > ${seen}`], {
+      env: {SECRETS_TEST_PAUSE_AFTER_VERIFIED: pause},
     })
-    const done = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_c, s) => r(s)))
+    const done = ended.then((r) => r.signal)
     for (let i = 0; i < 1500 && !existsSync(pause); i++) {
       await new Promise((r) => setTimeout(r, 20))
     }
@@ -108,24 +104,24 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     assert.equal(statSync(journal).mode & 0o777, 0o600)
     const text = readFileSync(journal, 'utf8')
     assert.ok(!text.includes(readFileSync(seen, 'utf8')) && !text.includes(before), 'a value in the journal')
-    const status = JSON.parse((await run(['rotate', '--status', '--json'])).stdout).unfinished
+    const status = JSON.parse((await sb.run(['rotate', '--status', '--json'])).stdout).unfinished
     assert.deepEqual(
       status.map((e: {ref: string; step: string; running: boolean}) => [e.ref, e.step, e.running]),
       [['local://PLAIN', 'verified', false]],
     )
-    const r: RunResult = await run(['rotate', 'PLAIN', '--json'])
+    const r: RunResult = await sb.run(['rotate', 'PLAIN', '--json'])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(JSON.parse(r.stdout).rotations[0].status, 'finished')
     assert.equal(await get('PLAIN'), readFileSync(seen, 'utf8'))
-    assert.deepEqual(JSON.parse((await run(['rotate', '--status', '--json'])).stdout).unfinished, [])
-    assert.equal((await run(['rotate', '--status'])).stderr, 'No unfinished rotations.\n')
+    assert.deepEqual(JSON.parse((await sb.run(['rotate', '--status', '--json'])).stdout).unfinished, [])
+    assert.equal((await sb.run(['rotate', '--status'])).stderr, 'No unfinished rotations.\n')
   })
 
   it('refuses a journal others can read, and bad flag combinations', async () => {
     const journal = join(sb.home, '.local', 'state', 'secrets', 'rotations.json')
     writeFileSync(journal, '{"rotations": []}\n')
     chmodSync(journal, 0o644)
-    const r = await run(['rotate', '--status'])
+    const r = await sb.run(['rotate', '--status'])
     assert.equal(r.code, 6)
     assert.match(r.stderr, /rotation journal .* can be read by group or others/)
     // Not JSON, or JSON without a rotations list: INTEGRITY (8), and nothing is rotated.
@@ -133,7 +129,7 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
       writeFileSync(journal, text)
       chmodSync(journal, 0o600)
 
-      const bad = await run(['rotate', 'PLAIN', '--json'])
+      const bad = await sb.run(['rotate', 'PLAIN', '--json'])
       assert.equal(bad.code, 8, bad.stderr)
       assert.equal(
         JSON.parse(bad.stdout).rotations[0].error.message,
@@ -141,10 +137,10 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
       )
     }
     unlinkSync(journal)
-    assert.equal((await run(['rotate'])).code, 2)
-    assert.equal((await run(['rotate', 'GOOD', '--due'])).code, 2)
-    assert.equal((await run(['rotate', '--due', '--all'])).code, 2)
-    const now = await run(['rotate', '--due'], {env: {SECRETS_NOW: 'yesterday'}})
+    assert.equal((await sb.run(['rotate'])).code, 2)
+    assert.equal((await sb.run(['rotate', 'GOOD', '--due'])).code, 2)
+    assert.equal((await sb.run(['rotate', '--due', '--all'])).code, 2)
+    const now = await sb.run(['rotate', '--due'], {env: {SECRETS_NOW: 'yesterday'}})
     assert.equal(now.code, 2)
     assert.match(
       now.stderr,
@@ -153,12 +149,12 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
   })
 
   it('status shows ages against policies; versions lists the history without values', async () => {
-    const s = await run(['status'], {env: {SECRETS_NOW: new Date(Date.now() + 3 * 86_400_000).toISOString()}})
+    const s = await sb.run(['status'], {env: {SECRETS_NOW: new Date(Date.now() + 3 * 86_400_000).toISOString()}})
     assert.equal(s.code, 0, s.stderr)
     assert.match(s.stdout, /^GOOD +local:\/\/GOOD +\S+ +[23]d +1d +due$/m)
     assert.match(s.stdout, /^JSON_PW +local:\/\/JSONCFG#password +\S+ +[23]d +ok$/m)
     assert.doesNotMatch(s.stdout, /PLAIN/)
-    const v = await run(['versions', 'GOOD'])
+    const v = await sb.run(['versions', 'GOOD'])
     assert.equal(v.code, 0, v.stderr)
     assert.match(v.stdout, /^VERSION +CREATED +CURRENT +LABELS\n3 +\S+ +yes *\n2 +\S+ *\n1 +\S+ *$/m)
   })
@@ -167,7 +163,7 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     const seen = join(sb.root, 'seen-new-field')
     const before = JSON.parse(await get('JSONCFG'))
     assert.equal(before.token, undefined)
-    const r = await run([
+    const r = await sb.run([
       'rotate',
       'local://JSONCFG#token',
       '--verify-cmd',

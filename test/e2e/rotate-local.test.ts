@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import {after, before, describe} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
-import {rotationSuite} from './rotate-suite.js'
+import {rotationSuite} from '../suites/rotation.js'
 
 describe('rotate on the local store', () => {
   const sb = new Sandbox()

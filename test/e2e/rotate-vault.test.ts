@@ -5,7 +5,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
 import {VaultTestServer} from '../servers/vault/server.js'
-import {rotationSuite} from './rotate-suite.js'
+import {rotationSuite} from '../suites/rotation.js'
 
 describe('rotate on Vault KV v2 (test server)', () => {
   const sb = new Sandbox()
@@ -39,7 +39,7 @@ describe('rotate on Vault KV v2 (test server)', () => {
   }))
 
   describe('Vault specifics', () => {
-    const run = (args: string[], t = token) => sb.run(args, {env: {VAULT_ADDR: server.url, VAULT_TOKEN: t}})
+    const run = sb.runner(() => ({VAULT_ADDR: server.url, VAULT_TOKEN: token}))
     before(() => writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  vault: {type: vault}\n'))
 
     it('rotating a field keeps the other fields, writes one new version with cas and leaves no .pending behind', async () => {
@@ -61,7 +61,9 @@ describe('rotate on Vault KV v2 (test server)', () => {
         'secret/metadata/rot/narrow': ['read'],
       })
       server.put('secret', 'rot/narrow', {password: 'CANARY-narrow-22'})
-      const r = await run(['rotate', 'vault://secret/rot/narrow#password'], server.createToken(['narrow']))
+      const r = await run(['rotate', 'vault://secret/rot/narrow#password'], {
+        env: {VAULT_TOKEN: server.createToken(['narrow'])},
+      })
       assert.equal(r.code, 6, r.stderr)
       assert.match(r.stderr, /secret\/data\/rot\/narrow\.pending/)
       assert.deepEqual(server.peek('secret', 'rot/narrow'), {password: 'CANARY-narrow-22'})
@@ -70,7 +72,7 @@ describe('rotate on Vault KV v2 (test server)', () => {
     it('a KV v1 mount cannot rotate in stages: UNSUPPORTED (10), nothing written', async () => {
       server.mountKv('legacy', 1)
       server.put('legacy', 'old', {password: 'CANARY-v1-33'})
-      const r = await run(['rotate', 'vault://legacy/old#password'], server.rootToken)
+      const r = await run(['rotate', 'vault://legacy/old#password'], {env: {VAULT_TOKEN: server.rootToken}})
       assert.equal(r.code, 10, r.stderr)
       assert.match(
         r.stderr,

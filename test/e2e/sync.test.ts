@@ -3,7 +3,7 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {BIN, Sandbox, type RunResult} from '../helpers/cli.js'
+import {BIN, Sandbox} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
 import {AzureTestServer} from '../servers/azure/server.js'
 import {VaultTestServer} from '../servers/vault/server.js'
@@ -35,8 +35,7 @@ function scenario(remote: () => Remote): void {
   const sb = new Sandbox()
   let r: Remote
   let refs: {user: string; pass: string}
-  const run = (args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> =>
-    sb.run(args, {env: {...r.env(), ...env}})
+  const run = sb.runner(() => r.env())
 
   before(async () => {
     r = remote()
@@ -219,7 +218,7 @@ describe('sync: AWS Secrets Manager <-> local store', () => {
     back: {to: 'aws://restored/', refs: (name) => `aws://restored/${name}`},
     writes: () => (server.counts.PutSecretValue ?? 0) + (server.counts.CreateSecret ?? 0),
     reads: () => (server.counts.GetSecretValue ?? 0) + (server.counts.BatchGetSecretValue ?? 0),
-    reset: () => server.resetCounts(),
+    reset: () => server.faults.resetCounts(),
   }))
 })
 

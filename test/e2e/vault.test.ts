@@ -60,7 +60,7 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     sb.cleanup()
   })
   beforeEach(() => {
-    server.clearFaults()
+    server.faults.clear()
     server.resetCounters()
   })
 
@@ -146,7 +146,7 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
   it('two concurrent writers: one wins, the other gets CONFLICT (exit 11); nothing is lost silently', async () => {
     server.put('secret', 'shared', {k: 'v0'})
     // Hold both writers' reads until both arrived, so both name the same check-and-set version.
-    server.inject({kind: 'barrier', count: 2, match: 'GET secret/data/shared'})
+    server.inject({kind: 'barrier', count: 2, op: 'GET secret/data/shared'})
     const [a, b] = await Promise.all([
       sb.run(['set', 'vault://secret/shared#k'], {env: env(), input: 'one'}),
       sb.run(['set', 'vault://secret/shared#k'], {env: env(), input: 'two'}),
@@ -184,21 +184,21 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
   })
 
   it('retries recover from two 503s, a 429 and a reset connection', async () => {
-    server.inject({kind: 'sealed', times: 2, match: 'GET secret/data/app'})
+    server.inject({kind: 'sealed', times: 2, op: 'GET secret/data/app'})
     const r = await sb.run(['get', 'vault://secret/app#db_user'], {env: env()})
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'alice')
     assert.equal(server.count('GET secret/data/app'), 3)
     server.resetCounters()
-    server.inject({kind: 'status', status: 429, match: 'GET secret/data/app'})
-    server.inject({kind: 'reset', match: 'GET secret/data/app'})
+    server.inject({kind: 'throttled', op: 'GET secret/data/app', times: 1})
+    server.inject({kind: 'reset', op: 'GET secret/data/app', times: 1})
     const again = await sb.run(['get', 'vault://secret/app#db_user'], {env: env()})
     assert.equal(again.code, 0, again.stderr)
     assert.equal(server.count('GET secret/data/app'), 3)
   })
 
   it('gives up after 3 retries with UNAVAILABLE (exit 9)', async () => {
-    server.inject({kind: 'sealed', times: 100, match: 'GET secret/data/app'})
+    server.inject({kind: 'sealed', times: 100, op: 'GET secret/data/app'})
     const r = await sb.run(['get', 'vault://secret/app#db_user'], {env: env()})
     assert.equal(r.code, 9)
     assert.match(
@@ -206,8 +206,8 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
       /Vault at http:\/\/127\.0\.0\.1:\d+ is sealed; gave up after retrying read on secret\/data\/app\./,
     )
     assert.equal(server.count('GET secret/data/app'), 4)
-    server.clearFaults()
-    server.inject({kind: 'status', status: 500, times: 100, match: 'GET secret/data/app'})
+    server.faults.clear()
+    server.inject({kind: 'unavailable', times: 100, op: 'GET secret/data/app'})
     const five = await sb.run(['get', 'vault://secret/app#db_user'], {env: env({VAULT_MAX_RETRIES: '1'})})
     assert.equal(five.code, 9)
     assert.match(five.stderr, /failed with 500 on read secret\/data\/app \(internal error\); gave up after retrying\./)
@@ -216,7 +216,7 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
 
   it('a slow server times out after the configured timeout (exit 9)', async () => {
     writeFileSync(join(sb.project, 'secrets.yaml'), yaml(', timeout: 0.3, retries: 0'))
-    server.inject({kind: 'latency', ms: 1500, match: 'GET secret/data/app'})
+    server.inject({kind: 'latency', ms: 1500, op: 'GET secret/data/app', times: 1})
     try {
       const r = await sb.run(['get', 'vault://secret/app#db_user'], {env: env()})
       assert.equal(r.code, 9)

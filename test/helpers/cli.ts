@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -13,6 +13,29 @@ export interface RunResult {
   stdout: string
   stderr: string
 }
+
+/** How a command is run: stdin text, extra environment, working directory, Node flags before bin/run.js. */
+export interface RunOptions {
+  input?: string | Buffer
+  env?: Record<string, string | undefined>
+  cwd?: string
+  /** Node options before bin/run.js (e.g. `--import` of a tracing hook). */
+  node?: string[]
+  /** Called with each chunk of stderr as it arrives (to react while the command runs). */
+  onStderr?: (text: string, child: ChildProcess) => void
+}
+
+/** A started command: the child (to signal it) and its result once it ends. */
+export interface Running {
+  child: ChildProcess
+  done: Promise<RunResult>
+}
+
+/** The environment a runner adds to every command, as values or computed at each call. */
+export type RunnerEnv = Record<string, string | undefined> | (() => Record<string, string | undefined>)
+
+/** `run` with a default environment (a command's own `env` wins). */
+export type Runner = (args: string[], o?: RunOptions) => Promise<RunResult>
 
 /** A throwaway user and project: its own HOME, XDG dirs and project directory. */
 export class Sandbox {
@@ -46,26 +69,37 @@ export class Sandbox {
     return out
   }
 
-  /** Run bin/run.js with args; `input` is piped on stdin (stdin is always a pipe, never a TTY). */
-  run(
-    args: string[],
-    o: {input?: string | Buffer; env?: Record<string, string | undefined>; cwd?: string} = {},
-  ): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: o.cwd ?? this.project,
-        env: this.env(o.env),
-        stdio: ['pipe', 'pipe', 'pipe'],
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
-      child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+  /** Start bin/run.js with args without waiting for it; stdin is a pipe that gets `input` and is closed. */
+  start(args: string[], o: RunOptions = {}): Running {
+    const child = spawn(process.execPath, [...(o.node ?? []), BIN, ...args], {
+      cwd: o.cwd ?? this.project,
+      env: this.env(o.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+      o.onStderr?.(stderr, child)
+    })
+    const done = new Promise<RunResult>((resolve, reject) => {
       child.on('error', reject)
       child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
-      child.stdin.on('error', () => undefined)
-      child.stdin.end(o.input ?? '')
     })
+    child.stdin.on('error', () => undefined)
+    child.stdin.end(o.input ?? '')
+    return {child, done}
+  }
+
+  /** Run bin/run.js with args; `input` is piped on stdin (stdin is always a pipe, never a TTY). */
+  run(args: string[], o: RunOptions = {}): Promise<RunResult> {
+    return this.start(args, o).done
+  }
+
+  /** A `run` that adds `env` to every command (the command's own `env` wins). */
+  runner(env: RunnerEnv): Runner {
+    return (args, o = {}) => this.run(args, {...o, env: {...(typeof env === 'function' ? env() : env), ...o.env}})
   }
 
   async init(): Promise<void> {

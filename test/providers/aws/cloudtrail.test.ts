@@ -137,7 +137,7 @@ describe('CloudTrail subset of the AWS test server', () => {
     server.deny(USER, 'cloudtrail:LookupEvents')
     await rejects(ct.send(new LookupEventsCommand({})), 'AccessDeniedException')
     server.clearDenies()
-    server.inject({op: 'cloudtrail:LookupEvents', kind: 'throttle', times: 1})
+    server.faults.inject({op: 'cloudtrail:LookupEvents', kind: 'throttled', times: 1})
     await rejects(ct.send(new LookupEventsCommand({})), 'ThrottlingException')
   })
 })

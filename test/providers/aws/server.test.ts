@@ -273,10 +273,10 @@ describe('Secrets Manager test server', () => {
   })
 
   it('faults: throttling (400 and 429) and 500 with the real error types; the counter counts every request', async () => {
-    server.resetCounts()
-    server.inject({kind: 'throttle', op: 'ListSecrets', times: 1})
-    server.inject({kind: 'throttle429', op: 'ListSecrets', times: 1})
-    server.inject({kind: 'error500', op: 'ListSecrets', times: 1})
+    server.faults.resetCounts()
+    server.faults.inject({kind: 'throttled', op: 'ListSecrets', times: 1})
+    server.faults.inject({kind: 'throttle429', op: 'ListSecrets', times: 1})
+    server.faults.inject({kind: 'unavailable', op: 'ListSecrets', times: 1})
     await rejects(sm.send(new ListSecretsCommand({})), 'ThrottlingException', 400)
     await rejects(sm.send(new ListSecretsCommand({})), 'ThrottlingException', 429)
     await rejects(sm.send(new ListSecretsCommand({})), 'InternalServiceError', 500)

@@ -120,10 +120,10 @@ describe('vault test server protocol (through node-vault)', () => {
     assert.deepEqual(await status(root.read('secret/data/p')), [503, {errors: ['Vault is sealed']}])
     server.sealed = false
     server.resetCounters()
-    server.inject({kind: 'status', status: 429, match: 'GET secret/data/p'})
+    server.inject({kind: 'throttled', op: 'GET secret/data/p', times: 1})
     assert.equal((await status(root.read('secret/data/p')))[0], 429)
     assert.equal((await status(root.read('secret/data/p')))[0], 200)
-    server.inject({kind: 'reset', match: 'secret/data/p'})
+    server.inject({kind: 'reset', op: 'secret/data/p', times: 1})
     assert.match(String(await root.read('secret/data/p').catch((e: {code?: string}) => e.code)), /ECONNRESET/)
     assert.equal(server.count('GET secret/data/p'), 3)
   })

@@ -13,6 +13,7 @@ import {createCipheriv, createDecipheriv, randomBytes, randomUUID} from 'node:cr
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 
+import {Faults, type ServerFault} from '../faults.js'
 import {CLOUDTRAIL_TARGETS, CloudTrailError, CloudTrailHistory} from './cloudtrail.js'
 import {amzDate, verifySigV4, type AuthFailure, type TestCredential} from './sigv4.js'
 
@@ -45,16 +46,14 @@ interface Secret {
   versions: Map<string, Version>
 }
 
-/** A fault the next matching requests get instead of (or before) a normal answer. */
-export interface Fault {
-  /** Only this operation (e.g. `BatchGetSecretValue`); every operation when left out. */
-  op?: string
-  kind: 'throttle' | 'throttle429' | 'error500' | 'reset' | 'latency' | 'decryptionFailure'
-  /** How many requests it applies to (default: all until cleared). */
-  times?: number
-  /** For `latency`: the delay before the normal answer. */
-  ms?: number
-}
+/**
+ * A fault the next matching requests get instead of (or before) a normal answer; `op` is an operation
+ * (`BatchGetSecretValue`, `kms:Decrypt`, `cloudtrail:LookupEvents`). Besides the shared kinds (denied:
+ * AccessDeniedException, throttled: ThrottlingException 400, unavailable: InternalServiceError 500, reset),
+ * `throttle429` is ThrottlingException with status 429, `latency` delays by `ms`, `decryptionFailure` is
+ * Secrets Manager's DecryptionFailure.
+ */
+export type Fault = ServerFault<'throttle429' | 'latency' | 'decryptionFailure', {ms?: number}>
 
 export interface ServerOptions {
   credentials: TestCredential[]
@@ -83,6 +82,11 @@ class ApiError extends Error {
   }
 }
 
+const accessDenied = (action: string) =>
+  new ApiError(
+    'AccessDeniedException',
+    `User: arn:aws:iam::123456789012:user/test is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`,
+  )
 const notFound = () => new ApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.")
 const markedForDeletion = () =>
   new ApiError(
@@ -96,7 +100,8 @@ export class SecretsManagerServer {
   readonly region: string
   readonly account: string
   /** Requests received per operation (`secretsmanager.X` → `X`, STS actions by name), faults included. */
-  readonly counts: Record<string, number> = {}
+  readonly faults = new Faults<Fault>()
+  readonly counts: Record<string, number> = this.faults.counts()
   /** Milliseconds the server's clock is ahead of the real one (a stale-date test sets this). */
   clockSkewMs = 0
   /**
@@ -106,7 +111,6 @@ export class SecretsManagerServer {
   rotationLambda: {delayMs: number; fail: boolean} = {delayMs: 300, fail: false}
   private readonly credentials: TestCredential[]
   private readonly secrets = new Map<string, Secret>()
-  private faults: Array<Fault & {left: number}> = []
   private readonly denied: Array<{arn: string; action: string; secret?: string}> = []
   private readonly sockets = new Set<Socket>()
   private readonly kmsKeys = new Map<string, {arn: string; material: Buffer; enabled: boolean; aliases: string[]}>()
@@ -152,18 +156,6 @@ export class SecretsManagerServer {
   }
 
   // ---- test controls ------------------------------------------------------------------------------
-
-  inject(fault: Fault): void {
-    this.faults.push({...fault, left: fault.times ?? Number.POSITIVE_INFINITY})
-  }
-
-  clearFaults(): void {
-    this.faults = []
-  }
-
-  resetCounts(): void {
-    for (const k of Object.keys(this.counts)) delete this.counts[k]
-  }
 
   /** Deny `action` (e.g. `secretsmanager:BatchGetSecretValue`) to the identity `arn`, on one secret name or all. */
   deny(arn: string, action: string, secret?: string): void {
@@ -289,17 +281,18 @@ export class SecretsManagerServer {
     const cloudtrail = CLOUDTRAIL_TARGETS.find((t) => target.startsWith(t))
     if (cloudtrail !== undefined) return this.handleCloudTrail(req, body, res, target.slice(cloudtrail.length))
     const op = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : ''
-    this.counts[op || '(none)'] = (this.counts[op || '(none)'] ?? 0) + 1
-    const fault = this.takeFault(op)
+    this.faults.count(op || '(none)')
+    const fault = this.faults.take(op)
     if (fault?.kind === 'reset') {
       req.socket.destroy()
       return
     }
     if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms ?? 1000))
-    if (fault?.kind === 'throttle') return this.sendError(res, new ApiError('ThrottlingException', 'Rate exceeded'))
+    if (fault?.kind === 'denied') return this.sendError(res, accessDenied(`secretsmanager:${op}`))
+    if (fault?.kind === 'throttled') return this.sendError(res, new ApiError('ThrottlingException', 'Rate exceeded'))
     if (fault?.kind === 'throttle429')
       return this.sendError(res, new ApiError('ThrottlingException', 'Rate exceeded', 429))
-    if (fault?.kind === 'error500')
+    if (fault?.kind === 'unavailable')
       return this.sendError(res, new ApiError('InternalServiceError', 'An error occurred on the server side.', 500))
 
     if (req.method !== 'POST' || req.url !== '/')
@@ -375,16 +368,18 @@ export class SecretsManagerServer {
   // ---- CloudTrail subset (LookupEvents; SigV4 service `cloudtrail`) -------------------------------
 
   private handleCloudTrail(req: IncomingMessage, body: Buffer, res: ServerResponse, op: string): Promise<void> | void {
-    this.counts[`cloudtrail:${op}`] = (this.counts[`cloudtrail:${op}`] ?? 0) + 1
+    this.faults.count(`cloudtrail:${op}`)
     const fail = (e: CloudTrailError) => this.send(res, e.status, e.body())
-    const fault = this.takeFault(`cloudtrail:${op}`)
+    const fault = this.faults.take(`cloudtrail:${op}`)
     if (fault?.kind === 'reset') {
       req.socket.destroy()
       return
     }
-    if (fault?.kind === 'throttle') return fail(new CloudTrailError('ThrottlingException', 'Rate exceeded'))
+    if (fault?.kind === 'denied')
+      return fail(new CloudTrailError('AccessDeniedException', accessDenied(`cloudtrail:${op}`).message))
+    if (fault?.kind === 'throttled') return fail(new CloudTrailError('ThrottlingException', 'Rate exceeded'))
     if (fault?.kind === 'throttle429') return fail(new CloudTrailError('ThrottlingException', 'Rate exceeded', 429))
-    if (fault?.kind === 'error500')
+    if (fault?.kind === 'unavailable')
       return fail(new CloudTrailError('InternalServiceException', 'An error occurred on the server side.', 500))
     const auth = verifySigV4({
       method: req.method ?? 'POST',
@@ -428,12 +423,6 @@ export class SecretsManagerServer {
       if (error instanceof CloudTrailError) return fail(error)
       throw error
     }
-  }
-
-  private takeFault(op: string): Fault | undefined {
-    const f = this.faults.find((x) => x.left > 0 && (x.op === undefined || x.op === op))
-    if (f) f.left--
-    return f
   }
 
   private isDenied(who: TestCredential, action: string, secretId: unknown): boolean {
@@ -897,14 +886,15 @@ export class SecretsManagerServer {
   }
 
   private handleKms(req: IncomingMessage, body: Buffer, res: ServerResponse, op: string): void {
-    this.counts[`kms:${op}`] = (this.counts[`kms:${op}`] ?? 0) + 1
+    this.faults.count(`kms:${op}`)
     const kmsError = (e: ApiError) => this.send(res, e.status, {__type: e.coral ? e.type : e.type, message: e.message})
-    const fault = this.takeFault(`kms:${op}`)
+    const fault = this.faults.take(`kms:${op}`)
     if (fault?.kind === 'reset') {
       req.socket.destroy()
       return
     }
-    if (fault?.kind === 'throttle') return kmsError(new ApiError('ThrottlingException', 'Rate exceeded'))
+    if (fault?.kind === 'denied') return kmsError(accessDenied(`kms:${op}`))
+    if (fault?.kind === 'throttled') return kmsError(new ApiError('ThrottlingException', 'Rate exceeded'))
     const auth = verifySigV4({
       method: req.method ?? 'POST',
       url: req.url ?? '/',
@@ -1019,7 +1009,7 @@ export class SecretsManagerServer {
   // ---- IAM Identity Center portal (GetRoleCredentials, restJson1) ---------------------------------
 
   private handleSso(req: IncomingMessage, res: ServerResponse): void {
-    this.counts.GetRoleCredentials = (this.counts.GetRoleCredentials ?? 0) + 1
+    this.faults.count('GetRoleCredentials')
     const q = new URL(req.url ?? '/', 'http://localhost').searchParams
     const sso = this.options.sso
     const token = req.headers['x-amz-sso_bearer_token']
@@ -1058,7 +1048,7 @@ export class SecretsManagerServer {
   private readonly imdsTokens = new Set<string>()
 
   private handleImds(req: IncomingMessage, res: ServerResponse): void {
-    this.counts[`IMDS ${req.method} ${req.url}`] = (this.counts[`IMDS ${req.method} ${req.url}`] ?? 0) + 1
+    this.faults.count(`IMDS ${req.method} ${req.url}`)
     const text = (status: number, body: string) => {
       res.writeHead(status, {'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body)})
       res.end(body)
@@ -1102,7 +1092,7 @@ export class SecretsManagerServer {
   // ---- Container credentials (ECS/EKS Pod Identity: AWS_CONTAINER_CREDENTIALS_FULL_URI) ----------
 
   private handleContainerCredentials(req: IncomingMessage, res: ServerResponse): void {
-    this.counts.ContainerCredentials = (this.counts.ContainerCredentials ?? 0) + 1
+    this.faults.count('ContainerCredentials')
     if (this.options.containerToken === undefined || req.headers.authorization !== this.options.containerToken) {
       return this.send(
         res,
@@ -1137,7 +1127,7 @@ export class SecretsManagerServer {
   private handleSts(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const p = new URLSearchParams(body.toString('utf8'))
     const action = p.get('Action') ?? '(none)'
-    this.counts[action] = (this.counts[action] ?? 0) + 1
+    this.faults.count(action)
     const xmlError = (status: number, code: string, message: string) =>
       this.send(
         res,

@@ -33,6 +33,7 @@ import {createServer, type Server} from 'node:https'
 import {createServer as createHttpServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 
+import {Faults, type ServerFault} from '../faults.js'
 import {decodeJwt, signJwt, verifyJwt} from './jwt.js'
 import {LOGS_RESOURCE, LogAnalyticsWorkspace, QueryError} from './log-analytics.js'
 import {generateTls, type TestTls} from './tls.js'
@@ -62,22 +63,23 @@ export interface TestIdentity {
   keys?: 'all' | 'none' | string[]
 }
 
-/** One switchable fault; it applies to vault requests whose path contains `path` (all when absent). */
-export interface Fault {
-  path?: string
-  /** Apply to the token endpoint instead of the vault. */
-  token?: boolean
-  status?: 429 | 500 | 503
-  retryAfter?: number
-  reset?: boolean
-  latencyMs?: number
-  /** How many requests it applies to (default: all). */
-  times?: number
-  /** Only vault requests that carry a bearer token (not the first, unauthenticated one of the challenge). */
-  authorized?: boolean
-  /** Let this many matching requests through before the fault applies. */
-  skip?: number
-}
+/**
+ * One switchable fault; it applies to vault requests whose path contains `op` (all when absent). The
+ * shared kinds answer 403 Forbidden, 429 Throttled with Retry-After (`retryAfter` seconds, default 0),
+ * 500 InternalServerError, or drop the connection; `latency` delays the normal answer by `ms` and
+ * `status` answers 503 ServiceUnavailable.
+ */
+export type Fault = ServerFault<
+  'latency' | 'status',
+  {
+    /** Apply to the token endpoint instead of the vault. */
+    token?: boolean
+    retryAfter?: number
+    ms?: number
+    /** Only vault requests that carry a bearer token (not the first, unauthenticated one of the challenge). */
+    authorized?: boolean
+  }
+>
 
 interface Version {
   id: string
@@ -146,7 +148,9 @@ export class AzureTestServer {
   tokenLifetime = 3600
   /** Page size for list operations when the client gives no maxresults. */
   pageSize = 25
-  private faults: Fault[] = []
+  readonly faults = new Faults<Fault>((f, path) =>
+    f.op === undefined ? true : typeof f.op === 'string' ? path.includes(f.op) : f.op.test(path),
+  )
   private readonly secrets = new Map<string, Secret>()
   private readonly keys = new Map<string, {name: string; versions: KeyVersion[]}>()
   private readonly signing = generateKeyPairSync('rsa', {modulusLength: 2048})
@@ -265,15 +269,8 @@ export class AzureTestServer {
     return this.secrets.get(name.toLowerCase())?.versions.at(-1)
   }
 
-  fault(f: Fault): void {
-    this.faults.push({...f})
-  }
-
-  clearFaults(): void {
-    this.faults = []
-  }
-
   resetCounters(): void {
+    this.faults.resetCounts()
     Object.assign(this.counters, {
       requests: 0,
       vaultRequests: 0,
@@ -381,24 +378,18 @@ export class AzureTestServer {
     const first = path.split('/')[1] ?? ''
     const isLogs = first === 'v1'
     const isToken = first !== 'secrets' && first !== 'deletedsecrets' && first !== 'keys' && !isLogs
-    const fault = this.takeFault(path, isToken, req.headers.authorization !== undefined)
-    if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs))
-    if (fault?.reset) {
+    this.faults.count(`${req.method} ${path}`)
+    const authorized = req.headers.authorization !== undefined
+    const fault = this.faults.take(path, (f) => Boolean(f.token) === isToken && (!f.authorized || authorized))
+    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms))
+    if (fault?.kind === 'reset') {
       this.counters.faults++
       req.socket.destroy()
       return
     }
-    if (fault?.status) {
+    if (fault !== undefined && fault.kind !== 'latency') {
       this.counters.faults++
-      const headers: Record<string, string> =
-        fault.retryAfter === undefined ? {} : {'Retry-After': String(fault.retryAfter)}
-      const code =
-        fault.status === 429 ? 'Throttled' : fault.status === 503 ? 'ServiceUnavailable' : 'InternalServerError'
-      const message =
-        fault.status === 429
-          ? 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached'
-          : 'The service encountered an internal error. Please try again.'
-      this.json(res, fault.status, {error: {code, message}}, headers)
+      this.answerFault(res, fault, path)
       return
     }
     if (isToken) {
@@ -425,20 +416,21 @@ export class AzureTestServer {
     }
   }
 
-  private takeFault(path: string, isToken: boolean, authorized: boolean): Fault | undefined {
-    const f = this.faults.find(
-      (x) =>
-        Boolean(x.token) === isToken &&
-        (x.path === undefined || path.includes(x.path)) &&
-        (x.times === undefined || x.times > 0) &&
-        (!x.authorized || authorized),
-    )
-    if (f?.skip) {
-      f.skip--
-      return undefined
+  private answerFault(res: ServerResponse, fault: Fault, path: string): void {
+    if (fault.kind === 'denied') {
+      const message = `Caller is not authorized to perform action on resource.\r\nResource: '/vaults/test${path.toLowerCase()}'\r\nAssignment: (not found)\r\nVault: test;location=westeurope\r\n`
+      this.json(res, 403, {error: {code: 'Forbidden', message, innererror: {code: 'ForbiddenByRbac'}}})
+      return
     }
-    if (f?.times !== undefined) f.times--
-    return f
+    if (fault.kind === 'throttled') {
+      const message =
+        'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached'
+      this.json(res, 429, {error: {code: 'Throttled', message}}, {'Retry-After': String(fault.retryAfter ?? 0)})
+      return
+    }
+    const status = fault.kind === 'status' ? 503 : 500
+    const code = status === 503 ? 'ServiceUnavailable' : 'InternalServerError'
+    this.json(res, status, {error: {code, message: 'The service encountered an internal error. Please try again.'}})
   }
 
   private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -40,6 +40,7 @@ import {createServer as createNetServer, type AddressInfo, type Server as NetSer
 import {Duplex} from 'node:stream'
 import {createServer as createTlsServer} from 'node:tls'
 
+import {Faults, type ServerFault} from '../faults.js'
 import type {TestPki} from './pki.js'
 
 export type Capability = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'sudo' | 'deny'
@@ -154,14 +155,16 @@ export interface PlantedAudit {
   mountType?: string
 }
 
-/** One injected fault. `match` is a substring of (or regex on) `METHOD path`; `times` how often it fires. */
-export type Fault = {match?: string | RegExp; times?: number} & (
-  | {kind: 'latency'; ms: number}
-  | {kind: 'status'; status: 429 | 500 | 502 | 503}
-  | {kind: 'sealed'}
-  | {kind: 'reset'}
-  | {kind: 'barrier'; count: number}
-)
+/**
+ * One injected fault; `op` is a substring of (or regex on) `METHOD path`. The shared kinds answer 403
+ * permission denied, 429 rate limit quota exceeded, 500 internal error, or drop the connection; the extras
+ * delay (`latency`), answer another status, answer 503 sealed, or hold requests until `count` of them wait
+ * (`barrier`; its `times` defaults to `count`). Latency and barrier faults let the next fault apply too.
+ */
+export type Fault = ServerFault<
+  'latency' | 'status' | 'sealed' | 'barrier',
+  {ms?: number; status?: 502 | 503; count?: number}
+>
 
 export interface RecordedRequest {
   method: string
@@ -232,8 +235,10 @@ export class VaultTestServer {
   private readonly mounts = new Map<string, Mount>()
   private readonly authMounts = new Map<string, AuthMount>()
   private readonly auditDevices = new Map<string, AuditDevice>()
-  private faults: Fault[] = []
-  private barriers: Array<{fault: Fault & {kind: 'barrier'}; waiting: Array<() => void>}> = []
+  readonly faults = new Faults<Fault>((f, key) =>
+    f.op === undefined ? true : typeof f.op === 'string' ? key.includes(f.op) : f.op.test(key),
+  )
+  private barriers: Array<{fault: Fault; waiting: Array<() => void>}> = []
   private server!: Server
   private listener!: NetServer
   private readonly sockets = new Set<Socket>()
@@ -401,12 +406,9 @@ export class VaultTestServer {
 
   // ---- faults and counters
 
+  /** Inject a fault (a barrier applies to `count` requests unless `times` says otherwise). */
   inject(fault: Fault): void {
-    this.faults.push({times: fault.kind === 'barrier' ? fault.count : 1, ...fault})
-  }
-
-  clearFaults(): void {
-    this.faults = []
+    this.faults.inject(fault.kind === 'barrier' ? {times: fault.count, ...fault} : fault)
   }
 
   /** How many requests matched `METHOD path` exactly, or any method when `path` has no space. */
@@ -416,6 +418,7 @@ export class VaultTestServer {
 
   resetCounters(): void {
     this.requests.length = 0
+    this.faults.resetCounts()
   }
 
   // ---- HTTP
@@ -458,29 +461,26 @@ export class VaultTestServer {
       tokenPresent: typeof token === 'string' && token.length > 0,
     })
 
-    for (const fault of this.faults) {
-      if ((fault.times ?? 1) <= 0) continue
-      const key = `${method} ${path}`
-      if (
-        fault.match !== undefined &&
-        !(typeof fault.match === 'string' ? key.includes(fault.match) : fault.match.test(key))
-      )
-        continue
-      fault.times = (fault.times ?? 1) - 1
+    const key = `${method} ${path}`
+    this.faults.count(key)
+    const seen = new Set<Fault>()
+    for (let fault = this.faults.take(key); fault !== undefined; fault = this.faults.take(key, (f) => !seen.has(f))) {
+      seen.add(fault)
       switch (fault.kind) {
         case 'latency':
           await new Promise((r) => setTimeout(r, fault.ms))
           break
+        case 'denied':
+          this.send(res, 403, {errors: [PERMISSION_DENIED]})
+          return
+        case 'throttled':
+          this.send(res, 429, {errors: [`request path "${path}": rate limit quota exceeded`]})
+          return
+        case 'unavailable':
+          this.send(res, 500, {errors: ['internal error']})
+          return
         case 'status':
-          this.send(res, fault.status, {
-            errors: [
-              fault.status === 429
-                ? `request path "${path}": rate limit quota exceeded`
-                : fault.status === 503
-                  ? 'Vault is sealed'
-                  : 'internal error',
-            ],
-          })
+          this.send(res, fault.status ?? 502, {errors: [fault.status === 503 ? 'Vault is sealed' : 'internal error']})
           return
         case 'sealed':
           this.send(res, 503, {errors: ['Vault is sealed']})
@@ -495,9 +495,10 @@ export class VaultTestServer {
             this.barriers.push(b)
           }
           const entry = b
+          const count = fault.count ?? 1
           await new Promise<void>((resolve) => {
             entry.waiting.push(resolve)
-            if (entry.waiting.length >= fault.count) for (const w of entry.waiting) w()
+            if (entry.waiting.length >= count) for (const w of entry.waiting) w()
           })
           break
         }

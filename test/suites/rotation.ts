@@ -3,12 +3,11 @@
  * the local store or that provider's test server, through bin/run.js as a user runs it.
  */
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {it} from 'node:test'
 
-import {BIN, type RunResult, type Sandbox} from '../helpers/cli.js'
+import type {RunOptions, RunResult, Sandbox} from '../helpers/cli.js'
 
 export interface RotationFixture {
   sb: Sandbox
@@ -32,29 +31,9 @@ async function waitFor(file: string): Promise<void> {
 }
 
 export function rotationSuite(f: () => RotationFixture): void {
-  const run = (
-    args: string[],
-    o: {input?: string; env?: Record<string, string | undefined>} = {},
-  ): Promise<RunResult> => {
-    const fx = f()
-    return fx.sb.run(args, {input: o.input, env: {...fx.env, ...o.env}})
-  }
-  const spawnRun = (args: string[], env: Record<string, string | undefined>) => {
-    const fx = f()
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: fx.sb.project,
-      env: fx.sb.env({...fx.env, ...env}),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
-    const done = new Promise<RunResult>((resolve) =>
-      child.on('close', (code, signal) => resolve({code, signal, stdout, stderr})),
-    )
-    return {child, done}
-  }
+  const run = (args: string[], o: RunOptions = {}): Promise<RunResult> => f().sb.runner(f().env)(args, o)
+  const spawnRun = (args: string[], env: Record<string, string | undefined>) =>
+    f().sb.start(args, {env: {...f().env, ...env}})
   const get = async (ref: string): Promise<string> => {
     const r = await run(['get', ref])
     assert.equal(r.code, 0, r.stderr)
