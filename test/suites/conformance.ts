@@ -17,48 +17,6 @@ import {CAPABILITY_METHODS, supports, type Capability} from '../../src/providers
 import type {SecretProvider} from '../../src/providers/types.js'
 import type {ProviderFixture} from './fixture.js'
 
-/** The shape the per-kind tests used before fixtures: how to reach one provider. */
-export interface ConformanceTarget {
-  /** The provider's alias in the project's secrets.yaml. */
-  alias: string
-  /** The project directory (holds secrets.yaml) and the environment a command would run with. */
-  project: () => {cwd: string; env: NodeJS.ProcessEnv}
-  /** A reference, in this provider's syntax, to a fresh secret called `name`. */
-  refFor: (name: string) => string
-}
-
-/**
- * A fixture for a target whose caller starts and stops the server itself. It seeds through the
- * provider's own write, and has no fault injection or counters.
- */
-export function fromTarget(t: ConformanceTarget): ProviderFixture {
-  const unsupported = (what: string) => () => {
-    throw new Error(`a ConformanceTarget has no ${what}`)
-  }
-  return {
-    kind: 'target',
-    alias: t.alias,
-    capabilities: {trail: false, keyService: false},
-    start: async () => {},
-    stop: async () => {},
-    get cwd() {
-      return t.project().cwd
-    },
-    env: (extra = {}) => ({...t.project().env, ...extra}),
-    yaml: unsupported('yaml()'),
-    refFor: t.refFor,
-    async seed(name, value) {
-      const {cwd, env} = t.project()
-      const s = new Session({cwd, env, ui: nonInteractive(), command: 'conformance-seed'})
-      await s.set(t.refFor(name), new SecretValue(value))
-      await s.close()
-    },
-    inject: unsupported('inject()'),
-    counts: () => ({}),
-    reset: () => {},
-  }
-}
-
 /** Store a value under `name`: through core where the provider writes, else as another client would. */
 async function put(s: Session, f: ProviderFixture, name: string, value: string): Promise<void> {
   if (supports(await s.provider(f.alias), 'write')) await s.set(f.refFor(name), new SecretValue(value))
@@ -110,10 +68,8 @@ const REFUSALS: Partial<Record<Capability, Ask>> = {
  * Session (so core's checks and the provider's wire calls are both exercised), and each one it lacks is
  * refused with UNSUPPORTED before any I/O. A test a provider's capabilities make moot is skipped with
  * the reason, so the report's pass and skip counts follow from the capabilities (`expectedCounts`).
- * `refusals: false` leaves out the one-per-capability refusal tests (for callers that still count the
- * seven capability tests only).
  */
-export function conformance(f: ProviderFixture, options: {refusals?: boolean} = {}): void {
+export function conformance(f: ProviderFixture): void {
   const unique = () => `conf-${randomBytes(4).toString('hex')}`
   before(() => f.start())
   after(() => f.stop())
@@ -203,7 +159,6 @@ export function conformance(f: ProviderFixture, options: {refusals?: boolean} = 
     await s.close()
   })
 
-  if (options.refusals === false) return
   for (const [capability, ask] of Object.entries(REFUSALS) as Array<[Capability, Ask]>) {
     it(`without ${capability}: core refuses with UNSUPPORTED before any request`, async (t) => {
       const s = session(f, 'conformance')
@@ -281,16 +236,10 @@ async function stagedRotation(t: TestContext, f: ProviderFixture, name: string):
 }
 
 /** The tests `conformance(f)` passes and skips for a provider with `capabilities` (see capabilitiesOf). */
-export function expectedCounts(
-  capabilities: readonly Capability[],
-  options: {refusals?: boolean} = {},
-): {
-  pass: number
-  skipped: number
-} {
+export function expectedCounts(capabilities: readonly Capability[]): {pass: number; skipped: number} {
   const has = (c: Capability) => capabilities.includes(c)
   const gated: Capability[] = ['write', 'list', 'delete', 'stagedRotation']
-  const refusals = options.refusals === false ? [] : (Object.keys(REFUSALS) as Capability[])
+  const refusals = Object.keys(REFUSALS) as Capability[]
   const skipped = gated.filter((c) => !has(c)).length + refusals.filter(has).length
   return {pass: 7 + refusals.length - skipped, skipped}
 }
@@ -315,7 +264,7 @@ export function conformanceInChild(target: {
       'tsx',
       '--test',
       '--test-reporter=tap',
-      join(dirname(fileURLToPath(import.meta.url)), '..', 'providers', 'conformance-child.ts'),
+      join(dirname(fileURLToPath(import.meta.url)), 'conformance-child.ts'),
     ],
     {
       env: {...parentEnv, ...target.env, CONFORMANCE_TARGET: JSON.stringify(target)},
