@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../cli/base-command.js'
-import {checkAuditChain as verifyAudit, type ChainCheck as VerifyResult} from '../../core/audit/check-chain.js'
+import {checkAuditChain, type ChainCheck} from '../../core/audit/check-chain.js'
 import {EXIT_CODES} from '../../errors.js'
 
 export default class AuditVerify extends BaseCommand<typeof AuditVerify> {
@@ -7,8 +7,8 @@ export default class AuditVerify extends BaseCommand<typeof AuditVerify> {
   static override description = `Reports the first record that was changed, inserted, removed or moved, and every missing segment. Exits 0 when the log is intact, ${EXIT_CODES.INTEGRITY} (INTEGRITY) when it is not, ${EXIT_CODES.DECRYPT_FAILED} (DECRYPT_FAILED) when it was written with another audit key, ${EXIT_CODES.IDENTITY_MISSING} (IDENTITY_MISSING) when the audit key is missing.`
   static override examples = ['<%= config.bin %> audit verify', '<%= config.bin %> audit verify --json']
 
-  async run(): Promise<VerifyResult> {
-    const result = await this.ui.progress('Verifying the access log', () => verifyAudit())
+  async run(): Promise<ChainCheck> {
+    const result = await this.ui.progress('Verifying the access log', () => checkAuditChain())
     const c = this.chalk
     if (result.intact) {
       const segments = result.segments.length

@@ -2,7 +2,7 @@ import {SecretsError} from '../../errors.js'
 import {writeFileAtomic} from '../lib/atomic-write.js'
 import {checkRecipient} from './identity.js'
 import {ENV_NAME_PATTERN} from '../reference.js'
-import type {AuditedReader as Session, Resolved} from '../resolved.js'
+import type {AuditedReader, Resolved} from '../resolved.js'
 import {Keyring} from './keyring.js'
 import {emptyStore, openStore} from './open-store.js'
 
@@ -37,7 +37,7 @@ export async function writeEncryptedEnv(
 }
 
 /** The variables of an encrypted environment file, decrypted with the caller's identity; each read is audited (with the value's fingerprint, as every other read). */
-export async function readEncryptedEnv(session: Session, file: string, only?: string[]): Promise<Resolved[]> {
+export async function readEncryptedEnv(session: AuditedReader, file: string, only?: string[]): Promise<Resolved[]> {
   const store = await openStore(file, new Keyring(session.env, session.ui))
   let names = store
     .names()

@@ -84,7 +84,7 @@ function signInError(
               ? ['Sign in with `az login` as this user (and check `az account show`); the Azure CLI must be on PATH.']
               : [
                   'Set AZURE_TENANT_ID and AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or sign in with `az login`.',
-                  'Or choose a method explicitly with `auth: {method: ...}` in the provider settings (see the README).',
+                  'Or choose a method explicitly with `auth: {method: ...}` in the provider settings (see docs/providers/azure.md).',
                 ],
       },
     )

@@ -1,6 +1,6 @@
 // Staged rotation on Key Vault: the pending value waits, enabled, in a staging secret `<name>-pending`
 // (Key Vault serves its newest version to every reader, and a disabled newest version makes reads fail);
-// see README, Rotation. Also the version history and rollback, which share the same helpers.
+// see docs/rotation.md. Also the version history and rollback, which share the same helpers.
 import type {SecretClient, SecretProperties} from '@azure/keyvault-secrets'
 
 import type {Reference} from '../../core/reference.js'
