@@ -25,7 +25,7 @@ const outOfProcess = (what: string) => () => {
 const fixture: ProviderFixture = {
   kind: 'child',
   alias: target.alias,
-  capabilities: {trail: false, keyService: false},
+  capabilities: {trail: false, keyService: false, faults: false},
   start: async () => {},
   stop: async () => {},
   cwd: target.cwd,

@@ -29,6 +29,8 @@ export interface FixtureCapabilities {
   trail: boolean
   /** The provider can hold the local store's data key (`secrets key add <scheme>://...`). */
   keyService: boolean
+  /** A server answers the CLI, so `inject` and `counts` work across processes (the error matrix). */
+  faults: boolean
 }
 
 export interface ProviderFixture {

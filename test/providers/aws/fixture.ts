@@ -12,7 +12,7 @@ const SECRET_ACCESS_KEY = 'conformance-secret-key'
 export class AwsFixture implements ProviderFixture {
   readonly kind = 'aws'
   readonly alias = 'aws'
-  readonly capabilities: FixtureCapabilities = {trail: true, keyService: true}
+  readonly capabilities: FixtureCapabilities = {trail: true, keyService: true, faults: true}
   readonly sandbox = new Sandbox()
   private sm?: SecretsManagerServer
 

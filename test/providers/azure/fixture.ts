@@ -15,7 +15,7 @@ const APP_SECRET = 'conformance-client-secret'
 export class AzureFixture implements ProviderFixture {
   readonly kind = 'azure'
   readonly alias = 'azure'
-  readonly capabilities: FixtureCapabilities = {trail: true, keyService: true}
+  readonly capabilities: FixtureCapabilities = {trail: true, keyService: true, faults: true}
   readonly sandbox = new Sandbox()
   private kv?: AzureTestServer
 

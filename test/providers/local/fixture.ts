@@ -11,7 +11,7 @@ import type {Fault, FixtureCapabilities, ProviderFixture} from '../../suites/fix
 export class LocalFixture implements ProviderFixture {
   readonly kind = 'local'
   readonly alias = 'local'
-  readonly capabilities: FixtureCapabilities = {trail: false, keyService: false}
+  readonly capabilities: FixtureCapabilities = {trail: false, keyService: false, faults: false}
   readonly sandbox = new Sandbox()
 
   get cwd(): string {

@@ -13,7 +13,7 @@ let unregister: (() => void) | undefined
 export class MemoryFixture implements ProviderFixture {
   readonly kind = 'memory'
   readonly alias: string
-  readonly capabilities: FixtureCapabilities = {trail: false, keyService: false}
+  readonly capabilities: FixtureCapabilities = {trail: false, keyService: false, faults: false}
   private sandbox?: Sandbox
   private readonly store = `mem-${randomBytes(4).toString('hex')}`
 

@@ -15,7 +15,7 @@ export interface VaultFixtureOptions {
 export class VaultFixture implements ProviderFixture {
   readonly kind = 'vault'
   readonly alias = 'vault'
-  readonly capabilities: FixtureCapabilities = {trail: true, keyService: true}
+  readonly capabilities: FixtureCapabilities = {trail: true, keyService: true, faults: true}
   readonly sandbox = new Sandbox()
   private pki?: TestPki
   private vault?: VaultTestServer
