@@ -57,6 +57,11 @@ export interface ProviderFixture {
   inject(fault: Fault): void
   /** Requests the server received, by operation name, faults included. */
   counts(): Record<string, number>
+  /**
+   * With capabilities.keyService: create a key in the server and return the recipient that names it
+   * (`secrets key add <recipient>`); the fixture's env() signs in to it.
+   */
+  keyRecipient?(): string
   /** Clear faults and counters (not secrets). */
   reset(): void
 }

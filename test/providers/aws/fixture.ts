@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
@@ -50,11 +51,19 @@ export class AwsFixture implements ProviderFixture {
   env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
     return this.sandbox.env({
       AWS_ENDPOINT_URL_SECRETS_MANAGER: this.server.url,
+      AWS_ENDPOINT_URL_KMS: this.server.url,
+      AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
       AWS_EC2_METADATA_DISABLED: 'true',
       ...extra,
     })
+  }
+
+  keyRecipient(): string {
+    const alias = `alias/suite-${randomBytes(3).toString('hex')}`
+    this.server.createKmsKey([alias])
+    return `awskms://${alias}`
   }
 
   yaml(): string {

@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
@@ -51,6 +52,12 @@ export class AzureFixture implements ProviderFixture {
       AZURE_CLIENT_SECRET: APP_SECRET,
       ...extra,
     })
+  }
+
+  keyRecipient(): string {
+    const name = `suite-${randomBytes(3).toString('hex')}`
+    this.server.createKey(name)
+    return `azurekv://${this.server.url.slice('https://'.length)}/${name}`
   }
 
   yaml(): string {

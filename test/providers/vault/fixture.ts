@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
@@ -19,6 +20,7 @@ export class VaultFixture implements ProviderFixture {
   readonly sandbox = new Sandbox()
   private pki?: TestPki
   private vault?: VaultTestServer
+  private transit = false
 
   constructor(readonly options: VaultFixtureOptions) {}
 
@@ -63,6 +65,12 @@ export class VaultFixture implements ProviderFixture {
             VAULT_CLIENT_KEY: this.pki.client.keyFile,
           }
     return this.sandbox.env({VAULT_ADDR: this.server.url, VAULT_TOKEN: this.server.rootToken, ...tls, ...extra})
+  }
+
+  keyRecipient(): string {
+    if (!this.transit) this.server.mountTransit()
+    this.transit = true
+    return `vault-transit://transit/store-${randomBytes(3).toString('hex')}`
   }
 
   yaml(): string {
