@@ -62,6 +62,11 @@ export interface ProviderFixture {
    * (`secrets key add <recipient>`); the fixture's env() signs in to it.
    */
   keyRecipient?(): string
+  /**
+   * With capabilities.trail: turn the server's access trail on (files under `dir`) and return this
+   * provider's `providers:` entry reading it, and the extra `audit trail` flags it needs.
+   */
+  trailSetup?(dir: string): Promise<{yaml: string; args: string[]}>
   /** Clear faults and counters (not secrets). */
   reset(): void
 }

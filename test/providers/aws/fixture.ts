@@ -60,6 +60,10 @@ export class AwsFixture implements ProviderFixture {
     })
   }
 
+  async trailSetup(): Promise<{yaml: string; args: string[]}> {
+    return {yaml: `  ${this.alias}: {type: aws, region: us-east-1, cloudTrailEndpoint: ${this.server.url}}\n`, args: []}
+  }
+
   keyRecipient(): string {
     const alias = `alias/suite-${randomBytes(3).toString('hex')}`
     this.server.createKmsKey([alias])

@@ -31,7 +31,7 @@ export class AzureFixture implements ProviderFixture {
 
   async start(): Promise<void> {
     this.kv = await AzureTestServer.start()
-    this.kv.addIdentity({clientId: APP, secret: APP_SECRET, access: 'all'})
+    this.kv.addIdentity({clientId: APP, secret: APP_SECRET, access: 'all', logAnalyticsReader: true})
     await this.sandbox.init()
     writeFileSync(
       join(this.cwd, 'secrets.yaml'),
@@ -52,6 +52,15 @@ export class AzureFixture implements ProviderFixture {
       AZURE_CLIENT_SECRET: APP_SECRET,
       ...extra,
     })
+  }
+
+  async trailSetup(): Promise<{yaml: string; args: string[]}> {
+    const trail = [
+      `    logAnalyticsWorkspaceId: ${this.server.workspace.id}`,
+      `    logAnalyticsEndpoint: ${this.server.url}`,
+      '',
+    ]
+    return {yaml: this.yaml() + trail.join('\n'), args: []}
   }
 
   keyRecipient(): string {

@@ -67,6 +67,18 @@ export class VaultFixture implements ProviderFixture {
     return this.sandbox.env({VAULT_ADDR: this.server.url, VAULT_TOKEN: this.server.rootToken, ...tls, ...extra})
   }
 
+  async trailSetup(dir: string): Promise<{yaml: string; args: string[]}> {
+    const log = join(dir, 'vault-audit.log')
+    // Enabled over the API with the root token, as an operator would (`vault audit enable file ...`).
+    const res = await fetch(`${this.server.url}/v1/sys/audit/file`, {
+      method: 'POST',
+      headers: {'X-Vault-Token': this.server.rootToken},
+      body: JSON.stringify({type: 'file', options: {file_path: log}}),
+    })
+    if (res.status !== 204) throw new Error(`enabling the audit device: ${res.status}`)
+    return {yaml: this.yaml(), args: ['--vault-audit-file', log]}
+  }
+
   keyRecipient(): string {
     if (!this.transit) this.server.mountTransit()
     this.transit = true
