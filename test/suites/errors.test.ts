@@ -1,11 +1,10 @@
 // The error matrix (test/suites/errors.ts) for every provider fixture with a server.
-import {after, before, describe} from 'node:test'
-
 import {AwsFixture} from '../providers/aws/fixture.js'
 import {AzureFixture} from '../providers/azure/fixture.js'
 import {LocalFixture} from '../providers/local/fixture.js'
 import {VaultFixture} from '../providers/vault/fixture.js'
 import {errorMatrix} from './errors.js'
+import {forEachFixture} from './each.js'
 import type {ProviderFixture} from './fixture.js'
 
 const fixtures: Array<[string, ProviderFixture]> = [
@@ -14,10 +13,4 @@ const fixtures: Array<[string, ProviderFixture]> = [
   ['aws', new AwsFixture()],
   ['azure', new AzureFixture()],
 ]
-for (const [title, f] of fixtures) {
-  describe(`${title} provider error matrix`, () => {
-    before(() => f.start())
-    after(() => f.stop())
-    errorMatrix(f)
-  })
-}
+forEachFixture('error matrix', fixtures, errorMatrix)

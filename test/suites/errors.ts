@@ -3,6 +3,7 @@ import {randomBytes} from 'node:crypto'
 import {after, it, type TestContext} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
+import {skipWithout} from './each.js'
 import type {FaultKind, ProviderFixture} from './fixture.js'
 
 /** What a user sees for each fault, on every provider: the code, its exit status, and never the value. */
@@ -24,11 +25,7 @@ export function errorMatrix(f: ProviderFixture): void {
   after(() => cli.cleanup())
   const get = (ref: string) => cli.run(['get', ref], {cwd: f.cwd, env: f.env()})
   const unique = () => `matrix-${randomBytes(4).toString('hex')}`
-  const servered = (t: TestContext) => {
-    if (f.capabilities.faults) return true
-    t.skip(`${f.alias} has no server to inject faults into`)
-    return false
-  }
+  const servered = (t: TestContext) => skipWithout(t, f, 'faults')
 
   it('a missing secret is NOT_FOUND (exit 5), naming it', async () => {
     const name = unique()

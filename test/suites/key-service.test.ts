@@ -1,10 +1,9 @@
 // The key-service suite (test/suites/key-service.ts) for every provider fixture; the ones without a key service skip it.
-import {after, before, describe} from 'node:test'
-
 import {AwsFixture} from '../providers/aws/fixture.js'
 import {AzureFixture} from '../providers/azure/fixture.js'
 import {LocalFixture} from '../providers/local/fixture.js'
 import {VaultFixture} from '../providers/vault/fixture.js'
+import {forEachFixture} from './each.js'
 import type {ProviderFixture} from './fixture.js'
 import {keyServiceSuite} from './key-service.js'
 
@@ -14,10 +13,4 @@ const fixtures: Array<[string, ProviderFixture]> = [
   ['aws kms as a store recipient', new AwsFixture()],
   ['azure key vault keys as a store recipient', new AzureFixture()],
 ]
-for (const [title, f] of fixtures) {
-  describe(`key service: ${title}`, () => {
-    before(() => f.start())
-    after(() => f.stop())
-    keyServiceSuite(f)
-  })
-}
+forEachFixture('key service', fixtures, keyServiceSuite)

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {after, before, it, type TestContext} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
+import {skipWithout} from './each.js'
 import type {ProviderFixture} from './fixture.js'
 
 /**
@@ -27,14 +28,12 @@ export function keyServiceSuite(f: ProviderFixture): void {
       renameSync(`${sb.identityFile}.away`, sb.identityFile)
     }
   }
-  const having = (t: TestContext) => {
-    if (f.capabilities.keyService && f.keyRecipient !== undefined) return true
-    t.skip(`${f.alias} has no key service`)
-    return false
-  }
+  const having = (t: TestContext) => skipWithout(t, f, 'keyService')
 
   before(async () => {
-    if (!f.capabilities.keyService || f.keyRecipient === undefined) return
+    if (!f.capabilities.keyService) return
+    if (f.keyRecipient === undefined)
+      throw new Error(`${f.alias} declares keyService but its fixture has no keyRecipient()`)
     recipient = f.keyRecipient()
     assert.equal((await run(['init', '--yes'])).code, 0)
     writeFileSync(

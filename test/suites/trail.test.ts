@@ -1,10 +1,9 @@
 // The trail suite (test/suites/trail.ts) for every provider fixture; the ones without a trail skip it.
-import {after, before, describe} from 'node:test'
-
 import {AwsFixture} from '../providers/aws/fixture.js'
 import {AzureFixture} from '../providers/azure/fixture.js'
 import {LocalFixture} from '../providers/local/fixture.js'
 import {VaultFixture} from '../providers/vault/fixture.js'
+import {forEachFixture} from './each.js'
 import type {ProviderFixture} from './fixture.js'
 import {trailSuite} from './trail.js'
 
@@ -14,10 +13,4 @@ const fixtures: Array<[string, ProviderFixture]> = [
   ['aws (CloudTrail)', new AwsFixture()],
   ['azure (Log Analytics)', new AzureFixture()],
 ]
-for (const [title, f] of fixtures) {
-  describe(`audit trail: ${title}`, () => {
-    before(() => f.start())
-    after(() => f.stop())
-    trailSuite(f)
-  })
-}
+forEachFixture('audit trail', fixtures, trailSuite)

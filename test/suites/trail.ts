@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {after, before, it, type TestContext} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
+import {skipWithout} from './each.js'
 import type {ProviderFixture} from './fixture.js'
 
 interface Row {
@@ -24,14 +25,11 @@ export function trailSuite(f: ProviderFixture): void {
   const value = `CANARY-${randomBytes(6).toString('hex')}`
   let args: string[] = []
   const run = (a: string[]) => sb.run(a, {env: {...f.env(), HOME: sb.home}, cwd: sb.project})
-  const having = (t: TestContext) => {
-    if (f.capabilities.trail && f.trailSetup !== undefined) return true
-    t.skip(`${f.alias} keeps no access trail`)
-    return false
-  }
+  const having = (t: TestContext) => skipWithout(t, f, 'trail')
 
   before(async () => {
-    if (!f.capabilities.trail || f.trailSetup === undefined) return
+    if (!f.capabilities.trail) return
+    if (f.trailSetup === undefined) throw new Error(`${f.alias} declares trail but its fixture has no trailSetup()`)
     const setup = await f.trailSetup(sb.root)
     args = setup.args
     assert.equal((await run(['init', '--yes'])).code, 0)
