@@ -1,6 +1,7 @@
 import type {ProviderContext, SecretProvider} from '../types.js'
 
-import {AwsProvider, type AwsSettings} from './provider.js'
+import type {AwsSettings} from './client.js'
+import {AwsProvider} from './provider.js'
 
 export async function createProvider(ctx: ProviderContext): Promise<SecretProvider> {
   // The STS credential provider loads only for a provider that assumes a role.

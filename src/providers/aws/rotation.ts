@@ -10,7 +10,7 @@ import {
 import type {Reference} from '../../core/reference.js'
 import type {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
-import {awsError, type AwsErrorContext} from './errors.js'
+import {awsError, errorName, type AwsErrorContext} from './errors.js'
 
 /** What rotation needs of the AWS provider (which implements it). */
 export interface AwsRotationHost {
@@ -18,10 +18,6 @@ export interface AwsRotationHost {
   ctx(action: string, secretId?: string, ref?: string): AwsErrorContext
   /** Refuse a reference with #field or ?params for an operation on whole secrets. */
   plainName(ref: Reference, verb: string): void
-}
-
-function errorName(error: unknown): string | undefined {
-  return (error as {name?: string} | undefined)?.name
 }
 
 /** Version id -> staging labels, from DescribeSecret. */
