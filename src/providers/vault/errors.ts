@@ -97,87 +97,96 @@ function isTimeout(error: unknown): boolean {
   )
 }
 
-/**
- * Translate a node-vault / axios error into the one error tree. `scrub` lists strings (tokens, role IDs)
- * that must never appear in a message, whatever the server or the network stack put in theirs.
- */
-export function toSecretsError(error: unknown, ctx: FailureContext, scrub: string[] = []): SecretsError {
-  if (error instanceof SecretsError) return error
-  const clean = (s: string): string => scrubText(s, scrub)
-  const status = statusOf(error)
-  const said = clean(vaultErrors(error).join('; '))
-  const where = ctx.ref ?? ctx.path
-  // The raw error holds the request config, token header included: keep only its status and code.
-  const opts = {ref: ctx.ref, cause: {status, code: codeOf(error)}}
-  if (status !== undefined) {
-    if (status === 403) {
-      const cap = ctx.capability ?? 'read'
-      return new SecretsError(
-        'PERMISSION_DENIED',
-        `Vault denied ${ctx.op} on ${ctx.path}${ctx.ref ? ` (${ctx.ref})` : ''}: ${said || 'permission denied'}.`,
-        {
-          ...opts,
-          suggestions: [
-            `Ask your Vault admin for a policy granting "${cap}" on this path, e.g. path "${ctx.path}" { capabilities = ["${cap}"] }.`,
-            'Check that the token is still valid: `vault token lookup`, or log in again.',
-          ],
-        },
-      )
-    }
-    if (status === 404) return new SecretsError('NOT_FOUND', `${where} does not exist in Vault (${ctx.path}).`, opts)
-    if (status === 400 && /check-and-set/.test(said)) {
-      return new SecretsError(
-        'CONFLICT',
-        `${where} was changed by someone else while secrets was writing it (Vault: ${said}); nothing was overwritten.`,
-        {
-          ...opts,
-          suggestions: ['Read the current value again and repeat the change.'],
-        },
-      )
-    }
-    if (status === 429)
-      return new SecretsError(
-        'UNAVAILABLE',
-        `Vault at ${ctx.address} is rate limiting requests (429) to ${ctx.path}; gave up after retrying.`,
-        {...opts, suggestions: ['Wait a moment and run the command again, or ask for a higher rate limit quota.']},
-      )
-    if (status === 503) {
-      const sealed = /sealed/i.test(said)
-      return new SecretsError(
-        'UNAVAILABLE',
-        `Vault at ${ctx.address} is ${sealed ? 'sealed' : 'unavailable (503: standby or maintenance)'}; gave up after retrying ${ctx.op} on ${ctx.path}.`,
-        {
-          ...opts,
-          suggestions: [
-            sealed
-              ? 'Ask an operator to unseal Vault, then run the command again.'
-              : 'Run the command again shortly; check `vault status`.',
-          ],
-        },
-      )
-    }
-    if (status >= 500)
-      return new SecretsError(
-        'UNAVAILABLE',
-        `Vault at ${ctx.address} failed with ${status} on ${ctx.op} ${ctx.path}${said ? ` (${said})` : ''}; gave up after retrying.`,
-        {...opts, suggestions: ['Run the command again shortly; check `vault status` and the server logs.']},
-      )
-    if (status === 400 || status === 405) {
-      return new SecretsError(
-        'USAGE',
-        `Vault rejected ${ctx.op} on ${ctx.path} (${status}): ${said || 'bad request'}.`,
-        opts,
-      )
-    }
+/** What every translated error carries: the reference, and of the raw error only its status and code. */
+interface ErrorOptions {
+  ref?: string
+  cause: {status?: number; code?: string}
+}
+
+/** A 403: the token lacks a capability; name the policy that would grant it. */
+function deniedError(said: string, ctx: FailureContext, opts: ErrorOptions): SecretsError {
+  const cap = ctx.capability ?? 'read'
+  return new SecretsError(
+    'PERMISSION_DENIED',
+    `Vault denied ${ctx.op} on ${ctx.path}${ctx.ref ? ` (${ctx.ref})` : ''}: ${said || 'permission denied'}.`,
+    {
+      ...opts,
+      suggestions: [
+        `Ask your Vault admin for a policy granting "${cap}" on this path, e.g. path "${ctx.path}" { capabilities = ["${cap}"] }.`,
+        'Check that the token is still valid: `vault token lookup`, or log in again.',
+      ],
+    },
+  )
+}
+
+/** 429 and 5xx, which the provider has already retried. */
+function serverError(status: number, said: string, ctx: FailureContext, opts: ErrorOptions): SecretsError {
+  if (status === 429)
     return new SecretsError(
       'UNAVAILABLE',
-      `Vault at ${ctx.address} answered ${status} to ${ctx.op} ${ctx.path}${said ? ` (${said})` : ''}.`,
-      {...opts, retryable: false},
+      `Vault at ${ctx.address} is rate limiting requests (429) to ${ctx.path}; gave up after retrying.`,
+      {...opts, suggestions: ['Wait a moment and run the command again, or ask for a higher rate limit quota.']},
+    )
+  if (status === 503) {
+    const sealed = /sealed/i.test(said)
+    return new SecretsError(
+      'UNAVAILABLE',
+      `Vault at ${ctx.address} is ${sealed ? 'sealed' : 'unavailable (503: standby or maintenance)'}; gave up after retrying ${ctx.op} on ${ctx.path}.`,
+      {
+        ...opts,
+        suggestions: [
+          sealed
+            ? 'Ask an operator to unseal Vault, then run the command again.'
+            : 'Run the command again shortly; check `vault status`.',
+        ],
+      },
     )
   }
+  return new SecretsError(
+    'UNAVAILABLE',
+    `Vault at ${ctx.address} failed with ${status} on ${ctx.op} ${ctx.path}${said ? ` (${said})` : ''}; gave up after retrying.`,
+    {...opts, suggestions: ['Run the command again shortly; check `vault status` and the server logs.']},
+  )
+}
 
-  const code = codeOf(error) ?? ''
-  const message = clean((error as RawError)?.message ?? String(error))
+/** An error the Vault API answered with an HTTP status; `said` is Vault's own (scrubbed) error text. */
+function httpError(status: number, said: string, ctx: FailureContext, opts: ErrorOptions): SecretsError {
+  const where = ctx.ref ?? ctx.path
+  if (status === 403) return deniedError(said, ctx, opts)
+  if (status === 404) return new SecretsError('NOT_FOUND', `${where} does not exist in Vault (${ctx.path}).`, opts)
+  if (status === 400 && /check-and-set/.test(said)) {
+    return new SecretsError(
+      'CONFLICT',
+      `${where} was changed by someone else while secrets was writing it (Vault: ${said}); nothing was overwritten.`,
+      {
+        ...opts,
+        suggestions: ['Read the current value again and repeat the change.'],
+      },
+    )
+  }
+  if (status === 429 || status >= 500) return serverError(status, said, ctx, opts)
+  if (status === 400 || status === 405) {
+    return new SecretsError(
+      'USAGE',
+      `Vault rejected ${ctx.op} on ${ctx.path} (${status}): ${said || 'bad request'}.`,
+      opts,
+    )
+  }
+  return new SecretsError(
+    'UNAVAILABLE',
+    `Vault at ${ctx.address} answered ${status} to ${ctx.op} ${ctx.path}${said ? ` (${said})` : ''}.`,
+    {...opts, retryable: false},
+  )
+}
+
+/** A TLS failure: an untrusted or wrong server certificate, or a client certificate the server refused. */
+function tlsError(
+  error: unknown,
+  code: string,
+  message: string,
+  ctx: FailureContext,
+  opts: ErrorOptions,
+): SecretsError | undefined {
   if (code in TLS_PROBLEMS) {
     return new SecretsError(
       'UNAVAILABLE',
@@ -205,6 +214,24 @@ export function toSecretsError(error: unknown, ctx: FailureContext, scrub: strin
       },
     )
   }
+  return undefined
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+])
+
+/** An error with no HTTP status: TLS, a timeout, an unreachable server, or something else on the way. */
+function networkError(error: unknown, message: string, ctx: FailureContext, opts: ErrorOptions): SecretsError {
+  const code = codeOf(error) ?? ''
+  const tls = tlsError(error, code, message, ctx, opts)
+  if (tls) return tls
   if (isTimeout(error)) {
     return new SecretsError('UNAVAILABLE', `Vault at ${ctx.address} did not answer ${ctx.op} ${ctx.path} in time.`, {
       ...opts,
@@ -213,15 +240,7 @@ export function toSecretsError(error: unknown, ctx: FailureContext, scrub: strin
       ],
     })
   }
-  if (
-    code === 'ECONNREFUSED' ||
-    code === 'ENOTFOUND' ||
-    code === 'EAI_AGAIN' ||
-    code === 'ECONNRESET' ||
-    code === 'EHOSTUNREACH' ||
-    code === 'ENETUNREACH' ||
-    code === 'EPIPE'
-  ) {
+  if (UNREACHABLE.has(code)) {
     return new SecretsError('UNAVAILABLE', `Cannot reach Vault at ${ctx.address} (${code}) to ${ctx.op} ${ctx.path}.`, {
       ...opts,
       suggestions: ['Check VAULT_ADDR (or `address:` in secrets.yaml) and that the server is running.'],
@@ -232,4 +251,17 @@ export function toSecretsError(error: unknown, ctx: FailureContext, scrub: strin
     `Vault request failed (${ctx.op} ${ctx.path}): ${message}${code ? ` [${code}]` : ''}.`,
     {...opts, retryable: false},
   )
+}
+
+/**
+ * Translate a node-vault / axios error into the one error tree. `scrub` lists strings (tokens, role IDs)
+ * that must never appear in a message, whatever the server or the network stack put in theirs.
+ */
+export function toSecretsError(error: unknown, ctx: FailureContext, scrub: string[] = []): SecretsError {
+  if (error instanceof SecretsError) return error
+  const status = statusOf(error)
+  // The raw error holds the request config, token header included: keep only its status and code.
+  const opts = {ref: ctx.ref, cause: {status, code: codeOf(error)}}
+  if (status !== undefined) return httpError(status, scrubText(vaultErrors(error).join('; '), scrub), ctx, opts)
+  return networkError(error, scrubText((error as RawError)?.message ?? String(error), scrub), ctx, opts)
 }

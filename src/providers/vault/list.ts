@@ -1,25 +1,13 @@
 // `secrets list` for Vault: every KV mount the token can see, walked folder by folder.
-import type NodeVault from 'node-vault'
-
 import {SecretsError} from '../../errors.js'
 import type {SecretMeta} from '../types.js'
-import type {FailureContext} from './errors.js'
+import type {VaultHost} from './host.js'
 import {encodePath} from './location.js'
 
 /** At most this many secrets are listed, so a huge Vault cannot make `list` run for ever. */
 const LIST_LIMIT = 5000
 
-/** What listing needs of the Vault provider (which implements it). */
-export interface VaultListHost {
-  readonly alias: string
-  readonly client: NodeVault.client
-  /** KV mounts by path, with their KV version (pinned in settings, or found). */
-  readonly mounts: Map<string, 1 | 2>
-  authenticated(): Promise<unknown>
-  call<T>(fn: () => Promise<T>, ctx: Omit<FailureContext, 'address'>): Promise<T>
-}
-
-export async function listSecrets(v: VaultListHost): Promise<SecretMeta[]> {
+export async function listSecrets(v: VaultHost): Promise<SecretMeta[]> {
   await v.authenticated()
   const res = await v.call(() => v.client.read('sys/internal/ui/mounts'), {
     op: 'list the mounts of',
@@ -51,7 +39,7 @@ export async function listSecrets(v: VaultListHost): Promise<SecretMeta[]> {
  * KV v2 metadata (current version, how many versions, last update), a few requests at a time; a secret
  * whose metadata this token may not read is listed without it.
  */
-async function fillMetadata(v: VaultListHost, v2: Array<{meta: SecretMeta; api: string}>): Promise<void> {
+async function fillMetadata(v: VaultHost, v2: Array<{meta: SecretMeta; api: string}>): Promise<void> {
   let next = 0
   await Promise.all(
     Array.from({length: Math.min(8, v2.length)}, async () => {
@@ -81,7 +69,7 @@ async function fillMetadata(v: VaultListHost, v2: Array<{meta: SecretMeta; api: 
   )
 }
 
-async function walk(v: VaultListHost, mount: string, version: 1 | 2, prefix: string, out: SecretMeta[]): Promise<void> {
+async function walk(v: VaultHost, mount: string, version: 1 | 2, prefix: string, out: SecretMeta[]): Promise<void> {
   if (out.length >= LIST_LIMIT) return
   const api = version === 2 ? `${mount}/metadata/${encodePath(prefix)}` : `${mount}/${encodePath(prefix)}`
   let keys: string[]

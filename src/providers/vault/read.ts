@@ -1,6 +1,11 @@
 import {checkParams, type Reference} from '../../core/reference.js'
+import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
 import type {ReadOutcome} from '../types.js'
+import type {VaultHost} from './host.js'
+import {readMap} from './kv.js'
+import type {Location} from './location.js'
+import {locate} from './mounts.js'
 import {parseVersionParam} from './settings.js'
 
 /** The references that read one (path, version): one request however many #fields reference it. */
@@ -41,4 +46,86 @@ export function forReference(error: SecretsError, first: Reference, ref: Referen
         suggestions: error.suggestions,
         retryable: error.retryable,
       })
+}
+
+/** Locate each group's path once; a path that cannot be located keeps its error for its references. */
+async function locateGroups(
+  v: VaultHost,
+  refs: Reference[],
+  groups: Map<string, ReadGroup>,
+): Promise<Map<string, Location | SecretsError>> {
+  const located = new Map<string, Location | SecretsError>()
+  for (const g of groups.values()) {
+    if (located.has(g.path)) continue
+    try {
+      located.set(g.path, await locate(v, g.path, refs[g.indexes[0]].raw))
+    } catch (error) {
+      if (!(error instanceof SecretsError)) throw error
+      located.set(g.path, error)
+    }
+  }
+  return located
+}
+
+/** Read one group (one request) and set the outcome of each of its references. */
+async function readGroup(
+  v: VaultHost,
+  refs: Reference[],
+  outcomes: ReadOutcome[],
+  g: ReadGroup,
+  loc: Location | SecretsError,
+): Promise<void> {
+  const first = refs[g.indexes[0]]
+  const fail = (error: SecretsError): void => {
+    for (const i of g.indexes)
+      outcomes[i] = {
+        ok: false,
+        ref: refs[i],
+        error: forReference(error, first, refs[i]),
+      }
+  }
+  if (loc instanceof SecretsError) return fail(loc)
+  if (loc.version === 1 && g.version !== undefined) {
+    return fail(
+      new SecretsError(
+        'UNSUPPORTED',
+        `${first.raw} asks for a version, but ${loc.mount} is a KV v1 mount, which keeps no versions.`,
+        {ref: first.raw},
+      ),
+    )
+  }
+  try {
+    const r = await readMap(v, loc, g.version, first.raw)
+    if (r.data === undefined) {
+      const what =
+        g.version === undefined ? first.raw.split('#')[0].split('?')[0] : `Version ${g.version} of ${first.path}`
+      return fail(
+        new SecretsError('NOT_FOUND', `${what} does not exist in Vault (or was deleted).`, {
+          ref: first.raw,
+          suggestions: [`See what exists with \`secrets list ${v.alias}\`.`],
+        }),
+      )
+    }
+    const value = new SecretValue(JSON.stringify(r.data))
+    for (const i of g.indexes)
+      outcomes[i] = {
+        ok: true,
+        ref: refs[i],
+        value,
+        version: r.version === undefined ? undefined : String(r.version),
+      }
+  } catch (error) {
+    if (!(error instanceof SecretsError)) throw error
+    fail(error)
+  }
+}
+
+/** Read `refs`, one request per (path, version) however many #fields reference it. */
+export async function readSecrets(v: VaultHost, refs: Reference[], params: readonly string[]): Promise<ReadOutcome[]> {
+  await v.authenticated()
+  const outcomes: ReadOutcome[] = Array.from({length: refs.length})
+  const groups = groupReads(refs, outcomes, params)
+  const located = await locateGroups(v, refs, groups)
+  await Promise.all([...groups.values()].map((g) => readGroup(v, refs, outcomes, g, located.get(g.path)!)))
+  return outcomes
 }
