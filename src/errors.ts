@@ -28,6 +28,7 @@ export const EXIT_CODES = {
   VERIFY_FAILED: 14,
   ROTATION_PARTIAL: 15,
   FINDINGS: 16,
+  DRIFT: 17,
   COMMAND_NOT_EXECUTABLE: 126,
   COMMAND_NOT_FOUND: 127,
 } as const
@@ -81,6 +82,11 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{exit: number | string; codes: strin
     meaning: '`rotate`: some secrets were rotated and others were not (see the report)',
   },
   {exit: 16, codes: 'FINDINGS', meaning: '`scan`: it completed and found hardcoded secrets (not an error)'},
+  {
+    exit: 17,
+    codes: 'DRIFT',
+    meaning: '`drift`: it completed and the environments or the mirror differ (not an error)',
+  },
   {exit: 126, codes: 'COMMAND_NOT_EXECUTABLE', meaning: '`exec`: the command exists but cannot be run'},
   {exit: 127, codes: 'COMMAND_NOT_FOUND', meaning: '`exec`: the command was not found on PATH'},
   {

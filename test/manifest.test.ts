@@ -39,6 +39,7 @@ describe('oclif.manifest.json', () => {
       'audit:verify',
       'delete',
       'doctor',
+      'drift',
       'exec',
       'export',
       'get',

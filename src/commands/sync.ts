@@ -7,7 +7,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
   static override summary = 'Copy secrets between providers, writing only what changed.'
   static override description = `Copies every variable whose reference uses the --from provider (or starts with the --from reference prefix) to the --to provider, under the variable's name: \`secrets sync --from aws --to local\` makes an encrypted offline copy of exactly what the app uses.
 
-First shows a diff of names, references and versions (never values; values are compared by SHA-256 in memory): + new, ~ changed, = unchanged. Then writes only what differs, each write recorded in the access log. Asks for confirmation on a terminal; without one, --yes is required. --dry-run only shows the diff.
+First shows a diff of names, references and versions (never values; values are compared in memory by HMAC-SHA256 under a key made for the run): + new, ~ changed, = unchanged. Then writes only what differs, each write recorded in the access log. Asks for confirmation on a terminal; without one, --yes is required. --dry-run only shows the diff.
 
 --to ALIAS stores NAME as ALIAS://NAME; --to ALIAS://PREFIX/ stores it as ALIAS://PREFIX/NAME; --to ALIAS://PATH stores it as field NAME of the secret PATH (the usual shape for Vault: --to vault://secret/myapp).`
 

@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {createHmac, randomBytes} from 'node:crypto'
 
 import {SecretsError} from '../../errors.js'
 import {parseReference, type Reference} from '../reference.js'
@@ -36,9 +36,15 @@ export interface SyncOptions {
   to: string
   only?: string[]
   environment?: string
+  /** False for a read-only comparison (`drift`): the destination need not be writable. Default true. */
+  forWrite?: boolean
 }
 
-const hashOf = (v: SecretValue): string => createHash('sha256').update(v.reveal()).digest('hex')
+/** Keyed fingerprints under a key made per comparison, kept in memory only. */
+export function fingerprinter(): (v: SecretValue) => string {
+  const key = randomBytes(32)
+  return (v) => createHmac('sha256', key).update(v.reveal()).digest('base64')
+}
 
 /**
  * Where variable `name` goes in the destination: `alias` gives `alias://NAME`; a prefix ending in `/`
@@ -84,7 +90,7 @@ function checkTarget(session: Session, text: string, flag: string): string {
 
 /**
  * Compare the variables whose reference uses `from` with their copies in `to`: every source is read
- * (failing closed), every destination read too, and the two compared by SHA-256 in memory. Nothing is
+ * (failing closed), every destination read too, and the two compared by keyed fingerprints in memory. Nothing is
  * written here.
  */
 export async function planSync(session: Session, o: SyncOptions): Promise<SyncPlan> {
@@ -133,15 +139,17 @@ export async function planSync(session: Session, o: SyncOptions): Promise<SyncPl
       })
   }
   const destination = await session.provider(toAlias)
-  requireCapability(
-    destination,
-    'write',
-    `Provider ${toAlias} (${destination.type}) cannot write secrets, so it cannot be the destination of a sync.`,
-  )
+  if (o.forWrite !== false)
+    requireCapability(
+      destination,
+      'write',
+      `Provider ${toAlias} (${destination.type}) cannot write secrets, so it cannot be the destination of a sync.`,
+    )
   const source = await session.resolve(sources)
   const current = await session.resolve(destinations, {allowMissing: true})
   const existing = new Map(current.resolved.map((r) => [r.name, r]))
   const values = new Map<string, SecretValue>()
+  const hashOf = fingerprinter()
   const items = source.resolved.map((s): SyncItem => {
     const d = existing.get(s.name)
     values.set(s.name, s.value)
