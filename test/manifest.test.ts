@@ -43,6 +43,7 @@ describe('oclif.manifest.json', () => {
       'exec',
       'export',
       'get',
+      'import',
       'init',
       'key:add',
       'key:list',

@@ -108,7 +108,10 @@ describe('drift --env A --env B', () => {
       [['drift'], /drift compares two environments; 0 --env were given\./],
       [['drift', '--env', 'staging', '--env', 'staging'], /--env staging was given twice/],
       [['drift', '--from', 'local'], /drift needs --from and --to together; only --from was given\./],
-      [['drift', '--from', 'local', '--to', 'x', '--env', 'a', '--env', 'b'], /With --from and --to, drift takes at most one --env\./],
+      [
+        ['drift', '--from', 'local', '--to', 'x', '--env', 'a', '--env', 'b'],
+        /With --from and --to, drift takes at most one --env\./,
+      ],
     ] as const) {
       const r = await run([...args])
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)

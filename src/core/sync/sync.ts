@@ -56,7 +56,8 @@ export function destinationOf(to: string, name: string): string {
   return `${to}#${name}`
 }
 
-function checkTarget(session: Session, text: string, flag: string): string {
+/** Check a `--from`/`--to` provider alias or reference prefix; returns the alias. */
+export function checkTarget(session: Session, text: string, flag: string): string {
   const alias = text.includes('://') ? text.slice(0, text.indexOf('://')) : text
   if (text.includes('://') && !text.endsWith('://')) {
     // Validate the prefix as a reference (with the trailing "/" a prefix may have).
