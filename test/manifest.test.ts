@@ -56,6 +56,7 @@ describe('oclif.manifest.json', () => {
       'rollback',
       'rotate',
       'scan',
+      'schema',
       'set',
       'status',
       'sync',

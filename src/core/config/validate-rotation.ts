@@ -1,12 +1,13 @@
 import {parseDuration} from '../lib/time.js'
 import {GENERATOR_TYPES, PASSWORD_CLASSES, type GeneratorSpec, type RotationPolicy} from './types.js'
+import {GENERATE_FIELDS, GENERATE_LENGTH, ROTATE_FIELDS} from './fields.js'
 import {isPlainObject, type Validator} from './validator.js'
 
 /** `rotate: {every: 30d, generate: {type: password, length: 32}, verify: './check-db'}`. */
 export function rotationPolicy(v: Validator, p: string[], raw: unknown): RotationPolicy {
   if (!isPlainObject(raw))
     v.fail(p, 'must be a mapping such as `{every: 30d, generate: {type: password, length: 32}, verify: "./check"}`')
-  v.onlyKeys(p, raw, ['every', 'generate', 'verify'])
+  v.onlyKeys(p, raw, ROTATE_FIELDS)
   const policy: RotationPolicy = {}
   if (raw.every !== undefined) {
     const every = typeof raw.every === 'string' ? parseDuration(raw.every) : undefined
@@ -33,13 +34,18 @@ function generatorSpec(v: Validator, p: string[], raw: unknown): GeneratorSpec {
       p,
       `must be a generator type (${GENERATOR_TYPES.join(', ')}) or a mapping such as \`{type: password, length: 32}\``,
     )
-  v.onlyKeys(p, spec, ['type', 'length', 'classes', 'symbols', 'charset'])
+  v.onlyKeys(p, spec, GENERATE_FIELDS)
   if (!(GENERATOR_TYPES as readonly unknown[]).includes(spec.type))
     v.fail([...p, 'type'], `must be one of ${GENERATOR_TYPES.join(', ')}`)
   const out: GeneratorSpec = {type: spec.type as GeneratorSpec['type']}
   if (spec.length !== undefined) {
-    if (typeof spec.length !== 'number' || !Number.isInteger(spec.length) || spec.length < 8 || spec.length > 4096)
-      v.fail([...p, 'length'], 'must be a whole number from 8 to 4096')
+    if (
+      typeof spec.length !== 'number' ||
+      !Number.isInteger(spec.length) ||
+      spec.length < GENERATE_LENGTH.min ||
+      spec.length > GENERATE_LENGTH.max
+    )
+      v.fail([...p, 'length'], `must be a whole number from ${GENERATE_LENGTH.min} to ${GENERATE_LENGTH.max}`)
     if (spec.type === 'uuid') v.fail([...p, 'length'], 'does not apply to uuid')
     out.length = spec.length
   }

@@ -7,26 +7,18 @@ import {ALIAS_PATTERN, ENV_NAME_PATTERN, parseReference, type Reference} from '.
 import {isEntries, isOneOf, type SettingKind, type SettingsSchema} from './settings-schema.js'
 import type {EnvEntry, FileEntry, ProjectConfig, ProviderConfig, RotationPolicy} from './types.js'
 import {rotationPolicy} from './validate-rotation.js'
+import {
+  CACHE_FIELDS,
+  CREDENTIAL_KEYS,
+  ENV_ENTRY_FIELDS,
+  ENVIRONMENT_FIELDS,
+  ENVIRONMENT_NAME_PATTERN,
+  FILE_ENTRY_FIELDS,
+  FILE_NAME_MAX,
+  FILE_NAME_PATTERN,
+  TOP_LEVEL_FIELDS,
+} from './fields.js'
 import {isPlainObject, Validator, type LineOf} from './validator.js'
-
-/** Setting names that would hold a credential; they belong in the environment, never in the file. */
-const CREDENTIAL_KEYS = new Set([
-  'token',
-  'password',
-  'passphrase',
-  'secret',
-  'secretid',
-  'roleid',
-  'secretaccesskey',
-  'accesskeyid',
-  'sessiontoken',
-  'clientsecret',
-  'apikey',
-  'privatekey',
-  'key',
-  'identity',
-  'credentials',
-])
 
 /**
  * Check a parsed `secrets.yaml` and build the ProjectConfig; the first problem is a CONFIG_INVALID naming
@@ -37,7 +29,7 @@ export function validateConfig(root: unknown, lineOf: LineOf, file: string): Pro
   const v: ConfigValidator = new ConfigValidator(lineOf, file)
   if (root === null || root === undefined) v.fail([], 'the file is empty; it needs at least a `providers:` section')
   if (!isPlainObject(root)) v.fail([], 'the top level must be a mapping with `providers:`, `env:` and `environments:`')
-  v.onlyKeys([], root, ['version', 'providers', 'env', 'files', 'environments', 'cache'])
+  v.onlyKeys([], root, TOP_LEVEL_FIELDS)
   if (root.version !== undefined && root.version !== 1) v.fail(['version'], 'must be 1 (or left out)')
 
   const providers = providerMap(root.providers ?? {}, v)
@@ -164,7 +156,7 @@ class ConfigValidator extends Validator {
       const p = [...path, name]
       this.variableName(p, name)
       if (isPlainObject(value)) {
-        this.onlyKeys(p, value, ['ref', 'rotate'])
+        this.onlyKeys(p, value, ENV_ENTRY_FIELDS)
         if (typeof value.ref !== 'string')
           this.fail(
             [...p, 'ref'],
@@ -199,10 +191,10 @@ class ConfigValidator extends Validator {
       this.fail(['environments'], 'must be a mapping of environment name to `{env: {...}}`')
     for (const [name, body] of Object.entries(rawEnvironments)) {
       const path = ['environments', name]
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+      if (!ENVIRONMENT_NAME_PATTERN.test(name))
         this.fail(path, 'environment names are letters, digits, "_", "." and "-"')
       if (!isPlainObject(body)) this.fail(path, 'must be a mapping with an `env:` and/or `files:` section')
-      this.onlyKeys(path, body, ['env', 'files'])
+      this.onlyKeys(path, body, ENVIRONMENT_FIELDS)
       const envOverrides = this.envMap(body.env, [...path, 'env'], providers)
       environments.set(name, envOverrides)
       environmentFiles.set(name, this.fileMap(body.files, [...path, 'files'], providers, envOverrides))
@@ -213,7 +205,7 @@ class ConfigValidator extends Validator {
   cache(raw: unknown): {maxAgeMs?: number} | undefined {
     if (raw === undefined || raw === null) return undefined
     if (!isPlainObject(raw)) this.fail(['cache'], 'must be a mapping, e.g. `cache: {maxAge: 24h}`')
-    this.onlyKeys(['cache'], raw, ['maxAge'])
+    this.onlyKeys(['cache'], raw, CACHE_FIELDS)
     if (raw.maxAge === undefined) return {}
     const ms = typeof raw.maxAge === 'string' ? parseDuration(raw.maxAge) : undefined
     if (ms === undefined || ms <= 0) this.fail(['cache', 'maxAge'], 'must be a duration such as 30m, 24h or 7d')
@@ -245,7 +237,7 @@ class ConfigValidator extends Validator {
       let mode = 0o600
       let fileName = name
       if (isPlainObject(value)) {
-        this.onlyKeys(p, value, ['ref', 'template', 'mode', 'name'])
+        this.onlyKeys(p, value, FILE_ENTRY_FIELDS)
         if (value.template !== undefined) {
           if (value.ref !== undefined)
             this.fail(
@@ -261,8 +253,8 @@ class ConfigValidator extends Validator {
         if (value.name !== undefined) {
           if (
             typeof value.name !== 'string' ||
-            !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(value.name) ||
-            value.name.length > 255
+            !FILE_NAME_PATTERN.test(value.name) ||
+            value.name.length > FILE_NAME_MAX
           ) {
             this.fail(
               [...p, 'name'],

@@ -46,7 +46,7 @@ export class Validator {
     })
   }
 
-  onlyKeys(path: string[], obj: Record<string, unknown>, allowed: string[]): void {
+  onlyKeys(path: string[], obj: Record<string, unknown>, allowed: readonly string[]): void {
     for (const key of Object.keys(obj)) {
       if (!allowed.includes(key))
         this.fail([...path, key], `is not a known field here (expected ${allowed.join(', ')})`)

@@ -1,5 +1,6 @@
 import {existsSync} from 'node:fs'
-import {join, relative, resolve} from 'node:path'
+import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {SecretsError} from '../../errors.js'
 import {writeFileAtomic} from '../lib/atomic-write.js'
@@ -28,8 +29,26 @@ export interface InitResult {
   store: {path: string; created: boolean; recipients: number}
 }
 
-function configTemplate(storePath: string): string {
-  return `# secrets.yaml: which providers exist and which variables come from where.
+/**
+ * The schema the package ships, for the editor line of a new secrets.yaml: relative to the config when
+ * the package is installed inside the project (node_modules, so teammates' editors find it too), else
+ * absolute. Either way a file on disk that matches the installed CLI and needs no network.
+ */
+export function schemaLocation(configDir: string): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
+    const file = join(dir, 'secrets.schema.json')
+    if (existsSync(file) && existsSync(join(dir, 'package.json'))) {
+      const rel = relative(configDir, file)
+      return rel.startsWith('..') || isAbsolute(rel) ? file : rel.split(sep).join('/')
+    }
+  }
+  return undefined
+}
+
+function configTemplate(storePath: string, schema: string | undefined): string {
+  const editor = schema === undefined ? '' : `# yaml-language-server: $schema=${schema}\n`
+  return `${editor}# secrets.yaml: which providers exist and which variables come from where.
 # Never put a secret value or a credential in this file; it is meant to be committed.
 # Every secret in the local store is injected under its own name; env: adds references on top.
 providers:
@@ -110,7 +129,7 @@ export async function initProject(o: InitOptions): Promise<InitResult> {
 
   if (!configExists) {
     const rel = relative(join(configFile, '..'), storeFile) || DEFAULT_STORE_PATH
-    writeFileAtomic(configFile, configTemplate(rel), 0o644)
+    writeFileAtomic(configFile, configTemplate(rel, schemaLocation(dirname(configFile))), 0o644)
   }
   return {
     config: {path: configFile, created: !configExists},
