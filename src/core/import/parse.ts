@@ -75,7 +75,7 @@ export function detectFormat(path: string, text: string): ImportFormat {
   return 'dotenv'
 }
 
-function decodeText(bytes: Buffer, path: string): string {
+export function decodeText(bytes: Buffer, path: string): string {
   try {
     return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
   } catch {
@@ -118,7 +118,8 @@ function parseJson(text: string, path: string): Array<[string, unknown]> {
   return Object.entries(root)
 }
 
-async function parseYaml(text: string, path: string): Promise<Array<[string, unknown]>> {
+/** A YAML file's data with every scalar a string (failsafe schema) and no aliases, or USAGE naming the line. */
+export async function loadYamlData(text: string, path: string): Promise<unknown> {
   const {parseDocument} = await import('yaml')
   // The failsafe schema keeps every scalar exactly as written (`PORT: 0123` stays "0123", `ON: yes` "yes").
   const doc = parseDocument(text, {schema: 'failsafe', uniqueKeys: true})
@@ -138,6 +139,11 @@ async function parseYaml(text: string, path: string): Promise<Array<[string, unk
       suggestions: ['Write each value out in full: a file of names and values needs no aliases.'],
     })
   }
+  return root
+}
+
+async function parseYaml(text: string, path: string): Promise<Array<[string, unknown]>> {
+  const root = await loadYamlData(text, path)
   if (root === null || root === undefined) return []
   if (typeof root !== 'object' || Array.isArray(root)) notMapping(path, 'yaml', 'the top level is not a mapping')
   return Object.entries(root)
