@@ -1,0 +1,170 @@
+// `secrets list` (what the app gets, and from where) and `secrets doctor` resolving the environment,
+// both without printing a value.
+import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import {Sandbox} from '../helpers/cli.js'
+
+const CANARIES = ['canary-store-7f3a', 'canary-plain-2b9c', 'canary-cert-5d1e', 'canary-staging-8a4f']
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+
+const CONFIG = `providers:
+  local: {type: local, path: .secrets/store.json}
+env:
+  DATABASE_URL: local://STAGING_DB
+  API_KEY: local://PLAIN
+files:
+  TLS_CERT: local://CERT_PEM
+environments:
+  staging:
+    env:
+      DATABASE_URL: local://STAGING_ONLY
+  broken:
+    env:
+      DATABASE_URL: local://NOT_THERE
+`
+
+function assertNoValue(...outputs: string[]): void {
+  for (const text of outputs) for (const canary of CANARIES) assert.ok(!text.includes(canary), `${canary} printed`)
+}
+
+describe('list: the environment the app gets', () => {
+  const sb = new Sandbox()
+  before(async () => {
+    await sb.init()
+    const values: Array<[string, string]> = [
+      ['API_KEY', CANARIES[0]],
+      ['PLAIN', CANARIES[1]],
+      ['CERT_PEM', CANARIES[2]],
+      ['STAGING_DB', CANARIES[0]],
+      ['STAGING_ONLY', CANARIES[3]],
+    ]
+    for (const [name, value] of values) assert.equal((await sb.run(['set', name], {input: value})).code, 0)
+    assert.equal((await sb.run(['set', 'PLAIN'], {input: `${CANARIES[1]}-v2`})).code, 0)
+    writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
+  })
+  after(() => sb.cleanup())
+
+  it('shows each variable with reference, provider, source and version; a mapping shadowing a local secret is named', async () => {
+    const r = await sb.run(['list'])
+    assert.equal(r.code, 0, r.stderr)
+    const rows = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(/ {2,}/))
+    assert.deepEqual(rows[0], ['VARIABLE', 'REFERENCE', 'PROVIDER', 'TYPE', 'FROM', 'VERSION', 'UPDATED'])
+    assert.deepEqual(
+      rows.slice(1).map((row) => row.slice(0, 6)),
+      [
+        ['API_KEY', 'local://PLAIN', 'local', 'local', 'env:', '2'],
+        ['DATABASE_URL', 'local://STAGING_DB', 'local', 'local', 'env:', '1'],
+        ['PLAIN', 'local://PLAIN', 'local', 'local', 'implicit', '2'],
+        ['STAGING_DB', 'local://STAGING_DB', 'local', 'local', 'implicit', '1'],
+        ['STAGING_ONLY', 'local://STAGING_ONLY', 'local', 'local', 'implicit', '1'],
+        ['TLS_CERT', 'local://CERT_PEM', 'local', 'local', 'files:', '1'],
+      ],
+    )
+    for (const row of rows.slice(1)) assert.match(row[6], ISO)
+    assert.equal(
+      r.stderr,
+      'Note: API_KEY is local://PLAIN (env:); the local secret local://API_KEY is not what the app gets.\n',
+    )
+    assertNoValue(r.stdout, r.stderr)
+  })
+
+  it('--env selects a named environment (and SECRETS_ENV does the same); --json has one exact shape', async () => {
+    const r = await sb.run(['list', '--env', 'staging', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stderr, '')
+    const json = JSON.parse(r.stdout)
+    const updated = (name: string) => json.variables.find((v: {name: string}) => v.name === name).updated as string
+    for (const v of json.variables) assert.match(v.updated, ISO)
+    const base = {provider: 'local', kind: 'local'}
+    assert.deepEqual(json, {
+      environment: 'staging',
+      variables: [
+        {
+          name: 'API_KEY',
+          ref: 'local://PLAIN',
+          ...base,
+          from: 'env:',
+          version: '2',
+          updated: updated('API_KEY'),
+          shadows: 'local://API_KEY',
+        },
+        {
+          name: 'DATABASE_URL',
+          ref: 'local://STAGING_ONLY',
+          ...base,
+          from: 'environments.staging',
+          version: '1',
+          updated: updated('DATABASE_URL'),
+        },
+        {name: 'PLAIN', ref: 'local://PLAIN', ...base, from: 'implicit', version: '2', updated: updated('PLAIN')},
+        {
+          name: 'STAGING_DB',
+          ref: 'local://STAGING_DB',
+          ...base,
+          from: 'implicit',
+          version: '1',
+          updated: updated('STAGING_DB'),
+        },
+        {
+          name: 'STAGING_ONLY',
+          ref: 'local://STAGING_ONLY',
+          ...base,
+          from: 'implicit',
+          version: '1',
+          updated: updated('STAGING_ONLY'),
+        },
+        {
+          name: 'TLS_CERT',
+          ref: 'local://CERT_PEM',
+          ...base,
+          from: 'files:',
+          file: 'TLS_CERT',
+          version: '1',
+          updated: updated('TLS_CERT'),
+        },
+      ],
+    })
+    const viaEnv = await sb.run(['list', '--json'], {env: {SECRETS_ENV: 'staging'}})
+    assert.deepEqual(JSON.parse(viaEnv.stdout), json)
+    assertNoValue(r.stdout, viaEnv.stdout)
+  })
+
+  it('a mapped secret that does not exist is listed with its error code, not a failure', async () => {
+    const r = await sb.run(['list', '--env', 'broken', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const db = JSON.parse(r.stdout).variables.find((v: {name: string}) => v.name === 'DATABASE_URL')
+    assert.deepEqual(db, {
+      name: 'DATABASE_URL',
+      ref: 'local://NOT_THERE',
+      provider: 'local',
+      kind: 'local',
+      from: 'environments.broken',
+      error: {code: 'NOT_FOUND', message: `No secret named NOT_THERE in the local store ${sb.storeFile}.`},
+    })
+  })
+
+  it('an unknown --env is CONFIG_INVALID naming the environments', async () => {
+    const r = await sb.run(['list', '--env', 'prod'])
+    assert.equal(r.code, 3)
+    assert.match(
+      r.stderr,
+      /^Error \[CONFIG_INVALID\]: Environment "prod" is not defined in .*secrets\.yaml\.\n {2}→ Use one of: staging, broken\.\n$/,
+    )
+  })
+
+  it('list ALIAS still lists that provider', async () => {
+    const r = await sb.run(['list', 'local', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual(
+      JSON.parse(r.stdout).secrets.map((s: {name: string}) => s.name),
+      ['API_KEY', 'CERT_PEM', 'PLAIN', 'STAGING_DB', 'STAGING_ONLY'],
+    )
+    assertNoValue(r.stdout)
+  })
+})
