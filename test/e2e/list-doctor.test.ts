@@ -168,3 +168,110 @@ describe('list: the environment the app gets', () => {
     assertNoValue(r.stdout)
   })
 })
+
+describe('doctor: every variable of the environment resolves', () => {
+  const sb = new Sandbox()
+  before(async () => {
+    await sb.init()
+    for (const [name, value] of [
+      ['PLAIN', CANARIES[1]],
+      ['CERT_PEM', CANARIES[2]],
+      ['STAGING_DB', CANARIES[0]],
+      ['STAGING_ONLY', CANARIES[3]],
+    ])
+      assert.equal((await sb.run(['set', name], {input: value})).code, 0)
+    writeFileSync(join(sb.project, 'secrets.yaml'), CONFIG)
+  })
+  after(() => sb.cleanup())
+
+  it('exits 0 with every variable and files: entry ok', async () => {
+    const r = await sb.run(['doctor'])
+    assert.equal(r.code, 0, r.stdout)
+    const lines = r.stdout.trimEnd().split('\n')
+    assert.deepEqual(
+      lines.slice(4).map((l) => l.split(/ +/).slice(0, 4)),
+      [
+        ['ok', 'variable', 'API_KEY', 'local://PLAIN'],
+        ['ok', 'variable', 'DATABASE_URL', 'local://STAGING_DB'],
+        ['ok', 'variable', 'PLAIN', 'local://PLAIN'],
+        ['ok', 'variable', 'STAGING_DB', 'local://STAGING_DB'],
+        ['ok', 'variable', 'STAGING_ONLY', 'local://STAGING_ONLY'],
+        ['ok', 'variable', 'TLS_CERT', 'local://CERT_PEM'],
+      ],
+    )
+    assertNoValue(r.stdout, r.stderr)
+  })
+
+  it('one missing secret: its code as exit status, the variable named, and the fix lines exec prints', async () => {
+    const r = await sb.run(['doctor', '--env', 'broken'])
+    assert.equal(r.code, 5, r.stdout)
+    const exec = await sb.run(['exec', '--env', 'broken', '--', 'true'])
+    assert.equal(exec.code, 5)
+    const failing = r.stdout.split('\n').filter((l) => l.startsWith('FAIL'))
+    assert.equal(failing.length, 1)
+    assert.match(
+      failing[0],
+      /^FAIL {2}variable DATABASE_URL +local:\/\/NOT_THERE \(provider local\): No secret named NOT_THERE in the local store .*\. \[NOT_FOUND\]$/,
+    )
+    // The same error, line for line, as `exec` stops with.
+    assert.ok(
+      r.stdout.endsWith(`\n\`secrets exec --env broken\` would refuse to start with:\n${exec.stderr}`),
+      r.stdout,
+    )
+    assert.match(
+      exec.stderr,
+      /^Error \[NOT_FOUND\]: Could not resolve 1 of 6 variable\(s\); nothing was used:\n {2}DATABASE_URL = local:\/\/NOT_THERE/,
+    )
+    assertNoValue(r.stdout, r.stderr)
+  })
+
+  it('--json gives a status per variable; --all-envs checks the base env: and every environment', async () => {
+    const r = await sb.run(['doctor', '--all-envs', '--json'])
+    assert.equal(r.code, 5)
+    const json = JSON.parse(r.stdout)
+    assert.equal(json.ok, false)
+    assert.deepEqual(
+      json.checks.map((c: {name: string; status: string}) => [c.name, c.status]),
+      [
+        ['config', 'ok'],
+        ['identity', 'ok'],
+        ['provider local', 'ok'],
+        ['audit log', 'ok'],
+      ],
+    )
+    const row = (environment: string | null, name: string, ref: string) => ({
+      environment,
+      name,
+      ref,
+      provider: 'local',
+      status: 'ok',
+    })
+    const common = (environment: string | null) => [
+      row(environment, 'API_KEY', 'local://PLAIN'),
+      row(environment, 'PLAIN', 'local://PLAIN'),
+      row(environment, 'STAGING_DB', 'local://STAGING_DB'),
+      row(environment, 'STAGING_ONLY', 'local://STAGING_ONLY'),
+      row(environment, 'TLS_CERT', 'local://CERT_PEM'),
+    ]
+    const withDb = (environment: string | null, db: object) => {
+      const rows: object[] = common(environment)
+      rows.splice(1, 0, db)
+      return rows
+    }
+    assert.deepEqual(json.variables, [
+      ...withDb(null, row(null, 'DATABASE_URL', 'local://STAGING_DB')),
+      ...withDb('staging', row('staging', 'DATABASE_URL', 'local://STAGING_ONLY')),
+      ...withDb('broken', {
+        environment: 'broken',
+        name: 'DATABASE_URL',
+        ref: 'local://NOT_THERE',
+        provider: 'local',
+        status: 'fail',
+        code: 'NOT_FOUND',
+        exitCode: 5,
+        message: `No secret named NOT_THERE in the local store ${sb.storeFile}.`,
+      }),
+    ])
+    assertNoValue(r.stdout, r.stderr)
+  })
+})
