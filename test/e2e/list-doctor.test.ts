@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
+import {VaultTestServer} from '../servers/vault/server.js'
 
 const CANARIES = ['canary-store-7f3a', 'canary-plain-2b9c', 'canary-cert-5d1e', 'canary-staging-8a4f']
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
@@ -273,5 +274,135 @@ describe('doctor: every variable of the environment resolves', () => {
       }),
     ])
     assertNoValue(r.stdout, r.stderr)
+  })
+})
+
+describe('list and doctor with a Vault provider and a template (over the wire to the test server)', () => {
+  const sb = new Sandbox()
+  let server: VaultTestServer
+  const env = () => ({VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken})
+  before(async () => {
+    server = await VaultTestServer.start()
+    server.mountKv('kv1', 1)
+    server.put('secret', 'app', {db_user: 'vault-canary-user', db_pass: 'vault-canary-pass'})
+    server.put('secret', 'app', {db_user: 'vault-canary-user', db_pass: 'vault-canary-pass-2'})
+    server.put('kv1', 'legacy', {token: 'vault-canary-legacy'})
+    await sb.init()
+    assert.equal((await sb.run(['set', 'DB_USER'], {input: CANARIES[0]})).code, 0)
+    writeFileSync(
+      join(sb.project, 'db.json.tpl'),
+      '{"user": "{{ ref "DB_USER" }}", "pass": "{{ ref "vault://secret/app#db_pass" }}"}\n',
+    )
+    writeFileSync(join(sb.project, 'bad.json.tpl'), '{"x": "{{ ref "local://NOT_THERE" }}"}\n')
+    writeFileSync(
+      join(sb.project, 'secrets.yaml'),
+      `providers:
+  local: {type: local, path: .secrets/store.json}
+  vault: {type: vault}
+env:
+  DB_PASS: vault://secret/app#db_pass
+  LEGACY: vault://kv1/legacy#token
+files:
+  DB_CONFIG: {template: db.json.tpl, name: db.json}
+environments:
+  broken:
+    env:
+      DB_PASS: vault://secret/gone#db_pass
+    files:
+      DB_CONFIG: {template: bad.json.tpl}
+`,
+    )
+  })
+  after(async () => {
+    await server.close()
+    sb.cleanup()
+  })
+
+  it('list describes KV v2 from its metadata endpoint alone (no data read), KV v1 without a version', async () => {
+    server.resetCounters()
+    const r = await sb.run(['list', '--json'], {env: env()})
+    assert.equal(r.code, 0, r.stderr)
+    const {variables} = JSON.parse(r.stdout)
+    const pass = variables.find((v: {name: string}) => v.name === 'DB_PASS')
+    assert.match(pass.updated, /^\d{4}-\d\d-\d\dT/)
+    assert.deepEqual(
+      variables.map((v: Record<string, unknown>) => ({...v, updated: v.updated === undefined ? undefined : 'set'})),
+      [
+        {
+          name: 'DB_CONFIG',
+          from: 'files:',
+          file: 'db.json',
+          template: join(sb.project, 'db.json.tpl'),
+          updated: undefined,
+        },
+        {
+          name: 'DB_PASS',
+          ref: 'vault://secret/app#db_pass',
+          provider: 'vault',
+          kind: 'vault',
+          from: 'env:',
+          version: '2',
+          updated: 'set',
+        },
+        {
+          name: 'DB_USER',
+          ref: 'local://DB_USER',
+          provider: 'local',
+          kind: 'local',
+          from: 'implicit',
+          version: '1',
+          updated: 'set',
+        },
+        {
+          name: 'LEGACY',
+          ref: 'vault://kv1/legacy#token',
+          provider: 'vault',
+          kind: 'vault',
+          from: 'env:',
+          updated: undefined,
+        },
+      ],
+    )
+    assert.equal(server.count('GET secret/metadata/app'), 1)
+    assert.equal(server.count('GET secret/data/app'), 0)
+    assert.equal(server.count('GET kv1/legacy'), 0)
+    assertNoValue(r.stdout, r.stderr)
+    for (const v of ['vault-canary-user', 'vault-canary-pass', 'vault-canary-legacy']) assert.ok(!r.stdout.includes(v))
+    const table = await sb.run(['list'], {env: env()})
+    assert.match(table.stdout, /^DB_CONFIG +template .*db\.json\.tpl +- +- +files: +- +-$/m)
+  })
+
+  it('doctor resolves the Vault variables and the template; a broken environment fails on both, exit 5', async () => {
+    const ok = await sb.run(['doctor', '--json'], {env: env()})
+    assert.equal(ok.code, 0, ok.stdout)
+    assert.deepEqual(
+      JSON.parse(ok.stdout).variables.map((v: {name: string; status: string}) => [v.name, v.status]),
+      [
+        ['DB_CONFIG', 'ok'],
+        ['DB_PASS', 'ok'],
+        ['DB_USER', 'ok'],
+        ['LEGACY', 'ok'],
+      ],
+    )
+    const bad = await sb.run(['doctor', '--env', 'broken'], {env: env()})
+    assert.equal(bad.code, 5, bad.stdout)
+    const failing = bad.stdout.split('\n').filter((l) => l.startsWith('FAIL'))
+    assert.equal(failing.length, 2, bad.stdout)
+    assert.match(
+      failing[0],
+      /^FAIL {2}variable DB_CONFIG +template .*bad\.json\.tpl: Could not resolve 1 of 1 variable\(s\); nothing was used: .*local:\/\/NOT_THERE .*\[NOT_FOUND\]$/,
+    )
+    assert.match(
+      failing[1],
+      /^FAIL {2}variable DB_PASS +vault:\/\/secret\/gone#db_pass \(provider vault\): .* \[NOT_FOUND\]$/,
+    )
+    assert.match(
+      bad.stdout,
+      /\n`secrets exec --env broken` would refuse to start with:\nError \[NOT_FOUND\]: Could not resolve 1 of 3 variable\(s\)/,
+    )
+    for (const out of [ok.stdout, bad.stdout, ok.stderr, bad.stderr]) {
+      assertNoValue(out)
+      for (const v of ['vault-canary-user', 'vault-canary-pass', 'vault-canary-legacy']) assert.ok(!out.includes(v))
+    }
   })
 })

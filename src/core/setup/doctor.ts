@@ -156,7 +156,13 @@ export async function checkEnvironments(
         await resolveEnvironment(session, {environment: env, files: true, only: [name]})
       } catch (error) {
         const e = asSecretsError(error)
-        Object.assign(status, {status: 'fail', code: e.code, exitCode: e.exitCode, message: e.message.split('\n')[0]})
+        // A template's error names the failed reference on its second line: keep it in the one-line status.
+        const message = e.message
+          .split('\n')
+          .slice(0, 2)
+          .map((l) => l.trim())
+          .join(' ')
+        Object.assign(status, {status: 'fail', code: e.code, exitCode: e.exitCode, message})
         report.errors.push(e)
       }
       report.variables.push(status)
