@@ -109,8 +109,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       return
     }
     const chalk = makeChalk(process.stderr)
-    let text = `${chalk.red(`Error [${error.code}]:`)} ${scrub(error.message)}\n`
-    for (const s of error.suggestions) text += `  ${chalk.dim('→')} ${scrub(s)}\n`
+    let text = errorText(error, chalk)
     if (error.code === 'INTERNAL') {
       text += process.env.DEBUG
         ? `${scrub(String(err.stack ?? err))}\n`
@@ -118,6 +117,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     process.stderr.write(text)
   }
+}
+
+/** A SecretsError as the CLI prints it: `Error [CODE]: message`, then one `→` line per suggestion. */
+export function errorText(error: SecretsError, chalk: ReturnType<typeof makeChalk>): string {
+  let text = `${chalk.red(`Error [${error.code}]:`)} ${scrub(error.message)}\n`
+  for (const s of error.suggestions) text += `  ${chalk.dim('→')} ${scrub(s)}\n`
+  return text
 }
 
 /** Map anything thrown to the error tree. */

@@ -1,21 +1,66 @@
-import {BaseCommand} from '../cli/base-command.js'
-import {runDoctor, type Check} from '../core/setup/doctor.js'
+import * as Flags from '@oclif/core/flags'
+
+import {BaseCommand, errorText} from '../cli/base-command.js'
+import {checkEnvironments, runDoctor, type Check, type VariableStatus} from '../core/setup/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
-  static override summary = 'Check the config, your identity, every provider and the audit log.'
-  static override description =
-    'Runs every check even when one fails. Exits 0 when all pass, otherwise with the exit code of the first failure.'
-  static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json']
+  static override summary =
+    'Check the config, your identity, every provider, the audit log, and that every variable resolves.'
 
-  async run(): Promise<{ok: boolean; checks: Check[]}> {
-    const checks = await runDoctor(this.session())
+  static override description = `Runs every check even when one fails. Then resolves every variable and \`files:\` entry of the selected environment (--env / SECRETS_ENV; --all-envs: the base env: and every environment) as \`exec\` would, without printing a value, and reports each failure with the fixes \`exec\` would print. Exits 0 when all pass, otherwise with the exit code of the first failure.`
+
+  static override examples = [
+    '<%= config.bin %> doctor',
+    '<%= config.bin %> doctor --env staging',
+    '<%= config.bin %> doctor --all-envs --json',
+  ]
+
+  static override flags = {
+    'all-envs': Flags.boolean({
+      description: 'Resolve the base env: and every environment under environments: (instead of --env).',
+    }),
+  }
+
+  async run(): Promise<{ok: boolean; checks: Check[]; variables: VariableStatus[]}> {
+    const session = this.session()
+    const checks = await runDoctor(session)
+    const config = checks.find((c) => c.name === 'config')
+    const environments = this.flags['all-envs']
+      ? [undefined, ...(config?.status === 'ok' ? session.config.environments.keys() : [])]
+      : [this.flags.env === '' ? undefined : this.flags.env]
+    const reports = config?.status === 'ok' ? await checkEnvironments(session, environments) : []
+    for (const r of reports) if (r.failure) checks.push(r.failure)
+    const variables = reports.flatMap((r) => r.variables)
     const c = this.chalk
-    for (const check of checks) {
-      const mark = check.status === 'ok' ? c.green('ok  ') : check.status === 'warn' ? c.yellow('warn') : c.red('FAIL')
-      this.log(`${mark}  ${check.name.padEnd(16)} ${check.detail}${check.code ? c.dim(` [${check.code}]`) : ''}`)
+    const rows: Array<[Check['status'], string, string, string | undefined]> = checks.map((x) => [
+      x.status,
+      x.name,
+      x.detail,
+      x.code,
+    ])
+    for (const v of variables) {
+      const where = this.flags['all-envs'] ? ` (${v.environment ?? 'base env:'})` : ''
+      const target = v.ref === undefined ? `template ${v.template}` : `${v.ref} (provider ${v.provider})`
+      rows.push([
+        v.status,
+        `variable ${v.name}${where}`,
+        v.status === 'ok' ? target : `${target}: ${v.message}`,
+        v.code,
+      ])
     }
-    const failed = checks.find((x) => x.status === 'fail')
+    const width = Math.max(16, ...rows.map((r) => r[1].length))
+    for (const [status, name, detail, code] of rows) {
+      const mark = status === 'ok' ? c.green('ok  ') : status === 'warn' ? c.yellow('warn') : c.red('FAIL')
+      this.log(`${mark}  ${name.padEnd(width)} ${detail}${code ? c.dim(` [${code}]`) : ''}`)
+    }
+    for (const r of reports) {
+      if (r.errors.length === 0) continue
+      const flag = r.environment === null ? '' : ` --env ${r.environment}`
+      this.log(`\n\`secrets exec${flag}\` would refuse to start with:`)
+      for (const error of r.errors) this.log(errorText(error, c).trimEnd())
+    }
+    const failed = checks.find((x) => x.status === 'fail') ?? variables.find((v) => v.status === 'fail')
     if (failed) process.exitCode = failed.exitCode ?? 1
-    return {ok: failed === undefined, checks}
+    return {ok: failed === undefined, checks, variables}
   }
 }

@@ -474,7 +474,8 @@ export class Session {
   }
 }
 
-function resolutionError(failed: Unresolved[], total: number): SecretsError {
+/** The one error `exec` (and `doctor`) reports for variables that could not be resolved: each named, then the fixes. */
+export function resolutionError(failed: Unresolved[], total: number): SecretsError {
   const lines = failed.map(
     (f) => `  ${f.name} = ${f.ref.raw} (provider ${f.provider}): [${f.error.code}] ${f.error.message.split('\n')[0]}`,
   )

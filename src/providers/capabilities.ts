@@ -9,6 +9,8 @@ import {SecretsError} from '../errors.js'
 /** The methods behind each capability; all must be present. */
 export const CAPABILITY_METHODS = {
   list: ['list'],
+  /** Version and last change of one secret without reading its value (`secrets list`). */
+  describe: ['describe'],
   write: ['write'],
   delete: ['delete'],
   /** Cancel a scheduled deletion or recover a soft-deleted secret. */

@@ -54,6 +54,12 @@ export interface SecretProvider {
   read(refs: Reference[]): Promise<ReadOutcome[]>
   /** Names and metadata of what the provider holds (capability `list`). */
   list?(): Promise<SecretMeta[]>
+  /**
+   * One secret's current version and last change from the provider's metadata, without reading its
+   * value (capability `describe`, for `secrets list`). Fields the service does not keep are left out;
+   * NOT_FOUND when the secret does not exist.
+   */
+  describe?(ref: Reference): Promise<SecretMeta>
   /** Store a new current value (capability `write`). */
   write?(ref: Reference, value: SecretValue): Promise<{version: string}>
   /** Delete a secret; `recoverableUntil` is set when the provider keeps it in a recovery window (capability `delete`). */

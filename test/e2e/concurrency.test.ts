@@ -18,7 +18,7 @@ describe('concurrent writers', () => {
       Array.from({length: 20}, (_, i) => sb.run(['set', `KEY_${i}`], {input: `value-${i}`})),
     )
     for (const [i, r] of results.entries()) assert.equal(r.code, 0, `writer ${i}: ${r.stderr}`)
-    const list = JSON.parse((await sb.run(['list', '--json'])).stdout)
+    const list = JSON.parse((await sb.run(['list', 'local', '--json'])).stdout)
     assert.deepEqual(
       list.secrets.map((s: {name: string}) => s.name).sort(),
       Array.from({length: 20}, (_, i) => `KEY_${i}`).sort(),

@@ -45,10 +45,22 @@ describe('doctor', () => {
       const r = await sb.run(['doctor'])
       assert.equal(r.code, 6)
       const lines = r.stdout.trimEnd().split('\n')
+      // The environment cannot be listed either (the local store does not open): named, then exec's error.
       assert.deepEqual(
-        lines.map((l) => l.slice(0, 22).trimEnd()),
-        ['ok    config', 'FAIL  identity', 'FAIL  provider local', 'FAIL  provider vault', 'ok    audit log'],
+        lines.slice(0, 8).map((l) => l.slice(0, 22).trimEnd()),
+        [
+          'ok    config',
+          'FAIL  identity',
+          'FAIL  provider local',
+          'FAIL  provider vault',
+          'ok    audit log',
+          'FAIL  environment',
+          '',
+          '`secrets exec` would r',
+        ],
       )
+      assert.equal(lines[7], '`secrets exec` would refuse to start with:')
+      assert.match(lines[8], /^Error \[INSECURE_PERMISSIONS\]: .* is accessible by group or others \(mode 0604\)/)
       assert.match(
         lines[1],
         /is accessible by group or others \(mode 0604\); refusing to use it\. \[INSECURE_PERMISSIONS\]$/,

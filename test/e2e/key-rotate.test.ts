@@ -235,7 +235,7 @@ describe('key rotate', () => {
 
   it('a completed rotate: --json report, one audit record, values and history intact, the old data key decrypts nothing', async () => {
     writeFileSync(sb.storeFile, original)
-    const listBefore = JSON.parse((await sb.run(['list', '--json'])).stdout) as unknown
+    const listBefore = JSON.parse((await sb.run(['list', 'local', '--json'])).stdout) as unknown
     const auditBefore = sb.auditText().split('\n').length
     const r = await rotate(['--yes', '--json'])
     assert.equal(r.code, 0, r.stderr)
@@ -269,7 +269,7 @@ describe('key rotate', () => {
     )
 
     await assertOpensWithEveryRecipient()
-    const listAfter = JSON.parse((await sb.run(['list', '--json'])).stdout) as {
+    const listAfter = JSON.parse((await sb.run(['list', 'local', '--json'])).stdout) as {
       secrets: Array<{name: string; versions: number}>
     }
     assert.deepEqual(listAfter, listBefore, 'names, versions, times and authors are unchanged')

@@ -83,8 +83,8 @@ describe('init, set, get, list, export, delete (as a user runs them)', () => {
     assert.equal((await sb.run(['get', 'ARGV_SECRET'])).stdout, 'from-argv-1')
   })
 
-  it('list shows names, provider, version and author, never values', async () => {
-    const r = await sb.run(['list'])
+  it("list ALIAS shows the store's names, provider, version and author, never values", async () => {
+    const r = await sb.run(['list', 'local'])
     assert.equal(r.code, 0, r.stderr)
     const lines = r.stdout.trimEnd().split('\n')
     assert.match(lines[0], /^NAME +PROVIDER +VERSION +UPDATED +BY$/)
@@ -100,7 +100,7 @@ describe('init, set, get, list, export, delete (as a user runs them)', () => {
     )
     for (const line of lines.slice(1)) assert.match(line.split(/ +/)[3], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     assert.ok(!r.stdout.includes('sk_live'))
-    const json = JSON.parse((await sb.run(['list', '--json'])).stdout)
+    const json = JSON.parse((await sb.run(['list', 'local', '--json'])).stdout)
     assert.deepEqual(
       json.secrets.map((s: {name: string; version: string; versions: number}) => [s.name, s.version, s.versions]),
       [

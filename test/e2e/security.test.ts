@@ -256,6 +256,11 @@ describe('a secret value never leaks', () => {
       [
         ['set', 'write', 'ok'],
         ['set', 'write', 'ok'],
+        // doctor (twice: text and --json) resolves ALIAS_OF_CANARY and the store's own CANARY_SECRET.
+        ['doctor', 'read', 'ok'],
+        ['doctor', 'read', 'ok'],
+        ['doctor', 'read', 'ok'],
+        ['doctor', 'read', 'ok'],
         ['exec', 'read', 'ok'],
         ['exec', 'read', 'ok'],
         // rotate: four reads across the dry run, the refused verified run and the real run, which then
@@ -285,6 +290,8 @@ describe('a secret value never leaks', () => {
     assert.deepEqual(
       records.filter((r) => r.ref === 'local://NOT_THERE').map((r) => [r.command, r.outcome]),
       [
+        ['doctor', 'not_found'],
+        ['doctor', 'not_found'],
         ['exec', 'not_found'],
         ['rotate', 'not_found'],
         ['scan', 'not_found'],

@@ -47,6 +47,16 @@ async function having(t: TestContext, f: ProviderFixture, c: Capability): Promis
   return undefined
 }
 
+/**
+ * Whether a test server's counter key is a request that returns a value: AWS GetSecretValue and
+ * BatchGetSecretValue, Vault's data paths, Key Vault's Get Secret (metadata, versions lists, mounts,
+ * sign-in and token endpoints do not).
+ */
+function readsValue(key: string): boolean {
+  if (/^(Batch)?GetSecretValue$/.test(key)) return true
+  return /^GET /.test(key) && !/\/metadata\/|\/versions$|sys\/|auth\/|token|\.well-known|oauth2|discovery/.test(key)
+}
+
 /** How core asks for each capability it refuses up front; each must answer UNSUPPORTED before any I/O. */
 type Ask = (s: Session, f: ProviderFixture, ref: string) => Promise<unknown>
 const REFUSALS: Partial<Record<Capability, Ask>> = {
@@ -116,6 +126,32 @@ export function conformance(f: ProviderFixture): void {
       `${name} not listed`,
     )
     assert.ok(!JSON.stringify(listed).includes('listed-value-123'))
+    await s.close()
+  })
+
+  it('describe gives the current version and last change from metadata calls alone, never the value', async (t) => {
+    if (!(await having(t, f, 'describe'))) return
+    const s = session(f, 'conformance')
+    const provider = await s.provider(f.alias)
+    assert.ok(supports(provider, 'describe'))
+    const name = unique()
+    await put(s, f, name, 'described-value-4711')
+    const ref = parseReference(f.refFor(name))
+    const [read] = await provider.read([ref])
+    assert.ok(read.ok)
+    // The predicate below must recognise the read just made, or its empty answer would prove nothing.
+    const counted = Object.keys(f.counts())
+    if (counted.length > 0) assert.ok(counted.some(readsValue), JSON.stringify(f.counts()))
+    f.reset()
+    const meta = await provider.describe(ref)
+    // Vault KV v1 keeps no versions: then neither the read nor the metadata has one.
+    assert.equal(meta.version, read.version)
+    assert.equal(meta.ref, f.refFor(name).split('#')[0])
+    if (meta.updated !== undefined) assert.match(meta.updated, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/)
+    assert.ok(!JSON.stringify(meta).includes('described-value-4711'))
+    const valueReads = Object.keys(f.counts()).filter(readsValue)
+    assert.deepEqual(valueReads, [], JSON.stringify(f.counts()))
+    assert.equal(await codeOf(provider.describe(parseReference(f.refFor(unique())))), 'NOT_FOUND')
     await s.close()
   })
 
@@ -238,10 +274,10 @@ async function stagedRotation(t: TestContext, f: ProviderFixture, name: string):
 /** The tests `conformance(f)` passes and skips for a provider with `capabilities` (see capabilitiesOf). */
 export function expectedCounts(capabilities: readonly Capability[]): {pass: number; skipped: number} {
   const has = (c: Capability) => capabilities.includes(c)
-  const gated: Capability[] = ['write', 'list', 'delete', 'stagedRotation']
+  const gated: Capability[] = ['write', 'list', 'describe', 'delete', 'stagedRotation']
   const refusals = Object.keys(REFUSALS) as Capability[]
   const skipped = gated.filter((c) => !has(c)).length + refusals.filter(has).length
-  return {pass: 7 + refusals.length - skipped, skipped}
+  return {pass: 8 + refusals.length - skipped, skipped}
 }
 
 /**

@@ -6,7 +6,8 @@ import {auditLogFile} from '../audit/log.js'
 import {auditKeyFile} from '../audit/key.js'
 import {ensureDir} from '../lib/atomic-write.js'
 import {assertPrivateFile, loadIdentities} from '../store/identity.js'
-import type {Session} from '../session.js'
+import {resolveEnvironment} from '../environment.js'
+import {resolutionError, type Session} from '../session.js'
 
 export interface Check {
   name: string
@@ -76,4 +77,97 @@ export async function runDoctor(session: Session): Promise<Check[]> {
     }),
   )
   return checks
+}
+
+/** One variable or `files:` entry of an environment as `doctor` found it; never its value. */
+export interface VariableStatus {
+  /** The environment (`--env`, or each one with `--all-envs`); null for the base `env:`. */
+  environment: string | null
+  name: string
+  /** The reference it resolves; a template has none, and names its file instead. */
+  ref?: string
+  template?: string
+  provider?: string
+  status: 'ok' | 'fail'
+  code?: string
+  exitCode?: number
+  message?: string
+}
+
+/** What resolving one environment found: each variable's status, and the error `exec` would stop with. */
+export interface EnvironmentReport {
+  environment: string | null
+  variables: VariableStatus[]
+  /** The environment could not even be listed (config, a local store that does not open ...). */
+  failure?: Check
+  /** What `exec` would print: the resolution error of its variables, then each template's. */
+  errors: SecretsError[]
+}
+
+function asSecretsError(error: unknown): SecretsError {
+  return error instanceof SecretsError
+    ? error
+    : new SecretsError('INTERNAL', error instanceof Error ? error.message : String(error), {cause: error})
+}
+
+/**
+ * Resolve every variable and `files:` entry of each environment as `exec` would, keeping every outcome
+ * instead of stopping at the first; the values read are dropped unseen.
+ */
+export async function checkEnvironments(
+  session: Session,
+  environments: Array<string | undefined>,
+): Promise<EnvironmentReport[]> {
+  const reports: EnvironmentReport[] = []
+  for (const env of environments) {
+    const environment = env ?? null
+    const report: EnvironmentReport = {environment, variables: [], errors: []}
+    reports.push(report)
+    let refs
+    try {
+      refs = await session.references(env)
+      const {resolved, failed} = await session.tryResolve(refs)
+      for (const r of resolved)
+        report.variables.push({environment, name: r.name, ref: r.ref.raw, provider: r.provider, status: 'ok'})
+      for (const f of failed) {
+        report.variables.push({
+          environment,
+          name: f.name,
+          ref: f.ref.raw,
+          provider: f.provider,
+          status: 'fail',
+          code: f.error.code,
+          exitCode: f.error.exitCode,
+          message: f.error.message.split('\n')[0],
+        })
+      }
+      if (failed.length > 0) report.errors.push(resolutionError(failed, refs.size))
+    } catch (error) {
+      const e = asSecretsError(error)
+      const name = environment === null ? 'environment' : `environment ${environment}`
+      report.failure = {name, status: 'fail', detail: e.message.split('\n')[0], code: e.code, exitCode: e.exitCode}
+      report.errors.push(e)
+      continue
+    }
+    for (const [name, entry] of session.files(env)) {
+      if (entry.template === undefined) continue
+      const status: VariableStatus = {environment, name, template: entry.template, status: 'ok'}
+      try {
+        await resolveEnvironment(session, {environment: env, files: true, only: [name]})
+      } catch (error) {
+        const e = asSecretsError(error)
+        // A template's error names the failed reference on its second line: keep it in the one-line status.
+        const message = e.message
+          .split('\n')
+          .slice(0, 2)
+          .map((l) => l.trim())
+          .join(' ')
+        Object.assign(status, {status: 'fail', code: e.code, exitCode: e.exitCode, message})
+        report.errors.push(e)
+      }
+      report.variables.push(status)
+    }
+    report.variables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  }
+  return reports
 }

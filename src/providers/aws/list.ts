@@ -1,7 +1,13 @@
 // Listing: the secrets ListSecrets shows (with their metadata, never a value) and one secret's versions.
-import {ListSecretsCommand, ListSecretVersionIdsCommand, type SecretListEntry} from '@aws-sdk/client-secrets-manager'
+import {
+  DescribeSecretCommand,
+  ListSecretsCommand,
+  ListSecretVersionIdsCommand,
+  type SecretListEntry,
+} from '@aws-sdk/client-secrets-manager'
 
 import type {Reference} from '../../core/reference.js'
+import {SecretsError} from '../../errors.js'
 import type {SecretMeta, VersionInfo} from '../types.js'
 import {awsError} from './errors.js'
 import type {AwsRotationHost} from './rotation.js'
@@ -88,4 +94,26 @@ export async function listVersions(aws: AwsRotationHost, ref: Reference): Promis
     NextToken = page.NextToken
   } while (NextToken)
   return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''))
+}
+
+/** One secret's metadata from DescribeSecret (current version, last change; never its value) for `secrets list`. */
+export async function describeSecret(
+  aws: Pick<AwsRotationHost, 'client' | 'ctx'>,
+  alias: string,
+  ref: Reference,
+): Promise<SecretMeta> {
+  let d
+  try {
+    d = await aws.client.send(new DescribeSecretCommand({SecretId: ref.path}))
+  } catch (error) {
+    throw awsError(error, aws.ctx('DescribeSecret', ref.path, ref.raw))
+  }
+  if (d.DeletedDate !== undefined) {
+    throw new SecretsError('NOT_FOUND', `AWS secret "${ref.path}" is scheduled for deletion.`, {
+      ref: ref.raw,
+      suggestions: [`Restore it with: secrets restore ${alias}://${ref.path}`],
+    })
+  }
+  const m = meta({...d, Name: d.Name ?? ref.path, SecretVersionsToStages: d.VersionIdsToStages}, alias)
+  return {...m, name: ref.path, ref: `${alias}://${ref.path}`}
 }

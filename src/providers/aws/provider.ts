@@ -17,7 +17,7 @@ import type {
 } from '../types.js'
 import {awsClient, type AwsSettings} from './client.js'
 import {awsError, type AwsErrorContext} from './errors.js'
-import {listSecrets, listVersions} from './list.js'
+import {describeSecret, listSecrets, listVersions} from './list.js'
 import {AwsReader, READ_PARAMS, toValue} from './read.js'
 import {discardPending, moveStage, promote, writePending} from './rotation.js'
 import {deleteSecret, restoreSecret, startNativeRotation, writeSecret} from './write.js'
@@ -68,6 +68,10 @@ export class AwsProvider implements SecretProvider {
 
   list(): Promise<SecretMeta[]> {
     return listSecrets(this, this.alias, this.settings.prefix)
+  }
+
+  describe(ref: Reference): Promise<SecretMeta> {
+    return describeSecret(this, this.alias, ref)
   }
 
   write(ref: Reference, value: SecretValue): Promise<{version: string}> {

@@ -188,6 +188,36 @@ export class AzureProvider implements SecretProvider {
     return out.sort((a, b) => a.name.localeCompare(b.name))
   }
 
+  /**
+   * The newest version's properties from the versions list (what Key Vault serves as current), so no
+   * value is fetched; Get Secret would return it.
+   */
+  async describe(ref: Reference): Promise<SecretMeta> {
+    const t = this.target(ref)
+    const props: SecretProperties[] = []
+    try {
+      for await (const p of this.client(t.url).listPropertiesOfSecretVersions(t.name)) props.push(p)
+    } catch (error) {
+      throw azureError(error, this.errorContext(t, ref, 'read'))
+    }
+    const newest = props
+      .map((p, i) => ({p, i}))
+      .sort((a, b) => (b.p.createdOn?.getTime() ?? 0) - (a.p.createdOn?.getTime() ?? 0) || b.i - a.i)[0]?.p
+    if (newest === undefined)
+      throw new SecretsError('NOT_FOUND', `The secret "${t.name}" in vault ${t.vault} does not exist.`, {ref: ref.raw})
+    const original = newest.tags?.[NAME_TAG]
+    if (t.mapped && original !== undefined && original !== ref.path.split('/').at(-1))
+      throw collisionError(t.name, [ref.raw, `${original} (which wrote it)`])
+    return {
+      name: ref.path,
+      ref: `${this.alias}://${ref.path}`,
+      ...(newest.version === undefined ? {} : {version: newest.version}),
+      versions: props.length,
+      ...(newest.updatedOn === undefined ? {} : {updated: newest.updatedOn.toISOString()}),
+      details: metadataOf(newest),
+    }
+  }
+
   async write(ref: Reference, value: SecretValue): Promise<{version: string}> {
     checkParams(ref, ['contentType'])
     if (ref.field !== undefined) {

@@ -117,6 +117,18 @@ export class LocalProvider implements SecretProvider {
     })
   }
 
+  async describe(ref: Reference): Promise<SecretMeta> {
+    const m = (await this.open()).meta(ref.path)
+    return {
+      name: ref.path,
+      ref: `${this.alias}://${ref.path}`,
+      version: String(m.version),
+      versions: m.versions,
+      updated: m.updated,
+      actor: m.actor,
+    }
+  }
+
   async write(ref: Reference, value: SecretValue): Promise<{version: string}> {
     this.plainName(ref, 'write')
     const version = await updateStore(this.file, this.keyring, (store) =>

@@ -1,8 +1,11 @@
 // `secrets list` for Vault: every KV mount the token can see, walked folder by folder.
+import type {Reference} from '../../core/reference.js'
 import {SecretsError} from '../../errors.js'
 import type {SecretMeta} from '../types.js'
 import type {VaultHost} from './host.js'
+import {metadataPath} from './kv.js'
 import {encodePath} from './location.js'
+import {locate} from './mounts.js'
 
 /** At most this many secrets are listed, so a huge Vault cannot make `list` run for ever. */
 const LIST_LIMIT = 5000
@@ -89,5 +92,47 @@ async function walk(v: VaultHost, mount: string, version: 1 | 2, prefix: string,
       const name = `${mount}/${prefix}${key}`
       out.push({name, ref: `${v.alias}://${name}`})
     }
+  }
+}
+
+/**
+ * One secret's metadata for `secrets list`, never its value: KV v2's metadata endpoint (current version,
+ * how many, last update); on KV v1, which keeps no metadata, a LIST of the folder says it exists.
+ */
+export async function describeSecret(v: VaultHost, ref: Reference): Promise<SecretMeta> {
+  await v.authenticated()
+  const loc = await locate(v, ref.path, ref.raw)
+  const meta: SecretMeta = {name: ref.path, ref: `${v.alias}://${ref.path}`}
+  const missing = () =>
+    new SecretsError('NOT_FOUND', `${loc.mount}/${loc.rest} does not exist in Vault.`, {
+      ref: ref.raw,
+      suggestions: [`Create it with: secrets set ${v.alias}://${ref.path}`],
+    })
+  if (loc.version === 1) {
+    const slash = loc.rest.lastIndexOf('/')
+    const folder = slash === -1 ? '' : loc.rest.slice(0, slash)
+    const api = `${loc.mount}/${encodePath(folder)}`.replace(/\/$/, '')
+    let keys: string[] = []
+    try {
+      keys =
+        (await v.call(() => v.client.list(api), {op: 'list', path: api, ref: ref.raw, capability: 'list'}))?.data
+          ?.keys ?? []
+    } catch (error) {
+      if (!(error instanceof SecretsError && error.code === 'NOT_FOUND')) throw error
+    }
+    if (!keys.includes(loc.rest.slice(slash + 1))) throw missing()
+    return {...meta, details: {mount: loc.mount, kv: 1}}
+  }
+  const api = metadataPath(loc)
+  const data = (
+    await v.call(() => v.client.read(api), {op: 'read the metadata of', path: api, ref: ref.raw, capability: 'read'})
+  )?.data
+  if (typeof data?.current_version !== 'number' || data.current_version === 0) throw missing()
+  return {
+    ...meta,
+    version: String(data.current_version),
+    ...(data.versions ? {versions: Object.keys(data.versions).length} : {}),
+    ...(typeof data.updated_time === 'string' ? {updated: data.updated_time} : {}),
+    details: {mount: loc.mount, kv: 2},
   }
 }

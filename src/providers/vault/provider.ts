@@ -17,7 +17,7 @@ import {createClient, withRetries} from './client.js'
 import {statusOf, toSecretsError, type FailureContext} from './errors.js'
 import type {VaultHost} from './host.js'
 import {currentForWrite, deleteSecret, writeSecret} from './kv.js'
-import {listSecrets} from './list.js'
+import {describeSecret, listSecrets} from './list.js'
 import {encodePath, type Location} from './location.js'
 import {locate} from './mounts.js'
 import {readSecrets} from './read.js'
@@ -107,6 +107,10 @@ export class VaultProvider implements SecretProvider, VaultHost {
 
   list(): Promise<SecretMeta[]> {
     return listSecrets(this)
+  }
+
+  describe(ref: Reference): Promise<SecretMeta> {
+    return describeSecret(this, ref)
   }
 
   /** The KV v2 location of a whole secret for rotation; KV v1 keeps no versions, so it cannot stage. */
