@@ -90,6 +90,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   override async finally(err: Error | undefined): Promise<void> {
+    // Dynamic credentials: exec revokes its own; a command that handed one out keeps it, recorded.
+    const session = this.sessionInstance
+    if (session !== undefined && session.leases.size > 0 && session.command !== 'exec') {
+      const manage = await import('../core/lease/manage.js')
+      const warn = (m: string) => this.ui.warn(m)
+      const handedOut = err === undefined && ['get', 'export', 'render'].includes(session.command)
+      await (handedOut ? manage.keepSessionLeases(session, warn) : manage.revokeSessionLeases(session, warn)).catch(
+        (error: unknown) => this.ui.warn(`Could not record or revoke the leases of this command: ${String(error)}`),
+      )
+    }
     await this.sessionInstance?.close().catch(() => undefined)
     return super.finally(err)
   }

@@ -41,6 +41,11 @@ Everything after -- belongs to the command.`
       allowNo: true,
     }),
     watch: Flags.boolean({description: 'Resolve again every --interval and restart the command when a value changed.'}),
+    'revoke-orphaned': Flags.boolean({
+      description: 'Revoke the leases of this project that a killed run left, before starting (see `secrets lease`).',
+      default: true,
+      allowNo: true,
+    }),
     interval: intervalFlag({
       description: 'How often --watch resolves (default 30s; e.g. 5m; at least 1s; jittered by ±10%).',
       dependsOn: ['watch'],
@@ -84,6 +89,7 @@ Everything after -- belongs to the command.`
       watch,
       fromFile: this.flags['from-file'],
       parentEnv: process.env,
+      revokeOrphaned: this.flags['revoke-orphaned'],
       ui: this.ui,
     })
   }

@@ -1,4 +1,5 @@
 import type {SecretsError} from '../errors.js'
+import type {LeaseGrant} from '../providers/types.js'
 import type {AuditEvent} from './audit/record.js'
 import type {FileEntry} from './config/types.js'
 import type {Interaction} from './interaction.js'
@@ -19,6 +20,8 @@ export interface Resolved {
   metadata?: Record<string, unknown>
   /** Set when the value came from the offline fallback cache: when it was fetched, and its age. */
   cached?: {fetched: string; ageSeconds: number}
+  /** The lease the value is under (a dynamic credential); variables read from one path share it. */
+  lease?: LeaseGrant
 }
 
 /** A variable that could not be resolved, and why (never a value). */

@@ -1,7 +1,7 @@
 import {SecretsError} from '../errors.js'
 import {openProvider} from '../providers/loader.js'
 import {requireCapability, supports, type ProviderWith} from '../providers/capabilities.js'
-import type {DeleteOptions, ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
+import type {DeleteOptions, LeaseGrant, ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
 import {currentActor, type Actor} from './actor.js'
 import {appendAudit, type AuditEvent, type AuditOutcome} from './audit/log.js'
 import type {FallbackSettings} from './sync/fallback.js'
@@ -10,6 +10,7 @@ import {selectEnvironment, selectFiles} from './config/select.js'
 import type {FileEntry, ProjectConfig} from './config/types.js'
 import type {Interaction} from './interaction.js'
 import {looksLikeReference, parseReference, type Reference} from './reference.js'
+import {leaseTag} from './lease/tag.js'
 import type {Resolved, Unresolved} from './resolved.js'
 import {SecretValue} from './secret-value.js'
 
@@ -92,6 +93,8 @@ export class Session {
   child?: string
   /** The offline fallback cache (--fallback, --offline, `cache:`); its code loads only when this is set. */
   fallback?: FallbackSettings
+  /** Every lease a read of this session obtained (dynamic credentials), by lease id. */
+  readonly leases = new Map<string, {provider: string; grant: LeaseGrant; names: Set<string>}>()
   private configCache?: ProjectConfig
   private readonly providers = new Map<string, Promise<SecretProvider>>()
 
@@ -386,6 +389,7 @@ export class Session {
         }
         for (const [i, g] of group.entries()) {
           const o = outcomes[i]
+          if (o.ok && o.lease) this.noteLease(alias, g.name, o.lease)
           if (o.ok) {
             try {
               out[g.index] = {
@@ -395,6 +399,7 @@ export class Session {
                 value: selectField(o.value, g.ref),
                 version: o.version,
                 ...(o.metadata === undefined ? {} : {metadata: o.metadata}),
+                ...(o.lease === undefined ? {} : {lease: o.lease}),
               }
             } catch (error) {
               out[g.index] = {name: g.name, ref: g.ref, provider: alias, error: error as SecretsError}
@@ -406,6 +411,13 @@ export class Session {
       }),
     )
     if (this.fallback !== undefined) await (await import('./on-demand.js')).applyFallback(this, out, this.fallback)
+    await this.auditReads(out)
+    const internal = out.find((r): r is Unresolved => 'error' in r && r.error.code === 'INTERNAL')
+    if (internal) throw internal.error.cause ?? internal.error
+    return out
+  }
+
+  private async auditReads(out: Array<Resolved | Unresolved>): Promise<void> {
     const child = this.child === undefined ? {} : {child: this.child}
     await this.audit(
       out.map((r): AuditEvent =>
@@ -429,12 +441,16 @@ export class Session {
               outcome: 'ok',
               value: r.value,
               ...(r.cached ? {source: 'cache' as const, ...r.cached} : {}),
+              ...(r.lease ? {lease: leaseTag(r.lease.id), ttl: r.lease.duration} : {}),
             },
       ),
     )
-    const internal = out.find((r): r is Unresolved => 'error' in r && r.error.code === 'INTERNAL')
-    if (internal) throw internal.error.cause ?? internal.error
-    return out
+  }
+
+  private noteLease(provider: string, name: string, grant: LeaseGrant): void {
+    const held = this.leases.get(grant.id) ?? {provider, grant, names: new Set<string>()}
+    held.names.add(name)
+    this.leases.set(grant.id, held)
   }
 
   private require<C extends 'write' | 'delete' | 'list'>(

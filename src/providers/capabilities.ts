@@ -23,6 +23,8 @@ export const CAPABILITY_METHODS = {
   stagedRotation: ['writePending', 'readPending', 'promote', 'discardPending'],
   /** The service's own rotation (`secrets rotate --native`). */
   nativeRotation: ['startNativeRotation', 'versions'],
+  /** Credentials under a lease (Vault dynamic secrets): renewed while `exec` runs, revoked at its end. */
+  leases: ['renewLease', 'revokeLease'],
 } as const satisfies Record<string, ReadonlyArray<keyof SecretProvider>>
 
 export type Capability = keyof typeof CAPABILITY_METHODS

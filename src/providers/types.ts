@@ -31,9 +31,29 @@ export interface SecretMeta {
   details?: Record<string, unknown>
 }
 
+/**
+ * A lease the service put on a value it made for this read (Vault's dynamic secrets): the credential
+ * works until `duration` seconds from the read unless renewed. References that share one read share it.
+ */
+export interface LeaseGrant {
+  id: string
+  /** Seconds. */
+  duration: number
+  renewable: boolean
+  /** The path the credential was read from (no #field). */
+  path: string
+}
+
 /** The outcome of reading one reference: the value, or the error for that reference alone. */
 export type ReadOutcome =
-  | {ok: true; ref: Reference; value: SecretValue; version?: string; metadata?: Record<string, unknown>}
+  | {
+      ok: true
+      ref: Reference
+      value: SecretValue
+      version?: string
+      metadata?: Record<string, unknown>
+      lease?: LeaseGrant
+    }
   | {ok: false; ref: Reference; error: SecretsError}
 
 /** Everything a provider gets from core when it is opened. */
@@ -100,6 +120,10 @@ export interface SecretProvider {
    * with the new version's id at once. Core then waits (versions()) until that version is current.
    */
   startNativeRotation?(ref: Reference, o: {token: string}): Promise<{version: string}>
+  /** Extend a lease by `increment` seconds; resolves with what the service granted (capability `leases`). */
+  renewLease?(id: string, increment: number): Promise<{duration: number; renewable: boolean}>
+  /** End a lease and the credential under it at once (capability `leases`). */
+  revokeLease?(id: string): Promise<void>
   /** Health check for `secrets doctor`: resolves with a one-line summary, or throws. */
   check(): Promise<string>
   close?(): Promise<void>

@@ -31,6 +31,9 @@ export interface AuditEvent {
     | 'rotate-promoted'
     | 'rotate-rolled-back'
     | 'rollback'
+    | 'lease-renew'
+    | 'lease-revoke'
+    | 'lease-lost'
   provider: string
   ref: string
   version?: string
@@ -43,6 +46,9 @@ export interface AuditEvent {
   source?: 'cache'
   fetched?: string
   ageSeconds?: number
+  /** A dynamic credential's lease: the id's fingerprint (leaseTag) and the seconds it was granted. */
+  lease?: string
+  ttl?: number
 }
 
 /**

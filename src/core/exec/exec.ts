@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import {existsSync} from 'node:fs'
 import {constants} from 'node:os'
 import {isatty} from 'node:tty'
 
@@ -14,6 +15,8 @@ import {
 } from './child.js'
 import {resolveEnvironment} from '../environment.js'
 import type {Interaction} from '../interaction.js'
+import type {LeaseKeeper} from '../lease/keeper.js'
+import {ledgerFile} from '../lease/ledger.js'
 import {Matcher, patternsFor, type RedactPattern} from './redact-stream.js'
 import type {Resolved, ResolvedFile} from '../resolved.js'
 import {SecretFilesDir} from './secret-files.js'
@@ -119,6 +122,8 @@ export interface ExecOptions {
   fromFile?: string
   parentEnv: NodeJS.ProcessEnv
   ui: Interaction
+  /** Revoke the leases of this project that a killed run left (default true). */
+  revokeOrphaned?: boolean
 }
 
 /** One resolution of the environment, ready to start a child with. */
@@ -298,7 +303,19 @@ class SignalForwarder {
 export async function runExec(session: Session, o: ExecOptions): Promise<number> {
   const [command, ...args] = o.command
   session.child = command
-  const snapshot = await resolveSnapshot(session, o)
+  // A ledger exists only once a dynamic credential was read: runs without one never load the lease code.
+  if (o.revokeOrphaned !== false && existsSync(ledgerFile(session.env)))
+    await (await import('../lease/manage.js')).revokeOrphans(session, (m) => o.ui.warn(m))
+  let snapshot: Snapshot
+  try {
+    snapshot = await resolveSnapshot(session, o)
+  } catch (error) {
+    // Nothing starts; credentials minted for the variables that did resolve end now, not at their TTL.
+    if (session.leases.size > 0)
+      await (await import('../lease/manage.js')).revokeSessionLeases(session, (m) => o.ui.warn(m))
+    throw error
+  }
+  const leases = await keepLeases(session, snapshot, o)
   const mode = await chooseMode(o.redact, o.ui)
   const setup = new ChildSetup(command, mode, o)
   const signals = new SignalForwarder(o.killTimeoutMs)
@@ -311,11 +328,29 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
   try {
     const current = await start(snapshot, true)
     if (o.watch === undefined) return exitStatus(await current.done)
-    return await watch({session, o, setup, signals, start}, snapshot, current, o.watch)
+    return await watch({session, o, setup, signals, start, leases}, snapshot, current, o.watch)
   } finally {
     signals.remove()
     setup.remove()
+    // Whichever way the child ended (or secrets failed), its leases end with it.
+    await leases?.stop()
   }
+}
+
+/** Dynamic credentials of the snapshot: in the ledger before the child starts, renewed while it runs. */
+async function keepLeases(session: Session, snap: Snapshot, o: ExecOptions): Promise<LeaseKeeper | undefined> {
+  const all = [...snap.resolved, ...snap.files]
+  if (!all.some((r) => r.lease !== undefined)) return undefined
+  const {LeaseKeeper} = await import('../lease/keeper.js')
+  // With --watch, a lease that cannot be renewed is revoked, and the next poll restarts with a fresh one.
+  const keeper = new LeaseKeeper(session, {warn: (m) => o.ui.warn(m), onLost: o.watch ? () => undefined : undefined})
+  try {
+    await keeper.adopt(all)
+  } catch (error) {
+    await keeper.stop()
+    throw error
+  }
+  return keeper
 }
 
 interface Run {
@@ -324,6 +359,7 @@ interface Run {
   setup: ChildSetup
   signals: SignalForwarder
   start: (snap: Snapshot, first: boolean) => Promise<ChildHandle>
+  leases?: LeaseKeeper
 }
 
 /**
@@ -357,6 +393,7 @@ async function watch(
     if (endedMeanwhile !== undefined) return exitStatus(endedMeanwhile)
     const changed = changedNames(snapshot.fingerprint, next.fingerprint)
     if (changed.length === 0 || signals.stopping) continue
+    await run.leases?.adopt([...next.resolved, ...next.files])
     const fileNames = new Set(next.files.map((f) => f.name))
     const onlyFiles = changed.every((n) => fileNames.has(n) && snapshot.fingerprint.has(n))
     if (reloadSignal !== undefined && onlyFiles) {

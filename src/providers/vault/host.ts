@@ -9,6 +9,8 @@ export interface VaultHost {
   readonly client: NodeVault.client
   /** KV mounts by path, with their KV version (pinned in settings, or found). */
   readonly mounts: Map<string, 1 | 2>
+  /** Mounts of other secrets engines (database, aws, ...) by path, with their type. */
+  readonly engines: Map<string, string>
   authenticated(): Promise<unknown>
   /** One request, authenticated and retried; a failure comes back translated into the error tree. */
   call<T>(fn: () => Promise<T>, ctx: Omit<FailureContext, 'address'>): Promise<T>

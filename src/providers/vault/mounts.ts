@@ -1,4 +1,4 @@
-// Mount discovery: which KV mount, and which KV version, a path is in.
+// Mount discovery: which mount a path is in: a KV mount and its version, or another secrets engine.
 import {SecretsError} from '../../errors.js'
 import type {VaultHost} from './host.js'
 import {encodePath, type Location} from './location.js'
@@ -35,24 +35,45 @@ async function discoverMount(v: VaultHost, path: string, ref?: string): Promise<
     throw new SecretsError('NOT_FOUND', `No secrets engine is mounted at ${path} in Vault${ref ? ` (${ref})` : ''}.`, {
       ref,
     })
-  if (data.type !== 'kv' && data.type !== 'generic') {
-    throw new SecretsError(
-      'UNSUPPORTED',
-      `${ref ?? path} is in a ${data.type} secrets engine (mount ${data.path}); the vault provider reads KV v1 and v2 mounts.`,
-      {ref},
-    )
-  }
   const mount = data.path.replace(/\/+$/, '')
-  v.mounts.set(mount, data.options?.version === '2' ? 2 : 1)
+  if (data.type !== 'kv' && data.type !== 'generic') v.engines.set(mount, data.type ?? 'unknown')
+  else v.mounts.set(mount, data.options?.version === '2' ? 2 : 1)
   return mount
+}
+
+/** The longest known mount (KV or other) that `path` is in. */
+function knownMount(v: VaultHost, path: string): string | undefined {
+  return [...v.mounts.keys(), ...v.engines.keys()]
+    .filter((m) => path === m || path.startsWith(`${m}/`))
+    .sort((a, b) => b.length - a.length)[0]
+}
+
+/** Where a read goes: a KV location, or a path in another secrets engine (read as `vault read` does). */
+export async function locateRead(
+  v: VaultHost,
+  path: string,
+  ref?: string,
+): Promise<Location | {engine: string; mount: string}> {
+  const mount = knownMount(v, path) ?? (await discoverMount(v, path, ref))
+  const engine = v.engines.get(mount)
+  return engine === undefined ? locate(v, path, ref) : {engine, mount}
 }
 
 /** Find the KV mount of `path`: pinned in secrets.yaml (`kv:`), cached, or asked of sys/internal/ui/mounts. */
 export async function locate(v: VaultHost, path: string, ref?: string): Promise<Location> {
-  const known = [...v.mounts.keys()]
-    .filter((m) => path === m || path.startsWith(`${m}/`))
-    .sort((a, b) => b.length - a.length)[0]
-  const mount = known ?? (await discoverMount(v, path, ref))
+  const mount = knownMount(v, path) ?? (await discoverMount(v, path, ref))
+  const engine = v.engines.get(mount)
+  if (engine !== undefined)
+    throw new SecretsError(
+      'UNSUPPORTED',
+      `${ref ?? path} is in a ${engine} secrets engine (mount ${mount}/): its credentials are made by Vault on each read, so they can be read (\`get\`, \`exec\`), not written, versioned, rolled back or rotated.`,
+      {
+        ref,
+        suggestions: [
+          'Read it through `secrets exec`, which renews its lease while the command runs and revokes it at the end.',
+        ],
+      },
+    )
   const rest = path === mount ? '' : path.slice(mount.length + 1)
   if (rest === '') {
     throw new SecretsError('REFERENCE_INVALID', `${ref ?? path} names the mount ${mount}, not a secret in it.`, {

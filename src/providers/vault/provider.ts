@@ -16,6 +16,7 @@ import {authenticate, type VaultLogin} from './auth.js'
 import {createClient, withRetries} from './client.js'
 import {statusOf, toSecretsError, type FailureContext} from './errors.js'
 import type {VaultHost} from './host.js'
+import {renewLease, revokeLease, type DynamicRead} from './dynamic.js'
 import {currentForWrite, deleteSecret, writeSecret} from './kv.js'
 import {describeSecret, listSecrets} from './list.js'
 import {encodePath, type Location} from './location.js'
@@ -45,6 +46,8 @@ export class VaultProvider implements SecretProvider, VaultHost {
   private login?: Promise<VaultLogin>
   private scrub: string[] = []
   readonly mounts = new Map<string, 1 | 2>()
+  readonly engines = new Map<string, string>()
+  readonly dynamic = new Map<string, Promise<DynamicRead>>()
 
   constructor(private readonly ctx: ProviderContext) {
     this.alias = ctx.config.alias
@@ -91,6 +94,14 @@ export class VaultProvider implements SecretProvider, VaultHost {
 
   write(ref: Reference, value: SecretValue): Promise<{version: string}> {
     return writeSecret(this, ref, value)
+  }
+
+  renewLease(id: string, increment: number): Promise<{duration: number; renewable: boolean}> {
+    return renewLease(this, id, increment)
+  }
+
+  revokeLease(id: string): Promise<void> {
+    return revokeLease(this, id)
   }
 
   /** The map to start from and the version a check-and-set write must name (0: no secret yet). */

@@ -2,10 +2,11 @@ import {checkParams, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
 import type {ReadOutcome} from '../types.js'
+import {readDynamic, type DynamicHost} from './dynamic.js'
 import type {VaultHost} from './host.js'
 import {readMap} from './kv.js'
 import type {Location} from './location.js'
-import {locate} from './mounts.js'
+import {locateRead} from './mounts.js'
 import {parseVersionParam} from './settings.js'
 
 /** The references that read one (path, version): one request however many #fields reference it. */
@@ -48,17 +49,19 @@ export function forReference(error: SecretsError, first: Reference, ref: Referen
       })
 }
 
+type Located = Location | {engine: string; mount: string} | SecretsError
+
 /** Locate each group's path once; a path that cannot be located keeps its error for its references. */
 async function locateGroups(
   v: VaultHost,
   refs: Reference[],
   groups: Map<string, ReadGroup>,
-): Promise<Map<string, Location | SecretsError>> {
-  const located = new Map<string, Location | SecretsError>()
+): Promise<Map<string, Located>> {
+  const located = new Map<string, Located>()
   for (const g of groups.values()) {
     if (located.has(g.path)) continue
     try {
-      located.set(g.path, await locate(v, g.path, refs[g.indexes[0]].raw))
+      located.set(g.path, await locateRead(v, g.path, refs[g.indexes[0]].raw))
     } catch (error) {
       if (!(error instanceof SecretsError)) throw error
       located.set(g.path, error)
@@ -69,11 +72,11 @@ async function locateGroups(
 
 /** Read one group (one request) and set the outcome of each of its references. */
 async function readGroup(
-  v: VaultHost,
+  v: DynamicHost,
   refs: Reference[],
   outcomes: ReadOutcome[],
   g: ReadGroup,
-  loc: Location | SecretsError,
+  loc: Located,
 ): Promise<void> {
   const first = refs[g.indexes[0]]
   const fail = (error: SecretsError): void => {
@@ -85,6 +88,7 @@ async function readGroup(
       }
   }
   if (loc instanceof SecretsError) return fail(loc)
+  if ('engine' in loc) return readDynamicGroup(v, refs, outcomes, g, fail)
   if (loc.version === 1 && g.version !== undefined) {
     return fail(
       new SecretsError(
@@ -120,8 +124,38 @@ async function readGroup(
   }
 }
 
+/** A group in another secrets engine: one read (so one credential, one lease) for all its references. */
+async function readDynamicGroup(
+  v: DynamicHost,
+  refs: Reference[],
+  outcomes: ReadOutcome[],
+  g: ReadGroup,
+  fail: (error: SecretsError) => void,
+): Promise<void> {
+  const first = refs[g.indexes[0]]
+  if (g.version !== undefined)
+    return fail(
+      new SecretsError('UNSUPPORTED', `${first.raw} asks for a version, but dynamic credentials have none.`, {
+        ref: first.raw,
+      }),
+    )
+  try {
+    const r = await readDynamic(v, g.path, first.raw)
+    const value = new SecretValue(JSON.stringify(r.data))
+    for (const i of g.indexes)
+      outcomes[i] = {ok: true, ref: refs[i], value, ...(r.lease === undefined ? {} : {lease: r.lease})}
+  } catch (error) {
+    if (!(error instanceof SecretsError)) throw error
+    fail(error)
+  }
+}
+
 /** Read `refs`, one request per (path, version) however many #fields reference it. */
-export async function readSecrets(v: VaultHost, refs: Reference[], params: readonly string[]): Promise<ReadOutcome[]> {
+export async function readSecrets(
+  v: DynamicHost,
+  refs: Reference[],
+  params: readonly string[],
+): Promise<ReadOutcome[]> {
   await v.authenticated()
   const outcomes: ReadOutcome[] = Array.from({length: refs.length})
   const groups = groupReads(refs, outcomes, params)

@@ -14,6 +14,8 @@
  *   must be one registered with `kubernetesServiceAccount()`, which names its account and namespace.
  * - `auth/token/lookup-self`, `renew-self`, `revoke-self`; `sys/health`; `sys/internal/ui/mounts[/path]`.
  * - Transit `keys`, `encrypt` and `decrypt` (AES-256-GCM, `vault:v1:` ciphertexts).
+ * - A database secrets engine (`creds/<role>` mints a credential per read, under a lease) and
+ *   `sys/leases/renew`, `revoke` and `lookup` (see dynamic.ts).
  * - Audit devices: `sys/audit` (list), `sys/audit/<path>` (enable a `file` device, disable) and
  *   `sys/audit-hash/<path>`. An enabled file device appends a request and a response entry per request
  *   to its `file_path`, in Vault's JSON format: strings in request and response data, client tokens and
@@ -41,6 +43,7 @@ import {Duplex} from 'node:stream'
 import {createServer as createTlsServer} from 'node:tls'
 
 import {Faults, type ServerFault} from '../faults.js'
+import {DatabaseEngine, LeaseError, type DatabaseRole} from './dynamic.js'
 import type {TestPki} from './pki.js'
 
 export type Capability = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'sudo' | 'deny'
@@ -80,7 +83,8 @@ interface KvV2Secret {
 
 interface Mount {
   path: string
-  type: 'kv' | 'transit'
+  type: 'kv' | 'transit' | 'database'
+  database?: DatabaseEngine
   version?: 1 | 2
   accessor: string
   uuid: string
@@ -191,10 +195,13 @@ class HttpError extends Error {
 }
 
 const PERMISSION_DENIED = '1 error occurred:\n\t* permission denied\n\n'
+// Vault's own default policy: a token may renew and look up leases, but revoking one takes a policy.
 const DEFAULT_POLICY: PolicyRules = {
   'auth/token/lookup-self': ['read'],
   'auth/token/renew-self': ['update'],
   'auth/token/revoke-self': ['update'],
+  'sys/leases/renew': ['update'],
+  'sys/leases/lookup': ['update'],
 }
 
 const now = (): string => new Date().toISOString()
@@ -312,6 +319,25 @@ export class VaultTestServer {
       kv2: new Map(),
       transit: new Map(),
     })
+  }
+
+  /** `vault secrets enable -path=<path> database` with roles (TTLs in seconds); returns the engine to inspect. */
+  mountDatabase(path: string, roles: Record<string, DatabaseRole>): DatabaseEngine {
+    const engine = new DatabaseEngine(path)
+    for (const [name, role] of Object.entries(roles)) engine.roles.set(name, role)
+    this.mounts.set(`${path}/`, {
+      path: `${path}/`,
+      type: 'database',
+      database: engine,
+      accessor: `database_${randomBytes(4).toString('hex')}`,
+      uuid: randomUUID(),
+      casRequired: false,
+      maxVersions: 0,
+      kv1: new Map(),
+      kv2: new Map(),
+      transit: new Map(),
+    })
+    return engine
   }
 
   mountTransit(path = 'transit'): void {
@@ -842,7 +868,9 @@ export class VaultTestServer {
       this.authorize(entry, path, method === 'GET' ? 'read' : 'update')
       return this.tokenSelf(method, path.slice('auth/token/'.length), body, entry, token)
     }
+    if (path.startsWith('sys/leases/') && method === 'POST') return this.sysLeases(entry, path, body)
     const m = this.mountFor(path)
+    if (m?.database) return this.database(entry, m.database, method, path, path.slice(m.path.length))
     if (!m) {
       this.authorize(entry, path, method === 'GET' ? 'read' : 'update')
       throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
@@ -850,6 +878,54 @@ export class VaultTestServer {
     const rest = path.slice(m.path.length)
     if (m.type === 'transit') return this.transit(entry, m, method, rest, body)
     return m.version === 1 ? this.kv1(entry, m, method, rest, body) : this.kv2(entry, m, method, rest, query, body)
+  }
+
+  // ---- dynamic secrets
+
+  private database(
+    entry: TokenEntry,
+    engine: DatabaseEngine,
+    method: string,
+    path: string,
+    rest: string,
+  ): {status?: number; body: unknown} {
+    const creds = /^creds\/([^/]+)$/.exec(rest)
+    if (!creds || method !== 'GET') throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
+    this.authorize(entry, path, 'read')
+    try {
+      return {body: engine.creds(creds[1], randomUUID())}
+    } catch (error) {
+      if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
+      throw error
+    }
+  }
+
+  /** The engine a lease id belongs to (lease ids start with the mount path). */
+  private leaseEngine(id: string): DatabaseEngine | undefined {
+    return [...this.mounts.values()].find((m) => m.database && id.startsWith(m.path))?.database
+  }
+
+  private sysLeases(entry: TokenEntry, path: string, body: Record<string, any>): {status?: number; body: unknown} {
+    const op = path.slice('sys/leases/'.length)
+    if (op !== 'renew' && op !== 'revoke' && op !== 'lookup')
+      throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
+    this.authorize(entry, path, 'update')
+    const id = typeof body.lease_id === 'string' ? body.lease_id : ''
+    if (id === '') throw bad('missing lease ID')
+    const engine = this.leaseEngine(id)
+    try {
+      if (op === 'revoke') {
+        engine?.revoke(id)
+        return {status: 204, body: undefined}
+      }
+      if (engine === undefined) throw new LeaseError(400, [op === 'renew' ? 'lease not found' : 'invalid lease'])
+      if (op === 'lookup') return {body: envelope(engine.lookup(id))}
+      const increment = typeof body.increment === 'number' ? body.increment : Number(body.increment) || undefined
+      return {body: engine.renew(id, increment, randomUUID())}
+    } catch (error) {
+      if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
+      throw error
+    }
   }
 
   // ---- ACL
