@@ -1,4 +1,5 @@
 import {BaseCommand} from '../cli/base-command.js'
+import {terminalSafe} from '../cli/output.js'
 import {runDoctor, type Check} from '../core/setup/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
@@ -12,7 +13,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const c = this.chalk
     for (const check of checks) {
       const mark = check.status === 'ok' ? c.green('ok  ') : check.status === 'warn' ? c.yellow('warn') : c.red('FAIL')
-      this.log(`${mark}  ${check.name.padEnd(16)} ${check.detail}${check.code ? c.dim(` [${check.code}]`) : ''}`)
+      this.log(
+        `${mark}  ${check.name.padEnd(16)} ${terminalSafe(check.detail)}${check.code ? c.dim(` [${check.code}]`) : ''}`,
+      )
     }
     const failed = checks.find((x) => x.status === 'fail')
     if (failed) process.exitCode = failed.exitCode ?? 1
