@@ -104,4 +104,31 @@ describe('bad input is refused, never a crash or a hang', () => {
     assert.equal(r.code, 3)
     assert.match(r.stderr, new RegExp(`^Error \\[CONFIG_INVALID\\]: ${file}:3: invalid YAML: Unresolved tag: !vault\n`))
   })
+
+  it('messages: SECRETS_IDENTITY missing or a directory is IDENTITY_MISSING, mode 0o400 shown in octal, labels sanitized', async () => {
+    let r = await sb.run(['get', 'constructor'], {env: {SECRETS_IDENTITY: '/nonexistent'}})
+    assert.equal(r.code, 7)
+    assert.equal(
+      r.stderr.split('\n')[0],
+      'Error [IDENTITY_MISSING]: SECRETS_IDENTITY points at /nonexistent, which does not exist.',
+    )
+    r = await sb.run(['get', 'constructor'], {env: {SECRETS_IDENTITY: '/tmp'}})
+    assert.equal(r.code, 7)
+    assert.doesNotMatch(r.stderr, /chmod/)
+    const file = join(sb.root, 'mode.yaml')
+    writeFileSync(
+      file,
+      'providers:\n  local: {type: local, path: project/.secrets/store.json}\nfiles:\n  C: {ref: local://X, mode: 0o400}\n',
+    )
+    r = await sb.run(['list', '--config', file])
+    assert.equal(r.code, 3)
+    assert.equal(
+      r.stderr.split('\n')[0],
+      `Error [CONFIG_INVALID]: ${file}:4: \`files.C.mode\` is the number 256 (octal 0400); write the mode as a quoted string, e.g. "0400".`,
+    )
+    r = await sb.run(['set', 'X', '--from-file', 'evil\u001b]0;pwned\u0007name'])
+    assert.equal(r.code, 5)
+    assert.ok(!r.stderr.includes('\u001b'), r.stderr)
+    assert.match(r.stderr, /evil\\x1b\]0;pwned\\x07name/)
+  })
 })
