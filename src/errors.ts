@@ -162,6 +162,12 @@ export function fsError(err: unknown, file: string, doing: string): Error {
       },
     )
   }
+  if (code === 'EISDIR') {
+    return new SecretsError('USAGE', `${file} is a directory, where a file was expected (while ${doing} it).`, {
+      cause: err,
+      suggestions: [`Give the path of a file, not of a directory.`],
+    })
+  }
   if (code === 'ENOSPC' || code === 'EROFS' || code === 'EDQUOT') {
     return new SecretsError('UNAVAILABLE', `Could not finish ${doing} ${file}: ${code}. Nothing was changed.`, {
       cause: err,

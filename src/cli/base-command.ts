@@ -8,7 +8,7 @@ import {scrub} from '../core/redact.js'
 import {Session} from '../core/session.js'
 import {SecretsError} from '../errors.js'
 import {confirmOrRefuse, type ConfirmPolicy} from './confirm.js'
-import {successLine} from './output.js'
+import {successLine, terminalSafe} from './output.js'
 import {makeChalk} from './style.js'
 import {terminalInteraction} from './ui.js'
 
@@ -122,7 +122,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     let text = errorText(error, chalk)
     if (error.code === 'INTERNAL') {
       text += process.env.DEBUG
-        ? `${scrub(String(err.stack ?? err))}\n`
+        ? `${terminalSafe(scrub(String(err.stack ?? err)))}\n`
         : `  ${chalk.dim('→')} This is a bug in secrets. Run again with DEBUG=1 for the stack trace and report it.\n`
     }
     process.stderr.write(text)
@@ -131,8 +131,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
 /** A SecretsError as the CLI prints it: `Error [CODE]: message`, then one `→` line per suggestion. */
 export function errorText(error: SecretsError, chalk: ReturnType<typeof makeChalk>): string {
-  let text = `${chalk.red(`Error [${error.code}]:`)} ${scrub(error.message)}\n`
-  for (const s of error.suggestions) text += `  ${chalk.dim('→')} ${scrub(s)}\n`
+  let text = `${chalk.red(`Error [${error.code}]:`)} ${terminalSafe(scrub(error.message))}\n`
+  for (const s of error.suggestions) text += `  ${chalk.dim('→')} ${terminalSafe(scrub(s))}\n`
   return text
 }
 

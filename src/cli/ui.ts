@@ -2,7 +2,7 @@ import {isatty} from 'node:tty'
 
 import type {Interaction} from '../core/interaction.js'
 import {SecretsError} from '../errors.js'
-import {warningLine} from './output.js'
+import {terminalSafe, warningLine} from './output.js'
 import {makeChalk} from './style.js'
 
 /** The prompt library is loaded only when a prompt is shown: most runs never need it. */
@@ -54,7 +54,7 @@ export function terminalInteraction(options: {quiet?: boolean} = {}): Interactio
       if (!options.quiet) process.stderr.write(`${warningLine(message, chalk)}\n`)
     },
     info(message) {
-      if (!options.quiet) process.stderr.write(`${chalk.cyan('secrets:')} ${message}\n`)
+      if (!options.quiet) process.stderr.write(`${chalk.cyan('secrets:')} ${terminalSafe(message)}\n`)
     },
     async progress(label, work) {
       if (!process.stderr.isTTY || options.quiet) return work()

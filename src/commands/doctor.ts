@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, errorText} from '../cli/base-command.js'
+import {terminalSafe} from '../cli/output.js'
 import {checkEnvironments, runDoctor, type Check, type VariableStatus} from '../core/setup/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
@@ -51,7 +52,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const width = Math.max(16, ...rows.map((r) => r[1].length))
     for (const [status, name, detail, code] of rows) {
       const mark = status === 'ok' ? c.green('ok  ') : status === 'warn' ? c.yellow('warn') : c.red('FAIL')
-      this.log(`${mark}  ${name.padEnd(width)} ${detail}${code ? c.dim(` [${code}]`) : ''}`)
+      this.log(`${mark}  ${terminalSafe(name.padEnd(width))} ${terminalSafe(detail)}${code ? c.dim(` [${code}]`) : ''}`)
     }
     for (const r of reports) {
       if (r.errors.length === 0) continue

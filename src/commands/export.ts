@@ -5,7 +5,7 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand, useFallback} from '../cli/base-command.js'
 import {fallbackFlags} from '../cli/flags.js'
 import {actorLabel} from '../core/actor.js'
-import {writeFileAtomic} from '../core/lib/atomic-write.js'
+import {writeOutputFile} from '../core/lib/output-file.js'
 import {asText, resolveEnvironment} from '../core/environment.js'
 import {SecretsError, fsError} from '../errors.js'
 import {
@@ -92,7 +92,11 @@ export default class Export extends BaseCommand<typeof Export> {
     }
     const text = formatEntries(entries, format)
     if (this.flags.output) {
-      writeFileAtomic(this.flags.output, text, 0o600)
+      writeOutputFile(this.flags.output, text, {
+        holds: 'an export',
+        secrets: 'exported secrets',
+        warn: (m) => this.ui.warn(m),
+      })
       this.success(`${names.length} variable(s) written to ${this.flags.output}`)
     } else if (!this.jsonEnabled()) {
       process.stdout.write(text)

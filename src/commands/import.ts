@@ -2,6 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {terminalSafe} from '../cli/output.js'
 import {planImport, refuseOverwrites} from '../core/import/import.js'
 import {IMPORT_FORMATS, type ImportFormat} from '../core/import/parse.js'
 import {
@@ -76,7 +77,7 @@ With --format teller (detected for .teller.yml), FILE is teller's configuration:
     for (const note of plan.notes) this.ui.warn(note)
     if (plan.templates.length > 0) this.ui.warn(`Rendered get_env() with ${plan.templates.join(', ')}.`)
     if (!this.jsonEnabled()) {
-      process.stdout.write(`${formatTellerPlan(plan).join('\n')}\n`)
+      process.stdout.write(`${terminalSafe(formatTellerPlan(plan).join('\n'))}\n`)
       process.stdout.write(`${pending} to write to ${plan.configFile}, ${plan.skipped.length} left out.\n`)
     }
     if (dryRun || pending === 0) {
@@ -116,7 +117,7 @@ With --format teller (detected for .teller.yml), FILE is teller's configuration:
     if (plan.skipped.empty.length > 0)
       this.ui.warn(`Left out, with an empty value: ${plan.skipped.empty.join(', ')} (a store holds no empty values).`)
     if (!this.jsonEnabled()) {
-      process.stdout.write(`${formatPlan(plan).join('\n')}\n`)
+      process.stdout.write(`${terminalSafe(formatPlan(plan).join('\n'))}\n`)
       process.stdout.write(`${pending.length} to write, ${plan.items.length - pending.length} unchanged.\n`)
     }
     if (dryRun) {

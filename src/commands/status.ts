@@ -24,8 +24,10 @@ export default class Status extends BaseCommand<typeof Status> {
             s.lastRotated ?? (s.error ? `[${s.error.code}]` : 'unknown'),
             s.ageDays === undefined ? '' : `${s.ageDays}d`,
             s.every ?? '',
-            s.due ? c.yellow('due') : s.error ? c.red('error') : 'ok',
+            s.due ? 'due' : s.error ? 'error' : 'ok',
           ]),
+          (text, row, column) =>
+            column !== 5 ? text : secrets[row].due ? c.yellow(text) : secrets[row].error ? c.red(text) : text,
         ),
       )
     }

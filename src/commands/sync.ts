@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {terminalSafe} from '../cli/output.js'
 import {applySync, formatPlan, planSync, type SyncItem} from '../core/sync/sync.js'
 
 export default class Sync extends BaseCommand<typeof Sync> {
@@ -46,7 +47,7 @@ First shows a diff of names, references and versions (never values; values are c
       written,
     })
     if (!this.jsonEnabled()) {
-      process.stdout.write(`${formatPlan(plan).join('\n')}\n`)
+      process.stdout.write(`${terminalSafe(formatPlan(plan).join('\n'))}\n`)
       process.stdout.write(`${pending.length} to write, ${plan.items.length - pending.length} unchanged.\n`)
     }
     if (pending.length === 0 || this.flags['dry-run']) {

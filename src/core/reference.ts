@@ -103,8 +103,9 @@ export function parseReference(raw: string, context?: string): Reference {
         while (i < raw.length && raw[i] !== '&' && raw[i] !== '#' && isPathChar(raw[i])) i++
         const value = raw.slice(valueStart, i)
         if (value.length === 0) fail(raw, valueStart, `empty value for parameter ${JSON.stringify(key)}`, context)
-        if (key in params) fail(raw, keyStart, `parameter ${JSON.stringify(key)} given twice`, context)
-        params[key] = value
+        if (Object.hasOwn(params, key)) fail(raw, keyStart, `parameter ${JSON.stringify(key)} given twice`, context)
+        // Defined, not assigned: a parameter named `__proto__` must not set the prototype.
+        Object.defineProperty(params, key, {value, enumerable: true, writable: true, configurable: true})
         if (raw[i] === '&') {
           i++
           continue

@@ -27,7 +27,7 @@ describe('templates: files: entries with template:, and secrets render', () => {
   })
   after(() => sb.cleanup())
 
-  it('exec renders a template into its private directory, exactly, 0600, and masks only the secret values in it', async () => {
+  it('exec renders a template into its private directory, exactly, 0600, and masks the secret and environment values in it', async () => {
     config('  DB_CONFIG: {template: config/db.json.tpl, name: db.json}\n')
     const plain = await sb.run(
       ['exec', '--no-redact', '--', 'sh', '-c', 'cat "$DB_CONFIG"; stat -c "%a %n" "$DB_CONFIG"'],
@@ -42,7 +42,9 @@ describe('templates: files: entries with template:, and secrets render', () => {
     assert.equal(masked.code, 0, masked.stderr)
     assert.equal(
       masked.stdout,
-      RENDERED.replace('app-user', '<secret:DB_CONFIG>').replace(CANARY, '<secret:DB_CONFIG>'),
+      RENDERED.replace('app-user', '<secret:DB_CONFIG>')
+        .replace(CANARY, '<secret:DB_CONFIG>')
+        .replace('db.internal', '<secret:DB_CONFIG>'),
     )
     const reads = sb
       .auditText()
@@ -116,6 +118,8 @@ describe('templates: files: entries with template:, and secrets render', () => {
     config('')
     const piped = await sb.run(['render', 'config/db.json.tpl'], {env: {DB_HOST: 'db.internal'}})
     assert.deepEqual([piped.code, piped.stdout, piped.stderr], [0, RENDERED, ''])
+    // -o never creates a missing directory (issue 17): out/ is made here.
+    mkdirSync(join(sb.project, 'out'))
     const out = await sb.run(['render', 'config/db.json.tpl', '-o', 'out/db.json'], {env: {DB_HOST: 'db.internal'}})
     assert.equal(out.code, 0, out.stderr)
     assert.equal(out.stderr, '✓ rendered config/db.json.tpl into out/db.json (2 reference(s))\n')

@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../cli/base-command.js'
+import {terminalSafe} from '../../cli/output.js'
 import {checkAuditChain, type ChainCheck} from '../../core/audit/check-chain.js'
 import {EXIT_CODES} from '../../errors.js'
 
@@ -21,11 +22,13 @@ export default class AuditVerify extends BaseCommand<typeof AuditVerify> {
           `  ${result.legacy} record(s) from before the keyed chain are linked by plain SHA-256: anyone could have rewritten them.`,
         )
     } else {
-      this.log(`${c.red('✗')} The access log is NOT intact: ${result.problem?.message ?? 'segments are missing.'}`)
+      this.log(
+        `${c.red('✗')} The access log is NOT intact: ${terminalSafe(result.problem?.message ?? 'segments are missing.')}`,
+      )
       if (result.missingSegments.length > 0) this.log(`  Missing segment(s): ${result.missingSegments.join(', ')}.`)
       process.exitCode = result.problem?.kind === 'wrong-key' ? EXIT_CODES.DECRYPT_FAILED : EXIT_CODES.INTEGRITY
     }
-    for (const note of result.notes) this.log(`  ${c.dim(note)}`)
+    for (const note of result.notes) this.log(`  ${c.dim(terminalSafe(note))}`)
     return result
   }
 }

@@ -1,10 +1,11 @@
-import {existsSync, readFileSync, statSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
 import {CORE_SCHEMA, load as loadYaml} from 'js-yaml'
 import type * as Yaml from 'yaml'
 
 import {SecretsError, fsError} from '../../errors.js'
+import {READ_LIMITS, readRegularFile} from '../lib/read-input.js'
 import type {ProjectConfig} from './types.js'
 import {validateConfig} from './validate.js'
 import type {LineOf} from './validator.js'
@@ -55,12 +56,10 @@ export function loadConfig(loc: ConfigLocation): ProjectConfig {
 
 function readConfigFile(file: string): string {
   try {
-    if (statSync(file).isDirectory()) {
-      throw new SecretsError('CONFIG_INVALID', `${file} is a directory, not a ${CONFIG_FILE_NAME} file.`, {
-        suggestions: ['Point --config or SECRETS_CONFIG at the file itself.'],
-      })
-    }
-    return readFileSync(file, 'utf8')
+    return decodeUtf8(
+      readRegularFile(file, {what: 'the config file', maxBytes: READ_LIMITS.config, code: 'CONFIG_INVALID'}),
+      file,
+    )
   } catch (error) {
     if (error instanceof SecretsError) throw error
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -72,13 +71,38 @@ function readConfigFile(file: string): string {
   }
 }
 
+/**
+ * The config as text, refusing bytes that are not UTF-8 (decoding would silently turn them into U+FFFD,
+ * changing a name or a path without a word), naming the first bad line.
+ */
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+  } catch {
+    let line = 1
+    let start = 0
+    for (;;) {
+      const end = bytes.indexOf(0x0a, start)
+      const chunk = bytes.subarray(start, end === -1 ? bytes.length : end)
+      if (!Buffer.from(chunk.toString('utf8'), 'utf8').equals(chunk) || end === -1) break
+      line++
+      start = end + 1
+    }
+    throw new SecretsError('CONFIG_INVALID', `${file}:${line}: invalid UTF-8: the file must be UTF-8 text.`, {
+      suggestions: [
+        `Re-save ${file} as UTF-8 (for example with \`iconv -f latin1 -t utf-8\`), or remove the bytes at line ${line}.`,
+      ],
+    })
+  }
+}
+
 /** Parse and validate config text; every error names the file, line and field. */
 export function parseConfig(text: string, file: string): ProjectConfig {
   let root: unknown
   try {
     root = loadYaml(text, {schema: CORE_SCHEMA, filename: file})
   } catch {
-    root = fullDocument(text, file).doc.toJS()
+    root = documentToJs(fullDocument(text, file), file)
   }
   return validateConfig(
     root,
@@ -91,7 +115,7 @@ export function parseConfig(text: string, file: string): ProjectConfig {
 export function parseConfigFull(text: string, file: string): ProjectConfig {
   const full = fullDocument(text, file)
   return validateConfig(
-    full.doc.toJS(),
+    documentToJs(full, file),
     lineFinder(() => full),
     file,
   )
@@ -114,8 +138,10 @@ interface FullDocument {
 function fullDocument(text: string, file: string): FullDocument {
   const {LineCounter, parseDocument} = requireYaml()
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, {lineCounter, uniqueKeys: true, prettyErrors: false})
-  const firstError = doc.errors[0]
+  // resolveKnownTags: false makes YAML 1.1's !!binary, !!set, !!timestamp... unknown too, as they are to js-yaml.
+  const doc = parseDocument(text, {lineCounter, uniqueKeys: true, prettyErrors: false, resolveKnownTags: false})
+  // A warning is an error here too: an unknown tag (`!custom`, `!!binary`) would otherwise be dropped silently.
+  const firstError = doc.errors[0] ?? doc.warnings[0]
   if (firstError) {
     const line = lineCounter.linePos(firstError.pos[0]).line
     const message = firstError.message.split('\n')[0]
@@ -124,6 +150,31 @@ function fullDocument(text: string, file: string): FullDocument {
     })
   }
   return {doc, lineCounter}
+}
+
+/**
+ * The document as plain values. Aliases are expanded here, so a "billion laughs" document (aliases of
+ * aliases) is cut off by the library's alias budget and refused, naming the line of the first alias.
+ */
+function documentToJs({doc, lineCounter}: FullDocument, file: string): unknown {
+  try {
+    return doc.toJS({maxAliasCount: 100})
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error
+    const {visit} = requireYaml()
+    let line: number | undefined
+    visit(doc, {
+      Alias(_, node) {
+        if (node.range) line = lineCounter.linePos(node.range[0]).line
+        return visit.BREAK
+      },
+    })
+    throw new SecretsError(
+      'CONFIG_INVALID',
+      `${file}${line === undefined ? '' : `:${line}`}: invalid YAML: its aliases (*name) expand to too many nodes.`,
+      {suggestions: [`Write the repeated entries out instead of nesting aliases of aliases in ${file}.`]},
+    )
+  }
 }
 
 /** Line numbers from the full document, parsed on the first call. */

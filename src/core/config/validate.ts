@@ -286,6 +286,17 @@ class ConfigValidator extends Validator {
   }
 
   private fileMode(p: string[], raw: unknown): number {
+    // YAML reads an unquoted 0400 as the number 400 (its digits are the mode) but 0o400 as 256: show
+    // such a number in octal, never as 256.
+    if (
+      typeof raw === 'number' &&
+      Number.isInteger(raw) &&
+      raw >= 0 &&
+      (!/^[0-7]{3}$/.test(String(raw)) || (Number.parseInt(String(raw), 8) & 0o077) !== 0)
+    ) {
+      const octal = `0${raw.toString(8).padStart(3, '0')}`
+      this.fail(p, `is the number ${raw} (octal ${octal}); write the mode as a quoted string, e.g. "${octal}"`)
+    }
     const text = typeof raw === 'number' ? String(raw) : raw
     if (typeof text !== 'string' || !/^0?[0-7]{3}$/.test(text))
       this.fail(p, 'must be an octal mode as a quoted string, e.g. "0400" or "0600"')

@@ -45,7 +45,8 @@ export function childEnvironment(
   secrets: Resolved[],
   o: ChildEnvOptions = {},
 ): {env: Record<string, string>; clashes: string[]} {
-  const env: Record<string, string> = {}
+  // Keyed by user names (a secret may be called `__proto__`): no prototype to collide with.
+  const env: Record<string, string> = Object.create(null)
   for (const [k, v] of Object.entries(parent)) {
     if (v === undefined || isOwnVariable(k)) continue
     if (o.pristine && !(PRISTINE_ALLOWLIST as readonly string[]).includes(k)) continue

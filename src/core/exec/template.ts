@@ -1,13 +1,12 @@
-import {spawnSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
-import {basename, dirname, relative, resolve as resolvePath} from 'node:path'
+import {realpathSync} from 'node:fs'
+import {isAbsolute, relative} from 'node:path'
 
 import {SecretsError, fsError} from '../../errors.js'
-import {writeFileAtomic} from '../lib/atomic-write.js'
+import {writeOutputFile} from '../lib/output-file.js'
+import {READ_LIMITS, readRegularFile} from '../lib/read-input.js'
 import type {FileEntry} from '../config/types.js'
 import type {Reference} from '../reference.js'
 import type {Resolved, ResolvedFile, Unresolved} from '../resolved.js'
-import {gitEnv} from '../scan/git.js'
 import {SecretValue} from '../secret-value.js'
 
 /** What templates need from the session: names turned into references, the project's folder, resolution. */
@@ -106,8 +105,14 @@ export function parseTemplate(text: string, file: string): TemplatePart[] {
 export function loadTemplate(file: string, display: string): TemplatePart[] {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = readRegularFile(file, {
+      what: 'the template',
+      display,
+      maxBytes: READ_LIMITS.template,
+      code: 'CONFIG_INVALID',
+    }).toString('utf8')
   } catch (error) {
+    if (error instanceof SecretsError) throw error
     const e = fsError(error, display, 'reading the template')
     if (e instanceof SecretsError && e.code === 'NOT_FOUND') {
       throw new SecretsError('CONFIG_INVALID', `The template ${display} does not exist.`, {
@@ -117,6 +122,53 @@ export function loadTemplate(file: string, display: string): TemplatePart[] {
     throw e
   }
   return parseTemplate(text, display)
+}
+
+/**
+ * A `template:` of secrets.yaml must stay inside the project (the folder of secrets.yaml) once symlinks
+ * are resolved: a committed config must not make exec read, and inject, any file of the user's.
+ */
+function assertInProject(session: TemplateSession, entry: FileEntry, display: string): void {
+  let real: string
+  let root: string
+  try {
+    real = realpathSync(entry.template!)
+    root = realpathSync(session.config.dir)
+  } catch {
+    return // A missing template is reported by loadTemplate, with its own message.
+  }
+  const rel = relative(root, real)
+  if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) {
+    throw new SecretsError(
+      'CONFIG_INVALID',
+      `files.${entry.name}.template: ${display} is outside the project (${root})${real === entry.template ? '' : `: it resolves to ${real}`}.`,
+      {
+        suggestions: [
+          'Keep templates inside the folder of secrets.yaml (no absolute paths, no ../, no symlinks out of it).',
+        ],
+      },
+    )
+  }
+}
+
+/**
+ * An {{ env "VAR" }} must name a set variable, and not one of SECRETS_*: those configure secrets itself
+ * (SECRETS_AGE_KEY is an identity key), and a template must not copy them into a file.
+ */
+function checkEnvPart(display: string, part: {arg: string; line: number; col: number}, env: NodeJS.ProcessEnv): void {
+  const at = `${display}:${part.line}:${part.col}: {{ env "${part.arg}" }}`
+  if (part.arg.startsWith('SECRETS_')) {
+    throw new SecretsError(
+      'CONFIG_INVALID',
+      `${at}: SECRETS_* variables configure secrets itself (SECRETS_AGE_KEY is an identity key), so templates never read them.`,
+      {suggestions: ['Store the value as a secret and use {{ ref "NAME" }} instead.']},
+    )
+  }
+  if (env[part.arg] === undefined) {
+    throw new SecretsError('NOT_FOUND', `${at}: the variable ${part.arg} is not set.`, {
+      suggestions: [`Set ${part.arg}, or remove the placeholder from the template.`],
+    })
+  }
 }
 
 /** A template whose references are being resolved. */
@@ -138,6 +190,7 @@ export function prepareTemplates(
   vars: Map<string, Reference>,
   parentEnv: NodeJS.ProcessEnv,
   displayOf: (file: string) => string = (file) => displayPath(session, file),
+  confine = true,
 ): {
   finish(resolved: Resolved[], missing: Unresolved[]): ResolvedFile[]
   labels: Set<string>
@@ -146,16 +199,11 @@ export function prepareTemplates(
   const labels = new Set<string>()
   for (const entry of entries) {
     const display = displayOf(entry.template!)
+    if (confine) assertInProject(session, entry, display)
     const parts = loadTemplate(entry.template!, display)
     const p: Pending = {entry, display, parts, labels: new Map()}
     for (const part of parts) {
-      if (part.kind === 'env' && parentEnv[part.arg] === undefined) {
-        throw new SecretsError(
-          'NOT_FOUND',
-          `${display}:${part.line}:${part.col}: {{ env "${part.arg}" }}: the variable ${part.arg} is not set.`,
-          {suggestions: [`Set ${part.arg}, or remove the placeholder from the template.`]},
-        )
-      }
+      if (part.kind === 'env') checkEnvPart(display, part, parentEnv)
       if (part.kind !== 'ref' || p.labels.has(part.arg)) continue
       let ref: Reference
       try {
@@ -190,7 +238,13 @@ export function prepareTemplates(
         const masks: Resolved[] = []
         const chunks = p.parts.map((part) => {
           if (part.kind === 'text') return Buffer.from(part.text, 'utf8')
-          if (part.kind === 'env') return Buffer.from(parentEnv[part.arg] ?? '', 'utf8')
+          if (part.kind === 'env') {
+            // An environment value in a rendered file may be a credential (a token from CI): masked too.
+            const value = Buffer.from(parentEnv[part.arg] ?? '', 'utf8')
+            const ref: Reference = {alias: 'env', path: part.arg, params: {}, raw: `env:${part.arg}`}
+            if (value.length > 0) masks.push({name: p.entry.name, ref, provider: 'env', value: new SecretValue(value)})
+            return value
+          }
           const r = byLabel.get(p.labels.get(part.arg)!)!
           masks.push({...r, name: p.entry.name})
           return r.value.reveal()
@@ -226,46 +280,17 @@ export async function renderTemplate(
 ): Promise<{value: SecretValue; refs: string[]}> {
   const vars = new Map<string, Reference>()
   const entry: FileEntry = {name: 'TEMPLATE', template: file, mode: 0o600, fileName: 'TEMPLATE'}
-  const prepared = prepareTemplates(session, [entry], vars, parentEnv, () => display)
+  // The template named on the command line may be anywhere: the user chose it, not a committed config.
+  const prepared = prepareTemplates(session, [entry], vars, parentEnv, () => display, false)
   const {resolved, missing} = await session.resolve(vars)
   const [rendered] = prepared.finish(resolved, missing)
   return {value: rendered.value, refs: [...new Set([...vars.values()].map((r) => r.raw))]}
 }
 
 /**
- * Whether git tracks `file` (false when git is missing or the file is outside a work tree). git gets
- * scan's pared-down environment, so no credential of ours (SECRETS_AGE_KEY, VAULT_TOKEN...) reaches it.
- */
-function gitStatus(file: string): {tracked: boolean; ignored: boolean; repo: boolean} {
-  const env = {...gitEnv(process.env), GIT_OPTIONAL_LOCKS: '0'}
-  const run = (args: string[]) => spawnSync('git', args, {cwd: dirname(file), stdio: 'ignore', env}).status
-  if (run(['rev-parse', '--is-inside-work-tree']) !== 0) return {tracked: false, ignored: false, repo: false}
-  return {
-    tracked: run(['ls-files', '--error-unmatch', '--', basename(file)]) === 0,
-    ignored: run(['check-ignore', '-q', '--', basename(file)]) === 0,
-    repo: true,
-  }
-}
-
-/**
- * Write a rendered template atomically with mode 0600, refusing a file that git tracks (a rendered
- * file holds secrets and must never be committed); warns when git would not ignore it.
+ * Write a rendered template with mode 0600 (atomically for a file, in place for a pipe), refusing a
+ * file that git tracks: a rendered file holds secrets and must never be committed.
  */
 export function writeRendered(file: string, value: SecretValue, warn: (m: string) => void): void {
-  const target = resolvePath(file)
-  const git = gitStatus(target)
-  if (git.tracked) {
-    throw new SecretsError(
-      'USAGE',
-      `Refusing to write ${file}: git tracks it, and a rendered template holds secret values.`,
-      {
-        suggestions: [
-          `Render to a path that git ignores (add it to .gitignore), or run \`git rm --cached ${file}\` first if it should never have been committed.`,
-        ],
-      },
-    )
-  }
-  if (git.repo && !git.ignored)
-    warn(`${file} is not ignored by git; add it to .gitignore so the rendered secrets are never committed.`)
-  writeFileAtomic(target, value.reveal(), 0o600)
+  writeOutputFile(file, value.reveal(), {holds: 'a rendered template', secrets: 'rendered secrets', warn})
 }

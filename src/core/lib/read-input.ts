@@ -1,6 +1,6 @@
-import {readFileSync} from 'node:fs'
+import {closeSync, constants, fstatSync, openSync, readSync, type Stats} from 'node:fs'
 
-import {SecretsError, fsError} from '../../errors.js'
+import {SecretsError, fsError, type ErrorCode} from '../../errors.js'
 import type {Interaction} from '../interaction.js'
 import {SecretValue} from '../secret-value.js'
 
@@ -35,8 +35,13 @@ export async function readNewValue(o: {
     bytes = Buffer.from(o.argvValue, 'utf8')
   } else if (o.fromFile !== undefined) {
     try {
-      bytes = readFileSync(o.fromFile)
+      bytes = readRegularFile(o.fromFile, {
+        what: '--from-file',
+        maxBytes: READ_LIMITS.value,
+        instead: 'Give the path of a regular file, or pipe the value on stdin (some-command | secrets set NAME).',
+      })
     } catch (error) {
+      if (error instanceof SecretsError) throw error
       throw fsError(error, o.fromFile, 'reading')
     }
   } else if (!stdin.isTTY) {
@@ -55,4 +60,81 @@ export async function readNewValue(o: {
     })
   }
   return new SecretValue(bytes)
+}
+
+/** Size caps for files read whole: far above any real input, low enough that /dev/zero cannot fill memory. */
+export const READ_LIMITS = {config: 4 * 1024 * 1024, template: 16 * 1024 * 1024, value: 16 * 1024 * 1024} as const
+
+/** How `readRegularFile` names the file and which code its refusals carry. */
+export interface ReadFileOptions {
+  /** The file as the user wrote it, for messages. */
+  display?: string
+  /** What the file is, for messages: "the config file", "the template", "--from-file". */
+  what: string
+  maxBytes: number
+  /** The code of a refusal (directory, FIFO, device, too large, unreadable); USAGE by default. */
+  code?: ErrorCode
+  /** What to do instead, when the file is not a regular one. */
+  instead?: string
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory'
+  if (st.isFIFO()) return 'a named pipe (FIFO)'
+  if (st.isCharacterDevice()) return 'a character device'
+  if (st.isBlockDevice()) return 'a block device'
+  if (st.isSocket()) return 'a socket'
+  return 'not a regular file'
+}
+
+/**
+ * Read a whole regular file, refusing anything that could hang or grow without bound: a FIFO (opened
+ * non-blocking, so no writer is waited for), a device such as /dev/zero, a directory, or more than
+ * `maxBytes` (a /proc file reports size 0, so the cap is checked while reading, not from stat).
+ * Errors from open (ENOENT, EACCES) are thrown as they are, for the caller to word.
+ */
+export function readRegularFile(file: string, o: ReadFileOptions): Buffer {
+  const display = o.display ?? file
+  const code = o.code ?? 'USAGE'
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
+  try {
+    const st = fstatSync(fd)
+    if (!st.isFile()) {
+      throw new SecretsError(code, `${capitalize(o.what)} ${display} is ${kindOf(st)}, not a regular file.`, {
+        suggestions: [o.instead ?? 'Give the path of a regular file.'],
+      })
+    }
+    const tooLarge = () =>
+      new SecretsError(code, `${capitalize(o.what)} ${display} is larger than ${o.maxBytes / 1024 / 1024} MiB.`, {
+        suggestions: ['Check that the path names the file you meant.'],
+      })
+    if (st.size > o.maxBytes) throw tooLarge()
+    const chunks: Buffer[] = []
+    let total = 0
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(Math.max(st.size - total, 0) + 65_536, o.maxBytes + 1 - total))
+      let n: number
+      try {
+        n = readSync(fd, buf, 0, buf.length, null)
+      } catch (error) {
+        const errno = (error as NodeJS.ErrnoException).code
+        if (errno !== 'EIO' && errno !== 'EINVAL' && errno !== 'EISDIR') throw error
+        throw new SecretsError(code, `${capitalize(o.what)} ${display} cannot be read as a file (${errno}).`, {
+          cause: error,
+          suggestions: ['Give the path of a regular file.'],
+        })
+      }
+      if (n === 0) break
+      chunks.push(buf.subarray(0, n))
+      total += n
+      if (total > o.maxBytes) throw tooLarge()
+    }
+    return Buffer.concat(chunks, total)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function capitalize(s: string): string {
+  return s.startsWith('--') ? s : s[0].toUpperCase() + s.slice(1)
 }

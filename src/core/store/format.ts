@@ -141,7 +141,9 @@ export function serializeStore(doc: Omit<StoreDoc, 'mac'>, dataKey: Buffer): str
 }
 
 function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  const sorted: Record<string, T> = Object.create(null)
+  for (const [k, v] of Object.entries(obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) sorted[k] = v
+  return sorted
 }
 
 /** The INTEGRITY error for a store file that does not parse, authenticate or match its key. */
@@ -212,5 +214,6 @@ export function parseStore(text: string, file: string): StoreDoc {
     if (!entry.versions.some((v: VersionEntry) => v.version === entry.current))
       throw corruptStore(file, `the current version of ${name} is missing`)
   }
-  return raw as unknown as StoreDoc
+  // Secret names are user text (`constructor`, `__proto__`): a map without a prototype holds any of them.
+  return {...raw, secrets: Object.assign(Object.create(null), raw.secrets)} as unknown as StoreDoc
 }

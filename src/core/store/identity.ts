@@ -37,8 +37,16 @@ export function defaultIdentityFile(env: NodeJS.ProcessEnv = process.env): strin
 export function assertPrivateFile(file: string, what: string): void {
   let mode: number
   try {
-    mode = statSync(file).mode
+    const st = statSync(file)
+    // A directory (SECRETS_IDENTITY=/tmp) is the wrong path, not a file to chmod: say so instead.
+    if (st.isDirectory()) {
+      throw new SecretsError('USAGE', `${what} ${file} is a directory, not a file.`, {
+        suggestions: [`Point the setting that names ${file} at the file itself.`],
+      })
+    }
+    mode = st.mode
   } catch (error) {
+    if (error instanceof SecretsError) throw error
     throw fsError(error, file, `checking ${what}`)
   }
   if ((mode & 0o077) !== 0) {
@@ -84,6 +92,12 @@ async function parseIdentityText(text: string, source: string): Promise<AgeIdent
   return out
 }
 
+function identityNotFound(file: string): SecretsError {
+  return new SecretsError('IDENTITY_MISSING', `SECRETS_IDENTITY points at ${file}, which does not exist.`, {
+    suggestions: ['Fix SECRETS_IDENTITY, or unset it to use the default identity file.'],
+  })
+}
+
 /**
  * The identities this process may use: `SECRETS_AGE_KEY` (the key itself, for CI), else the file named
  * by `SECRETS_IDENTITY`, else the default identity file. Returns [] when none is configured.
@@ -92,17 +106,23 @@ export async function loadIdentities(env: NodeJS.ProcessEnv = process.env): Prom
   if (env.SECRETS_AGE_KEY) return parseIdentityText(env.SECRETS_AGE_KEY, 'SECRETS_AGE_KEY')
   const file = env.SECRETS_IDENTITY || defaultIdentityFile(env)
   if (!env.SECRETS_IDENTITY && !existsSync(file)) return []
+  if (!existsSync(file)) throw identityNotFound(file)
+  if (statSync(file).isDirectory()) {
+    throw new SecretsError(
+      'IDENTITY_MISSING',
+      `SECRETS_IDENTITY points at ${file}, which is a directory, not an identity file.`,
+      {
+        suggestions: ['Point SECRETS_IDENTITY at the identity file itself (made by `secrets init` or `age-keygen`).'],
+      },
+    )
+  }
   assertPrivateFile(file, 'Identity file')
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
     const e = fsError(error, file, 'reading identity file')
-    if (e instanceof SecretsError && e.code === 'NOT_FOUND') {
-      throw new SecretsError('IDENTITY_MISSING', `SECRETS_IDENTITY points at ${file}, which does not exist.`, {
-        suggestions: ['Fix SECRETS_IDENTITY, or unset it to use the default identity file.'],
-      })
-    }
+    if (e instanceof SecretsError && e.code === 'NOT_FOUND') throw identityNotFound(file)
     throw e
   }
   return parseIdentityText(text, file)

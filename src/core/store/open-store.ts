@@ -43,6 +43,11 @@ export function readStoreFile(file: string): StoreDoc {
         suggestions: ['Run `secrets init` to create it, or fix `path:` of the local provider in secrets.yaml.'],
       })
     }
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
+      throw new SecretsError('CONFIG_INVALID', `The local store path ${file} is a directory, not a store file.`, {
+        suggestions: ['Make `path:` of the local provider in secrets.yaml name the file, e.g. .secrets/store.json.'],
+      })
+    }
     throw fsError(error, file, 'reading the store')
   }
   return parseStore(text, file)
@@ -118,7 +123,10 @@ export class OpenStore {
         ],
       })
     }
-    const entry = this.doc.secrets[name] ?? {current: 0, versions: []}
+    const entry = (Object.hasOwn(this.doc.secrets, name) ? this.doc.secrets[name] : undefined) ?? {
+      current: 0,
+      versions: [],
+    }
     const version = Math.max(0, ...entry.versions.map((v) => v.version)) + 1
     const sealed = seal(this.dataKey, name, version, value.reveal())
     const v: VersionEntry = {
@@ -227,7 +235,7 @@ export class OpenStore {
   ): RekeyCheck {
     const total = Object.values(this.doc.secrets).reduce((n, e) => n + e.versions.length, 0)
     const digests = new Map<string, string>()
-    const secrets: Record<string, SecretEntry> = {}
+    const secrets: Record<string, SecretEntry> = Object.create(null)
     let done = 0
     for (const [name, entry] of Object.entries(this.doc.secrets)) {
       secrets[name] = {
@@ -342,5 +350,5 @@ export async function createStore(
 /** A new, empty store in memory under a fresh data key (nothing written): for files in the store format, such as `export --encrypt`. */
 export function emptyStore(file: string): OpenStore {
   const {key, keyId} = newDataKey()
-  return new OpenStore(file, {format: STORE_FORMAT, keyId, recipients: [], secrets: {}, mac: ''}, key)
+  return new OpenStore(file, {format: STORE_FORMAT, keyId, recipients: [], secrets: Object.create(null), mac: ''}, key)
 }

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import {findConfigFile, loadConfig, parseConfig, parseConfigFull} from '../../../src/core/config/load.js'
+import {SecretsError} from '../../../src/errors.js'
 
 const FILE = '/p/secrets.yaml'
 
@@ -46,5 +47,58 @@ describe('secrets.yaml loading', () => {
     assert.throws(() => loadConfig({cwd: tmpdir(), env: {}, flag: join(root, 'missing.yaml')}), {
       code: 'CONFIG_NOT_FOUND',
     })
+  })
+
+  it('refuses an unknown tag, an alias bomb and invalid UTF-8, naming the line', () => {
+    const invalid = (message: string) => (e: unknown) => {
+      assert.ok(e instanceof SecretsError)
+      assert.equal(e.code, 'CONFIG_INVALID')
+      assert.equal(e.message, message)
+      return true
+    }
+    const head = 'providers:\n  local: {type: local}\n'
+    for (const parse of [parseConfig, parseConfigFull]) {
+      assert.throws(
+        () => parse(head + 'env: !custom {}\n', FILE),
+        invalid(`${FILE}:3: invalid YAML: Unresolved tag: !custom`),
+      )
+      assert.throws(
+        () => parse(head + 'env:\n  A: !!binary aGVsbG8=\n', FILE),
+        invalid(`${FILE}:4: invalid YAML: Unresolved tag: tag:yaml.org,2002:binary`),
+      )
+    }
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]']
+    for (const l of 'bcdefghi')
+      levels.push(
+        `${l}: &${l} [${Array(9)
+          .fill(`*${levels.at(-1)![0]}`)
+          .join(', ')}]`,
+      )
+    assert.throws(
+      () => parseConfigFull(`${head}x:\n  ${levels.join('\n  ')}\n`, FILE),
+      invalid(`${FILE}:5: invalid YAML: its aliases (*name) expand to too many nodes.`),
+    )
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-load-'))
+    writeFileSync(
+      join(dir, 'secrets.yaml'),
+      Buffer.concat([Buffer.from(head + '# caf'), Buffer.from([0xe9]), Buffer.from('\n')]),
+    )
+    assert.throws(
+      () => loadConfig({cwd: dir, env: {}}),
+      invalid(`${join(dir, 'secrets.yaml')}:3: invalid UTF-8: the file must be UTF-8 text.`),
+    )
+  })
+
+  it('refuses a FIFO, /dev/zero and /proc/self/mem as --config at once', () => {
+    for (const [flag, kind] of [
+      ['/dev/zero', 'is a character device, not a regular file'],
+      ['/proc/self/mem', 'cannot be read as a file (EIO)'],
+    ]) {
+      assert.throws(
+        () => loadConfig({flag, cwd: '/', env: {}}),
+        (e: unknown) =>
+          e instanceof SecretsError && e.code === 'CONFIG_INVALID' && e.message === `The config file ${flag} ${kind}.`,
+      )
+    }
   })
 })
