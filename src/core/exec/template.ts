@@ -14,6 +14,8 @@ import {SecretValue} from '../secret-value.js'
 export interface TemplateSession {
   readonly config: {readonly dir: string}
   toReference(input: string): Reference
+  readonly environment?: string
+  references(environment?: string): Promise<Map<string, Reference>>
   resolve(vars: Map<string, Reference>): Promise<{resolved: Resolved[]; missing: Unresolved[]}>
 }
 
@@ -131,6 +133,7 @@ interface Pending {
 /**
  * Parse templates and add their references to `vars` under labels (`DB_CONFIG (db.json.tpl:3:9)`),
  * so they resolve with everything else, failing closed. `finish` renders them from the results.
+ * A bare NAME in `{{ ref "NAME" }}` is the environment's variable (`names`) before the local secret.
  */
 export function prepareTemplates(
   session: TemplateSession,
@@ -138,6 +141,7 @@ export function prepareTemplates(
   vars: Map<string, Reference>,
   parentEnv: NodeJS.ProcessEnv,
   displayOf: (file: string) => string = (file) => displayPath(session, file),
+  names: Map<string, Reference> = vars,
 ): {
   finish(resolved: Resolved[], missing: Unresolved[]): ResolvedFile[]
   labels: Set<string>
@@ -159,7 +163,7 @@ export function prepareTemplates(
       if (part.kind !== 'ref' || p.labels.has(part.arg)) continue
       let ref: Reference
       try {
-        ref = session.toReference(part.arg)
+        ref = names.get(part.arg) ?? session.toReference(part.arg)
       } catch (error) {
         if (!(error instanceof SecretsError)) throw error
         throw new SecretsError('CONFIG_INVALID', `${display}:${part.line}:${part.col}: ${error.message}`, {
@@ -226,7 +230,10 @@ export async function renderTemplate(
 ): Promise<{value: SecretValue; refs: string[]}> {
   const vars = new Map<string, Reference>()
   const entry: FileEntry = {name: 'TEMPLATE', template: file, mode: 0o600, fileName: 'TEMPLATE'}
-  const prepared = prepareTemplates(session, [entry], vars, parentEnv, () => display)
+  // The environment is listed only when a placeholder names a bare NAME: a template of references needs no store opened.
+  const bare = loadTemplate(file, display).some((p) => p.kind === 'ref' && !p.arg.includes('://'))
+  const names = bare ? await session.references(session.environment) : new Map<string, Reference>()
+  const prepared = prepareTemplates(session, [entry], vars, parentEnv, () => display, names)
   const {resolved, missing} = await session.resolve(vars)
   const [rendered] = prepared.finish(resolved, missing)
   return {value: rendered.value, refs: [...new Set([...vars.values()].map((r) => r.raw))]}

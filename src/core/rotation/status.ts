@@ -22,7 +22,7 @@ export async function rotationAges(
   environment: string | undefined,
   now: number,
 ): Promise<StatusRow[]> {
-  const targets = selectTargets(session, {inputs: [], environment})
+  const targets = await selectTargets(session, {inputs: [], environment})
   return Promise.all(
     targets.map(async (t): Promise<StatusRow> => {
       const row: StatusRow = {
