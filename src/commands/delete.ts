@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {describeName, isMapping, lookupName, mappingOrigin, withNamed} from '../core/names.js'
+import {describeName, isMapping, lookupName, mappingOrigin, shadowedLocal, withNamed} from '../core/names.js'
 
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Delete a secret and its version history.'
@@ -34,6 +34,11 @@ export default class Delete extends BaseCommand<typeof Delete> {
     const session = this.session()
     const named = await lookupName(session, this.args.ref)
     const {ref} = named
+    const hidden = await shadowedLocal(session, named)
+    if (hidden !== undefined)
+      this.ui.warn(
+        `${named.input} is mapped to ${ref.raw} (${mappingOrigin(named, session.config.file)}), so this deletes that; the local secret ${hidden.raw} of the same name is kept.`,
+      )
     await this.confirmOrRefuse({
       yes: this.flags.yes,
       question: this.flags.force

@@ -9,6 +9,7 @@ import type {Reference} from '../reference.js'
 import type {Resolved, ResolvedFile, Unresolved} from '../resolved.js'
 import {gitEnv} from '../scan/git.js'
 import {SecretValue} from '../secret-value.js'
+import {closestNames, didYouMean} from '../suggest.js'
 
 /** What templates need from the session: names turned into references, the project's folder, resolution. */
 export interface TemplateSession {
@@ -231,12 +232,33 @@ export async function renderTemplate(
   const vars = new Map<string, Reference>()
   const entry: FileEntry = {name: 'TEMPLATE', template: file, mode: 0o600, fileName: 'TEMPLATE'}
   // The environment is listed only when a placeholder names a bare NAME: a template of references needs no store opened.
-  const bare = loadTemplate(file, display).some((p) => p.kind === 'ref' && !p.arg.includes('://'))
-  const names = bare ? await session.references(session.environment) : new Map<string, Reference>()
+  const bareNames = loadTemplate(file, display).flatMap((p) =>
+    p.kind === 'ref' && !p.arg.includes('://') ? [p.arg] : [],
+  )
+  const names = bareNames.length > 0 ? await session.references(session.environment) : new Map<string, Reference>()
   const prepared = prepareTemplates(session, [entry], vars, parentEnv, () => display, names)
-  const {resolved, missing} = await session.resolve(vars)
+  let outcome: {resolved: Resolved[]; missing: Unresolved[]}
+  try {
+    outcome = await session.resolve(vars)
+  } catch (error) {
+    throw withNameSuggestions(error, bareNames, names)
+  }
+  const {resolved, missing} = outcome
   const [rendered] = prepared.finish(resolved, missing)
   return {value: rendered.value, refs: [...new Set([...vars.values()].map((r) => r.raw))]}
+}
+
+/** A missing bare NAME of a template (no variable, no local secret): add the closest variables to the error. */
+function withNameSuggestions(error: unknown, bareNames: string[], names: Map<string, Reference>): unknown {
+  if (!(error instanceof SecretsError) || error.code !== 'NOT_FOUND') return error
+  const unknown = bareNames.filter((n) => !names.has(n) && error.message.includes(`://${n} (provider`))
+  const near = [...new Set(unknown.flatMap((n) => closestNames(n, names.keys())))]
+  if (near.length === 0) return error
+  return new SecretsError(error.code, error.message, {
+    ref: error.ref,
+    suggestions: [didYouMean(near), ...error.suggestions],
+    cause: error,
+  })
 }
 
 /**

@@ -1,7 +1,7 @@
 import {SecretsError} from '../../errors.js'
 import {requireCapability} from '../../providers/capabilities.js'
 import type {VersionInfo} from '../../providers/types.js'
-import {lookupName, withNamed} from '../names.js'
+import {lookupName, withNamed, type NamedSecret} from '../names.js'
 import type {Reference} from '../reference.js'
 import type {Session} from '../session.js'
 import {wholeSecret} from './targets.js'
@@ -24,10 +24,10 @@ export async function listVersions(
 /** `secrets rollback`: make an earlier version current again (default: the one before current). */
 export async function rollback(
   session: Session,
-  input: string,
+  input: string | NamedSecret,
   to?: string,
 ): Promise<{ref: string; from: string; to: string; version: string}> {
-  const named = await lookupName(session, input)
+  const named = typeof input === 'string' ? await lookupName(session, input) : input
   return withNamed(session, named, (ref) => rollbackRef(session, ref, to))
 }
 

@@ -1,7 +1,7 @@
 import {createHmac, randomBytes} from 'node:crypto'
 
 import {SecretsError} from '../../errors.js'
-import {unknownOnly} from '../names.js'
+import {unknownOnly} from '../suggest.js'
 import {parseReference, type Reference} from '../reference.js'
 import type {SecretValue} from '../secret-value.js'
 import type {Session} from '../session.js'
