@@ -38,7 +38,7 @@ export default class Get extends BaseCommand<typeof Get> {
     const session = this.session()
     const named = await lookupName(session, this.args.ref)
     const r = await withNamed(session, named, (ref) => session.get(ref.raw))
-    const hidden = await shadowedLocal(session, named)
+    const hidden = await shadowedLocal(session, named, {onlyIfOpen: true})
     if (hidden !== undefined)
       this.ui.warn(
         `${named.input} is mapped to ${named.ref.raw}, which is what this printed; the local secret ${hidden.raw} of the same name is not used.`,

@@ -21,6 +21,8 @@ export interface NamedSecret {
   variable?: string
   /** The selected environment (--env / SECRETS_ENV); undefined is the base `env:`. */
   environment?: string
+  /** A `files:` entry of the environment itself (`environments.<name>.files`), not the base one. */
+  ownFile?: boolean
 }
 
 /**
@@ -73,7 +75,8 @@ function mappedVariable(session: Session, name: string, environment: string | un
         {suggestions: [`Name one of the secrets its template reads (its {{ ref "..." }} placeholders).`]},
       )
     }
-    return {input: name, ref: file.ref, source: 'files', variable: name, environment}
+    const own = environment ? session.config.environmentFiles.get(environment)?.has(name) : false
+    return {input: name, ref: file.ref, source: 'files', variable: name, environment, ...(own ? {ownFile: true} : {})}
   }
   const entry = entries.get(name)
   if (entry === undefined) return undefined
@@ -94,18 +97,25 @@ export function isMapping(named: NamedSecret): named is NamedSecret & {variable:
 /** Where a mapping is declared, for messages. */
 export function mappingOrigin(named: NamedSecret, file: string): string {
   if (named.source === 'environment') return `environments.${named.environment}.env in ${file}`
+  if (named.ownFile) return `environments.${named.environment}.files in ${file}`
   return `${named.source === 'files' ? 'files:' : 'env:'} in ${file}`
 }
 
 /**
  * The local secret of the same name that a mapping hides, if the default local store has one. Best
- * effort: a store that cannot be opened hides nothing worth a warning.
+ * effort: a store that cannot be opened hides nothing worth a warning. With `onlyIfOpen`, a store the
+ * command does not use anyway is not opened for it (it may ask for a passphrase or call a key service).
  */
-export async function shadowedLocal(session: Session, named: NamedSecret): Promise<Reference | undefined> {
+export async function shadowedLocal(
+  session: Session,
+  named: NamedSecret,
+  o: {onlyIfOpen?: boolean} = {},
+): Promise<Reference | undefined> {
   if (!isMapping(named)) return undefined
   try {
     const local = session.toReference(named.input)
     if (local.raw === named.ref.raw) return undefined
+    if (o.onlyIfOpen && local.alias !== named.ref.alias) return undefined
     const provider = await session.provider(local.alias)
     if (!supports(provider, 'list')) return undefined
     return (await provider.list()).some((s) => s.name === named.input) ? local : undefined
