@@ -55,6 +55,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       ui: this.ui,
       command: this.id ?? 'unknown',
       configFlag: this.flags?.config,
+      environment: this.flags?.env,
     })
     return this.sessionInstance
   }

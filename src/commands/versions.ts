@@ -13,7 +13,11 @@ export default class Versions extends BaseCommand<typeof Versions> {
   ]
 
   static override args = {
-    ref: Args.string({ignoreStdin: true, description: 'Local name or reference.', required: true}),
+    ref: Args.string({
+      ignoreStdin: true,
+      description: 'A NAME (variable, else local secret) or a reference.',
+      required: true,
+    }),
   }
 
   async run(): Promise<{ref: string; versions: VersionInfo[]}> {

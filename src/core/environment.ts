@@ -28,24 +28,34 @@ export async function resolveEnvironment(
     if (entry.ref === undefined) templates.set(name, entry)
     else vars.set(name, entry.ref)
   }
+  // What a bare NAME in a template means, before --only narrows the variables.
+  const names = templates.size > 0 ? new Map(vars) : vars
   if (o.only && o.only.length > 0) {
     for (const name of [...templates.keys()]) if (!o.only.includes(name)) templates.delete(name)
     const unknown = o.only.filter((n) => !vars.has(n) && !fileEntries.has(n))
     if (unknown.length > 0) {
-      throw new SecretsError(
-        'NOT_FOUND',
-        `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not a variable of this environment.`,
-        {
-          suggestions: [`Variables: ${[...vars.keys()].sort().join(', ') || 'none'}.`],
-        },
-      )
+      // The suggestion code loads only on this error, so exec's start-up pays nothing for it.
+      const {unknownOnly} = await import('./on-demand.js')
+      throw unknownOnly(unknown, [...vars.keys(), ...fileEntries.keys()], {
+        scope: 'of this environment',
+        listLabel: 'Variables',
+        create: `Create it with \`secrets set ${unknown[0]}\` (a local secret), or map it under env: in ${session.config.file}.`,
+      })
     }
     for (const name of [...vars.keys()]) if (!o.only.includes(name)) vars.delete(name)
   }
   // Templates (`files:` with `template:`) load their code only when a config has one.
   const rendering =
     templates.size > 0
-      ? (await import('./on-demand.js')).prepareTemplates(session, [...templates.values()], vars, session.env)
+      ? (await import('./on-demand.js')).prepareTemplates(
+          session,
+          [...templates.values()],
+          vars,
+          session.env,
+          undefined,
+          true,
+          names,
+        )
       : undefined
   const {resolved: all, missing} = await session.resolve(vars, {allowMissing: o.allowMissing})
   const rendered = rendering?.finish(all, missing) ?? []

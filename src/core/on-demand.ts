@@ -7,3 +7,4 @@
 export {readEncryptedEnv, writeEncryptedEnv} from './store/encrypted-env.js'
 export {applyFallback, offlineError} from './sync/fallback.js'
 export {prepareTemplates} from './exec/template.js'
+export {unknownOnly} from './suggest.js'

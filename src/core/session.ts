@@ -21,6 +21,8 @@ export interface SessionOptions {
   /** The secrets command being run, recorded in the audit log. */
   command: string
   configFlag?: string
+  /** The environment selected with --env / SECRETS_ENV: what a bare NAME means (see core/names.ts). */
+  environment?: string
 }
 
 /** The audit outcome of a failed operation: not_found, denied (no permission, key or identity) or error. */
@@ -89,6 +91,8 @@ export class Session {
   readonly env: NodeJS.ProcessEnv
   readonly ui: Interaction
   readonly command: string
+  /** The selected environment (--env / SECRETS_ENV); undefined is the base `env:`. */
+  readonly environment?: string
   /** The child command (argv[0]) that `exec` runs, recorded with every access it causes. */
   child?: string
   /** The offline fallback cache (--fallback, --offline, `cache:`); its code loads only when this is set. */
@@ -102,6 +106,7 @@ export class Session {
     this.env = options.env
     this.ui = options.ui
     this.command = options.command
+    this.environment = options.environment
     this.actor = currentActor(options.env)
   }
 

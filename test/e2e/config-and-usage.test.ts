@@ -86,7 +86,7 @@ describe('config, references and usage errors from the command line', () => {
       error: {
         code: 'USAGE',
         exitCode: 2,
-        message: 'Missing 1 required arg:\nref  Local name or reference.',
+        message: 'Missing 1 required arg:\nref  A NAME (variable, else local secret) or a reference.',
         suggestions: ['See `secrets <command> --help` for the flags and arguments.'],
       },
     })

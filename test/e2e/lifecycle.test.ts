@@ -56,6 +56,7 @@ describe('init, set, get, list, export, delete (as a user runs them)', () => {
     const json = JSON.parse((await sb.run(['get', 'API_KEY', '--json'])).stdout)
     assert.deepEqual(json, {
       name: 'API_KEY',
+      source: 'implicit',
       ref: 'local://API_KEY',
       provider: 'local',
       version: '2',
@@ -123,7 +124,10 @@ describe('init, set, get, list, export, delete (as a user runs them)', () => {
     assert.equal(r.code, 0, r.stderr)
     const get = await sb.run(['get', 'ARGV_SECRET'])
     assert.equal(get.code, 5)
-    assert.match(get.stderr, /^Error \[NOT_FOUND\]: No secret named ARGV_SECRET in the local store /)
+    assert.match(
+      get.stderr,
+      /^Error \[NOT_FOUND\]: ARGV_SECRET is neither a variable of this environment nor a secret in the local store local\.\n/,
+    )
   })
 })
 

@@ -60,7 +60,7 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     assert.equal(missing.code, 5)
     assert.match(
       missing.stderr,
-      /^Error \[NOT_FOUND\]: No secret named NOPE in the local store .*\n {2}→ Run `secrets list` to see the names/,
+      /^Error \[NOT_FOUND\]: NOPE is neither a variable of this environment nor a secret in the local store local\.\n {2}→ Create it with `secrets set NOPE`/,
     )
     const json = await sb.run(['rotate', 'NOPE', '--json'])
     assert.equal(json.code, 5)

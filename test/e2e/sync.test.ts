@@ -318,6 +318,7 @@ describe('sync on a terminal asks before writing', () => {
     assert.equal(readFileSync(sb.storeFile, 'utf8'), store)
     const yes = await onTerminal('y\r')
     assert.equal(yes.code, 0, yes.output)
-    assert.equal((await sb.run(['get', 'A'])).stdout, 'value-a-1234')
+    // A is mapped to vault in secrets.yaml, so the copy is read by its reference.
+    assert.equal((await sb.run(['get', 'local://A'])).stdout, 'value-a-1234')
   })
 })

@@ -4,6 +4,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import type {AuditRecord} from '../../core/audit/log.js'
 import {queryAudit, recordsToCsv} from '../../core/audit/query.js'
 import {currentTime, parseTime} from '../../core/lib/time.js'
+import {auditSecretOf} from '../../core/names.js'
 import {table} from '../../cli/style.js'
 
 export default class AuditLog extends BaseCommand<typeof AuditLog> {
@@ -22,7 +23,8 @@ export default class AuditLog extends BaseCommand<typeof AuditLog> {
     }),
     until: Flags.string({description: 'Only records at or before this: a duration before now or a date.'}),
     secret: Flags.string({
-      description: 'Only this secret: a reference, alias://path (every field and version), or a bare local name.',
+      description:
+        'Only this secret: a reference, alias://path (every field and version), or a NAME (the variable of the selected environment, else the local secret).',
     }),
     actor: Flags.string({description: 'Only this OS user (or user@host).'}),
     command: Flags.string({description: 'Only this secrets command (get, exec, set, ...) or the command exec ran.'}),
@@ -40,7 +42,7 @@ export default class AuditLog extends BaseCommand<typeof AuditLog> {
     const records = await queryAudit({
       since: this.flags.since === undefined ? undefined : parseTime(this.flags.since, now, '--since'),
       until: this.flags.until === undefined ? undefined : parseTime(this.flags.until, now, '--until'),
-      secret: this.flags.secret,
+      secret: this.flags.secret === undefined ? undefined : await auditSecretOf(this.session(), this.flags.secret),
       actor: this.flags.actor,
       command: this.flags.command,
       outcome: this.flags.outcome as AuditRecord['outcome'] | undefined,

@@ -8,11 +8,14 @@ import type {FileEntry} from '../config/types.js'
 import type {Reference} from '../reference.js'
 import type {Resolved, ResolvedFile, Unresolved} from '../resolved.js'
 import {SecretValue} from '../secret-value.js'
+import {closestNames, didYouMean} from '../suggest.js'
 
 /** What templates need from the session: names turned into references, the project's folder, resolution. */
 export interface TemplateSession {
   readonly config: {readonly dir: string}
   toReference(input: string): Reference
+  readonly environment?: string
+  references(environment?: string): Promise<Map<string, Reference>>
   resolve(vars: Map<string, Reference>): Promise<{resolved: Resolved[]; missing: Unresolved[]}>
 }
 
@@ -183,6 +186,7 @@ interface Pending {
 /**
  * Parse templates and add their references to `vars` under labels (`DB_CONFIG (db.json.tpl:3:9)`),
  * so they resolve with everything else, failing closed. `finish` renders them from the results.
+ * A bare NAME in `{{ ref "NAME" }}` is the environment's variable (`names`) before the local secret.
  */
 export function prepareTemplates(
   session: TemplateSession,
@@ -191,6 +195,7 @@ export function prepareTemplates(
   parentEnv: NodeJS.ProcessEnv,
   displayOf: (file: string) => string = (file) => displayPath(session, file),
   confine = true,
+  names: Map<string, Reference> = vars,
 ): {
   finish(resolved: Resolved[], missing: Unresolved[]): ResolvedFile[]
   labels: Set<string>
@@ -207,7 +212,7 @@ export function prepareTemplates(
       if (part.kind !== 'ref' || p.labels.has(part.arg)) continue
       let ref: Reference
       try {
-        ref = session.toReference(part.arg)
+        ref = names.get(part.arg) ?? session.toReference(part.arg)
       } catch (error) {
         if (!(error instanceof SecretsError)) throw error
         throw new SecretsError('CONFIG_INVALID', `${display}:${part.line}:${part.col}: ${error.message}`, {
@@ -280,11 +285,35 @@ export async function renderTemplate(
 ): Promise<{value: SecretValue; refs: string[]}> {
   const vars = new Map<string, Reference>()
   const entry: FileEntry = {name: 'TEMPLATE', template: file, mode: 0o600, fileName: 'TEMPLATE'}
+  // The environment is listed only when a placeholder names a bare NAME: a template of references needs no store opened.
+  const bareNames = loadTemplate(file, display).flatMap((p) =>
+    p.kind === 'ref' && !p.arg.includes('://') ? [p.arg] : [],
+  )
+  const names = bareNames.length > 0 ? await session.references(session.environment) : new Map<string, Reference>()
   // The template named on the command line may be anywhere: the user chose it, not a committed config.
-  const prepared = prepareTemplates(session, [entry], vars, parentEnv, () => display, false)
-  const {resolved, missing} = await session.resolve(vars)
+  const prepared = prepareTemplates(session, [entry], vars, parentEnv, () => display, false, names)
+  let outcome: {resolved: Resolved[]; missing: Unresolved[]}
+  try {
+    outcome = await session.resolve(vars)
+  } catch (error) {
+    throw withNameSuggestions(error, bareNames, names)
+  }
+  const {resolved, missing} = outcome
   const [rendered] = prepared.finish(resolved, missing)
   return {value: rendered.value, refs: [...new Set([...vars.values()].map((r) => r.raw))]}
+}
+
+/** A missing bare NAME of a template (no variable, no local secret): add the closest variables to the error. */
+function withNameSuggestions(error: unknown, bareNames: string[], names: Map<string, Reference>): unknown {
+  if (!(error instanceof SecretsError) || error.code !== 'NOT_FOUND') return error
+  const unknown = bareNames.filter((n) => !names.has(n) && error.message.includes(`://${n} (provider`))
+  const near = [...new Set(unknown.flatMap((n) => closestNames(n, names.keys())))]
+  if (near.length === 0) return error
+  return new SecretsError(error.code, error.message, {
+    ref: error.ref,
+    suggestions: [didYouMean(near), ...error.suggestions],
+    cause: error,
+  })
 }
 
 /**

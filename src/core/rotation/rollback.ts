@@ -1,6 +1,7 @@
 import {SecretsError} from '../../errors.js'
 import {requireCapability} from '../../providers/capabilities.js'
 import type {VersionInfo} from '../../providers/types.js'
+import {lookupName, withNamed, type NamedSecret} from '../names.js'
 import type {Reference} from '../reference.js'
 import type {Session} from '../session.js'
 import {wholeSecret} from './targets.js'
@@ -10,21 +11,31 @@ export async function listVersions(
   session: Session,
   input: string,
 ): Promise<{ref: Reference; versions: VersionInfo[]}> {
-  const ref = session.toReference(input)
-  const provider = await session.provider(ref.alias)
-  requireCapability(provider, 'versions', `Provider ${provider.alias} (${provider.type}) keeps no versions.`, {
-    ref: ref.raw,
+  const named = await lookupName(session, input)
+  return withNamed(session, named, async (ref) => {
+    const provider = await session.provider(ref.alias)
+    requireCapability(provider, 'versions', `Provider ${provider.alias} (${provider.type}) keeps no versions.`, {
+      ref: ref.raw,
+    })
+    return {ref, versions: await provider.versions(wholeSecret(ref))}
   })
-  return {ref, versions: await provider.versions(wholeSecret(ref))}
 }
 
 /** `secrets rollback`: make an earlier version current again (default: the one before current). */
 export async function rollback(
   session: Session,
-  input: string,
+  input: string | NamedSecret,
   to?: string,
 ): Promise<{ref: string; from: string; to: string; version: string}> {
-  const ref = session.toReference(input)
+  const named = typeof input === 'string' ? await lookupName(session, input) : input
+  return withNamed(session, named, (ref) => rollbackRef(session, ref, to))
+}
+
+async function rollbackRef(
+  session: Session,
+  ref: Reference,
+  to: string | undefined,
+): Promise<{ref: string; from: string; to: string; version: string}> {
   const whole = wholeSecret(ref)
   const provider = await session.provider(ref.alias)
   requireCapability(

@@ -1,6 +1,7 @@
 import {EXIT_CODES, SecretsError} from '../../errors.js'
 import type {VersionInfo} from '../../providers/types.js'
 import {formatDuration} from '../lib/time.js'
+import {explainMissing} from '../names.js'
 import type {Session} from '../session.js'
 import {rotateNative} from './native.js'
 import {requireStaged, StagedRotation} from './staged.js'
@@ -21,7 +22,7 @@ export class Rotator {
 
   /** Select, check due-ness, and rotate each target in turn. */
   async run(): Promise<RotationResult[]> {
-    const targets = selectTargets(this.session, this.o)
+    const targets = await selectTargets(this.session, this.o)
     if (this.o.value !== undefined && targets.length !== 1) {
       throw new SecretsError('USAGE', `--value-stdin gives one value, but ${targets.length} secrets were selected.`, {
         suggestions: ['Name exactly one variable or reference with --value-stdin.'],
@@ -69,7 +70,9 @@ export class Rotator {
       requireStaged(provider, t.ref)
       return await new StagedRotation(this.session, this.o, provider, t, base).run()
     } catch (error) {
-      return failedResult(base, error)
+      // A bare name that is neither a variable nor a local secret: say what it is closest to.
+      const named = {input: t.name, ref: t.ref, source: t.source ?? 'reference', environment: this.o.environment}
+      return failedResult(base, await explainMissing(this.session, named, error))
     }
   }
 }

@@ -1,5 +1,6 @@
 import {SecretsError, type ErrorCode} from '../../errors.js'
 import {formatDuration} from '../lib/time.js'
+import {explainMissing} from '../names.js'
 import type {Session} from '../session.js'
 import {journalEntries, ownerAlive, type JournalEntry} from './journal.js'
 import {currentVersion, selectTargets} from './targets.js'
@@ -16,13 +17,14 @@ export interface StatusRow {
   error?: {code: ErrorCode; message: string}
 }
 
-/** `secrets status`: every variable with a rotation policy, its last rotation and whether it is due. */
+/** `secrets status`: every variable with a rotation policy (or the names given), its last rotation and whether it is due. */
 export async function rotationAges(
   session: Session,
   environment: string | undefined,
   now: number,
+  inputs: string[] = [],
 ): Promise<StatusRow[]> {
-  const targets = selectTargets(session, {inputs: [], environment})
+  const targets = await selectTargets(session, {inputs, environment})
   return Promise.all(
     targets.map(async (t): Promise<StatusRow> => {
       const row: StatusRow = {
@@ -42,6 +44,10 @@ export async function rotationAges(
         row.due = t.policy?.every !== undefined && (last === undefined || now - Date.parse(last) >= t.policy.every)
       } catch (error) {
         if (!(error instanceof SecretsError)) throw error
+        // A NAME that is neither a variable nor a secret is a mistake in the command line, not a row.
+        const named = {input: t.name, ref: t.ref, source: t.source ?? 'reference', environment}
+        const explained = await explainMissing(session, named, error)
+        if (explained !== error) throw explained
         row.error = {code: error.code, message: error.message}
       }
       return row

@@ -4,6 +4,7 @@ import type {AuditEvent} from '../audit/log.js'
 import {currentTime} from '../lib/time.js'
 import {selectEnvironment} from '../config/select.js'
 import type {RotationPolicy} from '../config/types.js'
+import {lookupName, type NameSource} from '../names.js'
 import {formatReference, type Reference} from '../reference.js'
 import type {Session} from '../session.js'
 
@@ -12,6 +13,8 @@ export interface RotationTarget {
   name: string
   ref: Reference
   policy?: RotationPolicy
+  /** What the name meant (see core/names.ts); `store` is a bare name that is no variable. */
+  source?: NameSource
 }
 
 /** What picks the targets: named variables or references, or (with none named) --due / --all. */
@@ -46,18 +49,23 @@ function variableNameFor(ref: Reference): string {
 }
 
 /** Pick the targets: named variables or references, every variable with a policy (--all), or the due ones. */
-export function selectTargets(session: Session, o: TargetSelection): RotationTarget[] {
+export async function selectTargets(session: Session, o: TargetSelection): Promise<RotationTarget[]> {
   const entries = selectEnvironment(session.config, o.environment)
   const policyOf = (name: string) => entries.get(name)?.rotate ?? session.config.rotation.get(name)
   if (o.inputs.length > 0) {
-    return o.inputs.map((input) => {
-      const entry = entries.get(input)
-      if (entry !== undefined) return {name: input, ref: entry.ref, policy: policyOf(input)}
-      const ref = session.toReference(input)
+    const targets: RotationTarget[] = []
+    for (const input of o.inputs) {
+      const named = await lookupName(session, input, o.environment)
+      const {ref, source} = named
+      if (named.variable !== undefined) {
+        targets.push({name: named.variable, ref, policy: policyOf(named.variable), source})
+        continue
+      }
       const match = [...entries.values()].find((e) => sameSecret(e.ref, ref))
-      if (match !== undefined) return {name: match.name, ref, policy: policyOf(match.name)}
-      return {name: input.includes('://') ? variableNameFor(ref) : input, ref}
-    })
+      if (match !== undefined) targets.push({name: match.name, ref, policy: policyOf(match.name), source})
+      else targets.push({name: source === 'reference' ? variableNameFor(ref) : input, ref, source})
+    }
+    return targets
   }
   return [...entries.values()]
     .filter((e) => policyOf(e.name) !== undefined)

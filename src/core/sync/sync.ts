@@ -1,6 +1,7 @@
 import {createHmac, randomBytes} from 'node:crypto'
 
 import {SecretsError} from '../../errors.js'
+import {unknownOnly} from '../suggest.js'
 import {parseReference, type Reference} from '../reference.js'
 import type {SecretValue} from '../secret-value.js'
 import type {Session} from '../session.js'
@@ -107,15 +108,11 @@ export async function planSync(session: Session, o: SyncOptions): Promise<SyncPl
   const sources = new Map([...all].filter(([, ref]) => matches(ref)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
   if (o.only && o.only.length > 0) {
     const unknown = o.only.filter((n) => !sources.has(n))
-    if (unknown.length > 0) {
-      throw new SecretsError(
-        'NOT_FOUND',
-        `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not a variable' : 'are not variables'} read from ${o.from}.`,
-        {
-          suggestions: [`Variables read from ${o.from}: ${[...sources.keys()].join(', ') || 'none'}.`],
-        },
-      )
-    }
+    if (unknown.length > 0)
+      throw unknownOnly(unknown, sources.keys(), {
+        scope: `read from ${o.from}`,
+        listLabel: `Variables read from ${o.from}`,
+      })
     for (const name of [...sources.keys()]) if (!o.only.includes(name)) sources.delete(name)
   }
   if (sources.size === 0) {
