@@ -3,7 +3,7 @@ import {openProvider} from '../providers/loader.js'
 import {requireCapability, supports, type ProviderWith} from '../providers/capabilities.js'
 import type {DeleteOptions, ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
 import {currentActor, type Actor} from './actor.js'
-import {appendAudit, type AuditEvent, type AuditOutcome} from './audit/log.js'
+import {appendAudit, isAuditFailure, recordChange, type AuditEvent, type AuditOutcome} from './audit/log.js'
 import type {FallbackSettings} from './sync/fallback.js'
 import {loadConfig} from './config/load.js'
 import {selectEnvironment, selectFiles} from './config/select.js'
@@ -184,6 +184,27 @@ export class Session {
     await appendAudit(events, this.actor, this.env)
   }
 
+  /**
+   * Make a change and record it together (see recordChange): a log that cannot take the record stops
+   * the change before it is made. A failed change is recorded with its outcome; a failure of the log
+   * itself is not recorded again (it could not be, and its message already says what happened).
+   */
+  async recordChange<T>(
+    failure: {action: AuditEvent['action']; ref: Reference} | {events: (error: unknown) => AuditEvent[]},
+    change: () => Promise<T>,
+    events: (result: T) => AuditEvent[],
+  ): Promise<T> {
+    try {
+      return await recordChange(change, events, this.actor, this.env)
+    } catch (error) {
+      if (!isAuditFailure(error)) {
+        if ('ref' in failure) await this.auditFailure(failure.action, failure.ref, error)
+        else await this.audit(failure.events(error)).catch(() => undefined)
+      }
+      throw error
+    }
+  }
+
   /** Read one secret (with its #field applied), recording the access. */
   async get(input: string): Promise<Resolved> {
     const ref = this.toReference(input)
@@ -196,16 +217,22 @@ export class Session {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
     this.require(provider, 'write', ref)
-    try {
-      const {version} = await provider.write(ref, value)
-      await this.audit([
-        {command: this.command, action: 'write', provider: ref.alias, ref: ref.raw, version, outcome: 'ok', value},
-      ])
-      return {ref, version}
-    } catch (error) {
-      await this.auditFailure('write', ref, error)
-      throw error
-    }
+    const {version} = await this.recordChange(
+      {action: 'write', ref},
+      () => provider.write(ref, value),
+      (r) => [
+        {
+          command: this.command,
+          action: 'write',
+          provider: ref.alias,
+          ref: ref.raw,
+          version: r.version,
+          outcome: 'ok',
+          value,
+        },
+      ],
+    )
+    return {ref, version}
   }
 
   async delete(
@@ -215,14 +242,12 @@ export class Session {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
     this.require(provider, 'delete', ref)
-    try {
-      const {versions, recoverableUntil} = await provider.delete(ref, options)
-      await this.audit([{command: this.command, action: 'delete', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
-      return {ref, versions, ...(recoverableUntil === undefined ? {} : {recoverableUntil})}
-    } catch (error) {
-      await this.auditFailure('delete', ref, error)
-      throw error
-    }
+    const {versions, recoverableUntil} = await this.recordChange(
+      {action: 'delete', ref},
+      () => provider.delete(ref, options),
+      () => [{command: this.command, action: 'delete', provider: ref.alias, ref: ref.raw, outcome: 'ok'}],
+    )
+    return {ref, versions, ...(recoverableUntil === undefined ? {} : {recoverableUntil})}
   }
 
   async restore(input: string): Promise<{ref: Reference}> {
@@ -234,14 +259,12 @@ export class Session {
       `Provider ${provider.alias} (${provider.type}) has no recovery window, so there is nothing to restore.`,
       {ref: ref.raw},
     )
-    try {
-      await provider.restore(ref)
-      await this.audit([{command: this.command, action: 'restore', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
-      return {ref}
-    } catch (error) {
-      await this.auditFailure('restore', ref, error)
-      throw error
-    }
+    await this.recordChange(
+      {action: 'restore', ref},
+      () => provider.restore(ref),
+      () => [{command: this.command, action: 'restore', provider: ref.alias, ref: ref.raw, outcome: 'ok'}],
+    )
+    return {ref}
   }
 
   /**
@@ -263,14 +286,12 @@ export class Session {
       },
     )
     await confirm(ref)
-    try {
-      await provider.purge(ref)
-      await this.audit([{command: this.command, action: 'purge', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
-      return {ref}
-    } catch (error) {
-      await this.auditFailure('purge', ref, error)
-      throw error
-    }
+    await this.recordChange(
+      {action: 'purge', ref},
+      () => provider.purge(ref),
+      () => [{command: this.command, action: 'purge', provider: ref.alias, ref: ref.raw, outcome: 'ok'}],
+    )
+    return {ref}
   }
 
   /** List secrets of one provider, or of every provider that can list. */

@@ -122,3 +122,9 @@ export function sealedSegments(log: string): Array<{n: number; file: string}> {
 export function segmentName(log: string, n: number): string {
   return `${log}.${String(n).padStart(6, '0')}`
 }
+
+/** A line of only spaces, tabs and CRs (a stray newline): it holds no record and links nothing. */
+export function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0x20 && buf[i] !== 0x09 && buf[i] !== 0x0d) return false
+  return true
+}
