@@ -3,6 +3,7 @@ import {openProvider} from '../providers/loader.js'
 import {requireCapability, supports, type ProviderWith} from '../providers/capabilities.js'
 import type {DeleteOptions, ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
 import {currentActor, type Actor} from './actor.js'
+import {locate} from './audit/context.js'
 import {appendAudit, isAuditFailure, recordChange, type AuditEvent, type AuditOutcome} from './audit/log.js'
 import type {FallbackSettings} from './sync/fallback.js'
 import {loadConfig} from './config/load.js'
@@ -93,6 +94,8 @@ export class Session {
   /** The offline fallback cache (--fallback, --offline, `cache:`); its code loads only when this is set. */
   fallback?: FallbackSettings
   private configCache?: ProjectConfig
+  /** Read records held back until the command they are for starts (see holdReads). */
+  private heldReads?: AuditEvent[]
   private readonly providers = new Map<string, Promise<SecretProvider>>()
 
   constructor(private readonly options: SessionOptions) {
@@ -181,7 +184,25 @@ export class Session {
   }
 
   async audit(events: AuditEvent[]): Promise<void> {
-    await appendAudit(events, this.actor, this.env)
+    await appendAudit(locate(this.configCache, events), this.actor, this.env)
+  }
+
+  /**
+   * Hold read records back until `releaseReads`: `exec` reads before it knows whether the program can
+   * start, and a program that never ran (exit 127 or 126) must not leave reads recorded as `ok`.
+   * The records are still written before the program gets any value.
+   */
+  holdReads(): void {
+    this.heldReads ??= []
+  }
+
+  /** Write the held read records; with `notStarted` (why the command never ran) `ok` reads become `not_started`. */
+  async releaseReads(notStarted?: unknown): Promise<void> {
+    const held = this.heldReads ?? []
+    this.heldReads = undefined
+    const code = notStarted instanceof SecretsError ? notStarted.code : 'INTERNAL'
+    const notRun = (e: AuditEvent): AuditEvent => (e.outcome === 'ok' ? {...e, outcome: 'not_started', code} : e)
+    await this.audit(notStarted === undefined ? held : held.map(notRun))
   }
 
   /**
@@ -195,7 +216,7 @@ export class Session {
     events: (result: T) => AuditEvent[],
   ): Promise<T> {
     try {
-      return await recordChange(change, events, this.actor, this.env)
+      return await recordChange(change, (r) => locate(this.configCache, events(r)), this.actor, this.env)
     } catch (error) {
       if (!isAuditFailure(error)) {
         if ('ref' in failure) await this.auditFailure(failure.action, failure.ref, error)
@@ -428,31 +449,31 @@ export class Session {
     )
     if (this.fallback !== undefined) await (await import('./on-demand.js')).applyFallback(this, out, this.fallback)
     const child = this.child === undefined ? {} : {child: this.child}
-    await this.audit(
-      out.map((r): AuditEvent =>
-        'error' in r
-          ? {
-              command: this.command,
-              ...child,
-              action: 'read',
-              provider: r.provider,
-              ref: r.ref.raw,
-              outcome: outcomeOf(r.error),
-              code: r.error.code,
-            }
-          : {
-              command: this.command,
-              ...child,
-              action: 'read',
-              provider: r.provider,
-              ref: r.ref.raw,
-              version: r.version,
-              outcome: 'ok',
-              value: r.value,
-              ...(r.cached ? {source: 'cache' as const, ...r.cached} : {}),
-            },
-      ),
+    const events = out.map((r): AuditEvent =>
+      'error' in r
+        ? {
+            command: this.command,
+            ...child,
+            action: 'read',
+            provider: r.provider,
+            ref: r.ref.raw,
+            outcome: outcomeOf(r.error),
+            code: r.error.code,
+          }
+        : {
+            command: this.command,
+            ...child,
+            action: 'read',
+            provider: r.provider,
+            ref: r.ref.raw,
+            version: r.version,
+            outcome: 'ok',
+            value: r.value,
+            ...(r.cached ? {source: 'cache' as const, ...r.cached} : {}),
+          },
     )
+    if (this.heldReads === undefined) await this.audit(events)
+    else this.heldReads.push(...events)
     const internal = out.find((r): r is Unresolved => 'error' in r && r.error.code === 'INTERNAL')
     if (internal) throw internal.error.cause ?? internal.error
     return out

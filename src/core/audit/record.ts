@@ -10,8 +10,8 @@ import type {SecretValue} from '../secret-value.js'
 // The access log's format, shared by the writer (log.ts), the reader (read.ts) and the chain check
 // (check-chain.ts), so none of them imports another for it.
 
-/** What happened to one access. */
-export type AuditOutcome = 'ok' | 'denied' | 'not_found' | 'error'
+/** What happened to one access; `not_started`: read for a command that never ran (exec of a missing program). */
+export type AuditOutcome = 'ok' | 'denied' | 'not_found' | 'error' | 'not_started'
 
 /** One access to one secret. */
 export interface AuditEvent {
@@ -31,8 +31,13 @@ export interface AuditEvent {
     | 'rotate-promoted'
     | 'rotate-rolled-back'
     | 'rollback'
+    | 'add-recipient'
   provider: string
   ref: string
+  /** The project the access was made in: the directory of its secrets.yaml (absent in older records). */
+  project?: string
+  /** The store the provider alias pointed at: a local store's file, or `type:address` (absent in older records). */
+  store?: string
   version?: string
   outcome: AuditOutcome
   /** The error code for outcomes other than ok. */

@@ -298,12 +298,29 @@ class SignalForwarder {
 export async function runExec(session: Session, o: ExecOptions): Promise<number> {
   const [command, ...args] = o.command
   session.child = command
-  const snapshot = await resolveSnapshot(session, o)
-  const mode = await chooseMode(o.redact, o.ui)
+  // The first reads are recorded once it is known whether the program starts (issue 17: a missing
+  // program's reads are `not_started`, not `ok`); always before the program gets a value.
+  session.holdReads()
+  let snapshot: Snapshot
+  let mode: IoMode
+  try {
+    snapshot = await resolveSnapshot(session, o)
+    mode = await chooseMode(o.redact, o.ui)
+  } catch (error) {
+    await session.releaseReads()
+    throw error
+  }
   const setup = new ChildSetup(command, mode, o)
   const signals = new SignalForwarder(o.killTimeoutMs)
   const start = async (snap: Snapshot, first: boolean): Promise<ChildHandle> => {
-    const env = setup.prepare(snap, first)
+    let env: Record<string, string>
+    try {
+      env = setup.prepare(snap, first)
+    } catch (error) {
+      await session.releaseReads(error)
+      throw error
+    }
+    await session.releaseReads()
     const handle = await spawnChild({command, args, env, mode, matcher: setup.currentMatcher})
     signals.started(handle)
     return handle
