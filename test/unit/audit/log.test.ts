@@ -556,7 +556,7 @@ describe('access log: queries and report', () => {
       recordsToCsv([{...records[0], ref: 'a,"b"'}])
         .split('\r\n')[1]
         .split(',vault,')[1],
-      '"a,""b""",,denied,PERMISSION_DENIED,',
+      '"a,""b""",,denied,PERMISSION_DENIED,,,',
     )
   })
 
