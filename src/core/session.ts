@@ -3,14 +3,15 @@ import {openProvider} from '../providers/loader.js'
 import {requireCapability, supports, type ProviderWith} from '../providers/capabilities.js'
 import type {DeleteOptions, LeaseGrant, ReadOutcome, SecretMeta, SecretProvider} from '../providers/types.js'
 import {currentActor, type Actor} from './actor.js'
-import {appendAudit, type AuditEvent, type AuditOutcome} from './audit/log.js'
+import {locate} from './audit/context.js'
+import {appendAudit, isAuditFailure, recordChange, type AuditEvent} from './audit/log.js'
 import type {FallbackSettings} from './sync/fallback.js'
 import {loadConfig} from './config/load.js'
 import {selectEnvironment, selectFiles} from './config/select.js'
 import type {FileEntry, ProjectConfig} from './config/types.js'
 import type {Interaction} from './interaction.js'
 import {looksLikeReference, parseReference, type Reference} from './reference.js'
-import {leaseTag} from './lease/tag.js'
+import {outcomeOf, readEvents} from './audit/read-events.js'
 import type {Resolved, Unresolved} from './resolved.js'
 import {SecretValue} from './secret-value.js'
 
@@ -23,16 +24,6 @@ export interface SessionOptions {
   configFlag?: string
   /** The environment selected with --env / SECRETS_ENV: what a bare NAME means (see core/names.ts). */
   environment?: string
-}
-
-/** The audit outcome of a failed operation: not_found, denied (no permission, key or identity) or error. */
-export function outcomeOf(error: unknown): AuditOutcome {
-  if (error instanceof SecretsError) {
-    if (error.code === 'NOT_FOUND') return 'not_found'
-    if (error.code === 'PERMISSION_DENIED' || error.code === 'DECRYPT_FAILED' || error.code === 'IDENTITY_MISSING')
-      return 'denied'
-  }
-  return 'error'
 }
 
 /**
@@ -86,6 +77,8 @@ export function selectField(value: SecretValue, ref: Reference): SecretValue {
  * One command's view of the project: config, the providers it has opened (each loaded only when a
  * reference needs it), the actor and the audit log.
  */
+export {outcomeOf}
+
 export class Session {
   readonly actor: Actor
   readonly env: NodeJS.ProcessEnv
@@ -100,6 +93,8 @@ export class Session {
   /** Every lease a read of this session obtained (dynamic credentials), by lease id. */
   readonly leases = new Map<string, {provider: string; grant: LeaseGrant; names: Set<string>}>()
   private configCache?: ProjectConfig
+  /** Read records held back until the command they are for starts (see holdReads). */
+  private heldReads?: AuditEvent[]
   private readonly providers = new Map<string, Promise<SecretProvider>>()
 
   constructor(private readonly options: SessionOptions) {
@@ -189,7 +184,46 @@ export class Session {
   }
 
   async audit(events: AuditEvent[]): Promise<void> {
-    await appendAudit(events, this.actor, this.env)
+    await appendAudit(locate(this.configCache, events), this.actor, this.env)
+  }
+
+  /**
+   * Hold read records back until `releaseReads`: `exec` reads before it knows whether the program can
+   * start, and a program that never ran (exit 127 or 126) must not leave reads recorded as `ok`.
+   * The records are still written before the program gets any value.
+   */
+  holdReads(): void {
+    this.heldReads ??= []
+  }
+
+  /** Write the held read records; with `notStarted` (why the command never ran) `ok` reads become `not_started`. */
+  async releaseReads(notStarted?: unknown): Promise<void> {
+    const held = this.heldReads ?? []
+    this.heldReads = undefined
+    const code = notStarted instanceof SecretsError ? notStarted.code : 'INTERNAL'
+    const notRun = (e: AuditEvent): AuditEvent => (e.outcome === 'ok' ? {...e, outcome: 'not_started', code} : e)
+    await this.audit(notStarted === undefined ? held : held.map(notRun))
+  }
+
+  /**
+   * Make a change and record it together (see recordChange): a log that cannot take the record stops
+   * the change before it is made. A failed change is recorded with its outcome; a failure of the log
+   * itself is not recorded again (it could not be, and its message already says what happened).
+   */
+  async recordChange<T>(
+    failure: {action: AuditEvent['action']; ref: Reference} | {events: (error: unknown) => AuditEvent[]},
+    change: () => Promise<T>,
+    events: (result: T) => AuditEvent[],
+  ): Promise<T> {
+    try {
+      return await recordChange(change, (r) => locate(this.configCache, events(r)), this.actor, this.env)
+    } catch (error) {
+      if (!isAuditFailure(error)) {
+        if ('ref' in failure) await this.auditFailure(failure.action, failure.ref, error)
+        else await this.audit(failure.events(error)).catch(() => undefined)
+      }
+      throw error
+    }
   }
 
   /** Read one secret (with its #field applied), recording the access. */
@@ -204,16 +238,22 @@ export class Session {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
     this.require(provider, 'write', ref)
-    try {
-      const {version} = await provider.write(ref, value)
-      await this.audit([
-        {command: this.command, action: 'write', provider: ref.alias, ref: ref.raw, version, outcome: 'ok', value},
-      ])
-      return {ref, version}
-    } catch (error) {
-      await this.auditFailure('write', ref, error)
-      throw error
-    }
+    const {version} = await this.recordChange(
+      {action: 'write', ref},
+      () => provider.write(ref, value),
+      (r) => [
+        {
+          command: this.command,
+          action: 'write',
+          provider: ref.alias,
+          ref: ref.raw,
+          version: r.version,
+          outcome: 'ok',
+          value,
+        },
+      ],
+    )
+    return {ref, version}
   }
 
   async delete(
@@ -223,14 +263,12 @@ export class Session {
     const ref = this.toReference(input)
     const provider = await this.provider(ref.alias)
     this.require(provider, 'delete', ref)
-    try {
-      const {versions, recoverableUntil} = await provider.delete(ref, options)
-      await this.audit([{command: this.command, action: 'delete', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
-      return {ref, versions, ...(recoverableUntil === undefined ? {} : {recoverableUntil})}
-    } catch (error) {
-      await this.auditFailure('delete', ref, error)
-      throw error
-    }
+    const {versions, recoverableUntil} = await this.recordChange(
+      {action: 'delete', ref},
+      () => provider.delete(ref, options),
+      () => [{command: this.command, action: 'delete', provider: ref.alias, ref: ref.raw, outcome: 'ok'}],
+    )
+    return {ref, versions, ...(recoverableUntil === undefined ? {} : {recoverableUntil})}
   }
 
   async restore(input: string): Promise<{ref: Reference}> {
@@ -242,14 +280,12 @@ export class Session {
       `Provider ${provider.alias} (${provider.type}) has no recovery window, so there is nothing to restore.`,
       {ref: ref.raw},
     )
-    try {
-      await provider.restore(ref)
-      await this.audit([{command: this.command, action: 'restore', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
-      return {ref}
-    } catch (error) {
-      await this.auditFailure('restore', ref, error)
-      throw error
-    }
+    await this.recordChange(
+      {action: 'restore', ref},
+      () => provider.restore(ref),
+      () => [{command: this.command, action: 'restore', provider: ref.alias, ref: ref.raw, outcome: 'ok'}],
+    )
+    return {ref}
   }
 
   /**
@@ -271,14 +307,12 @@ export class Session {
       },
     )
     await confirm(ref)
-    try {
-      await provider.purge(ref)
-      await this.audit([{command: this.command, action: 'purge', provider: ref.alias, ref: ref.raw, outcome: 'ok'}])
-      return {ref}
-    } catch (error) {
-      await this.auditFailure('purge', ref, error)
-      throw error
-    }
+    await this.recordChange(
+      {action: 'purge', ref},
+      () => provider.purge(ref),
+      () => [{command: this.command, action: 'purge', provider: ref.alias, ref: ref.raw, outcome: 'ok'}],
+    )
+    return {ref}
   }
 
   /** List secrets of one provider, or of every provider that can list. */
@@ -423,33 +457,9 @@ export class Session {
   }
 
   private async auditReads(out: Array<Resolved | Unresolved>): Promise<void> {
-    const child = this.child === undefined ? {} : {child: this.child}
-    await this.audit(
-      out.map((r): AuditEvent =>
-        'error' in r
-          ? {
-              command: this.command,
-              ...child,
-              action: 'read',
-              provider: r.provider,
-              ref: r.ref.raw,
-              outcome: outcomeOf(r.error),
-              code: r.error.code,
-            }
-          : {
-              command: this.command,
-              ...child,
-              action: 'read',
-              provider: r.provider,
-              ref: r.ref.raw,
-              version: r.version,
-              outcome: 'ok',
-              value: r.value,
-              ...(r.cached ? {source: 'cache' as const, ...r.cached} : {}),
-              ...(r.lease ? {lease: leaseTag(r.lease.id), ttl: r.lease.duration} : {}),
-            },
-      ),
-    )
+    const events = readEvents(out, this.command, this.child)
+    if (this.heldReads === undefined) await this.audit(events)
+    else this.heldReads.push(...events)
   }
 
   private noteLease(provider: string, name: string, grant: LeaseGrant): void {

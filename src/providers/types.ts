@@ -151,7 +151,7 @@ export interface TrailEvent {
   action: string
   /** The configured reference the event concerns, without #field (e.g. `aws://prod/db`). */
   secret: string
-  outcome: 'ok' | 'denied' | 'not_found' | 'error'
+  outcome: 'ok' | 'denied' | 'not_found' | 'error' | 'not_started'
   version?: string
   /** The provider's error code, for outcomes other than ok. */
   code?: string

@@ -82,7 +82,10 @@ describe('secrets audit', () => {
     )
     const child = await sb.run(['audit', 'log', '--command', 'true', '--since', '1h', '--format', 'csv'])
     const lines = child.stdout.split('\r\n')
-    assert.equal(lines[0], 'time,seq,user,host,ci,run,command,child,action,provider,ref,version,outcome,code,fp')
+    assert.equal(
+      lines[0],
+      'time,seq,user,host,ci,run,command,child,action,provider,ref,version,outcome,code,fp,project,store',
+    )
     assert.deepEqual(
       lines.slice(1, -1).map((l) => l.split(',').slice(6, 13).join(',')),
       ['exec,true,read,local,local://API_TOKEN,1,ok', 'exec,true,read,local,local://DB_PASSWORD,1,ok'],

@@ -6,6 +6,8 @@ import type {RecipientInfo} from '../../core/store/format.js'
 import {Keyring} from '../../core/store/keyring.js'
 import {addRecipient} from '../../core/store/recipients.js'
 import {localStoreFile, pickLocalProvider} from '../../core/store/store-location.js'
+import type {AuditEvent, AuditOutcome} from '../../core/audit/record.js'
+import {outcomeOf} from '../../core/session.js'
 import {SecretsError} from '../../errors.js'
 import {keyServiceExamples, keyServiceForms} from '../../providers/registry.js'
 
@@ -38,7 +40,15 @@ export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
 
   async run(): Promise<{store: string; added: RecipientInfo}> {
     const project = this.session().config
-    const file = localStoreFile(project, pickLocalProvider(project, this.flags.store))
+    const provider = pickLocalProvider(project, this.flags.store)
+    const file = localStoreFile(project, provider)
+    // Every recipient type leaves a record, made together with the change (as key remove and rotate do).
+    const audited = (add: () => Promise<RecipientInfo>) =>
+      this.session().recordChange(
+        {events: (error) => [keyAddEvent(provider.alias, file, outcomeOf(error), error)]},
+        add,
+        () => [keyAddEvent(provider.alias, file, 'ok')],
+      )
     const keyring = new Keyring(process.env, this.ui)
     let added: RecipientInfo
     if (this.flags.passphrase) {
@@ -54,7 +64,7 @@ export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
         throw new SecretsError('USAGE', 'No passphrase: set SECRETS_NEW_PASSPHRASE, or run on a terminal to be asked.')
       }
       added = await this.ui.progress('Wrapping the key with the passphrase', () =>
-        addRecipient(file, keyring, {type: 'scrypt', passphrase, label: this.flags.label}),
+        audited(() => addRecipient(file, keyring, {type: 'scrypt', passphrase, label: this.flags.label})),
       )
     } else {
       if (!this.args.recipient)
@@ -65,11 +75,22 @@ export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
       const recipient = this.args.recipient
       added = recipient.includes('://')
         ? await this.ui.progress(`Wrapping the key with ${recipient}`, () =>
-            addRecipient(file, keyring, {type: 'service', recipient, label: this.flags.label}),
+            audited(() => addRecipient(file, keyring, {type: 'service', recipient, label: this.flags.label})),
           )
-        : await addRecipient(file, keyring, {type: 'age', recipient, label: this.flags.label})
+        : await audited(() => addRecipient(file, keyring, {type: 'age', recipient, label: this.flags.label}))
     }
     this.success(`added ${added.recipient ?? `passphrase "${added.label}"`} to ${file}`)
     return {store: file, added}
+  }
+}
+
+function keyAddEvent(alias: string, file: string, outcome: AuditOutcome, error?: unknown): AuditEvent {
+  return {
+    command: 'key add',
+    action: 'add-recipient',
+    provider: alias,
+    ref: file,
+    outcome,
+    ...(outcome === 'ok' ? {} : {code: error instanceof SecretsError ? error.code : 'INTERNAL'}),
   }
 }

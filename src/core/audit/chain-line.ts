@@ -1,6 +1,8 @@
 import {readSync} from 'node:fs'
 
 import {hashLine} from './record.js'
+
+export {isBlank} from './record.js'
 import type {SegmentSnapshot} from './read.js'
 
 // Reading record lines for the chain check and the seals: only what the chain needs (sequence number,

@@ -1,6 +1,6 @@
 import {existsSync} from 'node:fs'
 
-import {edgeLine, readLine, type Line} from './chain-line.js'
+import {edgeLine, isBlank, readLine, type Line} from './chain-line.js'
 import {auditKeyFile, fastMac, loadAuditKeys, type AuditKeys} from './key.js'
 import {lineChunks, openAuditSnapshot, type AuditSnapshot, type SegmentSnapshot} from './read.js'
 import {GENESIS, auditHeadFile, auditLogFile, headMac, segmentName} from './record.js'
@@ -150,6 +150,8 @@ class ChainWalk {
   private headLink: string | undefined
   private pending: Pending | undefined
   private done = false
+  /** Blank lines passed over (file:line), reported as a note. */
+  private readonly blank: string[] = []
 
   constructor(
     private readonly result: ChainCheck,
@@ -208,6 +210,12 @@ class ChainWalk {
       })
     }
     this.result.lastSeq = this.p?.v === 2 ? this.p.seq : undefined
+    if (this.blank.length > 0) {
+      const shown = this.blank.slice(0, 3).join(', ') + (this.blank.length > 3 ? ', ...' : '')
+      this.result.notes.push(
+        `${this.blank.length} blank line(s) (${shown}) hold no record; the chain links across them, so they are harmless.`,
+      )
+    }
   }
 
   /** One segment, record by record. */
@@ -221,6 +229,11 @@ class ChainWalk {
       while (start < end && !this.done) {
         const nl = buf.indexOf(10, start)
         lineNo += 1
+        if (isBlank(buf, start, nl)) {
+          this.blank.push(`${seg.file}:${lineNo}`)
+          start = nl + 1
+          continue
+        }
         const line = readLine(buf, start, nl, seg.file, lineNo, this.mac, !this.keyedSeen)
         start = nl + 1
         if ('corrupt' in line) {
@@ -393,6 +406,17 @@ class ChainWalk {
           kind: 'head-missing',
           file: headFile,
           message: `The head file ${headFile} is missing, so records removed from the end could not be detected.`,
+        })
+      // The audit key is made with the first keyed record and its head: a log without either, while the
+      // key exists, was emptied or replaced (version 1 records carry no key, so anyone can write them).
+      else
+        this.fail({
+          kind: 'removed',
+          file: result.log,
+          message:
+            result.records === 0
+              ? `The access log ${result.log} holds no record, but its audit key ${this.keys.file} exists (it is made with the first record): the log was emptied.`
+              : `The access log ${result.log} holds only version 1 records and no head file, but its audit key ${this.keys.file} exists (it is made with the first keyed record): the keyed records were removed or the log was replaced.`,
         })
     } else if ((result.lastSeq ?? 0) < head.seq) {
       const from = (result.lastSeq ?? 0) + 1

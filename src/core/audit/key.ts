@@ -19,6 +19,8 @@ export interface AuditKeys {
   head: Buffer
   /** Seals a whole segment when it rolls over. */
   seal: Buffer
+  /** The key file was made by this call (no record is keyed with it yet). */
+  created?: boolean
 }
 
 /** `$XDG_STATE_HOME/secrets/audit.key` beside the default log, or SECRETS_AUDIT_KEY_FILE. */
@@ -79,7 +81,7 @@ function readKeyFile(file: string): Buffer | undefined {
 }
 
 /** Create the key file atomically with link(2), so two first users cannot end up with different keys. */
-function createKeyFile(file: string): Buffer {
+function createKeyFile(file: string): {key: Buffer; created: boolean} {
   ensureDir(dirname(file))
   const key = randomBytes(32)
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`
@@ -93,10 +95,10 @@ function createKeyFile(file: string): Buffer {
     }
     try {
       linkSync(tmp, file)
-      return key
+      return {key, created: true}
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      return readKeyFile(file)!
+      return {key: readKeyFile(file)!, created: false}
     }
   } catch (error) {
     throw fsError(error, file, 'creating the audit key')
@@ -116,7 +118,7 @@ function createKeyFile(file: string): Buffer {
  */
 export function loadAuditKeys(env: NodeJS.ProcessEnv, options: {create: boolean; logExists: boolean}): AuditKeys {
   const file = auditKeyFile(env)
-  let key = readKeyFile(file)
+  const key = readKeyFile(file)
   if (key === undefined) {
     if (!options.create || options.logExists) {
       throw new SecretsError(
@@ -131,7 +133,8 @@ export function loadAuditKeys(env: NodeJS.ProcessEnv, options: {create: boolean;
         },
       )
     }
-    key = createKeyFile(file)
+    const made = createKeyFile(file)
+    return {...derive(made.key, file), ...(made.created ? {created: true} : {})}
   }
   return derive(key, file)
 }

@@ -1,7 +1,7 @@
 import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 
 import {SecretsError, fsError} from '../../errors.js'
-import {auditHeadFile, auditLogFile, sealedSegments, type AuditRecord} from './record.js'
+import {auditHeadFile, auditLogFile, isBlank, sealedSegments, type AuditRecord} from './record.js'
 import {withLock} from '../lib/lock.js'
 
 /** One segment file as it was when the snapshot was taken. */
@@ -138,7 +138,9 @@ export function* snapshotRecords(snapshot: AuditSnapshot, contains?: string[]): 
       if (needles === undefined) {
         for (let start = 0; start < end;) {
           const nl = buf.indexOf(10, start)
-          batch.push([buf.toString('utf8', start, nl), {line: ++lineNo}])
+          lineNo += 1
+          // A blank line (a stray newline) holds no record; `audit verify` reports it.
+          if (!isBlank(buf, start, nl)) batch.push([buf.toString('utf8', start, nl), {line: lineNo}])
           start = nl + 1
         }
       } else {

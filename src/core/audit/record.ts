@@ -10,8 +10,8 @@ import type {SecretValue} from '../secret-value.js'
 // The access log's format, shared by the writer (log.ts), the reader (read.ts) and the chain check
 // (check-chain.ts), so none of them imports another for it.
 
-/** What happened to one access. */
-export type AuditOutcome = 'ok' | 'denied' | 'not_found' | 'error'
+/** What happened to one access; `not_started`: read for a command that never ran (exec of a missing program). */
+export type AuditOutcome = 'ok' | 'denied' | 'not_found' | 'error' | 'not_started'
 
 /** One access to one secret. */
 export interface AuditEvent {
@@ -34,8 +34,13 @@ export interface AuditEvent {
     | 'lease-renew'
     | 'lease-revoke'
     | 'lease-lost'
+    | 'add-recipient'
   provider: string
   ref: string
+  /** The project the access was made in: the directory of its secrets.yaml (absent in older records). */
+  project?: string
+  /** The store the provider alias pointed at: a local store's file, or `type:address` (absent in older records). */
+  store?: string
   version?: string
   outcome: AuditOutcome
   /** The error code for outcomes other than ok. */
@@ -127,4 +132,10 @@ export function sealedSegments(log: string): Array<{n: number; file: string}> {
 
 export function segmentName(log: string, n: number): string {
   return `${log}.${String(n).padStart(6, '0')}`
+}
+
+/** A line of only spaces, tabs and CRs (a stray newline): it holds no record and links nothing. */
+export function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0x20 && buf[i] !== 0x09 && buf[i] !== 0x0d) return false
+  return true
 }

@@ -307,21 +307,34 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
   // A ledger exists only once a dynamic credential was read: runs without one never load the lease code.
   if (o.revokeOrphaned !== false && existsSync(ledgerFile(session.env)))
     await (await import('../lease/manage.js')).revokeOrphans(session, (m) => o.ui.warn(m))
+  // The first reads are recorded once it is known whether the program starts (issue 17: a missing
+  // program's reads are `not_started`, not `ok`); always before the program gets a value.
+  session.holdReads()
   let snapshot: Snapshot
+  let mode: IoMode
+  let leases: LeaseKeeper | undefined
   try {
     snapshot = await resolveSnapshot(session, o)
+    mode = await chooseMode(o.redact, o.ui)
+    leases = await keepLeases(session, snapshot, o)
   } catch (error) {
+    await session.releaseReads()
     // Nothing starts; credentials minted for the variables that did resolve end now, not at their TTL.
     if (session.leases.size > 0)
       await (await import('../lease/manage.js')).revokeSessionLeases(session, (m) => o.ui.warn(m))
     throw error
   }
-  const leases = await keepLeases(session, snapshot, o)
-  const mode = await chooseMode(o.redact, o.ui)
   const setup = new ChildSetup(command, mode, o)
   const signals = new SignalForwarder(o.killTimeoutMs)
   const start = async (snap: Snapshot, first: boolean): Promise<ChildHandle> => {
-    const env = setup.prepare(snap, first)
+    let env: Record<string, string>
+    try {
+      env = setup.prepare(snap, first)
+    } catch (error) {
+      await session.releaseReads(error)
+      throw error
+    }
+    await session.releaseReads()
     const handle = await spawnChild({command, args, env, mode, matcher: setup.currentMatcher})
     signals.started(handle)
     return handle

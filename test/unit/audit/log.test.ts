@@ -550,13 +550,13 @@ describe('access log: queries and report', () => {
     const records = await queryAudit({actor: 'bob'}, env)
     assert.equal(
       recordsToCsv(records),
-      `time,seq,user,host,ci,run,command,child,action,provider,ref,version,outcome,code,fp\r\n${records[0].time},4,bob,h2,,,exec,npm,read,vault,vault://secret/app#pw,,denied,PERMISSION_DENIED,\r\n`,
+      `time,seq,user,host,ci,run,command,child,action,provider,ref,version,outcome,code,fp,project,store\r\n${records[0].time},4,bob,h2,,,exec,npm,read,vault,vault://secret/app#pw,,denied,PERMISSION_DENIED,,,\r\n`,
     )
     assert.equal(
       recordsToCsv([{...records[0], ref: 'a,"b"'}])
         .split('\r\n')[1]
         .split(',vault,')[1],
-      '"a,""b""",,denied,PERMISSION_DENIED,',
+      '"a,""b""",,denied,PERMISSION_DENIED,,,',
     )
   })
 
