@@ -1,4 +1,4 @@
-import {createHmac, hkdfSync, randomBytes, timingSafeEqual} from 'node:crypto'
+import {createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual} from 'node:crypto'
 
 import {SecretsError} from '../../errors.js'
 
@@ -42,6 +42,8 @@ export interface SecretEntry {
   /** The version number `get` returns by default. */
   current: number
   versions: VersionEntry[]
+  /** The highest version number ever given, when a discarded pending version held it. */
+  highest?: number
 }
 
 export interface StoreDoc {
@@ -56,16 +58,25 @@ export interface StoreDoc {
 export interface RecipientInfo {
   type: string
   recipient?: string
+  /** For a recipient without a public key: `type:hash`, which `key remove` accepts. */
+  id?: string
   label?: string
   added: string
 }
 
+/**
+ * A short name for a recipient that has no public key (a passphrase): its type and a hash of its
+ * wrapped key. It tells apart entries a label cannot (stores written before labels were unique).
+ */
+export const recipientId = (r: RecipientEntry): string =>
+  r.recipient ?? `${r.type}:${createHash('sha256').update(r.wrapped).digest('hex').slice(0, 8)}`
+
 /** The user-facing view of a recipient entry. */
-export const recipientInfo = ({type, recipient, label, added}: RecipientEntry): RecipientInfo => ({
-  type,
-  ...(recipient ? {recipient} : {}),
-  ...(label ? {label} : {}),
-  added,
+export const recipientInfo = (r: RecipientEntry): RecipientInfo => ({
+  type: r.type,
+  ...(r.recipient ? {recipient: r.recipient} : {id: recipientId(r)}),
+  ...(r.label ? {label: r.label} : {}),
+  added: r.added,
 })
 
 /** Canonical JSON: object keys sorted, no whitespace. Used as MAC input. */
@@ -209,6 +220,8 @@ export function parseStore(text: string, file: string): StoreDoc {
       if (v.state !== undefined && v.state !== 'pending')
         throw corruptStore(file, `a version of ${name} has an unknown state`)
     }
+    if (entry.highest !== undefined && !isPosInt(entry.highest))
+      throw corruptStore(file, `the highest version of ${name} is malformed`)
     if (!entry.versions.some((v: VersionEntry) => v.version === entry.current))
       throw corruptStore(file, `the current version of ${name} is missing`)
   }

@@ -19,6 +19,7 @@ import {
   type StoreDoc,
   type VersionEntry,
 } from './format.js'
+import {isReservedName} from './reserved-names.js'
 import {wrapFor, type Keyring, type RecipientSpec} from './keyring.js'
 import {seal, unseal} from './seal.js'
 
@@ -118,8 +119,16 @@ export class OpenStore {
         ],
       })
     }
+    if (isReservedName(name)) {
+      throw new SecretsError(
+        'USAGE',
+        `${name} is a reserved name: variables starting with SECRETS_ configure secrets itself, so a secret of that name would never reach a program. Nothing was changed.`,
+        {suggestions: [`Pick another name, e.g. ${name.slice('SECRETS_'.length) || 'MY_SECRET'}.`]},
+      )
+    }
     const entry = this.doc.secrets[name] ?? {current: 0, versions: []}
-    const version = Math.max(0, ...entry.versions.map((v) => v.version)) + 1
+    // `highest` remembers numbers of discarded pending versions, so no number is ever given twice.
+    const version = Math.max(entry.highest ?? 0, ...entry.versions.map((v) => v.version)) + 1
     const sealed = seal(this.dataKey, name, version, value.reveal())
     const v: VersionEntry = {
       version,
@@ -129,7 +138,11 @@ export class OpenStore {
       ...sealed,
     }
     const versions = [...entry.versions, v]
-    this.doc.secrets[name] = {current: options.pending && entry.current > 0 ? entry.current : version, versions}
+    this.doc.secrets[name] = {
+      ...entry,
+      current: options.pending && entry.current > 0 ? entry.current : version,
+      versions,
+    }
     if (options.pending && entry.current === 0) {
       // A pending first version is still the only one; it becomes current so the entry is valid.
       delete v.state
@@ -166,6 +179,7 @@ export class OpenStore {
     const entry = this.entry(name)
     const keep = entry.versions.filter((v) => v.state !== 'pending' || (pending !== undefined && v.version !== pending))
     const removed = entry.versions.length - keep.length
+    if (removed > 0) entry.highest = Math.max(entry.highest ?? 0, ...entry.versions.map((v) => v.version))
     entry.versions = keep
     return removed
   }
@@ -203,10 +217,18 @@ export class OpenStore {
     if (spec.type !== 'scrypt' && this.doc.recipients.some((r) => r.recipient === spec.recipient)) {
       throw new SecretsError('CONFLICT', `${spec.recipient} is already a recipient of ${this.file}.`)
     }
+    const label = spec.label ?? (spec.type === 'scrypt' ? 'passphrase' : undefined)
+    // Labels name recipients for `key remove`, so each must pick out exactly one.
+    const taken = this.doc.recipients.find((r) => label !== undefined && (r.label === label || r.recipient === label))
+    if (taken !== undefined) {
+      throw new SecretsError('CONFLICT', `The label "${label}" is already used by a recipient of ${this.file}.`, {
+        suggestions: [`Pick another label with --label (see \`secrets key list\`); nothing was changed.`],
+      })
+    }
     const entry: RecipientEntry = {
       type: spec.type === 'service' ? (keyServiceOf(spec.recipient) ?? spec.type) : spec.type,
       ...(spec.type === 'scrypt' ? {} : {recipient: spec.recipient}),
-      ...(spec.label ? {label: spec.label} : spec.type === 'scrypt' ? {label: 'passphrase'} : {}),
+      ...(label === undefined ? {} : {label}),
       added: new Date().toISOString(),
       wrapped: await wrapFor(this.dataKey, spec),
     }
@@ -231,7 +253,7 @@ export class OpenStore {
     let done = 0
     for (const [name, entry] of Object.entries(this.doc.secrets)) {
       secrets[name] = {
-        current: entry.current,
+        ...entry,
         versions: entry.versions.map((v) => {
           const plain = unseal(this.file, this.dataKey, name, v)
           digests.set(`${name}\0${v.version}`, createHash('sha256').update(plain).digest('hex'))

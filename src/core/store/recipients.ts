@@ -1,6 +1,6 @@
 import {SecretsError} from '../../errors.js'
 import {openKeyWrapper} from '../../providers/loader.js'
-import {recipientInfo, type RecipientEntry, type RecipientInfo} from './format.js'
+import {recipientId, recipientInfo, type RecipientEntry, type RecipientInfo} from './format.js'
 import {checkRecipient} from './identity.js'
 import type {Interaction} from '../interaction.js'
 import type {Keyring, RecipientSpec} from './keyring.js'
@@ -35,14 +35,26 @@ export async function removeRecipient(
   const result = await rekeyStore(file, keyring, ui, {
     onProgress,
     async keep(all) {
-      const matches = all.filter((r) => r.recipient === which || (r.recipient === undefined && r.label === which))
+      // By public key or URI first, then by label (any type), then by the id `key list` shows.
+      const byKey = all.filter((r) => r.recipient === which)
+      const byLabel = all.filter((r) => r.label === which)
+      const matches =
+        byKey.length > 0 ? byKey : byLabel.length > 0 ? byLabel : all.filter((r) => recipientId(r) === which)
       if (matches.length === 0) {
         throw new SecretsError('NOT_FOUND', `${which} is not a recipient of ${file}.`, {
           suggestions: ['Run `secrets key list` to see the recipients (age public keys, and labels of passphrases).'],
         })
       }
       if (matches.length > 1)
-        throw new SecretsError('USAGE', `${which} matches ${matches.length} recipients; remove them by age public key.`)
+        throw new SecretsError(
+          'USAGE',
+          `${which} matches ${matches.length} recipients of ${file}; nothing was changed.`,
+          {
+            suggestions: [
+              `Remove one by the RECIPIENT column of \`secrets key list\`: ${matches.map((r) => recipientId(r)).join(', ')}.`,
+            ],
+          },
+        )
       removed = matches[0]
       const remaining = all.filter((r) => r !== removed)
       if (remaining.length === 0) {
