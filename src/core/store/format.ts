@@ -46,11 +46,26 @@ export interface SecretEntry {
   highest?: number
 }
 
+/**
+ * One earlier data key of a store, written by `key rotate` / `key remove`: its continuity secret sealed
+ * under the current data key, and a MAC under that secret of the key that replaced it. Not covered
+ * by the store MAC: each entry authenticates itself (see continuity.ts).
+ */
+export interface LineageEntry {
+  keyId: string
+  /** The earlier key's continuity secret, AES-256-GCM under the current data key (base64 nonce + data). */
+  secret: string
+  /** HMAC-SHA256 (hex) under that secret of the next key's id and fingerprint. */
+  link: string
+}
+
 export interface StoreDoc {
   format: string
   keyId: string
   recipients: RecipientEntry[]
   secrets: Record<string, SecretEntry>
+  /** Earlier data keys, oldest first; absent in stores never rotated by a version that writes it. */
+  lineage?: LineageEntry[]
   mac: string
 }
 
@@ -115,6 +130,14 @@ export function newDataKey(): {key: Buffer; keyId: string} {
   return {key, keyId: keyIdOf(key)}
 }
 
+/**
+ * A secret derived from a data key that proves its holder knew the key without revealing it: the
+ * store's lineage keeps it for earlier keys (see continuity.ts), and users remember only its hash.
+ */
+export function continuitySecret(dataKey: Buffer): Buffer {
+  return derive(dataKey, 'continuity')
+}
+
 /** The key derived from a data key to seal values with (AES-256-GCM). */
 export function encryptionKey(dataKey: Buffer): Buffer {
   return derive(dataKey, 'encryption')
@@ -148,7 +171,8 @@ export function serializeStore(doc: Omit<StoreDoc, 'mac'>, dataKey: Buffer): str
     secrets: sortKeys(doc.secrets),
   }
   const mac = storeMac(body, dataKey)
-  return `${JSON.stringify({...body, mac}, null, 2)}\n`
+  const lineage = doc.lineage && doc.lineage.length > 0 ? {lineage: doc.lineage} : {}
+  return `${JSON.stringify({...body, ...lineage, mac}, null, 2)}\n`
 }
 
 function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
@@ -198,6 +222,11 @@ export function parseStore(text: string, file: string): StoreDoc {
   for (const r of raw.recipients) {
     if (!isObj(r) || !isStr(r.type) || !isStr(r.wrapped) || !isStr(r.added))
       throw corruptStore(file, 'a recipient entry is malformed')
+  }
+  if (raw.lineage !== undefined) {
+    const ok = (e: unknown) =>
+      isObj(e) && isStr(e.keyId) && /^[0-9a-f]{16}$/.test(e.keyId) && isStr(e.secret) && isStr(e.link)
+    if (!Array.isArray(raw.lineage) || !raw.lineage.every(ok)) throw corruptStore(file, 'the "lineage" field is malformed')
   }
   if (!isObj(raw.secrets)) throw corruptStore(file, 'the "secrets" field is not an object')
   for (const [name, entry] of Object.entries(raw.secrets)) {

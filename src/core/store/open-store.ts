@@ -19,6 +19,7 @@ import {
   type StoreDoc,
   type VersionEntry,
 } from './format.js'
+import {checkContinuity, extendLineage, rememberKey} from './continuity.js'
 import {isReservedName} from './reserved-names.js'
 import {wrapFor, type Keyring, type RecipientSpec} from './keyring.js'
 import {seal, unseal} from './seal.js'
@@ -270,10 +271,17 @@ export class OpenStore {
       keyId: keyIdOf(newKey),
       recipients: recipients.map((r) => ({...r})),
       secrets,
+      // The link from the old key lets every user who knew it accept the new one (continuity.ts).
+      lineage: extendLineage(this.doc.lineage, this.dataKey, newKey),
       mac: '',
     }
     this.dataKey = newKey
     return {keyId: this.doc.keyId, digests, versions: total}
+  }
+
+  /** Remember this store's data key as the one this user trusts (after creating or rotating it). */
+  remember(env: NodeJS.ProcessEnv): Promise<void> {
+    return rememberKey(this.file, this.dataKey, env)
   }
 
   /** Serialise with a fresh MAC: stable key order, one secret per block, for readable diffs. */
@@ -315,11 +323,15 @@ function changed(name: string, file: string, detail: string): SecretsError {
   )
 }
 
-/** Open a store for reading. */
-export async function openStore(file: string, keyring: Keyring): Promise<OpenStore> {
+/**
+ * Open a store for reading: its data key must be the one this user last opened, or linked from it
+ * (see continuity.ts). `unchecked` skips that check, for `key trust` alone.
+ */
+export async function openStore(file: string, keyring: Keyring, o: {unchecked?: boolean} = {}): Promise<OpenStore> {
   const doc = readStoreFile(file)
   const dataKey = await keyring.unwrap(doc, file)
   checkMac(doc, dataKey, file)
+  if (!o.unchecked) await checkContinuity(file, doc, dataKey, keyring.env)
   return new OpenStore(file, doc, dataKey)
 }
 
@@ -348,6 +360,7 @@ export async function updateStore<T>(
 export async function createStore(
   file: string,
   recipients: Array<Exclude<RecipientSpec, {type: 'service'}>>,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<OpenStore> {
   if (recipients.length === 0) throw new SecretsError('USAGE', 'A store needs at least one recipient.')
   return withLock(file, async () => {
@@ -357,6 +370,7 @@ export async function createStore(
       await store.addRecipient(r)
     }
     writeFileAtomic(file, store.serialize(), 0o600)
+    await store.remember(env)
     return store
   })
 }

@@ -1,6 +1,7 @@
 import {SecretsError} from '../../errors.js'
 import {openKeyWrapper} from '../../providers/loader.js'
 import {recipientId, recipientInfo, type RecipientEntry, type RecipientInfo} from './format.js'
+import {trustedKey} from './continuity.js'
 import {checkRecipient} from './identity.js'
 import type {Interaction} from '../interaction.js'
 import type {Keyring, RecipientSpec} from './keyring.js'
@@ -74,4 +75,38 @@ export async function removeRecipient(
     },
   })
   return {removed: recipientInfo(removed!), remaining: result.recipients}
+}
+
+/** What `key trust` saw: the data key remembered before and the store's current one (ids, never keys). */
+export interface TrustResult {
+  store: string
+  keyId: string
+  /** The key id remembered before, if any. */
+  previousKeyId?: string
+  /** Whether the remembered key changed. */
+  changed: boolean
+  recipients: RecipientInfo[]
+}
+
+/**
+ * Accept the store's current data key as the one this user trusts (after a KEY_CHANGED the user
+ * reviewed). `confirm` sees what would change and throws to decline; nothing is remembered before.
+ */
+export async function trustStore(
+  file: string,
+  keyring: Keyring,
+  confirm: (r: TrustResult) => Promise<void>,
+): Promise<TrustResult> {
+  const store = await openStore(file, keyring, {unchecked: true})
+  const known = trustedKey(file, keyring.env)
+  const result: TrustResult = {
+    store: file,
+    keyId: store.keyId,
+    ...(known === undefined ? {} : {previousKeyId: known.keyId}),
+    changed: known?.keyId !== store.keyId,
+    recipients: store.recipients().map(recipientInfo),
+  }
+  if (result.changed) await confirm(result)
+  await store.remember(keyring.env)
+  return result
 }

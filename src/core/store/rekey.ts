@@ -132,6 +132,7 @@ export async function rekeyStore(
     progress({phase: 'write'})
     writeFileAtomic(file, text, 0o600, (step) => checkpoint(step))
     checkpoint('written')
+    await store.remember(keyring.env)
     return {
       store: file,
       oldKeyId: before.keyId,
