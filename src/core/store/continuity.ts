@@ -77,7 +77,11 @@ export function trustedKey(file: string, env: NodeJS.ProcessEnv): TrustedKey | u
 /** Remember `dataKey` as the key of the store in `file` (0600, atomic, under the trust file's lock). */
 export async function rememberKey(file: string, dataKey: Buffer, env: NodeJS.ProcessEnv): Promise<void> {
   const path = trustFile(env)
-  const entry: TrustedKey = {keyId: keyIdOf(dataKey), fingerprint: fingerprintOf(dataKey), since: new Date().toISOString()}
+  const entry: TrustedKey = {
+    keyId: keyIdOf(dataKey),
+    fingerprint: fingerprintOf(dataKey),
+    since: new Date().toISOString(),
+  }
   try {
     await withLock(path, () => {
       const trust = readTrust(env)

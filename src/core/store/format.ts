@@ -226,7 +226,8 @@ export function parseStore(text: string, file: string): StoreDoc {
   if (raw.lineage !== undefined) {
     const ok = (e: unknown) =>
       isObj(e) && isStr(e.keyId) && /^[0-9a-f]{16}$/.test(e.keyId) && isStr(e.secret) && isStr(e.link)
-    if (!Array.isArray(raw.lineage) || !raw.lineage.every(ok)) throw corruptStore(file, 'the "lineage" field is malformed')
+    if (!Array.isArray(raw.lineage) || !raw.lineage.every(ok))
+      throw corruptStore(file, 'the "lineage" field is malformed')
   }
   if (!isObj(raw.secrets)) throw corruptStore(file, 'the "secrets" field is not an object')
   for (const [name, entry] of Object.entries(raw.secrets)) {

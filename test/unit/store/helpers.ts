@@ -23,8 +23,7 @@ export async function newIdentity(): Promise<TestIdentity> {
 export const STATE_HOME = mkdtempSync(join(tmpdir(), 'secrets-state-'))
 
 /** A keyring that never prompts, with its own state directory unless `env` names one. */
-export const keyring = (env: NodeJS.ProcessEnv) =>
-  new Keyring({XDG_STATE_HOME: STATE_HOME, ...env}, nonInteractive())
+export const keyring = (env: NodeJS.ProcessEnv) => new Keyring({XDG_STATE_HOME: STATE_HOME, ...env}, nonInteractive())
 
 /** A store seeded by alice (API_KEY v1 and v2, BIN), plus bob, who is not a recipient. */
 export interface SeededStore {
