@@ -365,6 +365,7 @@ export async function createStore(
   if (recipients.length === 0) throw new SecretsError('USAGE', 'A store needs at least one recipient.')
   return withLock(file, async () => {
     if (existsSync(file)) throw new SecretsError('CONFLICT', `The store ${file} already exists; not overwriting it.`)
+    removeStaleTemps(file)
     const store = emptyStore(file)
     for (const r of recipients) {
       await store.addRecipient(r)
