@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync, readlinkSync, realpathSync} from 'node:fs'
+import {dirname, resolve} from 'node:path'
 
 import {SecretsError, fsError} from '../../errors.js'
 import {keyServiceOf} from '../../providers/registry.js'
@@ -32,6 +33,25 @@ export interface LocalSecretMeta {
   updated: string
   actor: string
   created: string
+}
+
+/**
+ * The file a write of the store at `file` replaces: `file` itself, or, when it is a symlink, the file it
+ * points to (even a missing one). The new store is renamed into place beside the target, so the link
+ * stays a link and keeps pointing at the updated store; the lock is taken on the target too, so writers
+ * through different links to one store exclude each other.
+ */
+export function writeTarget(file: string): string {
+  try {
+    if (!lstatSync(file).isSymbolicLink()) return file
+  } catch {
+    return file
+  }
+  try {
+    return realpathSync(file)
+  } catch {
+    return resolve(dirname(file), readlinkSync(file))
+  }
 }
 
 /** Read a store file from disk (no decryption). */
@@ -347,11 +367,12 @@ export async function updateStore<T>(
 ): Promise<T> {
   if (!existsSync(file)) readStoreFile(file) // raises the NOT_FOUND error with its suggestion
   await keyring.unwrap(readStoreFile(file), file)
-  return withLock(file, async () => {
-    removeStaleTemps(file)
+  const target = writeTarget(file)
+  return withLock(target, async () => {
+    removeStaleTemps(target)
     const store = await openStore(file, keyring)
     const result = await change(store)
-    writeFileAtomic(file, store.serialize(), 0o600)
+    writeFileAtomic(target, store.serialize(), 0o600)
     return result
   })
 }
@@ -363,14 +384,15 @@ export async function createStore(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<OpenStore> {
   if (recipients.length === 0) throw new SecretsError('USAGE', 'A store needs at least one recipient.')
-  return withLock(file, async () => {
-    if (existsSync(file)) throw new SecretsError('CONFLICT', `The store ${file} already exists; not overwriting it.`)
-    removeStaleTemps(file)
+  const target = writeTarget(file)
+  return withLock(target, async () => {
+    if (existsSync(target)) throw new SecretsError('CONFLICT', `The store ${file} already exists; not overwriting it.`)
+    removeStaleTemps(target)
     const store = emptyStore(file)
     for (const r of recipients) {
       await store.addRecipient(r)
     }
-    writeFileAtomic(file, store.serialize(), 0o600)
+    writeFileAtomic(target, store.serialize(), 0o600)
     await store.remember(env)
     return store
   })

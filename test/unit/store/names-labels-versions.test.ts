@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
@@ -8,6 +18,7 @@ import {SecretValue} from '../../../src/core/secret-value.js'
 import {recipientId, serializeStore} from '../../../src/core/store/format.js'
 import {openStore, readStoreFile, updateStore} from '../../../src/core/store/open-store.js'
 import {addRecipient, listRecipients, removeRecipient} from '../../../src/core/store/recipients.js'
+import {rekeyStore} from '../../../src/core/store/rekey.js'
 import {isCodeLoadingName, isReservedName} from '../../../src/core/store/reserved-names.js'
 import {keyring, newIdentity, seedStore} from './helpers.js'
 
@@ -124,5 +135,26 @@ describe('version numbers', () => {
       [1, 2, 4],
     )
     assert.equal(s.read('API_KEY').value.text(), 'n')
+  })
+})
+
+describe('a symlinked store', () => {
+  it('is written through: the link stays a link, its target is replaced atomically beside it', async () => {
+    const {dir, file: real, alice} = await seedStore(CANARY)
+    const linkDir = mkdtempSync(join(tmpdir(), 'secrets-link-'))
+    const link = join(linkDir, 'store.json')
+    symlinkSync(real, link)
+    const k = keyring({SECRETS_AGE_KEY: alice.key})
+    await updateStore(link, k, (s) => s.write('VIA_LINK', new SecretValue('through'), 'alice@host'))
+    assert.equal(lstatSync(link).isSymbolicLink(), true)
+    assert.equal(readlinkSync(link), real)
+    assert.equal((await openStore(real, k)).read('VIA_LINK').value.text(), 'through')
+    assert.equal(statSync(real).mode & 0o777, 0o600)
+    await rekeyStore(link, k, nonInteractive())
+    assert.equal(lstatSync(link).isSymbolicLink(), true)
+    assert.equal((await openStore(link, k)).read('VIA_LINK').value.text(), 'through')
+    // Lock and temp files live beside the target; nothing is left beside the link.
+    assert.deepEqual(readdirSync(linkDir), ['store.json'])
+    assert.deepEqual(readdirSync(dir), ['store.json'])
   })
 })
