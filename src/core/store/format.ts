@@ -66,6 +66,10 @@ export interface StoreDoc {
   secrets: Record<string, SecretEntry>
   /** Earlier data keys, oldest first; absent in stores never rotated by a version that writes it. */
   lineage?: LineageEntry[]
+  /** Deleted names and the highest version each reached, so a name created again does not reuse them. */
+  retired?: Record<string, number>
+  /** HMAC of `retired` (it is outside the store MAC, so older versions still read the store). */
+  retiredMac?: string
   mac: string
 }
 
@@ -150,11 +154,20 @@ function storeMac(doc: Omit<StoreDoc, 'mac'>, dataKey: Buffer): string {
     .digest('hex')
 }
 
+function retiredMac(keyId: string, retired: Record<string, number>, dataKey: Buffer): string {
+  return createHmac('sha256', derive(dataKey, 'retired')).update(canonicalJson({keyId, retired})).digest('hex')
+}
+
+const sameHex = (a: string, b: string | undefined): boolean => {
+  const x = Buffer.from(a, 'hex')
+  const y = Buffer.from(b ?? '', 'hex')
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
 /** Check the MAC of a parsed store against its data key: INTEGRITY when any entry was changed. */
 export function checkMac(doc: StoreDoc, dataKey: Buffer, file: string): void {
-  const expected = Buffer.from(storeMac(doc, dataKey), 'hex')
-  const actual = Buffer.from(doc.mac, 'hex')
-  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+  const retiredOk = doc.retired === undefined || sameHex(retiredMac(doc.keyId, doc.retired, dataKey), doc.retiredMac)
+  if (!sameHex(storeMac(doc, dataKey), doc.mac) || !retiredOk) {
     throw corruptStore(
       file,
       'its integrity check (MAC) does not match, so an entry was changed, removed, reordered or swapped',
@@ -172,7 +185,11 @@ export function serializeStore(doc: Omit<StoreDoc, 'mac'>, dataKey: Buffer): str
   }
   const mac = storeMac(body, dataKey)
   const lineage = doc.lineage && doc.lineage.length > 0 ? {lineage: doc.lineage} : {}
-  return `${JSON.stringify({...body, ...lineage, mac}, null, 2)}\n`
+  const retired =
+    doc.retired && Object.keys(doc.retired).length > 0
+      ? {retired: sortKeys(doc.retired), retiredMac: retiredMac(doc.keyId, doc.retired, dataKey)}
+      : {}
+  return `${JSON.stringify({...body, ...lineage, ...retired, mac}, null, 2)}\n`
 }
 
 function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
@@ -228,6 +245,10 @@ export function parseStore(text: string, file: string): StoreDoc {
       isObj(e) && isStr(e.keyId) && /^[0-9a-f]{16}$/.test(e.keyId) && isStr(e.secret) && isStr(e.link)
     if (!Array.isArray(raw.lineage) || !raw.lineage.every(ok))
       throw corruptStore(file, 'the "lineage" field is malformed')
+  }
+  if (raw.retired !== undefined) {
+    if (!isObj(raw.retired) || !Object.values(raw.retired).every(isPosInt) || !isStr(raw.retiredMac))
+      throw corruptStore(file, 'the "retired" field is malformed')
   }
   if (!isObj(raw.secrets)) throw corruptStore(file, 'the "secrets" field is not an object')
   for (const [name, entry] of Object.entries(raw.secrets)) {

@@ -147,7 +147,9 @@ export class OpenStore {
         {suggestions: [`Pick another name, e.g. ${name.slice('SECRETS_'.length) || 'MY_SECRET'}.`]},
       )
     }
-    const entry = this.doc.secrets[name] ?? {current: 0, versions: []}
+    const retired = this.doc.retired?.[name]
+    const entry = this.doc.secrets[name] ?? {current: 0, versions: [], ...(retired ? {highest: retired} : {})}
+    if (retired !== undefined) delete this.doc.retired![name]
     // `highest` remembers numbers of discarded pending versions, so no number is ever given twice.
     const version = Math.max(entry.highest ?? 0, ...entry.versions.map((v) => v.version)) + 1
     const sealed = seal(this.dataKey, name, version, value.reveal())
@@ -226,6 +228,9 @@ export class OpenStore {
   remove(name: string): number {
     const entry = this.entry(name)
     delete this.doc.secrets[name]
+    // Remembered so that a secret created again under this name goes on from here.
+    const highest = Math.max(entry.highest ?? 0, ...entry.versions.map((v) => v.version))
+    this.doc.retired = {...this.doc.retired, [name]: highest}
     return entry.versions.length
   }
 
@@ -293,6 +298,7 @@ export class OpenStore {
       secrets,
       // The link from the old key lets every user who knew it accept the new one (continuity.ts).
       lineage: extendLineage(this.doc.lineage, this.dataKey, newKey),
+      retired: this.doc.retired,
       mac: '',
     }
     this.dataKey = newKey

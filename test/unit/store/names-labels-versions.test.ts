@@ -138,6 +138,26 @@ describe('version numbers', () => {
   })
 })
 
+describe('version numbers of a deleted name', () => {
+  it('go on after a delete, when the name is created again; the record of them is authenticated', async () => {
+    const {file, alice} = await seedStore(CANARY)
+    const k = keyring({SECRETS_AGE_KEY: alice.key})
+    assert.equal(await updateStore(file, k, (s) => s.remove('API_KEY')), 2)
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).retired, {API_KEY: 2})
+    await rekeyStore(file, k, nonInteractive())
+    assert.equal(await updateStore(file, k, (s) => s.write('API_KEY', new SecretValue('again'), 'alice@host')), 3)
+    const doc = JSON.parse(readFileSync(file, 'utf8'))
+    assert.equal(doc.retired, undefined)
+    assert.equal(doc.secrets.API_KEY.highest, 2)
+    assert.equal(await updateStore(file, k, (s) => s.write('API_KEY', new SecretValue('more'), 'alice@host')), 4)
+
+    await updateStore(file, k, (s) => s.remove('BIN'))
+    const text = readFileSync(file, 'utf8')
+    writeFileSync(file, text.replace('"BIN": 1', '"BIN": 9'))
+    await assert.rejects(openStore(file, k), {code: 'INTEGRITY'})
+  })
+})
+
 describe('a symlinked store', () => {
   it('is written through: the link stays a link, its target is replaced atomically beside it', async () => {
     const {dir, file: real, alice} = await seedStore(CANARY)
