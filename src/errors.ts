@@ -19,6 +19,7 @@ export const EXIT_CODES = {
   IDENTITY_MISSING: 7,
   DECRYPT_FAILED: 7,
   INTEGRITY: 8,
+  KEY_CHANGED: 8,
   UNAVAILABLE: 9,
   UNSUPPORTED: 10,
   CONFLICT: 11,
@@ -61,7 +62,12 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{exit: number | string; codes: strin
     codes: 'IDENTITY_MISSING, DECRYPT_FAILED',
     meaning: 'no identity that can open the store, or the wrong key/passphrase',
   },
-  {exit: 8, codes: 'INTEGRITY', meaning: 'a store or file that is corrupt, truncated or tampered with'},
+  {
+    exit: 8,
+    codes: 'INTEGRITY, KEY_CHANGED',
+    meaning:
+      'a store or file that is corrupt, truncated or tampered with, or a store whose data key changed without a link from the key you last opened (`secrets key trust` after review)',
+  },
   {exit: 9, codes: 'UNAVAILABLE', meaning: 'a provider or server that cannot be reached (retryable)'},
   {exit: 10, codes: 'UNSUPPORTED', meaning: 'the provider cannot do this (see its capabilities)'},
   {

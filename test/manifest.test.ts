@@ -49,6 +49,7 @@ describe('oclif.manifest.json', () => {
       'key:list',
       'key:remove',
       'key:rotate',
+      'key:trust',
       'lease:list',
       'lease:renew',
       'lease:revoke',

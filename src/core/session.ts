@@ -14,6 +14,7 @@ import {looksLikeReference, parseReference, type Reference} from './reference.js
 import {outcomeOf, readEvents} from './audit/read-events.js'
 import type {Resolved, Unresolved} from './resolved.js'
 import {SecretValue} from './secret-value.js'
+import {isCodeLoadingName} from './store/reserved-names.js'
 
 export interface SessionOptions {
   cwd: string
@@ -351,7 +352,13 @@ export class Session {
       for (const [name, ref] of implicit)
         if (!vars.has(name) && !asFiles.has(`${ref.alias}://${ref.path}`)) vars.set(name, ref)
     }
-    for (const [name, entry] of selectEnvironment(this.config, environment)) vars.set(name, entry.ref)
+    for (const [name, entry] of selectEnvironment(this.config, environment)) {
+      if (isCodeLoadingName(name))
+        this.ui.warn(
+          `${name} (${entry.ref.raw}) changes how programs load or run code; injected because secrets.yaml names it under env:.`,
+        )
+      vars.set(name, entry.ref)
+    }
     // A variable declared under `files:` holds a path, never the value itself.
     for (const name of files.keys()) vars.delete(name)
     return vars

@@ -53,7 +53,8 @@ describe('secrets audit', () => {
       readdirSync(join(sb.home, '.local', 'state', 'secrets'))
         .sort()
         .join(' '),
-      'audit.jsonl audit.jsonl.head audit.key',
+      // store-keys.json: the data keys this user trusts (fingerprints; see docs/store.md)
+      'audit.jsonl audit.jsonl.head audit.key store-keys.json',
     )
   })
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import * as age from 'age-encryption'
@@ -50,6 +50,17 @@ const FIRST_NEW = STEPS.indexOf('renamed')
 
 describe('key rotate', () => {
   const sb = new Sandbox()
+  // Opens made inside the test keep their own remembered keys (see continuity.ts), apart from the CLI user's.
+  const trust = {SECRETS_TRUST_FILE: join(sb.root, 'in-process-trust.json')}
+  /**
+   * Put the store from before the rotations back. For continuity that is a rollback to a key with no
+   * link forward (KEY_CHANGED), so the remembered keys are forgotten too, as on a fresh clone.
+   */
+  const restoreOriginal = () => {
+    writeFileSync(sb.storeFile, original)
+    for (const f of [trust.SECRETS_TRUST_FILE, join(sb.home, '.local', 'state', 'secrets', 'store-keys.json')])
+      rmSync(f, {force: true})
+  }
   let bob: string
   let original: Buffer
   let oldKeyId: string
@@ -61,9 +72,9 @@ describe('key rotate', () => {
   /** Open the store in-process with each recipient's own key and check every version of every value. */
   async function assertOpensWithEveryRecipient(): Promise<string> {
     const keyrings = {
-      identity: new Keyring({SECRETS_IDENTITY: sb.identityFile}, nonInteractive()),
-      bob: new Keyring({SECRETS_AGE_KEY: bob}, nonInteractive()),
-      passphrase: new Keyring({SECRETS_PASSPHRASE: PASS, HOME: sb.root}, nonInteractive()),
+      identity: new Keyring({SECRETS_IDENTITY: sb.identityFile, ...trust}, nonInteractive()),
+      bob: new Keyring({SECRETS_AGE_KEY: bob, ...trust}, nonInteractive()),
+      passphrase: new Keyring({SECRETS_PASSPHRASE: PASS, HOME: sb.root, ...trust}, nonInteractive()),
     }
     let keyId = ''
     for (const [who, k] of Object.entries(keyrings)) {
@@ -141,12 +152,12 @@ describe('key rotate', () => {
     const r = await rotate(['--yes'], {SECRETS_TEST_STEPS_LOG: log})
     assert.equal(r.code, 0, r.stderr)
     assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), STEPS)
-    writeFileSync(sb.storeFile, original)
+    restoreOriginal()
   })
 
   for (const [i, step] of STEPS.entries()) {
     it(`killed with SIGKILL at "${step}": the store opens for every recipient with every value, and the next rotate succeeds`, async () => {
-      writeFileSync(sb.storeFile, original)
+      restoreOriginal()
       // A reader while the rotation is stopped at this step sees a consistent store.
       const killed = await runUntil(sb, step, async () => {
         const get = await sb.run(['get', 'DB_PASSWORD'])
@@ -180,16 +191,19 @@ describe('key rotate', () => {
 
   for (const step of ['checked', 'temp-partial', 'renamed']) {
     it(`key remove takes the same path: killed at "${step}", the store opens for the remaining recipients`, async () => {
-      writeFileSync(sb.storeFile, original)
+      restoreOriginal()
       const bobRecipient = await age.identityToRecipient(bob)
       const killed = await runUntil(sb, step, async () => undefined, ['key', 'remove', bobRecipient, '--yes'])
       assert.equal(killed.signal, 'SIGKILL')
       const store = await openStore(
         sb.storeFile,
-        new Keyring({SECRETS_PASSPHRASE: PASS, HOME: sb.root}, nonInteractive()),
+        new Keyring({SECRETS_PASSPHRASE: PASS, HOME: sb.root, ...trust}, nonInteractive()),
       )
       for (const [name, version, value] of EXPECTED) assert.deepEqual(store.read(name, version).value.reveal(), value)
-      const bobStill = await openStore(sb.storeFile, new Keyring({SECRETS_AGE_KEY: bob}, nonInteractive())).then(
+      const bobStill = await openStore(
+        sb.storeFile,
+        new Keyring({SECRETS_AGE_KEY: bob, ...trust}, nonInteractive()),
+      ).then(
         () => true,
         () => false,
       )
@@ -205,7 +219,7 @@ describe('key rotate', () => {
 
   it('on a terminal: asks to confirm and for the passphrase (not echoed), shows progress; declining is ABORTED (exit 12)', async (t) => {
     if (skipWithoutPty(t)) return
-    writeFileSync(sb.storeFile, original)
+    restoreOriginal()
     const onTerminal = (script: TerminalScript) =>
       terminal(process.execPath, [BIN, 'key', 'rotate'], script, {
         cwd: sb.project,
@@ -234,7 +248,7 @@ describe('key rotate', () => {
   })
 
   it('a completed rotate: --json report, one audit record, values and history intact, the old data key decrypts nothing', async () => {
-    writeFileSync(sb.storeFile, original)
+    restoreOriginal()
     const listBefore = JSON.parse((await sb.run(['list', 'local', '--json'])).stdout) as unknown
     const auditBefore = sb.auditText().split('\n').length
     const r = await rotate(['--yes', '--json'])

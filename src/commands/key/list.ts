@@ -22,7 +22,7 @@ export default class KeyList extends BaseCommand<typeof KeyList> {
     this.log(
       table(
         ['TYPE', 'RECIPIENT', 'LABEL', 'ADDED'],
-        recipients.map((r) => [r.type, r.recipient ?? '-', r.label ?? '', r.added]),
+        recipients.map((r) => [r.type, r.recipient ?? r.id ?? '-', r.label ?? '', r.added]),
       ),
     )
     return {store: file, recipients}

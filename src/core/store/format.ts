@@ -1,4 +1,4 @@
-import {createHmac, hkdfSync, randomBytes, timingSafeEqual} from 'node:crypto'
+import {createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual} from 'node:crypto'
 
 import {SecretsError} from '../../errors.js'
 
@@ -42,6 +42,21 @@ export interface SecretEntry {
   /** The version number `get` returns by default. */
   current: number
   versions: VersionEntry[]
+  /** The highest version number ever given, when a discarded pending version held it. */
+  highest?: number
+}
+
+/**
+ * One earlier data key of a store, written by `key rotate` / `key remove`: its continuity secret sealed
+ * under the current data key, and a MAC under that secret of the key that replaced it. Not covered
+ * by the store MAC: each entry authenticates itself (see continuity.ts).
+ */
+export interface LineageEntry {
+  keyId: string
+  /** The earlier key's continuity secret, AES-256-GCM under the current data key (base64 nonce + data). */
+  secret: string
+  /** HMAC-SHA256 (hex) under that secret of the next key's id and fingerprint. */
+  link: string
 }
 
 export interface StoreDoc {
@@ -49,6 +64,12 @@ export interface StoreDoc {
   keyId: string
   recipients: RecipientEntry[]
   secrets: Record<string, SecretEntry>
+  /** Earlier data keys, oldest first; absent in stores never rotated by a version that writes it. */
+  lineage?: LineageEntry[]
+  /** Deleted names and the highest version each reached, so a name created again does not reuse them. */
+  retired?: Record<string, number>
+  /** HMAC of `retired` (it is outside the store MAC, so older versions still read the store). */
+  retiredMac?: string
   mac: string
 }
 
@@ -56,16 +77,25 @@ export interface StoreDoc {
 export interface RecipientInfo {
   type: string
   recipient?: string
+  /** For a recipient without a public key: `type:hash`, which `key remove` accepts. */
+  id?: string
   label?: string
   added: string
 }
 
+/**
+ * A short name for a recipient that has no public key (a passphrase): its type and a hash of its
+ * wrapped key. It tells apart entries a label cannot (stores written before labels were unique).
+ */
+export const recipientId = (r: RecipientEntry): string =>
+  r.recipient ?? `${r.type}:${createHash('sha256').update(r.wrapped).digest('hex').slice(0, 8)}`
+
 /** The user-facing view of a recipient entry. */
-export const recipientInfo = ({type, recipient, label, added}: RecipientEntry): RecipientInfo => ({
-  type,
-  ...(recipient ? {recipient} : {}),
-  ...(label ? {label} : {}),
-  added,
+export const recipientInfo = (r: RecipientEntry): RecipientInfo => ({
+  type: r.type,
+  ...(r.recipient ? {recipient: r.recipient} : {id: recipientId(r)}),
+  ...(r.label ? {label: r.label} : {}),
+  added: r.added,
 })
 
 /** Canonical JSON: object keys sorted, no whitespace. Used as MAC input. */
@@ -104,6 +134,14 @@ export function newDataKey(): {key: Buffer; keyId: string} {
   return {key, keyId: keyIdOf(key)}
 }
 
+/**
+ * A secret derived from a data key that proves its holder knew the key without revealing it: the
+ * store's lineage keeps it for earlier keys (see continuity.ts), and users remember only its hash.
+ */
+export function continuitySecret(dataKey: Buffer): Buffer {
+  return derive(dataKey, 'continuity')
+}
+
 /** The key derived from a data key to seal values with (AES-256-GCM). */
 export function encryptionKey(dataKey: Buffer): Buffer {
   return derive(dataKey, 'encryption')
@@ -116,11 +154,20 @@ function storeMac(doc: Omit<StoreDoc, 'mac'>, dataKey: Buffer): string {
     .digest('hex')
 }
 
+function retiredMac(keyId: string, retired: Record<string, number>, dataKey: Buffer): string {
+  return createHmac('sha256', derive(dataKey, 'retired')).update(canonicalJson({keyId, retired})).digest('hex')
+}
+
+const sameHex = (a: string, b: string | undefined): boolean => {
+  const x = Buffer.from(a, 'hex')
+  const y = Buffer.from(b ?? '', 'hex')
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
 /** Check the MAC of a parsed store against its data key: INTEGRITY when any entry was changed. */
 export function checkMac(doc: StoreDoc, dataKey: Buffer, file: string): void {
-  const expected = Buffer.from(storeMac(doc, dataKey), 'hex')
-  const actual = Buffer.from(doc.mac, 'hex')
-  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+  const retiredOk = doc.retired === undefined || sameHex(retiredMac(doc.keyId, doc.retired, dataKey), doc.retiredMac)
+  if (!sameHex(storeMac(doc, dataKey), doc.mac) || !retiredOk) {
     throw corruptStore(
       file,
       'its integrity check (MAC) does not match, so an entry was changed, removed, reordered or swapped',
@@ -137,7 +184,12 @@ export function serializeStore(doc: Omit<StoreDoc, 'mac'>, dataKey: Buffer): str
     secrets: sortKeys(doc.secrets),
   }
   const mac = storeMac(body, dataKey)
-  return `${JSON.stringify({...body, mac}, null, 2)}\n`
+  const lineage = doc.lineage && doc.lineage.length > 0 ? {lineage: doc.lineage} : {}
+  const retired =
+    doc.retired && Object.keys(doc.retired).length > 0
+      ? {retired: sortKeys(doc.retired), retiredMac: retiredMac(doc.keyId, doc.retired, dataKey)}
+      : {}
+  return `${JSON.stringify({...body, ...lineage, ...retired, mac}, null, 2)}\n`
 }
 
 function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
@@ -190,6 +242,16 @@ export function parseStore(text: string, file: string): StoreDoc {
     if (!isObj(r) || !isStr(r.type) || !isStr(r.wrapped) || !isStr(r.added))
       throw corruptStore(file, 'a recipient entry is malformed')
   }
+  if (raw.lineage !== undefined) {
+    const ok = (e: unknown) =>
+      isObj(e) && isStr(e.keyId) && /^[0-9a-f]{16}$/.test(e.keyId) && isStr(e.secret) && isStr(e.link)
+    if (!Array.isArray(raw.lineage) || !raw.lineage.every(ok))
+      throw corruptStore(file, 'the "lineage" field is malformed')
+  }
+  if (raw.retired !== undefined) {
+    if (!isObj(raw.retired) || !Object.values(raw.retired).every(isPosInt) || !isStr(raw.retiredMac))
+      throw corruptStore(file, 'the "retired" field is malformed')
+  }
   if (!isObj(raw.secrets)) throw corruptStore(file, 'the "secrets" field is not an object')
   for (const [name, entry] of Object.entries(raw.secrets)) {
     if (!SECRET_NAME_PATTERN.test(name))
@@ -211,9 +273,12 @@ export function parseStore(text: string, file: string): StoreDoc {
       if (v.state !== undefined && v.state !== 'pending')
         throw corruptStore(file, `a version of ${name} has an unknown state`)
     }
+    if (entry.highest !== undefined && !isPosInt(entry.highest))
+      throw corruptStore(file, `the highest version of ${name} is malformed`)
     if (!entry.versions.some((v: VersionEntry) => v.version === entry.current))
       throw corruptStore(file, `the current version of ${name} is missing`)
   }
   // Secret names are user text (`constructor`, `__proto__`): a map without a prototype holds any of them.
-  return {...raw, secrets: Object.assign(Object.create(null), raw.secrets)} as unknown as StoreDoc
+  const retired = raw.retired === undefined ? {} : {retired: Object.assign(Object.create(null), raw.retired)}
+  return {...raw, secrets: Object.assign(Object.create(null), raw.secrets), ...retired} as unknown as StoreDoc
 }

@@ -96,7 +96,7 @@ export class Keyring {
   private readonly cache = new Map<string, Buffer>()
 
   constructor(
-    private readonly env: NodeJS.ProcessEnv,
+    readonly env: NodeJS.ProcessEnv,
     private readonly ui: Interaction,
   ) {}
 

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync, readlinkSync, realpathSync} from 'node:fs'
+import {dirname, resolve} from 'node:path'
 
 import {SecretsError, fsError} from '../../errors.js'
 import {keyServiceOf} from '../../providers/registry.js'
@@ -19,6 +20,8 @@ import {
   type StoreDoc,
   type VersionEntry,
 } from './format.js'
+import {checkContinuity, extendLineage, rememberKey} from './continuity.js'
+import {isReservedName} from './reserved-names.js'
 import {wrapFor, type Keyring, type RecipientSpec} from './keyring.js'
 import {seal, unseal} from './seal.js'
 
@@ -30,6 +33,25 @@ export interface LocalSecretMeta {
   updated: string
   actor: string
   created: string
+}
+
+/**
+ * The file a write of the store at `file` replaces: `file` itself, or, when it is a symlink, the file it
+ * points to (even a missing one). The new store is renamed into place beside the target, so the link
+ * stays a link and keeps pointing at the updated store; the lock is taken on the target too, so writers
+ * through different links to one store exclude each other.
+ */
+export function writeTarget(file: string): string {
+  try {
+    if (!lstatSync(file).isSymbolicLink()) return file
+  } catch {
+    return file
+  }
+  try {
+    return realpathSync(file)
+  } catch {
+    return resolve(dirname(file), readlinkSync(file))
+  }
 }
 
 /** Read a store file from disk (no decryption). */
@@ -123,11 +145,23 @@ export class OpenStore {
         ],
       })
     }
+    if (isReservedName(name)) {
+      throw new SecretsError(
+        'USAGE',
+        `${name} is a reserved name: variables starting with SECRETS_ configure secrets itself, so a secret of that name would never reach a program. Nothing was changed.`,
+        {suggestions: [`Pick another name, e.g. ${name.slice('SECRETS_'.length) || 'MY_SECRET'}.`]},
+      )
+    }
+    const retired =
+      this.doc.retired !== undefined && Object.hasOwn(this.doc.retired, name) ? this.doc.retired[name] : undefined
     const entry = (Object.hasOwn(this.doc.secrets, name) ? this.doc.secrets[name] : undefined) ?? {
       current: 0,
       versions: [],
+      ...(retired ? {highest: retired} : {}),
     }
-    const version = Math.max(0, ...entry.versions.map((v) => v.version)) + 1
+    if (retired !== undefined) delete this.doc.retired![name]
+    // `highest` remembers numbers of discarded pending versions, so no number is ever given twice.
+    const version = Math.max(entry.highest ?? 0, ...entry.versions.map((v) => v.version)) + 1
     const sealed = seal(this.dataKey, name, version, value.reveal())
     const v: VersionEntry = {
       version,
@@ -137,7 +171,11 @@ export class OpenStore {
       ...sealed,
     }
     const versions = [...entry.versions, v]
-    this.doc.secrets[name] = {current: options.pending && entry.current > 0 ? entry.current : version, versions}
+    this.doc.secrets[name] = {
+      ...entry,
+      current: options.pending && entry.current > 0 ? entry.current : version,
+      versions,
+    }
     if (options.pending && entry.current === 0) {
       // A pending first version is still the only one; it becomes current so the entry is valid.
       delete v.state
@@ -174,6 +212,7 @@ export class OpenStore {
     const entry = this.entry(name)
     const keep = entry.versions.filter((v) => v.state !== 'pending' || (pending !== undefined && v.version !== pending))
     const removed = entry.versions.length - keep.length
+    if (removed > 0) entry.highest = Math.max(entry.highest ?? 0, ...entry.versions.map((v) => v.version))
     entry.versions = keep
     return removed
   }
@@ -199,6 +238,9 @@ export class OpenStore {
   remove(name: string): number {
     const entry = this.entry(name)
     delete this.doc.secrets[name]
+    // Remembered so that a secret created again under this name goes on from here.
+    const highest = Math.max(entry.highest ?? 0, ...entry.versions.map((v) => v.version))
+    this.doc.retired = {...this.doc.retired, [name]: highest}
     return entry.versions.length
   }
 
@@ -211,10 +253,18 @@ export class OpenStore {
     if (spec.type !== 'scrypt' && this.doc.recipients.some((r) => r.recipient === spec.recipient)) {
       throw new SecretsError('CONFLICT', `${spec.recipient} is already a recipient of ${this.file}.`)
     }
+    const label = spec.label ?? (spec.type === 'scrypt' ? 'passphrase' : undefined)
+    // Labels name recipients for `key remove`, so each must pick out exactly one.
+    const taken = this.doc.recipients.find((r) => label !== undefined && (r.label === label || r.recipient === label))
+    if (taken !== undefined) {
+      throw new SecretsError('CONFLICT', `The label "${label}" is already used by a recipient of ${this.file}.`, {
+        suggestions: [`Pick another label with --label (see \`secrets key list\`); nothing was changed.`],
+      })
+    }
     const entry: RecipientEntry = {
       type: spec.type === 'service' ? (keyServiceOf(spec.recipient) ?? spec.type) : spec.type,
       ...(spec.type === 'scrypt' ? {} : {recipient: spec.recipient}),
-      ...(spec.label ? {label: spec.label} : spec.type === 'scrypt' ? {label: 'passphrase'} : {}),
+      ...(label === undefined ? {} : {label}),
       added: new Date().toISOString(),
       wrapped: await wrapFor(this.dataKey, spec),
     }
@@ -239,7 +289,7 @@ export class OpenStore {
     let done = 0
     for (const [name, entry] of Object.entries(this.doc.secrets)) {
       secrets[name] = {
-        current: entry.current,
+        ...entry,
         versions: entry.versions.map((v) => {
           const plain = unseal(this.file, this.dataKey, name, v)
           digests.set(`${name}\0${v.version}`, createHash('sha256').update(plain).digest('hex'))
@@ -256,10 +306,18 @@ export class OpenStore {
       keyId: keyIdOf(newKey),
       recipients: recipients.map((r) => ({...r})),
       secrets,
+      // The link from the old key lets every user who knew it accept the new one (continuity.ts).
+      lineage: extendLineage(this.doc.lineage, this.dataKey, newKey),
+      retired: this.doc.retired,
       mac: '',
     }
     this.dataKey = newKey
     return {keyId: this.doc.keyId, digests, versions: total}
+  }
+
+  /** Remember this store's data key as the one this user trusts (after creating or rotating it). */
+  remember(env: NodeJS.ProcessEnv): Promise<void> {
+    return rememberKey(this.file, this.dataKey, env)
   }
 
   /** Serialise with a fresh MAC: stable key order, one secret per block, for readable diffs. */
@@ -301,11 +359,15 @@ function changed(name: string, file: string, detail: string): SecretsError {
   )
 }
 
-/** Open a store for reading. */
-export async function openStore(file: string, keyring: Keyring): Promise<OpenStore> {
+/**
+ * Open a store for reading: its data key must be the one this user last opened, or linked from it
+ * (see continuity.ts). `unchecked` skips that check, for `key trust` alone.
+ */
+export async function openStore(file: string, keyring: Keyring, o: {unchecked?: boolean} = {}): Promise<OpenStore> {
   const doc = readStoreFile(file)
   const dataKey = await keyring.unwrap(doc, file)
   checkMac(doc, dataKey, file)
+  if (!o.unchecked) await checkContinuity(file, doc, dataKey, keyring.env)
   return new OpenStore(file, doc, dataKey)
 }
 
@@ -321,11 +383,12 @@ export async function updateStore<T>(
 ): Promise<T> {
   if (!existsSync(file)) readStoreFile(file) // raises the NOT_FOUND error with its suggestion
   await keyring.unwrap(readStoreFile(file), file)
-  return withLock(file, async () => {
-    removeStaleTemps(file)
+  const target = writeTarget(file)
+  return withLock(target, async () => {
+    removeStaleTemps(target)
     const store = await openStore(file, keyring)
     const result = await change(store)
-    writeFileAtomic(file, store.serialize(), 0o600)
+    writeFileAtomic(target, store.serialize(), 0o600)
     return result
   })
 }
@@ -334,15 +397,19 @@ export async function updateStore<T>(
 export async function createStore(
   file: string,
   recipients: Array<Exclude<RecipientSpec, {type: 'service'}>>,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<OpenStore> {
   if (recipients.length === 0) throw new SecretsError('USAGE', 'A store needs at least one recipient.')
-  return withLock(file, async () => {
-    if (existsSync(file)) throw new SecretsError('CONFLICT', `The store ${file} already exists; not overwriting it.`)
+  const target = writeTarget(file)
+  return withLock(target, async () => {
+    if (existsSync(target)) throw new SecretsError('CONFLICT', `The store ${file} already exists; not overwriting it.`)
+    removeStaleTemps(target)
     const store = emptyStore(file)
     for (const r of recipients) {
       await store.addRecipient(r)
     }
-    writeFileAtomic(file, store.serialize(), 0o600)
+    writeFileAtomic(target, store.serialize(), 0o600)
+    await store.remember(env)
     return store
   })
 }

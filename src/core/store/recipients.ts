@@ -1,6 +1,7 @@
 import {SecretsError} from '../../errors.js'
 import {openKeyWrapper} from '../../providers/loader.js'
-import {recipientInfo, type RecipientEntry, type RecipientInfo} from './format.js'
+import {recipientId, recipientInfo, type RecipientEntry, type RecipientInfo} from './format.js'
+import {trustedKey} from './continuity.js'
 import {checkRecipient} from './identity.js'
 import type {Interaction} from '../interaction.js'
 import type {Keyring, RecipientSpec} from './keyring.js'
@@ -35,14 +36,26 @@ export async function removeRecipient(
   const result = await rekeyStore(file, keyring, ui, {
     onProgress,
     async keep(all) {
-      const matches = all.filter((r) => r.recipient === which || (r.recipient === undefined && r.label === which))
+      // By public key or URI first, then by label (any type), then by the id `key list` shows.
+      const byKey = all.filter((r) => r.recipient === which)
+      const byLabel = all.filter((r) => r.label === which)
+      const matches =
+        byKey.length > 0 ? byKey : byLabel.length > 0 ? byLabel : all.filter((r) => recipientId(r) === which)
       if (matches.length === 0) {
         throw new SecretsError('NOT_FOUND', `${which} is not a recipient of ${file}.`, {
           suggestions: ['Run `secrets key list` to see the recipients (age public keys, and labels of passphrases).'],
         })
       }
       if (matches.length > 1)
-        throw new SecretsError('USAGE', `${which} matches ${matches.length} recipients; remove them by age public key.`)
+        throw new SecretsError(
+          'USAGE',
+          `${which} matches ${matches.length} recipients of ${file}; nothing was changed.`,
+          {
+            suggestions: [
+              `Remove one by the RECIPIENT column of \`secrets key list\`: ${matches.map((r) => recipientId(r)).join(', ')}.`,
+            ],
+          },
+        )
       removed = matches[0]
       const remaining = all.filter((r) => r !== removed)
       if (remaining.length === 0) {
@@ -62,4 +75,38 @@ export async function removeRecipient(
     },
   })
   return {removed: recipientInfo(removed!), remaining: result.recipients}
+}
+
+/** What `key trust` saw: the data key remembered before and the store's current one (ids, never keys). */
+export interface TrustResult {
+  store: string
+  keyId: string
+  /** The key id remembered before, if any. */
+  previousKeyId?: string
+  /** Whether the remembered key changed. */
+  changed: boolean
+  recipients: RecipientInfo[]
+}
+
+/**
+ * Accept the store's current data key as the one this user trusts (after a KEY_CHANGED the user
+ * reviewed). `confirm` sees what would change and throws to decline; nothing is remembered before.
+ */
+export async function trustStore(
+  file: string,
+  keyring: Keyring,
+  confirm: (r: TrustResult) => Promise<void>,
+): Promise<TrustResult> {
+  const store = await openStore(file, keyring, {unchecked: true})
+  const known = trustedKey(file, keyring.env)
+  const result: TrustResult = {
+    store: file,
+    keyId: store.keyId,
+    ...(known === undefined ? {} : {previousKeyId: known.keyId}),
+    changed: known?.keyId !== store.keyId,
+    recipients: store.recipients().map(recipientInfo),
+  }
+  if (result.changed) await confirm(result)
+  await store.remember(keyring.env)
+  return result
 }

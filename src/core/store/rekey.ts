@@ -17,7 +17,7 @@ import type {Interaction} from '../interaction.js'
 import {type Keyring, type RecipientSpec, unwrapWithPassphrase, wrapFor} from './keyring.js'
 import {removeStaleTemps, writeFileAtomic} from '../lib/atomic-write.js'
 import {withLock} from '../lib/lock.js'
-import {openStore, type RekeyCheck} from './open-store.js'
+import {openStore, writeTarget, type RekeyCheck} from './open-store.js'
 import {unseal} from './seal.js'
 import {checkpoint} from '../test-hooks.js'
 
@@ -109,9 +109,10 @@ export async function rekeyStore(
     checkpoint(`wrapped:${i + 1}`)
   }
 
-  return withLock(file, async () => {
+  const target = writeTarget(file)
+  return withLock(target, async () => {
     checkpoint('locked')
-    removeStaleTemps(file)
+    removeStaleTemps(target)
     const store = await openStore(file, keyring)
     if (canonicalJson(store.recipients()) !== canonicalJson(all)) {
       throw new SecretsError(
@@ -130,8 +131,9 @@ export async function rekeyStore(
     checkRekeyed(text, file, key, check)
     checkpoint('checked')
     progress({phase: 'write'})
-    writeFileAtomic(file, text, 0o600, (step) => checkpoint(step))
+    writeFileAtomic(target, text, 0o600, (step) => checkpoint(step))
     checkpoint('written')
+    await store.remember(keyring.env)
     return {
       store: file,
       oldKeyId: before.keyId,

@@ -5,6 +5,7 @@ import {actorLabel} from '../../core/actor.js'
 import {checkParams, ENV_NAME_PATTERN, type Reference} from '../../core/reference.js'
 import type {SecretValue} from '../../core/secret-value.js'
 import {Keyring} from '../../core/store/keyring.js'
+import {isCodeLoadingName, isReservedName} from '../../core/store/reserved-names.js'
 import {openStore, updateStore, type OpenStore} from '../../core/store/open-store.js'
 import {SecretsError} from '../../errors.js'
 import type {SettingsOf} from '../spec.js'
@@ -195,8 +196,14 @@ export class LocalProvider implements SecretProvider {
     if (!this.inject) return out
     const store = await this.open()
     for (const name of store.names()) {
-      if (ENV_NAME_PATTERN.test(name))
-        out.set(name, {alias: this.alias, path: name, params: {}, raw: `${this.alias}://${name}`})
+      if (!ENV_NAME_PATTERN.test(name) || isReservedName(name)) continue
+      if (isCodeLoadingName(name)) {
+        this.ctx.ui.warn(
+          `${this.alias}://${name} is not injected as ${name}: that variable changes how programs load or run code, so it comes only from an explicit \`env:\` entry in secrets.yaml (see docs/exec.md).`,
+        )
+        continue
+      }
+      out.set(name, {alias: this.alias, path: name, params: {}, raw: `${this.alias}://${name}`})
     }
     return out
   }

@@ -19,8 +19,11 @@ export async function newIdentity(): Promise<TestIdentity> {
   return {key, recipient: await age.identityToRecipient(key)}
 }
 
-/** A keyring that never prompts. */
-export const keyring = (env: NodeJS.ProcessEnv) => new Keyring(env, nonInteractive())
+/** A per-run state directory, so remembered data keys (continuity.ts) never land in the real home. */
+export const STATE_HOME = mkdtempSync(join(tmpdir(), 'secrets-state-'))
+
+/** A keyring that never prompts, with its own state directory unless `env` names one. */
+export const keyring = (env: NodeJS.ProcessEnv) => new Keyring({XDG_STATE_HOME: STATE_HOME, ...env}, nonInteractive())
 
 /** A store seeded by alice (API_KEY v1 and v2, BIN), plus bob, who is not a recipient. */
 export interface SeededStore {
@@ -39,7 +42,7 @@ export async function seedStore(canary: string): Promise<SeededStore> {
   const alice = await newIdentity()
   const bob = await newIdentity()
   const file = join(dir, 'store.json')
-  await createStore(file, [{type: 'age', recipient: alice.recipient}])
+  await createStore(file, [{type: 'age', recipient: alice.recipient}], {XDG_STATE_HOME: STATE_HOME})
   const k = keyring({SECRETS_AGE_KEY: alice.key})
   await updateStore(file, k, (s) => s.write('API_KEY', new SecretValue(canary), 'alice@host'))
   await updateStore(file, k, (s) => s.write('BIN', new SecretValue(Buffer.from([0, 1, 2, 255, 10, 13])), 'alice@host'))
