@@ -33,7 +33,9 @@ const PROMPT_CANCELS = new Set(['ExitPromptError', 'AbortPromptError', 'CancelPr
  * without settling the prompt (the process would then exit 0 with the command half done), so Ctrl-D and
  * a stdin that ends abort it here.
  */
-async function ask<T>(prompt: (context: {output: NodeJS.WritableStream; signal: AbortSignal}) => Promise<T>): Promise<T> {
+async function ask<T>(
+  prompt: (context: {output: NodeJS.WritableStream; signal: AbortSignal}) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController()
   const onData = (chunk: Buffer | string) => {
     if (typeof chunk === 'string' ? chunk.includes('\u0004') : chunk.includes(4)) controller.abort()
