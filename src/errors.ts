@@ -32,6 +32,7 @@ export const EXIT_CODES = {
   DRIFT: 17,
   COMMAND_NOT_EXECUTABLE: 126,
   COMMAND_NOT_FOUND: 127,
+  CANCELLED: 130,
 } as const
 
 export type ErrorCode = keyof typeof EXIT_CODES
@@ -99,6 +100,11 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{exit: number | string; codes: strin
     exit: '128+N',
     codes: 'exec',
     meaning: "the child died from signal N; otherwise `exec` exits with exactly the child's own status",
+  },
+  {
+    exit: 130,
+    codes: 'CANCELLED',
+    meaning: 'Ctrl-C or end of input at a prompt, while waiting for a lock or during an operation; nothing was written',
   },
 ]
 

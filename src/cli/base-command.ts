@@ -6,11 +6,11 @@ import {Command} from '@oclif/core/command'
 import type {Interaction} from '../core/interaction.js'
 import {scrub} from '../core/redact.js'
 import {Session} from '../core/session.js'
-import {SecretsError} from '../errors.js'
+import {EXIT_CODES, SecretsError} from '../errors.js'
 import {confirmOrRefuse, type ConfirmPolicy} from './confirm.js'
 import {successLine, terminalSafe} from './output.js'
 import {makeChalk} from './style.js'
-import {terminalInteraction} from './ui.js'
+import {cancelled, terminalInteraction} from './ui.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -88,6 +88,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    this.cancelOnInterrupt()
+  }
+
+  /**
+   * Ctrl-C outside a prompt (waiting for a lock, a long operation) ends the command as CANCELLED, exit 130.
+   * Every file with key material is written to a temporary file and renamed, and a lock whose owner is
+   * gone is taken over, so exiting here leaves nothing half-written. `exec` forwards signals to its
+   * child instead, and a prompt turns Ctrl-C into its own rejection (raw mode: no SIGINT is sent).
+   */
+  private cancelOnInterrupt(): void {
+    if (this.id === 'exec' || this.id === 'run') return
+    process.once('SIGINT', () => {
+      if (this.jsonEnabled()) this.logJson({error: cancelled().toJSON()})
+      else process.stderr.write('\nCancelled.\n')
+      process.exit(EXIT_CODES.CANCELLED) // a signal handler has no caller to return to
+    })
   }
 
   override async finally(err: Error | undefined): Promise<void> {
@@ -117,6 +133,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled()) {
       const json = error.toJSON()
       this.logJson({error: {...json, message: scrub(json.message)}})
+      return
+    }
+    if (error.code === 'CANCELLED') {
+      process.stderr.write('Cancelled.\n')
       return
     }
     const chalk = makeChalk(process.stderr)

@@ -14,3 +14,8 @@ export function successLine(message: string, chalk: ChalkInstance): string {
 export function warningLine(message: string, chalk: ChalkInstance = makeChalk(process.stderr)): string {
   return `${chalk.yellow('Warning:')} ${terminalSafe(message)}`
 }
+
+/** "1 recipient", "2 recipients": a count with its noun spelled for it (plural: the noun plus s unless given). */
+export function plural(count: number, noun: string, many = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : many}`
+}

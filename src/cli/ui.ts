@@ -19,13 +19,50 @@ export function canPrompt(env: NodeJS.ProcessEnv = process.env): boolean {
   return isatty(0) && Boolean(process.stderr.isTTY) && !isCI(env)
 }
 
+/** The one error for Ctrl-C or end of input: exit 130, rendered as `Cancelled.` (see BaseCommand.catch). */
+export function cancelled(): SecretsError {
+  return new SecretsError('CANCELLED', 'Cancelled.')
+}
+
+// @inquirer/prompts rejects with these on Ctrl-C, a closed terminal or our abort (end of input); by type name,
+// since the classes live in @inquirer/core, which is not ours to import.
+const PROMPT_CANCELS = new Set(['ExitPromptError', 'AbortPromptError', 'CancelPromptError'])
+
+/**
+ * Run one prompt so that Ctrl-C or end of input ends it as CANCELLED. Readline closes itself on Ctrl-D
+ * without settling the prompt (the process would then exit 0 with the command half done), so Ctrl-D and
+ * a stdin that ends abort it here.
+ */
+async function ask<T>(
+  prompt: (context: {output: NodeJS.WritableStream; signal: AbortSignal}) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController()
+  const onData = (chunk: Buffer | string) => {
+    if (typeof chunk === 'string' ? chunk.includes('\u0004') : chunk.includes(4)) controller.abort()
+  }
+  const onEnd = () => controller.abort()
+  process.stdin.on('data', onData)
+  process.stdin.once('end', onEnd)
+  try {
+    return await prompt({output: process.stderr, signal: controller.signal})
+  } catch (error) {
+    if (error instanceof Error && PROMPT_CANCELS.has(error.name)) {
+      process.stderr.write('\n')
+      throw cancelled()
+    }
+    throw error
+  } finally {
+    process.stdin.off('data', onData)
+    process.stdin.off('end', onEnd)
+  }
+}
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 
 /** The terminal Interaction: @inquirer/prompts on stderr (stdout stays clean for data), chalk warnings. */
 export function terminalInteraction(options: {quiet?: boolean} = {}): Interaction {
   const chalk = makeChalk(process.stderr)
   const interactive = canPrompt()
-  const ctx = {output: process.stderr}
   const guard = (what: string) => {
     if (!interactive) {
       throw new SecretsError('USAGE', `Cannot ask for ${what}: no terminal (or CI is set).`, {
@@ -38,17 +75,18 @@ export function terminalInteraction(options: {quiet?: boolean} = {}): Interactio
     async password(message) {
       guard('a hidden value')
       const {password} = await prompts()
-      return password({message, mask: '*'}, ctx)
+      // No mask character and no reveal key: the length of a passphrase is not shown either.
+      return ask((ctx) => password({message, mask: false, toggleMask: false}, ctx))
     },
     async confirm(message, defaultValue) {
       guard('a confirmation')
       const {confirm} = await prompts()
-      return confirm({message, default: defaultValue}, ctx)
+      return ask((ctx) => confirm({message, default: defaultValue}, ctx))
     },
     async input(message, defaultValue) {
       guard('input')
       const {input} = await prompts()
-      return input({message, default: defaultValue}, ctx)
+      return ask((ctx) => input({message, default: defaultValue}, ctx))
     },
     warn(message) {
       if (!options.quiet) process.stderr.write(`${warningLine(message, chalk)}\n`)

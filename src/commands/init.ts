@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {plural} from '../cli/output.js'
 import {initProject, type InitResult} from '../core/setup/init.js'
 
 export default class Init extends BaseCommand<typeof Init> {
@@ -37,7 +38,9 @@ export default class Init extends BaseCommand<typeof Init> {
     const c = this.chalk
     const mark = (created: boolean) => (created ? c.green('created') : c.dim('kept   '))
     this.log(`${mark(result.identity.created)}  identity  ${result.identity.source}`)
-    this.log(`${mark(result.store.created)}  store     ${result.store.path} (${result.store.recipients} recipient(s))`)
+    this.log(
+      `${mark(result.store.created)}  store     ${result.store.path} (${plural(result.store.recipients, 'recipient')})`,
+    )
     this.log(`${mark(result.config.created)}  config    ${result.config.path}`)
     this.log(`\nYour public key: ${result.identity.recipient}`)
     this.log(`Next: printf %s "$VALUE" | ${this.config.bin} set NAME   then   ${this.config.bin} exec -- your-command`)

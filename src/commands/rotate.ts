@@ -1,12 +1,13 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {durationFlag} from '../cli/flags.js'
+import {durationFlag, yesFlag} from '../cli/flags.js'
 import {isCI} from '../cli/ui.js'
 import {GENERATOR_TYPES} from '../core/config/types.js'
 import {readNewValue} from '../core/lib/read-input.js'
 import {generatorFromFlags} from '../core/rotation/generate.js'
 import type {JournalEntry} from '../core/rotation/journal.js'
+import {describePlan, planRotation, type RotationPlan} from '../core/rotation/plan.js'
 import {rotationExitCode, Rotator, type RotationResult} from '../core/rotation/rotate.js'
 import {rotationStatus} from '../core/rotation/status.js'
 import {nowFrom} from '../core/rotation/targets.js'
@@ -19,7 +20,9 @@ export default class Rotate extends BaseCommand<typeof Rotate> {
   static override summary = 'Rotate secrets: write a new value as pending, verify it, then make it current.'
   static override description = `Each secret is rotated in stages: (1) the new value is written as a pending version that readers of the current value do not see, (2) the verify command (--verify-cmd, or the variable's \`rotate.verify\` in secrets.yaml) runs with the new value in its environment exactly as \`exec\` would run it, (3) the pending version becomes current and the previous one is kept. If verification fails the pending version is dropped, the current value is exactly what it was, and the exit code is 14.
 
-The new value comes from --value-stdin, --generate/--length, the variable's \`rotate.generate\`, or else a 32-character password (letters and digits), always from the system CSPRNG.
+The new value comes from --value-stdin, --generate/--length or the variable's \`rotate.generate\` (generated from the system CSPRNG). A variable named without any of them is refused (exit 2): secrets does not guess what a vendor's key looks like. --due and --all rotate variables that declare \`rotate:\`; without \`generate\` they get a 32-character password (letters and digits). The confirmation and --dry-run say how each new value will be made and whether a verify command runs.
+
+Asks for confirmation on a terminal; without one, --yes is required (--dry-run needs neither).
 
 --due picks the variables whose current version is older than their \`rotate.every\`; --all picks every variable that declares \`rotate:\`. A rotation that was killed is listed by --status; running rotate again for that secret finishes it (if it was verified) or drops its pending version and starts over.
 
@@ -45,7 +48,7 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
       exclusive: ['due', 'status'],
     }),
     'dry-run': Flags.boolean({description: 'Show what would be rotated; change nothing.'}),
-    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation on a terminal.'}),
+    yes: yesFlag(),
     generate: Flags.string({
       description: 'Generator for the new value: password, hex, base64, base64url or uuid.',
       options: [...GENERATOR_TYPES],
@@ -85,12 +88,32 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
     if (this.flags.status) return this.status(inputs)
     this.checkSelection(inputs)
     const generator = generatorFromFlags(this.flags.generate, this.flags.length)
-    await this.confirmOrRefuse({
-      yes: this.flags.yes || this.flags['dry-run'],
-      question: `Rotate ${inputs.length > 0 ? inputs.join(', ') : this.flags.due ? 'every secret that is due' : 'every secret with a rotation policy'}?`,
-      declined: 'Nothing was rotated.',
-      withoutTerminal: 'proceed',
+    const now = nowFrom(process.env)
+    const plan = await planRotation(this.session(), {
+      inputs,
+      due: this.flags.due,
+      all: this.flags.all,
+      environment: this.flags.env,
+      generator,
+      valueStdin: this.flags['value-stdin'],
+      verifyCmd: this.flags['verify-cmd'],
+      native: this.flags.native,
     })
+    const what =
+      inputs.length > 0
+        ? inputs.join(', ')
+        : this.flags.due
+          ? 'every secret that is due'
+          : 'every secret with a rotation policy'
+    if (!this.flags['dry-run']) {
+      if (this.ui.interactive && !this.flags.yes) for (const p of plan) this.logToStderr(`  ${describePlan(p)}`)
+      await this.confirmOrRefuse({
+        yes: this.flags.yes,
+        question: `Rotate ${what}?`,
+        declined: 'Nothing was rotated.',
+        withoutTerminal: {refuse: `rotate ${what}`},
+      })
+    }
     const value = this.flags['value-stdin']
       ? await readNewValue({name: inputs[0] ?? 'the new value', ui: this.ui})
       : undefined
@@ -107,11 +130,12 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
       generator,
       value,
       verifyCmd: this.flags['verify-cmd'],
-      now: nowFrom(process.env),
+      now,
       parentEnv: process.env,
       output: process.stderr,
       onProgress: quiet ? undefined : (m) => this.ui.info(m),
     }).run()
+    withPlan(rotations, plan)
     const exitCode = rotationExitCode(rotations, this.flags.due === true)
     const [only] = rotations
     if (!this.jsonEnabled() && rotations.length === 1 && only.status === 'failed' && only.error !== undefined) {
@@ -144,5 +168,15 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
     if (inputs.length > 0 && (this.flags.due || this.flags.all)) {
       throw new SecretsError('USAGE', `Give variables or --${this.flags.due ? 'due' : 'all'}, not both.`)
     }
+  }
+}
+
+/** A dry run's lines also say how the new value would be made and what verifies it. */
+function withPlan(rotations: RotationResult[], plan: RotationPlan[]): void {
+  for (const r of rotations) {
+    const p = plan.find((x) => x.name === r.name && x.ref === r.ref)
+    if (r.status !== 'would-rotate' || p === undefined) continue
+    r.newValue = p.newValue
+    if (p.verify !== undefined) r.verify = p.verify
   }
 }

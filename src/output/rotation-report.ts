@@ -42,7 +42,11 @@ function rotationLine(r: RotationResult, c: ChalkInstance): string {
     }
 
     case 'would-rotate': {
-      return `${c.cyan('•')} ${r.name} (${r.ref}) would be rotated (current version ${r.oldVersion ?? '?'}${r.lastRotated ? `, last rotated ${r.lastRotated}` : ''})`
+      const how =
+        r.newValue === undefined
+          ? ''
+          : `\n    new value: ${r.newValue}; ${r.verify === undefined ? 'no verify command runs' : `verified by \`${r.verify}\``}`
+      return `${c.cyan('•')} ${r.name} (${r.ref}) would be rotated (current version ${r.oldVersion ?? '?'}${r.lastRotated ? `, last rotated ${r.lastRotated}` : ''})${how}`
     }
 
     case 'rolled-back': {

@@ -37,7 +37,7 @@ describe('on a terminal', () => {
       ],
     )
     assert.equal(r.code, 0, r.output)
-    assert.match(r.output, /created {2}store {5}.*store\.json \(2 recipient\(s\)\)/)
+    assert.match(r.output, /created {2}store {5}.*store\.json \(2 recipients\)/)
     assert.ok(!r.output.includes('terminal passphrase 1'), 'the passphrase was echoed')
     const store = JSON.parse(readFileSync(join(sb.project, '.secrets', 'store.json'), 'utf8'))
     assert.deepEqual(

@@ -5,7 +5,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
-import {rotationSuite} from '../suites/rotation.js'
+import {rotateArgs, rotationSuite} from '../suites/rotation.js'
 
 const KEY_ID = 'AKIAROTATETESTKEY001'
 const SECRET_KEY = 'rotate/secret+access/key000000000000000'
@@ -54,7 +54,9 @@ describe('rotate on AWS Secrets Manager (test server)', () => {
       AWS_SECRET_ACCESS_KEY: SECRET_KEY,
       AWS_EC2_METADATA_DISABLED: 'true',
     })
-    const run = sb.runner(env)
+    // rotate needs --yes without a terminal, and --generate for a secret with no rotate.generate (issue 16).
+    const runner = sb.runner(env)
+    const run: typeof runner = (args, o) => runner(rotateArgs(args), o)
     before(() => writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  aws: {type: aws}\n'))
 
     it('a staged rotation leaves AWSCURRENT on the new version and AWSPREVIOUS on the old, nothing AWSPENDING', async () => {

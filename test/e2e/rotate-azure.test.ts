@@ -5,7 +5,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
 import {AzureTestServer} from '../servers/azure/server.js'
-import {rotationSuite} from '../suites/rotation.js'
+import {rotateArgs, rotationSuite} from '../suites/rotation.js'
 
 const APP = '55555555-5555-5555-5555-555555555555'
 const APP_SECRET = 'rotate-client-secret-value'
@@ -50,7 +50,9 @@ describe('rotate on Azure Key Vault (test server)', () => {
       AZURE_CLIENT_ID: APP,
       AZURE_CLIENT_SECRET: APP_SECRET,
     })
-    const run = sb.runner(env)
+    // rotate needs --yes without a terminal, and --generate for a secret with no rotate.generate (issue 16).
+    const runner = sb.runner(env)
+    const run: typeof runner = (args, o) => runner(rotateArgs(args), o)
     before(() =>
       writeFileSync(
         join(sb.project, 'secrets.yaml'),

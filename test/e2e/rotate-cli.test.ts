@@ -36,7 +36,7 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
   after(() => sb.cleanup())
 
   it('--all: GOOD rotated with its policy generator and verify, BAD rolled back: exit 15, one line each', async () => {
-    const r = await sb.run(['rotate', '--all'])
+    const r = await sb.run(['rotate', '--all', '--yes'])
     assert.equal(r.code, 15, r.stderr)
     const lines = r.stderr.trim().split('\n')
     assert.equal(lines.length, 3, r.stderr)
@@ -52,31 +52,78 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     assert.equal(await get('PLAIN'), 'CANARY-plain-0004')
   })
 
+  it('a variable without rotate.generate is not guessed at: USAGE (exit 2) naming the options, nothing written', async () => {
+    for (const args of [
+      ['rotate', 'PLAIN'],
+      ['rotate', 'PLAIN', '--yes'],
+      ['rotate', 'BAD', '--yes'],
+    ]) {
+      const r = await sb.run(args)
+      assert.equal(r.code, 2, r.stderr)
+      const name = args[1]
+      assert.match(
+        r.stderr,
+        new RegExp(`^Error \\[USAGE\\]: Not rotating ${name}: it has no \`rotate.generate\` in secrets.yaml`),
+      )
+      assert.match(r.stderr, /→ Give the new value with --value-stdin .*or choose a generator with --generate/)
+    }
+    const json = await sb.run(['rotate', 'local://PLAIN', '--yes', '--json'])
+    assert.equal(json.code, 2)
+    assert.equal(JSON.parse(json.stdout).error.code, 'USAGE')
+    assert.equal(await get('PLAIN'), 'CANARY-plain-0004')
+    const versions = JSON.parse((await sb.run(['versions', 'PLAIN', '--json'])).stdout).versions
+    assert.equal(versions.length, 1)
+  })
+
+  it('without a terminal rotate and rollback need --yes; --dry-run needs none and says how', async () => {
+    const r = await sb.run(['rotate', 'GOOD'])
+    assert.equal(r.code, 2)
+    assert.equal(
+      r.stderr,
+      'Error [USAGE]: Refusing to rotate GOOD without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm.\n',
+    )
+    const back = await sb.run(['rollback', 'GOOD'])
+    assert.equal(back.code, 2)
+    assert.equal(
+      back.stderr,
+      'Error [USAGE]: Refusing to roll GOOD back without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm.\n',
+    )
+    const dry = await sb.run(['rotate', 'GOOD', '--dry-run'])
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.match(
+      dry.stderr,
+      /GOOD \(local:\/\/GOOD\) would be rotated .*\n {4}new value: 16 random bytes as hex \(rotate\.generate\); verified by `test -n "\$GOOD"`\n/,
+    )
+    const json = JSON.parse((await sb.run(['rotate', 'GOOD', '--dry-run', '--json'])).stdout)
+    assert.equal(json.rotations[0].newValue, '16 random bytes as hex (rotate.generate)')
+    assert.equal(json.rotations[0].verify, 'test -n "$GOOD"')
+  })
+
   it('a single failed verification exits 14 with its message; a missing secret exits 5', async () => {
-    const bad = await sb.run(['rotate', 'BAD'])
+    const bad = await sb.run(['rotate', 'BAD', '--generate', 'password', '--yes'])
     assert.equal(bad.code, 14)
     assert.equal(bad.stderr, '✗ BAD (local://BAD): verification failed; rolled back, version 1 is still current\n')
-    const missing = await sb.run(['rotate', 'NOPE'])
+    const missing = await sb.run(['rotate', 'NOPE', '--generate', 'password', '--yes'])
     assert.equal(missing.code, 5)
     assert.match(
       missing.stderr,
       /^Error \[NOT_FOUND\]: NOPE is neither a variable of this environment nor a secret in the local store local\.\n {2}→ Create it with `secrets set NOPE`/,
     )
-    const json = await sb.run(['rotate', 'NOPE', '--json'])
+    const json = await sb.run(['rotate', 'NOPE', '--generate', 'password', '--yes', '--json'])
     assert.equal(json.code, 5)
     assert.equal(JSON.parse(json.stdout).rotations[0].error.code, 'NOT_FOUND')
   })
 
   it('--value-stdin takes the value exactly (one secret only); --generate and --length override the policy', async () => {
     const vendor = 'CANARY-vendor-issued-key-5555'
-    const r = await sb.run(['rotate', 'PLAIN', '--value-stdin', '--json'], {input: `${vendor}\n`})
+    const r = await sb.run(['rotate', 'PLAIN', '--value-stdin', '--yes', '--json'], {input: `${vendor}\n`})
     assert.equal(r.code, 0, r.stderr)
     assert.equal(await get('PLAIN'), vendor)
     assert.ok(!r.stdout.includes(vendor) && !r.stderr.includes(vendor))
-    const two = await sb.run(['rotate', 'PLAIN', 'GOOD', '--value-stdin'], {input: 'x-value-1234'})
+    const two = await sb.run(['rotate', 'PLAIN', 'GOOD', '--value-stdin', '--yes'], {input: 'x-value-1234'})
     assert.equal(two.code, 2)
     assert.match(two.stderr, /--value-stdin gives one value, but 2 secrets were selected/)
-    assert.equal((await sb.run(['rotate', 'GOOD', '--generate', 'base64url', '--length', '12'])).code, 0)
+    assert.equal((await sb.run(['rotate', 'GOOD', '--generate', 'base64url', '--length', '12', '--yes'])).code, 0)
     assert.match(await get('GOOD'), /^[\w-]{16}$/)
     const bad = await sb.run(['rotate', 'GOOD', '--generate', 'hex', '--length', '3'])
     assert.equal(bad.code, 2)
@@ -88,9 +135,12 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
   it('killed after verification: --status says verified; the next run finishes it with the verified value', async () => {
     const pause = join(sb.root, 'pause-verified')
     const seen = join(sb.root, 'seen-verified')
-    const {child, done: ended} = sb.start(['rotate', 'PLAIN', '--verify-cmd', `printf %s "$PLAIN" > ${seen}`], {
-      env: {SECRETS_TEST_PAUSE_AFTER_VERIFIED: pause},
-    })
+    const {child, done: ended} = sb.start(
+      ['rotate', 'PLAIN', '--generate', 'password', '--yes', '--verify-cmd', `printf %s "$PLAIN" > ${seen}`],
+      {
+        env: {SECRETS_TEST_PAUSE_AFTER_VERIFIED: pause},
+      },
+    )
     const done = ended.then((r) => r.signal)
     for (let i = 0; i < 1500 && !existsSync(pause); i++) {
       await new Promise((r) => setTimeout(r, 20))
@@ -109,7 +159,7 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
       status.map((e: {ref: string; step: string; running: boolean}) => [e.ref, e.step, e.running]),
       [['local://PLAIN', 'verified', false]],
     )
-    const r: RunResult = await sb.run(['rotate', 'PLAIN', '--json'])
+    const r: RunResult = await sb.run(['rotate', 'PLAIN', '--generate', 'password', '--yes', '--json'])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(JSON.parse(r.stdout).rotations[0].status, 'finished')
     assert.equal(await get('PLAIN'), readFileSync(seen, 'utf8'))
@@ -129,7 +179,7 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
       writeFileSync(journal, text)
       chmodSync(journal, 0o600)
 
-      const bad = await sb.run(['rotate', 'PLAIN', '--json'])
+      const bad = await sb.run(['rotate', 'PLAIN', '--generate', 'password', '--yes', '--json'])
       assert.equal(bad.code, 8, bad.stderr)
       assert.equal(
         JSON.parse(bad.stdout).rotations[0].error.message,
@@ -166,6 +216,9 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     const r = await sb.run([
       'rotate',
       'local://JSONCFG#token',
+      '--generate',
+      'password',
+      '--yes',
       '--verify-cmd',
       `printf %s "$TOKEN" > ${seen}; echo "token=$TOKEN"`,
     ])

@@ -5,7 +5,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {Sandbox} from '../helpers/cli.js'
 import {VaultTestServer} from '../servers/vault/server.js'
-import {rotationSuite} from '../suites/rotation.js'
+import {rotateArgs, rotationSuite} from '../suites/rotation.js'
 
 describe('rotate on Vault KV v2 (test server)', () => {
   const sb = new Sandbox()
@@ -39,7 +39,9 @@ describe('rotate on Vault KV v2 (test server)', () => {
   }))
 
   describe('Vault specifics', () => {
-    const run = sb.runner(() => ({VAULT_ADDR: server.url, VAULT_TOKEN: token}))
+    // rotate needs --yes without a terminal, and --generate for a secret with no rotate.generate (issue 16).
+    const runner = sb.runner(() => ({VAULT_ADDR: server.url, VAULT_TOKEN: token}))
+    const run: typeof runner = (args, o) => runner(rotateArgs(args), o)
     before(() => writeFileSync(join(sb.project, 'secrets.yaml'), 'providers:\n  vault: {type: vault}\n'))
 
     it('rotating a field keeps the other fields, writes one new version with cas and leaves no .pending behind', async () => {

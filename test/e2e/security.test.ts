@@ -175,7 +175,7 @@ describe('a secret value never leaks', () => {
     await run('help', ['set', '--help'])
     // The commands that came with rotation, the access log and scanning see values too.
     await run('versions', ['versions', 'CANARY_SECRET', '--json'])
-    await run('rotate dry run', ['rotate', 'CANARY_SECRET', '--dry-run', '--json'])
+    await run('rotate dry run', ['rotate', 'CANARY_SECRET', '--dry-run', '--json', '--generate', 'hex'])
     // Verification resolves the whole environment as exec does, so MISSING_ONE stops it before any write.
     await run('rotate verified', [
       'rotate',

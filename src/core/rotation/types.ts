@@ -17,6 +17,9 @@ export interface RotationResult {
   every?: string
   /** An unfinished rotation of this secret that was abandoned (its pending version dropped) first. */
   abandoned?: string
+  /** --dry-run: how the new value would be made, and the verify command that would run. */
+  newValue?: string
+  verify?: string
   error?: {code: ErrorCode; message: string}
   /** What to do about the error (not part of the --json report). */
   suggestions?: string[]
