@@ -21,7 +21,7 @@ export async function resolveEnvironment(
   session: Session,
   o: ResolveOptions = {},
 ): Promise<{resolved: Resolved[]; files: ResolvedFile[]; missing: string[]}> {
-  const vars: Map<string, Reference> = await session.variables(o.environment)
+  const vars: Map<string, Reference> = await session.variables(o.environment, {warn: true})
   const fileEntries = o.files ? session.files(o.environment) : new Map<string, FileEntry>()
   const templates = new Map<string, FileEntry>()
   for (const [name, entry] of fileEntries) {

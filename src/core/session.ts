@@ -334,9 +334,10 @@ export class Session {
 
   /**
    * The variables of an environment: every injectable secret of the local stores under its own name,
-   * then the `env:` mapping (which wins on a clash), then `--env` overrides.
+   * then the `env:` mapping (which wins on a clash), then `--env` overrides. `warn`: say which code-loading
+   * variables are left out or injected (for the commands that inject them; a name lookup stays quiet).
    */
-  async variables(environment?: string): Promise<Map<string, Reference>> {
+  async variables(environment?: string, o: {warn?: boolean} = {}): Promise<Map<string, Reference>> {
     const vars = new Map<string, Reference>()
     const files = selectFiles(this.config, environment)
     // A local secret that `files:` turns into a file is not also injected as a value under its own name.
@@ -348,12 +349,12 @@ export class Session {
 
       const provider = await this.provider(p.alias)
 
-      const implicit = (await provider.implicitEnv?.()) ?? new Map()
+      const implicit = (await provider.implicitEnv?.({warn: o.warn === true})) ?? new Map()
       for (const [name, ref] of implicit)
         if (!vars.has(name) && !asFiles.has(`${ref.alias}://${ref.path}`)) vars.set(name, ref)
     }
     for (const [name, entry] of selectEnvironment(this.config, environment)) {
-      if (isCodeLoadingName(name))
+      if (o.warn === true && isCodeLoadingName(name))
         this.ui.warn(
           `${name} (${entry.ref.raw}) changes how programs load or run code; injected because secrets.yaml names it under env:.`,
         )

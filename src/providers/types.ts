@@ -89,7 +89,7 @@ export interface SecretProvider {
   /** Permanently erase a soft-deleted secret, ending its recovery window (Azure Key Vault); capability `purge`. */
   purge?(ref: Reference): Promise<void>
   /** Secrets this provider contributes under their own names when nothing in `env:` mentions them. */
-  implicitEnv?(): Promise<Map<string, Reference>>
+  implicitEnv?(o?: {warn?: boolean}): Promise<Map<string, Reference>>
   /**
    * The provider's own record of access to `refs` (capability `trail`): CloudTrail, a Vault audit
    * device log, Key Vault diagnostic logs. Loads whatever it needs lazily; never on the exec path.

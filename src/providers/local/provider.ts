@@ -191,16 +191,17 @@ export class LocalProvider implements SecretProvider {
     return {version: String(v)}
   }
 
-  async implicitEnv(): Promise<Map<string, Reference>> {
+  async implicitEnv(o: {warn?: boolean} = {}): Promise<Map<string, Reference>> {
     const out = new Map<string, Reference>()
     if (!this.inject) return out
     const store = await this.open()
     for (const name of store.names()) {
       if (!ENV_NAME_PATTERN.test(name) || isReservedName(name)) continue
       if (isCodeLoadingName(name)) {
-        this.ctx.ui.warn(
-          `${this.alias}://${name} is not injected as ${name}: that variable changes how programs load or run code, so it comes only from an explicit \`env:\` entry in secrets.yaml (see docs/exec.md).`,
-        )
+        if (o.warn === true)
+          this.ctx.ui.warn(
+            `${this.alias}://${name} is not injected as ${name}: that variable changes how programs load or run code, so it comes only from an explicit \`env:\` entry in secrets.yaml (see docs/exec.md).`,
+          )
         continue
       }
       out.set(name, {alias: this.alias, path: name, params: {}, raw: `${this.alias}://${name}`})
