@@ -23,6 +23,7 @@ Everything after -- belongs to the command.`
   ]
 
   static override strict = false
+  static override aliases = ['run']
 
   static override flags = {
     only: Flags.string({description: 'Only pass this variable (repeatable).', multiple: true}),
