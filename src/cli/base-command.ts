@@ -9,7 +9,7 @@ import {SecretsError} from '../errors.js'
 import {confirmOrRefuse, type ConfirmPolicy} from './confirm.js'
 import {successLine} from './output.js'
 import {makeChalk} from './style.js'
-import {closest, renderError, spaced} from './render-error.js'
+import {renderError, spaced} from './render-error.js'
 import {terminalInteraction} from './ui.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -101,7 +101,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Render any error: SecretsErrors as message + suggestions; parse errors as USAGE; the rest as a bug. */
   override async catch(err: Error & {exitCode?: number}): Promise<void> {
     if (err instanceof Errors.ExitError) throw err
-    renderError(unknownFlag(err, this.ctor as typeof BaseCommand, this.id) ?? err, {
+    const {closest} = await import('./closest.js')
+    renderError(unknownFlag(err, this.ctor as typeof BaseCommand, this.id, closest) ?? err, {
       json: this.jsonEnabled(),
       commandId: this.id,
     })
@@ -109,7 +110,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 }
 
 /** oclif's "Nonexistent flag" error, as USAGE naming the closest flag the command has. */
-function unknownFlag(err: Error, ctor: typeof BaseCommand, id: string | undefined): SecretsError | undefined {
+function unknownFlag(
+  err: Error,
+  ctor: typeof BaseCommand,
+  id: string | undefined,
+  closest: (word: string, candidates: readonly string[]) => string | undefined,
+): SecretsError | undefined {
   const typed = (err as {flags?: unknown}).flags
   if (!(err instanceof Errors.CLIError) || !Array.isArray(typed) || !/^Nonexistent flag/.test(err.message)) return
   const defined = Object.entries({...ctor.baseFlags, ...ctor.flags})

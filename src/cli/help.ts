@@ -4,7 +4,8 @@ import {CommandHelp, Help} from '@oclif/core/help'
 import type * as Interfaces from '@oclif/core/interfaces'
 
 import {EXIT_CODE_TABLE, SecretsError} from '../errors.js'
-import {closest, renderAndExit, spaced} from './render-error.js'
+import {closest} from './closest.js'
+import {renderAndExit, spaced} from './render-error.js'
 
 /** The exit-code table, as printed at the end of the root help (and in the README). */
 export function exitCodesSection(): string {

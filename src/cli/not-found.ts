@@ -3,7 +3,8 @@ import pluginNotFound from '@oclif/plugin-not-found'
 
 import {SecretsError} from '../errors.js'
 import {warningLine} from './output.js'
-import {closest, renderAndExit, spaced} from './render-error.js'
+import {closest} from './closest.js'
+import {renderAndExit, spaced} from './render-error.js'
 import {canPrompt} from './ui.js'
 
 /**
@@ -14,6 +15,17 @@ import {canPrompt} from './ui.js'
  */
 const hook: Hook.CommandNotFound = async function (opts) {
   const {config} = opts
+  if (opts.id.startsWith('-')) {
+    // Only flags: `secrets --env prod` names no command.
+    renderAndExit(
+      new SecretsError('USAGE', `No command given after ${opts.id}.`, {
+        suggestions: [
+          `Put the command after the global flags, e.g. \`${config.bin} --env prod list\`; \`${config.bin} help\` lists them.`,
+        ],
+      }),
+      opts.id === '--json' || Boolean(opts.argv?.includes('--json')),
+    )
+  }
   const words = opts.id.split(':')
   // oclif joins the words after an unknown command into its id (`ge FOO` → `ge:FOO`): only a topic's
   // subcommand is part of the name; the rest were arguments.

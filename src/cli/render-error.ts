@@ -1,20 +1,8 @@
 import * as Errors from '@oclif/core/errors'
-import levenshtein from 'fast-levenshtein'
 
 import {scrub} from '../core/redact.js'
 import {SecretsError} from '../errors.js'
 import {makeChalk} from './style.js'
-
-/** The candidate nearest to `word` by edit distance (what @oclif/plugin-not-found suggests), if any is near. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: {distance: number; id: string} | undefined
-  for (const id of candidates) {
-    const distance = levenshtein.get(word, id)
-    if (best === undefined || distance < best.distance) best = {distance, id}
-  }
-  // A suggestion that shares nothing with what was typed ("x" → "get") helps nobody.
-  return best && best.distance <= Math.max(1, Math.floor(word.length / 3)) ? best.id : undefined
-}
 
 /** A command id as the user types it: `audit:verify` → `audit verify`. */
 export function spaced(id: string): string {

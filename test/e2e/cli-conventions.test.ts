@@ -149,6 +149,18 @@ describe('the conventions users expect of a CLI (no terminal)', () => {
     }
   })
 
+  it('global flags without a command are USAGE', async () => {
+    const r = await sb.run(['--env', 'prod'])
+    assert.equal(r.code, 2)
+    assert.equal(
+      r.stderr,
+      'Error [USAGE]: No command given after --env.\n  → Put the command after the global flags, e.g. `secrets --env prod list`; `secrets help` lists them.\n',
+    )
+    const json = await sb.run(['--json'])
+    assert.equal(json.code, 2)
+    assert.equal(JSON.parse(json.stdout).error.code, 'USAGE')
+  })
+
   it('a mistyped flag names the closest real flag', async () => {
     const r = await sb.run(['rotate', 'API_KEY', '--lenght', '12'])
     assert.equal(r.code, 2)
