@@ -12,7 +12,8 @@ register()
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 const toSrc = (p) => p.replace(/^\.\/dist\//, './src/').replace(/\.js$/, '.ts')
-pjson.oclif = {...pjson.oclif, commands: toSrc(pjson.oclif.commands), helpClass: toSrc(pjson.oclif.helpClass)}
+const hooks = Object.fromEntries(Object.entries(pjson.oclif.hooks ?? {}).map(([k, v]) => [k, toSrc(v)]))
+pjson.oclif = {...pjson.oclif, commands: toSrc(pjson.oclif.commands), helpClass: toSrc(pjson.oclif.helpClass), hooks}
 // The paths above are the sources already, and tsx is registered: no tsconfig lookup.
 settings.enableAutoTranspile = false
 const plugin = new Plugin({root, pjson, isRoot: true, ignoreManifest: true})

@@ -61,6 +61,7 @@ const entryPoints = [
   ...find(join(src, 'commands'), (p) => p.endsWith('.ts')),
   ...find(join(src, 'providers'), (p) => p.endsWith('/index.ts')),
   join(src, 'cli', 'help.ts'),
+  join(src, 'cli', 'not-found.ts'),
   join(src, 'execute.ts'),
 ]
 

@@ -37,12 +37,15 @@ describe('oclif.manifest.json', () => {
       'audit:report',
       'audit:trail',
       'audit:verify',
+      'autocomplete',
+      'autocomplete:script',
       'delete',
       'doctor',
       'drift',
       'exec',
       'export',
       'get',
+      'help',
       'import',
       'init',
       'key:add',
@@ -64,6 +67,7 @@ describe('oclif.manifest.json', () => {
       'set',
       'status',
       'sync',
+      'version',
       'versions',
     ])
   })

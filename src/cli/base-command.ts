@@ -4,12 +4,12 @@ import type * as Interfaces from '@oclif/core/interfaces'
 import {Command} from '@oclif/core/command'
 
 import type {Interaction} from '../core/interaction.js'
-import {scrub} from '../core/redact.js'
 import {Session} from '../core/session.js'
 import {EXIT_CODES, SecretsError} from '../errors.js'
 import {confirmOrRefuse, type ConfirmPolicy} from './confirm.js'
-import {successLine, terminalSafe} from './output.js'
+import {successLine} from './output.js'
 import {makeChalk} from './style.js'
+import {renderError, spaced} from './render-error.js'
 import {cancelled, terminalInteraction} from './ui.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -53,7 +53,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       cwd: process.cwd(),
       env: process.env,
       ui: this.ui,
-      command: this.id ?? 'unknown',
+      // `run` is exec's alias: one command, one name in the access log and the lease rules.
+      command: this.id === 'run' ? 'exec' : (this.id ?? 'unknown'),
       configFlag: this.flags?.config,
       environment: this.flags?.env,
     })
@@ -128,50 +129,43 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Render any error: SecretsErrors as message + suggestions; parse errors as USAGE; the rest as a bug. */
   override async catch(err: Error & {exitCode?: number}): Promise<void> {
     if (err instanceof Errors.ExitError) throw err
-    const error = toSecretsError(err)
-    process.exitCode = error.exitCode
-    if (this.jsonEnabled()) {
-      const json = error.toJSON()
-      this.logJson({error: {...json, message: scrub(json.message)}})
-      return
-    }
-    if (error.code === 'CANCELLED') {
-      process.stderr.write('Cancelled.\n')
-      return
-    }
-    const chalk = makeChalk(process.stderr)
-    let text = errorText(error, chalk)
-    if (error.code === 'INTERNAL') {
-      text += process.env.DEBUG
-        ? `${terminalSafe(scrub(String(err.stack ?? err)))}\n`
-        : `  ${chalk.dim('→')} This is a bug in secrets. Run again with DEBUG=1 for the stack trace and report it.\n`
-    }
-    process.stderr.write(text)
+    const {closest} = await import('./closest.js')
+    renderError(unknownFlag(err, this.ctor as typeof BaseCommand, this.id, closest) ?? err, {
+      json: this.jsonEnabled(),
+      commandId: this.id,
+    })
   }
 }
 
-/** A SecretsError as the CLI prints it: `Error [CODE]: message`, then one `→` line per suggestion. */
-export function errorText(error: SecretsError, chalk: ReturnType<typeof makeChalk>): string {
-  let text = `${chalk.red(`Error [${error.code}]:`)} ${terminalSafe(scrub(error.message))}\n`
-  for (const s of error.suggestions) text += `  ${chalk.dim('→')} ${terminalSafe(scrub(s))}\n`
-  return text
-}
-
-/** Map anything thrown to the error tree. */
-export function toSecretsError(err: unknown): SecretsError {
-  if (err instanceof SecretsError) return err
-  if (err instanceof Errors.CLIError) {
-    const isParse = 'parse' in err || /flag|argument|expects|Missing|Unexpected|Nonexistent/i.test(err.message)
-    if (isParse || (err as {oclif?: {exit?: number}}).oclif?.exit === 2) {
-      return new SecretsError('USAGE', err.message.replace(/\n?See more help with --help\s*$/, '').trim(), {
-        cause: err,
-        suggestions: ['See `secrets <command> --help` for the flags and arguments.'],
-      })
-    }
-    return new SecretsError('INTERNAL', err.message, {cause: err})
-  }
-  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-  return new SecretsError('INTERNAL', `Unexpected error: ${message}`, {cause: err})
+/** oclif's "Nonexistent flag" error, as USAGE naming the closest flag the command has. */
+function unknownFlag(
+  err: Error,
+  ctor: typeof BaseCommand,
+  id: string | undefined,
+  closest: (word: string, candidates: readonly string[]) => string | undefined,
+): SecretsError | undefined {
+  const typed = (err as {flags?: unknown}).flags
+  if (!(err instanceof Errors.CLIError) || !Array.isArray(typed) || !/^Nonexistent flag/.test(err.message)) return
+  const defined = Object.entries({...ctor.baseFlags, ...ctor.flags})
+  const names = [
+    ...(ctor.enableJsonFlag ? ['--json'] : []),
+    ...defined.flatMap(([name, f]) => [
+      `--${name}`,
+      ...((f as {allowNo?: boolean}).allowNo ? [`--no-${name}`] : []),
+      ...(f.char ? [`-${f.char}`] : []),
+    ]),
+  ]
+  const unknown = typed.map((f) => String(f).replace(/=.*$/s, ''))
+  const help = `See \`secrets ${id ? spaced(id) : '<command>'} --help\` for the flags.`
+  const hints = unknown.flatMap((f) => {
+    const near = closest(f, names)
+    return near ? [`Did you mean ${near}?`] : []
+  })
+  const what = unknown.length === 1 ? `Unknown flag ${unknown[0]}` : `Unknown flags ${unknown.join(', ')}`
+  return new SecretsError('USAGE', `${what}${id ? ` for \`secrets ${spaced(id)}\`` : ''}.`, {
+    cause: err,
+    suggestions: [...hints, help],
+  })
 }
 
 /**
@@ -188,3 +182,5 @@ export function useFallback(
   if (!asked && configured === undefined) return
   session.fallback = {maxAgeMs: maxAgeMs ?? configured?.maxAgeMs, offline: Boolean(flags.offline)}
 }
+
+export {errorText} from './render-error.js'

@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, errorText} from '../cli/base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {errorText} from '../cli/render-error.js'
 import {terminalSafe} from '../cli/output.js'
 import {checkEnvironments, runDoctor, type Check, type VariableStatus} from '../core/setup/doctor.js'
 

@@ -23,6 +23,8 @@ Everything after -- belongs to the command.`
   ]
 
   static override strict = false
+  static override aliases = ['run']
+  static override usage = '<%= command.id %> [FLAGS] -- CMD [ARGS...]'
 
   static override flags = {
     only: Flags.string({description: 'Only pass this variable (repeatable).', multiple: true}),

@@ -37,6 +37,7 @@ Exit codes: 0 all rotated, 13 nothing due, 14 verification failed and rolled bac
   ]
 
   static override strict = false
+  static override usage = ['<%= command.id %> [FLAGS] VAR|REF...', '<%= command.id %> [FLAGS] --due | --all | --status']
 
   static override flags = {
     due: Flags.boolean({

@@ -75,11 +75,14 @@ describe('config, references and usage errors from the command line', () => {
     assert.equal(r.code, 2)
     assert.equal(
       r.stderr,
-      'Error [USAGE]: Flag --format expects one of these values: dotenv, json, yaml, shell, github\n  → See `secrets <command> --help` for the flags and arguments.\n',
+      'Error [USAGE]: Flag --format expects one of these values: dotenv, json, yaml, shell, github\n  → See `secrets export --help` for the flags and arguments.\n',
     )
     const unknown = await sb.run(['list', '--nope'])
     assert.equal(unknown.code, 2)
-    assert.match(unknown.stderr, /^Error \[USAGE\]: Nonexistent flag: --nope/)
+    assert.equal(
+      unknown.stderr,
+      'Error [USAGE]: Unknown flag --nope for `secrets list`.\n  → See `secrets list --help` for the flags.\n',
+    )
     const json = await sb.run(['get', '--json'])
     assert.equal(json.code, 2)
     assert.deepEqual(JSON.parse(json.stdout), {
@@ -87,7 +90,7 @@ describe('config, references and usage errors from the command line', () => {
         code: 'USAGE',
         exitCode: 2,
         message: 'Missing 1 required arg:\nref  A NAME (variable, else local secret) or a reference.',
-        suggestions: ['See `secrets <command> --help` for the flags and arguments.'],
+        suggestions: ['See `secrets get --help` for the flags and arguments.'],
       },
     })
   })
@@ -124,8 +127,17 @@ describe('config, references and usage errors from the command line', () => {
     assert.equal(existsSync(out), false)
   })
 
-  it('--help lists the exit codes', async () => {
-    for (const args of [['init', '--help'], ['key', 'add', '--help'], ['--help']]) {
+  it('the root help lists the exit codes; a command page does not', async () => {
+    for (const args of [
+      ['init', '--help'],
+      ['key', 'add', '--help'],
+      ['help', 'exec'],
+    ]) {
+      const r = await sb.run(args)
+      assert.equal(r.code, 0, r.stderr)
+      assert.doesNotMatch(r.stdout, /EXIT CODES/)
+    }
+    for (const args of [['--help'], ['help'], ['-h']]) {
       const r = await sb.run(args)
       assert.equal(r.code, 0, r.stderr)
       assert.match(r.stdout, /\nEXIT CODES\n {6}0 {2}success\n {6}1 {2}INTERNAL: /)

@@ -42,14 +42,14 @@ export async function onTerminal(
   command: string,
   args: string[],
   script: TerminalScript,
-  o: {cwd: string; env: NodeJS.ProcessEnv},
+  o: {cwd: string; env: NodeJS.ProcessEnv; cols?: number},
 ): Promise<TerminalResult> {
   if (pty === undefined) throw new Error(`onTerminal needs a pseudo-terminal: ${PTY_MISSING}`)
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(o.env)) if (v !== undefined) env[k] = v
   const term = pty.spawn(command, args, {
     name: env.TERM ?? 'xterm',
-    cols: 80,
+    cols: o.cols ?? 80,
     rows: 24,
     cwd: o.cwd,
     env,
