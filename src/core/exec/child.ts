@@ -1,6 +1,16 @@
-import {spawn} from 'node:child_process'
-import {accessSync, constants as fsConstants, readSync, statSync} from 'node:fs'
-import {constants} from 'node:os'
+import {spawn, spawnSync} from 'node:child_process'
+import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+} from 'node:fs'
+import {Socket} from 'node:net'
+import {constants, tmpdir} from 'node:os'
 import {delimiter, isAbsolute, join, resolve} from 'node:path'
 import type {Writable} from 'node:stream'
 
@@ -28,6 +38,9 @@ export interface ChildHandle {
   /** Send a signal the way a terminal would (to the pty's process group in `pty` mode). */
   kill(signal: NodeJS.Signals): void
   readonly done: Promise<ChildExit>
+  /** pty mode: give the terminal back its own modes before we stop (Ctrl-Z), and take it again on `fg`. */
+  suspendTerminal?(): void
+  resumeTerminal?(): void
 }
 
 export interface SpawnOptions {
@@ -40,6 +53,8 @@ export interface SpawnOptions {
   matcher?: () => Matcher
   stdout?: Writable
   stderr?: Writable
+  /** pty mode: the suspend key (Ctrl-Z) was typed while the child's terminal turns it into a signal. */
+  onSuspendKey?: () => void
 }
 
 /** The exit status to report: the child's own, or 128+N for signal N. */
@@ -131,22 +146,73 @@ function masked(from: NodeJS.ReadableStream & {destroy(): void}, matcher: () => 
 /** How long to wait, after the child exits, for its output pipes to close (a background grandchild may hold them). */
 const OUTPUT_GRACE_MS = 500
 
+/**
+ * Two real pipes (FIFOs, unlinked at once) for the child's stdout and stderr: Node's own `pipe` stdio
+ * is a socket pair, on which a child writing after `secrets exec ... | head` has closed gets
+ * ECONNRESET instead of the EPIPE/SIGPIPE every program expects. Returns our read ends and the
+ * child's write ends, or undefined where FIFOs cannot be made (then Node's pipes are used).
+ */
+function realPipes(): {read: [number, number]; write: [number, number]} | undefined {
+  let dir: string | undefined
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'secrets-pipe-'))
+    const paths = [join(dir, 'out'), join(dir, 'err')]
+    if (spawnSync('mkfifo', ['-m', '600', ...paths], {stdio: 'ignore'}).status !== 0) return undefined
+    // Our non-blocking read end first, so opening the write end does not wait for a reader.
+    const read = paths.map((p) => openSync(p, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK)) as [number, number]
+    const write = paths.map((p) => openSync(p, fsConstants.O_WRONLY)) as [number, number]
+    return {read, write}
+  } catch {
+    return undefined
+  } finally {
+    if (dir !== undefined) rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+/** Signal the child's process group (it leads one: everything it started hears it, as from a terminal). */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    try {
+      process.kill(pid, signal)
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 function spawnPlain(o: SpawnOptions): Promise<ChildHandle> {
   const stdout = o.stdout ?? process.stdout
   const stderr = o.stderr ?? process.stderr
+  const pipes = o.mode === 'pipe' ? realPipes() : undefined
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(o.command, o.args, {
-      env: o.env,
-      cwd: o.cwd,
-      stdio: o.mode === 'inherit' ? 'inherit' : ['inherit', 'pipe', 'pipe'],
-    })
+    let child: ReturnType<typeof spawn>
+    try {
+      child = spawn(o.command, o.args, {
+        env: o.env,
+        cwd: o.cwd,
+        // In pipe mode the child leads its own process group, so a signal meant for it (Ctrl-C on the
+        // terminal, a kill of our group) reaches it once, from us, never also straight from the kernel.
+        detached: o.mode === 'pipe',
+        stdio: o.mode === 'inherit' ? 'inherit' : ['inherit', pipes?.write[0] ?? 'pipe', pipes?.write[1] ?? 'pipe'],
+      })
+    } catch (error) {
+      if (pipes) for (const fd of [...pipes.read, ...pipes.write]) closeSync(fd)
+      reject(spawnError(error as NodeJS.ErrnoException, o))
+      return
+    }
+    if (pipes) for (const fd of pipes.write) closeSync(fd)
+    const outs = pipes
+      ? pipes.read.map((fd) => new Socket({fd, readable: true, writable: false}))
+      : [child.stdout, child.stderr]
     let exited: ChildExit | undefined
     const done = new Promise<ChildExit>((resolveDone) => {
       const outputs: Array<Promise<void>> = []
-      if (o.mode === 'pipe' && child.stdout && child.stderr) {
+      if (o.mode === 'pipe' && outs[0] && outs[1]) {
         const none = new Matcher([])
         const matcher = o.matcher ?? (() => none)
-        outputs.push(masked(child.stdout, matcher, stdout), masked(child.stderr, matcher, stderr))
+        outputs.push(masked(outs[0], matcher, stdout), masked(outs[1], matcher, stderr))
       }
       child.once('exit', (code, signal) => {
         exited = {code, signal: signal ? (constants.signals[signal] ?? 0) : null}
@@ -155,8 +221,7 @@ function spawnPlain(o: SpawnOptions): Promise<ChildHandle> {
           return
         }
         const grace = setTimeout(() => {
-          child.stdout?.destroy()
-          child.stderr?.destroy()
+          for (const out of outs) out?.destroy()
         }, OUTPUT_GRACE_MS)
         grace.unref()
         void Promise.all(outputs).then(() => {
@@ -167,21 +232,58 @@ function spawnPlain(o: SpawnOptions): Promise<ChildHandle> {
     })
     child.once('error', (error: NodeJS.ErrnoException) => {
       if (exited !== undefined) return
-      if (error.code === 'ENOENT') reject(notFound(o.command))
-      else if (error.code === 'EACCES') reject(notExecutable(o.command))
-      else reject(error)
+      for (const out of outs) out?.destroy()
+      reject(spawnError(error, o))
     })
     child.once('spawn', () => {
       resolvePromise({
         pid: child.pid!,
         mode: o.mode,
         kill: (signal) => {
-          if (exited === undefined) child.kill(signal)
+          if (exited !== undefined) return
+          if (o.mode === 'pipe') signalGroup(child.pid!, signal)
+          else child.kill(signal)
         },
         done,
       })
     })
   })
+}
+
+function spawnError(error: NodeJS.ErrnoException, o: SpawnOptions): Error {
+  if (error.code === 'ENOENT') return notFound(o.command)
+  if (error.code === 'EACCES') return notExecutable(o.command)
+  if (error.code === 'E2BIG') return tooBig(o.env)
+  return error
+}
+
+/** Linux's limit for one `NAME=value` string (MAX_ARG_STRLEN, 32 pages). */
+export const MAX_ENV_STRING = 131_072
+
+/** The environment is over the OS limit: name the largest variables, suggest `files:`. */
+export function tooBig(env: Record<string, string>): SecretsError {
+  const sizes = Object.entries(env)
+    .map(([k, v]) => ({name: k, bytes: Buffer.byteLength(k) + Buffer.byteLength(v) + 2}))
+    .sort((a, b) => b.bytes - a.bytes)
+  const over = sizes.filter((s) => s.bytes > MAX_ENV_STRING)
+  const named = (over.length > 0 ? over : sizes.slice(0, 3)).map((s) => `${s.name} (${s.bytes} bytes)`).join(', ')
+  return new SecretsError(
+    'USAGE',
+    over.length > 0
+      ? `The environment variable ${named} is over the operating system's limit of ${MAX_ENV_STRING} bytes for one variable (E2BIG). Nothing was run.`
+      : `The environment is over the operating system's size limit (E2BIG); the largest variables are ${named}. Nothing was run.`,
+    {
+      suggestions: [
+        'Declare large values under `files:` in secrets.yaml: the variable then holds the path of a file with the value.',
+      ],
+    },
+  )
+}
+
+/** Refuse before spawning what execve would refuse with E2BIG for one variable (in every mode, node-pty included). */
+export function checkEnvironmentSize(env: Record<string, string>): void {
+  for (const [k, v] of Object.entries(env))
+    if (Buffer.byteLength(k) + Buffer.byteLength(v) + 2 > MAX_ENV_STRING) throw tooBig(env)
 }
 
 /**
@@ -243,7 +345,16 @@ async function spawnPty(o: SpawnOptions): Promise<ChildHandle> {
   // Keystrokes go to the pty raw: the pty's own line discipline echoes, edits, and turns Ctrl-C into
   // SIGINT for the child's process group, so Ctrl-C reaches the child exactly once.
   const wasRaw = stdin.isTTY ? stdin.isRaw : false
-  const onInput = (d: Buffer) => term.write(d)
+  const onInput = (d: Buffer) => {
+    const at = d.indexOf(SUSPEND_KEY)
+    if (at === -1 || o.onSuspendKey === undefined || !suspendsOnKey(term)) {
+      term.write(d)
+      return
+    }
+    if (at > 0) term.write(d.subarray(0, at))
+    o.onSuspendKey()
+    if (at + 1 < d.length) term.write(d.subarray(at + 1))
+  }
   if (stdin.isTTY) stdin.setRawMode(true)
   stdin.on('data', onInput)
   stdin.resume()
@@ -270,20 +381,34 @@ async function spawnPty(o: SpawnOptions): Promise<ChildHandle> {
     pid: term.pid,
     mode: 'pty',
     kill: (signal) => {
+      // The child leads its own session on the pty: signal its process group, as a terminal does.
+      if (!exited) signalGroup(term.pid, signal)
+    },
+    suspendTerminal: () => {
+      if (stdin.isTTY) stdin.setRawMode(wasRaw)
+    },
+    resumeTerminal: () => {
       if (exited) return
-      try {
-        // The child leads its own session on the pty: signal its process group, as a terminal does.
-        process.kill(-term.pid, signal)
-      } catch {
-        try {
-          process.kill(term.pid, signal)
-        } catch {
-          // Already gone.
-        }
-      }
+      if (stdin.isTTY) stdin.setRawMode(true)
+      onResize()
     },
     done,
   }
+}
+
+/** Ctrl-Z. */
+const SUSPEND_KEY = 0x1a
+
+/**
+ * Whether the child's terminal would turn Ctrl-Z into SIGTSTP (ISIG on, the suspend character ^Z):
+ * a shell or an editor in raw mode reads the key itself, and then it must reach it as a byte.
+ */
+function suspendsOnKey(term: PtyProcess): boolean {
+  const path = (term as unknown as {_pty?: string})._pty
+  if (typeof path !== 'string') return true
+  const r = spawnSync('stty', ['-a', '-F', path], {encoding: 'utf8'})
+  if (r.status !== 0) return true
+  return /(^|[\s;])isig\b/.test(r.stdout) && /\bsusp = \^Z;/.test(r.stdout)
 }
 
 /**
@@ -319,6 +444,7 @@ export function drainBeforeDestroy(term: PtyProcess, push: (data: Buffer) => voi
 
 /** Start the child in the given mode; a command that is missing or not executable rejects with 127/126. */
 export async function spawnChild(o: SpawnOptions): Promise<ChildHandle> {
+  checkEnvironmentSize(o.env)
   if (o.mode === 'pty') return spawnPty(o)
   return spawnPlain(o)
 }

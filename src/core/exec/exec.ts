@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {constants} from 'node:os'
 import {isatty} from 'node:tty'
 
@@ -73,11 +73,48 @@ export function childEnvironment(
   return {env, clashes}
 }
 
-/** Signals forwarded to the child. */
-export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const
+/**
+ * Signals forwarded to the child: every catchable one whose default action ends a process (each is
+ * handled as SIGTERM is: forwarded, the child awaited, the files directory removed), plus SIGWINCH.
+ * Not SIGPIPE (Node ignores it) nor the synchronous faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL).
+ */
+export const FORWARDED_SIGNALS = (
+  [
+    'SIGINT',
+    'SIGTERM',
+    'SIGHUP',
+    'SIGQUIT',
+    'SIGUSR1',
+    'SIGUSR2',
+    'SIGALRM',
+    'SIGXCPU',
+    'SIGXFSZ',
+    'SIGVTALRM',
+    'SIGPROF',
+    'SIGIO',
+    'SIGPWR',
+    'SIGSYS',
+    'SIGTRAP',
+    'SIGWINCH',
+  ] as const
+).filter((sig) => sig in constants.signals)
 
-/** Signals after which a --watch run stops restarting and ends with the child. */
-const STOPPING_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'])
+/** Signals that do not end a --watch run. */
+const NON_STOPPING_SIGNALS = new Set<NodeJS.Signals>(['SIGUSR1', 'SIGUSR2', 'SIGWINCH'])
+
+/**
+ * True when we are in the foreground process group of our terminal (/proc/self/stat: pgrp is tpgid).
+ * Then a child sharing our group (--no-redact) got a Ctrl-C or Ctrl-\\ from the terminal itself.
+ */
+export function inForegroundOfTerminal(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[2]) > 0 && fields[2] === fields[5]
+  } catch {
+    return isatty(0)
+  }
+}
 
 /** Parse an interval such as `30s`, `5m`, `1h`, `1500ms` or a plain number of seconds; at least 1 s. */
 export function parseInterval(text: string, flag = '--interval'): number {
@@ -243,6 +280,12 @@ class SignalForwarder {
       this.handlers.set(sig, handler)
       process.on(sig, handler)
     }
+    const tstp = () => this.suspend()
+    const cont = () => this.continued()
+    this.handlers.set('SIGTSTP', tstp)
+    this.handlers.set('SIGCONT', cont)
+    process.on('SIGTSTP', tstp)
+    process.on('SIGCONT', cont)
   }
 
   /** A new child runs: it gets the signals held while none ran. */
@@ -271,15 +314,14 @@ class SignalForwarder {
       this.pending.push(sig)
       return
     }
-    if (STOPPING_SIGNALS.has(sig)) this.stopping = true
-    if (child.mode === 'pty') {
-      // The pty tells the child about size changes itself (resize sends SIGWINCH to its process group).
-      if (sig === 'SIGWINCH') return
-    } else if ((sig === 'SIGINT' || sig === 'SIGQUIT') && process.stdin.isTTY) {
-      // Ctrl-C on a terminal already reached the child (same process group): do not send it twice.
-      return
-    }
-    if (sig === 'SIGTERM') {
+    if (!NON_STOPPING_SIGNALS.has(sig)) this.stopping = true
+    // The pty tells the child about size changes itself (resize sends SIGWINCH to its process group).
+    if (child.mode === 'pty' && sig === 'SIGWINCH') return
+    // Only with --no-redact does the child share our process group: a Ctrl-C or Ctrl-\ typed on the
+    // terminal we are the foreground of reached it already. In pipe mode it leads its own group and in
+    // pty mode the keys go to its pty, so whatever we receive is forwarded, once.
+    if (child.mode === 'inherit' && (sig === 'SIGINT' || sig === 'SIGQUIT') && inForegroundOfTerminal()) return
+    if (sig !== 'SIGINT' && sig !== 'SIGQUIT' && sig !== 'SIGHUP' && !NON_STOPPING_SIGNALS.has(sig)) {
       this.terms++
       if (this.terms > 1) {
         child.kill('SIGKILL')
@@ -288,6 +330,24 @@ class SignalForwarder {
       this.killTimer ??= setTimeout(() => child.kill('SIGKILL'), this.killTimeoutMs)
     }
     child.kill(sig)
+  }
+
+  /**
+   * Ctrl-Z (SIGTSTP from the terminal, or a pty's suspend key): stop the child's group, then
+   * ourselves; on SIGCONT (`fg`, `bg`) continue the child. A child leading its own group or session
+   * is in an orphaned process group, where the kernel drops SIGTSTP, so it is stopped with SIGSTOP.
+   */
+  suspend(): void {
+    const {child} = this
+    if (child !== undefined && child.mode !== 'inherit') child.kill('SIGSTOP')
+    child?.suspendTerminal?.()
+    process.kill(process.pid, 'SIGSTOP')
+  }
+
+  private continued(): void {
+    const {child} = this
+    if (child !== undefined && child.mode !== 'inherit') child.kill('SIGCONT')
+    child?.resumeTerminal?.()
   }
 
   remove(): void {
@@ -335,7 +395,14 @@ export async function runExec(session: Session, o: ExecOptions): Promise<number>
       throw error
     }
     await session.releaseReads()
-    const handle = await spawnChild({command, args, env, mode, matcher: setup.currentMatcher})
+    const handle = await spawnChild({
+      command,
+      args,
+      env,
+      mode,
+      matcher: setup.currentMatcher,
+      onSuspendKey: () => signals.suspend(),
+    })
     signals.started(handle)
     return handle
   }
