@@ -153,7 +153,7 @@ export async function explainMissing(
 }
 
 /** Whether the local store holds the secret; undefined when that cannot be told. */
-async function storeHas(session: Session, ref: Reference): Promise<boolean | undefined> {
+export async function storeHas(session: Session, ref: Reference): Promise<boolean | undefined> {
   try {
     const provider = await session.provider(ref.alias)
     if (!supports(provider, 'list')) return undefined

@@ -235,7 +235,7 @@ describe('names: rotate and status', () => {
 
   it('rotate: the variable of the selected environment, a files: entry, an implicit one', async () => {
     const dry = async (args: string[]) => {
-      const r = await sb.run(['rotate', ...args, '--dry-run', '--json'])
+      const r = await sb.run(['rotate', ...args, '--generate', 'password', '--dry-run', '--json'])
       assert.equal(r.code, 0, r.stderr)
       noValue(r)
       const [one] = JSON.parse(r.stdout).rotations

@@ -86,7 +86,7 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     assert.equal(back.code, 2)
     assert.equal(
       back.stderr,
-      'Error [USAGE]: Refusing to roll GOOD back without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm.\n',
+      'Error [USAGE]: Refusing to roll GOOD -> local://GOOD back without confirmation: there is no terminal to ask on (or CI is set).\n  → Pass --yes to confirm.\n',
     )
     const dry = await sb.run(['rotate', 'GOOD', '--dry-run'])
     assert.equal(dry.code, 0, dry.stderr)

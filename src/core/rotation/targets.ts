@@ -4,7 +4,7 @@ import type {AuditEvent} from '../audit/log.js'
 import {currentTime} from '../lib/time.js'
 import {selectEnvironment} from '../config/select.js'
 import type {RotationPolicy} from '../config/types.js'
-import {lookupName, type NameSource} from '../names.js'
+import {lookupName, storeHas, unknownName, type NameSource} from '../names.js'
 import {formatReference, type Reference} from '../reference.js'
 import type {Session} from '../session.js'
 
@@ -57,6 +57,9 @@ export async function selectTargets(session: Session, o: TargetSelection): Promi
     for (const input of o.inputs) {
       const named = await lookupName(session, input, o.environment)
       const {ref, source} = named
+      // A bare name that is neither a variable nor a local secret is a typo: say so before planning anything.
+      if (source === 'store' && (await storeHas(session, ref)) === false)
+        throw await unknownName(session, input, o.environment)
       if (named.variable !== undefined) {
         targets.push({name: named.variable, ref, policy: policyOf(named.variable), source})
         continue
