@@ -111,7 +111,7 @@ describe('rotate (local store): generators, partial runs, finishing a verified r
     )
     const json = await sb.run(['rotate', 'NOPE', '--generate', 'password', '--yes', '--json'])
     assert.equal(json.code, 5)
-    assert.equal(JSON.parse(json.stdout).rotations[0].error.code, 'NOT_FOUND')
+    assert.equal(JSON.parse(json.stdout).error.code, 'NOT_FOUND')
   })
 
   it('--value-stdin takes the value exactly (one secret only); --generate and --length override the policy', async () => {

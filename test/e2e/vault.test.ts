@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {generateKeyPairSync, sign, type KeyObject} from 'node:crypto'
-import {writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, beforeEach, describe, it} from 'node:test'
 
@@ -147,10 +148,15 @@ describe('vault provider against the test server (token auth, KV v1 and v2)', ()
     server.put('secret', 'shared', {k: 'v0'})
     // Hold both writers' reads until both arrived, so both name the same check-and-set version.
     server.inject({kind: 'barrier', count: 2, op: 'GET secret/data/shared'})
+    // Two machines: each writer has its own access log (one user's writes serialize on their log's lock).
+    const second = mkdtempSync(join(tmpdir(), 'secrets-writer-'))
     const [a, b] = await Promise.all([
       sb.run(['set', 'vault://secret/shared#k'], {env: env(), input: 'one'}),
-      sb.run(['set', 'vault://secret/shared#k'], {env: env(), input: 'two'}),
-    ])
+      sb.run(['set', 'vault://secret/shared#k'], {
+        env: env({XDG_STATE_HOME: second, SECRETS_AUDIT_LOG: undefined, SECRETS_AUDIT_KEY_FILE: undefined}),
+        input: 'two',
+      }),
+    ]).finally(() => rmSync(second, {recursive: true, force: true}))
     assert.deepEqual([a.code, b.code].sort(), [0, 11], a.stderr + b.stderr)
     const [winner, loser] = a.code === 0 ? [a, b] : [b, a]
     assert.match(
