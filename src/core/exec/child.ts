@@ -35,8 +35,11 @@ export interface ChildExit {
 export interface ChildHandle {
   readonly pid: number
   readonly mode: IoMode
-  /** Send a signal the way a terminal would (to the pty's process group in `pty` mode). */
-  kill(signal: NodeJS.Signals): void
+  /**
+   * Send a signal the way a terminal would (to the child's process group); `{group: false}`: to the
+   * command alone (a reload signal is for the program asked to reload, not for what it started).
+   */
+  kill(signal: NodeJS.Signals, o?: {group?: boolean}): void
   readonly done: Promise<ChildExit>
   /** pty mode: give the terminal back its own modes before we stop (Ctrl-Z), and take it again on `fg`. */
   suspendTerminal?(): void
@@ -239,9 +242,9 @@ function spawnPlain(o: SpawnOptions): Promise<ChildHandle> {
       resolvePromise({
         pid: child.pid!,
         mode: o.mode,
-        kill: (signal) => {
+        kill: (signal, k) => {
           if (exited !== undefined) return
-          if (o.mode === 'pipe') signalGroup(child.pid!, signal)
+          if (o.mode === 'pipe' && k?.group !== false) signalGroup(child.pid!, signal)
           else child.kill(signal)
         },
         done,
@@ -380,9 +383,11 @@ async function spawnPty(o: SpawnOptions): Promise<ChildHandle> {
   return {
     pid: term.pid,
     mode: 'pty',
-    kill: (signal) => {
+    kill: (signal, k) => {
       // The child leads its own session on the pty: signal its process group, as a terminal does.
-      if (!exited) signalGroup(term.pid, signal)
+      if (exited) return
+      if (k?.group === false) term.kill(signal)
+      else signalGroup(term.pid, signal)
     },
     suspendTerminal: () => {
       if (stdin.isTTY) stdin.setRawMode(wasRaw)

@@ -481,7 +481,7 @@ async function watch(
       o.ui.info(`${changed.join(', ')} changed: rewrote the file(s) and sent ${reloadSignal} to the command.`)
       run.setup.prepare(next, false)
       snapshot = next
-      current.kill(reloadSignal)
+      current.kill(reloadSignal, {group: false})
       continue
     }
     o.ui.info(`${changed.join(', ')} changed: restarting the command.`)
