@@ -456,6 +456,7 @@ describe('exec --watch', () => {
       assert.equal((await sb.run(['set', 'CERT'], {input: 'cert-one'})).code, 0)
       writeFileSync(join(sb.project, 'secrets.yaml'), `${BASE_CONFIG}files:\n  TLS_CERT: local://CERT\n`)
       const log = join(sb.root, 'reload.log')
+      let spawned: ReturnType<typeof spawn> | undefined
       try {
         const child = spawn(
           process.execPath,
@@ -474,6 +475,7 @@ describe('exec --watch', () => {
           ],
           {cwd: sb.project, env: sb.env(), stdio: ['ignore', 'pipe', 'pipe']},
         )
+        spawned = child
         const {closed, errors} = await untilReady(child)
         const text = () => (existsSync(log) ? readFileSync(log, 'utf8') : '')
         assert.equal((await sb.run(['set', 'CERT'], {input: 'cert-two'})).code, 0)
@@ -484,6 +486,8 @@ describe('exec --watch', () => {
         child.kill('SIGTERM')
         assert.equal(await closed, 143)
       } finally {
+        // A failed assertion must not leave `secrets exec --watch` (and its child) running.
+        if (spawned?.exitCode === null) spawned.kill('SIGTERM')
         writeFileSync(join(sb.project, 'secrets.yaml'), BASE_CONFIG)
       }
     },
