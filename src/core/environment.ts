@@ -47,15 +47,7 @@ export async function resolveEnvironment(
   // Templates (`files:` with `template:`) load their code only when a config has one.
   const rendering =
     templates.size > 0
-      ? (await import('./on-demand.js')).prepareTemplates(
-          session,
-          [...templates.values()],
-          vars,
-          session.env,
-          undefined,
-          true,
-          names,
-        )
+      ? (await import('./on-demand.js')).prepareTemplates(session, [...templates.values()], vars, session.env, {names})
       : undefined
   const {resolved: all, missing} = await session.resolve(vars, {allowMissing: o.allowMissing})
   const rendered = rendering?.finish(all, missing) ?? []

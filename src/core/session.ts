@@ -78,8 +78,6 @@ export function selectField(value: SecretValue, ref: Reference): SecretValue {
  * One command's view of the project: config, the providers it has opened (each loaded only when a
  * reference needs it), the actor and the audit log.
  */
-export {outcomeOf}
-
 export class Session {
   readonly actor: Actor
   readonly env: NodeJS.ProcessEnv

@@ -7,7 +7,7 @@ import {Keyring} from '../../core/store/keyring.js'
 import {addRecipient} from '../../core/store/recipients.js'
 import {localStoreFile, pickLocalProvider} from '../../core/store/store-location.js'
 import type {AuditEvent, AuditOutcome} from '../../core/audit/record.js'
-import {outcomeOf} from '../../core/session.js'
+import {outcomeOf} from '../../core/audit/read-events.js'
 import {SecretsError} from '../../errors.js'
 import {keyServiceExamples, keyServiceForms} from '../../providers/registry.js'
 

@@ -183,6 +183,16 @@ interface Pending {
   labels: Map<string, string>
 }
 
+/** How `prepareTemplates` reads and checks the templates. */
+export interface TemplateOptions {
+  /** How a template's path reads in messages (default: relative to the project). */
+  displayOf?: (file: string) => string
+  /** Refuse templates outside the project (a committed config's `template:`); off for `render FILE`. */
+  confine?: boolean
+  /** The environment's variables, for bare NAMEs (default: `vars`). */
+  names?: Map<string, Reference>
+}
+
 /**
  * Parse templates and add their references to `vars` under labels (`DB_CONFIG (db.json.tpl:3:9)`),
  * so they resolve with everything else, failing closed. `finish` renders them from the results.
@@ -193,13 +203,12 @@ export function prepareTemplates(
   entries: FileEntry[],
   vars: Map<string, Reference>,
   parentEnv: NodeJS.ProcessEnv,
-  displayOf: (file: string) => string = (file) => displayPath(session, file),
-  confine = true,
-  names: Map<string, Reference> = vars,
+  o: TemplateOptions = {},
 ): {
   finish(resolved: Resolved[], missing: Unresolved[]): ResolvedFile[]
   labels: Set<string>
 } {
+  const {displayOf = (file: string) => displayPath(session, file), confine = true, names = vars} = o
   const pending: Pending[] = []
   const labels = new Set<string>()
   for (const entry of entries) {
@@ -291,7 +300,11 @@ export async function renderTemplate(
   )
   const names = bareNames.length > 0 ? await session.references(session.environment) : new Map<string, Reference>()
   // The template named on the command line may be anywhere: the user chose it, not a committed config.
-  const prepared = prepareTemplates(session, [entry], vars, parentEnv, () => display, false, names)
+  const prepared = prepareTemplates(session, [entry], vars, parentEnv, {
+    displayOf: () => display,
+    confine: false,
+    names,
+  })
   let outcome: {resolved: Resolved[]; missing: Unresolved[]}
   try {
     outcome = await session.resolve(vars)
