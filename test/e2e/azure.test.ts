@@ -3,10 +3,10 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, beforeEach, describe, it} from 'node:test'
 
-import {BIN, Sandbox} from '../helpers/cli.js'
+import {Sandbox} from '../helpers/cli.js'
 import {AzureTestServer} from '../servers/azure/server.js'
 import {generateClientCertificate} from '../servers/azure/tls.js'
-import {onTerminal as terminal, skipWithoutPty, type TerminalResult, type TerminalScript} from '../helpers/terminal.js'
+import {cliOnTerminal, skipWithoutPty, type TerminalResult, type TerminalScript} from '../helpers/terminal.js'
 
 const APP = '11111111-1111-1111-1111-111111111111'
 const APP_SECRET = 'app-client-secret-value-1'
@@ -34,10 +34,7 @@ describe('azure provider (Key Vault over HTTPS, Entra ID token endpoint)', () =>
 
   /** Run the CLI on a pseudo-terminal answering prompts (asynchronously: the vault runs in this process). */
   const onTerminal = (args: string[], script: TerminalScript, env: Record<string, string>): Promise<TerminalResult> =>
-    terminal(process.execPath, [BIN, ...args], script, {
-      cwd: sb.project,
-      env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
-    })
+    cliOnTerminal(sb, args, script, env)
 
   before(async () => {
     kv = await AzureTestServer.start()

@@ -3,23 +3,11 @@ import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {BIN, Sandbox} from '../helpers/cli.js'
-import {onTerminal as terminal, skipWithoutPty, type TerminalResult, type TerminalScript} from '../helpers/terminal.js'
+import {Sandbox} from '../helpers/cli.js'
+import {cliOnTerminal as onTerminal, skipWithoutPty, type TerminalResult} from '../helpers/terminal.js'
 
 const CTRL_C = '\u0003'
 const CTRL_D = '\u0004'
-
-function onTerminal(
-  sb: Sandbox,
-  args: string[],
-  script: TerminalScript,
-  env: Record<string, string> = {},
-): Promise<TerminalResult> {
-  return terminal(process.execPath, [BIN, ...args], script, {
-    cwd: sb.project,
-    env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
-  })
-}
 
 /** Cancelled: exit 130, the one line, and none of the bug text. */
 function assertCancelled(r: TerminalResult): void {

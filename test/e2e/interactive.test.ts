@@ -5,20 +5,7 @@ import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import {BIN, Sandbox} from '../helpers/cli.js'
-import {onTerminal as terminal, skipWithoutPty, type TerminalResult, type TerminalScript} from '../helpers/terminal.js'
-
-/** Run the CLI on a pseudo-terminal, answering prompts in order. */
-function onTerminal(
-  sb: Sandbox,
-  args: string[],
-  script: TerminalScript,
-  env: Record<string, string> = {},
-): Promise<TerminalResult> {
-  return terminal(process.execPath, [BIN, ...args], script, {
-    cwd: sb.project,
-    env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
-  })
-}
+import {cliOnTerminal as onTerminal, skipWithoutPty} from '../helpers/terminal.js'
 
 describe('on a terminal', () => {
   const sb = new Sandbox()

@@ -8,10 +8,10 @@ import {nonInteractive} from '../../src/core/interaction.js'
 import {parseStore} from '../../src/core/store/format.js'
 import {Keyring} from '../../src/core/store/keyring.js'
 import {OpenStore, openStore} from '../../src/core/store/open-store.js'
-import {BIN, Sandbox, type RunResult} from '../helpers/cli.js'
+import {Sandbox, type RunResult} from '../helpers/cli.js'
 import {SecretsManagerServer} from '../servers/aws/server.js'
 import {VaultTestServer} from '../servers/vault/server.js'
-import {onTerminal as terminal, skipWithoutPty, type TerminalScript} from '../helpers/terminal.js'
+import {cliOnTerminal, skipWithoutPty, type TerminalScript} from '../helpers/terminal.js'
 
 const CANARY = 'CANARY-keyrotate-91f2-do-not-print'
 const PASS = 'rotate team passphrase 77'
@@ -220,11 +220,7 @@ describe('key rotate', () => {
   it('on a terminal: asks to confirm and for the passphrase (not echoed), shows progress; declining is ABORTED (exit 12)', async (t) => {
     if (skipWithoutPty(t)) return
     restoreOriginal()
-    const onTerminal = (script: TerminalScript) =>
-      terminal(process.execPath, [BIN, 'key', 'rotate'], script, {
-        cwd: sb.project,
-        env: sb.env({TERM: 'xterm', CI: undefined}),
-      })
+    const onTerminal = (script: TerminalScript) => cliOnTerminal(sb, ['key', 'rotate'], script)
     // Prompts are matched by their start: a long one (with the store's path) wraps at the terminal's width.
     const declined = await onTerminal([['Rotate the data key of', 'n\r']])
     assert.equal(declined.code, 12, declined.output)

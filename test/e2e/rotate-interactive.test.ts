@@ -3,19 +3,7 @@ import {spawnSync} from 'node:child_process'
 import {after, before, describe, it} from 'node:test'
 
 import {BIN, Sandbox} from '../helpers/cli.js'
-import {onTerminal as terminal, skipWithoutPty, type TerminalResult, type TerminalScript} from '../helpers/terminal.js'
-
-function onTerminal(
-  sb: Sandbox,
-  args: string[],
-  script: TerminalScript,
-  env: Record<string, string | undefined> = {},
-): Promise<TerminalResult> {
-  return terminal(process.execPath, [BIN, ...args], script, {
-    cwd: sb.project,
-    env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
-  })
-}
+import {cliOnTerminal as onTerminal, skipWithoutPty} from '../helpers/terminal.js'
 
 describe('rotate on a terminal', () => {
   const sb = new Sandbox()

@@ -5,6 +5,7 @@ import type {TestContext} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {drainBeforeDestroy, loadPty, PTY_PACKAGE} from '../../src/core/exec/child.js'
+import {BIN, type Sandbox} from './cli.js'
 
 /** What a run on a terminal produced: the exit status (-N for signal N) and everything it printed. */
 export interface TerminalResult {
@@ -100,4 +101,17 @@ export async function onTerminal(
   } finally {
     clearTimeout(killer)
   }
+}
+
+/** Run the CLI (`bin/run.js args...`) in the sandbox's project on a pseudo-terminal, with CI unset. */
+export function cliOnTerminal(
+  sb: Sandbox,
+  args: string[],
+  script: TerminalScript,
+  env: Record<string, string | undefined> = {},
+): Promise<TerminalResult> {
+  return onTerminal(process.execPath, [BIN, ...args], script, {
+    cwd: sb.project,
+    env: sb.env({TERM: 'xterm', CI: undefined, ...env}),
+  })
 }
