@@ -129,7 +129,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Render any error: SecretsErrors as message + suggestions; parse errors as USAGE; the rest as a bug. */
   override async catch(err: Error & {exitCode?: number}): Promise<void> {
     if (err instanceof Errors.ExitError) throw err
-    const {closest} = await import('./closest.js')
+    const {closest} = await import('../core/suggest.js')
     renderError(unknownFlag(err, this.ctor as typeof BaseCommand, this.id, closest) ?? err, {
       json: this.jsonEnabled(),
       commandId: this.id,

@@ -4,7 +4,7 @@ import {CommandHelp, Help} from '@oclif/core/help'
 import type * as Interfaces from '@oclif/core/interfaces'
 
 import {EXIT_CODE_TABLE, SecretsError} from '../errors.js'
-import {closest} from './closest.js'
+import {closest} from '../core/suggest.js'
 import {renderAndExit, spaced} from './render-error.js'
 
 /** The exit-code table, as printed at the end of the root help (and in the README). */

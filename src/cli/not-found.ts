@@ -3,7 +3,7 @@ import pluginNotFound from '@oclif/plugin-not-found'
 
 import {SecretsError} from '../errors.js'
 import {warningLine} from './output.js'
-import {closest} from './closest.js'
+import {closest} from '../core/suggest.js'
 import {renderAndExit, spaced} from './render-error.js'
 import {canPrompt} from './ui.js'
 

@@ -2,16 +2,26 @@ import {distance} from 'fastest-levenshtein'
 
 import {SecretsError} from '../errors.js'
 
-/** The few closest names by edit distance (case-insensitive), nearest first; only plausible ones. */
-export function closestNames(name: string, pool: Iterable<string>, max = 3): string[] {
+/**
+ * The few closest names by edit distance (case-insensitive), nearest first; only plausible ones: at most a
+ * third of the typed length away, and never less than `floor` (variable names, 2; commands and flags, 1,
+ * as @oclif/plugin-not-found: a suggestion that shares nothing with what was typed, "x" → "get", helps
+ * nobody).
+ */
+export function closestNames(name: string, pool: Iterable<string>, {max = 3, floor = 2} = {}): string[] {
   const wanted = name.toUpperCase()
-  const limit = Math.max(2, Math.floor(name.length / 3))
+  const limit = Math.max(floor, Math.floor(name.length / 3))
   const scored = [...new Set(pool)]
     .filter((c) => c !== name)
     .map((c) => ({c, d: distance(wanted, c.toUpperCase())}))
     .filter((s) => s.d <= limit)
     .sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0))
   return scored.slice(0, max).map((s) => s.c)
+}
+
+/** The one closest command, topic or flag, if any is near. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  return closestNames(word, candidates, {max: 1, floor: 1})[0]
 }
 
 /** "Did you mean A, B or C?" */

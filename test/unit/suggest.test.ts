@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {closestNames, didYouMean, unknownOnly} from '../../src/core/suggest.js'
+import {closest, closestNames, didYouMean, unknownOnly} from '../../src/core/suggest.js'
 
 describe('closestNames', () => {
   const pool = ['DATABASE_URL', 'DB_URL', 'DATABASE_USER', 'API_TOKEN', 'TLS_CERT', 'STAGING_DB']
@@ -19,7 +19,20 @@ describe('closestNames', () => {
     assert.deepEqual(closestNames('QQQQQQQQ', pool), [])
     assert.deepEqual(closestNames('TLS_CERT', pool), [])
     assert.deepEqual(closestNames('A', ['E', 'D', 'C', 'B']), ['B', 'C', 'D'])
-    assert.deepEqual(closestNames('A', ['B', 'C', 'D', 'E'], 1), ['B'])
+    assert.deepEqual(closestNames('A', ['B', 'C', 'D', 'E'], {max: 1}), ['B'])
+  })
+})
+
+describe('closest (commands, topics, flags)', () => {
+  const commands = ['list', 'get', 'set', 'exec', 'audit', 'audit verify']
+
+  it('names the one nearest candidate within a third of the typed length, at least one edit', () => {
+    assert.equal(closest('lst', commands), 'list')
+    assert.equal(closest('LIST', commands), 'list')
+    assert.equal(closest('audit verfy', commands), 'audit verify')
+    assert.equal(closest('gte', commands), undefined) // two edits from get: too far for three letters
+    assert.equal(closest('x', commands), undefined)
+    assert.equal(closest('qqqqqq', commands), undefined)
   })
 })
 
