@@ -2,8 +2,8 @@ import {randomUUID} from 'node:crypto'
 import {existsSync, writeFileSync} from 'node:fs'
 
 import {SecretsError} from '../../errors.js'
-import {requireCapability, type ProviderWith} from '../../providers/capabilities.js'
-import type {SecretProvider} from '../../providers/types.js'
+import {requireCapability, supports, type ProviderWith} from '../../providers/capabilities.js'
+import type {LeaseGrant, SecretProvider} from '../../providers/types.js'
 import type {AuditEvent} from '../audit/log.js'
 import type {Reference} from '../reference.js'
 import {SecretValue} from '../secret-value.js'
@@ -155,6 +155,7 @@ export class StagedRotation {
         : {outcome: current.error.code === 'NOT_FOUND' ? 'not_found' : 'error', code: current.error.code},
     )
     if (!current.ok) throw current.error
+    if (current.lease !== undefined) throw await dynamicRefusal(this.provider, whole, current.lease)
     if (current.version === undefined) {
       throw new SecretsError(
         'UNSUPPORTED',
@@ -312,4 +313,28 @@ async function testPause(file: string | undefined): Promise<void> {
   while (existsSync(file)) {
     await new Promise((r) => setTimeout(r, 20))
   }
+}
+
+/**
+ * UNSUPPORTED for a dynamic credential (Vault made it for this read, under a lease): there is no stored
+ * value to stage, promote or roll back. The lease just obtained is revoked at once.
+ */
+async function dynamicRefusal(provider: SecretProvider, ref: Reference, lease: LeaseGrant): Promise<SecretsError> {
+  let revoked = 'The credential just read was revoked.'
+  try {
+    if (supports(provider, 'leases')) await provider.revokeLease(lease.id)
+  } catch (error) {
+    const why = error instanceof SecretsError ? `[${error.code}] ${error.message.split('\n')[0]}` : String(error)
+    revoked = `The credential just read could not be revoked (${why}); it ends with its TTL.`
+  }
+  return new SecretsError(
+    'UNSUPPORTED',
+    `${ref.raw} is a dynamic credential: Vault makes it anew on each read, under a lease, so there is no stored value to rotate. ${revoked}`,
+    {
+      ref: ref.raw,
+      suggestions: [
+        'Vault rotates it: each read is a new credential. Read it through `secrets exec`, which renews its lease while the command runs and revokes it at the end.',
+      ],
+    },
+  )
 }

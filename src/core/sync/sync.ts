@@ -6,6 +6,7 @@ import {parseReference, type Reference} from '../reference.js'
 import type {SecretValue} from '../secret-value.js'
 import type {Session} from '../session.js'
 import {requireCapability} from '../../providers/capabilities.js'
+import {revokeSessionLeases} from '../lease/manage.js'
 
 /** What `sync` does with one variable: write it anew, overwrite a different value, or leave it. */
 export type SyncStatus = 'add' | 'change' | 'same'
@@ -145,6 +146,7 @@ export async function planSync(session: Session, o: SyncOptions): Promise<SyncPl
     )
   const source = await session.resolve(sources)
   const current = await session.resolve(destinations, {allowMissing: true})
+  if (session.leases.size > 0) throw await refuseDynamic(session)
   const existing = new Map(current.resolved.map((r) => [r.name, r]))
   const values = new Map<string, SecretValue>()
   const hashOf = fingerprinter()
@@ -163,6 +165,28 @@ export async function planSync(session: Session, o: SyncOptions): Promise<SyncPl
   })
   items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   return {from: o.from, to: o.to, items, values}
+}
+
+/**
+ * UNSUPPORTED for a variable read from a dynamic secrets engine: Vault made its credential for this read,
+ * so there is no stored value to copy or compare (a copy would be a credential that dies with its lease).
+ * The leases just obtained are revoked at once.
+ */
+async function refuseDynamic(session: Session): Promise<SecretsError> {
+  const names = [...new Set([...session.leases.values()].flatMap((l) => [...l.names]))].sort()
+  const notes: string[] = []
+  await revokeSessionLeases(session, (m) => notes.push(m))
+  const one = names.length === 1
+  return new SecretsError(
+    'UNSUPPORTED',
+    `${names.join(', ')} ${one ? 'is' : 'are'} read from a dynamic secrets engine: Vault makes ${one ? 'its credential' : 'their credentials'} anew on each read, under a lease, so there is no stored value to sync or compare. The ${one ? 'credential' : 'credentials'} just read ${one ? 'was' : 'were'} revoked.`,
+    {
+      suggestions: [
+        ...notes,
+        'Leave dynamic references out with --only, and read them through `secrets exec`, which renews their leases while the command runs and revokes them at the end.',
+      ],
+    },
+  )
 }
 
 /**
