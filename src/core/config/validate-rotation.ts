@@ -80,7 +80,6 @@ function generatorSpec(v: Validator, p: string[], raw: unknown): GeneratorSpec {
     if (spec.classes !== undefined) v.fail([...p, 'charset'], 'replaces `classes`; give one or the other')
     out.charset = spec.charset
   }
-  if (out.classes !== undefined && out.length !== undefined && out.classes.length > out.length)
-    v.fail([...p, 'length'], 'is shorter than the number of required character classes')
+  // No length check against `classes`: the shortest length (8) exceeds the number of classes (4).
   return out
 }
