@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
+import {GENERATE_LENGTH} from '../../../src/core/config/fields.js'
 import {parseConfig, parseConfigFull} from '../../../src/core/config/load.js'
+import {PASSWORD_CLASSES} from '../../../src/core/config/types.js'
 import {selectEnvironment} from '../../../src/core/config/select.js'
 import {SecretsError} from '../../../src/errors.js'
 
@@ -24,6 +26,10 @@ function rejected(text: string): string {
 }
 
 describe('rotation policy in secrets.yaml', () => {
+  it('the shortest length allowed holds one character of every class (so no length-versus-classes check is needed)', () => {
+    assert.ok(GENERATE_LENGTH.min >= PASSWORD_CLASSES.length)
+  })
+
   it('reads `{ref, rotate}` entries into config.rotation (every in milliseconds) and keeps plain entries working', () => {
     const c = parseConfig(
       `${HEAD}env:
