@@ -43,6 +43,23 @@ if ! node -e '
 fi
 
 prefix="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/secrets-cli"
+bin_dir="$prefix/node_modules/.bin"
+write_outputs() {
+  if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
+    printf 'bin=%s\n' "$bin_dir/secrets" >>"$GITHUB_OUTPUT"
+  fi
+}
+
+# A second use of the action in the same job finds the version the first one installed.
+installed="$(node -e '
+  try { console.log(require(process.argv[1]).version) } catch {}
+' "$prefix/node_modules/$PACKAGE/package.json")"
+if [[ "$version" != latest && "$installed" == "$version" && -x "$bin_dir/secrets" ]]; then
+  echo "$PACKAGE@$version is already installed in $prefix"
+  write_outputs
+  exit 0
+fi
+
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 echo "Installing $PACKAGE@$version into $prefix"
@@ -56,14 +73,11 @@ if ! npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-
 fi
 cat "$log" >&2
 
-bin_dir="$prefix/node_modules/.bin"
 if [[ ! -x "$bin_dir/secrets" ]]; then
   fail 9 "npm installed $PACKAGE@$version, but $bin_dir/secrets is missing."
 fi
 if [[ -n "${GITHUB_PATH:-}" ]]; then
   printf '%s\n' "$bin_dir" >>"$GITHUB_PATH"
 fi
-if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
-  printf 'bin=%s\n' "$bin_dir/secrets" >>"$GITHUB_OUTPUT"
-fi
+write_outputs
 echo "Installed $("$bin_dir/secrets" --version)"

@@ -43,6 +43,8 @@ describe('action.yml', () => {
   it('is a composite action whose every step is a bash script with a name', () => {
     assert.equal(action.runs.using, 'composite')
     assert.ok(steps.length >= 2)
+    // The Marketplace shows at most 125 characters of the description.
+    assert.ok(action.description.length <= 125, `description has ${action.description.length} characters`)
     for (const step of steps) {
       assert.equal(step.shell, 'bash', step.name)
       assert.equal(typeof step.run, 'string', step.name)
@@ -126,7 +128,16 @@ describe('the action, run locally', () => {
     ])
     assert.deepEqual(r.githubPath, [join(prefix, 'node_modules', '.bin')])
     assert.match(r.steps[0].stdout, /^Installing secrets-cli@0\.1\.0 into .*\nInstalled secrets-cli\/0\.1\.0 /)
-    const pinned = runAction(sb, {version: '1.2.3-rc.1', only: 'API_KEY'})
+    // A second use in the same job finds that version installed; another version is installed over it.
+    const again = runAction(sb, {only: 'API_KEY'}, {runner: r.dir})
+    assert.equal(again.code, 0, JSON.stringify(again.steps))
+    assert.equal(again.npmArgs, undefined, 'npm was not called again')
+    assert.equal(again.steps[0].stdout, `secrets-cli@0.1.0 is already installed in ${prefix}\n`)
+    assert.deepEqual(envBlocks(again.githubEnv), [
+      ['API_KEY', API_KEY],
+      ['API_KEY', API_KEY],
+    ])
+    const pinned = runAction(sb, {version: '1.2.3-rc.1', only: 'API_KEY'}, {runner: r.dir})
     assert.equal(pinned.code, 0)
     assert.equal(pinned.npmArgs?.at(-1), 'secrets-cli@1.2.3-rc.1')
   })

@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {delimiter, join, resolve} from 'node:path'
 import {parse} from 'yaml'
 
@@ -63,18 +63,23 @@ case "$FAKE_NPM" in
   e404) echo 'npm error code E404' >&2; echo 'npm error 404 Not Found - GET .../secrets-cli - Not found' >&2; exit 1 ;;
   offline) echo 'npm error code ECONNREFUSED' >&2; exit 1 ;;
 esac
-while [ "$#" -gt 0 ]; do
-  if [ "$1" = --prefix ]; then prefix="$2"; fi
-  shift
+for arg; do
+  if [ "$last" = --prefix ]; then prefix="$arg"; fi
+  last="$arg"
 done
-mkdir -p "$prefix/node_modules/.bin"
+mkdir -p "$prefix/node_modules/.bin" "$prefix/node_modules/secrets-cli"
+for spec; do :; done
+printf '{"name": "secrets-cli", "version": "%s"}\n' "\${spec#secrets-cli@}" > "$prefix/node_modules/secrets-cli/package.json"
 printf '#!/bin/sh\\nexec "%s" "%s" "$@"\\n' "$FAKE_NODE" "$FAKE_BIN" > "$prefix/node_modules/.bin/secrets"
 chmod 755 "$prefix/node_modules/.bin/secrets"
 `
 
-/** A new runner's files and the stand-ins on PATH (npm, and optionally a node that reports another version). */
-function runnerFiles(sb: Sandbox, nodeVersion?: string) {
-  const dir = mkdtempSync(join(sb.root, 'runner-'))
+/**
+ * A runner's files and the stand-ins on PATH (npm, and optionally a node that reports another version):
+ * a new runner, or the one of an earlier run (a later use of the action in the same job).
+ */
+function runnerFiles(sb: Sandbox, nodeVersion?: string, reuse?: string) {
+  const dir = reuse ?? mkdtempSync(join(sb.root, 'runner-'))
   const fakebin = join(dir, 'fakebin')
   mkdirSync(join(dir, 'temp'), {recursive: true})
   mkdirSync(fakebin, {recursive: true})
@@ -86,7 +91,8 @@ function runnerFiles(sb: Sandbox, nodeVersion?: string) {
     chmodSync(join(fakebin, 'node'), 0o755)
   }
   const files = {env: join(dir, 'github_env'), path: join(dir, 'github_path'), npmArgs: join(dir, 'npm-args')}
-  for (const f of [files.env, files.path]) writeFileSync(f, '')
+  if (reuse === undefined) for (const f of [files.env, files.path]) writeFileSync(f, '')
+  rmSync(files.npmArgs, {force: true})
   return {dir, fakebin, files}
 }
 
@@ -116,12 +122,12 @@ function readOutputs(file: string): Record<string, string> {
 export function runAction(
   sb: Sandbox,
   inputs: Record<string, string>,
-  o: {npm?: FakeNpm; jobEnv?: Record<string, string>; nodeVersion?: string} = {},
+  o: {npm?: FakeNpm; jobEnv?: Record<string, string>; nodeVersion?: string; runner?: string} = {},
 ): ActionRun {
   const action = readAction()
   for (const name of Object.keys(inputs)) if (!(name in action.inputs)) throw new Error(`no input ${name}`)
   const value = (name: string) => inputs[name] ?? action.inputs[name]?.default ?? ''
-  const {dir, fakebin, files} = runnerFiles(sb, o.nodeVersion)
+  const {dir, fakebin, files} = runnerFiles(sb, o.nodeVersion, o.runner)
   const outputs: Record<string, Record<string, string>> = {}
   const evaluate = (text: string) =>
     text.replaceAll(/\$\{\{\s*([\s\S]*?)\s*\}\}/g, (_, expr: string) => {
