@@ -241,7 +241,10 @@ class ConfigValidator extends Validator {
         this.onlyKeys(p, value, FILE_ENTRY_FIELDS)
         if (value.template !== undefined) {
           if (value.params !== undefined)
-            this.fail([...p, 'params'], 'goes with `ref:` (the parameters of a dynamic credential), not with a template')
+            this.fail(
+              [...p, 'params'],
+              'goes with `ref:` (the parameters of a dynamic credential), not with a template',
+            )
           if (value.ref !== undefined)
             this.fail(
               [...p, 'template'],
@@ -329,12 +332,7 @@ class ConfigValidator extends Validator {
    * only on a provider kind that takes them (its spec's `entryParams`), and never naming a parameter the
    * reference's query already gives. Whether the path is a dynamic one is known only when it is read.
    */
-  private withParams(
-    p: string[],
-    raw: unknown,
-    ref: Reference,
-    providers: Map<string, ProviderConfig>,
-  ): Reference {
+  private withParams(p: string[], raw: unknown, ref: Reference, providers: Map<string, ProviderConfig>): Reference {
     if (raw === undefined || raw === null) return ref
     const at = [...p, 'params']
     const type = providers.get(ref.alias)!.type
