@@ -272,7 +272,7 @@ class ConfigValidator extends Validator {
       }
       if (template === undefined && typeof refText !== 'string')
         this.fail(
-          isPlainObject(value) ? [...p, 'ref'] : p,
+          p.concat(isPlainObject(value) ? ['ref'] : []),
           'must be a reference string such as `local://TLS_CERT` (secret values never go in this file)',
         )
       const clash = fileNames.get(fileName)
@@ -282,16 +282,11 @@ class ConfigValidator extends Validator {
           `writes the file ${JSON.stringify(fileName)}, as ${clash} does; give one of them another \`name:\``,
         )
       fileNames.set(fileName, name)
+      const refAt = isPlainObject(value) ? [...p, 'ref'] : p
+      const params = isPlainObject(value) ? value.params : undefined
       const source =
         template === undefined
-          ? {
-              ref: this.withParams(
-                p,
-                isPlainObject(value) ? value.params : undefined,
-                this.reference(isPlainObject(value) ? [...p, 'ref'] : p, refText as string, providers),
-                providers,
-              ),
-            }
+          ? {ref: this.withParams(p, params, this.reference(refAt, refText as string, providers), providers)}
           : {template}
       out.set(name, this.withLine({name, ...source, mode, fileName}, p))
     }
