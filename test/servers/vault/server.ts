@@ -45,7 +45,7 @@ import {Duplex} from 'node:stream'
 import {createServer as createTlsServer} from 'node:tls'
 
 import {Faults, type ServerFault} from '../faults.js'
-import {DatabaseEngine, LeaseError, type DatabaseRole} from './dynamic.js'
+import {DatabaseEngine, LeaseError, type DatabaseBackend, type DatabaseRole} from './dynamic.js'
 import {PkiEngine, type PkiRole} from './pki-engine.js'
 import type {TestPki} from './pki.js'
 
@@ -306,7 +306,10 @@ export class VaultTestServer {
   async close(): Promise<void> {
     for (const b of this.barriers) for (const w of b.waiting) w()
     for (const socket of this.sockets) socket.destroy()
-    for (const m of this.mounts.values()) m.pki?.close()
+    for (const m of this.mounts.values()) {
+      m.pki?.close()
+      m.database?.close()
+    }
     await new Promise<void>((resolve) => this.listener.close(() => resolve()))
   }
 
@@ -328,8 +331,8 @@ export class VaultTestServer {
   }
 
   /** `vault secrets enable -path=<path> database` with roles (TTLs in seconds); returns the engine to inspect. */
-  mountDatabase(path: string, roles: Record<string, DatabaseRole>): DatabaseEngine {
-    const engine = new DatabaseEngine(path)
+  mountDatabase(path: string, roles: Record<string, DatabaseRole>, backend?: DatabaseBackend): DatabaseEngine {
+    const engine = new DatabaseEngine(path, backend)
     for (const [name, role] of Object.entries(roles)) engine.roles.set(name, role)
     this.mounts.set(`${path}/`, {
       path: `${path}/`,
@@ -909,18 +912,18 @@ export class VaultTestServer {
 
   // ---- dynamic secrets
 
-  private database(
+  private async database(
     entry: TokenEntry,
     engine: DatabaseEngine,
     method: string,
     path: string,
     rest: string,
-  ): {status?: number; body: unknown} {
+  ): Promise<{status?: number; body: unknown}> {
     const creds = /^creds\/([^/]+)$/.exec(rest)
     if (!creds || method !== 'GET') throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
     this.authorize(entry, path, 'read')
     try {
-      return {body: engine.creds(creds[1], randomUUID())}
+      return {body: await engine.creds(creds[1], randomUUID())}
     } catch (error) {
       if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
       throw error
@@ -969,7 +972,11 @@ export class VaultTestServer {
     return m?.database ?? m?.pki
   }
 
-  private sysLeases(entry: TokenEntry, path: string, body: Record<string, any>): {status?: number; body: unknown} {
+  private async sysLeases(
+    entry: TokenEntry,
+    path: string,
+    body: Record<string, any>,
+  ): Promise<{status?: number; body: unknown}> {
     const op = path.slice('sys/leases/'.length)
     if (op !== 'renew' && op !== 'revoke' && op !== 'lookup')
       throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
@@ -979,7 +986,7 @@ export class VaultTestServer {
     const engine = this.leaseEngine(id)
     try {
       if (op === 'revoke') {
-        engine?.revoke(id)
+        await engine?.revoke(id)
         return {status: 204, body: undefined}
       }
       if (engine === undefined) throw new LeaseError(400, [op === 'renew' ? 'lease not found' : 'invalid lease'])
