@@ -67,13 +67,13 @@ describe('dynamic secrets that need a write: Vault pki/issue with parameters fro
     sb.cleanup()
   })
 
-  it('certificate, private key and CA from one issue (params: on env and files entries); revoked when the child exits', async () => {
+  it('certificate, private key and CA from one issue (params: in any order, or the query, on env and files entries); revoked when the child exits', async () => {
     yaml([
       'env:',
       '  TLS_CERT: {ref: "vault://pki/issue/web#certificate", params: {common_name: app.internal, ttl: 300}}',
       'files:',
       '  TLS_KEY: {ref: "vault://pki/issue/web#private_key", params: {ttl: 300, common_name: app.internal}}',
-      '  TLS_CA: {ref: "vault://pki/issue/web#issuing_ca", params: {common_name: app.internal, ttl: 300}}',
+      '  TLS_CA: "vault://pki/issue/web?ttl=300&common_name=app.internal#issuing_ca"',
     ])
     const r = await run(['exec', '--', process.execPath, '-e', CHECK(got)])
     assert.equal(r.code, 0, r.stderr)
@@ -153,6 +153,10 @@ describe('dynamic secrets that need a write: Vault pki/issue with parameters fro
       /→ Fix the parameters, given in the reference's query \(\?common_name=\.\.\.\) or under `params:`/,
     )
     assert.ok(!existsSync(ran), 'the child ran')
+    assert.equal(pki.leases.size, 0)
+    const versioned = await run(['get', 'vault://pki/issue/web?common_name=app.internal&version=2#certificate'])
+    assert.equal(versioned.code, 10, versioned.stderr)
+    assert.match(versioned.stderr, /asks for a version, but dynamic credentials have none/)
     assert.equal(pki.leases.size, 0)
     const none = await run(['get', 'vault://pki/issue/web#certificate'])
     assert.equal(none.code, 2, none.stderr)

@@ -28,9 +28,13 @@ export interface DynamicRequest {
   write: boolean
 }
 
-/** The parameters in a canonical order: two references with the same ones share one credential. */
+/**
+ * The parameters in a canonical order and as text (`?ttl=300` and `params: {ttl: 300}` are one value to
+ * Vault): two references with the same ones share one credential.
+ */
 export function requestKey(request: Readonly<Record<string, EntryParam>>): string {
-  return JSON.stringify(Object.entries(request).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  const entries = Object.entries(request).map(([k, v]) => [k, String(v)])
+  return JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
 
 /**
