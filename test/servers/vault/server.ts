@@ -15,7 +15,8 @@
  * - `auth/token/lookup-self`, `renew-self`, `revoke-self`; `sys/health`; `sys/internal/ui/mounts[/path]`.
  * - Transit `keys`, `encrypt` and `decrypt` (AES-256-GCM, `vault:v1:` ciphertexts).
  * - A PKI secrets engine (`issue/<role>` issues a real certificate per write, under a lease; see
- *   pki-engine.ts) and `sys/capabilities-self` (the token's capabilities on each of `paths`).
+ *   pki-engine.ts), an AWS engine's `sts/<role>` (aws-engine.ts) and `sys/capabilities-self` (the
+ *   token's capabilities on each of `paths`).
  * - A database secrets engine (`creds/<role>` mints a credential per read, under a lease) and
  *   `sys/leases/renew`, `revoke` and `lookup` (see dynamic.ts).
  * - Audit devices: `sys/audit` (list), `sys/audit/<path>` (enable a `file` device, disable) and
@@ -47,6 +48,7 @@ import {createServer as createTlsServer} from 'node:tls'
 import {Faults, type ServerFault} from '../faults.js'
 import {DatabaseEngine, LeaseError, type DatabaseBackend, type DatabaseRole} from './dynamic.js'
 import {PkiEngine, type PkiRole} from './pki-engine.js'
+import {AwsEngine, type AwsStsRole} from './aws-engine.js'
 import type {TestPki} from './pki.js'
 
 export type Capability = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'sudo' | 'deny'
@@ -86,9 +88,10 @@ interface KvV2Secret {
 
 interface Mount {
   path: string
-  type: 'kv' | 'transit' | 'database' | 'pki'
+  type: 'kv' | 'transit' | 'database' | 'pki' | 'aws'
   database?: DatabaseEngine
   pki?: PkiEngine
+  aws?: AwsEngine
   version?: 1 | 2
   accessor: string
   uuid: string
@@ -358,6 +361,25 @@ export class VaultTestServer {
       type: 'pki',
       pki: engine,
       accessor: `pki_${randomBytes(4).toString('hex')}`,
+      uuid: randomUUID(),
+      casRequired: false,
+      maxVersions: 0,
+      kv1: new Map(),
+      kv2: new Map(),
+      transit: new Map(),
+    })
+    return engine
+  }
+
+  /** `vault secrets enable -path=<path> aws` with STS roles (TTLs in seconds); returns the engine to inspect. */
+  mountAws(path: string, roles: Record<string, AwsStsRole>): AwsEngine {
+    const engine = new AwsEngine(path)
+    for (const [name, role] of Object.entries(roles)) engine.roles.set(name, role)
+    this.mounts.set(`${path}/`, {
+      path: `${path}/`,
+      type: 'aws',
+      aws: engine,
+      accessor: `aws_${randomBytes(4).toString('hex')}`,
       uuid: randomUUID(),
       casRequired: false,
       maxVersions: 0,
@@ -901,6 +923,7 @@ export class VaultTestServer {
     const m = this.mountFor(path)
     if (m?.database) return this.database(entry, m.database, method, path, path.slice(m.path.length))
     if (m?.pki) return this.pki(entry, m.pki, method, path, path.slice(m.path.length), body)
+    if (m?.aws) return this.awsSts(entry, m.aws, method, path, path.slice(m.path.length), query, body)
     if (!m) {
       this.authorize(entry, path, method === 'GET' ? 'read' : 'update')
       throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
@@ -951,6 +974,28 @@ export class VaultTestServer {
     }
   }
 
+  private awsSts(
+    entry: TokenEntry,
+    engine: AwsEngine,
+    method: string,
+    path: string,
+    rest: string,
+    query: URLSearchParams,
+    body: Record<string, any>,
+  ): {status?: number; body: unknown} {
+    const sts = /^sts\/([^/]+)$/.exec(rest)
+    if (!sts || !['GET', 'POST', 'PUT'].includes(method))
+      throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
+    this.authorize(entry, path, method === 'GET' ? 'read' : 'update')
+    const params = method === 'GET' ? Object.fromEntries(query) : body
+    try {
+      return {body: engine.sts(sts[1], params, randomUUID())}
+    } catch (error) {
+      if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
+      throw error
+    }
+  }
+
   /** `sys/capabilities-self {paths}`: each path's capabilities (`deny` for none, `root` for a root token). */
   private capabilitiesSelf(entry: TokenEntry, body: Record<string, any>): {body: unknown} {
     this.authorize(entry, 'sys/capabilities-self', 'update')
@@ -967,9 +1012,9 @@ export class VaultTestServer {
   }
 
   /** The engine a lease id belongs to (lease ids start with the mount path). */
-  private leaseEngine(id: string): DatabaseEngine | PkiEngine | undefined {
-    const m = [...this.mounts.values()].find((x) => (x.database || x.pki) && id.startsWith(x.path))
-    return m?.database ?? m?.pki
+  private leaseEngine(id: string): DatabaseEngine | PkiEngine | AwsEngine | undefined {
+    const m = [...this.mounts.values()].find((x) => (x.database || x.pki || x.aws) && id.startsWith(x.path))
+    return m?.database ?? m?.pki ?? m?.aws
   }
 
   private async sysLeases(

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {after, before, beforeEach, describe, it} from 'node:test'
 
 import {Sandbox, type RunResult} from '../helpers/cli.js'
+import type {AwsEngine} from '../servers/vault/aws-engine.js'
 import type {IssuedCertificate, PkiEngine} from '../servers/vault/pki-engine.js'
 import {VaultTestServer} from '../servers/vault/server.js'
 
@@ -20,10 +21,11 @@ const CHECK = (out: string): string =>
 
 const revokedWhileLive = (l: IssuedCertificate): boolean | undefined => l.revoked?.whileLive
 
-describe('dynamic secrets that need a write: Vault pki/issue with parameters from params: or the query', () => {
+describe('dynamic secrets that need a write: Vault pki/issue and aws/sts with parameters from params: or the query', () => {
   const sb = new Sandbox()
   let server: VaultTestServer
   let pki: PkiEngine
+  let aws: AwsEngine
   const got = join(sb.root, 'verdict.json')
   const ledger = join(sb.home, '.local', 'state', 'secrets', 'leases.json')
   const run = sb.runner(() => ({VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken}))
@@ -56,10 +58,14 @@ describe('dynamic secrets that need a write: Vault pki/issue with parameters fro
       web: {ttl: 600, maxTtl: 3600, allowedDomains: ['app.internal'], allowSubdomains: true},
     })
     server.mountKv('secret', 2)
+    aws = server.mountAws('aws', {
+      deploy: {roleArns: ['arn:aws:iam::123456789012:role/deploy'], defaultStsTtl: 3600, maxStsTtl: 7200},
+    })
     await sb.init()
   })
   beforeEach(() => {
     pki.leases.clear()
+    aws.leases.clear()
     server.resetCounters()
   })
   after(async () => {
@@ -130,6 +136,33 @@ describe('dynamic secrets that need a write: Vault pki/issue with parameters fro
     assert.equal(revokedWhileLive(cert), true)
     assert.deepEqual(ledgerEntries(), [])
     noKey(g, revoke)
+  })
+
+  it('aws/sts: with params: one POST for the three keys of one credential; without parameters a GET', async () => {
+    yaml([
+      'env:',
+      '  AWS_ACCESS_KEY_ID: {ref: "vault://aws/sts/deploy#access_key", params: {ttl: 15m}}',
+      '  AWS_SECRET_ACCESS_KEY: {ref: "vault://aws/sts/deploy#secret_key", params: {ttl: 15m}}',
+      '  AWS_SESSION_TOKEN: {ref: "vault://aws/sts/deploy#security_token", params: {ttl: 15m}}',
+    ])
+    const out = join(sb.root, 'aws.json')
+    const child = `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify([process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY, process.env.AWS_SESSION_TOKEN]))`
+    const r = await run(['exec', '--', process.execPath, '-e', child])
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual([server.count('POST aws/sts/deploy'), server.count('GET aws/sts/deploy')], [1, 0])
+    const [cred] = aws.leases.values()
+    assert.deepEqual(cred.request, {ttl: '15m'})
+    assert.equal(cred.expires - cred.issued, 900_000)
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), [cred.accessKey, cred.secretKey, cred.securityToken])
+    assert.equal(cred.revoked?.whileLive, true)
+    for (const text of [r.stdout, r.stderr, sb.auditText()]) assert.ok(!text.includes(cred.secretKey))
+
+    yaml(['env: {}'])
+    const g = await run(['get', 'vault://aws/sts/deploy#arn'])
+    assert.equal(g.code, 0, g.stderr)
+    assert.deepEqual([server.count('POST aws/sts/deploy'), server.count('GET aws/sts/deploy')], [1, 1])
+    assert.equal(g.stdout, 'arn:aws:sts::123456789012:assumed-role/deploy/vault-deploy')
+    assert.equal((await run(['lease', 'revoke', '--all'])).code, 0)
   })
 
   it("Vault's refusal of the parameters is reported with its reason; nothing starts, nothing is issued", async () => {
