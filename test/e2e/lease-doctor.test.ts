@@ -92,7 +92,10 @@ describe('doctor: may the token make each dynamic credential, and renew and revo
       ['DB_USER', 'warn', null],
       ['TLS_CERT', 'warn', null],
     ])
-    assert.match(j.variables[0].message!, /^not read: a read would make a credential this token could not revoke/)
+    assert.equal(
+      j.variables[0].message,
+      'not read: a read would make a credential this token could not revoke (see `leases vault`)',
+    )
     assert.equal(db.leases.size + pki.leases.size, 0, 'doctor made a credential it could not revoke')
     assert.equal(server.count('GET database/creds/app') + server.count('POST pki/issue/web'), 0)
   })
@@ -118,5 +121,28 @@ describe('doctor: may the token make each dynamic credential, and renew and revo
     assert.match(human.stdout, /^FAIL {2}leases vault {6,}The Vault token may not renew its leases/m)
     assert.match(human.stdout, /^FAIL {2}variable DB_USER .*\[PERMISSION_DENIED\]$/m)
     assert.match(human.stdout, /^ok {4}variable TLS_CERT /m)
+  })
+
+  it("what doctor warns of, under exec: the revocation fails on stderr, the exit status stays the child's, the ledger keeps the lease", async () => {
+    server.policy('no-revoke', {'database/creds/app': ['read'], 'pki/issue/web': ['update']})
+    const env = {VAULT_ADDR: server.url, VAULT_TOKEN: server.createToken(['no-revoke'])}
+    const r = await sb.run(['exec', '--', process.execPath, '-e', 'process.exit(7)'], {env})
+    assert.equal(r.code, 7, r.stderr)
+    assert.equal(db.leases.size, 1)
+    assert.equal([...db.leases.values()][0].revoked, undefined)
+    assert.match(
+      r.stderr,
+      /Could not revoke the lease of .*\[PERMISSION_DENIED\] Vault denied update on sys\/leases\/revoke: .*permission denied; it stays in the ledger/,
+    )
+    const list = await sb.run(['lease', 'list', '--json'], {env})
+    assert.deepEqual((JSON.parse(list.stdout).leases as Array<{path: string}>).map((l) => l.path).sort(), [
+      'database/creds/app',
+      'pki/issue/web',
+    ])
+    const revoke = await sb.run(['lease', 'revoke', '--all'], {
+      env: {VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken},
+    })
+    assert.equal(revoke.code, 0, revoke.stderr)
+    assert.equal([...db.leases.values()][0].revoked?.whileLive, true)
   })
 })

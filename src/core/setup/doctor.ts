@@ -120,7 +120,7 @@ function asSecretsError(error: unknown): SecretsError {
 export async function checkEnvironments(
   session: Session,
   environments: Array<string | undefined>,
-  unread: Map<Reference, SecretsError> = new Map(),
+  unread: ReadonlySet<Reference> = new Set(),
 ): Promise<EnvironmentReport[]> {
   const reports: EnvironmentReport[] = []
   for (const env of environments) {
@@ -131,10 +131,9 @@ export async function checkEnvironments(
     try {
       refs = await session.references(env)
       for (const [name, ref] of refs) {
-        const why = unread.get(ref)
-        if (why === undefined) continue
+        if (!unread.has(ref)) continue
         refs.delete(name)
-        const message = `not read: a read would make a credential this token could not revoke (${why.message.split(' (')[0]})`
+        const message = `not read: a read would make a credential this token could not revoke (see \`leases ${ref.alias}\`)`
         report.variables.push({environment, name, ref: ref.raw, provider: ref.alias, status: 'warn', message})
       }
       const {resolved, failed} = await session.tryResolve(refs)
@@ -192,14 +191,14 @@ export async function checkLeases(
   session: Session,
   environments: Array<string | undefined>,
   checks: Check[],
-): Promise<{checks: Check[]; unread: Map<Reference, SecretsError>}> {
+): Promise<{checks: Check[]; unread: Set<Reference>}> {
   const byAlias = new Map<string, Set<Reference>>()
   for (const env of environments) {
     const refs = await session.references(env).catch(() => new Map<string, Reference>())
     for (const ref of refs.values()) byAlias.set(ref.alias, (byAlias.get(ref.alias) ?? new Set()).add(ref))
   }
   const out: Check[] = []
-  const unread = new Map<Reference, SecretsError>()
+  const unread = new Set<Reference>()
   for (const [alias, refs] of byAlias) {
     if (checks.find((c) => c.name === `provider ${alias}`)?.status !== 'ok') continue
     const provider = await session.provider(alias)
@@ -220,7 +219,7 @@ export async function checkLeases(
     }
     if (access.dynamic.length === 0) continue
     const problems = [access.leases, ...access.dynamic.map((d) => d.problem)].filter((p) => p !== undefined)
-    if (!access.canRevoke && access.leases) for (const d of access.dynamic) unread.set(d.ref, access.leases)
+    if (!access.canRevoke) for (const d of access.dynamic) unread.add(d.ref)
     out.push(
       problems.length === 0
         ? {name: `leases ${alias}`, status: 'ok', detail: access.summary}

@@ -40,7 +40,7 @@ async function dynamicOnes(v: VaultHost, refs: Reference[]): Promise<Array<{ref:
 /** `sys/capabilities-self` for `paths`: each path's capabilities. */
 async function capabilitiesSelf(v: VaultHost, paths: string[]): Promise<Record<string, string[] | undefined>> {
   const res = (await v.call(() => v.client.write('sys/capabilities-self', {paths}), {
-    op: 'ask the capabilities of its token at',
+    op: 'update',
     path: 'sys/capabilities-self',
     capability: 'update',
   })) as {data?: Record<string, unknown>} & Record<string, unknown>

@@ -113,7 +113,7 @@ export async function renewLease(
 ): Promise<{duration: number; renewable: boolean}> {
   await v.authenticated()
   const res = (await v.call(() => v.client.write('sys/leases/renew', {lease_id: id, increment}), {
-    op: 'renew the lease of',
+    op: 'update',
     path: 'sys/leases/renew',
     capability: 'update',
   })) as {lease_duration?: number; renewable?: boolean} | undefined
@@ -127,7 +127,7 @@ export async function renewLease(
 export async function revokeLease(v: DynamicHost, id: string): Promise<void> {
   await v.authenticated()
   await v.call(() => v.client.write('sys/leases/revoke', {lease_id: id}), {
-    op: 'revoke the lease of',
+    op: 'update',
     path: 'sys/leases/revoke',
     capability: 'update',
   })
