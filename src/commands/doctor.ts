@@ -3,13 +3,13 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand} from '../cli/base-command.js'
 import {errorText} from '../cli/render-error.js'
 import {terminalSafe} from '../cli/output.js'
-import {checkEnvironments, runDoctor, type Check, type VariableStatus} from '../core/setup/doctor.js'
+import {checkEnvironments, checkLeases, runDoctor, type Check, type VariableStatus} from '../core/setup/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary =
     'Check the config, your identity, every provider, the audit log, and that every variable resolves.'
 
-  static override description = `Runs every check even when one fails. Then resolves every variable and \`files:\` entry of the selected environment (--env / SECRETS_ENV; --all-envs: the base env: and every environment) as \`exec\` would, without printing a value, and reports each failure with the fixes \`exec\` would print. Exits 0 when all pass, otherwise with the exit code of the first failure.`
+  static override description = `Runs every check even when one fails. Then resolves every variable and \`files:\` entry of the selected environment (--env / SECRETS_ENV; --all-envs: the base env: and every environment) as \`exec\` would, without printing a value, and reports each failure with the fixes \`exec\` would print. For Vault dynamic paths it first asks \`sys/capabilities-self\` whether the token may make each credential and renew and revoke its leases, and reads none it could not revoke. Exits 0 when all pass, otherwise with the exit code of the first failure.`
 
   static override examples = [
     '<%= config.bin %> doctor',
@@ -30,7 +30,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const environments = this.flags['all-envs']
       ? [undefined, ...(config?.status === 'ok' ? session.config.environments.keys() : [])]
       : [this.flags.env === '' ? undefined : this.flags.env]
-    const reports = config?.status === 'ok' ? await checkEnvironments(session, environments) : []
+    const leases = config?.status === 'ok' ? await checkLeases(session, environments, checks) : undefined
+    if (leases) checks.push(...leases.checks)
+    const reports = config?.status === 'ok' ? await checkEnvironments(session, environments, leases?.unread) : []
     for (const r of reports) if (r.failure) checks.push(r.failure)
     const variables = reports.flatMap((r) => r.variables)
     const c = this.chalk

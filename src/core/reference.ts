@@ -10,7 +10,15 @@ export interface Reference {
   params: Record<string, string>
   /** The reference exactly as written. */
   raw: string
+  /**
+   * The `params:` of the secrets.yaml entry that holds the reference: the parameters of the write that
+   * issues a dynamic credential (Vault `pki/issue/<role>`). Never shares a name with `params`.
+   */
+  entryParams?: Readonly<Record<string, EntryParam>>
 }
+
+/** One value under an entry's `params:`. */
+export type EntryParam = string | number | boolean
 
 export const ALIAS_PATTERN = /^[a-z][a-z0-9-]*$/
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/

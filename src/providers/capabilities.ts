@@ -24,7 +24,7 @@ export const CAPABILITY_METHODS = {
   /** The service's own rotation (`secrets rotate --native`). */
   nativeRotation: ['startNativeRotation', 'versions'],
   /** Credentials under a lease (Vault dynamic secrets): renewed while `exec` runs, revoked at its end. */
-  leases: ['renewLease', 'revokeLease'],
+  leases: ['renewLease', 'revokeLease', 'leaseAccess'],
 } as const satisfies Record<string, ReadonlyArray<keyof SecretProvider>>
 
 export type Capability = keyof typeof CAPABILITY_METHODS

@@ -40,6 +40,11 @@ export interface ProviderSpec<S extends SettingsSchema = SettingsSchema> {
   readonly credentialHint: string
   readonly keyServices: readonly KeyServiceSpec[]
   readonly trail?: TrailSpec
+  /**
+   * What a secrets.yaml entry's `params:` means for this kind, when it takes them (Vault: the parameters
+   * of a write that issues a credential, e.g. `pki/issue/<role>`); kinds without it refuse `params:`.
+   */
+  readonly entryParams?: string
   /** The npm packages (or `@scope/*` patterns) its code loads at run time; the build keeps them external. */
   readonly sdkPackages: readonly string[]
   /** The provider's documentation page. */

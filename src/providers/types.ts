@@ -44,6 +44,18 @@ export interface LeaseGrant {
   path: string
 }
 
+/** What `leaseAccess` found; problems are PERMISSION_DENIED errors whose message names the policy to add. */
+export interface LeaseAccess {
+  /** The dynamic references among those asked, each with what keeps it from being made, if anything. */
+  dynamic: Array<{ref: Reference; problem?: SecretsError}>
+  /** The credentials may not renew or may not revoke their leases (undefined: they may do both). */
+  leases?: SecretsError
+  /** Whether a credential made now could be revoked (false: `doctor` must not make one). */
+  canRevoke: boolean
+  /** One line for `doctor` when all is well. */
+  summary: string
+}
+
 /** The outcome of reading one reference: the value, or the error for that reference alone. */
 export type ReadOutcome =
   | {
@@ -124,6 +136,11 @@ export interface SecretProvider {
   renewLease?(id: string, increment: number): Promise<{duration: number; renewable: boolean}>
   /** End a lease and the credential under it at once (capability `leases`). */
   revokeLease?(id: string): Promise<void>
+  /**
+   * For `doctor` (capability `leases`): which of `refs` are dynamic, and whether the credentials may
+   * make each (read, or write) and renew and revoke their leases, asked without making a credential.
+   */
+  leaseAccess?(refs: Reference[]): Promise<LeaseAccess>
   /** Health check for `secrets doctor`: resolves with a one-line summary, or throws. */
   check(): Promise<string>
   close?(): Promise<void>

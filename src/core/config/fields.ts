@@ -2,8 +2,10 @@
 // the two cannot disagree on what a section may hold.
 
 export const TOP_LEVEL_FIELDS = ['version', 'providers', 'env', 'files', 'environments', 'cache'] as const
-export const ENV_ENTRY_FIELDS = ['ref', 'rotate'] as const
-export const FILE_ENTRY_FIELDS = ['ref', 'template', 'mode', 'name'] as const
+export const ENV_ENTRY_FIELDS = ['ref', 'rotate', 'params'] as const
+export const FILE_ENTRY_FIELDS = ['ref', 'template', 'mode', 'name', 'params'] as const
+/** The names under an entry's `params:` (a Vault request's field names). */
+export const ENTRY_PARAM_NAME = /^[a-z][a-z0-9_]*$/
 export const ENVIRONMENT_FIELDS = ['env', 'files'] as const
 export const CACHE_FIELDS = ['maxAge'] as const
 export const ROTATE_FIELDS = ['every', 'generate', 'verify'] as const

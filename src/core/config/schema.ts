@@ -3,6 +3,7 @@ import {ALIAS_PATTERN, ENV_NAME_PATTERN} from '../reference.js'
 import {
   CACHE_FIELDS,
   CREDENTIAL_KEYS,
+  ENTRY_PARAM_NAME,
   ENV_ENTRY_FIELDS,
   ENVIRONMENT_FIELDS,
   ENVIRONMENT_NAME_PATTERN,
@@ -84,6 +85,7 @@ function provider(): Schema {
 }
 
 const reference = {$ref: '#/$defs/reference'}
+const entryParams = {$ref: '#/$defs/params'}
 const duration = {$ref: '#/$defs/duration'}
 const variableName = {pattern: ENV_NAME_PATTERN.source, not: {pattern: '^SECRETS_'}}
 
@@ -124,6 +126,7 @@ function envMap(): Schema {
         propertyNames: {enum: [...ENV_ENTRY_FIELDS]},
         properties: {
           ref: reference,
+          params: entryParams,
           rotate: nullable({
             type: 'object',
             additionalProperties: false,
@@ -154,7 +157,11 @@ function fileMap(): Schema {
     properties: {...source, ...common},
   })
   const entry = {
-    anyOf: [reference, object({ref: reference}, 'ref'), object({template: {type: 'string', minLength: 1}}, 'template')],
+    anyOf: [
+      reference,
+      object({ref: reference, params: entryParams}, 'ref'),
+      object({template: {type: 'string', minLength: 1}}, 'template'),
+    ],
   }
   return nullable(mapping(entry, variableName))
 }
@@ -192,6 +199,14 @@ export function configSchema(): Schema {
       settingName: {pattern: noneOf(CREDENTIAL_KEYS), description: 'credentials never go in secrets.yaml'},
       reference: {type: 'string', pattern: REFERENCE_PATTERN, description: 'alias://path[#field][?key=value&...]'},
       duration: {type: 'string', pattern: DURATION_PATTERN, description: 'e.g. 30d, 12h, 1w2d'},
+      params: {
+        type: 'object',
+        minProperties: 1,
+        propertyNames: {pattern: ENTRY_PARAM_NAME.source, allOf: [NOT_A_CREDENTIAL]},
+        additionalProperties: {type: ['string', 'number', 'boolean']},
+        description:
+          'Vault only: the parameters of the write that issues a dynamic credential, e.g. {common_name: app.internal}',
+      },
       generate: generate(),
       env: envMap(),
       files: fileMap(),

@@ -3,13 +3,14 @@ import {dirname, resolve} from 'node:path'
 import {SecretsError} from '../../errors.js'
 import {PROVIDER_TYPES} from '../../providers/registry.js'
 import {parseDuration} from '../lib/time.js'
-import {ALIAS_PATTERN, ENV_NAME_PATTERN, parseReference, type Reference} from '../reference.js'
+import {ALIAS_PATTERN, ENV_NAME_PATTERN, parseReference, type EntryParam, type Reference} from '../reference.js'
 import {isEntries, isOneOf, type SettingKind, type SettingsSchema} from './settings-schema.js'
 import type {EnvEntry, FileEntry, ProjectConfig, ProviderConfig, RotationPolicy} from './types.js'
 import {rotationPolicy} from './validate-rotation.js'
 import {
   CACHE_FIELDS,
   CREDENTIAL_KEYS,
+  ENTRY_PARAM_NAME,
   ENV_ENTRY_FIELDS,
   ENVIRONMENT_FIELDS,
   ENVIRONMENT_NAME_PATTERN,
@@ -162,7 +163,7 @@ class ConfigValidator extends Validator {
             [...p, 'ref'],
             'must be a reference string such as `local://NAME` (secret values never go in this file)',
           )
-        const ref = this.reference([...p, 'ref'], value.ref, providers)
+        const ref = this.withParams(p, value.params, this.reference([...p, 'ref'], value.ref, providers), providers)
         const rotate =
           value.rotate === undefined || value.rotate === null
             ? undefined
@@ -239,6 +240,11 @@ class ConfigValidator extends Validator {
       if (isPlainObject(value)) {
         this.onlyKeys(p, value, FILE_ENTRY_FIELDS)
         if (value.template !== undefined) {
+          if (value.params !== undefined)
+            this.fail(
+              [...p, 'params'],
+              'goes with `ref:` (the parameters of a dynamic credential), not with a template',
+            )
           if (value.ref !== undefined)
             this.fail(
               [...p, 'template'],
@@ -266,7 +272,7 @@ class ConfigValidator extends Validator {
       }
       if (template === undefined && typeof refText !== 'string')
         this.fail(
-          isPlainObject(value) ? [...p, 'ref'] : p,
+          p.concat(isPlainObject(value) ? ['ref'] : []),
           'must be a reference string such as `local://TLS_CERT` (secret values never go in this file)',
         )
       const clash = fileNames.get(fileName)
@@ -276,9 +282,11 @@ class ConfigValidator extends Validator {
           `writes the file ${JSON.stringify(fileName)}, as ${clash} does; give one of them another \`name:\``,
         )
       fileNames.set(fileName, name)
+      const refAt = isPlainObject(value) ? [...p, 'ref'] : p
+      const params = isPlainObject(value) ? value.params : undefined
       const source =
         template === undefined
-          ? {ref: this.reference(isPlainObject(value) ? [...p, 'ref'] : p, refText as string, providers)}
+          ? {ref: this.withParams(p, params, this.reference(refAt, refText as string, providers), providers)}
           : {template}
       out.set(name, this.withLine({name, ...source, mode, fileName}, p))
     }
@@ -312,6 +320,41 @@ class ConfigValidator extends Validator {
       this.fail(p, 'variable names are letters, digits and "_", not starting with a digit')
     if (name.startsWith('SECRETS_'))
       this.fail(p, 'names starting with SECRETS_ configure secrets itself and are never passed to a child')
+  }
+
+  /**
+   * An entry's `params:` (entry path `p`): a mapping of Vault field names to strings, numbers or booleans,
+   * only on a provider kind that takes them (its spec's `entryParams`), and never naming a parameter the
+   * reference's query already gives. Whether the path is a dynamic one is known only when it is read.
+   */
+  private withParams(p: string[], raw: unknown, ref: Reference, providers: Map<string, ProviderConfig>): Reference {
+    if (raw === undefined || raw === null) return ref
+    const at = [...p, 'params']
+    const type = providers.get(ref.alias)!.type
+    const takers = Object.values(PROVIDER_TYPES).filter((s) => s.entryParams !== undefined)
+    if (PROVIDER_TYPES[type]?.entryParams === undefined)
+      this.fail(
+        at,
+        `is only for ${takers.map((s) => s.title).join(', ')} references (${takers.map((s) => s.entryParams).join('; ')}); ${ref.raw} is a ${type} reference, which takes none: remove \`params:\``,
+      )
+    if (!isPlainObject(raw) || Object.keys(raw).length === 0)
+      this.fail(at, 'must be a mapping of parameter names to values, e.g. `params: {common_name: app.internal}`')
+    const out: Record<string, EntryParam> = {}
+    for (const [name, value] of Object.entries(raw)) {
+      if (!ENTRY_PARAM_NAME.test(name))
+        this.fail([...at, name], 'parameter names are lowercase letters, digits and "_", as Vault names its fields')
+      if (CREDENTIAL_KEYS.has(name.toLowerCase()))
+        this.fail([...at, name], 'looks like a credential; secrets.yaml never holds secrets or credentials')
+      if (!['string', 'number', 'boolean'].includes(typeof value))
+        this.fail([...at, name], 'must be a string, a number or a boolean (lists as one comma-separated string)')
+      if (Object.hasOwn(ref.params, name))
+        this.fail(
+          [...at, name],
+          `is also in the query of ${ref.raw}; give each parameter in one place, the query or \`params:\``,
+        )
+      Object.defineProperty(out, name, {value, enumerable: true, writable: true, configurable: true})
+    }
+    return {...ref, entryParams: out}
   }
 
   private reference(p: string[], value: string, providers: Map<string, ProviderConfig>): Reference {

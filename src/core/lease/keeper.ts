@@ -175,7 +175,7 @@ export class LeaseKeeper {
       const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', String(error))
       await this.record('lease-revoke', h, 'error', e.code)
       this.o.warn(
-        `Could not revoke the lease of ${describe(h)} [${e.code}] ${e.message.split('\n')[0]}; it stays in the ledger until it expires (${new Date(h.expires).toISOString()}) or \`secrets lease revoke --orphaned\` revokes it.`,
+        `Could not revoke the lease of ${describe(h)} [${e.code}] ${e.message.split('\n')[0].replace(/\.$/, '')}; it stays in the ledger until it expires (${new Date(h.expires).toISOString()}) or \`secrets lease revoke --orphaned\` revokes it.`,
       )
       return false
     }

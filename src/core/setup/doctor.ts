@@ -2,6 +2,8 @@ import {accessSync, constants, existsSync} from 'node:fs'
 import {dirname} from 'node:path'
 
 import {SecretsError, fsError} from '../../errors.js'
+import {supports} from '../../providers/capabilities.js'
+import type {Reference} from '../reference.js'
 import {auditLogFile} from '../audit/log.js'
 import {auditKeyFile} from '../audit/key.js'
 import {ensureDir} from '../lib/atomic-write.js'
@@ -88,7 +90,8 @@ export interface VariableStatus {
   ref?: string
   template?: string
   provider?: string
-  status: 'ok' | 'fail'
+  /** `warn`: not read, so that doctor makes no credential it could not revoke (see checkLeases). */
+  status: 'ok' | 'warn' | 'fail'
   code?: string
   exitCode?: number
   message?: string
@@ -117,6 +120,7 @@ function asSecretsError(error: unknown): SecretsError {
 export async function checkEnvironments(
   session: Session,
   environments: Array<string | undefined>,
+  unread: ReadonlySet<Reference> = new Set(),
 ): Promise<EnvironmentReport[]> {
   const reports: EnvironmentReport[] = []
   for (const env of environments) {
@@ -126,6 +130,12 @@ export async function checkEnvironments(
     let refs
     try {
       refs = await session.references(env)
+      for (const [name, ref] of refs) {
+        if (!unread.has(ref)) continue
+        refs.delete(name)
+        const message = `not read: a read would make a credential this token could not revoke (see \`leases ${ref.alias}\`)`
+        report.variables.push({environment, name, ref: ref.raw, provider: ref.alias, status: 'warn', message})
+      }
       const {resolved, failed} = await session.tryResolve(refs)
       for (const r of resolved)
         report.variables.push({environment, name: r.name, ref: r.ref.raw, provider: r.provider, status: 'ok'})
@@ -170,4 +180,57 @@ export async function checkEnvironments(
     report.variables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
   return reports
+}
+
+/**
+ * For each provider with leases whose own check passed: whether its credentials may make the dynamic
+ * references of `environments` and renew and revoke their leases (asked without making a credential).
+ * `unread`: the dynamic references doctor must not read, as a credential made now could not be revoked.
+ */
+export async function checkLeases(
+  session: Session,
+  environments: Array<string | undefined>,
+  checks: Check[],
+): Promise<{checks: Check[]; unread: Set<Reference>}> {
+  const byAlias = new Map<string, Set<Reference>>()
+  for (const env of environments) {
+    const refs = await session.references(env).catch(() => new Map<string, Reference>())
+    for (const ref of refs.values()) byAlias.set(ref.alias, (byAlias.get(ref.alias) ?? new Set()).add(ref))
+  }
+  const out: Check[] = []
+  const unread = new Set<Reference>()
+  for (const [alias, refs] of byAlias) {
+    if (checks.find((c) => c.name === `provider ${alias}`)?.status !== 'ok') continue
+    const provider = await session.provider(alias)
+    if (!supports(provider, 'leases')) continue
+    let access
+    try {
+      access = await provider.leaseAccess([...refs])
+    } catch (error) {
+      const e = asSecretsError(error)
+      out.push({
+        name: `leases ${alias}`,
+        status: 'fail',
+        detail: e.message.split('\n')[0],
+        code: e.code,
+        exitCode: e.exitCode,
+      })
+      continue
+    }
+    if (access.dynamic.length === 0) continue
+    const problems = [access.leases, ...access.dynamic.map((d) => d.problem)].filter((p) => p !== undefined)
+    if (!access.canRevoke) for (const d of access.dynamic) unread.add(d.ref)
+    out.push(
+      problems.length === 0
+        ? {name: `leases ${alias}`, status: 'ok', detail: access.summary}
+        : {
+            name: `leases ${alias}`,
+            status: 'fail',
+            detail: [...new Set(problems.map((p) => p.message))].join(' '),
+            code: problems[0].code,
+            exitCode: problems[0].exitCode,
+          },
+    )
+  }
+  return {checks: out, unread}
 }

@@ -1,5 +1,7 @@
 // Dynamic secrets: a path outside a KV mount (database/creds/app, aws/creds/deploy ...) is read as
-// `vault read` reads it, and Vault answers with a fresh credential under a lease.
+// `vault read` reads it, or written as `vault write` writes it when it takes parameters (pki/issue/web),
+// and Vault answers with a fresh credential under a lease.
+import type {EntryParam} from '../../core/reference.js'
 import {SecretsError} from '../../errors.js'
 import type {LeaseGrant} from '../types.js'
 import type {VaultHost} from './host.js'
@@ -18,24 +20,54 @@ export interface DynamicHost extends VaultHost {
   readonly dynamic: Map<string, Promise<DynamicRead>>
 }
 
-/**
- * The credential at `path`. Every read of a dynamic path mints a new credential, so one provider reads
- * each path once and hands the same credential to every reference, `env:` and `files:` alike, and to a
- * `--watch` resolution, for as long as its lease lives: a username and a password from two reads would
- * belong to two different database users, and a restart loop would follow every resolution.
- */
-export function readDynamic(v: DynamicHost, path: string, ref: string): Promise<DynamicRead> {
-  const held = v.dynamic.get(path)
-  if (held !== undefined) {
-    const live = held.then((r) => (r.expires > Date.now() ? r : undefined)).catch(() => undefined)
-    return live.then((r) => r ?? fresh(v, path, ref))
-  }
-  return fresh(v, path, ref)
+/** Where one dynamic credential comes from: its path, and for a write the parameters it sends. */
+export interface DynamicRequest {
+  path: string
+  request: Readonly<Record<string, EntryParam>>
+  /** POST the parameters (`vault write`) rather than GET (`vault read`). */
+  write: boolean
 }
 
-function fresh(v: DynamicHost, path: string, ref: string): Promise<DynamicRead> {
+/**
+ * The parameters in a canonical order and as text (`?ttl=300` and `params: {ttl: 300}` are one value to
+ * Vault): two references with the same ones share one credential.
+ */
+export function requestKey(request: Readonly<Record<string, EntryParam>>): string {
+  const entries = Object.entries(request).map(([k, v]) => [k, String(v)])
+  return JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+}
+
+/**
+ * The credential at `r.path` (with `r.request`). Every read of a dynamic path mints a new credential, so
+ * one provider reads each (path, parameters) once and hands the same credential to every reference,
+ * `env:` and `files:` alike, and to a `--watch` resolution, for as long as its lease lives: a username
+ * and a password from two reads would belong to two different database users, and a certificate and a
+ * private key from two issues would not match.
+ */
+export function readDynamic(v: DynamicHost, r: DynamicRequest, ref: string): Promise<DynamicRead> {
+  const key = `${r.path}\0${requestKey(r.request)}`
+  const held = v.dynamic.get(key)
+  if (held !== undefined) {
+    const live = held.then((d) => (d.expires > Date.now() ? d : undefined)).catch(() => undefined)
+    return live.then((d) => d ?? fresh(v, key, r, ref))
+  }
+  return fresh(v, key, r, ref)
+}
+
+function fresh(v: DynamicHost, key: string, r: DynamicRequest, ref: string): Promise<DynamicRead> {
+  const {path} = r
   const read = (async (): Promise<DynamicRead> => {
-    const res = (await v.call(() => v.client.read(encodePath(path)), {op: 'read', path, ref, capability: 'read'})) as
+    const api = encodePath(path)
+    const res = (await v
+      .call(() => (r.write ? v.client.write(api, {...r.request}) : v.client.read(api)), {
+        op: r.write ? 'write' : 'read',
+        path,
+        ref,
+        capability: r.write ? 'update' : 'read',
+      })
+      .catch((error: unknown) => {
+        throw r.write && error instanceof SecretsError && error.code === 'USAGE' ? withParamsHint(error, ref) : error
+      })) as
       | {data?: Record<string, unknown> | null; lease_id?: string; lease_duration?: number; renewable?: boolean}
       | undefined
     if (res?.data === undefined || res.data === null || typeof res.data !== 'object')
@@ -47,10 +79,22 @@ function fresh(v: DynamicHost, path: string, ref: string): Promise<DynamicRead> 
         : undefined
     return {data: res.data, lease, expires: lease ? Date.now() + duration * 1000 : Number.POSITIVE_INFINITY}
   })()
-  v.dynamic.set(path, read)
+  v.dynamic.set(key, read)
   // A failed read is not kept: the next resolution asks again.
-  read.catch(() => v.dynamic.delete(path))
+  read.catch(() => v.dynamic.delete(key))
   return read
+}
+
+/** Vault refused the parameters of a write: say where they come from. */
+function withParamsHint(error: SecretsError, ref: string): SecretsError {
+  return new SecretsError(error.code, error.message, {
+    ref,
+    cause: error.cause,
+    suggestions: [
+      "Fix the parameters, given in the reference's query (?common_name=...) or under `params:` of its entry in secrets.yaml, to what the Vault role allows.",
+      ...error.suggestions,
+    ],
+  })
 }
 
 async function heldWith(v: DynamicHost, id: string): Promise<DynamicRead | undefined> {
@@ -69,7 +113,7 @@ export async function renewLease(
 ): Promise<{duration: number; renewable: boolean}> {
   await v.authenticated()
   const res = (await v.call(() => v.client.write('sys/leases/renew', {lease_id: id, increment}), {
-    op: 'renew the lease of',
+    op: 'update',
     path: 'sys/leases/renew',
     capability: 'update',
   })) as {lease_duration?: number; renewable?: boolean} | undefined
@@ -83,7 +127,7 @@ export async function renewLease(
 export async function revokeLease(v: DynamicHost, id: string): Promise<void> {
   await v.authenticated()
   await v.call(() => v.client.write('sys/leases/revoke', {lease_id: id}), {
-    op: 'revoke the lease of',
+    op: 'update',
     path: 'sys/leases/revoke',
     capability: 'update',
   })

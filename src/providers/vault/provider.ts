@@ -5,6 +5,7 @@ import type {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
 import type {
   Capabilities,
+  LeaseAccess,
   ProviderContext,
   ReadOutcome,
   SecretMeta,
@@ -102,6 +103,11 @@ export class VaultProvider implements SecretProvider, VaultHost {
 
   revokeLease(id: string): Promise<void> {
     return revokeLease(this, id)
+  }
+
+  async leaseAccess(refs: Reference[]): Promise<LeaseAccess> {
+    const {leaseAccess} = await import('./access.js')
+    return leaseAccess(this, refs)
   }
 
   /** The map to start from and the version a check-and-set write must name (0: no secret yet). */

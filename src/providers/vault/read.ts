@@ -1,34 +1,43 @@
-import {checkParams, type Reference} from '../../core/reference.js'
+import {checkParams, type EntryParam, type Reference} from '../../core/reference.js'
 import {SecretValue} from '../../core/secret-value.js'
 import {SecretsError} from '../../errors.js'
 import type {ReadOutcome} from '../types.js'
-import {readDynamic, type DynamicHost} from './dynamic.js'
+import {readDynamic, requestKey, type DynamicHost} from './dynamic.js'
 import type {VaultHost} from './host.js'
 import {readMap} from './kv.js'
 import type {Location} from './location.js'
 import {locateRead} from './mounts.js'
 import {parseVersionParam} from './settings.js'
 
-/** The references that read one (path, version): one request however many #fields reference it. */
+/**
+ * The references that read one (path, version, request parameters): one request however many #fields
+ * reference it. `request`: the query's parameters but `version`, with the entry's `params:` (a write
+ * that issues a dynamic credential takes them; on a KV path they are refused once the mount is known).
+ */
 export interface ReadGroup {
   path: string
   version?: number
+  request: Record<string, EntryParam>
   indexes: number[]
 }
 
-/** Group `refs` by (path, version); a reference with bad parameters gets its outcome in `outcomes` at once. */
-export function groupReads(
-  refs: Reference[],
-  outcomes: ReadOutcome[],
-  params: readonly string[],
-): Map<string, ReadGroup> {
-  const groups = new Map<string, {path: string; version?: number; indexes: number[]}>()
+/** The parameters of the request a dynamic reference makes: the query's (but `version`) and the entry's. */
+export function requestParams(ref: Reference): Record<string, EntryParam> {
+  const out: Record<string, EntryParam> = {}
+  for (const [k, v] of [...Object.entries(ref.params), ...Object.entries(ref.entryParams ?? {})])
+    if (k !== 'version') Object.defineProperty(out, k, {value: v, enumerable: true, writable: true, configurable: true})
+  return out
+}
+
+/** Group `refs` by (path, version, parameters); a reference with bad parameters gets its outcome in `outcomes` at once. */
+export function groupReads(refs: Reference[], outcomes: ReadOutcome[]): Map<string, ReadGroup> {
+  const groups = new Map<string, ReadGroup>()
   for (const [i, ref] of refs.entries()) {
     try {
-      checkParams(ref, params)
       const version = parseVersionParam(ref.params.version, ref.raw)
-      const key = `${ref.path}\0${version ?? ''}`
-      const g = groups.get(key) ?? {path: ref.path, version, indexes: []}
+      const request = requestParams(ref)
+      const key = `${ref.path}\0${version ?? ''}\0${requestKey(request)}`
+      const g = groups.get(key) ?? {path: ref.path, version, request, indexes: []}
       g.indexes.push(i)
       groups.set(key, g)
     } catch (error) {
@@ -77,6 +86,7 @@ async function readGroup(
   outcomes: ReadOutcome[],
   g: ReadGroup,
   loc: Located,
+  params: readonly string[],
 ): Promise<void> {
   const first = refs[g.indexes[0]]
   const fail = (error: SecretsError): void => {
@@ -88,7 +98,9 @@ async function readGroup(
       }
   }
   if (loc instanceof SecretsError) return fail(loc)
-  if ('engine' in loc) return readDynamicGroup(v, refs, outcomes, g, fail)
+  if ('engine' in loc) return readDynamicGroup(v, refs, outcomes, g, loc, fail)
+  const kvParams = kvRequestError(refs, g, params, loc)
+  if (kvParams !== undefined) return fail(kvParams)
   if (loc.version === 1 && g.version !== undefined) {
     return fail(
       new SecretsError(
@@ -130,6 +142,7 @@ async function readDynamicGroup(
   refs: Reference[],
   outcomes: ReadOutcome[],
   g: ReadGroup,
+  loc: {engine: string},
   fail: (error: SecretsError) => void,
 ): Promise<void> {
   const first = refs[g.indexes[0]]
@@ -140,7 +153,7 @@ async function readDynamicGroup(
       }),
     )
   try {
-    const r = await readDynamic(v, g.path, first.raw)
+    const r = await readDynamic(v, {path: g.path, request: g.request, write: needsWrite(loc.engine, g)}, first.raw)
     const value = new SecretValue(JSON.stringify(r.data))
     for (const i of g.indexes)
       outcomes[i] = {ok: true, ref: refs[i], value, ...(r.lease === undefined ? {} : {lease: r.lease})}
@@ -148,6 +161,35 @@ async function readDynamicGroup(
     if (!(error instanceof SecretsError)) throw error
     fail(error)
   }
+}
+
+/**
+ * A pki mount issues (`issue/<role>`, `sign/<role>`) only on a write; elsewhere a reference with
+ * parameters writes them (`aws/sts/<role>` with a `ttl`), one without reads, as `vault read` does.
+ */
+function needsWrite(engine: string, g: ReadGroup): boolean {
+  return engine === 'pki' || Object.keys(g.request).length > 0
+}
+
+/** Parameters on a KV path: a query one the provider does not know, or an entry's `params:`, which KV takes none of. */
+function kvRequestError(
+  refs: Reference[],
+  g: ReadGroup,
+  params: readonly string[],
+  loc: Location,
+): SecretsError | undefined {
+  const first = refs[g.indexes[0]]
+  try {
+    checkParams(first, params)
+  } catch (error) {
+    return error as SecretsError
+  }
+  if (Object.keys(g.request).length === 0) return undefined
+  return new SecretsError(
+    'CONFIG_INVALID',
+    `${first.raw} has \`params:\` in secrets.yaml, but ${loc.mount}/ is a KV v${loc.version} mount, which reads secrets and takes no parameters: \`params:\` is for paths that issue a credential on a write (pki/issue/<role>, aws/sts/<role>).`,
+    {ref: first.raw, suggestions: ['Remove `params:` from this entry in secrets.yaml.']},
+  )
 }
 
 /** Read `refs`, one request per (path, version) however many #fields reference it. */
@@ -158,8 +200,8 @@ export async function readSecrets(
 ): Promise<ReadOutcome[]> {
   await v.authenticated()
   const outcomes: ReadOutcome[] = Array.from({length: refs.length})
-  const groups = groupReads(refs, outcomes, params)
+  const groups = groupReads(refs, outcomes)
   const located = await locateGroups(v, refs, groups)
-  await Promise.all([...groups.values()].map((g) => readGroup(v, refs, outcomes, g, located.get(g.path)!)))
+  await Promise.all([...groups.values()].map((g) => readGroup(v, refs, outcomes, g, located.get(g.path)!, params)))
   return outcomes
 }

@@ -33,6 +33,7 @@ export const vaultSpec = defineProvider({
     },
   ],
   trail: {source: 'a file audit device'},
+  entryParams: 'the parameters of the write that issues a dynamic credential, e.g. pki/issue/<role> or aws/sts/<role>',
   sdkPackages: ['node-vault'],
   docs: 'docs/providers/vault.md',
 })

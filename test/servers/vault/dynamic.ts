@@ -11,6 +11,10 @@
  * - `PUT sys/leases/revoke {lease_id}` ends the credential at once and answers 204 (also for a lease that
  *   is already gone: Vault's revocation is idempotent).
  * - Expiry is real time: a lease past its expiry is gone, and its credential with it.
+ * - With a backend (a real PostgreSQL, see ../postgres.ts), `creds` runs the role's creation statements
+ *   as secret/databases/postgresql.mdx gives them (`{{name}}`, `{{password}}`, `{{expiration}}`)
+ *   before it answers, and revocation and expiry run its revocation statements (DROP ROLE), as Vault's
+ *   database engine does.
  */
 import {randomBytes} from 'node:crypto'
 
@@ -18,6 +22,34 @@ export interface DatabaseRole {
   /** Seconds. */
   ttl: number
   maxTtl: number
+  /** Run against the backend on `creds` (default: Vault's PostgreSQL example, a role valid until the expiry). */
+  creationStatements?: string[]
+  /** Run on revocation and expiry (default: drop the role). */
+  revocationStatements?: string[]
+}
+
+/** The database a database engine manages users in: runs SQL as its administrator. */
+export interface DatabaseBackend {
+  run(sql: string): Promise<void>
+}
+
+const CREATION = [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`]
+const REVOCATION = [`DROP ROLE IF EXISTS "{{name}}";`]
+
+/** Vault's `{{expiration}}`: `2006-01-02 15:04:05+0000`, in UTC. */
+function expiration(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}+0000`
+}
+
+function fill(statements: string[], l: Lease): string {
+  return statements
+    .map((st) =>
+      st
+        .replaceAll('{{name}}', l.username)
+        .replaceAll('{{password}}', l.password)
+        .replaceAll('{{expiration}}', expiration(l.expires)),
+    )
+    .join('\n')
 }
 
 export interface Lease {
@@ -45,11 +77,17 @@ export class LeaseError extends Error {
 export class DatabaseEngine {
   readonly roles = new Map<string, DatabaseRole>()
   readonly leases = new Map<string, Lease>()
+  /** Users the backend was asked to drop, in order (revocation or expiry). */
+  readonly dropped: string[] = []
+  private readonly expiry = new Map<string, NodeJS.Timeout>()
 
-  constructor(readonly mount: string) {}
+  constructor(
+    readonly mount: string,
+    readonly backend?: DatabaseBackend,
+  ) {}
 
   /** `vault read <mount>/creds/<role>`: the response body. */
-  creds(role: string, requestId: string): Record<string, unknown> {
+  async creds(role: string, requestId: string): Promise<Record<string, unknown>> {
     const r = this.roles.get(role)
     if (r === undefined) throw new LeaseError(400, [`unknown role: ${role}`])
     const now = Date.now()
@@ -62,6 +100,14 @@ export class DatabaseEngine {
       expires: now + r.ttl * 1000,
       maxExpires: now + r.maxTtl * 1000,
       renewals: 0,
+    }
+    if (this.backend) {
+      try {
+        await this.backend.run(fill(r.creationStatements ?? CREATION, lease))
+      } catch (error) {
+        throw new LeaseError(500, [`1 error occurred:\n\t* ${(error as Error).message}\n\n`])
+      }
+      this.armExpiry(lease)
     }
     this.leases.set(lease.id, lease)
     return {
@@ -96,6 +142,7 @@ export class DatabaseEngine {
     const wanted = (increment && increment > 0 ? increment : role.ttl) * 1000
     l.expires = Math.min(now + wanted, l.maxExpires)
     l.renewals++
+    if (this.backend) this.armExpiry(l)
     return {
       request_id: requestId,
       lease_id: l.id,
@@ -108,10 +155,33 @@ export class DatabaseEngine {
     }
   }
 
-  revoke(id: string): void {
+  async revoke(id: string): Promise<void> {
     const l = this.leases.get(id)
     if (l === undefined || l.revoked !== undefined) return
     l.revoked = {at: Date.now(), whileLive: l.expires > Date.now()}
+    await this.end(l)
+  }
+
+  /** Stop the expiry timers (the server closes). */
+  close(): void {
+    for (const t of this.expiry.values()) clearTimeout(t)
+    this.expiry.clear()
+  }
+
+  // Vault revokes an expired lease itself, which runs the revocation statements.
+  private armExpiry(l: Lease): void {
+    clearTimeout(this.expiry.get(l.id))
+    const t = setTimeout(() => void this.end(l).catch(() => undefined), Math.max(0, l.expires - Date.now()))
+    t.unref()
+    this.expiry.set(l.id, t)
+  }
+
+  private async end(l: Lease): Promise<void> {
+    clearTimeout(this.expiry.get(l.id))
+    this.expiry.delete(l.id)
+    if (this.backend === undefined || this.dropped.includes(l.username)) return
+    this.dropped.push(l.username)
+    await this.backend.run(fill(this.roles.get(l.path.split('/').pop()!)?.revocationStatements ?? REVOCATION, l))
   }
 
   lookup(id: string): Record<string, unknown> {

@@ -14,6 +14,9 @@
  *   must be one registered with `kubernetesServiceAccount()`, which names its account and namespace.
  * - `auth/token/lookup-self`, `renew-self`, `revoke-self`; `sys/health`; `sys/internal/ui/mounts[/path]`.
  * - Transit `keys`, `encrypt` and `decrypt` (AES-256-GCM, `vault:v1:` ciphertexts).
+ * - A PKI secrets engine (`issue/<role>` issues a real certificate per write, under a lease; see
+ *   pki-engine.ts), an AWS engine's `sts/<role>` (aws-engine.ts) and `sys/capabilities-self` (the
+ *   token's capabilities on each of `paths`).
  * - A database secrets engine (`creds/<role>` mints a credential per read, under a lease) and
  *   `sys/leases/renew`, `revoke` and `lookup` (see dynamic.ts).
  * - Audit devices: `sys/audit` (list), `sys/audit/<path>` (enable a `file` device, disable) and
@@ -43,7 +46,9 @@ import {Duplex} from 'node:stream'
 import {createServer as createTlsServer} from 'node:tls'
 
 import {Faults, type ServerFault} from '../faults.js'
-import {DatabaseEngine, LeaseError, type DatabaseRole} from './dynamic.js'
+import {DatabaseEngine, LeaseError, type DatabaseBackend, type DatabaseRole} from './dynamic.js'
+import {PkiEngine, type PkiRole} from './pki-engine.js'
+import {AwsEngine, type AwsStsRole} from './aws-engine.js'
 import type {TestPki} from './pki.js'
 
 export type Capability = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'sudo' | 'deny'
@@ -83,8 +88,10 @@ interface KvV2Secret {
 
 interface Mount {
   path: string
-  type: 'kv' | 'transit' | 'database'
+  type: 'kv' | 'transit' | 'database' | 'pki' | 'aws'
   database?: DatabaseEngine
+  pki?: PkiEngine
+  aws?: AwsEngine
   version?: 1 | 2
   accessor: string
   uuid: string
@@ -202,6 +209,7 @@ const DEFAULT_POLICY: PolicyRules = {
   'auth/token/revoke-self': ['update'],
   'sys/leases/renew': ['update'],
   'sys/leases/lookup': ['update'],
+  'sys/capabilities-self': ['update'],
 }
 
 const now = (): string => new Date().toISOString()
@@ -301,6 +309,10 @@ export class VaultTestServer {
   async close(): Promise<void> {
     for (const b of this.barriers) for (const w of b.waiting) w()
     for (const socket of this.sockets) socket.destroy()
+    for (const m of this.mounts.values()) {
+      m.pki?.close()
+      m.database?.close()
+    }
     await new Promise<void>((resolve) => this.listener.close(() => resolve()))
   }
 
@@ -322,14 +334,52 @@ export class VaultTestServer {
   }
 
   /** `vault secrets enable -path=<path> database` with roles (TTLs in seconds); returns the engine to inspect. */
-  mountDatabase(path: string, roles: Record<string, DatabaseRole>): DatabaseEngine {
-    const engine = new DatabaseEngine(path)
+  mountDatabase(path: string, roles: Record<string, DatabaseRole>, backend?: DatabaseBackend): DatabaseEngine {
+    const engine = new DatabaseEngine(path, backend)
     for (const [name, role] of Object.entries(roles)) engine.roles.set(name, role)
     this.mounts.set(`${path}/`, {
       path: `${path}/`,
       type: 'database',
       database: engine,
       accessor: `database_${randomBytes(4).toString('hex')}`,
+      uuid: randomUUID(),
+      casRequired: false,
+      maxVersions: 0,
+      kv1: new Map(),
+      kv2: new Map(),
+      transit: new Map(),
+    })
+    return engine
+  }
+
+  /** `vault secrets enable -path=<path> pki` with a CA and roles (TTLs in seconds); returns the engine to inspect. */
+  mountPki(path: string, roles: Record<string, PkiRole>): PkiEngine {
+    const engine = new PkiEngine(path)
+    for (const [name, role] of Object.entries(roles)) engine.roles.set(name, role)
+    this.mounts.set(`${path}/`, {
+      path: `${path}/`,
+      type: 'pki',
+      pki: engine,
+      accessor: `pki_${randomBytes(4).toString('hex')}`,
+      uuid: randomUUID(),
+      casRequired: false,
+      maxVersions: 0,
+      kv1: new Map(),
+      kv2: new Map(),
+      transit: new Map(),
+    })
+    return engine
+  }
+
+  /** `vault secrets enable -path=<path> aws` with STS roles (TTLs in seconds); returns the engine to inspect. */
+  mountAws(path: string, roles: Record<string, AwsStsRole>): AwsEngine {
+    const engine = new AwsEngine(path)
+    for (const [name, role] of Object.entries(roles)) engine.roles.set(name, role)
+    this.mounts.set(`${path}/`, {
+      path: `${path}/`,
+      type: 'aws',
+      aws: engine,
+      accessor: `aws_${randomBytes(4).toString('hex')}`,
       uuid: randomUUID(),
       casRequired: false,
       maxVersions: 0,
@@ -869,8 +919,11 @@ export class VaultTestServer {
       return this.tokenSelf(method, path.slice('auth/token/'.length), body, entry, token)
     }
     if (path.startsWith('sys/leases/') && method === 'POST') return this.sysLeases(entry, path, body)
+    if (path === 'sys/capabilities-self' && method === 'POST') return this.capabilitiesSelf(entry, body)
     const m = this.mountFor(path)
     if (m?.database) return this.database(entry, m.database, method, path, path.slice(m.path.length))
+    if (m?.pki) return this.pki(entry, m.pki, method, path, path.slice(m.path.length), body)
+    if (m?.aws) return this.awsSts(entry, m.aws, method, path, path.slice(m.path.length), query, body)
     if (!m) {
       this.authorize(entry, path, method === 'GET' ? 'read' : 'update')
       throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
@@ -882,30 +935,93 @@ export class VaultTestServer {
 
   // ---- dynamic secrets
 
-  private database(
+  private async database(
     entry: TokenEntry,
     engine: DatabaseEngine,
     method: string,
     path: string,
     rest: string,
-  ): {status?: number; body: unknown} {
+  ): Promise<{status?: number; body: unknown}> {
     const creds = /^creds\/([^/]+)$/.exec(rest)
     if (!creds || method !== 'GET') throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
     this.authorize(entry, path, 'read')
     try {
-      return {body: engine.creds(creds[1], randomUUID())}
+      return {body: await engine.creds(creds[1], randomUUID())}
     } catch (error) {
       if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
       throw error
     }
   }
 
-  /** The engine a lease id belongs to (lease ids start with the mount path). */
-  private leaseEngine(id: string): DatabaseEngine | undefined {
-    return [...this.mounts.values()].find((m) => m.database && id.startsWith(m.path))?.database
+  private pki(
+    entry: TokenEntry,
+    engine: PkiEngine,
+    method: string,
+    path: string,
+    rest: string,
+    body: Record<string, any>,
+  ): {status?: number; body: unknown} {
+    const issue = /^issue\/([^/]+)$/.exec(rest)
+    if (!issue) throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
+    if (method !== 'POST' && method !== 'PUT')
+      throw new HttpError(405, ['1 error occurred:\n\t* unsupported operation\n\n'])
+    this.authorize(entry, path, 'update')
+    try {
+      return {body: engine.issue(issue[1], body, randomUUID())}
+    } catch (error) {
+      if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
+      throw error
+    }
   }
 
-  private sysLeases(entry: TokenEntry, path: string, body: Record<string, any>): {status?: number; body: unknown} {
+  private awsSts(
+    entry: TokenEntry,
+    engine: AwsEngine,
+    method: string,
+    path: string,
+    rest: string,
+    query: URLSearchParams,
+    body: Record<string, any>,
+  ): {status?: number; body: unknown} {
+    const sts = /^sts\/([^/]+)$/.exec(rest)
+    if (!sts || !['GET', 'POST', 'PUT'].includes(method))
+      throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
+    this.authorize(entry, path, method === 'GET' ? 'read' : 'update')
+    const params = method === 'GET' ? Object.fromEntries(query) : body
+    try {
+      return {body: engine.sts(sts[1], params, randomUUID())}
+    } catch (error) {
+      if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
+      throw error
+    }
+  }
+
+  /** `sys/capabilities-self {paths}`: each path's capabilities (`deny` for none, `root` for a root token). */
+  private capabilitiesSelf(entry: TokenEntry, body: Record<string, any>): {body: unknown} {
+    this.authorize(entry, 'sys/capabilities-self', 'update')
+    const paths: unknown = body.paths ?? body.path
+    if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === 'string'))
+      throw bad('paths must be supplied')
+    const data: Record<string, string[]> = {}
+    for (const p of paths as string[]) {
+      const caps = entry.policies.includes('root') ? ['root'] : [...this.capabilities(entry, p)].sort()
+      data[p] = caps.length === 0 ? ['deny'] : caps
+    }
+    if (paths.length === 1) data.capabilities = data[paths[0] as string]
+    return {body: {...data, ...envelope(data)}}
+  }
+
+  /** The engine a lease id belongs to (lease ids start with the mount path). */
+  private leaseEngine(id: string): DatabaseEngine | PkiEngine | AwsEngine | undefined {
+    const m = [...this.mounts.values()].find((x) => (x.database || x.pki || x.aws) && id.startsWith(x.path))
+    return m?.database ?? m?.pki ?? m?.aws
+  }
+
+  private async sysLeases(
+    entry: TokenEntry,
+    path: string,
+    body: Record<string, any>,
+  ): Promise<{status?: number; body: unknown}> {
     const op = path.slice('sys/leases/'.length)
     if (op !== 'renew' && op !== 'revoke' && op !== 'lookup')
       throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
@@ -915,7 +1031,7 @@ export class VaultTestServer {
     const engine = this.leaseEngine(id)
     try {
       if (op === 'revoke') {
-        engine?.revoke(id)
+        await engine?.revoke(id)
         return {status: 204, body: undefined}
       }
       if (engine === undefined) throw new LeaseError(400, [op === 'renew' ? 'lease not found' : 'invalid lease'])

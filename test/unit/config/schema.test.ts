@@ -254,6 +254,42 @@ const CORPUS: Array<{name: string; yaml: string; cli?: RegExp; needsWholeFile?: 
     yaml: `${P}environments:\n  x: {vars: {}}\n`,
     cli: /`environments.x.vars` is not a known field/,
   },
+  {
+    name: 'params on Vault entries (env and files)',
+    yaml: `${P}env:\n  CRT: {ref: 'vault://pki/issue/web#certificate', params: {common_name: app.internal, ttl: 3600, exclude_cn_from_sans: true}}\nfiles:\n  KEY: {ref: 'vault://pki/issue/web#private_key', params: {common_name: app.internal}, mode: '0400'}\n`,
+  },
+  {
+    name: 'params on a local reference',
+    yaml: `${P}env:\n  A: {ref: local://A, params: {common_name: x}}\n`,
+    cli: /`env.A.params` is only for HashiCorp Vault references .*local:\/\/A is a local reference, which takes none: remove `params:`/,
+    needsWholeFile: true,
+  },
+  {
+    name: 'params also in the query',
+    yaml: `${P}env:\n  A: {ref: 'vault://pki/issue/web?common_name=a#certificate', params: {common_name: b}}\n`,
+    cli: /`env.A.params.common_name` is also in the query of vault:\/\/pki\/issue\/web\?common_name=a#certificate; give each parameter in one place/,
+    needsWholeFile: true,
+  },
+  {
+    name: 'params empty',
+    yaml: `${P}env:\n  A: {ref: 'vault://pki/issue/web#certificate', params: {}}\n`,
+    cli: /`env.A.params` must be a mapping of parameter names to values/,
+  },
+  {
+    name: 'params with a list value',
+    yaml: `${P}env:\n  A: {ref: 'vault://pki/issue/web#certificate', params: {alt_names: [a, b]}}\n`,
+    cli: /`env.A.params.alt_names` must be a string, a number or a boolean \(lists as one comma-separated string\)/,
+  },
+  {
+    name: 'params naming a credential',
+    yaml: `${P}env:\n  A: {ref: 'vault://aws/sts/deploy#access_key', params: {password: x}}\n`,
+    cli: /`env.A.params.password` looks like a credential/,
+  },
+  {
+    name: 'params on a template',
+    yaml: `${P}files:\n  A: {template: a.tpl, params: {common_name: x}}\n`,
+    cli: /`files.A.params` goes with `ref:`/,
+  },
   {name: 'cache a string', yaml: `${P}cache: 24h\n`, cli: /`cache` must be a mapping, e.g. `cache: \{maxAge: 24h\}`/},
   {name: 'cache unknown field', yaml: `${P}cache: {ttl: 1h}\n`, cli: /`cache.ttl` is not a known field/},
   {name: 'cache maxAge bad', yaml: `${P}cache: {maxAge: soon}\n`, cli: /`cache.maxAge` must be a duration/},

@@ -192,7 +192,7 @@ environments:
     [
       'an unknown file setting',
       'providers:\n  local: {type: local}\nfiles:\n  CERT: {ref: local://C, owner: me}\n',
-      '/p/secrets.yaml:4: `files.CERT.owner` is not a known field here (expected ref, template, mode, name).',
+      '/p/secrets.yaml:4: `files.CERT.owner` is not a known field here (expected ref, template, mode, name, params).',
     ],
   ]
   for (const [what, text, expected] of cases) {
@@ -211,5 +211,48 @@ environments:
 
   it('never echoes a value that is not a reference', () => {
     assert.ok(!messageOf('providers:\n  local: {type: local}\nenv:\n  DB: "hunter2:pw"\n').includes('hunter2'))
+  })
+
+  it('params: lands on the reference of env, files and environment entries, apart from the query', () => {
+    const text = `providers:
+  vault: {type: vault}
+env:
+  CRT: {ref: 'vault://pki/issue/web?ttl=1h#certificate', params: {common_name: app.internal, exclude_cn_from_sans: true}}
+files:
+  KEY: {ref: 'vault://pki/issue/web#private_key', params: {common_name: app.internal, ttl: 3600}}
+environments:
+  eu:
+    env:
+      CRT: {ref: 'vault://pki/issue/web#certificate', params: {common_name: eu.app.internal}}
+`
+    for (const parse of [parseConfig, parseConfigFull]) {
+      const c = parse(text, FILE)
+      const crt = c.env.get('CRT')!.ref
+      assert.deepEqual(
+        [crt.params, crt.entryParams],
+        [{ttl: '1h'}, {common_name: 'app.internal', exclude_cn_from_sans: true}],
+      )
+      assert.deepEqual(c.files.get('KEY')!.ref!.entryParams, {common_name: 'app.internal', ttl: 3600})
+      assert.deepEqual(selectEnvironment(c, 'eu').get('CRT')!.ref.entryParams, {common_name: 'eu.app.internal'})
+    }
+  })
+
+  it('params: is refused with the file, line and field: on a local reference, twice, or not a mapping', () => {
+    assert.equal(
+      messageOf('providers:\n  local: {type: local}\nenv:\n  A: {ref: local://A, params: {common_name: x}}\n'),
+      '/p/secrets.yaml:4: `env.A.params` is only for HashiCorp Vault references (the parameters of the write that issues a dynamic credential, e.g. pki/issue/<role> or aws/sts/<role>); local://A is a local reference, which takes none: remove `params:`.',
+    )
+    assert.match(
+      messageOf('providers:\n  vault: {type: vault}\nenv:\n  A: {ref: "vault://x/y?ttl=1", params: {ttl: 2}}\n'),
+      /^\/p\/secrets\.yaml:4: `env\.A\.params\.ttl` is also in the query of vault:\/\/x\/y\?ttl=1; give each parameter in one place/,
+    )
+    assert.match(
+      messageOf('providers:\n  vault: {type: vault}\nfiles:\n  A: {ref: "vault://x/y", params: common_name}\n'),
+      /`files\.A\.params` must be a mapping of parameter names to values/,
+    )
+    assert.match(
+      messageOf('providers:\n  vault: {type: vault}\nenv:\n  A: {ref: "vault://x/y", params: {Common-Name: x}}\n'),
+      /`env\.A\.params\.Common-Name` parameter names are lowercase letters, digits and "_"/,
+    )
   })
 })

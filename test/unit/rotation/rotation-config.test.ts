@@ -107,7 +107,7 @@ environments:
     [
       'an unknown entry key',
       'env:\n  A: {ref: local://A, value: x}\n',
-      '/p/secrets.yaml:5: `env.A.value` is not a known field here (expected ref, rotate).',
+      '/p/secrets.yaml:5: `env.A.value` is not a known field here (expected ref, rotate, params).',
     ],
     [
       'an entry without ref',
