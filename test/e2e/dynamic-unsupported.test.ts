@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, beforeEach, describe, it} from 'node:test'
 
@@ -88,4 +88,30 @@ describe('dynamic references where a stored value is meant', () => {
       assert.deepEqual(db.liveCredentials(), [])
     })
   }
+
+  it('the offline cache never keeps a dynamic credential: --offline finds none and starts nothing', async () => {
+    const cacheDir = join(sb.home, '.cache', 'secrets')
+    const cached = (): number =>
+      existsSync(cacheDir)
+        ? readdirSync(cacheDir)
+            .filter((f) => f.startsWith('cache-'))
+            .reduce((n, f) => n + Object.keys(JSON.parse(readFileSync(join(cacheDir, f), 'utf8')).secrets).length, 0)
+        : 0
+    const r = await run([
+      'exec',
+      '--fallback',
+      '--',
+      process.execPath,
+      '-e',
+      'process.exit(process.env.DB_USER ? 0 : 7)',
+    ])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(cached(), 0)
+    assert.deepEqual(db.liveCredentials(), [])
+    const offline = await run(['exec', '--offline', '--', process.execPath, '-e', 'process.exit(0)'])
+    assert.equal(offline.code, 9, offline.stderr)
+    assert.match(offline.stderr, /DB_PASS|DB_USER/)
+    noPassword(r)
+    noPassword(offline)
+  })
 })

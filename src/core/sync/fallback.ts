@@ -80,7 +80,9 @@ export async function applyFallback(
       (x): x is readonly [Unresolved, number] =>
         'error' in x[0] && isRemote(x[0].provider) && isUnavailable(x[0].error),
     )
-  const fresh = results.filter((r): r is Resolved => !('error' in r) && isRemote(r.provider))
+  // A dynamic credential (under a lease) is never cached: it is revoked when its run ends, and a copy
+  // served later would be a dead credential, or a live one outliving its lease's owner.
+  const fresh = results.filter((r): r is Resolved => !('error' in r) && isRemote(r.provider) && r.lease === undefined)
   // Nothing remote was read: the cache is neither needed nor touched.
   if (failed.length === 0 && fresh.length === 0) return
   const cache = await openCache(session)
