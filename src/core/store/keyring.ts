@@ -99,6 +99,8 @@ export class Keyring {
   /** Whether `passphrase` was typed at a prompt (and so may be asked for again), not SECRETS_PASSPHRASE. */
   private typed = false
   private readonly cache = new Map<string, Buffer>()
+  /** Stores a typed passphrase failed to open after every try: opened again, they fail without asking again. */
+  private readonly refused = new Map<string, SecretsError>()
 
   constructor(
     readonly env: NodeJS.ProcessEnv,
@@ -128,6 +130,8 @@ export class Keyring {
   async unwrap(doc: StoreDoc, file: string): Promise<Buffer> {
     const cached = this.cache.get(doc.keyId)
     if (cached) return cached
+    const refused = this.refused.get(doc.keyId)
+    if (refused) throw refused
     const identities = await this.ageIdentities()
     let dataKey = fromIdentity(doc, file, identities)
     let serviceError: unknown
@@ -184,8 +188,13 @@ export class Keyring {
         )
         if (dataKey !== undefined) return dataKey // else try the next passphrase recipient
       }
-      if (!this.typed || attempt >= PASSPHRASE_TRIES)
-        throw this.wrongPassphrase(file, identities, this.typed ? attempt : 0)
+      if (!this.typed) throw this.wrongPassphrase(file, identities, 0)
+      if (attempt >= PASSPHRASE_TRIES) {
+        const error = this.wrongPassphrase(file, identities, attempt)
+        this.refused.set(doc.keyId, error)
+        this.passphrase = undefined
+        throw error
+      }
       this.passphrase = undefined
       const left = PASSPHRASE_TRIES - attempt
       this.ui.warn(`That passphrase does not open ${file}. Try again (${left} ${left === 1 ? 'try' : 'tries'} left).`)

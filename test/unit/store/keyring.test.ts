@@ -93,6 +93,9 @@ describe('keyring: unwrapping the data key', () => {
         message: `The passphrase does not open the store ${copy} (3 tries).`,
       })
       assert.equal(t.prompts.length, 3)
+      // Opened again in the same run (a command may open a store twice), it fails without asking again.
+      await assert.rejects(openStore(copy, t.keyring), {code: 'DECRYPT_FAILED'})
+      assert.equal(t.prompts.length, 3)
       assert.deepEqual(t.warnings, [
         `That passphrase does not open ${copy}. Try again (2 tries left).`,
         `That passphrase does not open ${copy}. Try again (1 try left).`,
