@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
+import {stripVTControlCharacters} from 'node:util'
 import {after, before, describe, it} from 'node:test'
 
 import {ROOT, Sandbox} from '../helpers/cli.js'
@@ -18,7 +19,7 @@ const reason = (time: string, score: number) =>
   `guessable in ${time} offline (strength ${score} of 4; at least 4 is required): the store is meant to be committed, so anyone with a copy can keep guessing`
 
 /** What a terminal showed, without its colour and cursor sequences and the \r it adds before each \n. */
-const screen = (output: string) => output.replaceAll(/\u001B\[[0-9;?]*[A-Za-z]/g, '').replaceAll('\r', '')
+const screen = (output: string) => stripVTControlCharacters(output).replaceAll('\r', '')
 
 function assertNoPassphrase(...outputs: string[]): void {
   for (const text of outputs) for (const p of ALL) assert.ok(!text.includes(p), `a passphrase was printed: ${text}`)
