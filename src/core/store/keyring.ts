@@ -35,7 +35,7 @@ function scryptLogN(): number {
   return Number.isInteger(n) && n >= 12 && n <= 22 ? n : 18
 }
 
-/** How many times a passphrase typed on a terminal is asked for before a wrong one is DECRYPT_FAILED. */
+/** How many times a passphrase is asked for on a terminal: a wrong one to open a store, a weak or mistyped new one. */
 export const PASSPHRASE_TRIES = 3
 
 /** How a new recipient is given: an age public key, a passphrase, or a key-service URI. */

@@ -5,13 +5,11 @@
  */
 import {SecretsError} from '../../errors.js'
 import type {Interaction} from '../interaction.js'
+import {PASSPHRASE_TRIES} from './keyring.js'
 import {passphraseStrength, strengthAdvice, weakness} from './passphrase-strength.js'
 
 /** The variable a passphrase being set is read from. */
 export const NEW_PASSPHRASE_VARIABLE = 'SECRETS_NEW_PASSPHRASE'
-
-/** How many times a new passphrase is asked for on a terminal (too weak, or the two typings differ). */
-export const NEW_PASSPHRASE_TRIES = 3
 
 export interface NewPassphraseOptions {
   env: NodeJS.ProcessEnv
@@ -41,7 +39,7 @@ export async function newPassphrase(o: NewPassphraseOptions): Promise<string> {
   }
   if (!o.ui.interactive) throw noNewPassphrase(o)
   for (let attempt = 1; ; attempt++) {
-    const left = NEW_PASSPHRASE_TRIES - attempt
+    const left = PASSPHRASE_TRIES - attempt
     const tries = `${left} ${left === 1 ? 'try' : 'tries'} left`
     const typed = await o.ui.password('New store passphrase')
     const strength = await check(typed)
@@ -57,11 +55,9 @@ export async function newPassphrase(o: NewPassphraseOptions): Promise<string> {
     }
     if ((await o.ui.password('Repeat the passphrase')) === typed) return typed
     if (left === 0) {
-      throw new SecretsError(
-        'USAGE',
-        `The two passphrases differ, ${NEW_PASSPHRASE_TRIES} times running. ${o.unchanged}`,
-        {suggestions: ['Run the command again and type the same passphrase twice.']},
-      )
+      throw new SecretsError('USAGE', `The two passphrases differ, ${PASSPHRASE_TRIES} times running. ${o.unchanged}`, {
+        suggestions: ['Run the command again and type the same passphrase twice.'],
+      })
     }
     o.ui.warn(`The two passphrases differ. Type the new one again (${tries}).`)
   }
