@@ -4,8 +4,8 @@
 // (`secrets exec` starts about 100 ms sooner than from tsc's file-per-module output). @oclif/core is
 // bundled too: bin/run.js starts from dist/execute.js, and the runtime and the commands it loads share one
 // copy in a chunk (one file to read and compile instead of oclif's ~100 CommonJS modules, each resolved,
-// read and wrapped). Provider SDKs and node-pty stay external: they load only when a reference or a
-// terminal needs them (see `externals` below). Type checking is `npm run typecheck`.
+// read and wrapped). Provider SDKs, the passphrase-strength estimator and node-pty stay external: they
+// load only when a reference, a new passphrase or a terminal needs them (see `externals` below). Type checking is `npm run typecheck`.
 import {readFileSync, readdirSync, rmSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -25,6 +25,8 @@ function find(dir, keep) {
 // provider spec names (src/providers/<kind>/spec.ts, `sdkPackages`), which must be dependencies in
 // package.json; a pattern such as `@aws-sdk/*` also covers the packages those pull in. The specs are pure
 // data, so esbuild can bundle the registry into memory and the build reads it like the CLI does.
+const LAZY_PACKAGES = ['@zxcvbn-ts/core', '@zxcvbn-ts/language-common', '@zxcvbn-ts/language-en']
+
 async function externals() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
   const installed = Object.keys({...pkg.dependencies, ...pkg.optionalDependencies})
@@ -45,12 +47,17 @@ async function externals() {
     if (!installed.some(matches))
       throw new Error(`the ${kind} provider's spec names ${name}, which is not a dependency in package.json`)
   }
-  // typescript, ts-node and tsx are what oclif looks for to run TypeScript sources in development.
+  for (const name of LAZY_PACKAGES)
+    if (!installed.includes(name)) throw new Error(`${name} is left external but is not a dependency in package.json`)
+  // typescript, ts-node and tsx are what oclif looks for to run TypeScript sources in development. The
+  // passphrase-strength estimator and its dictionaries (several MB, src/core/store/passphrase-strength.ts)
+  // load only when a passphrase is set; external, a trace shows that `exec` and `get` never load them.
   return [
     ...new Set([
       'typescript',
       'ts-node',
       'tsx',
+      ...LAZY_PACKAGES,
       ...Object.keys(pkg.optionalDependencies ?? {}),
       ...sdks.map((s) => s.name),
     ]),

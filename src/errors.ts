@@ -44,7 +44,8 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{exit: number | string; codes: strin
   {
     exit: 2,
     codes: 'USAGE',
-    meaning: 'bad command line (unknown flag, flag without value, missing argument), or a prompt needed without a TTY',
+    meaning:
+      'bad command line (unknown flag, flag without value, missing argument), a prompt needed without a TTY, or a new passphrase that is too weak',
   },
   {
     exit: 3,

@@ -11,7 +11,7 @@ export default class Init extends BaseCommand<typeof Init> {
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init --yes',
-    'SECRETS_PASSPHRASE=... <%= config.bin %> init --yes --passphrase',
+    'SECRETS_NEW_PASSPHRASE=... <%= config.bin %> init --yes --passphrase',
   ]
 
   static override flags = {
@@ -20,7 +20,8 @@ export default class Init extends BaseCommand<typeof Init> {
       description: 'Where to create the store, relative to secrets.yaml (default .secrets/store.json).',
     }),
     passphrase: Flags.boolean({
-      description: 'Also let a passphrase open the store (SECRETS_PASSPHRASE, or asked on a terminal).',
+      description:
+        'Also let a passphrase open the new store (SECRETS_NEW_PASSPHRASE, or typed twice on a terminal; refused below zxcvbn score 4 of 4).',
       allowNo: true,
     }),
   }

@@ -41,6 +41,8 @@ describe('Ctrl-C and end of input', () => {
     assertCancelled(r)
     assert.ok(!existsSync(join(sb.project, 'secrets.yaml')))
     assert.ok(!existsSync(join(sb.project, '.secrets', 'store.json')))
+    // The passphrase is asked for before anything is written: not even the identity is created.
+    assert.ok(!existsSync(sb.identityFile), 'the identity was created before the passphrase was given')
   })
 
   describe('in a project', () => {

@@ -1,9 +1,12 @@
+import {basename, dirname} from 'node:path'
+
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import type {RecipientInfo} from '../../core/store/format.js'
 import {Keyring} from '../../core/store/keyring.js'
+import {newPassphrase} from '../../core/store/new-passphrase.js'
 import {addRecipient} from '../../core/store/recipients.js'
 import {localStoreFile, pickLocalProvider} from '../../core/store/store-location.js'
 import type {AuditEvent, AuditOutcome} from '../../core/audit/record.js'
@@ -13,7 +16,7 @@ import {keyServiceExamples, keyServiceForms} from '../../providers/registry.js'
 
 export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
   static override summary = 'Let another age key, a passphrase or a KMS key open the local store.'
-  static override description = `Wraps the store's data key for the new recipient; no value is re-encrypted. A passphrase comes from SECRETS_NEW_PASSPHRASE, or is asked twice on a terminal. A key-service recipient wraps it with that service: ${keyServiceForms()}. You need an identity that can already open the store.`
+  static override description = `Wraps the store's data key for the new recipient; no value is re-encrypted. A new passphrase comes from SECRETS_NEW_PASSPHRASE, or is typed twice on a terminal; one that zxcvbn scores below 4 of 4 is refused (USAGE), with the reason. A key-service recipient wraps it with that service: ${keyServiceForms()}. You need an identity that can already open the store.`
   static override examples = [
     '<%= config.bin %> key add age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --label alice',
     '<%= config.bin %> key add --passphrase --label break-glass',
@@ -54,15 +57,12 @@ export default class KeyAdd extends BaseCommand<typeof KeyAdd> {
     if (this.flags.passphrase) {
       if (this.args.recipient)
         throw new SecretsError('USAGE', 'Give either an age recipient or --passphrase, not both.')
-      let passphrase = process.env.SECRETS_NEW_PASSPHRASE
-      if (!passphrase && this.ui.interactive) {
-        passphrase = await this.ui.password('New passphrase')
-        if ((await this.ui.password('Repeat it')) !== passphrase)
-          throw new SecretsError('USAGE', 'The two passphrases differ; nothing was changed.')
-      }
-      if (!passphrase) {
-        throw new SecretsError('USAGE', 'No passphrase: set SECRETS_NEW_PASSPHRASE, or run on a terminal to be asked.')
-      }
+      const passphrase = await newPassphrase({
+        env: process.env,
+        ui: this.ui,
+        unchanged: 'Nothing was changed.',
+        userInputs: [basename(dirname(project.file)), this.flags.label ?? ''],
+      })
       added = await this.ui.progress('Wrapping the key with the passphrase', () =>
         audited(() => addRecipient(file, keyring, {type: 'scrypt', passphrase, label: this.flags.label})),
       )

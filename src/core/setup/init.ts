@@ -1,13 +1,13 @@
 import {existsSync} from 'node:fs'
-import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
+import {basename, dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {SecretsError} from '../../errors.js'
 import {writeFileAtomic} from '../lib/atomic-write.js'
 import {CONFIG_FILE_NAME, loadConfig} from '../config/load.js'
 import {createIdentityFile, defaultIdentityFile, loadIdentities, type AgeIdentity} from '../store/identity.js'
 import type {Interaction} from '../interaction.js'
 import {Keyring} from '../store/keyring.js'
+import {newPassphrase} from '../store/new-passphrase.js'
 import {createStore, openStore} from '../store/open-store.js'
 import {DEFAULT_STORE_PATH, localStoreFile, pickLocalProvider} from '../store/store-location.js'
 
@@ -19,7 +19,7 @@ export interface InitOptions {
   yes: boolean
   configFlag?: string
   storePath?: string
-  /** Also protect the store with a passphrase (from SECRETS_PASSPHRASE or a prompt). */
+  /** Also protect a new store with a passphrase (from SECRETS_NEW_PASSPHRASE or typed twice on a terminal). */
   passphrase?: boolean
 }
 
@@ -82,6 +82,11 @@ export async function initProject(o: InitOptions): Promise<InitResult> {
     storeFile = resolve(join(configFile, '..'), storePath)
   }
 
+  // The passphrase is asked for (and checked) before anything is written: a refusal or Ctrl-C there
+  // leaves no identity, store or config behind.
+  const storeExists = existsSync(storeFile)
+  const passphrase = storeExists ? undefined : await askPassphrase(o, dirname(configFile))
+
   let identity: AgeIdentity
   let identityCreated = false
   const existing = o.env.SECRETS_IDENTITY && !existsSync(o.env.SECRETS_IDENTITY) ? [] : await loadIdentities(o.env)
@@ -93,37 +98,14 @@ export async function initProject(o: InitOptions): Promise<InitResult> {
     identityCreated = true
   }
 
-  let storeCreated = false
   let recipients: number
-  if (existsSync(storeFile)) {
+  if (storeExists) {
     const store = await openStore(storeFile, new Keyring(o.env, o.ui))
     recipients = store.recipients().length
   } else {
-    let wantPassphrase = o.passphrase ?? false
-    if (!o.yes && o.passphrase === undefined && o.ui.interactive) {
-      wantPassphrase = await o.ui.confirm(
-        'Also let a passphrase open the store (for people without the identity file)?',
-        false,
-      )
-    }
     const specs: Parameters<typeof createStore>[1] = [{type: 'age', recipient: identity.recipient}]
-    if (wantPassphrase) {
-      let passphrase = o.env.SECRETS_PASSPHRASE
-      if (!passphrase && o.ui.interactive) {
-        passphrase = await o.ui.password('New store passphrase')
-        if ((await o.ui.password('Repeat the passphrase')) !== passphrase)
-          throw new SecretsError('USAGE', 'The two passphrases differ; nothing was created.')
-      }
-      if (!passphrase) {
-        throw new SecretsError(
-          'USAGE',
-          '--passphrase needs the passphrase in SECRETS_PASSPHRASE when there is no terminal to ask on (or CI is set).',
-        )
-      }
-      specs.push({type: 'scrypt', passphrase, label: 'passphrase'})
-    }
+    if (passphrase !== undefined) specs.push({type: 'scrypt', passphrase, label: 'passphrase'})
     await o.ui.progress('Creating the encrypted store', () => createStore(storeFile, specs))
-    storeCreated = true
     recipients = specs.length
   }
 
@@ -134,6 +116,16 @@ export async function initProject(o: InitOptions): Promise<InitResult> {
   return {
     config: {path: configFile, created: !configExists},
     identity: {source: identity.source, recipient: identity.recipient, created: identityCreated},
-    store: {path: storeFile, created: storeCreated, recipients},
+    store: {path: storeFile, created: !storeExists, recipients},
   }
+}
+
+/** The passphrase for a new store when one is wanted (--passphrase, or yes to the question), else undefined. */
+async function askPassphrase(o: InitOptions, projectDir: string): Promise<string | undefined> {
+  let want = o.passphrase ?? false
+  if (!o.yes && o.passphrase === undefined && o.ui.interactive) {
+    want = await o.ui.confirm('Also let a passphrase open the store (for people without the identity file)?', false)
+  }
+  if (!want) return undefined
+  return newPassphrase({env: o.env, ui: o.ui, unchanged: 'Nothing was created.', userInputs: [basename(projectDir)]})
 }

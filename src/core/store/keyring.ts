@@ -35,6 +35,9 @@ function scryptLogN(): number {
   return Number.isInteger(n) && n >= 12 && n <= 22 ? n : 18
 }
 
+/** How many times a passphrase is asked for on a terminal: a wrong one to open a store, a weak or mistyped new one. */
+export const PASSPHRASE_TRIES = 3
+
 /** How a new recipient is given: an age public key, a passphrase, or a key-service URI. */
 export type RecipientSpec =
   | {type: 'age'; recipient: string; label?: string}
@@ -93,7 +96,11 @@ function fromIdentity(doc: StoreDoc, file: string, identities: AgeIdentity[]): B
 export class Keyring {
   private identities?: AgeIdentity[]
   private passphrase?: string
+  /** Whether `passphrase` was typed at a prompt (and so may be asked for again), not SECRETS_PASSPHRASE. */
+  private typed = false
   private readonly cache = new Map<string, Buffer>()
+  /** Stores a typed passphrase failed to open after every try: opened again, they fail without asking again. */
+  private readonly refused = new Map<string, SecretsError>()
 
   constructor(
     readonly env: NodeJS.ProcessEnv,
@@ -113,6 +120,7 @@ export class Keyring {
   /** The passphrase from SECRETS_PASSPHRASE, else a hidden prompt on a TTY, else undefined. */
   async getPassphrase(prompt: string): Promise<string | undefined> {
     if (this.passphrase !== undefined) return this.passphrase
+    this.typed = !this.env.SECRETS_PASSPHRASE
     if (this.env.SECRETS_PASSPHRASE) this.passphrase = this.env.SECRETS_PASSPHRASE
     else if (this.ui.interactive) this.passphrase = await this.ui.password(prompt)
     return this.passphrase
@@ -122,6 +130,8 @@ export class Keyring {
   async unwrap(doc: StoreDoc, file: string): Promise<Buffer> {
     const cached = this.cache.get(doc.keyId)
     if (cached) return cached
+    const refused = this.refused.get(doc.keyId)
+    if (refused) throw refused
     const identities = await this.ageIdentities()
     let dataKey = fromIdentity(doc, file, identities)
     let serviceError: unknown
@@ -162,23 +172,47 @@ export class Keyring {
     return {serviceError}
   }
 
-  /** The passphrase recipients, when there are any and a passphrase is at hand; DECRYPT_FAILED when it opens none. */
+  /**
+   * The passphrase recipients, when there are any and a passphrase is at hand; DECRYPT_FAILED when it opens
+   * none. A passphrase typed on a terminal is asked again, up to PASSPHRASE_TRIES times in all.
+   */
   private async fromPassphrase(doc: StoreDoc, file: string, identities: AgeIdentity[]): Promise<Buffer | undefined> {
     const scrypt = doc.recipients.filter((r) => r.type === 'scrypt')
     if (scrypt.length === 0) return undefined
-    const passphrase = await this.getPassphrase(`Passphrase for ${file}`)
-    if (passphrase === undefined) return undefined
-    for (const r of scrypt) {
-      const dataKey = await this.ui.progress('Deriving key from passphrase', () => unwrapWithPassphrase(r, passphrase))
-      if (dataKey !== undefined) return dataKey // else try the next passphrase recipient
+    for (let attempt = 1; ; attempt++) {
+      const passphrase = await this.getPassphrase(`Passphrase for ${file}`)
+      if (passphrase === undefined) return undefined
+      for (const r of scrypt) {
+        const dataKey = await this.ui.progress('Deriving key from passphrase', () =>
+          unwrapWithPassphrase(r, passphrase),
+        )
+        if (dataKey !== undefined) return dataKey // else try the next passphrase recipient
+      }
+      if (!this.typed) throw this.wrongPassphrase(file, identities, 0)
+      if (attempt >= PASSPHRASE_TRIES) {
+        const error = this.wrongPassphrase(file, identities, attempt)
+        this.refused.set(doc.keyId, error)
+        this.passphrase = undefined
+        throw error
+      }
+      this.passphrase = undefined
+      const left = PASSPHRASE_TRIES - attempt
+      this.ui.warn(`That passphrase does not open ${file}. Try again (${left} ${left === 1 ? 'try' : 'tries'} left).`)
     }
+  }
+
+  private wrongPassphrase(file: string, identities: AgeIdentity[], tries: number): SecretsError {
     const mine = identities.map((i) => i.recipient)
-    throw new SecretsError('DECRYPT_FAILED', `The passphrase does not open the store ${file}.`, {
-      suggestions: [
-        'Check SECRETS_PASSPHRASE or retype the passphrase; a holder of a key can add you with `secrets key add`.',
-        ...(mine.length > 0 ? [`Your identity (${mine.join(', ')}) is not a recipient of this store either.`] : []),
-      ],
-    })
+    return new SecretsError(
+      'DECRYPT_FAILED',
+      `The passphrase does not open the store ${file}${tries > 0 ? ` (${tries} tries)` : ''}.`,
+      {
+        suggestions: [
+          'Check SECRETS_PASSPHRASE or retype the passphrase; a holder of a key can add you with `secrets key add`.',
+          ...(mine.length > 0 ? [`Your identity (${mine.join(', ')}) is not a recipient of this store either.`] : []),
+        ],
+      },
+    )
   }
 
   private noKey(doc: StoreDoc, file: string, identities: AgeIdentity[]): SecretsError {

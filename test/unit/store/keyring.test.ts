@@ -4,12 +4,15 @@ import {before, describe, it} from 'node:test'
 
 import {createStore, openStore, updateStore} from '../../../src/core/store/open-store.js'
 import {SecretValue} from '../../../src/core/secret-value.js'
+import {nonInteractive, type Interaction} from '../../../src/core/interaction.js'
+import {Keyring} from '../../../src/core/store/keyring.js'
 import {SecretsError} from '../../../src/errors.js'
-import {keyring, seedStore, type TestIdentity} from './helpers.js'
+import {keyring, seedStore, STATE_HOME, type TestIdentity} from './helpers.js'
 
 process.env.SECRETS_SCRYPT_LOG_N = '12'
 
 const CANARY = 'canary-Zq9x-plaintext-7731'
+const PASS = 'typed team passphrase 5150'
 
 describe('keyring: unwrapping the data key', () => {
   let dir: string
@@ -52,6 +55,66 @@ describe('keyring: unwrapping the data key', () => {
     await assert.rejects(openStore(copy, keyring({SECRETS_PASSPHRASE: 'wrong', HOME: dir})), {
       code: 'DECRYPT_FAILED',
       message: `The passphrase does not open the store ${copy}.`,
+    })
+  })
+
+  describe('a passphrase typed on a terminal', () => {
+    let copy: string
+    before(async () => {
+      copy = join(dir, 'typed.json')
+      await createStore(copy, [{type: 'scrypt', passphrase: PASS, label: 'team'}])
+    })
+    /** A terminal that types `answers` in turn at the passphrase prompt and collects the warnings. */
+    const typing = (answers: string[]) => {
+      const prompts: string[] = []
+      const warnings: string[] = []
+      const ui: Interaction = {
+        ...nonInteractive(warnings),
+        interactive: true,
+        async password(message) {
+          prompts.push(message)
+          return answers[prompts.length - 1] ?? assert.fail('asked more often than expected')
+        },
+      }
+      return {prompts, warnings, keyring: new Keyring({XDG_STATE_HOME: STATE_HOME, HOME: dir}, ui)}
+    }
+
+    it('is asked again when wrong, and a right one on the second try opens the store', async () => {
+      const t = typing(['wrong', PASS])
+      assert.deepEqual((await openStore(copy, t.keyring)).names(), [])
+      assert.deepEqual(t.prompts, [`Passphrase for ${copy}`, `Passphrase for ${copy}`])
+      assert.deepEqual(t.warnings, [`That passphrase does not open ${copy}. Try again (2 tries left).`])
+    })
+
+    it('wrong three times is DECRYPT_FAILED after the third', async () => {
+      const t = typing(['wrong', 'wrong again', 'still wrong'])
+      await assert.rejects(openStore(copy, t.keyring), {
+        code: 'DECRYPT_FAILED',
+        message: `The passphrase does not open the store ${copy} (3 tries).`,
+      })
+      assert.equal(t.prompts.length, 3)
+      // Opened again in the same run (a command may open a store twice), it fails without asking again.
+      await assert.rejects(openStore(copy, t.keyring), {code: 'DECRYPT_FAILED'})
+      assert.equal(t.prompts.length, 3)
+      assert.deepEqual(t.warnings, [
+        `That passphrase does not open ${copy}. Try again (2 tries left).`,
+        `That passphrase does not open ${copy}. Try again (1 try left).`,
+      ])
+    })
+
+    it('a wrong SECRETS_PASSPHRASE is not retried, even on a terminal', async () => {
+      const warnings: string[] = []
+      const ui: Interaction = {
+        ...nonInteractive(warnings),
+        interactive: true,
+        password: () => assert.fail('asked although SECRETS_PASSPHRASE is set'),
+      }
+      const k = new Keyring({XDG_STATE_HOME: STATE_HOME, HOME: dir, SECRETS_PASSPHRASE: 'wrong'}, ui)
+      await assert.rejects(openStore(copy, k), {
+        code: 'DECRYPT_FAILED',
+        message: `The passphrase does not open the store ${copy}.`,
+      })
+      assert.deepEqual(warnings, [])
     })
   })
 })

@@ -73,11 +73,14 @@ describe('labels', () => {
       code: 'CONFLICT',
       message: `The label "carol" is already used by a recipient of ${file}.`,
     })
-    await addRecipient(file, k, {type: 'scrypt', passphrase: 'pass-one', label: 'break-glass'})
-    await assert.rejects(addRecipient(file, k, {type: 'scrypt', passphrase: 'pass-two', label: 'break-glass'}), {
-      code: 'CONFLICT',
-    })
-    const env = {SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: 'pass-one'}
+    await addRecipient(file, k, {type: 'scrypt', passphrase: 'first break-glass passphrase 61', label: 'break-glass'})
+    await assert.rejects(
+      addRecipient(file, k, {type: 'scrypt', passphrase: 'second break-glass passphrase 62', label: 'break-glass'}),
+      {
+        code: 'CONFLICT',
+      },
+    )
+    const env = {SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: 'first break-glass passphrase 61'}
     const r1 = await removeRecipient(file, keyring(env), nonInteractive(), 'carol')
     assert.equal(r1.removed.recipient, carol.recipient)
     const r2 = await removeRecipient(file, keyring(env), nonInteractive(), 'break-glass')
@@ -92,8 +95,8 @@ describe('labels', () => {
     const {dir, alice} = await seedStore(CANARY)
     const file = join(dir, 'store.json')
     const k = keyring({SECRETS_AGE_KEY: alice.key})
-    await addRecipient(file, k, {type: 'scrypt', passphrase: 'pass-one', label: 'team'})
-    await addRecipient(file, k, {type: 'scrypt', passphrase: 'pass-two', label: 'other'})
+    await addRecipient(file, k, {type: 'scrypt', passphrase: 'first break-glass passphrase 61', label: 'team'})
+    await addRecipient(file, k, {type: 'scrypt', passphrase: 'second break-glass passphrase 62', label: 'other'})
     // What an older version could write: two passphrase recipients labelled alike.
     const doc = readStoreFile(file)
     doc.recipients[2].label = 'team'
@@ -109,12 +112,14 @@ describe('labels', () => {
       listed.map((r) => r.id ?? r.recipient),
       [alice.recipient, recipientId(readStoreFile(file).recipients[1]), second],
     )
-    const env = {SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: 'pass-one'}
+    const env = {SECRETS_AGE_KEY: alice.key, SECRETS_PASSPHRASE: 'first break-glass passphrase 61'}
     const {removed} = await removeRecipient(file, keyring(env), nonInteractive(), second)
     assert.equal(removed.id, second)
     assert.equal((await listRecipients(file, k)).length, 2)
     assert.equal(
-      (await openStore(file, keyring({SECRETS_PASSPHRASE: 'pass-one'}))).read('API_KEY', 1).value.text(),
+      (await openStore(file, keyring({SECRETS_PASSPHRASE: 'first break-glass passphrase 61'})))
+        .read('API_KEY', 1)
+        .value.text(),
       CANARY,
     )
   })

@@ -19,20 +19,26 @@ process.env.SECRETS_SCRYPT_LOG_N = '12'
 const CANARY = 'canary-rekey-4b1e-plaintext'
 const PASS = 'team passphrase 314'
 
-/** An interactive UI whose password prompt answers with `answer` (after running `onPrompt`). */
+/**
+ * An interactive UI whose password prompt answers with `answer` (the next of them each time, the last one
+ * from then on; after running `onPrompt`), and which collects its warnings.
+ */
 function terminal(
-  answer: string,
+  answer: string | string[],
   onPrompt: () => Promise<void> = async () => undefined,
-): Interaction & {prompts: string[]} {
+): Interaction & {prompts: string[]; warnings: string[]} {
   const prompts: string[] = []
+  const warnings: string[] = []
+  const answers = typeof answer === 'string' ? [answer] : answer
   return {
-    ...nonInteractive(),
+    ...nonInteractive(warnings),
     interactive: true,
     prompts,
+    warnings,
     async password(message) {
       prompts.push(message)
       await onPrompt()
-      return answer
+      return answers[Math.min(prompts.length, answers.length) - 1]
     },
   }
 }
@@ -163,9 +169,23 @@ describe('rekey (core)', () => {
     const wrong = terminal('not the passphrase')
     await assert.rejects(rekeyStore(file2, new Keyring({SECRETS_AGE_KEY: alice.key}, wrong), wrong), {
       code: 'DECRYPT_FAILED',
-      message: `That is not the passphrase of recipient "team" of ${file2}. Nothing was changed.`,
+      message: `That is not the passphrase of recipient "team" of ${file2} (3 tries). Nothing was changed.`,
     })
+    assert.equal(wrong.prompts.length, 3)
+    assert.deepEqual(wrong.warnings, [
+      'That is not the passphrase of "team". Try again (2 tries left).',
+      'That is not the passphrase of "team". Try again (1 try left).',
+    ])
     assert.equal(readFileSync(file2, 'utf8'), original)
+  })
+
+  it('asks again when the passphrase typed is wrong, and goes ahead with a right one', async () => {
+    const file = copy()
+    const ui = terminal(['not the passphrase', PASS])
+    await rekeyStore(file, new Keyring({SECRETS_AGE_KEY: alice.key}, ui), ui)
+    assert.equal(ui.prompts.length, 2)
+    assert.deepEqual(ui.warnings, ['That is not the passphrase of "team". Try again (2 tries left).'])
+    assertValues(await openStore(file, keyring({SECRETS_PASSPHRASE: PASS, HOME: dir})))
   })
 
   it('refuses, changing nothing, when a passphrase recipient cannot be re-wrapped', async () => {
