@@ -25,11 +25,6 @@ function assertNoPassphrase(...outputs: string[]): void {
   for (const text of outputs) for (const p of ALL) assert.ok(!text.includes(p), `a passphrase was printed: ${text}`)
 }
 
-/**
- * A prompt is redrawn at each key, so the script waits for the warning that comes between two prompts
- * before it looks for the next one (typing into an earlier redraw would type where no prompt listens).
- */
-
 /** The store's recipient types and labels. */
 function recipients(file: string): string[] {
   const doc = JSON.parse(readFileSync(file, 'utf8')) as {recipients: Array<{type: string; label?: string}>}
@@ -94,6 +89,18 @@ describe('init --passphrase without a terminal', () => {
     const mixed = await sb.run(['get', 'TOKEN'], {env: {...noIdentity, SECRETS_NEW_PASSPHRASE: STRONG}})
     assert.equal(mixed.code, 7, mixed.stderr)
     assertNoPassphrase(r.stdout, r.stderr, set.stderr, get.stderr, mixed.stderr)
+  })
+
+  it('on a store that exists, --passphrase says it was not used and how to add one', async () => {
+    const before = readFileSync(sb.storeFile, 'utf8')
+    const r = await sb.run(['init', '--yes', '--passphrase'], {env: {SECRETS_NEW_PASSPHRASE: OTHER_STRONG}})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(
+      r.stderr,
+      /^Warning: The store .secrets\/store\.json exists already, so --passphrase was not used: add a passphrase to it with `secrets key add --passphrase`\.$/m,
+    )
+    assert.equal(readFileSync(sb.storeFile, 'utf8'), before)
+    assertNoPassphrase(r.stdout, r.stderr)
   })
 })
 

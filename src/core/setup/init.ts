@@ -86,6 +86,10 @@ export async function initProject(o: InitOptions): Promise<InitResult> {
   // leaves no identity, store or config behind.
   const storeExists = existsSync(storeFile)
   const passphrase = storeExists ? undefined : await askPassphrase(o, dirname(configFile))
+  if (storeExists && o.passphrase === true)
+    o.ui.warn(
+      `The store ${relative(o.cwd, storeFile) || storeFile} exists already, so --passphrase was not used: add a passphrase to it with \`secrets key add --passphrase\`.`,
+    )
 
   let identity: AgeIdentity
   let identityCreated = false
