@@ -144,8 +144,7 @@ class ChildSetup {
     const {o} = this
     const {env, clashes} = childEnvironment(o.parentEnv, snap.resolved, {pristine: o.pristine, only: o.only})
     for (const f of snap.files) if (Object.hasOwn(env, f.name)) clashes.push(f.name)
-    if (warn)
-      for (const name of clashes) o.ui.warn(clashWarning(name))
+    if (warn) for (const name of clashes) o.ui.warn(clashWarning(name))
     findExecutable(this.command, env)
     if (snap.files.length > 0) {
       this.filesDir ??= new SecretFilesDir(o.parentEnv)
