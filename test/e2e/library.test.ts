@@ -80,6 +80,12 @@ main()
 `,
 }
 
+APPS['files.mjs'] = `import {load} from 'secrets-cli'
+const warnings = []
+const values = await load({env: 'withfile', onWarning: (m) => warnings.push(m)})
+process.stdout.write(JSON.stringify({values, warnings}))
+`
+
 const TS_OK = `import {config, EXIT_CODES, load, SecretsError, type ErrorCode, type LoadOptions} from 'secrets-cli'
 const options: LoadOptions = {env: 'staging', only: ['DB_PASSWORD'], maxAge: '1h', offline: true, onWarning: (m: string) => void m}
 const values: Record<string, string> = await load(options)
@@ -166,7 +172,7 @@ describe('the packed package, installed with npm', () => {
     }
     writeFileSync(
       join(app, 'secrets.yaml'),
-      `${readFileSync(join(app, 'secrets.yaml'), 'utf8')}\nenvironments:\n  broken:\n    env:\n      MISSING_KEY: local://MISSING_KEY\n`,
+      `${readFileSync(join(app, 'secrets.yaml'), 'utf8')}\nenvironments:\n  broken:\n    env:\n      MISSING_KEY: local://MISSING_KEY\n  withfile:\n    files:\n      TLS_CERT: local://DB_PASSWORD\n`,
     )
     for (const [name, text] of Object.entries(APPS)) writeFileSync(join(app, name), text)
   })
@@ -258,6 +264,19 @@ describe('the packed package, installed with npm', () => {
       })
       assert.equal(records().at(-1)?.child, file)
     })
+
+  it('leaves `files:` entries out, warning with their names and pointing to exec', () => {
+    const r = node(['files.mjs'])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stderr, '')
+    // DB_PASSWORD is the file's secret, so (as with exec) it is not also a variable.
+    assert.deepEqual(JSON.parse(r.stdout), {
+      values: {API_TOKEN: TOKEN},
+      warnings: [
+        `TLS_CERT is declared under files: in ${join(app, 'secrets.yaml')}, which load() does not write (a secret file needs a private directory removed when the program ends); run the program under \`secrets exec\` for it.`,
+      ],
+    })
+  })
 
   it('a TypeScript consumer type-checks against the shipped types, and a wrong use fails to', () => {
     const dir = join(app, 'ts')
