@@ -21,6 +21,10 @@ import {firstResolution, resolveSnapshot, type ResolutionOptions, type Snapshot}
 import {SecretFilesDir} from './secret-files.js'
 import type {Session} from '../session.js'
 
+// Rotation's verify command imports exec's environment from here: one module graph, so the build keeps
+// exec's chunks as they were (bench/exec-vs-base.mjs).
+export {childEnvironment} from './child-env.js'
+
 /**
  * Signals forwarded to the child: every catchable one whose default action ends a process (each is
  * handled as SIGTERM is: forwarded, the child awaited, the files directory removed), plus SIGWINCH.

@@ -1,5 +1,5 @@
 import {resolveEnvironment} from '../environment.js'
-import {childEnvironment} from '../exec/child-env.js'
+import {childEnvironment} from '../exec/exec.js'
 import {exitStatus, spawnChild} from '../exec/child.js'
 import type {Reference} from '../reference.js'
 import {Matcher, patternsFor} from '../exec/redact-stream.js'
