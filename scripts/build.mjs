@@ -6,7 +6,7 @@
 // copy in a chunk (one file to read and compile instead of oclif's ~100 CommonJS modules, each resolved,
 // read and wrapped). Provider SDKs, the passphrase-strength estimator and node-pty stay external: they
 // load only when a reference, a new passphrase or a terminal needs them (see `externals` below). Type checking is `npm run typecheck`.
-import {readFileSync, readdirSync, rmSync} from 'node:fs'
+import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
@@ -103,6 +103,7 @@ const oclifPatches = {
 }
 
 rmSync(join(root, 'dist'), {recursive: true, force: true})
+const external = await externals()
 await build({
   absWorkingDir: root,
   entryPoints,
@@ -121,7 +122,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // yaml's ES module build (the same code as its CommonJS one) lets esbuild keep only what is used.
   alias: {yaml: './node_modules/yaml/browser/index.js'},
-  external: await externals(),
+  external,
   // Bundled CommonJS dependencies call require(); give the ESM output one.
   banner: {
     js: "import {createRequire as __secretsCreateRequire} from 'node:module'; const require = __secretsCreateRequire(import.meta.url);",
@@ -129,3 +130,49 @@ await build({
   plugins: [oclifPatches],
   logLevel: 'warning',
 })
+
+// The library (the package's exports: src/lib, see docs/library.md) is a build of its own, so the CLI's
+// chunks, and what `secrets exec` loads at start, stay exactly as they are; it shares no file with them.
+const lib = join(src, 'lib')
+await build({
+  absWorkingDir: root,
+  entryPoints: ['index.ts', 'register.ts', 'resolve-child.ts'].map((f) => join(lib, f)),
+  outdir: join(root, 'dist', 'lib'),
+  outbase: lib,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  minifyWhitespace: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  alias: {yaml: './node_modules/yaml/browser/index.js'},
+  external,
+  banner: {
+    js: "import {createRequire as __secretsCreateRequire} from 'node:module'; const require = __secretsCreateRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+})
+// The CommonJS entries: index.cjs loads the ES module with import() on first call; register.cjs runs
+// resolve-child.js in a child process (Node 20 cannot require an ES module synchronously).
+await build({
+  absWorkingDir: root,
+  entryPoints: [
+    {in: join(lib, 'index-cjs.ts'), out: 'index'},
+    {in: join(lib, 'register-cjs.ts'), out: 'register'},
+  ],
+  outdir: join(root, 'dist', 'lib'),
+  outExtension: {'.js': '.cjs'},
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minifyWhitespace: true,
+  external: ['./index.js'],
+  logLevel: 'warning',
+})
+// The shipped types: hand-written (src/lib/api.d.ts, checked against the code by test/unit/lib/api.test.ts).
+const types = readFileSync(join(lib, 'api.d.ts'), 'utf8')
+writeFileSync(join(root, 'dist', 'lib', 'index.d.ts'), types)
+writeFileSync(join(root, 'dist', 'lib', 'index.d.cts'), types)

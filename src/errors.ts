@@ -119,8 +119,18 @@ export interface SecretsErrorOptions {
   retryable?: boolean
 }
 
+/**
+ * Marks a SecretsError whichever copy of this module made it: the library's CommonJS entry carries its
+ * own copy, and `instanceof` there must still hold for an error thrown by the ES module.
+ */
+const BRAND = Symbol.for('secrets-cli.SecretsError')
+
 /** The one error type the CLI renders as a user-facing message. */
 export class SecretsError extends Error {
+  static override [Symbol.hasInstance](value: unknown): value is SecretsError {
+    return typeof value === 'object' && value !== null && (value as {[BRAND]?: unknown})[BRAND] === true
+  }
+
   readonly code: ErrorCode
   readonly exitCode: number
   readonly ref?: string
@@ -135,6 +145,7 @@ export class SecretsError extends Error {
     this.ref = options.ref
     this.suggestions = options.suggestions ?? []
     this.retryable = options.retryable ?? code === 'UNAVAILABLE'
+    Object.defineProperty(this, BRAND, {value: true})
   }
 
   /** The JSON shape printed with `--json`. */

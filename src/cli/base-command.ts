@@ -5,6 +5,7 @@ import {Command} from '@oclif/core/command'
 
 import type {Interaction} from '../core/interaction.js'
 import {Session} from '../core/session.js'
+import {chooseFallback} from '../core/sync/fallback-choice.js'
 import {EXIT_CODES, SecretsError} from '../errors.js'
 import {confirmOrRefuse, type ConfirmPolicy} from './confirm.js'
 import {successLine} from './output.js'
@@ -168,19 +169,10 @@ function unknownFlag(
   })
 }
 
-/**
- * Turn the flags (or `cache:` in secrets.yaml when no flag is given) into the session's fallback
- * settings. Nothing is set, and no cache code loads, when neither asks for it.
- */
+/** The offline flags as the session's fallback settings (see chooseFallback). */
 export function useFallback(
   session: Session,
   flags: {fallback?: boolean; 'max-age'?: number; offline?: boolean},
 ): void {
-  const maxAgeMs = flags['max-age']
-  const asked = flags.fallback || flags.offline || maxAgeMs !== undefined
-  const configured = session.config.cache
-  if (!asked && configured === undefined) return
-  session.fallback = {maxAgeMs: maxAgeMs ?? configured?.maxAgeMs, offline: Boolean(flags.offline)}
+  chooseFallback(session, {fallback: flags.fallback, maxAgeMs: flags['max-age'], offline: flags.offline})
 }
-
-export {errorText} from './render-error.js'

@@ -2,6 +2,7 @@ import * as Errors from '@oclif/core/errors'
 
 import {scrub} from '../core/redact.js'
 import {SecretsError} from '../errors.js'
+import {errorText} from './error-text.js'
 import {terminalSafe} from './output.js'
 import {makeChalk} from './style.js'
 
@@ -54,13 +55,6 @@ export function renderError(err: unknown, options: {json: boolean; commandId?: s
   }
   process.stderr.write(text)
   return error
-}
-
-/** A SecretsError as the CLI prints it: `Error [CODE]: message`, then one `→` line per suggestion. */
-export function errorText(error: SecretsError, chalk: ReturnType<typeof makeChalk>): string {
-  let text = `${chalk.red(`Error [${error.code}]:`)} ${terminalSafe(scrub(error.message))}\n`
-  for (const s of error.suggestions) text += `  ${chalk.dim('→')} ${terminalSafe(scrub(s))}\n`
-  return text
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {errorText} from '../cli/render-error.js'
+import {errorText} from '../cli/error-text.js'
 import {terminalSafe} from '../cli/output.js'
 import {checkEnvironments, checkLeases, runDoctor, type Check, type VariableStatus} from '../core/setup/doctor.js'
 

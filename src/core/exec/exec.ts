@@ -1,5 +1,4 @@
-import {createHash} from 'node:crypto'
-import {existsSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {constants} from 'node:os'
 import {isatty} from 'node:tty'
 
@@ -13,65 +12,18 @@ import {
   type ChildHandle,
   type IoMode,
 } from './child.js'
-import {resolveEnvironment} from '../environment.js'
+import {childEnvironment, clashWarning} from './child-env.js'
 import type {Interaction} from '../interaction.js'
 import type {LeaseKeeper} from '../lease/keeper.js'
-import {ledgerFile} from '../lease/ledger.js'
 import {Matcher, patternsFor, type RedactPattern} from './redact-stream.js'
-import type {Resolved, ResolvedFile} from '../resolved.js'
+import type {Resolved} from '../resolved.js'
+import {firstResolution, resolveSnapshot, type ResolutionOptions, type Snapshot} from './resolve.js'
 import {SecretFilesDir} from './secret-files.js'
 import type {Session} from '../session.js'
 
-/** Variables that configure secrets itself: never passed to a child. */
-export function isOwnVariable(name: string): boolean {
-  return name.startsWith('SECRETS_')
-}
-
-/** The minimal environment `--pristine` starts from. */
-export const PRISTINE_ALLOWLIST = ['PATH', 'HOME', 'USER', 'LANG', 'TERM', 'TZ'] as const
-
-export interface ChildEnvOptions {
-  pristine?: boolean
-  only?: string[]
-}
-
-/**
- * The child's environment: the parent's (or the pristine allowlist), minus secrets' own variables,
- * plus the secrets. A secret wins over a parent variable of the same name; the clashes are returned
- * so the caller can warn.
- */
-export function childEnvironment(
-  parent: NodeJS.ProcessEnv,
-  secrets: Resolved[],
-  o: ChildEnvOptions = {},
-): {env: Record<string, string>; clashes: string[]} {
-  // Keyed by user names (a secret may be called `__proto__`): no prototype to collide with.
-  const env: Record<string, string> = Object.create(null)
-  for (const [k, v] of Object.entries(parent)) {
-    if (v === undefined || isOwnVariable(k)) continue
-    if (o.pristine && !(PRISTINE_ALLOWLIST as readonly string[]).includes(k)) continue
-    env[k] = v
-  }
-  const clashes: string[] = []
-  for (const s of secrets) {
-    if (o.only && !o.only.includes(s.name)) continue
-    if (!s.value.isEnvSafe()) {
-      throw new SecretsError(
-        'USAGE',
-        `The value of ${s.name} (${s.ref.raw}) is binary or holds a NUL byte, so it cannot be an environment variable.`,
-        {
-          ref: s.ref.raw,
-          suggestions: [
-            'Declare it under `files:` in secrets.yaml (the variable then holds a file path), store it base64-encoded, or leave it out with --only.',
-          ],
-        },
-      )
-    }
-    if (Object.hasOwn(env, s.name) && env[s.name] !== s.value.text()) clashes.push(s.name)
-    env[s.name] = s.value.text()
-  }
-  return {env, clashes}
-}
+// Rotation's verify command imports exec's environment from here: one module graph, so the build keeps
+// exec's chunks as they were (bench/exec-vs-base.mjs).
+export {childEnvironment} from './child-env.js'
 
 /**
  * Signals forwarded to the child: every catchable one whose default action ends a process (each is
@@ -145,35 +97,15 @@ export function parseSignal(text: string, flag = '--reload-signal'): NodeJS.Sign
   })
 }
 
-export interface ExecOptions {
+export interface ExecOptions extends ResolutionOptions {
   /** The command and its arguments (everything after `--`). */
   command: string[]
-  environment?: string
-  only?: string[]
   pristine?: boolean
-  allowMissing?: boolean
   /** Mask secret values in the child's output (default) or hand it our stdio as it is. */
   redact: boolean
   killTimeoutMs: number
   watch?: {intervalMs: number; reloadSignal?: NodeJS.Signals}
-  /** Take the variables from this encrypted file (`export --encrypt`) instead of secrets.yaml. */
-  fromFile?: string
   parentEnv: NodeJS.ProcessEnv
-  ui: Interaction
-  /** Revoke the leases of this project that a killed run left (default true). */
-  revokeOrphaned?: boolean
-}
-
-/** One resolution of the environment, ready to start a child with. */
-interface Snapshot {
-  resolved: Resolved[]
-  files: ResolvedFile[]
-  /** Variable name -> SHA-256 of its value, to tell what changed (kept in memory only). */
-  fingerprint: Map<string, string>
-}
-
-function fingerprintOf(items: Resolved[]): Map<string, string> {
-  return new Map(items.map((r) => [r.name, createHash('sha256').update(r.value.reveal()).digest('hex')]))
 }
 
 function changedNames(a: Map<string, string>, b: Map<string, string>): string[] {
@@ -191,20 +123,6 @@ async function chooseMode(redact: boolean, ui: Interaction): Promise<IoMode> {
     'node-pty could not be loaded, so the command runs without a terminal (output is still masked); use --no-redact to give it your terminal.',
   )
   return 'pipe'
-}
-
-/** Everything one run resolves, again on each --watch poll. */
-async function resolveSnapshot(session: Session, o: ExecOptions): Promise<Snapshot> {
-  const {resolved, files} =
-    o.fromFile === undefined
-      ? await resolveEnvironment(session, {
-          environment: o.environment,
-          only: o.only,
-          allowMissing: o.allowMissing,
-          files: true,
-        })
-      : {resolved: await (await import('../on-demand.js')).readEncryptedEnv(session, o.fromFile, o.only), files: []}
-  return {resolved, files, fingerprint: fingerprintOf([...resolved, ...files])}
 }
 
 /**
@@ -230,8 +148,7 @@ class ChildSetup {
     const {o} = this
     const {env, clashes} = childEnvironment(o.parentEnv, snap.resolved, {pristine: o.pristine, only: o.only})
     for (const f of snap.files) if (Object.hasOwn(env, f.name)) clashes.push(f.name)
-    if (warn)
-      for (const name of clashes) o.ui.warn(`${name} is set in your environment too; the secret's value is used.`)
+    if (warn) for (const name of clashes) o.ui.warn(clashWarning(name))
     findExecutable(this.command, env)
     if (snap.files.length > 0) {
       this.filesDir ??= new SecretFilesDir(o.parentEnv)
@@ -364,26 +281,11 @@ class SignalForwarder {
 export async function runExec(session: Session, o: ExecOptions): Promise<number> {
   const [command, ...args] = o.command
   session.child = command
-  // A ledger exists only once a dynamic credential was read: runs without one never load the lease code.
-  if (o.revokeOrphaned !== false && existsSync(ledgerFile(session.env)))
-    await (await import('../lease/manage.js')).revokeOrphans(session, (m) => o.ui.warn(m))
-  // The first reads are recorded once it is known whether the program starts (issue 17: a missing
-  // program's reads are `not_started`, not `ok`); always before the program gets a value.
-  session.holdReads()
-  let snapshot: Snapshot
-  let mode: IoMode
-  let leases: LeaseKeeper | undefined
-  try {
-    snapshot = await resolveSnapshot(session, o)
-    mode = await chooseMode(o.redact, o.ui)
-    leases = await keepLeases(session, snapshot, o)
-  } catch (error) {
-    await session.releaseReads()
-    // Nothing starts; credentials minted for the variables that did resolve end now, not at their TTL.
-    if (session.leases.size > 0)
-      await (await import('../lease/manage.js')).revokeSessionLeases(session, (m) => o.ui.warn(m))
-    throw error
-  }
+  const {snapshot, prepared} = await firstResolution(session, o, async (snap) => ({
+    mode: await chooseMode(o.redact, o.ui),
+    leases: await keepLeases(session, snap, o),
+  }))
+  const {mode, leases} = prepared
   const setup = new ChildSetup(command, mode, o)
   const signals = new SignalForwarder(o.killTimeoutMs)
   const start = async (snap: Snapshot, first: boolean): Promise<ChildHandle> => {
