@@ -35,7 +35,7 @@ describe('dynamic secrets: a Vault lease lives exactly as long as the exec run',
       }
   }
 
-  // The exec runs lease for 4 s: renewed at about two thirds of that, with a margin a loaded CI machine keeps.
+  // A 4 s lease, renewed at about two thirds of its TTL: a margin a loaded CI machine keeps.
   before(async () => {
     server = await VaultTestServer.start()
     db = server.mountDatabase('database', {app: {ttl: 4, maxTtl: 600}, short: {ttl: 60, maxTtl: 600}})
