@@ -11,7 +11,8 @@
 // is MiB of log-like text in 64 KiB chunks with a small value planted every ~4 KiB and the long value
 // once per MiB, in 64 KiB pieces as a pipe delivers it; every planted value must come out masked.
 // Columns: matcher_mb is what the patterns and the matcher keep (heap and buffers, after a GC), per
-// secret byte in bytes_per_secret_byte; peak_rss_mb is the process's peak.
+// secret byte in bytes_per_secret_byte; peak_rss_mb is the process's peak; mb_per_cpu_s divides by the
+// CPU time the process used (user + system, GC included), which load from other work changes less.
 // Usage: node bench/redact-memory.mjs [MiB] [--only anchored,sparse]
 import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
@@ -103,8 +104,10 @@ async function one(impl, kind, mib) {
       },
     })
   const t1 = process.hrtime.bigint()
+  const c1 = process.cpuUsage()
   await pipeline(Readable.from(source()), new mod.RedactStream(matcher), sink(true))
   const s = Number(process.hrtime.bigint() - t1) / 1e9
+  const cpu = process.cpuUsage(c1)
   const longCount = long === undefined ? 0 : Math.floor(chunks / 16)
   const total = chunks * chunk.length + longCount * (long?.value.length ?? 0)
   const expected = chunks * plantedPerChunk + longCount
@@ -119,6 +122,7 @@ async function one(impl, kind, mib) {
     matcher_mb: Math.round(matcherBytes / 1e5) / 10,
     bytes_per_secret_byte: Math.round((matcherBytes / secretBytes) * 10) / 10,
     mb_per_s: Math.round(total / s / 1e6),
+    mb_per_cpu_s: Math.round(total / ((cpu.user + cpu.system) / 1e6) / 1e6),
     passthrough_mb_per_s: Math.round(total / sp / 1e6),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   }
