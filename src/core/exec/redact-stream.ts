@@ -6,6 +6,8 @@ import {type Cursor, type Match, type Matcher, type RedactPattern} from './match
 export {Matcher, type RedactPattern} from './matcher.js'
 
 export const MIN_MASK_LENGTH = 4
+/** Masked output goes out in pieces of about this size (a pipe's buffer). */
+const OUT_PIECE = 65_536
 
 /** The marker that replaces a value: `<secret:NAME>`. */
 export function marker(name: string): Buffer {
@@ -157,8 +159,8 @@ export class RedactStream extends Transform {
     this.heldAt = cut
   }
 
-  /** The first `count` held bytes, as one buffer (copying only when they span chunks). */
-  private takeHeld(count: number): Buffer {
+  /** The first `count` held bytes, as the held chunks (or parts of them) they are in. */
+  private takeHeld(count: number): Buffer[] {
     const parts: Buffer[] = []
     let need = count
     let used = 0
@@ -176,7 +178,7 @@ export class RedactStream extends Transform {
     }
     this.held.splice(0, used)
     this.heldLength -= count
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts)
+    return parts
   }
 
   override _flush(callback: TransformCallback): void {
@@ -188,21 +190,52 @@ export class RedactStream extends Transform {
     callback()
   }
 
-  /** Push `buf` (starting at stream offset `at`) with each range replaced by its marker. */
-  private emit_(buf: Buffer, ranges: Match[], at: number): void {
-    if (ranges.length === 0) {
-      this.push(buf)
+  /**
+   * Push `parts` (consecutive, the first at stream offset `at`) with each range replaced by its marker,
+   * in pieces of about OUT_PIECE bytes: a masked long value is never copied, and one that was not is
+   * copied once, never as one buffer of its whole length.
+   */
+  private emit_(parts: Buffer[], ranges: Match[], at: number): void {
+    if (ranges.length === 0 && parts.length === 1) {
+      this.push(parts[0])
       return
     }
-    const parts: Buffer[] = []
-    let from = 0
-    for (const r of ranges) {
-      if (r.start - at > from) parts.push(buf.subarray(from, r.start - at))
-      parts.push(marker(r.name))
-      from = r.end - at
+    const out: Buffer[] = []
+    let outLength = 0
+    const put = (b: Buffer) => {
+      if (b.length === 0) return
+      out.push(b)
+      outLength += b.length
+      if (outLength >= OUT_PIECE) {
+        this.push(out.length === 1 ? out[0] : Buffer.concat(out))
+        out.length = 0
+        outLength = 0
+      }
     }
-    if (from < buf.length) parts.push(buf.subarray(from))
-    this.push(Buffer.concat(parts))
+    let r = 0
+    let partAt = at
+    for (const part of parts) {
+      let from = 0
+      while (from < part.length) {
+        const range = ranges[r]
+        const pos = partAt + from
+        if (range === undefined || range.start >= partAt + part.length) {
+          put(part.subarray(from))
+          break
+        }
+        if (pos < range.start) {
+          put(part.subarray(from, range.start - partAt))
+          from = range.start - partAt
+          continue
+        }
+        if (pos === range.start) put(marker(range.name))
+        // Skip the masked bytes in this part; the range may go on into the next.
+        from = Math.min(part.length, range.end - partAt)
+        if (range.end <= partAt + from) r++
+      }
+      partAt += part.length
+    }
+    if (outLength > 0) this.push(out.length === 1 ? out[0] : Buffer.concat(out))
   }
 }
 
