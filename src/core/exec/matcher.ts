@@ -70,15 +70,7 @@ export class Cursor {
       pending = short.depthOf(found.state)
       matches = found.matches.map((m) => ({start: m.start + at, end: m.end + at, name: m.name}))
     } else {
-      // The skip loop does not resume: it reads the few bytes held from the last chunk again.
-      const buf = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk])
-      const base = at - this.tail.length
-      const found = short.find(buf)
-      pending = short.depthOf(found.state)
-      matches = found.matches
-        .filter((m) => m.end > this.tail.length)
-        .map((m) => ({start: m.start + base, end: m.end + base, name: m.name}))
-      this.tail = pending === 0 ? EMPTY : Buffer.from(buf.subarray(buf.length - pending))
+      ;({matches, pending} = this.skipLoop(chunk, at))
     }
     this.at = at + chunk.length
     let undecided = this.at - pending
@@ -89,6 +81,32 @@ export class Cursor {
     }
     if (matches.length > 1) matches.sort((a, b) => a.end - b.end || a.start - b.start)
     return {matches, undecided}
+  }
+
+  /**
+   * The skip loop does not resume: matches that start in the few bytes held from the last chunk are
+   * found in those bytes and the chunk's first bytes, the rest in the chunk (not copied whole).
+   */
+  private skipLoop(chunk: Buffer, at: number): {matches: Match[]; pending: number} {
+    const {short, tail} = this
+    const shift = (base: number) => (m: Match) => ({start: m.start + base, end: m.end + base, name: m.name})
+    let matches: Match[]
+    let pending: number
+    if (tail.length === 0 || chunk.length < short.maxLen) {
+      const buf = tail.length === 0 ? chunk : Buffer.concat([tail, chunk])
+      const found = short.find(buf)
+      pending = short.depthOf(found.state)
+      matches = found.matches.filter((m) => m.end > tail.length).map(shift(at - tail.length))
+      this.tail = pending === 0 ? EMPTY : Buffer.from(buf.subarray(buf.length - pending))
+      return {matches, pending}
+    }
+    const joined = Buffer.concat([tail, chunk.subarray(0, short.maxLen - 1)])
+    const head = short.find(joined).matches.filter((m) => m.start < tail.length && m.end > tail.length)
+    const found = short.find(chunk)
+    pending = short.depthOf(found.state)
+    matches = head.map(shift(at - tail.length)).concat(found.matches.map(shift(at)))
+    this.tail = pending === 0 ? EMPTY : Buffer.from(chunk.subarray(chunk.length - pending))
+    return {matches, pending}
   }
 }
 
