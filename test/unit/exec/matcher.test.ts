@@ -169,6 +169,24 @@ describe('long values', () => {
     assert.equal(matcher.scan(near).pending, 0)
   })
 
+  it('reads the held output again when the matcher changes mid-stream (exec --watch)', async () => {
+    const added = Buffer.from(text(300))
+    const later = new Matcher(
+      patternsFor([
+        {name: 'BUNDLE', value: bundle},
+        {name: 'ADDED', value: added},
+      ]).patterns,
+    )
+    let current = matcher
+    const stream = new RedactStream(() => current)
+    const out = buffer(stream)
+    stream.write(Buffer.concat([Buffer.from('a '), bundle.subarray(0, 500)]))
+    current = later
+    stream.write(Buffer.concat([bundle.subarray(500), Buffer.from(' b '), added.subarray(0, 100)]))
+    stream.end(Buffer.concat([added.subarray(100), Buffer.from(' c')]))
+    assert.equal((await out).toString(), 'a <secret:BUNDLE> b <secret:ADDED> c')
+  })
+
   it('agrees with a naive reference on random values, near misses and chunking (fixed seed)', async () => {
     for (let round = 0; round < 200; round++) {
       const alphabet = round % 2 === 0 ? 'ab\n' : 'abcd\r\n'
