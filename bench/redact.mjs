@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Redaction throughput: 100 secrets of 8-64 bytes, 64 MiB of log-like output in 64 KiB chunks, through
-// the masking stream and through a plain PassThrough, side by side in the same process.
+// the masking stream, through the one it replaced (bench/baseline/sparse-redact-stream.ts) and through
+// a plain PassThrough, side by side in the same process, rounds interleaved. Wall and CPU time (user +
+// system of this process, which load from other work changes less).
 // Usage: node --import tsx bench/redact.mjs [MiB] [rounds]
 import {randomBytes} from 'node:crypto'
 import {PassThrough, Readable, Writable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
+import * as previous from './baseline/sparse-redact-stream.ts'
 import {Matcher, patternsFor, RedactStream} from '../src/core/exec/redact-stream.ts'
 
 const mib = Number(process.argv[2] ?? 64)
@@ -29,6 +32,7 @@ const chunks = Math.round((mib * 1024 * 1024) / chunk.length)
 async function run(makeStream) {
   let bytes = 0
   const t0 = process.hrtime.bigint()
+  const c0 = process.cpuUsage()
   await pipeline(
     Readable.from(
       (function* () {
@@ -44,21 +48,24 @@ async function run(makeStream) {
     }),
   )
   const s = Number(process.hrtime.bigint() - t0) / 1e9
-  return {mbps: (chunks * chunk.length) / s / 1e6, bytes}
+  const cpu = process.cpuUsage(c0)
+  return {
+    mbps: (chunks * chunk.length) / s / 1e6,
+    cpu: (chunks * chunk.length) / ((cpu.user + cpu.system) / 1e6) / 1e6,
+    bytes,
+  }
 }
 
 const matcher = new Matcher(patternsFor(secrets).patterns)
-const results = {redact: [], passthrough: []}
+const before = new previous.Matcher(previous.patternsFor(secrets).patterns)
+const results = {redact: [], previous: [], passthrough: []}
 for (let r = 0; r < rounds; r++) {
-  results.passthrough.push((await run(() => new PassThrough())).mbps)
-  results.redact.push((await run(() => new RedactStream(matcher))).mbps)
+  results.passthrough.push(await run(() => new PassThrough()))
+  results.redact.push(await run(() => new RedactStream(matcher)))
+  results.previous.push(await run(() => new previous.RedactStream(before)))
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const median = (xs) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)])
+const of = (key) => Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v.map((x) => x[key]))]))
 console.log(
-  JSON.stringify({
-    input_mib: mib,
-    rounds,
-    secrets: 100,
-    median_mb_per_s: {redact: Math.round(median(results.redact)), passthrough: Math.round(median(results.passthrough))},
-  }),
+  JSON.stringify({input_mib: mib, rounds, secrets: 100, median_mb_per_s: of('mbps'), median_mb_per_cpu_s: of('cpu')}),
 )

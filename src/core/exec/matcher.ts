@@ -1,222 +1,36 @@
-/** One value to mask, and the variable named in its marker. */
-export interface RedactPattern {
-  name: string
-  value: Buffer
-}
+import {Automaton} from './automaton.js'
+import {ANCHOR, type LongCursor, LongValues} from './long-values.js'
+import {type Match, type RedactPattern} from './match-types.js'
 
-/** One occurrence of a value in a buffer: `[start, end)` and the variable it belongs to. */
-export interface Match {
-  start: number
-  end: number
-  name: string
-}
+export {type Match, type RedactPattern} from './match-types.js'
 
-/** Above these, the skip loop's table fills up (every block shifts 0) and the automaton scans faster. */
-const SKIP_LOOP_MAX_PATTERNS = 256
-const SKIP_LOOP_MAX_LENGTH = 4096
-const DENSE_MIN_CHILDREN = 16
+/** Up to this many values of up to this many bytes, all go to the skip loop: the fastest case. */
+const ALL_SHORT_MAX = 256
+const EMPTY = Buffer.alloc(0)
 
 /**
- * A multi-pattern matcher over bytes, with memory linear in the total length of the values (about 30
- * bytes per byte of value; a 256-wide table per state, as before, took about 5 KB and threw a
- * RangeError on a few megabytes). The core is an Aho-Corasick automaton over a trie with sparse
- * transitions (a dense row only for the root). For the usual case, a few hundred short values, matches
- * are found with a Wu-Manber skip loop over 2-byte blocks instead (most bytes are skipped, 300+ MB/s),
- * and the automaton only reads a chunk's tail to tell how many bytes could still start a value. With
- * many or long values (a certificate bundle under `files:`, line by line) the automaton scans, and it
- * resumes where the last chunk ended, so a long value split over many chunks is read once.
+ * A multi-pattern matcher over bytes, streaming, with memory linear in the values' total length and a
+ * small constant. Values of at least ANCHOR bytes (certificate bundles, key files and their lines) are
+ * found by their first bytes and compared with the output directly (long-values.ts: a few dozen bytes
+ * a value beside the value itself). Shorter values go to an Aho-Corasick automaton (automaton.ts: about
+ * 30 bytes a byte of value). The usual case, a few hundred values of up to a few hundred bytes, goes to
+ * the automaton's skip loop whole, as it is fastest there.
  */
 export class Matcher {
-  /** Trie node -> its byte, first child, next sibling, failure link and depth (0 is the root). */
-  private readonly label: Uint8Array
-  private readonly child: Int32Array
-  private readonly sibling: Int32Array
-  private readonly fail: Int32Array
-  private readonly depth: Int32Array
-  /** Node -> the pattern that ends there (-1: none), and the next node on its failure chain where one ends. */
-  private readonly term: Int32Array
-  private readonly dict: Int32Array
-  /** Node -> its dense row in `rows` (-1: none, walk its children). */
-  private readonly rowOf: Int32Array
-  private rows = new Int32Array(0)
-  /** The root's transitions, dense: every byte leaves the root on the first step. */
-  private readonly rootNext = new Int32Array(256)
-  /** The longest value, in bytes. */
-  readonly maxLen: number
-  /** True when the automaton scans (and can resume mid-stream); false for the skip loop. */
-  readonly incremental: boolean
+  private readonly short: Automaton
+  private readonly long: LongValues | undefined
 
   constructor(readonly patterns: RedactPattern[]) {
-    const size = 1 + patterns.reduce((n, p) => n + p.value.length, 0)
-    this.label = new Uint8Array(size)
-    this.child = new Int32Array(size).fill(-1)
-    this.sibling = new Int32Array(size).fill(-1)
-    this.fail = new Int32Array(size)
-    this.depth = new Int32Array(size)
-    this.term = new Int32Array(size).fill(-1)
-    this.dict = new Int32Array(size)
-    this.rowOf = new Int32Array(size).fill(-1)
-    this.maxLen = patterns.reduce((n, p) => Math.max(n, p.value.length), 0)
-    this.incremental = patterns.length > SKIP_LOOP_MAX_PATTERNS || this.maxLen > SKIP_LOOP_MAX_LENGTH
-    let states = 1
-    for (const [index, p] of patterns.entries()) {
-      let s = 0
-      for (const b of p.value) {
-        let next = this.edge(s, b)
-        if (next === -1) {
-          next = states++
-          this.label[next] = b
-          this.depth[next] = this.depth[s] + 1
-          this.sibling[next] = this.child[s]
-          this.child[s] = next
-          if (s === 0) this.rootNext[b] = next
-        }
-        s = next
-      }
-      if (s !== 0 && this.term[s] === -1) this.term[s] = index
-    }
-    this.densify(states)
-    this.link(states)
+    const allShort = patterns.length <= ALL_SHORT_MAX && patterns.every((p) => p.value.length <= ALL_SHORT_MAX)
+    const short = allShort ? patterns : patterns.filter((p) => p.value.length < ANCHOR)
+    const long = allShort ? [] : patterns.filter((p) => p.value.length >= ANCHOR)
+    this.short = new Automaton(short)
+    this.long = long.length > 0 ? new LongValues(long) : undefined
   }
 
-  /** The trie edge from `s` on byte `b`, or -1. */
-  private edge(s: number, b: number): number {
-    if (s === 0) return this.rootNext[b] === 0 ? -1 : this.rootNext[b]
-    for (let c = this.child[s]; c !== -1; c = this.sibling[c]) if (this.label[c] === b) return c
-    return -1
-  }
-
-  /** Breadth-first failure links (the longest proper suffix in the trie) and dictionary links. */
-  private link(states: number): void {
-    const queue = new Int32Array(states)
-    let tail = 0
-    for (let c = this.child[0]; c !== -1; c = this.sibling[c]) queue[tail++] = c
-    for (let head = 0; head < tail; head++) {
-      const s = queue[head]
-      for (let c = this.child[s]; c !== -1; c = this.sibling[c]) {
-        const f = this.step(this.fail[s], this.label[c])
-        this.fail[c] = f
-        this.dict[c] = this.term[f] === -1 ? this.dict[f] : f
-        queue[tail++] = c
-      }
-    }
-  }
-
-  /** One automaton step: follow failure links until an edge on `b` exists (the root always has one). */
-  private step(state: number, b: number): number {
-    let s = state
-    for (;;) {
-      if (s === 0) return this.rootNext[b]
-      const row = this.rowOf[s]
-      if (row === -1) {
-        for (let c = this.child[s]; c !== -1; c = this.sibling[c]) if (this.label[c] === b) return c
-      } else {
-        const next = this.rows[row * 256 + b]
-        if (next !== -1) return next
-      }
-      s = this.fail[s]
-    }
-  }
-
-  /**
-   * Nodes with many children (the first levels of many values: every line of a certificate bundle)
-   * get a dense row, so a step costs one lookup there instead of a walk. At most one row per
-   * DENSE_MIN_CHILDREN nodes, so the rows add at most 64 bytes per byte of value (a few percent in
-   * practice).
-   */
-  private densify(states: number): void {
-    const dense: number[] = []
-    for (let s = 1; s < states; s++) {
-      let n = 0
-      for (let c = this.child[s]; c !== -1 && n < DENSE_MIN_CHILDREN; c = this.sibling[c]) n++
-      if (n >= DENSE_MIN_CHILDREN) dense.push(s)
-    }
-    this.rows = new Int32Array(dense.length * 256).fill(-1)
-    for (const [row, s] of dense.entries()) {
-      this.rowOf[s] = row
-      for (let c = this.child[s]; c !== -1; c = this.sibling[c]) this.rows[row * 256 + this.label[c]] = c
-    }
-  }
-
-  /** The automaton's state after reading `buf[from..]` from `state` (0: the start). */
-  advance(state: number, buf: Buffer, from = 0): number {
-    let s = state
-    for (let i = from; i < buf.length; i++) s = this.step(s, buf[i])
-    return s
-  }
-
-  /** How many trailing bytes a state stands for: the longest suffix read that could start a value. */
-  depthOf(state: number): number {
-    return this.depth[state]
-  }
-
-  /**
-   * Every occurrence of every value in `buf` that ends at or after `from`, given the automaton's
-   * `state` after `buf[..from]` (only an incremental matcher resumes: the skip loop reads from 0), and
-   * the state after all of `buf`.
-   */
-  find(buf: Buffer, from = 0, state = 0): {matches: Match[]; state: number} {
-    if (this.patterns.length === 0) return {matches: [], state: 0}
-    if (!this.incremental) {
-      const end = this.advance(0, buf, Math.max(0, buf.length - this.maxLen + 1))
-      return {matches: this.skipLoop(buf), state: end}
-    }
-    const matches: Match[] = []
-    const {term, dict, patterns} = this
-    let s = state
-    for (let i = from; i < buf.length; i++) {
-      s = this.step(s, buf[i])
-      for (let t = term[s] === -1 ? dict[s] : s; t !== 0; t = dict[t]) {
-        const p = patterns[term[t]]
-        matches.push({start: i + 1 - p.value.length, end: i + 1, name: p.name})
-      }
-    }
-    return {matches, state: s}
-  }
-
-  /** Wu-Manber shift table over 2-byte blocks of the first `minLen` bytes of every pattern. */
-  private wm?: {minLen: number; shift: Uint8Array; candidates: Map<number, number[]>}
-
-  private wuManber() {
-    if (this.wm) return this.wm
-    const minLen = this.patterns.reduce((n, p) => Math.min(n, p.value.length), Infinity)
-    const shift = new Uint8Array(65536).fill(Math.min(255, minLen - 1))
-    const candidates = new Map<number, number[]>()
-    for (const [index, p] of this.patterns.entries()) {
-      for (let j = 1; j < minLen; j++) {
-        const gram = (p.value[j - 1] << 8) | p.value[j]
-        shift[gram] = Math.min(shift[gram], minLen - 1 - j)
-      }
-      const last = (p.value[minLen - 2] << 8) | p.value[minLen - 1]
-      const list = candidates.get(last) ?? []
-      list.push(index)
-      candidates.set(last, list)
-    }
-    this.wm = {minLen, shift, candidates}
-    return this.wm
-  }
-
-  /** Candidates from the skip loop (most windows are skipped several bytes at a time), verified byte for byte. */
-  private skipLoop(buf: Buffer): Match[] {
-    const matches: Match[] = []
-    const {minLen, shift, candidates} = this.wuManber()
-    const n = buf.length
-    for (let i = minLen - 1; i < n;) {
-      const sh = shift[(buf[i - 1] << 8) | buf[i]]
-      if (sh !== 0) {
-        i += sh
-        continue
-      }
-      const at = i - minLen + 1
-      for (const index of candidates.get((buf[i - 1] << 8) | buf[i]) ?? []) {
-        const p = this.patterns[index]
-        const end = at + p.value.length
-        if (end <= n && buf.compare(p.value, 0, p.value.length, at, end) === 0)
-          matches.push({start: at, end, name: p.name})
-      }
-      i++
-    }
-    return matches
+  /** A reader of one stream, from stream offset `at`. */
+  cursor(at = 0): Cursor {
+    return new Cursor(this.short, this.long?.cursor(at), at)
   }
 
   /**
@@ -224,8 +38,75 @@ export class Matcher {
    * match, the longest at a tie) and how many trailing bytes could still be the start of a match.
    */
   scan(buf: Buffer): {ranges: Match[]; pending: number} {
-    const {matches, state} = this.find(buf)
-    return {ranges: mergeMatches(matches), pending: this.depth[state]}
+    const {matches, undecided} = this.cursor().feed(buf)
+    return {ranges: mergeMatches(matches), pending: buf.length - undecided}
+  }
+}
+
+/** One stream's reading: matches as their last byte arrives, and how far back it is still undecided. */
+export class Cursor {
+  private state = 0
+  /** Skip loop only: the last bytes that could start a short value, read again with the next chunk. */
+  private tail: Buffer = EMPTY
+
+  constructor(
+    private readonly short: Automaton,
+    private readonly long: LongCursor | undefined,
+    private at: number,
+  ) {}
+
+  /**
+   * Read the next chunk: the matches that end in it (stream offsets, in order of their end), and the
+   * first stream offset where a match could still start (everything before it is decided).
+   */
+  feed(chunk: Buffer): {matches: Match[]; undecided: number} {
+    const at = this.at
+    const {short} = this
+    let matches: Match[]
+    let pending: number
+    if (short.incremental) {
+      const found = short.find(chunk, 0, this.state)
+      this.state = found.state
+      pending = short.depthOf(found.state)
+      matches = found.matches.map((m) => ({start: m.start + at, end: m.end + at, name: m.name}))
+    } else {
+      ;({matches, pending} = this.skipLoop(chunk, at))
+    }
+    this.at = at + chunk.length
+    let undecided = this.at - pending
+    if (this.long !== undefined) {
+      const long = this.long.feed(chunk)
+      matches = matches.concat(long.matches)
+      undecided = Math.min(undecided, long.undecided)
+    }
+    if (matches.length > 1) matches.sort((a, b) => a.end - b.end || a.start - b.start)
+    return {matches, undecided}
+  }
+
+  /**
+   * The skip loop does not resume: matches that start in the few bytes held from the last chunk are
+   * found in those bytes and the chunk's first bytes, the rest in the chunk (not copied whole).
+   */
+  private skipLoop(chunk: Buffer, at: number): {matches: Match[]; pending: number} {
+    const {short, tail} = this
+    const shift = (base: number) => (m: Match) => ({start: m.start + base, end: m.end + base, name: m.name})
+    let matches: Match[]
+    let pending: number
+    if (tail.length === 0 || chunk.length < short.maxLen) {
+      const buf = tail.length === 0 ? chunk : Buffer.concat([tail, chunk])
+      const found = short.find(buf)
+      pending = short.depthOf(found.state)
+      matches = found.matches.filter((m) => m.end > tail.length).map(shift(at - tail.length))
+      this.tail = pending === 0 ? EMPTY : Buffer.from(buf.subarray(buf.length - pending))
+      return {matches, pending}
+    }
+    const joined = Buffer.concat([tail, chunk.subarray(0, short.maxLen - 1)])
+    const head = short.find(joined).matches.filter((m) => m.start < tail.length && m.end > tail.length)
+    const found = short.find(chunk)
+    pending = short.depthOf(found.state)
+    matches = head.map(shift(at - tail.length)).concat(found.matches.map(shift(at)))
+    this.tail = pending === 0 ? EMPTY : Buffer.from(chunk.subarray(chunk.length - pending))
+    return {matches, pending}
   }
 }
 

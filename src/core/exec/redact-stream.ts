@@ -1,10 +1,13 @@
+import {createHash} from 'node:crypto'
 import {Transform, type TransformCallback} from 'node:stream'
 
-import {type Match, type Matcher, type RedactPattern} from './matcher.js'
+import {type Cursor, type Match, type Matcher, type RedactPattern} from './matcher.js'
 
 export {Matcher, type RedactPattern} from './matcher.js'
 
 export const MIN_MASK_LENGTH = 4
+/** Masked output goes out in pieces of about this size (a pipe's buffer). */
+const OUT_PIECE = 65_536
 
 /** The marker that replaces a value: `<secret:NAME>`. */
 export function marker(name: string): Buffer {
@@ -18,10 +21,11 @@ export function withoutFinalNewline(value: Buffer): Buffer {
 }
 
 /**
- * The byte patterns to mask for a set of secrets: each value, the value with `\n` as `\r\n` (how a
- * terminal prints it), the value without a final newline, and each line of a multiline value that is long enough to be worth masking on
- * its own (a program may print one line of a key). Values shorter than MIN_MASK_LENGTH are skipped;
- * the caller warns about them.
+ * The byte patterns to mask for a set of secrets: each value, the value without a final newline, the
+ * value with `\n` as `\r\n` (how a terminal prints it), and each line of a multiline value that is
+ * long enough to be worth masking on its own (a program may print one line of a key). All of it on the
+ * value's bytes (lines are views into the value), so a multi-megabyte value costs no copies as text.
+ * Values shorter than MIN_MASK_LENGTH are skipped; the caller warns about them.
  */
 export function patternsFor(secrets: Array<{name: string; value: Buffer}>): {
   patterns: RedactPattern[]
@@ -31,8 +35,10 @@ export function patternsFor(secrets: Array<{name: string; value: Buffer}>): {
   const tooShort: string[] = []
   const seen = new Set<string>()
   const add = (name: string, value: Buffer) => {
-    const key = value.toString('latin1')
-    if (value.length < MIN_MASK_LENGTH || seen.has(key)) return
+    if (value.length < MIN_MASK_LENGTH) return
+    const key =
+      value.length <= 64 ? `=${value.toString('latin1')}` : `#${createHash('sha256').update(value).digest('base64')}`
+    if (seen.has(key)) return
     seen.add(key)
     patterns.push({name, value})
   }
@@ -45,29 +51,66 @@ export function patternsFor(secrets: Array<{name: string; value: Buffer}>): {
     }
     add(name, value)
     add(name, trimmed)
-    const text = value.toString('utf8')
-    if (text.includes('\n')) {
-      add(name, Buffer.from(text.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n'), 'utf8'))
-      for (const line of text.split(/\r?\n/))
-        if (line.trim().length >= 2 * MIN_MASK_LENGTH) add(name, Buffer.from(line, 'utf8'))
+    if (value.includes(0x0a)) {
+      add(name, withCrlf(value))
+      for (const line of linesOf(value)) if (worthMasking(line)) add(name, line)
     }
   }
   return {patterns, tooShort}
 }
 
+/** `value` with every `\n` not already after a `\r` as `\r\n`. */
+function withCrlf(value: Buffer): Buffer {
+  const lone: number[] = []
+  for (let i = value.indexOf(0x0a); i !== -1; i = value.indexOf(0x0a, i + 1)) if (value[i - 1] !== 0x0d) lone.push(i)
+  const out = Buffer.allocUnsafe(value.length + lone.length)
+  let from = 0
+  let to = 0
+  for (const i of lone) {
+    to += value.copy(out, to, from, i)
+    out[to++] = 0x0d
+    from = i
+  }
+  value.copy(out, to, from)
+  return out
+}
+
+/** The lines of `value` (split at `\n` and `\r\n`), as views into it. */
+function linesOf(value: Buffer): Buffer[] {
+  const lines: Buffer[] = []
+  let from = 0
+  for (let i = value.indexOf(0x0a); i !== -1; i = value.indexOf(0x0a, from)) {
+    lines.push(value.subarray(from, i > from && value[i - 1] === 0x0d ? i - 1 : i))
+    from = i + 1
+  }
+  lines.push(value.subarray(from))
+  return lines
+}
+
+/** A line of at least 2 * MIN_MASK_LENGTH characters besides white space at its ends. */
+function worthMasking(line: Buffer): boolean {
+  const need = 2 * MIN_MASK_LENGTH
+  if (line.length < need) return false
+  // Printable ASCII is never white space, so counting it decides most lines without decoding them.
+  let printable = 0
+  for (let i = 0; i < line.length && printable < need; i++) if (line[i] > 0x20 && line[i] < 0x7f) printable++
+  return printable >= need || line.toString('utf8').trim().length >= need
+}
+
 /**
  * A stream that replaces every secret value with `<secret:NAME>`, also when a value is split across
  * chunks: it holds back only the trailing bytes that could be the start of a value (none, for ordinary
- * output), so prompts and partial lines still appear at once.
+ * output), so prompts and partial lines still appear at once. While a long value may be occurring, the
+ * output from its start is held until it is decided (at most the value's length).
  */
 export class RedactStream extends Transform {
   /** Bytes read but not yet passed on; `heldAt` is the stream offset of the first. */
   private held: Buffer[] = []
   private heldLength = 0
   private heldAt = 0
-  /** Resuming automaton only: its state after everything read, and the merged ranges not yet passed on (stream offsets). */
-  private state = 0
-  private stateOf: Matcher | undefined
+  /** The matcher's reading of this stream, and the merged ranges not yet passed on (stream offsets). */
+  private cursor: Cursor | undefined
+  private cursorOf: Matcher | undefined
   private ranges: Match[] = []
   private readonly source: () => Matcher
 
@@ -78,46 +121,28 @@ export class RedactStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const matcher = this.source()
-    if (matcher.incremental) this.continueWith(matcher, chunk)
-    else this.rescan(matcher, chunk)
+    this.release(this.consume(chunk))
     callback()
   }
 
-  /** The skip loop: read the few held bytes again with the chunk. */
-  private rescan(matcher: Matcher, chunk: Buffer): void {
-    const buf = this.heldLength === 0 ? chunk : Buffer.concat([...this.held, chunk])
-    const {ranges, pending} = matcher.scan(buf)
-    this.stateOf = undefined
-    this.ranges = ranges.map((r) => ({start: r.start + this.heldAt, end: r.end + this.heldAt, name: r.name}))
-    this.held = [buf]
-    this.heldLength = buf.length
-    this.release(this.heldAt + buf.length - pending)
-  }
-
-  /**
-   * The automaton resumes where the last chunk ended, so a value of megabytes split over many chunks
-   * is read once, and its matches are merged as they are found (in order of their end).
-   */
-  private continueWith(matcher: Matcher, chunk: Buffer): void {
+  /** Read a chunk; returns the first stream offset not yet decided. */
+  private consume(chunk: Buffer): number {
+    const matcher = this.source()
     let data = chunk
-    let at = this.heldAt + this.heldLength
-    if (this.stateOf !== matcher) {
-      // A new matcher (--watch added values) reads the held bytes again from its start.
-      data = Buffer.concat([...this.held, chunk])
-      at = this.heldAt
+    if (this.cursor === undefined || this.cursorOf !== matcher) {
+      // A new matcher (--watch added values) reads the held bytes again from their start.
+      data = this.heldLength === 0 ? chunk : Buffer.concat([...this.held, chunk])
       this.held = []
       this.heldLength = 0
-      this.state = 0
       this.ranges = []
-      this.stateOf = matcher
+      this.cursor = matcher.cursor(this.heldAt)
+      this.cursorOf = matcher
     }
-    const found = matcher.find(data, 0, this.state)
-    this.state = found.state
-    for (const m of found.matches) pushMerged(this.ranges, {start: m.start + at, end: m.end + at, name: m.name})
-    this.held.push(data)
+    const {matches, undecided} = this.cursor.feed(data)
+    for (const m of matches) pushMerged(this.ranges, m)
+    if (data.length > 0) this.held.push(data)
     this.heldLength += data.length
-    this.release(at + data.length - matcher.depthOf(found.state))
+    return undecided
   }
 
   /** Pass on everything before `boundary` (a stream offset), never splitting a masked range. */
@@ -127,50 +152,90 @@ export class RedactStream extends Transform {
       if (this.ranges[i].start < cut) cut = this.ranges[i].start
     const count = cut - this.heldAt
     if (count <= 0) return
-    const all = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held)
     let done = 0
     while (done < this.ranges.length && this.ranges[done].end <= cut) done++
-    this.emit_(all.subarray(0, count), this.ranges.slice(0, done), this.heldAt)
+    this.emit_(this.takeHeld(count), this.ranges.slice(0, done), this.heldAt)
     this.ranges = this.ranges.slice(done)
-    const rest = all.subarray(count)
-    this.held = rest.length === 0 ? [] : [Buffer.from(rest)]
-    this.heldLength = rest.length
     this.heldAt = cut
+  }
+
+  /** The first `count` held bytes, as the held chunks (or parts of them) they are in. */
+  private takeHeld(count: number): Buffer[] {
+    const parts: Buffer[] = []
+    let need = count
+    let used = 0
+    while (need > 0) {
+      const b = this.held[used]
+      if (b.length <= need) {
+        parts.push(b)
+        need -= b.length
+        used++
+      } else {
+        parts.push(b.subarray(0, need))
+        this.held[used] = b.subarray(need)
+        need = 0
+      }
+    }
+    this.held.splice(0, used)
+    this.heldLength -= count
+    return parts
   }
 
   override _flush(callback: TransformCallback): void {
     if (this.heldLength > 0) {
-      const all = Buffer.concat(this.held)
-      const matcher = this.source()
       // Only complete matches are ranges, so the held bytes can go out with them as they are.
-      const ranges =
-        matcher.incremental && this.stateOf === matcher
-          ? this.ranges
-          : matcher
-              .scan(all)
-              .ranges.map((r) => ({start: r.start + this.heldAt, end: r.end + this.heldAt, name: r.name}))
-      this.emit_(all, ranges, this.heldAt)
-      this.held = []
-      this.heldLength = 0
+      if (this.cursorOf !== this.source()) this.consume(Buffer.alloc(0))
+      this.release(this.heldAt + this.heldLength)
     }
     callback()
   }
 
-  /** Push `buf` (starting at stream offset `at`) with each range replaced by its marker. */
-  private emit_(buf: Buffer, ranges: Match[], at: number): void {
-    if (ranges.length === 0) {
-      this.push(buf)
+  /**
+   * Push `parts` (consecutive, the first at stream offset `at`) with each range replaced by its marker,
+   * in pieces of about OUT_PIECE bytes: a masked long value is never copied, and one that was not is
+   * copied once, never as one buffer of its whole length.
+   */
+  private emit_(parts: Buffer[], ranges: Match[], at: number): void {
+    if (ranges.length === 0 && parts.length === 1) {
+      this.push(parts[0])
       return
     }
-    const parts: Buffer[] = []
-    let from = 0
-    for (const r of ranges) {
-      if (r.start - at > from) parts.push(buf.subarray(from, r.start - at))
-      parts.push(marker(r.name))
-      from = r.end - at
+    const out: Buffer[] = []
+    let outLength = 0
+    const put = (b: Buffer) => {
+      if (b.length === 0) return
+      out.push(b)
+      outLength += b.length
+      if (outLength >= OUT_PIECE) {
+        this.push(out.length === 1 ? out[0] : Buffer.concat(out))
+        out.length = 0
+        outLength = 0
+      }
     }
-    if (from < buf.length) parts.push(buf.subarray(from))
-    this.push(Buffer.concat(parts))
+    let r = 0
+    let partAt = at
+    for (const part of parts) {
+      let from = 0
+      while (from < part.length) {
+        const range = ranges[r]
+        const pos = partAt + from
+        if (range === undefined || range.start >= partAt + part.length) {
+          put(part.subarray(from))
+          break
+        }
+        if (pos < range.start) {
+          put(part.subarray(from, range.start - partAt))
+          from = range.start - partAt
+          continue
+        }
+        if (pos === range.start) put(marker(range.name))
+        // Skip the masked bytes in this part; the range may go on into the next.
+        from = Math.min(part.length, range.end - partAt)
+        if (range.end <= partAt + from) r++
+      }
+      partAt += part.length
+    }
+    if (outLength > 0) this.push(out.length === 1 ? out[0] : Buffer.concat(out))
   }
 }
 

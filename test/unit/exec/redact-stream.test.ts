@@ -142,7 +142,49 @@ describe('redaction', () => {
     const out = await buffer(Readable.from(chunks).pipe(new RedactStream(m)))
     assert.equal(out.toString(), `head <secret:BUNDLE> mid ${big.subarray(0, 1000).toString()} end`)
   })
+  it('builds the same patterns from bytes as the text-based construction it replaced, for UTF-8 values', () => {
+    let seed = 7
+    const rnd = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 4_294_967_296
+    const alphabet = ['a', 'b', ' ', '\t', '\n', '\r', '\r\n', 'é', '\u00a0', 'x']
+    for (let round = 0; round < 500; round++) {
+      const values = Array.from({length: 1 + Math.floor(rnd() * 3)}, (_, i) => ({
+        name: `V${i}`,
+        value: Buffer.from(
+          Array.from({length: Math.floor(rnd() * 40)}, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''),
+        ),
+      }))
+      assert.deepEqual(patternsFor(values), patternsFromText(values), `round ${round}`)
+    }
+  })
 })
+
+/** How patternsFor built the patterns before, through decoded text (valid UTF-8 values give the same bytes). */
+function patternsFromText(secrets: Array<{name: string; value: Buffer}>) {
+  const patterns: Array<{name: string; value: Buffer}> = []
+  const tooShort: string[] = []
+  const seen = new Set<string>()
+  const add = (name: string, value: Buffer) => {
+    const key = value.toString('latin1')
+    if (value.length < 4 || seen.has(key)) return
+    seen.add(key)
+    patterns.push({name, value})
+  }
+  for (const {name, value} of secrets) {
+    const trimmed = value.at(-1) === 0x0a ? value.subarray(0, value.at(-2) === 0x0d ? -2 : -1) : value
+    if (trimmed.length < 4) {
+      if (value.length > 0) tooShort.push(name)
+      if (value.length < 4) continue
+    }
+    add(name, value)
+    add(name, trimmed)
+    const text = value.toString('utf8')
+    if (text.includes('\n')) {
+      add(name, Buffer.from(text.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n'), 'utf8'))
+      for (const line of text.split(/\r?\n/)) if (line.trim().length >= 8) add(name, Buffer.from(line, 'utf8'))
+    }
+  }
+  return {patterns, tooShort}
+}
 
 /** The simplest correct masking: every occurrence of every pattern, overlapping ones merged, named after the leftmost (longest at a tie). */
 function reference(patterns: Array<{name: string; value: Buffer}>, input: Buffer): string {
