@@ -13,7 +13,7 @@
  */
 import {randomBytes} from 'node:crypto'
 
-import {LeaseError} from './dynamic.js'
+import {LeasedEngine, LeaseError, seconds, type LeaseRecord} from './leased-engine.js'
 
 export interface AwsStsRole {
   roleArns: string[]
@@ -22,33 +22,21 @@ export interface AwsStsRole {
   maxStsTtl: number
 }
 
-export interface StsCredential {
-  id: string
-  path: string
+export interface StsCredential extends LeaseRecord {
   accessKey: string
   secretKey: string
   securityToken: string
   arn: string
   /** The parameters as sent (query or body). */
   request: Record<string, unknown>
-  issued: number
-  expires: number
-  revoked?: {at: number; whileLive: boolean}
 }
 
-/** Vault's duration strings: `900`, `900s`, `15m`, `1h`. */
-function seconds(ttl: unknown): number | undefined {
-  if (ttl === undefined || ttl === '') return undefined
-  const m = /^(\d+)([smh]?)$/.exec(String(ttl))
-  if (!m) throw new LeaseError(400, [`error parsing ttl: invalid duration ${String(ttl)}`])
-  return Number(m[1]) * ({'': 1, s: 1, m: 60, h: 3600} as Record<string, number>)[m[2]]
-}
-
-export class AwsEngine {
+export class AwsEngine extends LeasedEngine<StsCredential> {
   readonly roles = new Map<string, AwsStsRole>()
-  readonly leases = new Map<string, StsCredential>()
 
-  constructor(readonly mount: string) {}
+  constructor(mount: string) {
+    super(mount, 'aws')
+  }
 
   /** `vault read|write <mount>/sts/<role> [ttl=...]`: the response body. */
   sts(role: string, params: Record<string, unknown>, requestId: string): Record<string, unknown> {
@@ -73,46 +61,10 @@ export class AwsEngine {
       issued: now,
       expires: now + ttl * 1000,
     }
-    this.leases.set(cred.id, cred)
-    return {
-      request_id: requestId,
-      lease_id: cred.id,
+    return this.grant(cred, requestId, {
+      ttl,
       renewable: false,
-      lease_duration: ttl,
       data: {access_key: cred.accessKey, secret_key: cred.secretKey, security_token: cred.securityToken, arn: cred.arn},
-      wrap_info: null,
-      warnings: null,
-      auth: null,
-      mount_type: 'aws',
-    }
-  }
-
-  live(id: string): StsCredential | undefined {
-    const l = this.leases.get(id)
-    return l && l.revoked === undefined && l.expires > Date.now() ? l : undefined
-  }
-
-  renew(id: string): Record<string, unknown> {
-    if (this.live(id) === undefined) throw new LeaseError(400, ['lease not found'])
-    throw new LeaseError(400, ['lease is not renewable'])
-  }
-
-  revoke(id: string): void {
-    const l = this.leases.get(id)
-    if (l === undefined || l.revoked !== undefined) return
-    l.revoked = {at: Date.now(), whileLive: l.expires > Date.now()}
-  }
-
-  lookup(id: string): Record<string, unknown> {
-    const l = this.live(id)
-    if (l === undefined) throw new LeaseError(400, ['invalid lease'])
-    return {
-      id: l.id,
-      issue_time: new Date(l.issued).toISOString(),
-      expire_time: new Date(l.expires).toISOString(),
-      last_renewal_time: null,
-      renewable: false,
-      ttl: Math.max(0, Math.floor((l.expires - Date.now()) / 1000)),
-    }
+    })
   }
 }

@@ -18,6 +18,8 @@
  */
 import {randomBytes} from 'node:crypto'
 
+import {LeasedEngine, LeaseError, type LeaseRecord} from './leased-engine.js'
+
 export interface DatabaseRole {
   /** Seconds. */
   ttl: number
@@ -52,39 +54,27 @@ function fill(statements: string[], l: Lease): string {
     .join('\n')
 }
 
-export interface Lease {
-  id: string
-  path: string
+export interface Lease extends LeaseRecord {
   username: string
   password: string
-  issued: number
-  expires: number
   maxExpires: number
   renewals: number
-  /** Set when revoked; `whileLive` says whether the lease had not expired by then. */
-  revoked?: {at: number; whileLive: boolean}
 }
 
-export class LeaseError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errors: string[],
-  ) {
-    super(errors.join('; '))
-  }
-}
+export {LeaseError} from './leased-engine.js'
 
-export class DatabaseEngine {
+export class DatabaseEngine extends LeasedEngine<Lease> {
   readonly roles = new Map<string, DatabaseRole>()
-  readonly leases = new Map<string, Lease>()
   /** Users the backend was asked to drop, in order (revocation or expiry). */
   readonly dropped: string[] = []
   private readonly expiry = new Map<string, NodeJS.Timeout>()
 
   constructor(
-    readonly mount: string,
+    mount: string,
     readonly backend?: DatabaseBackend,
-  ) {}
+  ) {
+    super(mount, 'database')
+  }
 
   /** `vault read <mount>/creds/<role>`: the response body. */
   async creds(role: string, requestId: string): Promise<Record<string, unknown>> {
@@ -109,32 +99,14 @@ export class DatabaseEngine {
       }
       this.armExpiry(lease)
     }
-    this.leases.set(lease.id, lease)
-    return {
-      request_id: requestId,
-      lease_id: lease.id,
+    return this.grant(lease, requestId, {
+      ttl: r.ttl,
       renewable: true,
-      lease_duration: r.ttl,
       data: {username: lease.username, password: lease.password},
-      wrap_info: null,
-      warnings: null,
-      auth: null,
-      mount_type: 'database',
-    }
+    })
   }
 
-  /** The lease, if it is live now (not revoked, not expired). */
-  live(id: string): Lease | undefined {
-    const l = this.leases.get(id)
-    return l && l.revoked === undefined && l.expires > Date.now() ? l : undefined
-  }
-
-  /** The credentials that would work now. */
-  liveCredentials(): Lease[] {
-    return [...this.leases.values()].filter((l) => this.live(l.id))
-  }
-
-  renew(id: string, increment: number | undefined, requestId: string): Record<string, unknown> {
+  override renew(id: string, increment: number | undefined, requestId: string): Record<string, unknown> {
     const l = this.live(id)
     if (l === undefined) throw new LeaseError(400, ['lease not found'])
     const role = this.roles.get(l.path.split('/').pop()!)!
@@ -155,13 +127,6 @@ export class DatabaseEngine {
     }
   }
 
-  async revoke(id: string): Promise<void> {
-    const l = this.leases.get(id)
-    if (l === undefined || l.revoked !== undefined) return
-    l.revoked = {at: Date.now(), whileLive: l.expires > Date.now()}
-    await this.end(l)
-  }
-
   /** Stop the expiry timers (the server closes). */
   close(): void {
     for (const t of this.expiry.values()) clearTimeout(t)
@@ -176,24 +141,19 @@ export class DatabaseEngine {
     this.expiry.set(l.id, t)
   }
 
+  protected override ended(l: Lease): Promise<void> {
+    return this.end(l)
+  }
+
+  protected override renewable(l: Lease): boolean {
+    return l.expires < l.maxExpires
+  }
+
   private async end(l: Lease): Promise<void> {
     clearTimeout(this.expiry.get(l.id))
     this.expiry.delete(l.id)
     if (this.backend === undefined || this.dropped.includes(l.username)) return
     this.dropped.push(l.username)
     await this.backend.run(fill(this.roles.get(l.path.split('/').pop()!)?.revocationStatements ?? REVOCATION, l))
-  }
-
-  lookup(id: string): Record<string, unknown> {
-    const l = this.live(id)
-    if (l === undefined) throw new LeaseError(400, ['invalid lease'])
-    return {
-      id: l.id,
-      issue_time: new Date(l.issued).toISOString(),
-      expire_time: new Date(l.expires).toISOString(),
-      last_renewal_time: null,
-      renewable: l.expires < l.maxExpires,
-      ttl: Math.max(0, Math.floor((l.expires - Date.now()) / 1000)),
-    }
   }
 }

@@ -18,7 +18,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 
-import {LeaseError} from './dynamic.js'
+import {LeasedEngine, LeaseError, seconds, type LeaseRecord} from './leased-engine.js'
 
 export interface PkiRole {
   /** Seconds. */
@@ -28,42 +28,27 @@ export interface PkiRole {
   allowSubdomains?: boolean
 }
 
-export interface IssuedCertificate {
-  /** The lease id. */
-  id: string
-  path: string
+export interface IssuedCertificate extends LeaseRecord {
   commonName: string
   serial: string
   certificate: string
   privateKey: string
   /** The request body, as sent. */
   request: Record<string, unknown>
-  issued: number
-  expires: number
-  revoked?: {at: number; whileLive: boolean}
 }
 
 function openssl(dir: string, args: string[]): void {
   execFileSync('openssl', args, {cwd: dir, stdio: ['ignore', 'ignore', 'pipe']})
 }
 
-/** Vault's TTL strings: seconds as a number or digits, or a Go duration such as `90s`, `30m`, `2h`. */
-function seconds(ttl: unknown): number | undefined {
-  if (typeof ttl === 'number') return ttl
-  if (typeof ttl !== 'string' || ttl === '') return undefined
-  const m = /^(\d+)([smh]?)$/.exec(ttl)
-  if (!m) throw new LeaseError(400, [`error parsing ttl: invalid duration ${ttl}`])
-  return Number(m[1]) * ({'': 1, s: 1, m: 60, h: 3600} as Record<string, number>)[m[2]]
-}
-
-export class PkiEngine {
+export class PkiEngine extends LeasedEngine<IssuedCertificate> {
   readonly roles = new Map<string, PkiRole>()
-  readonly leases = new Map<string, IssuedCertificate>()
   readonly revokedSerials = new Set<string>()
   readonly caCertificate: string
   private readonly dir: string
 
-  constructor(readonly mount: string) {
+  constructor(mount: string) {
+    super(mount, 'pki')
     this.dir = mkdtempSync(join(tmpdir(), 'vault-pki-'))
     openssl(this.dir, [
       'req',
@@ -149,12 +134,9 @@ export class PkiEngine {
       issued: now,
       expires: now + ttl * 1000,
     }
-    this.leases.set(lease.id, lease)
-    return {
-      request_id: requestId,
-      lease_id: lease.id,
+    return this.grant(lease, requestId, {
+      ttl,
       renewable: false,
-      lease_duration: ttl,
       data: {
         certificate,
         issuing_ca: this.caCertificate,
@@ -164,40 +146,10 @@ export class PkiEngine {
         serial_number: serial,
         expiration: Math.floor(lease.expires / 1000),
       },
-      wrap_info: null,
-      warnings: null,
-      auth: null,
-      mount_type: 'pki',
-    }
+    })
   }
 
-  live(id: string): IssuedCertificate | undefined {
-    const l = this.leases.get(id)
-    return l && l.revoked === undefined && l.expires > Date.now() ? l : undefined
-  }
-
-  renew(id: string): Record<string, unknown> {
-    if (this.live(id) === undefined) throw new LeaseError(400, ['lease not found'])
-    throw new LeaseError(400, ['lease is not renewable'])
-  }
-
-  revoke(id: string): void {
-    const l = this.leases.get(id)
-    if (l === undefined || l.revoked !== undefined) return
-    l.revoked = {at: Date.now(), whileLive: l.expires > Date.now()}
+  protected override ended(l: IssuedCertificate): void {
     this.revokedSerials.add(l.serial)
-  }
-
-  lookup(id: string): Record<string, unknown> {
-    const l = this.live(id)
-    if (l === undefined) throw new LeaseError(400, ['invalid lease'])
-    return {
-      id: l.id,
-      issue_time: new Date(l.issued).toISOString(),
-      expire_time: new Date(l.expires).toISOString(),
-      last_renewal_time: null,
-      renewable: false,
-      ttl: Math.max(0, Math.floor((l.expires - Date.now()) / 1000)),
-    }
   }
 }

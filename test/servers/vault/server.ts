@@ -237,6 +237,20 @@ function b64url(s: string): Buffer {
 }
 
 /** The in-process Vault. Create with `VaultTestServer.start()`, configure through its methods, `close()` at the end. */
+/** An engine's LeaseError as the HTTP error Vault answers with. */
+function asHttp<T>(f: () => T): T {
+  try {
+    const r = f()
+    return r instanceof Promise ? (r.catch((error: unknown) => Promise.reject(httpOf(error))) as T) : r
+  } catch (error) {
+    throw httpOf(error)
+  }
+}
+
+function httpOf(error: unknown): unknown {
+  return error instanceof LeaseError ? new HttpError(error.status, error.errors) : error
+}
+
 export class VaultTestServer {
   readonly rootToken = `hvs.root${randomBytes(12).toString('hex')}`
   readonly requests: RecordedRequest[] = []
@@ -335,51 +349,31 @@ export class VaultTestServer {
 
   /** `vault secrets enable -path=<path> database` with roles (TTLs in seconds); returns the engine to inspect. */
   mountDatabase(path: string, roles: Record<string, DatabaseRole>, backend?: DatabaseBackend): DatabaseEngine {
-    const engine = new DatabaseEngine(path, backend)
-    for (const [name, role] of Object.entries(roles)) engine.roles.set(name, role)
-    this.mounts.set(`${path}/`, {
-      path: `${path}/`,
-      type: 'database',
-      database: engine,
-      accessor: `database_${randomBytes(4).toString('hex')}`,
-      uuid: randomUUID(),
-      casRequired: false,
-      maxVersions: 0,
-      kv1: new Map(),
-      kv2: new Map(),
-      transit: new Map(),
-    })
-    return engine
+    return this.mountEngine(path, 'database', new DatabaseEngine(path, backend), roles)
   }
 
   /** `vault secrets enable -path=<path> pki` with a CA and roles (TTLs in seconds); returns the engine to inspect. */
   mountPki(path: string, roles: Record<string, PkiRole>): PkiEngine {
-    const engine = new PkiEngine(path)
-    for (const [name, role] of Object.entries(roles)) engine.roles.set(name, role)
-    this.mounts.set(`${path}/`, {
-      path: `${path}/`,
-      type: 'pki',
-      pki: engine,
-      accessor: `pki_${randomBytes(4).toString('hex')}`,
-      uuid: randomUUID(),
-      casRequired: false,
-      maxVersions: 0,
-      kv1: new Map(),
-      kv2: new Map(),
-      transit: new Map(),
-    })
-    return engine
+    return this.mountEngine(path, 'pki', new PkiEngine(path), roles)
   }
 
   /** `vault secrets enable -path=<path> aws` with STS roles (TTLs in seconds); returns the engine to inspect. */
   mountAws(path: string, roles: Record<string, AwsStsRole>): AwsEngine {
-    const engine = new AwsEngine(path)
+    return this.mountEngine(path, 'aws', new AwsEngine(path), roles)
+  }
+
+  private mountEngine<E extends {roles: Map<string, R>}, R>(
+    path: string,
+    type: 'database' | 'pki' | 'aws',
+    engine: E,
+    roles: Record<string, R>,
+  ): E {
     for (const [name, role] of Object.entries(roles)) engine.roles.set(name, role)
     this.mounts.set(`${path}/`, {
       path: `${path}/`,
-      type: 'aws',
-      aws: engine,
-      accessor: `aws_${randomBytes(4).toString('hex')}`,
+      type,
+      [type]: engine,
+      accessor: `${type}_${randomBytes(4).toString('hex')}`,
       uuid: randomUUID(),
       casRequired: false,
       maxVersions: 0,
@@ -945,12 +939,7 @@ export class VaultTestServer {
     const creds = /^creds\/([^/]+)$/.exec(rest)
     if (!creds || method !== 'GET') throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
     this.authorize(entry, path, 'read')
-    try {
-      return {body: await engine.creds(creds[1], randomUUID())}
-    } catch (error) {
-      if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
-      throw error
-    }
+    return {body: await asHttp(() => engine.creds(creds[1], randomUUID()))}
   }
 
   private pki(
@@ -966,12 +955,7 @@ export class VaultTestServer {
     if (method !== 'POST' && method !== 'PUT')
       throw new HttpError(405, ['1 error occurred:\n\t* unsupported operation\n\n'])
     this.authorize(entry, path, 'update')
-    try {
-      return {body: engine.issue(issue[1], body, randomUUID())}
-    } catch (error) {
-      if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
-      throw error
-    }
+    return {body: asHttp(() => engine.issue(issue[1], body, randomUUID()))}
   }
 
   private awsSts(
@@ -988,12 +972,7 @@ export class VaultTestServer {
       throw notFound({errors: [`no handler for route "${path}". route entry not found.`]})
     this.authorize(entry, path, method === 'GET' ? 'read' : 'update')
     const params = method === 'GET' ? Object.fromEntries(query) : body
-    try {
-      return {body: engine.sts(sts[1], params, randomUUID())}
-    } catch (error) {
-      if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
-      throw error
-    }
+    return {body: asHttp(() => engine.sts(sts[1], params, randomUUID()))}
   }
 
   /** `sys/capabilities-self {paths}`: each path's capabilities (`deny` for none, `root` for a root token). */
@@ -1039,8 +1018,7 @@ export class VaultTestServer {
       const increment = typeof body.increment === 'number' ? body.increment : Number(body.increment) || undefined
       return {body: engine.renew(id, increment, randomUUID())}
     } catch (error) {
-      if (error instanceof LeaseError) throw new HttpError(error.status, error.errors)
-      throw error
+      throw httpOf(error)
     }
   }
 
