@@ -104,11 +104,9 @@ const oclifPatches = {
 
 rmSync(join(root, 'dist'), {recursive: true, force: true})
 const external = await externals()
-await build({
+// What the CLI's build and the library's share: ES modules for Node 20, bundled, with shared chunks.
+const esm = {
   absWorkingDir: root,
-  entryPoints,
-  outdir: join(root, 'dist'),
-  outbase: src,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -127,32 +125,18 @@ await build({
   banner: {
     js: "import {createRequire as __secretsCreateRequire} from 'node:module'; const require = __secretsCreateRequire(import.meta.url);",
   },
-  plugins: [oclifPatches],
   logLevel: 'warning',
-})
+}
+await build({...esm, entryPoints, outdir: join(root, 'dist'), outbase: src, plugins: [oclifPatches]})
 
 // The library (the package's exports: src/lib, see docs/library.md) is a build of its own, so the CLI's
 // chunks, and what `secrets exec` loads at start, stay exactly as they are; it shares no file with them.
 const lib = join(src, 'lib')
 await build({
-  absWorkingDir: root,
+  ...esm,
   entryPoints: ['index.ts', 'register.ts', 'resolve-child.ts'].map((f) => join(lib, f)),
   outdir: join(root, 'dist', 'lib'),
   outbase: lib,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  minifyWhitespace: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  alias: {yaml: './node_modules/yaml/browser/index.js'},
-  external,
-  banner: {
-    js: "import {createRequire as __secretsCreateRequire} from 'node:module'; const require = __secretsCreateRequire(import.meta.url);",
-  },
-  logLevel: 'warning',
 })
 // The CommonJS entries: index.cjs loads the ES module with import() on first call; register.cjs runs
 // resolve-child.js in a child process (Node 20 cannot require an ES module synchronously).
