@@ -3,7 +3,9 @@ import {Readable} from 'node:stream'
 import {buffer} from 'node:stream/consumers'
 import {describe, it} from 'node:test'
 
-import {ANCHOR} from '../../../src/core/exec/long-values.js'
+import {ANCHOR, LongValues} from '../../../src/core/exec/long-values.js'
+import {type Match} from '../../../src/core/exec/match-types.js'
+import {mergeMatches} from '../../../src/core/exec/matcher.js'
 import {Matcher, patternsFor, RedactStream, redactBuffer} from '../../../src/core/exec/redact-stream.js'
 
 /** A fixed-seed generator (mulberry32), so a failing round can be run again. */
@@ -239,5 +241,26 @@ describe('long values', () => {
       out.toString(),
       `head <secret:BUNDLE> mid ${reference(lines.slice(2), big.subarray(0, 1000)).toString()} end`,
     )
+  })
+})
+
+describe('long values that contain their own anchor again', () => {
+  it('masks 1 MB of one character with a 300-character run of it at a few comparisons a byte, not one per byte of the value', () => {
+    const run = Buffer.alloc(300, 'a')
+    const values = new LongValues([{name: 'RUN', value: run}])
+    const cursor = values.cursor()
+    const output = Buffer.alloc(1024 * 1024, 'a')
+    const matches: Match[] = []
+    let undecided = 0
+    for (const chunk of chunksOf(output, 65_536)) {
+      const fed = cursor.feed(chunk)
+      matches.push(...fed.matches)
+      undecided = fed.undecided
+    }
+    // Every occurrence is found (they overlap: one masked range), and the last 299 bytes are held.
+    assert.equal(matches.length, output.length - run.length + 1)
+    assert.deepEqual(mergeMatches(matches), [{start: 0, end: output.length, name: 'RUN'}])
+    assert.equal(undecided, output.length - (run.length - 1))
+    assert.ok(cursor.compared <= 4 * output.length, `${cursor.compared} bytes compared for ${output.length} of output`)
   })
 })
