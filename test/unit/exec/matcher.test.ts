@@ -245,6 +245,75 @@ describe('long values', () => {
 })
 
 describe('long values that contain their own anchor again', () => {
+  /** Values that overlap themselves: runs, periods, a period broken near the end, a prefix repeated. */
+  const selfSimilar = (): string => {
+    const kind = Math.floor(rnd() * 6)
+    const n = 33 + Math.floor(rnd() * 120)
+    if (kind === 0) return 'a'.repeat(n)
+    if (kind === 1) return `${'a'.repeat(n)}b`
+    if (kind === 2) return 'ab'.repeat(Math.ceil(n / 2))
+    const block = text(1 + Math.floor(rnd() * (kind === 5 ? 40 : 5)), 'ab')
+    const periodic = block.repeat(Math.ceil((n + 40) / block.length)).slice(0, n + Math.floor(rnd() * 40))
+    if (kind === 3) return periodic
+    const k = periodic.length - 1 - Math.floor(rnd() * 3)
+    return periodic.slice(0, k) + (periodic[k] === 'a' ? 'b' : 'a') + periodic.slice(k + 1)
+  }
+
+  it('agrees with a naive reference on values of a two-letter alphabet that overlap themselves (fixed seed)', async () => {
+    for (let round = 0; round < 120; round++) {
+      const values = Array.from({length: 1 + Math.floor(rnd() * 3)}, (_, i) => ({name: `V${i}`, value: selfSimilar()}))
+      // One value over 256 bytes takes the long values out of the skip loop.
+      values.push({name: 'RUN', value: round % 3 === 0 ? 'a'.repeat(300) : `${'ab'.repeat(130)}${selfSimilar()}`})
+      if (round % 4 === 1) values.push({name: 'SHORT', value: 'a'.repeat(5 + Math.floor(rnd() * 20))})
+      const {patterns} = patternsFor(values.map((v) => ({name: v.name, value: Buffer.from(v.value)})))
+      const pieces: string[] = []
+      // Shorter inputs for the rounds split at every offset.
+      for (let k = 0; k < (round % 15 === 0 ? 3 : 8); k++) {
+        const v = values[Math.floor(rnd() * values.length)].value
+        const kind = Math.floor(rnd() * 5)
+        if (kind === 0) pieces.push(v, v.slice(Math.floor(rnd() * v.length)))
+        else if (kind === 1) pieces.push(v.slice(0, -1 - Math.floor(rnd() * 3)))
+        else if (kind === 2)
+          pieces.push(v.slice(Math.floor(rnd() * v.length)) + v + v.slice(0, Math.floor(rnd() * v.length)))
+        else if (kind === 3) pieces.push(v[0].repeat(Math.floor(rnd() * 400)))
+        else pieces.push(v.slice(0, Math.floor(rnd() * v.length)) + (v.at(-1) === 'a' ? 'b' : 'a') + v)
+        pieces.push(text(Math.floor(rnd() * 6), 'ab\n'))
+      }
+      const input = Buffer.from(pieces.join(''))
+      const expected = reference(patterns, input).toString()
+      const m = new Matcher(patterns)
+      assert.equal(redactBuffer(m, input).toString(), expected, `round ${round}`)
+      const at: number[] = []
+      for (let k = 1 + Math.floor(rnd() * 40); k < input.length; k += 1 + Math.floor(rnd() * (round % 2 ? 3 : 70)))
+        at.push(k)
+      assert.equal((await through(m, cut(input, at))).toString(), expected, `round ${round}, chunked`)
+      if (round % 15 !== 0) continue
+      // Split in two at every offset, and one byte a chunk.
+      for (let i = 1; i < input.length; i++)
+        assert.equal((await through(m, cut(input, [i]))).toString(), expected, `round ${round}, split at ${i}`)
+      assert.equal((await through(m, chunksOf(input, 1))).toString(), expected, `round ${round}, bytes`)
+    }
+  })
+
+  it('masks the overlapping values of a tiny alphabet exactly, split at every offset', async () => {
+    const values = [
+      {name: 'A40B', value: Buffer.from(`${'a'.repeat(40)}b`)},
+      {name: 'AB20', value: Buffer.from('ab'.repeat(20))},
+      {name: 'A300', value: Buffer.from('a'.repeat(300))},
+    ]
+    const m = new Matcher(patternsFor(values).patterns)
+    const input = Buffer.from(
+      `x${'a'.repeat(45)}b ${'ab'.repeat(25)}a ${'a'.repeat(299)}b${'a'.repeat(350)}bab${'ab'.repeat(19)}a${'a'.repeat(39)}b.`,
+    )
+    // The run of 300 takes in the 'a'*40+'b' at its end and the ('ab')*20 overlapping that 'b'.
+    const expected = `xaaaaa<secret:A40B> <secret:AB20>a ${'a'.repeat(259)}<secret:A40B><secret:A300><secret:A40B>.`
+    assert.equal(reference(patternsFor(values).patterns, input).toString(), expected)
+    assert.equal(redactBuffer(m, input).toString(), expected)
+    for (let i = 1; i < input.length; i++)
+      assert.equal((await through(m, cut(input, [i]))).toString(), expected, `split at ${i}`)
+    assert.equal((await through(m, chunksOf(input, 1))).toString(), expected)
+  })
+
   it('masks 1 MB of one character with a 300-character run of it at a few comparisons a byte, not one per byte of the value', () => {
     const run = Buffer.alloc(300, 'a')
     const values = new LongValues([{name: 'RUN', value: run}])
