@@ -247,8 +247,13 @@ describe('long values', () => {
 describe('long values that contain their own anchor again', () => {
   /** Values that overlap themselves: runs, periods, a period broken near the end, a prefix repeated. */
   const selfSimilar = (): string => {
-    const kind = Math.floor(rnd() * 6)
+    const kind = Math.floor(rnd() * 7)
     const n = 33 + Math.floor(rnd() * 120)
+    // Runs of about ANCHOR between other bytes: borders just over and just under the anchor's length.
+    if (kind === 6)
+      return Array.from({length: 2 + Math.floor(rnd() * 2)}, () => 'a'.repeat(ANCHOR - 3 + Math.floor(rnd() * 6)))
+        .map((run) => run + 'bc'[Math.floor(rnd() * 2)])
+        .join('')
     if (kind === 0) return 'a'.repeat(n)
     if (kind === 1) return `${'a'.repeat(n)}b`
     if (kind === 2) return 'ab'.repeat(Math.ceil(n / 2))
@@ -270,13 +275,14 @@ describe('long values that contain their own anchor again', () => {
       // Shorter inputs for the rounds split at every offset.
       for (let k = 0; k < (round % 15 === 0 ? 3 : 8); k++) {
         const v = values[Math.floor(rnd() * values.length)].value
-        const kind = Math.floor(rnd() * 5)
+        const kind = Math.floor(rnd() * 6)
         if (kind === 0) pieces.push(v, v.slice(Math.floor(rnd() * v.length)))
         else if (kind === 1) pieces.push(v.slice(0, -1 - Math.floor(rnd() * 3)))
         else if (kind === 2)
           pieces.push(v.slice(Math.floor(rnd() * v.length)) + v + v.slice(0, Math.floor(rnd() * v.length)))
         else if (kind === 3) pieces.push(v[0].repeat(Math.floor(rnd() * 400)))
-        else pieces.push(v.slice(0, Math.floor(rnd() * v.length)) + (v.at(-1) === 'a' ? 'b' : 'a') + v)
+        else if (kind === 4) pieces.push(v.slice(0, Math.floor(rnd() * v.length)) + (v.at(-1) === 'a' ? 'b' : 'a') + v)
+        else pieces.push(v.slice(0, Math.floor(rnd() * v.length)) + v.slice(0, Math.floor(rnd() * v.length)) + v)
         pieces.push(text(Math.floor(rnd() * 6), 'ab\n'))
       }
       const input = Buffer.from(pieces.join(''))
@@ -293,6 +299,36 @@ describe('long values that contain their own anchor again', () => {
         assert.equal((await through(m, cut(input, [i]))).toString(), expected, `round ${round}, split at ${i}`)
       assert.equal((await through(m, chunksOf(input, 1))).toString(), expected, `round ${round}, bytes`)
     }
+  })
+
+  it('finds a start whose anchor ends on the byte where the candidate before it fell below the anchor', async () => {
+    // After a*32 x a*32 the next 'a' leaves only a border of 31 that it extends: the candidate is done,
+    // and the start 31 bytes back, whose window that 'a' completes, is the hash's to find.
+    const value = `${'a'.repeat(32)}x${'a'.repeat(32)}y`
+    const m = new Matcher(
+      patternsFor([
+        {name: 'V', value: Buffer.from(value)},
+        {name: 'RUN', value: Buffer.from('b'.repeat(300))},
+      ]).patterns,
+    )
+    const input = Buffer.from(`${'a'.repeat(32)}x${'a'.repeat(33)}x${'a'.repeat(32)}y!`)
+    const expected = `${'a'.repeat(32)}x${'a'.repeat(1)}<secret:V>!`
+    assert.equal(redactBuffer(m, input).toString(), expected)
+    for (let i = 1; i < input.length; i++)
+      assert.equal((await through(m, cut(input, [i]))).toString(), expected, `split at ${i}`)
+    // A value that ends with the first 31 of its bytes: after a whole match the candidate is done, and
+    // the next start, whose window the byte after the match completes, is found by the hash.
+    const ends = `${'a'.repeat(32)}x${'a'.repeat(32)}y${'a'.repeat(31)}`
+    const m2 = new Matcher(
+      patternsFor([
+        {name: 'E', value: Buffer.from(ends)},
+        {name: 'RUN', value: Buffer.from('b'.repeat(300))},
+      ]).patterns,
+    )
+    const twice = Buffer.from(`${ends}${ends.slice(31)}!`)
+    assert.equal(redactBuffer(m2, twice).toString(), '<secret:E>!')
+    for (let i = 1; i < twice.length; i++)
+      assert.equal((await through(m2, cut(twice, [i]))).toString(), '<secret:E>!', `split at ${i}`)
   })
 
   it('masks the overlapping values of a tiny alphabet exactly, split at every offset', async () => {
