@@ -161,6 +161,9 @@ export class LongCursor {
   private live: Candidate[] = []
   /** Values with a failure table -> their one candidate (live, or done in the chunk being read). */
   private readonly own = new Map<number, Candidate>()
+  /** In the chunk being read, windows with hash `skipHash` up to stream offset `skipUntil` start no candidate. */
+  private skipHash = 0
+  private skipUntil = -1
   private tail: Buffer = EMPTY
   /** Stream offsets in the tail where the bytes read so far are the start of some value. */
   private possible: number[] = []
@@ -176,6 +179,7 @@ export class LongCursor {
   feed(chunk: Buffer): {matches: Match[]; undecided: number} {
     const matches: Match[] = []
     const at = this.at
+    this.skipUntil = -1
     this.live = this.live.filter((c) => this.extend(c, chunk, at, matches))
     if (this.tail.length > 0 && chunk.length > 0) {
       // Windows that start in the tail and end in this chunk.
@@ -203,7 +207,8 @@ export class LongCursor {
     let h = hashAt(chunk, 0)
     for (let s = 0; ; s++) {
       const k = Math.imul(h, GOLDEN) >>> filterShift
-      if ((filter[k >>> 3] & (1 << (k & 7))) !== 0) this.hit(h, chunk, s, at, chunk, at, matches)
+      if ((filter[k >>> 3] & (1 << (k & 7))) !== 0 && (h !== this.skipHash || at + s > this.skipUntil))
+        this.hit(h, chunk, s, at, chunk, at, matches)
       if (s + ANCHOR >= n) break
       h = ((h << 1) + GEAR[chunk[s + ANCHOR]]) | 0
     }
@@ -214,22 +219,33 @@ export class LongCursor {
    * for each value whose first ANCHOR bytes it is. A window inside the matched bytes of a value's own
    * candidate is passed over without comparing: if the value starts there, the candidate's fallback
    * reaches that start (a start whose window was not yet complete when the candidate fell back or
-   * ended lies past its matched bytes, so it is read here as usual).
+   * ended lies past its matched bytes, so it is read here as usual). When every value with this hash
+   * is passed over, so are the next windows with it up to where the first of those candidates' matched
+   * bytes end.
    */
   private hit(h: number, buf: Buffer, s: number, base: number, chunk: Buffer, at: number, matches: Match[]): void {
     const {hashOf, patterns, slots, slotShift} = this.values
     const mask = slots.length - 1
     const start = base + s
+    let covered = Infinity
     for (let j = Math.imul(h, GOLDEN) >>> slotShift; slots[j] !== 0; j = (j + 1) & mask) {
       const pattern = slots[j] - 1
       if (hashOf[pattern] !== h) continue
       const own = this.own.size === 0 ? undefined : this.own.get(pattern)
-      if (own !== undefined && start + ANCHOR <= own.next) continue
+      if (own !== undefined && start + ANCHOR <= own.next) {
+        covered = Math.min(covered, own.next - ANCHOR)
+        continue
+      }
+      covered = -1
       this.compared += ANCHOR
       if (patterns[pattern].value.compare(buf, s, s + ANCHOR, 0, ANCHOR) !== 0) continue
       const c = {pattern, start, next: start + ANCHOR, done: false}
       if (this.values.fail.has(pattern)) this.own.set(pattern, c)
       if (this.extend(c, chunk, at, matches)) this.live.push(c)
+    }
+    if (covered !== Infinity && covered > start) {
+      this.skipHash = h
+      this.skipUntil = covered
     }
   }
 
@@ -255,7 +271,10 @@ export class LongCursor {
    * at or after the candidate's start is found, overlapping ones included. On a mismatch after q
    * bytes, or after a whole match, the candidate falls back to the longest border that the next byte
    * extends; below ANCHOR bytes it is done, since the hash finds those starts once their window is
-   * complete. False when done.
+   * complete. False when done. Overlapping occurrences after the first in a chunk go out as one match,
+   * their union, from the second's start: since the first starts before it, the merged range and its
+   * name (of the leftmost, longest at a tie) are what the occurrences one by one would give, and a run
+   * of one character costs a few matches a chunk, not one a byte.
    */
   private follow(c: Candidate, fail: Int32Array, chunk: Buffer, at: number, matches: Match[]): boolean {
     const {value, name} = this.values.patterns[c.pattern]
@@ -263,6 +282,8 @@ export class LongCursor {
     let q = c.next - c.start
     let compared = 0
     let end = -1
+    let first: Match | undefined
+    let rest: Match | undefined
     for (let i = c.next - at; i < chunk.length && end === -1; i++) {
       const b = chunk[i]
       for (compared++; value[q] !== b; compared++) {
@@ -271,7 +292,16 @@ export class LongCursor {
       }
       if (q < ANCHOR) end = at + i
       else if (++q === m) {
-        matches.push({start: at + i + 1 - m, end: at + i + 1, name})
+        const start = at + i + 1 - m
+        if (rest !== undefined && start < rest.end) rest.end = at + i + 1
+        else if (first !== undefined && start < first.end) {
+          rest = {start, end: at + i + 1, name}
+          matches.push(rest)
+        } else {
+          first = {start, end: at + i + 1, name}
+          rest = undefined
+          matches.push(first)
+        }
         q = fail[m - 1]
         if (q < ANCHOR) end = at + i + 1
       }
