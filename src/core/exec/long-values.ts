@@ -251,7 +251,7 @@ export class LongCursor {
 
   /** Compare a candidate with the chunk as far as both go: false when it is decided (failed or matched). */
   private extend(c: Candidate, chunk: Buffer, at: number, matches: Match[]): boolean {
-    const fail = this.values.fail.get(c.pattern)
+    const fail = this.values.fail.size === 0 ? undefined : this.values.fail.get(c.pattern)
     if (fail !== undefined) return this.follow(c, fail, chunk, at, matches)
     const p = this.values.patterns[c.pattern]
     const from = c.next - c.start
