@@ -4,8 +4,12 @@
 //             anchor and compared with the output directly, short ones in an Aho-Corasick automaton,
 //   sparse    the sparse Aho-Corasick trie it replaced (bench/baseline/sparse-redact-stream.ts, 888d002),
 //   dense     the 256-wide automaton before that (bench/baseline/dense-redact-stream.ts),
-// for 100 secrets of 8-64 bytes, one 220 KB CA bundle, the two together, and one 4 MB value (base64 text
-// in 64-character lines, as under `files:`). Each case runs in a fresh process, so its peak RSS is its
+//   prekmp    the anchored matcher before a value that contains its own anchor again fell back along a
+//             failure table (bench/baseline/prekmp-redact-stream.ts: one candidate at every start),
+// for 100 secrets of 8-64 bytes, one 220 KB CA bundle, the two together, one 4 MB value (base64 text
+// in 64-character lines, as under `files:`), and one 300-byte run of 'a' with output of lines of 4,095
+// 'a's (a value that contains its own anchor again; its input is MiB/16, at least 1, as the prekmp
+// matcher reads it at about 1 MB/s; every line must come out as one marker). Each case runs in a fresh process, so its peak RSS is its
 // own, under `prlimit --data` (6 GB: a limit on the data segment, not on address space, which Node's
 // WebAssembly reserves by the gigabyte and which made every run under `--as` fail to start). The output
 // is MiB of log-like text in 64 KiB chunks with a small value planted every ~4 KiB and the long value
@@ -27,11 +31,13 @@ const CASES = {
   ca: 'one 220 KB value',
   mixed: '100 secrets and one 220 KB value',
   big: 'one 4 MB value',
+  repeat: "one 300-byte run of 'a'",
 }
 const IMPLS = {
   anchored: '../src/core/exec/redact-stream.ts',
   sparse: './baseline/sparse-redact-stream.ts',
   dense: './baseline/dense-redact-stream.ts',
+  prekmp: './baseline/prekmp-redact-stream.ts',
 }
 
 function small() {
@@ -53,6 +59,7 @@ function bundle(bytes) {
 }
 
 function secretsFor(kind) {
+  if (kind === 'repeat') return {short: [], long: undefined, run: {name: 'RUN', value: Buffer.alloc(300, 'a')}}
   if (kind === 'small') return {short: small(), long: undefined}
   const long = bundle(kind === 'big' ? 4 * 1024 * 1024 : 220 * 1024)
   return {short: kind === 'mixed' ? small() : [], long}
@@ -66,14 +73,18 @@ function retained() {
 
 async function one(impl, kind, mib) {
   const mod = await import(IMPLS[impl])
-  const {short, long} = secretsFor(kind)
-  const secrets = long === undefined ? short : [long, ...short]
+  const {short, long, run} = secretsFor(kind)
+  const secrets = run !== undefined ? [run] : long === undefined ? short : [long, ...short]
   const line = (i) =>
     `2026-12-04T02:00:00.${String(i % 1000).padStart(3, '0')}Z INFO request path=/api/v1/items/${i} status=200\n`
   let text = ''
   for (let i = 0; text.length < 64 * 1024; i++) text += line(i)
-  const chunk = Buffer.from(text).subarray(0, 64 * 1024)
+  let chunk = Buffer.from(text).subarray(0, 64 * 1024)
   let plantedPerChunk = 0
+  if (run !== undefined) {
+    chunk = Buffer.alloc(64 * 1024, 'a')
+    for (let at = 4095; at < chunk.length; at += 4096, plantedPerChunk++) chunk[at] = 0x0a
+  }
   for (let at = 1000, k = 0; short.length > 0 && at + 64 < chunk.length; at += 4096, k++, plantedPerChunk++)
     short[k % 100].value.copy(chunk, at)
   const before = retained()
@@ -87,7 +98,7 @@ async function one(impl, kind, mib) {
   }
   const buildMs = Number(process.hrtime.bigint() - t0) / 1e6
   const matcherBytes = retained() - before
-  const chunks = Math.round((mib * 1024 * 1024) / chunk.length)
+  const chunks = Math.round(((run === undefined ? mib : Math.max(1, mib / 16)) * 1024 * 1024) / chunk.length)
   const source = function* () {
     for (let i = 0; i < chunks; i++) {
       yield chunk

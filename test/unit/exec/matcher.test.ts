@@ -3,7 +3,9 @@ import {Readable} from 'node:stream'
 import {buffer} from 'node:stream/consumers'
 import {describe, it} from 'node:test'
 
-import {ANCHOR} from '../../../src/core/exec/long-values.js'
+import {ANCHOR, LongValues} from '../../../src/core/exec/long-values.js'
+import {type Match} from '../../../src/core/exec/match-types.js'
+import {mergeMatches} from '../../../src/core/exec/matcher.js'
 import {Matcher, patternsFor, RedactStream, redactBuffer} from '../../../src/core/exec/redact-stream.js'
 
 /** A fixed-seed generator (mulberry32), so a failing round can be run again. */
@@ -239,5 +241,132 @@ describe('long values', () => {
       out.toString(),
       `head <secret:BUNDLE> mid ${reference(lines.slice(2), big.subarray(0, 1000)).toString()} end`,
     )
+  })
+})
+
+describe('long values that contain their own anchor again', () => {
+  /** Values that overlap themselves: runs, periods, a period broken near the end, a prefix repeated. */
+  const selfSimilar = (): string => {
+    const kind = Math.floor(rnd() * 7)
+    const n = 33 + Math.floor(rnd() * 120)
+    // Runs of about ANCHOR between other bytes: borders just over and just under the anchor's length.
+    if (kind === 6)
+      return Array.from({length: 2 + Math.floor(rnd() * 2)}, () => 'a'.repeat(ANCHOR - 3 + Math.floor(rnd() * 6)))
+        .map((run) => run + 'bc'[Math.floor(rnd() * 2)])
+        .join('')
+    if (kind === 0) return 'a'.repeat(n)
+    if (kind === 1) return `${'a'.repeat(n)}b`
+    if (kind === 2) return 'ab'.repeat(Math.ceil(n / 2))
+    const block = text(1 + Math.floor(rnd() * (kind === 5 ? 40 : 5)), 'ab')
+    const periodic = block.repeat(Math.ceil((n + 40) / block.length)).slice(0, n + Math.floor(rnd() * 40))
+    if (kind === 3) return periodic
+    const k = periodic.length - 1 - Math.floor(rnd() * 3)
+    return periodic.slice(0, k) + (periodic[k] === 'a' ? 'b' : 'a') + periodic.slice(k + 1)
+  }
+
+  it('agrees with a naive reference on values of a two-letter alphabet that overlap themselves (fixed seed)', async () => {
+    for (let round = 0; round < 120; round++) {
+      const values = Array.from({length: 1 + Math.floor(rnd() * 3)}, (_, i) => ({name: `V${i}`, value: selfSimilar()}))
+      // One value over 256 bytes takes the long values out of the skip loop.
+      values.push({name: 'RUN', value: round % 3 === 0 ? 'a'.repeat(300) : `${'ab'.repeat(130)}${selfSimilar()}`})
+      if (round % 4 === 1) values.push({name: 'SHORT', value: 'a'.repeat(5 + Math.floor(rnd() * 20))})
+      const {patterns} = patternsFor(values.map((v) => ({name: v.name, value: Buffer.from(v.value)})))
+      const pieces: string[] = []
+      // Shorter inputs for the rounds split at every offset.
+      for (let k = 0; k < (round % 15 === 0 ? 3 : 8); k++) {
+        const v = values[Math.floor(rnd() * values.length)].value
+        const kind = Math.floor(rnd() * 6)
+        if (kind === 0) pieces.push(v, v.slice(Math.floor(rnd() * v.length)))
+        else if (kind === 1) pieces.push(v.slice(0, -1 - Math.floor(rnd() * 3)))
+        else if (kind === 2)
+          pieces.push(v.slice(Math.floor(rnd() * v.length)) + v + v.slice(0, Math.floor(rnd() * v.length)))
+        else if (kind === 3) pieces.push(v[0].repeat(Math.floor(rnd() * 400)))
+        else if (kind === 4) pieces.push(v.slice(0, Math.floor(rnd() * v.length)) + (v.at(-1) === 'a' ? 'b' : 'a') + v)
+        else pieces.push(v.slice(0, Math.floor(rnd() * v.length)) + v.slice(0, Math.floor(rnd() * v.length)) + v)
+        pieces.push(text(Math.floor(rnd() * 6), 'ab\n'))
+      }
+      const input = Buffer.from(pieces.join(''))
+      const expected = reference(patterns, input).toString()
+      const m = new Matcher(patterns)
+      assert.equal(redactBuffer(m, input).toString(), expected, `round ${round}`)
+      const at: number[] = []
+      for (let k = 1 + Math.floor(rnd() * 40); k < input.length; k += 1 + Math.floor(rnd() * (round % 2 ? 3 : 70)))
+        at.push(k)
+      assert.equal((await through(m, cut(input, at))).toString(), expected, `round ${round}, chunked`)
+      if (round % 15 !== 0) continue
+      // Split in two at every offset, and one byte a chunk.
+      for (let i = 1; i < input.length; i++)
+        assert.equal((await through(m, cut(input, [i]))).toString(), expected, `round ${round}, split at ${i}`)
+      assert.equal((await through(m, chunksOf(input, 1))).toString(), expected, `round ${round}, bytes`)
+    }
+  })
+
+  it('finds a start whose anchor ends on the byte where the candidate before it fell below the anchor', async () => {
+    // After a*32 x a*32 the next 'a' leaves only a border of 31 that it extends: the candidate is done,
+    // and the start 31 bytes back, whose window that 'a' completes, is the hash's to find.
+    const value = `${'a'.repeat(32)}x${'a'.repeat(32)}y`
+    const m = new Matcher(
+      patternsFor([
+        {name: 'V', value: Buffer.from(value)},
+        {name: 'RUN', value: Buffer.from('b'.repeat(300))},
+      ]).patterns,
+    )
+    const input = Buffer.from(`${'a'.repeat(32)}x${'a'.repeat(33)}x${'a'.repeat(32)}y!`)
+    const expected = `${'a'.repeat(32)}x${'a'.repeat(1)}<secret:V>!`
+    assert.equal(redactBuffer(m, input).toString(), expected)
+    for (let i = 1; i < input.length; i++)
+      assert.equal((await through(m, cut(input, [i]))).toString(), expected, `split at ${i}`)
+    // A value that ends with the first 31 of its bytes: after a whole match the candidate is done, and
+    // the next start, whose window the byte after the match completes, is found by the hash.
+    const ends = `${'a'.repeat(32)}x${'a'.repeat(32)}y${'a'.repeat(31)}`
+    const m2 = new Matcher(
+      patternsFor([
+        {name: 'E', value: Buffer.from(ends)},
+        {name: 'RUN', value: Buffer.from('b'.repeat(300))},
+      ]).patterns,
+    )
+    const twice = Buffer.from(`${ends}${ends.slice(31)}!`)
+    assert.equal(redactBuffer(m2, twice).toString(), '<secret:E>!')
+    for (let i = 1; i < twice.length; i++)
+      assert.equal((await through(m2, cut(twice, [i]))).toString(), '<secret:E>!', `split at ${i}`)
+  })
+
+  it('masks the overlapping values of a tiny alphabet exactly, split at every offset', async () => {
+    const values = [
+      {name: 'A40B', value: Buffer.from(`${'a'.repeat(40)}b`)},
+      {name: 'AB20', value: Buffer.from('ab'.repeat(20))},
+      {name: 'A300', value: Buffer.from('a'.repeat(300))},
+    ]
+    const m = new Matcher(patternsFor(values).patterns)
+    const input = Buffer.from(
+      `x${'a'.repeat(45)}b ${'ab'.repeat(25)}a ${'a'.repeat(299)}b${'a'.repeat(350)}bab${'ab'.repeat(19)}a${'a'.repeat(39)}b.`,
+    )
+    // The run of 300 takes in the 'a'*40+'b' at its end and the ('ab')*20 overlapping that 'b'.
+    const expected = `xaaaaa<secret:A40B> <secret:AB20>a ${'a'.repeat(259)}<secret:A40B><secret:A300><secret:A40B>.`
+    assert.equal(reference(patternsFor(values).patterns, input).toString(), expected)
+    assert.equal(redactBuffer(m, input).toString(), expected)
+    for (let i = 1; i < input.length; i++)
+      assert.equal((await through(m, cut(input, [i]))).toString(), expected, `split at ${i}`)
+    assert.equal((await through(m, chunksOf(input, 1))).toString(), expected)
+  })
+
+  it('masks 1 MB of one character with a 300-character run of it at a few comparisons a byte, not one per byte of the value', () => {
+    const run = Buffer.alloc(300, 'a')
+    const values = new LongValues([{name: 'RUN', value: run}])
+    const cursor = values.cursor()
+    const output = Buffer.alloc(1024 * 1024, 'a')
+    const matches: Match[] = []
+    let undecided = 0
+    for (const chunk of chunksOf(output, 65_536)) {
+      const fed = cursor.feed(chunk)
+      matches.push(...fed.matches)
+      undecided = fed.undecided
+    }
+    // Every occurrence is found (they overlap: one masked range), as the first of each chunk and the
+    // union of the rest, and the last 299 bytes are held.
+    assert.equal(matches.length, 2 * 16)
+    assert.deepEqual(mergeMatches(matches), [{start: 0, end: output.length, name: 'RUN'}])
+    assert.equal(undecided, output.length - (run.length - 1))
+    assert.ok(cursor.compared <= 4 * output.length, `${cursor.compared} bytes compared for ${output.length} of output`)
   })
 })
