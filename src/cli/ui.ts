@@ -72,8 +72,9 @@ export function terminalInteraction(options: {quiet?: boolean} = {}): Interactio
   }
   return {
     interactive,
-    async password(message) {
+    async password(message, why) {
       guard('a hidden value')
+      if (why !== undefined) process.stderr.write(`${warningLine(why, chalk)}\n`)
       const {password} = await prompts()
       // No mask character and no reveal key: the length of a passphrase is not shown either.
       return ask((ctx) => password({message, mask: false, toggleMask: false}, ctx))

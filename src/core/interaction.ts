@@ -5,8 +5,12 @@
 export interface Interaction {
   /** True only when prompting is possible (stdin and stdout are terminals, not CI). */
   readonly interactive: boolean
-  /** Ask for a hidden value. Must not be called when not interactive. */
-  password(message: string): Promise<string>
+  /**
+   * Ask for a hidden value. Must not be called when not interactive. `why` says why it is asked again (a
+   * weak or wrong passphrase): shown before the prompt as a warning, even when warnings are quiet
+   * (`--json`), since whoever sees the prompt needs the reason.
+   */
+  password(message: string, why?: string): Promise<string>
   confirm(message: string, defaultValue: boolean): Promise<boolean>
   input(message: string, defaultValue: string): Promise<string>
   /** A warning line on stderr. */

@@ -249,6 +249,29 @@ describe('passphrases on a terminal', () => {
       assertNoPassphrase(r.output)
     })
 
+    it('with --json, which quiets warnings, the reason is still shown before it asks again', async (t) => {
+      if (skipWithoutPty(t)) return
+      const prompt = `Passphrase for ${sb.storeFile}`
+      const r = await cliOnTerminal(
+        sb,
+        ['get', 'TOKEN', '--json'],
+        [
+          [prompt, 'wrong\r'],
+          ['Try again (2 tries left).', ''],
+          [prompt, `${STRONG}\r`],
+        ],
+        noIdentity,
+      )
+      const out = screen(r.output)
+      assert.equal(r.code, 0, out)
+      assert.ok(
+        out.includes(`Warning: That passphrase does not open ${sb.storeFile}. Try again (2 tries left).\n`),
+        out,
+      )
+      assert.match(out, /"token-value-2"/)
+      assertNoPassphrase(r.output)
+    })
+
     it('wrong three times: DECRYPT_FAILED (exit 7) after the third', async (t) => {
       if (skipWithoutPty(t)) return
       const prompt = `Passphrase for ${sb.storeFile}`

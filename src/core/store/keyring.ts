@@ -118,11 +118,11 @@ export class Keyring {
   }
 
   /** The passphrase from SECRETS_PASSPHRASE, else a hidden prompt on a TTY, else undefined. */
-  async getPassphrase(prompt: string): Promise<string | undefined> {
+  async getPassphrase(prompt: string, why?: string): Promise<string | undefined> {
     if (this.passphrase !== undefined) return this.passphrase
     this.typed = !this.env.SECRETS_PASSPHRASE
     if (this.env.SECRETS_PASSPHRASE) this.passphrase = this.env.SECRETS_PASSPHRASE
-    else if (this.ui.interactive) this.passphrase = await this.ui.password(prompt)
+    else if (this.ui.interactive) this.passphrase = await this.ui.password(prompt, why)
     return this.passphrase
   }
 
@@ -179,8 +179,9 @@ export class Keyring {
   private async fromPassphrase(doc: StoreDoc, file: string, identities: AgeIdentity[]): Promise<Buffer | undefined> {
     const scrypt = doc.recipients.filter((r) => r.type === 'scrypt')
     if (scrypt.length === 0) return undefined
+    let again: string | undefined
     for (let attempt = 1; ; attempt++) {
-      const passphrase = await this.getPassphrase(`Passphrase for ${file}`)
+      const passphrase = await this.getPassphrase(`Passphrase for ${file}`, again)
       if (passphrase === undefined) return undefined
       for (const r of scrypt) {
         const dataKey = await this.ui.progress('Deriving key from passphrase', () =>
@@ -197,7 +198,7 @@ export class Keyring {
       }
       this.passphrase = undefined
       const left = PASSPHRASE_TRIES - attempt
-      this.ui.warn(`That passphrase does not open ${file}. Try again (${left} ${left === 1 ? 'try' : 'tries'} left).`)
+      again = `That passphrase does not open ${file}. Try again (${left} ${left === 1 ? 'try' : 'tries'} left).`
     }
   }
 

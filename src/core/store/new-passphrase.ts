@@ -38,10 +38,11 @@ export async function newPassphrase(o: NewPassphraseOptions): Promise<string> {
     })
   }
   if (!o.ui.interactive) throw noNewPassphrase(o)
+  let again: string | undefined
   for (let attempt = 1; ; attempt++) {
     const left = PASSPHRASE_TRIES - attempt
     const tries = `${left} ${left === 1 ? 'try' : 'tries'} left`
-    const typed = await o.ui.password('New store passphrase')
+    const typed = await o.ui.password('New store passphrase', again)
     const strength = await check(typed)
     const why = weakness(strength)
     if (why !== undefined) {
@@ -50,7 +51,7 @@ export async function newPassphrase(o: NewPassphraseOptions): Promise<string> {
           suggestions: strengthAdvice(strength),
         })
       }
-      o.ui.warn(`That passphrase is too weak: ${why}. ${strengthAdvice(strength).join(' ')} Type another (${tries}).`)
+      again = `That passphrase is too weak: ${why}. ${strengthAdvice(strength).join(' ')} Type another (${tries}).`
       continue
     }
     if ((await o.ui.password('Repeat the passphrase')) === typed) return typed
@@ -59,7 +60,7 @@ export async function newPassphrase(o: NewPassphraseOptions): Promise<string> {
         suggestions: ['Run the command again and type the same passphrase twice.'],
       })
     }
-    o.ui.warn(`The two passphrases differ. Type the new one again (${tries}).`)
+    again = `The two passphrases differ. Type the new one again (${tries}).`
   }
 }
 

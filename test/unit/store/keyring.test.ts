@@ -71,7 +71,8 @@ describe('keyring: unwrapping the data key', () => {
       const ui: Interaction = {
         ...nonInteractive(warnings),
         interactive: true,
-        async password(message) {
+        async password(message, why) {
+          if (why !== undefined) warnings.push(why)
           prompts.push(message)
           return answers[prompts.length - 1] ?? assert.fail('asked more often than expected')
         },

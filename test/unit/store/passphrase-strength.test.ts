@@ -70,7 +70,8 @@ function typing(answers: string[]): Interaction & {prompts: string[]; warnings: 
     interactive: true,
     prompts,
     warnings,
-    async password(message) {
+    async password(message, why) {
+      if (why !== undefined) warnings.push(why)
       prompts.push(message)
       return answers[prompts.length - 1] ?? assert.fail(`asked more often than expected: ${message}`)
     },

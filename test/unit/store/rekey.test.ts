@@ -35,7 +35,8 @@ function terminal(
     interactive: true,
     prompts,
     warnings,
-    async password(message) {
+    async password(message, why) {
+      if (why !== undefined) warnings.push(why)
       prompts.push(message)
       await onPrompt()
       return answers[Math.min(prompts.length, answers.length) - 1]
