@@ -38,6 +38,11 @@ function scryptLogN(): number {
 /** How many times a passphrase is asked for on a terminal: a wrong one to open a store, a weak or mistyped new one. */
 export const PASSPHRASE_TRIES = 3
 
+/** "2 tries left", "1 try left": the end of every "asked again" line. */
+export function triesLeft(left: number): string {
+  return `${left} ${left === 1 ? 'try' : 'tries'} left`
+}
+
 /** How a new recipient is given: an age public key, a passphrase, or a key-service URI. */
 export type RecipientSpec =
   | {type: 'age'; recipient: string; label?: string}
@@ -198,7 +203,7 @@ export class Keyring {
       }
       this.passphrase = undefined
       const left = PASSPHRASE_TRIES - attempt
-      again = `That passphrase does not open ${file}. Try again (${left} ${left === 1 ? 'try' : 'tries'} left).`
+      again = `That passphrase does not open ${file}. Try again (${triesLeft(left)}).`
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import {SecretsError} from '../../errors.js'
 import type {Interaction} from '../interaction.js'
-import {PASSPHRASE_TRIES} from './keyring.js'
+import {PASSPHRASE_TRIES, triesLeft} from './keyring.js'
 import {passphraseStrength, strengthAdvice, weakness} from './passphrase-strength.js'
 
 /** The variable a passphrase being set is read from. */
@@ -41,7 +41,7 @@ export async function newPassphrase(o: NewPassphraseOptions): Promise<string> {
   let again: string | undefined
   for (let attempt = 1; ; attempt++) {
     const left = PASSPHRASE_TRIES - attempt
-    const tries = `${left} ${left === 1 ? 'try' : 'tries'} left`
+    const tries = triesLeft(left)
     const typed = await o.ui.password('New store passphrase', again)
     const strength = await check(typed)
     const why = weakness(strength)

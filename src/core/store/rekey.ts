@@ -14,7 +14,14 @@ import {
   type StoreDoc,
 } from './format.js'
 import type {Interaction} from '../interaction.js'
-import {type Keyring, PASSPHRASE_TRIES, type RecipientSpec, unwrapWithPassphrase, wrapFor} from './keyring.js'
+import {
+  type Keyring,
+  PASSPHRASE_TRIES,
+  type RecipientSpec,
+  triesLeft,
+  unwrapWithPassphrase,
+  wrapFor,
+} from './keyring.js'
 import {removeStaleTemps, writeFileAtomic} from '../lib/atomic-write.js'
 import {withLock} from '../lib/lock.js'
 import {openStore, writeTarget, type RekeyCheck} from './open-store.js'
@@ -165,12 +172,11 @@ async function passphraseOf(
   if (known !== undefined && (await opens(known))) return known
   const removeFirst = `Or remove that recipient first (\`secrets key remove ${label}\`) and add a passphrase again afterwards (\`secrets key add --passphrase\`).`
   if (ui.interactive) {
+    let again: string | undefined
     for (let attempt = 1; attempt <= PASSPHRASE_TRIES; attempt++) {
-      const typed = await ui.password(`Passphrase of recipient "${label}" (to wrap the new data key for it)`)
+      const typed = await ui.password(`Passphrase of recipient "${label}" (to wrap the new data key for it)`, again)
       if (await opens(typed)) return typed
-      const left = PASSPHRASE_TRIES - attempt
-      if (left > 0)
-        ui.warn(`That is not the passphrase of "${label}". Try again (${left} ${left === 1 ? 'try' : 'tries'} left).`)
+      again = `That is not the passphrase of "${label}". Try again (${triesLeft(PASSPHRASE_TRIES - attempt)}).`
     }
     throw new SecretsError(
       'DECRYPT_FAILED',
