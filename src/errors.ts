@@ -200,3 +200,8 @@ export function fsError(err: unknown, file: string, doing: string): Error {
   }
   return err instanceof Error ? err : new Error(String(err))
 }
+
+/** `[CODE] first line of the message` (any other error as text): a failure as a clause of a longer line. */
+export function errorBrief(error: unknown): string {
+  return error instanceof SecretsError ? `[${error.code}] ${error.message.split('\n')[0]}` : String(error)
+}

@@ -1,6 +1,6 @@
 import {dirname} from 'node:path'
 
-import {SecretsError} from '../../errors.js'
+import {errorBrief, SecretsError} from '../../errors.js'
 import {supports} from '../../providers/capabilities.js'
 import {Session} from '../session.js'
 import {
@@ -86,7 +86,7 @@ export async function actOnLeases(
       if (action === 'revoke') done.add(l.id)
     } catch (error) {
       r.ok = false
-      r.error = error instanceof SecretsError ? `[${error.code}] ${error.message.split('\n')[0]}` : String(error)
+      r.error = errorBrief(error)
     }
     results.push(r)
   }
@@ -131,7 +131,7 @@ export async function revokeSessionLeases(session: Session, warn: (m: string) =>
         const provider = await session.provider(l.provider)
         if (supports(provider, 'leases')) await provider.revokeLease(id)
       } catch (error) {
-        const why = error instanceof SecretsError ? `[${error.code}] ${error.message.split('\n')[0]}` : String(error)
+        const why = errorBrief(error)
         warn(
           `Could not revoke the lease of ${[...l.names].join(', ')} (${l.provider}://${l.grant.path}): ${why}; it ends with its TTL.`,
         )

@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {existsSync, writeFileSync} from 'node:fs'
 
-import {SecretsError} from '../../errors.js'
+import {errorBrief, SecretsError} from '../../errors.js'
 import {requireCapability, supports, type ProviderWith} from '../../providers/capabilities.js'
 import type {LeaseGrant, SecretProvider} from '../../providers/types.js'
 import type {AuditEvent} from '../audit/log.js'
@@ -324,7 +324,7 @@ async function dynamicRefusal(provider: SecretProvider, ref: Reference, lease: L
   try {
     if (supports(provider, 'leases')) await provider.revokeLease(lease.id)
   } catch (error) {
-    const why = error instanceof SecretsError ? `[${error.code}] ${error.message.split('\n')[0]}` : String(error)
+    const why = errorBrief(error)
     revoked = `The credential just read could not be revoked (${why}); it ends with its TTL.`
   }
   return new SecretsError(
