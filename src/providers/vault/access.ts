@@ -6,7 +6,7 @@ import {SecretsError} from '../../errors.js'
 import type {LeaseAccess} from '../types.js'
 import type {VaultHost} from './host.js'
 import {locateRead} from './mounts.js'
-import {requestParams} from './read.js'
+import {needsWrite, requestParams} from './read.js'
 
 const RENEW = 'sys/leases/renew'
 const REVOKE = 'sys/leases/revoke'
@@ -31,8 +31,7 @@ async function dynamicOnes(v: VaultHost, refs: Reference[]): Promise<Array<{ref:
       throw error
     }
     if (!('engine' in loc)) continue
-    const write = loc.engine === 'pki' || Object.keys(requestParams(ref)).length > 0
-    out.push({ref, need: write ? 'update' : 'read'})
+    out.push({ref, need: needsWrite(loc.engine, requestParams(ref)) ? 'update' : 'read'})
   }
   return out
 }

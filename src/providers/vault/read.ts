@@ -153,7 +153,11 @@ async function readDynamicGroup(
       }),
     )
   try {
-    const r = await readDynamic(v, {path: g.path, request: g.request, write: needsWrite(loc.engine, g)}, first.raw)
+    const r = await readDynamic(
+      v,
+      {path: g.path, request: g.request, write: needsWrite(loc.engine, g.request)},
+      first.raw,
+    )
     const value = new SecretValue(JSON.stringify(r.data))
     for (const i of g.indexes)
       outcomes[i] = {ok: true, ref: refs[i], value, ...(r.lease === undefined ? {} : {lease: r.lease})}
@@ -167,8 +171,8 @@ async function readDynamicGroup(
  * A pki mount issues (`issue/<role>`, `sign/<role>`) only on a write; elsewhere a reference with
  * parameters writes them (`aws/sts/<role>` with a `ttl`), one without reads, as `vault read` does.
  */
-function needsWrite(engine: string, g: ReadGroup): boolean {
-  return engine === 'pki' || Object.keys(g.request).length > 0
+export function needsWrite(engine: string, request: Readonly<Record<string, EntryParam>>): boolean {
+  return engine === 'pki' || Object.keys(request).length > 0
 }
 
 /** Parameters on a KV path: a query one the provider does not know, or an entry's `params:`, which KV takes none of. */
