@@ -2,8 +2,7 @@ import * as Errors from '@oclif/core/errors'
 
 import {scrub} from '../core/redact.js'
 import {SecretsError} from '../errors.js'
-import {errorText} from './error-text.js'
-import {terminalSafe} from './output.js'
+import {errorReport} from './error-text.js'
 import {makeChalk} from './style.js'
 
 /** A command id as the user types it: `audit:verify` → `audit verify`. */
@@ -41,19 +40,7 @@ export function renderError(err: unknown, options: {json: boolean; commandId?: s
     process.stdout.write(`${JSON.stringify({error: {...json, message: scrub(json.message)}}, null, 2)}\n`)
     return error
   }
-  if (error.code === 'CANCELLED') {
-    process.stderr.write('Cancelled.\n')
-    return error
-  }
-  const chalk = makeChalk(process.stderr)
-  let text = errorText(error, chalk)
-  if (error.code === 'INTERNAL') {
-    const stack = err instanceof Error ? err.stack : undefined
-    text += process.env.DEBUG
-      ? `${terminalSafe(scrub(String(stack ?? err)))}\n`
-      : `  ${chalk.dim('→')} This is a bug in secrets. Run again with DEBUG=1 for the stack trace and report it.\n`
-  }
-  process.stderr.write(text)
+  process.stderr.write(errorReport(error, err, makeChalk(process.stderr)))
   return error
 }
 
