@@ -1,9 +1,10 @@
+import assert from 'node:assert/strict'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import * as age from 'age-encryption'
 
-import {nonInteractive} from '../../../src/core/interaction.js'
+import {nonInteractive, type Interaction} from '../../../src/core/interaction.js'
 import {Keyring} from '../../../src/core/store/keyring.js'
 import {createStore, updateStore} from '../../../src/core/store/open-store.js'
 import {SecretValue} from '../../../src/core/secret-value.js'
@@ -48,4 +49,30 @@ export async function seedStore(canary: string): Promise<SeededStore> {
   await updateStore(file, k, (s) => s.write('BIN', new SecretValue(Buffer.from([0, 1, 2, 255, 10, 13])), 'alice@host'))
   await updateStore(file, k, (s) => s.write('API_KEY', new SecretValue(`${canary}-v2\nsecond line`), 'alice@host'))
   return {dir, file, alice, bob}
+}
+
+/**
+ * A terminal whose password prompt types `answers` in turn, recording the prompts and the warnings (the
+ * reasons given before a prompt asks again among them). Asked once more than it has answers, it fails the
+ * test, unless `repeatLast` (then the last answer is typed from then on); `onPrompt` runs before each answer.
+ */
+export function typingTerminal(
+  answers: string[],
+  o: {repeatLast?: boolean; onPrompt?: () => Promise<void>} = {},
+): Interaction & {prompts: string[]; warnings: string[]} {
+  const prompts: string[] = []
+  const warnings: string[] = []
+  return {
+    ...nonInteractive(warnings),
+    interactive: true,
+    prompts,
+    warnings,
+    async password(message, why) {
+      if (why !== undefined) warnings.push(why)
+      prompts.push(message)
+      await o.onPrompt?.()
+      const i = o.repeatLast ? Math.min(prompts.length, answers.length) - 1 : prompts.length - 1
+      return answers[i] ?? assert.fail(`asked more often than expected: ${message}`)
+    },
+  }
 }

@@ -7,7 +7,7 @@ import {SecretValue} from '../../../src/core/secret-value.js'
 import {nonInteractive, type Interaction} from '../../../src/core/interaction.js'
 import {Keyring} from '../../../src/core/store/keyring.js'
 import {SecretsError} from '../../../src/errors.js'
-import {keyring, seedStore, STATE_HOME, type TestIdentity} from './helpers.js'
+import {keyring, seedStore, STATE_HOME, type TestIdentity, typingTerminal} from './helpers.js'
 
 process.env.SECRETS_SCRYPT_LOG_N = '12'
 
@@ -66,18 +66,12 @@ describe('keyring: unwrapping the data key', () => {
     })
     /** A terminal that types `answers` in turn at the passphrase prompt and collects the warnings. */
     const typing = (answers: string[]) => {
-      const prompts: string[] = []
-      const warnings: string[] = []
-      const ui: Interaction = {
-        ...nonInteractive(warnings),
-        interactive: true,
-        async password(message, why) {
-          if (why !== undefined) warnings.push(why)
-          prompts.push(message)
-          return answers[prompts.length - 1] ?? assert.fail('asked more often than expected')
-        },
+      const ui = typingTerminal(answers)
+      return {
+        prompts: ui.prompts,
+        warnings: ui.warnings,
+        keyring: new Keyring({XDG_STATE_HOME: STATE_HOME, HOME: dir}, ui),
       }
-      return {prompts, warnings, keyring: new Keyring({XDG_STATE_HOME: STATE_HOME, HOME: dir}, ui)}
     }
 
     it('is asked again when wrong, and a right one on the second try opens the store', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {nonInteractive, type Interaction} from '../../../src/core/interaction.js'
+import {nonInteractive} from '../../../src/core/interaction.js'
 import {newPassphrase} from '../../../src/core/store/new-passphrase.js'
 import {
   MIN_PASSPHRASE_SCORE,
@@ -9,6 +9,7 @@ import {
   strengthAdvice,
   weakness,
 } from '../../../src/core/store/passphrase-strength.js'
+import {typingTerminal} from './helpers.js'
 
 const STRONG = 'plum orbit canyon whisk'
 const ADVICE = 'Four or more uncommon words, or a long one from a password manager, is strong enough.'
@@ -61,34 +62,17 @@ describe('passphrase strength (zxcvbn-ts)', () => {
   })
 })
 
-/** A terminal whose password prompt types `answers` in turn, recording prompts and warnings. */
-function typing(answers: string[]): Interaction & {prompts: string[]; warnings: string[]} {
-  const prompts: string[] = []
-  const warnings: string[] = []
-  return {
-    ...nonInteractive(warnings),
-    interactive: true,
-    prompts,
-    warnings,
-    async password(message, why) {
-      if (why !== undefined) warnings.push(why)
-      prompts.push(message)
-      return answers[prompts.length - 1] ?? assert.fail(`asked more often than expected: ${message}`)
-    },
-  }
-}
-
 describe('newPassphrase: where a passphrase being set comes from', () => {
   const unchanged = 'Nothing was changed.'
 
   it('takes SECRETS_NEW_PASSPHRASE when strong, without asking', async () => {
-    const ui = typing([])
+    const ui = typingTerminal([])
     assert.equal(await newPassphrase({env: {SECRETS_NEW_PASSPHRASE: STRONG}, ui, unchanged}), STRONG)
     assert.deepEqual(ui.prompts, [])
   })
 
   it('refuses a weak SECRETS_NEW_PASSPHRASE with USAGE (exit 2) and the reason, even on a terminal', async () => {
-    const ui = typing([])
+    const ui = typingTerminal([])
     await assert.rejects(newPassphrase({env: {SECRETS_NEW_PASSPHRASE: 'hunter22'}, ui, unchanged}), {
       code: 'USAGE',
       exitCode: 2,
@@ -114,7 +98,7 @@ describe('newPassphrase: where a passphrase being set comes from', () => {
   })
 
   it('on a terminal: typed twice; a weak one or two that differ are asked again', async () => {
-    const ui = typing(['hunter22', STRONG, 'plum orbit canyon', STRONG, STRONG])
+    const ui = typingTerminal(['hunter22', STRONG, 'plum orbit canyon', STRONG, STRONG])
     assert.equal(await newPassphrase({env: {}, ui, unchanged}), STRONG)
     assert.deepEqual(ui.prompts, [
       'New store passphrase',
@@ -130,7 +114,7 @@ describe('newPassphrase: where a passphrase being set comes from', () => {
   })
 
   it('on a terminal: the third weak one is USAGE with the reason', async () => {
-    const ui = typing(['password1', 'password1', 'password1'])
+    const ui = typingTerminal(['password1', 'password1', 'password1'])
     await assert.rejects(newPassphrase({env: {}, ui, unchanged}), {
       code: 'USAGE',
       message: `The passphrase typed is too weak: ${reason('less than a second', 0)}. Nothing was changed.`,
@@ -139,7 +123,7 @@ describe('newPassphrase: where a passphrase being set comes from', () => {
   })
 
   it('on a terminal: three mismatches are USAGE', async () => {
-    const ui = typing([STRONG, 'x', STRONG, 'y', STRONG, 'z'])
+    const ui = typingTerminal([STRONG, 'x', STRONG, 'y', STRONG, 'z'])
     await assert.rejects(newPassphrase({env: {}, ui, unchanged}), {
       code: 'USAGE',
       message: 'The two passphrases differ, 3 times running. Nothing was changed.',

@@ -12,7 +12,7 @@ import {addRecipient, removeRecipient} from '../../../src/core/store/recipients.
 import {checkRekeyed, rekeyStore, type RekeyProgress} from '../../../src/core/store/rekey.js'
 import {SecretValue} from '../../../src/core/secret-value.js'
 import {SecretsError} from '../../../src/errors.js'
-import {keyring, newIdentity, type TestIdentity} from './helpers.js'
+import {keyring, newIdentity, type TestIdentity, typingTerminal} from './helpers.js'
 
 process.env.SECRETS_SCRYPT_LOG_N = '12'
 
@@ -25,23 +25,9 @@ const PASS = 'team passphrase 314'
  */
 function terminal(
   answer: string | string[],
-  onPrompt: () => Promise<void> = async () => undefined,
+  onPrompt?: () => Promise<void>,
 ): Interaction & {prompts: string[]; warnings: string[]} {
-  const prompts: string[] = []
-  const warnings: string[] = []
-  const answers = typeof answer === 'string' ? [answer] : answer
-  return {
-    ...nonInteractive(warnings),
-    interactive: true,
-    prompts,
-    warnings,
-    async password(message, why) {
-      if (why !== undefined) warnings.push(why)
-      prompts.push(message)
-      await onPrompt()
-      return answers[Math.min(prompts.length, answers.length) - 1]
-    },
-  }
+  return typingTerminal(typeof answer === 'string' ? [answer] : answer, {repeatLast: true, onPrompt})
 }
 
 /** Everything in a store document except the ciphertexts and wrapped keys, which a rekey must change. */
